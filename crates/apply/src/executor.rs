@@ -1,0 +1,378 @@
+//! The dependency walk: a change starts when every change it depends on has finished; a failed
+//! change skips its dependents (reported once each); concurrency is bounded overall and for
+//! account creations.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use groundwork_blueprint::{OuPath, Tags};
+use groundwork_plan::{Address, Change, Live, Operation, Plan};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::progress::Progress;
+use crate::provider::{CreateState, ErrorKind, FoundAccount, Provider, ProviderError};
+
+/// Executor settings.
+#[derive(Debug, Clone, Copy)]
+pub struct ExecOptions {
+    /// Changes in flight at once.
+    pub parallelism: usize,
+    /// CreateAccount requests in flight at once (AWS allows 5).
+    pub max_account_creations: usize,
+    /// How long to wait for one CreateAccount request.
+    pub create_timeout: Duration,
+    /// First interval between DescribeCreateAccountStatus polls (grows to 10 s).
+    pub poll_interval: Duration,
+}
+
+impl Default for ExecOptions {
+    fn default() -> Self {
+        ExecOptions {
+            parallelism: 10,
+            max_account_creations: 5,
+            create_timeout: Duration::from_secs(30 * 60),
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+/// How one change ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Carried out; the text says what happened.
+    Done(String),
+    /// Failed with this message.
+    Failed(String),
+    /// Not attempted because a change it depends on did not succeed.
+    Skipped(Address),
+}
+
+/// The result of an apply.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Every change with its outcome, in the order they ended.
+    pub results: Vec<(Address, Outcome)>,
+}
+
+impl Report {
+    /// Number of failed changes.
+    pub fn failed(&self) -> usize {
+        self.results.iter().filter(|(_, o)| matches!(o, Outcome::Failed(_))).count()
+    }
+
+    /// Number of skipped changes.
+    pub fn skipped(&self) -> usize {
+        self.results.iter().filter(|(_, o)| matches!(o, Outcome::Skipped(_))).count()
+    }
+
+    /// Number of changes carried out.
+    pub fn done(&self) -> usize {
+        self.results.iter().filter(|(_, o)| matches!(o, Outcome::Done(_))).count()
+    }
+}
+
+/// Ids known so far: from discovery, then from what this run creates.
+#[derive(Debug, Default)]
+struct Known {
+    root_id: Option<String>,
+    ous: HashMap<OuPath, String>,
+    /// In-progress CreateAccount requests by account name, from discovery.
+    in_flight: HashMap<String, String>,
+}
+
+impl Known {
+    fn parent_id(&self, path: &OuPath) -> Result<String, String> {
+        let id = if path.is_root() { self.root_id.clone() } else { self.ous.get(path).cloned() };
+        id.ok_or_else(|| format!("the id of {path} is not known (was it created?)"))
+    }
+}
+
+struct Ctx {
+    provider: Arc<dyn Provider>,
+    known: Mutex<Known>,
+    creations: Semaphore,
+    options: ExecOptions,
+    progress: Arc<Progress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum NodeState {
+    Pending,
+    Running,
+    Ended(bool),
+}
+
+/// Applies `plan` to the organization described by `live` (the discovery the plan was made
+/// from). Returns the outcome of every change; never panics on provider errors.
+pub async fn execute(plan: &Plan, live: &Live, provider: Arc<dyn Provider>, options: ExecOptions, progress: Arc<Progress>) -> Report {
+    let mut known = Known {
+        root_id: live.organization.as_ref().map(|o| o.root_id.clone()),
+        ous: HashMap::new(),
+        in_flight: live
+            .create_requests
+            .iter()
+            .filter(|r| r.state == "IN_PROGRESS")
+            .map(|r| (r.account_name.clone(), r.id.clone()))
+            .collect(),
+    };
+    for ou in &live.ous {
+        known.ous.entry(ou.path.clone()).or_insert_with(|| ou.id.clone());
+    }
+    let ctx = Arc::new(Ctx {
+        provider,
+        known: Mutex::new(known),
+        creations: Semaphore::new(options.max_account_creations.clamp(1, 5)),
+        options,
+        progress: Arc::clone(&progress),
+    });
+    let limit = Arc::new(Semaphore::new(options.parallelism.max(1)));
+    let changes = &plan.changes;
+    let index: HashMap<&Address, usize> = changes.iter().enumerate().map(|(i, c)| (&c.address, i)).collect();
+    let mut state = vec![NodeState::Pending; changes.len()];
+    let mut report = Report::default();
+    let mut running: JoinSet<(usize, Result<String, String>)> = JoinSet::new();
+
+    loop {
+        // Start what is ready; skip what can no longer run. Repeat until stable, since a skip
+        // can make another change skippable.
+        let mut progressed = true;
+        while progressed {
+            progressed = false;
+            for i in 0..changes.len() {
+                if state[i] != NodeState::Pending {
+                    continue;
+                }
+                let deps: Vec<usize> = changes[i].depends_on.iter().filter_map(|d| index.get(d).copied()).collect();
+                if let Some(bad) = deps.iter().find(|d| state[**d] == NodeState::Ended(false)) {
+                    state[i] = NodeState::Ended(false);
+                    let cause = changes[*bad].address.clone();
+                    progress.log(&format!("{}: skipped, because {cause} did not succeed", changes[i].address));
+                    progress.advance();
+                    report.results.push((changes[i].address.clone(), Outcome::Skipped(cause)));
+                    progressed = true;
+                    continue;
+                }
+                if deps.iter().all(|d| state[*d] == NodeState::Ended(true)) {
+                    state[i] = NodeState::Running;
+                    let change = changes[i].clone();
+                    let ctx = Arc::clone(&ctx);
+                    let limit = Arc::clone(&limit);
+                    running.spawn(async move {
+                        let _permit = limit.acquire_owned().await;
+                        ctx.progress.log(&format!("{}: {}…", change.address, describe(&change)));
+                        (i, run_change(&ctx, &change).await)
+                    });
+                    progressed = true;
+                }
+            }
+        }
+        let Some(joined) = running.join_next().await else { break };
+        let (i, result) = match joined {
+            Ok(r) => r,
+            Err(e) => {
+                // A panicking task is a bug; report it against no particular change.
+                report.results.push((Address::organization(), Outcome::Failed(format!("internal error: {e}"))));
+                continue;
+            }
+        };
+        progress.advance();
+        let address = changes[i].address.clone();
+        match result {
+            Ok(done) => {
+                progress.log(&format!("{address}: {done}"));
+                state[i] = NodeState::Ended(true);
+                report.results.push((address, Outcome::Done(done)));
+            }
+            Err(e) => {
+                progress.log(&format!("{address}: FAILED: {e}"));
+                state[i] = NodeState::Ended(false);
+                report.results.push((address, Outcome::Failed(e)));
+            }
+        }
+    }
+    progress.finish();
+    report
+}
+
+fn describe(c: &Change) -> &'static str {
+    match c.operation {
+        Operation::CreateOrganization => "creating the organization",
+        Operation::CreateOu { .. } => "creating OU",
+        Operation::TagOu { .. } => "tagging OU",
+        Operation::CreateAccount { .. } => "creating account",
+        Operation::UpdateAccount { .. } => "updating account",
+    }
+}
+
+fn fail(e: &ProviderError) -> String {
+    e.to_string()
+}
+
+async fn run_change(ctx: &Ctx, change: &Change) -> Result<String, String> {
+    match &change.operation {
+        Operation::CreateOrganization => {
+            let root = ctx.provider.create_organization().await.map_err(|e| fail(&e))?;
+            lock(&ctx.known).root_id = Some(root.clone());
+            Ok(format!("created (root {root})"))
+        }
+        Operation::CreateOu { path, tags } => create_ou(ctx, path, tags).await,
+        Operation::TagOu { path, set_tags } => {
+            let id = lock(&ctx.known).parent_id(path)?;
+            ctx.provider.tag_resource(&id, set_tags).await.map_err(|e| fail(&e))?;
+            Ok(format!("tagged {id}"))
+        }
+        Operation::CreateAccount { name, email, ou, tags } => create_account(ctx, name, email, ou, tags).await,
+        Operation::UpdateAccount { account_id, move_from, move_to, set_tags, email } => {
+            let mut done = Vec::new();
+            if let (Some(from), Some(to)) = (move_from, move_to) {
+                let (from_id, to_id) = {
+                    let k = lock(&ctx.known);
+                    (k.parent_id(from)?, k.parent_id(to)?)
+                };
+                move_account(ctx, account_id, email, &from_id, &to_id).await?;
+                done.push(format!("moved {from} -> {to}"));
+            }
+            if !set_tags.is_empty() {
+                ctx.provider.tag_resource(account_id, set_tags).await.map_err(|e| fail(&e))?;
+                done.push("tagged".into());
+            }
+            Ok(done.join(", "))
+        }
+    }
+}
+
+fn lock(m: &Mutex<Known>) -> std::sync::MutexGuard<'_, Known> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Attempts of a non-idempotent write whose outcome was ambiguous.
+const AMBIGUOUS_ATTEMPTS: usize = 4;
+
+async fn create_ou(ctx: &Ctx, path: &OuPath, tags: &Tags) -> Result<String, String> {
+    let parent_id = lock(&ctx.known).parent_id(&path.parent())?;
+    let name = path.name();
+    let mut last = String::new();
+    for attempt in 0..AMBIGUOUS_ATTEMPTS {
+        if attempt > 0 {
+            // The previous attempt may have created it: look before creating again.
+            if let Some(id) = ctx.provider.find_ou(&parent_id, name).await.map_err(|e| fail(&e))? {
+                ctx.provider.tag_resource(&id, tags).await.map_err(|e| fail(&e))?;
+                lock(&ctx.known).ous.insert(path.clone(), id.clone());
+                return Ok(format!("found {id} (created by an earlier attempt)"));
+            }
+        }
+        match ctx.provider.create_ou(&parent_id, name, tags).await {
+            Ok(id) => {
+                lock(&ctx.known).ous.insert(path.clone(), id.clone());
+                return Ok(format!("created {id}"));
+            }
+            Err(e) if e.kind == ErrorKind::Ambiguous => last = fail(&e),
+            Err(e) if e.code.as_deref() == Some("DuplicateOrganizationalUnitException") => {
+                last = fail(&e);
+            }
+            Err(e) => return Err(fail(&e)),
+        }
+    }
+    Err(last)
+}
+
+async fn move_account(ctx: &Ctx, account_id: &str, email: &str, from_id: &str, to_id: &str) -> Result<(), String> {
+    let mut last = String::new();
+    for _ in 0..AMBIGUOUS_ATTEMPTS {
+        match ctx.provider.move_account(account_id, from_id, to_id).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind == ErrorKind::Ambiguous || e.code.as_deref() == Some("SourceParentNotFoundException") => {
+                last = fail(&e);
+                if let Some(found) = ctx.provider.find_account(email).await.map_err(|e| fail(&e))? {
+                    if found.parent_id == to_id {
+                        return Ok(());
+                    }
+                }
+            }
+            Err(e) => return Err(fail(&e)),
+        }
+    }
+    Err(last)
+}
+
+/// Creates an account without ever creating it twice. Discovery, just before this run, listed
+/// every account (by email) and every in-progress request (by name): a request left by a killed
+/// run is resumed, not resent. After an ambiguous failure (the request may have gone through),
+/// look for the account and the request again before resending.
+async fn create_account(ctx: &Ctx, name: &str, email: &str, ou: &OuPath, tags: &Tags) -> Result<String, String> {
+    let target = lock(&ctx.known).parent_id(ou)?;
+    let _slot = ctx.creations.acquire().await.map_err(|e| e.to_string())?;
+    let bar = ctx.progress.item(format!("account {name}: requesting"));
+    let started = Instant::now();
+    let mut note = String::new();
+    let mut account: Option<FoundAccount> = None;
+    let mut request = lock(&ctx.known).in_flight.get(name).cloned();
+    if let Some(r) = &request {
+        note = format!("resumed in-progress request {r}");
+    }
+    for attempt in 0..AMBIGUOUS_ATTEMPTS {
+        if attempt > 0 {
+            if let Some(found) = ctx.provider.find_account(email).await.map_err(|e| fail(&e))? {
+                note = format!("account {} with this email already exists; not creating another", found.id);
+                ctx.provider.tag_resource(&found.id, tags).await.map_err(|e| fail(&e))?;
+                account = Some(found);
+                break;
+            }
+            request = ctx.provider.find_create_request(name).await.map_err(|e| fail(&e))?;
+        }
+        let id = match request.take() {
+            Some(id) => id,
+            None => match ctx.provider.create_account(name, email, tags).await {
+                Ok(id) => id,
+                Err(e) if e.kind == ErrorKind::Ambiguous => {
+                    ctx.progress.log(&format!("account {name}: {e}; checking whether it went through"));
+                    continue;
+                }
+                Err(e) => return Err(fail(&e)),
+            },
+        };
+        bar.set_message(format!("account {name}: waiting for {id}"));
+        let account_id = wait_for_creation(ctx, &id).await?;
+        // A new account lands in the root.
+        let root = lock(&ctx.known).parent_id(&OuPath::root())?;
+        account = Some(FoundAccount { id: account_id, parent_id: root });
+        break;
+    }
+    let Some(account) = account else {
+        return Err(format!("CreateAccount for {name} kept failing ambiguously; rerun apply (it will not create a duplicate)"));
+    };
+    if account.parent_id != target {
+        bar.set_message(format!("account {name}: moving to {ou}"));
+        move_account(ctx, &account.id, email, &account.parent_id, &target).await?;
+    }
+    let secs = started.elapsed().as_secs_f32();
+    if note.is_empty() {
+        Ok(format!("created {} in {ou} ({secs:.1}s)", account.id))
+    } else {
+        Ok(format!("{} in {ou} ({secs:.1}s): {note}", account.id))
+    }
+}
+
+async fn wait_for_creation(ctx: &Ctx, request: &str) -> Result<String, String> {
+    let deadline = Instant::now() + ctx.options.create_timeout;
+    let mut interval = ctx.options.poll_interval;
+    loop {
+        match ctx.provider.create_account_status(request).await {
+            Ok(CreateState::Succeeded(id)) => return Ok(id),
+            Ok(CreateState::Failed(reason)) => return Err(format!("CreateAccount request {request} failed: {reason}")),
+            Ok(CreateState::InProgress) => {}
+            Err(e) if e.kind == ErrorKind::Ambiguous => {}
+            Err(e) => return Err(fail(&e)),
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "CreateAccount request {request} still in progress after {}s; rerun apply later (it resumes the request)",
+                ctx.options.create_timeout.as_secs()
+            ));
+        }
+        tokio::time::sleep(interval).await;
+        interval = (interval * 2).min(Duration::from_secs(10));
+    }
+}

@@ -1,0 +1,72 @@
+//! The seam between the executor and AWS. The AWS crate implements it with the real SDK; tests
+//! may implement it in memory.
+
+use async_trait::async_trait;
+use groundwork_blueprint::Tags;
+
+/// What kind of failure a provider call had; the executor decides what to do with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request may or may not have been carried out (connection reset, 5xx after all
+    /// retries). For non-idempotent writes the executor checks the live state before retrying.
+    Ambiguous,
+    /// AWS refused the request; retrying will not help.
+    Rejected,
+}
+
+/// A failed provider call.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{operation}: {message}")]
+pub struct ProviderError {
+    /// `service:Operation`.
+    pub operation: String,
+    /// AWS error code when there was one.
+    pub code: Option<String>,
+    /// What happened.
+    pub message: String,
+    /// Kind.
+    pub kind: ErrorKind,
+}
+
+/// State of a CreateAccount request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateState {
+    /// Still running.
+    InProgress,
+    /// Done: the new account's id.
+    Succeeded(String),
+    /// Failed with AWS's reason, e.g. `EMAIL_ALREADY_EXISTS`.
+    Failed(String),
+}
+
+/// An account found by email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundAccount {
+    /// Account id.
+    pub id: String,
+    /// Id of its parent (root or OU).
+    pub parent_id: String,
+}
+
+/// The write (and targeted read) operations the executor needs.
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// CreateOrganization with all features; returns the root id.
+    async fn create_organization(&self) -> Result<String, ProviderError>;
+    /// The id of the child OU `name` of `parent_id`, if any.
+    async fn find_ou(&self, parent_id: &str, name: &str) -> Result<Option<String>, ProviderError>;
+    /// CreateOrganizationalUnit; returns the OU id.
+    async fn create_ou(&self, parent_id: &str, name: &str, tags: &Tags) -> Result<String, ProviderError>;
+    /// TagResource on an OU or account.
+    async fn tag_resource(&self, resource_id: &str, tags: &Tags) -> Result<(), ProviderError>;
+    /// The account with this email, if any (with its parent).
+    async fn find_account(&self, email: &str) -> Result<Option<FoundAccount>, ProviderError>;
+    /// An in-progress CreateAccount request for this account name, if any.
+    async fn find_create_request(&self, name: &str) -> Result<Option<String>, ProviderError>;
+    /// CreateAccount; returns the request id.
+    async fn create_account(&self, name: &str, email: &str, tags: &Tags) -> Result<String, ProviderError>;
+    /// DescribeCreateAccountStatus.
+    async fn create_account_status(&self, request_id: &str) -> Result<CreateState, ProviderError>;
+    /// MoveAccount.
+    async fn move_account(&self, account_id: &str, from_parent_id: &str, to_parent_id: &str) -> Result<(), ProviderError>;
+}

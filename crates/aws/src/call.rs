@@ -1,0 +1,265 @@
+//! The one retry policy and the client-side rate limiter every AWS call goes through.
+//!
+//! The SDK's own retries are disabled (see [`crate::connect`]) so that this is the only policy:
+//! throttling (`TooManyRequestsException`, `ThrottlingException`, `Throttling`,
+//! `ConcurrentModificationException`, ...) and 5xx/transport failures are retried with
+//! exponential backoff and full jitter. Non-idempotent writes (CreateAccount, CreateOU, ...) are
+//! retried only on errors that prove the request was not carried out (throttling); any other
+//! transient failure is returned as [`ErrorKind::Ambiguous`] so the executor can check the live
+//! state before trying again.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use groundwork_apply::{ErrorKind, ProviderError};
+use rand::Rng;
+
+/// Error codes that mean "slow down, the request was not carried out".
+const THROTTLING: &[&str] = &[
+    "TooManyRequestsException",
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "ConcurrentModificationException",
+    "PriorRequestNotComplete",
+];
+
+/// Error codes of transient server-side failures.
+const TRANSIENT: &[&str] = &["ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "InternalError", "InternalException", "ServiceException"];
+
+/// Documented request rates (per second) and bursts of AWS Organizations operations
+/// (shared/AWS-FACTS.md). Operations not listed are not limited on the client side.
+const ORGANIZATIONS_RATES: &[(&str, f64, f64)] = &[
+    ("CreateAccount", 0.1, 3.0),
+    ("DescribeCreateAccountStatus", 2.0, 2.0),
+    ("ListCreateAccountStatus", 2.0, 2.0),
+    ("ListAccounts", 8.0, 12.0),
+    ("ListChildren", 6.0, 10.0),
+    ("ListParents", 5.0, 8.0),
+    ("ListAccountsForParent", 5.0, 8.0),
+    ("ListOrganizationalUnitsForParent", 5.0, 8.0),
+    ("ListRoots", 1.0, 2.0),
+    ("CreateOrganizationalUnit", 1.0, 2.0),
+    ("MoveAccount", 2.0, 3.0),
+    ("CreatePolicy", 2.0, 3.0),
+    ("AttachPolicy", 2.0, 3.0),
+    ("DetachPolicy", 2.0, 3.0),
+    ("ListPoliciesForTarget", 5.0, 8.0),
+    ("ListTargetsForPolicy", 5.0, 8.0),
+    ("EnableAWSServiceAccess", 1.0, 2.0),
+    ("RegisterDelegatedAdministrator", 1.0, 2.0),
+    ("CloseAccount", 0.05, 1.0),
+];
+
+/// Retry settings.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts per call, the first included.
+    pub max_attempts: u32,
+    /// Base of the exponential backoff.
+    pub base: Duration,
+    /// Largest single backoff.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { max_attempts: 8, base: Duration::from_millis(200), max_backoff: Duration::from_secs(20) }
+    }
+}
+
+impl RetryPolicy {
+    /// Full-jitter backoff before attempt `attempt` (1-based retries).
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.base.saturating_mul(1u32 << attempt.min(16));
+        let cap = exp.min(self.max_backoff);
+        let millis = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX).max(1);
+        Duration::from_millis(rand::rng().random_range(0..=millis))
+    }
+}
+
+struct Bucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+/// A token bucket per operation, at AWS's documented rates.
+pub struct RateLimiter {
+    enabled: bool,
+    buckets: Mutex<HashMap<&'static str, Bucket>>,
+}
+
+impl RateLimiter {
+    /// A limiter with the documented rates; `enabled: false` lets every call through.
+    pub fn new(enabled: bool) -> Self {
+        RateLimiter { enabled, buckets: Mutex::new(HashMap::new()) }
+    }
+
+    /// Waits until `service:Operation` may be called. Reserves a token even when none is left
+    /// and sleeps until it would have been there, so waiting callers are served in order.
+    pub async fn acquire(&self, op: &'static str) {
+        if !self.enabled {
+            return;
+        }
+        let Some((service, name)) = op.split_once(':') else { return };
+        if service != "organizations" {
+            return;
+        }
+        let Some(&(_, rate, burst)) = ORGANIZATIONS_RATES.iter().find(|(n, _, _)| *n == name) else { return };
+        let wait = {
+            let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = Instant::now();
+            let b = buckets.entry(op).or_insert(Bucket { rate, burst, tokens: burst, last: now });
+            b.tokens = (b.tokens + now.duration_since(b.last).as_secs_f64() * b.rate).min(b.burst);
+            b.last = now;
+            b.tokens -= 1.0;
+            if b.tokens >= 0.0 { Duration::ZERO } else { Duration::from_secs_f64(-b.tokens / b.rate) }
+        };
+        if !wait.is_zero() {
+            tracing::debug!(op, wait_ms = wait.as_millis(), "rate limited on the client side");
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// How an error should be treated.
+enum Class {
+    /// Not carried out; safe to retry any call.
+    Throttled,
+    /// May have been carried out; retry idempotent calls only.
+    Transient,
+    /// Final.
+    Fatal,
+}
+
+fn classify<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Class {
+    match err {
+        SdkError::ServiceError(_) => {
+            let code = err.code().unwrap_or_default();
+            let status = err.raw_response().map_or(0, |r| r.status().as_u16());
+            if THROTTLING.contains(&code) || status == 429 {
+                Class::Throttled
+            } else if TRANSIENT.contains(&code) || status >= 500 {
+                Class::Transient
+            } else {
+                Class::Fatal
+            }
+        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => Class::Transient,
+        _ => Class::Fatal,
+    }
+}
+
+/// A readable message for an SDK error: code and message when AWS sent them, the source chain
+/// otherwise.
+pub(crate) fn message<E: ProvideErrorMetadata + std::error::Error + 'static>(err: &SdkError<E, HttpResponse>) -> String {
+    if let (Some(code), msg) = (err.code(), err.message()) {
+        return format!("{code}: {}", msg.unwrap_or("(no message)"));
+    }
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Whether a call may be repeated without effect when its outcome is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    /// Reads and writes that converge (tagging, moving, enabling).
+    Safe,
+    /// Writes that create something new on every call.
+    CreatesNew,
+}
+
+/// Runs one AWS call through the rate limiter and the retry policy.
+pub(crate) async fn call<T, E, F, Fut>(
+    policy: &RetryPolicy,
+    limiter: &RateLimiter,
+    op: &'static str,
+    idempotency: Idempotency,
+    mut f: F,
+) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        limiter.acquire(op).await;
+        let err = match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
+        let class = classify(&err);
+        let retryable = match class {
+            Class::Throttled => true,
+            Class::Transient => idempotency == Idempotency::Safe,
+            Class::Fatal => false,
+        };
+        if retryable && attempt < policy.max_attempts {
+            let wait = policy.backoff(attempt);
+            tracing::debug!(op, attempt, wait_ms = wait.as_millis(), error = %message(&err), "retrying");
+            tokio::time::sleep(wait).await;
+            continue;
+        }
+        // Out of attempts on a transient error, or a transient error on a call that creates
+        // something: the caller must look at the live state before trying again.
+        let kind = match class {
+            Class::Fatal => ErrorKind::Rejected,
+            Class::Throttled | Class::Transient => ErrorKind::Ambiguous,
+        };
+        let suffix = if attempt > 1 { format!(" (after {attempt} attempts)") } else { String::new() };
+        return Err(ProviderError { operation: op.to_owned(), code: err.code().map(str::to_owned), message: format!("{}{suffix}", message(&err)), kind });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_bounded() {
+        let p = RetryPolicy::default();
+        for attempt in 1..40 {
+            assert!(p.backoff(attempt) <= p.max_backoff);
+        }
+    }
+
+    #[tokio::test]
+    async fn limiter_spaces_calls_after_the_burst() {
+        tokio::time::pause();
+        let l = RateLimiter::new(true);
+        let start = tokio::time::Instant::now();
+        // ListRoots: 1/s with a burst of 2: the third call waits about a second.
+        for _ in 0..3 {
+            l.acquire("organizations:ListRoots").await;
+        }
+        assert!(start.elapsed() >= Duration::from_millis(900), "{:?}", start.elapsed());
+    }
+
+    #[tokio::test]
+    async fn limiter_ignores_unlisted_operations() {
+        let l = RateLimiter::new(true);
+        for _ in 0..100 {
+            l.acquire("organizations:DescribeOrganization").await;
+            l.acquire("sts:GetCallerIdentity").await;
+        }
+    }
+}

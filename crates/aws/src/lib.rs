@@ -1,0 +1,167 @@
+//! AWS for groundwork: the only crate that uses the AWS SDK.
+//!
+//! Owns the SDK configuration (flags and the standard credential chain, endpoint override),
+//! read-only discovery of the organization into a [`groundwork_plan::Live`], the write
+//! operations behind [`groundwork_apply::Provider`], one retry policy with client-side rate
+//! limiting ([`call`]), and API-call accounting ([`CallCounter`]).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), groundwork_aws::AwsError> {
+//! use groundwork_aws::{Aws, ConnectOptions};
+//! let aws = Aws::connect(&ConnectOptions { region: Some("eu-west-1".into()), ..Default::default() }).await?;
+//! let live = aws.discover().await?;
+//! println!("{} accounts; {}", live.accounts.len(), aws.counter().snapshot());
+//! # Ok(()) }
+//! ```
+
+mod call;
+mod counter;
+mod organizations;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{Region, SdkConfig};
+use aws_credential_types::provider::ProvideCredentials;
+use groundwork_apply::ProviderError;
+
+pub use call::{Idempotency, RateLimiter, RetryPolicy};
+pub use counter::{CallCounter, CallKind, CallStats, classify};
+
+/// Errors of this crate.
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    /// No region from flags, environment or profile.
+    #[error("no AWS region is configured")]
+    NoRegion,
+    /// The credential chain found nothing usable.
+    #[error("no AWS credentials were found")]
+    NoCredentials(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A call failed.
+    #[error("{context}")]
+    Call {
+        /// What groundwork was doing.
+        context: String,
+        /// The failed call.
+        #[source]
+        source: ProviderError,
+    },
+}
+
+impl AwsError {
+    pub(crate) fn call(context: impl Into<String>, source: ProviderError) -> Self {
+        AwsError::Call { context: context.into(), source }
+    }
+}
+
+/// Where and as whom to connect.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// Named profile (else `AWS_PROFILE`, else default).
+    pub profile: Option<String>,
+    /// Region (else the chain's).
+    pub region: Option<String>,
+    /// Endpoint override for every service (a local emulator).
+    pub endpoint_url: Option<String>,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+    /// Client-side rate limiting at AWS's documented rates.
+    pub rate_limit: bool,
+    /// Account quota to assume when it cannot be read from Service Quotas.
+    pub account_quota: Option<u64>,
+}
+
+/// Connected clients plus the shared retry policy, rate limiter and call counter.
+#[derive(Clone)]
+pub struct Aws {
+    pub(crate) org: aws_sdk_organizations::Client,
+    pub(crate) quotas: aws_sdk_servicequotas::Client,
+    pub(crate) sts: aws_sdk_sts::Client,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) limiter: Arc<RateLimiter>,
+    counter: CallCounter,
+    config: SdkConfig,
+}
+
+/// Builds an [`SdkConfig`] from the options and the standard chain (environment, profile, SSO,
+/// web identity, container and instance metadata). The SDK's own retries are disabled: every
+/// call goes through [`RetryPolicy`].
+pub async fn load_sdk_config(options: &ConnectOptions) -> Result<SdkConfig, AwsError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::disabled()).timeout_config(
+        TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .operation_attempt_timeout(Duration::from_secs(60))
+            .build(),
+    );
+    if let Some(p) = &options.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = &options.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    if let Some(e) = &options.endpoint_url {
+        loader = loader.endpoint_url(e);
+    }
+    let config = loader.load().await;
+    if config.region().is_none() {
+        return Err(AwsError::NoRegion);
+    }
+    let provider = config.credentials_provider().ok_or_else(|| AwsError::NoCredentials("no credential provider is configured".into()))?;
+    provider.provide_credentials().await.map_err(|e| AwsError::NoCredentials(Box::new(e)))?;
+    Ok(config)
+}
+
+impl Aws {
+    /// Connects with the standard chain (see [`load_sdk_config`]).
+    pub async fn connect(options: &ConnectOptions) -> Result<Self, AwsError> {
+        let config = load_sdk_config(options).await?;
+        Ok(Self::from_config(&config, options))
+    }
+
+    /// Builds the clients from an existing configuration (tests pass the emulator's).
+    pub fn from_config(config: &SdkConfig, options: &ConnectOptions) -> Self {
+        let counter = CallCounter::new();
+        // Organizations is a global service served from us-east-1.
+        let org = aws_sdk_organizations::config::Builder::from(config)
+            .region(Region::new("us-east-1"))
+            .retry_config(RetryConfig::disabled())
+            .interceptor(counter.clone())
+            .build();
+        let quotas = aws_sdk_servicequotas::config::Builder::from(config)
+            .region(Region::new("us-east-1"))
+            .retry_config(RetryConfig::disabled())
+            .interceptor(counter.clone())
+            .build();
+        let sts = aws_sdk_sts::config::Builder::from(config).retry_config(RetryConfig::disabled()).interceptor(counter.clone()).build();
+        Aws {
+            org: aws_sdk_organizations::Client::from_conf(org),
+            quotas: aws_sdk_servicequotas::Client::from_conf(quotas),
+            sts: aws_sdk_sts::Client::from_conf(sts),
+            retry: options.retry,
+            limiter: Arc::new(RateLimiter::new(options.rate_limit)),
+            counter,
+            config: config.clone(),
+        }
+    }
+
+    /// The call counter shared by every client of this connection.
+    pub fn counter(&self) -> &CallCounter {
+        &self.counter
+    }
+
+    /// The SDK configuration in use.
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.config
+    }
+
+    /// The account id of the caller (STS GetCallerIdentity).
+    pub async fn caller_account(&self) -> Result<String, AwsError> {
+        let out = call::call(&self.retry, &self.limiter, "sts:GetCallerIdentity", Idempotency::Safe, || self.sts.get_caller_identity().send())
+            .await
+            .map_err(|e| AwsError::call("identifying the caller", e))?;
+        Ok(out.account().unwrap_or_default().to_owned())
+    }
+}

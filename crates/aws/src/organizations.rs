@@ -1,0 +1,328 @@
+//! AWS Organizations: discovery (read-only, top-down, paginated, concurrent per level) and the
+//! write operations of the executor.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, Tag};
+use groundwork_apply::{CreateState, FoundAccount, Provider, ProviderError};
+use groundwork_blueprint::{OuPath, Tags};
+use groundwork_plan::{CreateRequest, Live, LiveAccount, LiveOrganization, LiveOu};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::call::{Idempotency, call};
+use crate::{Aws, AwsError};
+
+/// Calls in flight at once during discovery (the rate limiter still applies per operation).
+const DISCOVERY_CONCURRENCY: usize = 8;
+/// The Service Quotas code of "Default maximum number of accounts".
+const ACCOUNT_QUOTA_CODE: &str = "L-29A0C5DF";
+
+fn to_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect()
+}
+
+/// Pages of one list call. `$call` is a closure from `Option<String>` (the token) to the future
+/// of one page; `$items` and `$next` read a page. Stops when a token repeats (some emulators
+/// return the same token forever).
+macro_rules! paginate {
+    ($aws:expr, $op:literal, $call:expr, $items:expr) => {
+        async {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        let mut seen: HashSet<String> = HashSet::new();
+        loop {
+            let t = token.clone();
+            let page = call(&$aws.retry, &$aws.limiter, $op, Idempotency::Safe, || $call(t.clone())).await?;
+            out.extend($items(&page));
+            match page.next_token() {
+                Some(next) if !next.is_empty() && seen.insert(next.to_owned()) => token = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        Ok::<_, ProviderError>(out)
+        }
+        .await
+    };
+}
+
+impl Aws {
+    /// Reads the organization: itself, its root, the OU tree top-down (per parent: child OUs
+    /// and accounts), tags of every OU and account, unfinished CreateAccount requests, and the
+    /// account quota. Read-only.
+    pub async fn discover(&self) -> Result<Live, AwsError> {
+        let mut live = Live::default();
+        let described = call(&self.retry, &self.limiter, "organizations:DescribeOrganization", Idempotency::Safe, || {
+            self.org.describe_organization().send()
+        })
+        .await;
+        let org = match described {
+            Ok(out) => out.organization.ok_or_else(|| AwsError::call("describing the organization", internal("DescribeOrganization returned no organization")))?,
+            Err(e) if e.code.as_deref() == Some("AWSOrganizationsNotInUseException") => return Ok(live),
+            Err(e) => return Err(AwsError::call("describing the organization", e)),
+        };
+        let root_id = self.root_id().await.map_err(|e| AwsError::call("listing roots", e))?;
+        live.organization = Some(LiveOrganization {
+            id: org.id().unwrap_or_default().to_owned(),
+            feature_set: org.feature_set().map_or("ALL", OrganizationFeatureSet::as_str).to_owned(),
+            management_account_id: org.master_account_id().unwrap_or_default().to_owned(),
+            management_email: org.master_account_email().unwrap_or_default().to_owned(),
+            root_id: root_id.clone(),
+        });
+
+        // The tree, one level at a time; every parent of a level concurrently.
+        let gate = Arc::new(Semaphore::new(DISCOVERY_CONCURRENCY));
+        let mut level: Vec<(String, OuPath)> = vec![(root_id, OuPath::root())];
+        while !level.is_empty() {
+            let mut tasks: JoinSet<Result<(OuPath, Vec<(String, String)>, Vec<LiveAccount>), ProviderError>> = JoinSet::new();
+            for (parent_id, path) in level.drain(..) {
+                let aws = self.clone();
+                let gate = Arc::clone(&gate);
+                tasks.spawn(async move {
+                    let _permit = gate.acquire_owned().await;
+                    let (ous, accounts) = aws.children(&parent_id, &path).await?;
+                    Ok((path, ous, accounts))
+                });
+            }
+            while let Some(joined) = tasks.join_next().await {
+                let (path, ous, accounts) = joined
+                    .map_err(|e| AwsError::call("discovering the OU tree", internal(&e.to_string())))?
+                    .map_err(|e| AwsError::call("discovering the OU tree", e))?;
+                for (id, name) in ous {
+                    let child = path.child(&name);
+                    live.ous.push(LiveOu { id: id.clone(), path: child.clone(), tags: Tags::new() });
+                    level.push((id, child));
+                }
+                live.accounts.extend(accounts);
+            }
+        }
+
+        // Tags: one call per OU and account (Organizations has no bulk tag read).
+        let mut tasks: JoinSet<Result<(bool, usize, Tags), ProviderError>> = JoinSet::new();
+        let ids = live.ous.iter().map(|o| (true, o.id.clone())).chain(live.accounts.iter().map(|a| (false, a.id.clone())));
+        for (index, (is_ou, id)) in ids.enumerate() {
+            let index = if is_ou { index } else { index - live.ous.len() };
+            let aws = self.clone();
+            let gate = Arc::clone(&gate);
+            tasks.spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                Ok((is_ou, index, aws.tags_of(&id).await?))
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let (is_ou, index, tags) = joined
+                .map_err(|e| AwsError::call("reading tags", internal(&e.to_string())))?
+                .map_err(|e| AwsError::call("reading tags", e))?;
+            if is_ou {
+                live.ous[index].tags = tags;
+            } else {
+                live.accounts[index].tags = tags;
+            }
+        }
+
+        live.create_requests = self.unfinished_requests().await.map_err(|e| AwsError::call("listing CreateAccount requests", e))?;
+        live.account_quota = self.account_quota().await;
+        live.normalize();
+        Ok(live)
+    }
+
+    /// The id of the organization's root.
+    async fn root_id(&self) -> Result<String, ProviderError> {
+        let roots = paginate!(
+            self,
+            "organizations:ListRoots",
+            |t| self.org.list_roots().set_next_token(t).send(),
+            |p: &aws_sdk_organizations::operation::list_roots::ListRootsOutput| p.roots().iter().filter_map(|r| r.id().map(str::to_owned)).collect::<Vec<_>>()
+        )?;
+        roots.into_iter().next().ok_or_else(|| internal("the organization has no root"))
+    }
+
+    /// Child OUs (id, name) and accounts of one parent.
+    async fn children(&self, parent_id: &str, path: &OuPath) -> Result<(Vec<(String, String)>, Vec<LiveAccount>), ProviderError> {
+        let ous = paginate!(
+            self,
+            "organizations:ListOrganizationalUnitsForParent",
+            |t| self.org.list_organizational_units_for_parent().parent_id(parent_id).set_next_token(t).send(),
+            |p: &aws_sdk_organizations::operation::list_organizational_units_for_parent::ListOrganizationalUnitsForParentOutput| p
+                .organizational_units()
+                .iter()
+                .map(|o| (o.id().unwrap_or_default().to_owned(), o.name().unwrap_or_default().to_owned()))
+                .collect::<Vec<_>>()
+        )?;
+        let accounts = paginate!(
+            self,
+            "organizations:ListAccountsForParent",
+            |t| self.org.list_accounts_for_parent().parent_id(parent_id).set_next_token(t).send(),
+            |p: &aws_sdk_organizations::operation::list_accounts_for_parent::ListAccountsForParentOutput| p
+                .accounts()
+                .iter()
+                .map(|a| LiveAccount {
+                    id: a.id().unwrap_or_default().to_owned(),
+                    name: a.name().unwrap_or_default().to_owned(),
+                    email: a.email().unwrap_or_default().to_owned(),
+                    status: a.status().map_or("ACTIVE", |s| s.as_str()).to_owned(),
+                    parent: path.clone(),
+                    tags: Tags::new(),
+                })
+                .collect::<Vec<_>>()
+        )?;
+        Ok((ous, accounts))
+    }
+
+    async fn tags_of(&self, resource_id: &str) -> Result<Tags, ProviderError> {
+        let tags = paginate!(
+            self,
+            "organizations:ListTagsForResource",
+            |t| self.org.list_tags_for_resource().resource_id(resource_id).set_next_token(t).send(),
+            |p: &aws_sdk_organizations::operation::list_tags_for_resource::ListTagsForResourceOutput| p
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect::<Vec<_>>()
+        )?;
+        Ok(tags.into_iter().collect())
+    }
+
+    async fn unfinished_requests(&self) -> Result<Vec<CreateRequest>, ProviderError> {
+        paginate!(
+            self,
+            "organizations:ListCreateAccountStatus",
+            |t| self
+                .org
+                .list_create_account_status()
+                .states(CreateAccountState::InProgress)
+                .states(CreateAccountState::Failed)
+                .set_next_token(t)
+                .send(),
+            |p: &aws_sdk_organizations::operation::list_create_account_status::ListCreateAccountStatusOutput| p
+                .create_account_statuses()
+                .iter()
+                .map(|s| CreateRequest {
+                    id: s.id().unwrap_or_default().to_owned(),
+                    account_name: s.account_name().unwrap_or_default().to_owned(),
+                    state: s.state().map_or("", |x| x.as_str()).to_owned(),
+                    failure_reason: s.failure_reason().map(|r| r.as_str().to_owned()),
+                })
+                .collect::<Vec<_>>()
+        )
+    }
+
+    /// The account quota from Service Quotas, or the configured fallback.
+    async fn account_quota(&self) -> Option<u64> {
+        let read = call(&self.retry, &self.limiter, "servicequotas:GetServiceQuota", Idempotency::Safe, || {
+            self.quotas.get_service_quota().service_code("organizations").quota_code(ACCOUNT_QUOTA_CODE).send()
+        })
+        .await;
+        match read {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            Ok(out) => out.quota().and_then(|q| q.value()).map(|v| v as u64),
+            Err(e) => {
+                tracing::debug!(error = %e, "account quota not readable; skipping the quota pre-flight check");
+                None
+            }
+        }
+    }
+}
+
+fn internal(msg: &str) -> ProviderError {
+    ProviderError { operation: "internal".into(), code: None, message: msg.to_owned(), kind: groundwork_apply::ErrorKind::Rejected }
+}
+
+#[async_trait]
+impl Provider for Aws {
+    async fn create_organization(&self) -> Result<String, ProviderError> {
+        let created = call(&self.retry, &self.limiter, "organizations:CreateOrganization", Idempotency::Safe, || {
+            self.org.create_organization().feature_set(OrganizationFeatureSet::All).send()
+        })
+        .await;
+        match created {
+            Ok(_) => {}
+            Err(e) if e.code.as_deref() == Some("AlreadyInOrganizationException") => {}
+            Err(e) => return Err(e),
+        }
+        self.root_id().await
+    }
+
+    async fn find_ou(&self, parent_id: &str, name: &str) -> Result<Option<String>, ProviderError> {
+        let (ous, _) = self.children(parent_id, &OuPath::root()).await?;
+        Ok(ous.into_iter().find(|(_, n)| n == name).map(|(id, _)| id))
+    }
+
+    async fn create_ou(&self, parent_id: &str, name: &str, tags: &Tags) -> Result<String, ProviderError> {
+        let out = call(&self.retry, &self.limiter, "organizations:CreateOrganizationalUnit", Idempotency::CreatesNew, || {
+            self.org.create_organizational_unit().parent_id(parent_id).name(name).set_tags(Some(to_tags(tags))).send()
+        })
+        .await?;
+        Ok(out.organizational_unit().and_then(|o| o.id()).unwrap_or_default().to_owned())
+    }
+
+    async fn tag_resource(&self, resource_id: &str, tags: &Tags) -> Result<(), ProviderError> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        call(&self.retry, &self.limiter, "organizations:TagResource", Idempotency::Safe, || {
+            self.org.tag_resource().resource_id(resource_id).set_tags(Some(to_tags(tags))).send()
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn find_account(&self, email: &str) -> Result<Option<FoundAccount>, ProviderError> {
+        let accounts = paginate!(
+            self,
+            "organizations:ListAccounts",
+            |t| self.org.list_accounts().set_next_token(t).send(),
+            |p: &aws_sdk_organizations::operation::list_accounts::ListAccountsOutput| p
+                .accounts()
+                .iter()
+                .filter(|a| a.email().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+                .filter_map(|a| a.id().map(str::to_owned))
+                .collect::<Vec<_>>()
+        )?;
+        let Some(id) = accounts.into_iter().next() else { return Ok(None) };
+        let parents = call(&self.retry, &self.limiter, "organizations:ListParents", Idempotency::Safe, || {
+            self.org.list_parents().child_id(&id).send()
+        })
+        .await?;
+        let parent_id = parents.parents().first().and_then(|p| p.id()).unwrap_or_default().to_owned();
+        Ok(Some(FoundAccount { id, parent_id }))
+    }
+
+    async fn find_create_request(&self, name: &str) -> Result<Option<String>, ProviderError> {
+        let requests = self.unfinished_requests().await?;
+        Ok(requests.into_iter().find(|r| r.account_name == name && r.state == "IN_PROGRESS").map(|r| r.id))
+    }
+
+    async fn create_account(&self, name: &str, email: &str, tags: &Tags) -> Result<String, ProviderError> {
+        let out = call(&self.retry, &self.limiter, "organizations:CreateAccount", Idempotency::CreatesNew, || {
+            self.org.create_account().account_name(name).email(email).set_tags(Some(to_tags(tags))).send()
+        })
+        .await?;
+        Ok(out.create_account_status().and_then(|s| s.id()).unwrap_or_default().to_owned())
+    }
+
+    async fn create_account_status(&self, request_id: &str) -> Result<CreateState, ProviderError> {
+        let out = call(&self.retry, &self.limiter, "organizations:DescribeCreateAccountStatus", Idempotency::Safe, || {
+            self.org.describe_create_account_status().create_account_request_id(request_id).send()
+        })
+        .await?;
+        let status = out.create_account_status();
+        Ok(match status.and_then(|s| s.state()) {
+            Some(CreateAccountState::Succeeded) => CreateState::Succeeded(status.and_then(|s| s.account_id()).unwrap_or_default().to_owned()),
+            Some(CreateAccountState::Failed) => {
+                CreateState::Failed(status.and_then(|s| s.failure_reason()).map_or_else(|| "no reason given".to_owned(), |r| r.as_str().to_owned()))
+            }
+            _ => CreateState::InProgress,
+        })
+    }
+
+    async fn move_account(&self, account_id: &str, from_parent_id: &str, to_parent_id: &str) -> Result<(), ProviderError> {
+        call(&self.retry, &self.limiter, "organizations:MoveAccount", Idempotency::Safe, || {
+            self.org.move_account().account_id(account_id).source_parent_id(from_parent_id).destination_parent_id(to_parent_id).send()
+        })
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,127 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// groundwork: build and reconcile a secure multi-account AWS landing zone from one YAML
+/// blueprint.
+#[derive(Debug, Parser)]
+#[command(name = "groundwork", version, about, long_about = None, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// When to use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Color {
+    /// When stdout/stderr is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Options of every command.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// AWS named profile (else AWS_PROFILE, else the default chain).
+    #[arg(long, global = true, env = "AWS_PROFILE", hide_env_values = true)]
+    pub(crate) profile: Option<String>,
+    /// AWS region for regional calls (else AWS_REGION or the profile's).
+    #[arg(long, global = true)]
+    pub(crate) region: Option<String>,
+    /// Send every AWS call to this endpoint instead of AWS (a local emulator).
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) endpoint_url: Option<String>,
+    /// Colour output.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub(crate) color: Color,
+    /// Print only results and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+    /// More logging on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+    /// Machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// No progress bars, even on a terminal.
+    #[arg(long, global = true)]
+    pub(crate) no_progress: bool,
+    /// Print the AWS API calls made, by operation, read vs write (on stderr).
+    #[arg(long, global = true)]
+    pub(crate) stats: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Check blueprints: every problem at once, with file:line:column. Never contacts AWS.
+    Validate(ValidateArgs),
+    /// Discover the organization (read-only) and show what apply would change.
+    Plan(PlanArgs),
+    /// Make the organization match the blueprint (or a saved plan).
+    Apply(ApplyArgs),
+}
+
+/// `validate`.
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    /// Blueprint files.
+    #[arg(required = true, value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+}
+
+/// Options shared by `plan` and `apply`.
+#[derive(Debug, Args)]
+pub(crate) struct PlanningArgs {
+    /// Account quota to check against when Service Quotas cannot be read.
+    #[arg(long, value_name = "N")]
+    pub(crate) account_quota: Option<u64>,
+    /// Turn off client-side rate limiting at AWS's documented rates (for emulators).
+    #[arg(long, hide = true)]
+    pub(crate) no_rate_limit: bool,
+}
+
+/// `plan`.
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    /// The blueprint.
+    #[arg(value_name = "BLUEPRINT")]
+    pub(crate) blueprint: PathBuf,
+    /// Save the plan as JSON, for `groundwork apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.
+    #[arg(long)]
+    pub(crate) detailed_exitcode: bool,
+    #[command(flatten)]
+    pub(crate) planning: PlanningArgs,
+}
+
+/// `apply`.
+#[derive(Debug, Args)]
+pub(crate) struct ApplyArgs {
+    /// A blueprint (plans, then applies), or a plan saved by `plan --out`.
+    #[arg(value_name = "BLUEPRINT|PLAN")]
+    pub(crate) input: PathBuf,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    pub(crate) auto_approve: bool,
+    /// Changes in flight at once.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) parallelism: u16,
+    /// CreateAccount requests in flight at once (AWS allows at most 5).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub(crate) max_account_creations: u8,
+    /// Give up waiting for one CreateAccount request after this many seconds.
+    #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
+    pub(crate) create_timeout: u64,
+    #[command(flatten)]
+    pub(crate) planning: PlanningArgs,
+}

@@ -1,0 +1,294 @@
+//! The commands: validate, plan, apply.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use groundwork_apply::{ExecOptions, Outcome, Progress, ProgressMode, execute};
+use groundwork_aws::{Aws, ConnectOptions};
+use groundwork_blueprint::{Blueprint, Diagnostics, Severity};
+use groundwork_plan::{Desired, FORMAT_VERSION, Live, Plan, PlanOptions, render_text};
+use serde_json::json;
+
+use crate::Exit;
+use crate::cli::{ApplyArgs, Cli, Command, Global, PlanArgs, PlanningArgs, ValidateArgs};
+use crate::printer::Printer;
+
+pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
+    match &cli.command {
+        Command::Validate(args) => Ok(validate(args, printer)),
+        Command::Plan(args) => plan(&cli.global, args, printer).await,
+        Command::Apply(args) => apply(&cli.global, args, printer).await,
+    }
+}
+
+fn render_diagnostics(d: &Diagnostics, printer: &Printer) -> String {
+    let theme = if printer.color_err { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(110).with_links(false);
+    let mut out = String::new();
+    for r in d.reports() {
+        let _ = handler.render_report(&mut out, &r);
+    }
+    out
+}
+
+fn diagnostics_json(d: &Diagnostics) -> serde_json::Value {
+    json!({
+        "file": d.name,
+        "valid": !d.has_errors(),
+        "errors": d.error_count(),
+        "warnings": d.warning_count(),
+        "diagnostics": d.items.iter().map(|x| json!({
+            "severity": if x.severity == Severity::Error { "error" } else { "warning" },
+            "code": x.code,
+            "message": x.message,
+            "line": x.span.line,
+            "column": x.span.col,
+            "help": x.help,
+            "related": x.related.iter().map(|r| json!({ "line": r.span.line, "column": r.span.col, "label": r.label })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn validate(args: &ValidateArgs, printer: &Printer) -> Exit {
+    let mut failed = false;
+    let mut reports = Vec::new();
+    for file in &args.files {
+        match groundwork_blueprint::load(file) {
+            Ok(parsed) => {
+                if printer.json {
+                    reports.push(diagnostics_json(&parsed.warnings));
+                } else {
+                    if !parsed.warnings.items.is_empty() {
+                        printer.err(&render_diagnostics(&parsed.warnings, printer));
+                    }
+                    let bp = &parsed.blueprint;
+                    printer.info(&format!(
+                        "{}: valid ({} OUs, {} accounts, {} warnings)",
+                        file.display(),
+                        bp.organizational_units.len(),
+                        bp.accounts.len(),
+                        parsed.warnings.warning_count()
+                    ));
+                }
+            }
+            Err(d) => {
+                failed = true;
+                if printer.json {
+                    reports.push(diagnostics_json(&d));
+                } else {
+                    printer.err(&render_diagnostics(&d, printer));
+                    printer.err(&format!("{}: {} errors, {} warnings", file.display(), d.error_count(), d.warning_count()));
+                }
+            }
+        }
+    }
+    if printer.json {
+        printer.out(&format!("{}\n", serde_json::to_string_pretty(&json!({ "files": reports })).unwrap_or_default()));
+    }
+    if failed { Exit::Error } else { Exit::Ok }
+}
+
+/// Loads a blueprint, printing its diagnostics; an invalid one is an error before any AWS call.
+fn load_blueprint(path: &Path, printer: &Printer) -> Result<Blueprint> {
+    match groundwork_blueprint::load(path) {
+        Ok(parsed) => {
+            if !parsed.warnings.items.is_empty() && !printer.quiet {
+                printer.err(&render_diagnostics(&parsed.warnings, printer));
+            }
+            Ok(parsed.blueprint)
+        }
+        Err(d) => {
+            printer.err(&render_diagnostics(&d, printer));
+            bail!("{} is not a valid blueprint ({} errors); nothing was sent to AWS", path.display(), d.error_count())
+        }
+    }
+}
+
+async fn connect(g: &Global, planning: &PlanningArgs) -> Result<Aws> {
+    let options = ConnectOptions {
+        profile: g.profile.clone(),
+        region: g.region.clone(),
+        endpoint_url: g.endpoint_url.clone(),
+        rate_limit: !planning.no_rate_limit,
+        account_quota: planning.account_quota,
+        ..ConnectOptions::default()
+    };
+    Aws::connect(&options).await.map_err(|e| match e {
+        groundwork_aws::AwsError::NoRegion => anyhow::anyhow!("no AWS region is configured: pass --region, set AWS_REGION, or set `region` in your profile"),
+        groundwork_aws::AwsError::NoCredentials(source) => anyhow::anyhow!(
+            "no AWS credentials were found ({source}): set AWS_PROFILE or --profile, run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        ),
+        other => anyhow::Error::new(other),
+    })
+}
+
+async fn discover_and_plan(aws: &Aws, desired: &Desired, planning: &PlanningArgs, printer: &Printer) -> Result<(Live, Plan)> {
+    let started = Instant::now();
+    let live = aws.discover().await.context("discovering the organization (read-only)")?;
+    printer.info(&format!(
+        "Discovered {} OUs and {} accounts in {:.1}s.",
+        live.ous.len(),
+        live.accounts.len(),
+        started.elapsed().as_secs_f32()
+    ));
+    let plan = groundwork_plan::plan(desired, &live, PlanOptions { account_quota: planning.account_quota });
+    Ok((live, plan))
+}
+
+fn paint_plan(text: &str, printer: &Printer) -> String {
+    text.lines()
+        .map(|l| {
+            let code = if l.starts_with("  +") {
+                "32"
+            } else if l.starts_with("  ~") {
+                "33"
+            } else if l.starts_with("  >") {
+                "36"
+            } else if l.starts_with("Error:") {
+                "31"
+            } else if l.starts_with("Warning:") || l.starts_with("Note:") {
+                "35"
+            } else {
+                return l.to_owned();
+            };
+            printer.paint(code, l)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+fn print_stats(g: &Global, aws: &Aws, printer: &Printer) {
+    if g.stats {
+        printer.err(&aws.counter().snapshot().to_string());
+    }
+}
+
+fn print_plan(plan: &Plan, printer: &Printer) {
+    if printer.json {
+        printer.out(&format!("{}\n", serde_json::to_string_pretty(plan).unwrap_or_default()));
+    } else {
+        printer.out(&paint_plan(&render_text(plan), printer));
+    }
+}
+
+async fn plan(g: &Global, args: &PlanArgs, printer: &Printer) -> Result<Exit> {
+    let bp = load_blueprint(&args.blueprint, printer)?;
+    let aws = connect(g, &args.planning).await?;
+    let desired = Desired::from_blueprint(&bp);
+    let (_, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;
+    print_plan(&plan, printer);
+    if let Some(out) = &args.out {
+        let text = serde_json::to_string_pretty(&plan)?;
+        std::fs::write(out, text + "\n").with_context(|| format!("writing the plan to {}", out.display()))?;
+        printer.info(&format!("Saved the plan to {}; apply exactly it with `groundwork apply {}`.", out.display(), out.display()));
+    }
+    print_stats(g, &aws, printer);
+    if !plan.applyable() {
+        bail!("the plan cannot be applied: {} pre-flight errors (see above)", plan.errors.len());
+    }
+    Ok(if args.detailed_exitcode && !plan.is_empty() { Exit::Changes } else { Exit::Ok })
+}
+
+fn is_saved_plan(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+async fn apply(g: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit> {
+    let (aws, live, plan) = if is_saved_plan(&args.input) {
+        let text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
+        let saved: Plan = serde_json::from_str(&text).with_context(|| format!("{} is not a groundwork plan", args.input.display()))?;
+        if saved.format_version != FORMAT_VERSION {
+            bail!("{} has plan format {}, this groundwork reads {FORMAT_VERSION}; make the plan again", args.input.display(), saved.format_version);
+        }
+        let aws = connect(g, &args.planning).await?;
+        let live = aws.discover().await.context("discovering the organization (read-only)")?;
+        if live.fingerprint() != saved.live_fingerprint {
+            bail!(
+                "the organization changed since {} was made (its live-state fingerprint differs); run `groundwork plan` again. Nothing was changed.",
+                args.input.display()
+            );
+        }
+        print_plan(&saved, printer);
+        (aws, live, saved)
+    } else {
+        let bp = load_blueprint(&args.input, printer)?;
+        let aws = connect(g, &args.planning).await?;
+        let desired = Desired::from_blueprint(&bp);
+        let (live, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;
+        if !printer.json {
+            print_plan(&plan, printer);
+        }
+        (aws, live, plan)
+    };
+    if !plan.applyable() {
+        print_stats(g, &aws, printer);
+        bail!("the plan cannot be applied: {} pre-flight errors; nothing was changed", plan.errors.len());
+    }
+    if plan.is_empty() {
+        if printer.json {
+            printer.out(&format!("{}\n", json!({ "applied": [], "failed": 0, "skipped": 0 })));
+        }
+        print_stats(g, &aws, printer);
+        return Ok(Exit::Ok);
+    }
+    if !args.auto_approve {
+        if !printer.stdin_tty {
+            bail!("refusing to apply without confirmation: stdin is not a terminal; review the plan and pass --auto-approve");
+        }
+        if !printer.confirm("Do you want to perform these actions?") {
+            printer.err("Apply cancelled. Nothing was changed.");
+            return Ok(Exit::Error);
+        }
+    }
+    let mode = if printer.quiet || printer.json {
+        ProgressMode::Quiet
+    } else if printer.progress_bars {
+        ProgressMode::Bars
+    } else {
+        ProgressMode::Lines
+    };
+    let options = ExecOptions {
+        parallelism: usize::from(args.parallelism),
+        max_account_creations: usize::from(args.max_account_creations),
+        create_timeout: Duration::from_secs(args.create_timeout),
+        ..ExecOptions::default()
+    };
+    let started = Instant::now();
+    let progress = Arc::new(Progress::new(mode, plan.changes.len()));
+    let report = execute(&plan, &live, Arc::new(aws.clone()), options, progress).await;
+    let secs = started.elapsed().as_secs_f32();
+    if printer.json {
+        let results: Vec<_> = report
+            .results
+            .iter()
+            .map(|(a, o)| match o {
+                Outcome::Done(m) => json!({ "address": a, "outcome": "done", "detail": m }),
+                Outcome::Failed(m) => json!({ "address": a, "outcome": "failed", "detail": m }),
+                Outcome::Skipped(c) => json!({ "address": a, "outcome": "skipped", "because": c }),
+            })
+            .collect();
+        printer.out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&json!({ "applied": results, "failed": report.failed(), "skipped": report.skipped() }))?
+        ));
+    }
+    print_stats(g, &aws, printer);
+    if report.failed() > 0 || report.skipped() > 0 {
+        for (a, o) in &report.results {
+            if let Outcome::Failed(m) = o {
+                printer.err(&format!("  {a}: {m}"));
+            }
+        }
+        bail!(
+            "apply failed after {secs:.1}s: {} done, {} failed, {} skipped; rerun `groundwork apply` to continue (nothing is created twice)",
+            report.done(),
+            report.failed(),
+            report.skipped()
+        );
+    }
+    printer.info(&format!("Apply complete in {secs:.1}s: {} changes made.", report.done()));
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,26 @@
+//! The groundwork resource model and planner.
+//!
+//! Owns addresses (`ou/Workloads/Prod`, `account/jira-prod`), the desired state lowered from a
+//! blueprint, the live state that discovery fills, the diff between them (a pure function, unit
+//! tested without AWS), dependency ordering, and text and JSON rendering.
+//!
+//! ```
+//! use groundwork_plan::{Desired, Live, PlanOptions, plan};
+//! let bp = groundwork_blueprint::parse("x.yaml", b"version: 1
+//! organization: { name: x, home_region: us-east-1, management_account: { email: root@x.example } }
+//! organizational_units: [{ name: Prod }]
+//! ").unwrap().blueprint;
+//! let p = plan(&Desired::from_blueprint(&bp), &Live::default(), PlanOptions::default());
+//! assert_eq!(p.summary().add, 2); // the organization and the OU
+//! ```
+
+mod plan;
+mod render;
+mod state;
+
+pub use plan::{Action, Change, FORMAT_VERSION, Operation, Plan, PlanOptions, Summary, Unmanaged, plan};
+pub use render::{render_text, symbol};
+pub use state::{
+    Address, CreateRequest, Desired, DesiredAccount, DesiredOu, Live, LiveAccount, LiveOrganization, LiveOu, TAG_BLUEPRINT,
+    TAG_ENVIRONMENT, TAG_MANAGED, TAG_WORKLOAD, is_managed_by,
+};

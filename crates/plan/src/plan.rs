@@ -1,0 +1,430 @@
+//! The planner: a pure function of desired and live state.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use groundwork_blueprint::{MAX_OU_DEPTH, OuPath, Tags};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::state::{Address, Desired, Live, LiveAccount, TAG_BLUEPRINT, TAG_MANAGED, is_managed_by};
+
+/// Version of the JSON plan format. Bump on any change a consumer must know about.
+pub const FORMAT_VERSION: &str = "1.0";
+
+/// What a change does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Nothing to do (never listed in a plan's changes).
+    NoOp,
+    /// Create a new object.
+    Create,
+    /// Update an object groundwork manages.
+    Update,
+    /// Take ownership of an existing object that matches the blueprint.
+    Adopt,
+}
+
+/// The write a change performs. Objects are referred to by their identity keys (path, email),
+/// never by ids that only exist once an earlier change ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Operation {
+    /// Create the organization with all features.
+    CreateOrganization,
+    /// Create an OU under its parent path.
+    CreateOu {
+        /// Full path.
+        path: OuPath,
+        /// Tags to create it with.
+        tags: Tags,
+    },
+    /// Set tags on an existing OU.
+    TagOu {
+        /// Full path.
+        path: OuPath,
+        /// Tags to add or overwrite.
+        set_tags: Tags,
+    },
+    /// Create an account (asynchronous in AWS).
+    CreateAccount {
+        /// Name.
+        name: String,
+        /// Email.
+        email: String,
+        /// OU to move it to once created.
+        ou: OuPath,
+        /// Tags to create it with.
+        tags: Tags,
+    },
+    /// Move and/or tag an existing account (also used for adoption).
+    UpdateAccount {
+        /// Email (identity key).
+        email: String,
+        /// Account id, known because the account exists.
+        account_id: String,
+        /// Move from this parent to `move_to`, when set.
+        move_from: Option<OuPath>,
+        /// Target parent, when moving.
+        move_to: Option<OuPath>,
+        /// Tags to add or overwrite.
+        set_tags: Tags,
+    },
+}
+
+/// One change in a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// What it changes.
+    pub address: Address,
+    /// How.
+    pub action: Action,
+    /// The object as it is (absent for creations).
+    pub before: Option<Value>,
+    /// The object as it will be.
+    pub after: Option<Value>,
+    /// Why, for people (display only; never parse it).
+    pub reason: String,
+    /// The write to perform.
+    pub operation: Operation,
+    /// Changes that must finish first.
+    pub depends_on: Vec<Address>,
+}
+
+/// An object that exists but is not in the blueprint; groundwork leaves it alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unmanaged {
+    /// `ou` or `account`.
+    pub kind: String,
+    /// AWS id.
+    pub id: String,
+    /// Path or name and email.
+    pub name: String,
+}
+
+/// A plan: ordered changes plus everything the operator should know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// JSON format version.
+    pub format_version: String,
+    /// The blueprint's organization name.
+    pub blueprint: String,
+    /// Fingerprint of the live state the plan was made from.
+    pub live_fingerprint: String,
+    /// Changes in dependency order.
+    pub changes: Vec<Change>,
+    /// Managed objects that differ from the blueprint (out-of-band change or blueprint edit).
+    pub drift: Vec<String>,
+    /// Objects not in the blueprint, left untouched.
+    pub unmanaged: Vec<Unmanaged>,
+    /// Things worth knowing that do not stop the run.
+    pub warnings: Vec<String>,
+    /// Pre-flight violations: when any, the plan cannot be applied.
+    pub errors: Vec<String>,
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Creations.
+    pub add: usize,
+    /// Updates.
+    pub change: usize,
+    /// Adoptions.
+    pub adopt: usize,
+}
+
+impl Plan {
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// Whether the plan may be applied (no pre-flight error).
+    pub fn applyable(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// Counts by action.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.changes {
+            match c.action {
+                Action::Create => s.add += 1,
+                Action::Update => s.change += 1,
+                Action::Adopt => s.adopt += 1,
+                Action::NoOp => {}
+            }
+        }
+        s
+    }
+
+    /// The change at an address.
+    pub fn change(&self, address: &Address) -> Option<&Change> {
+        self.changes.iter().find(|c| &c.address == address)
+    }
+}
+
+/// Planner settings that are not part of the blueprint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PlanOptions {
+    /// Accounts per organization, when known from outside discovery (overrides the live quota).
+    pub account_quota: Option<u64>,
+}
+
+fn tags_to_set(desired: &Tags, live: &Tags) -> Tags {
+    desired.iter().filter(|(k, v)| live.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+fn ou_dependency(path: &OuPath, created: &BTreeSet<OuPath>) -> Option<Address> {
+    created.contains(path).then(|| Address::ou(path))
+}
+
+fn account_json(name: &str, email: &str, ou: &OuPath, tags: &Tags, id: Option<&str>) -> Value {
+    let mut v = json!({ "name": name, "email": email, "ou": ou.to_string(), "tags": tags });
+    if let Some(id) = id {
+        v["id"] = json!(id);
+    }
+    v
+}
+
+/// Computes the plan that makes `live` match `desired`. Pure: no I/O.
+pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
+    let mut p = Plan {
+        format_version: FORMAT_VERSION.into(),
+        blueprint: desired.blueprint.clone(),
+        live_fingerprint: live.fingerprint(),
+        changes: Vec::new(),
+        drift: Vec::new(),
+        unmanaged: Vec::new(),
+        warnings: Vec::new(),
+        errors: Vec::new(),
+    };
+    let org_dep: Vec<Address> = if let Some(org) = &live.organization {
+        if !org.management_email.eq_ignore_ascii_case(&desired.management_email) {
+            p.errors.push(format!(
+                "these credentials reach organization {} whose management account is {}, but the blueprint names {}: refusing to touch another organization",
+                org.id, org.management_email, desired.management_email
+            ));
+        }
+        if org.feature_set != "ALL" {
+            p.errors.push(format!(
+                "organization {} has feature set {}; enable all features (a handshake with every member account) before running groundwork",
+                org.id, org.feature_set
+            ));
+        }
+        Vec::new()
+    } else {
+        p.changes.push(Change {
+            address: Address::organization(),
+            action: Action::Create,
+            before: None,
+            after: Some(json!({ "feature_set": "ALL" })),
+            reason: "the caller's account is not in an organization".into(),
+            operation: Operation::CreateOrganization,
+            depends_on: Vec::new(),
+        });
+        vec![Address::organization()]
+    };
+
+    // OUs, parents first (the blueprint lists them in that order).
+    let mut created_ous: BTreeSet<OuPath> = BTreeSet::new();
+    let mut seen_paths: BTreeMap<&OuPath, usize> = BTreeMap::new();
+    for ou in &live.ous {
+        *seen_paths.entry(&ou.path).or_default() += 1;
+    }
+    for (path, n) in &seen_paths {
+        if *n > 1 {
+            p.warnings.push(format!("{n} OUs are named {path} under the same parent; groundwork uses the first"));
+        }
+    }
+    for ou in &desired.ous {
+        if ou.path.depth() > MAX_OU_DEPTH {
+            p.errors.push(format!("OU {} is nested deeper than the {MAX_OU_DEPTH} levels AWS allows", ou.path));
+            continue;
+        }
+        let address = Address::ou(&ou.path);
+        match live.ou(&ou.path) {
+            None => {
+                let mut deps = org_dep.clone();
+                deps.extend(ou_dependency(&ou.path.parent(), &created_ous));
+                created_ous.insert(ou.path.clone());
+                p.changes.push(Change {
+                    address,
+                    action: Action::Create,
+                    before: None,
+                    after: Some(json!({ "path": ou.path.to_string(), "tags": ou.tags })),
+                    reason: format!("no OU {} under {}", ou.path.name(), ou.path.parent()),
+                    operation: Operation::CreateOu { path: ou.path.clone(), tags: ou.tags.clone() },
+                    depends_on: deps,
+                });
+            }
+            Some(l) => {
+                let set = tags_to_set(&ou.tags, &l.tags);
+                if set.is_empty() {
+                    continue;
+                }
+                let managed = l.tags.contains_key(TAG_MANAGED);
+                if managed {
+                    p.drift.push(format!("{address}: tags differ from the blueprint"));
+                }
+                p.changes.push(Change {
+                    address,
+                    action: if managed { Action::Update } else { Action::Adopt },
+                    before: Some(json!({ "id": l.id, "path": l.path.to_string(), "tags": l.tags })),
+                    after: Some(json!({ "id": l.id, "path": ou.path.to_string(), "tags": merged(&l.tags, &set) })),
+                    reason: if managed { "tags differ".into() } else { "existing OU with this path gets groundwork's ownership tags".into() },
+                    operation: Operation::TagOu { path: ou.path.clone(), set_tags: set },
+                    depends_on: Vec::new(),
+                });
+            }
+        }
+    }
+
+    // Accounts.
+    let mut creations = 0u64;
+    for a in &desired.accounts {
+        let address = Address::account(&a.name);
+        let matches: Vec<&LiveAccount> = live.accounts.iter().filter(|l| l.email.eq_ignore_ascii_case(&a.email)).collect();
+        if matches.len() > 1 {
+            let ids: Vec<&str> = matches.iter().map(|m| m.id.as_str()).collect();
+            p.errors.push(format!("{address}: {} accounts have email {} ({}); resolve this by hand", matches.len(), a.email, ids.join(", ")));
+            continue;
+        }
+        let Some(l) = matches.first() else {
+            creations += 1;
+            let mut deps = org_dep.clone();
+            deps.extend(ou_dependency(&a.ou, &created_ous));
+            let in_flight = live.create_requests.iter().find(|r| r.account_name == a.name && r.state == "IN_PROGRESS");
+            let reason = match in_flight {
+                Some(r) => format!("a CreateAccount request for {} is already in progress ({}); apply waits for it instead of sending another", a.name, r.id),
+                None => format!("no account with email {} in the organization", a.email),
+            };
+            p.changes.push(Change {
+                address,
+                action: Action::Create,
+                before: None,
+                after: Some(account_json(&a.name, &a.email, &a.ou, &a.tags, None)),
+                reason,
+                operation: Operation::CreateAccount { name: a.name.clone(), email: a.email.clone(), ou: a.ou.clone(), tags: a.tags.clone() },
+                depends_on: deps,
+            });
+            continue;
+        };
+        if l.status != "ACTIVE" {
+            p.errors.push(format!("{address}: account {} ({}) is {}; groundwork only manages ACTIVE accounts", l.id, l.email, l.status));
+            continue;
+        }
+        if l.name != a.name {
+            p.warnings.push(format!(
+                "{address}: the account with email {} is named {:?} in AWS; groundwork does not rename accounts (rename it in the console, or use that name in the blueprint)",
+                a.email, l.name
+            ));
+        }
+        let owner = l.tags.get(TAG_BLUEPRINT);
+        let managed = l.tags.get(TAG_MANAGED).is_some_and(|v| v == "true");
+        if managed && !is_managed_by(&l.tags, &desired.blueprint) {
+            p.errors.push(format!(
+                "{address}: account {} is managed by blueprint {:?}, not {:?}; refusing to take it over",
+                l.id,
+                owner.map_or("", String::as_str),
+                desired.blueprint
+            ));
+            continue;
+        }
+        let set = tags_to_set(&a.tags, &l.tags);
+        let moving = l.parent != a.ou;
+        if set.is_empty() && !moving {
+            continue;
+        }
+        let mut what = Vec::new();
+        if moving {
+            what.push(format!("move from {} to {}", l.parent, a.ou));
+        }
+        if !set.is_empty() {
+            what.push(format!("set tags {}", set.keys().cloned().collect::<Vec<_>>().join(", ")));
+        }
+        if managed {
+            p.drift.push(format!("{address}: {}", what.join("; ").replace("move from", "is in").replace(" to ", ", the blueprint says ")));
+        }
+        let mut deps = Vec::new();
+        if moving {
+            deps.extend(ou_dependency(&a.ou, &created_ous));
+        }
+        p.changes.push(Change {
+            address,
+            action: if managed { Action::Update } else { Action::Adopt },
+            before: Some(account_json(&l.name, &l.email, &l.parent, &l.tags, Some(&l.id))),
+            after: Some(account_json(&l.name, &l.email, &a.ou, &merged(&l.tags, &set), Some(&l.id))),
+            reason: if managed {
+                what.join("; ")
+            } else {
+                format!("existing account {} has this email; adopt it ({})", l.id, what.join("; "))
+            },
+            operation: Operation::UpdateAccount {
+                email: a.email.clone(),
+                account_id: l.id.clone(),
+                move_from: moving.then(|| l.parent.clone()),
+                move_to: moving.then(|| a.ou.clone()),
+                set_tags: set,
+            },
+            depends_on: deps,
+        });
+    }
+
+    // Failed requests for accounts we still need to create are worth a word.
+    for r in live.create_requests.iter().filter(|r| r.state == "FAILED") {
+        if p.changes.iter().any(|c| matches!(&c.operation, Operation::CreateAccount { name, .. } if *name == r.account_name)) {
+            p.warnings.push(format!(
+                "an earlier CreateAccount request for {} ({}) failed: {}",
+                r.account_name,
+                r.id,
+                r.failure_reason.as_deref().unwrap_or("no reason given")
+            ));
+        }
+    }
+
+    // Objects not in the blueprint.
+    let desired_paths: BTreeSet<&OuPath> = desired.ous.iter().map(|o| &o.path).collect();
+    for ou in &live.ous {
+        if !desired_paths.contains(&ou.path) {
+            p.unmanaged.push(Unmanaged { kind: "ou".into(), id: ou.id.clone(), name: ou.path.to_string() });
+        }
+    }
+    let desired_emails: BTreeSet<String> = desired.accounts.iter().map(|a| a.email.to_lowercase()).collect();
+    let management_id = live.organization.as_ref().map(|o| o.management_account_id.as_str());
+    for a in &live.accounts {
+        if Some(a.id.as_str()) != management_id && !desired_emails.contains(&a.email.to_lowercase()) {
+            p.unmanaged.push(Unmanaged { kind: "account".into(), id: a.id.clone(), name: format!("{} <{}>", a.name, a.email) });
+        }
+    }
+
+    // Pre-flight: the quota.
+    if let Some(quota) = options.account_quota.or(live.account_quota) {
+        let total = live.accounts.len() as u64 + creations + u64::from(live.organization.is_none());
+        if creations > 0 && total > quota {
+            p.errors.push(format!(
+                "creating {creations} accounts would bring the organization to {total} accounts, over its quota of {quota}; raise the quota (Service Quotas, code L-29A0C5DF) first"
+            ));
+        }
+    }
+    order(&mut p.changes);
+    p
+}
+
+fn merged(live: &Tags, set: &Tags) -> Tags {
+    let mut t = live.clone();
+    t.extend(set.clone());
+    t
+}
+
+/// Sorts changes so that every change comes after its dependencies, and otherwise by kind
+/// (organization, OUs, accounts) and address: a deterministic order for display and JSON.
+fn order(changes: &mut [Change]) {
+    let rank = |c: &Change| match c.operation {
+        Operation::CreateOrganization => 0,
+        Operation::CreateOu { ref path, .. } | Operation::TagOu { ref path, .. } => path.depth(),
+        Operation::CreateAccount { .. } | Operation::UpdateAccount { .. } => MAX_OU_DEPTH + 1,
+    };
+    changes.sort_by(|a, b| (rank(a), &a.address).cmp(&(rank(b), &b.address)));
+}

@@ -1,0 +1,116 @@
+//! Human rendering of a plan, Terraform-like: a drift note first, one block per change with a
+//! fixed-width symbol, then the summary line.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::plan::{Action, Change, Plan};
+
+/// The fixed-width symbol of an action.
+pub fn symbol(action: Action) -> &'static str {
+    match action {
+        Action::Create => "  +",
+        Action::Update => "  ~",
+        Action::Adopt => "  >",
+        Action::NoOp => "   ",
+    }
+}
+
+fn verb(action: Action) -> &'static str {
+    match action {
+        Action::Create => "will be created",
+        Action::Update => "will be updated in place",
+        Action::Adopt => "will be adopted",
+        Action::NoOp => "is up to date",
+    }
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        Value::Null => "(none)".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Lines describing what a change does to each attribute.
+fn attributes(c: &Change, out: &mut String) {
+    let empty = serde_json::Map::new();
+    let before = c.before.as_ref().and_then(Value::as_object).unwrap_or(&empty);
+    let after = c.after.as_ref().and_then(Value::as_object).unwrap_or(&empty);
+    for (key, new) in after {
+        if key == "tags" {
+            let old_tags = before.get("tags").and_then(Value::as_object);
+            let Some(new_tags) = new.as_object() else { continue };
+            for (tk, tv) in new_tags {
+                match old_tags.and_then(|o| o.get(tk)) {
+                    Some(old) if old == tv => {}
+                    Some(old) => {
+                        let _ = writeln!(out, "      ~ tag {tk:?}: {} -> {}", scalar(old), scalar(tv));
+                    }
+                    None => {
+                        let _ = writeln!(out, "      + tag {tk:?}: {}", scalar(tv));
+                    }
+                }
+            }
+            continue;
+        }
+        match before.get(key) {
+            Some(old) if old == new => {}
+            Some(old) => {
+                let _ = writeln!(out, "      ~ {key}: {} -> {}", scalar(old), scalar(new));
+            }
+            None => {
+                let _ = writeln!(out, "      + {key}: {}", scalar(new));
+            }
+        }
+    }
+}
+
+/// Renders the plan for a terminal (no colour codes; the CLI adds colour).
+pub fn render_text(plan: &Plan) -> String {
+    let mut out = String::new();
+    for e in &plan.errors {
+        let _ = writeln!(out, "Error: {e}");
+    }
+    if !plan.errors.is_empty() {
+        out.push('\n');
+    }
+    if !plan.drift.is_empty() {
+        out.push_str("Note: objects managed by groundwork differ from the blueprint (changed outside groundwork, or the blueprint changed):\n");
+        for d in &plan.drift {
+            let _ = writeln!(out, "  - {d}");
+        }
+        out.push('\n');
+    }
+    for w in &plan.warnings {
+        let _ = writeln!(out, "Warning: {w}");
+    }
+    if !plan.warnings.is_empty() {
+        out.push('\n');
+    }
+    if !plan.changes.is_empty() {
+        out.push_str("groundwork will perform the following actions:\n\n");
+        for c in &plan.changes {
+            let _ = writeln!(out, "{} {} {}", symbol(c.action), c.address, verb(c.action));
+            let _ = writeln!(out, "      # {}", c.reason);
+            attributes(c, &mut out);
+            out.push('\n');
+        }
+    }
+    if !plan.unmanaged.is_empty() {
+        let _ = writeln!(out, "Not in the blueprint, left untouched ({}):", plan.unmanaged.len());
+        for u in &plan.unmanaged {
+            let _ = writeln!(out, "  . {} {} ({})", u.kind, u.name, u.id);
+        }
+        out.push('\n');
+    }
+    if plan.changes.is_empty() {
+        out.push_str("No changes. The organization matches the blueprint.\n");
+    } else {
+        let s = plan.summary();
+        let _ = writeln!(out, "Plan: {} to add, {} to change, {} to adopt.", s.add, s.change, s.adopt);
+    }
+    out
+}

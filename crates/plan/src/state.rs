@@ -1,0 +1,228 @@
+//! Desired and live state of the organization, and the resource addresses that name them.
+
+use std::fmt;
+
+use groundwork_blueprint::{AccountOrigin, Blueprint, OuPath, Tags};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Tag key marking a resource as managed by groundwork.
+pub const TAG_MANAGED: &str = "groundwork:managed";
+/// Tag key naming the blueprint (organization name) that manages a resource.
+pub const TAG_BLUEPRINT: &str = "groundwork:blueprint";
+/// Tag key recording the workload of a workload account.
+pub const TAG_WORKLOAD: &str = "groundwork:workload";
+/// Tag key recording the environment of a workload account.
+pub const TAG_ENVIRONMENT: &str = "groundwork:environment";
+
+/// A stable, human-readable name of a managed thing, e.g. `ou/Workloads/Prod`,
+/// `account/jira-prod`. Never an AWS id. Ordered by its canonical string.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Address(String);
+
+impl Address {
+    /// The organization itself.
+    pub fn organization() -> Self {
+        Address("organization".into())
+    }
+
+    /// An OU by path.
+    pub fn ou(path: &OuPath) -> Self {
+        Address(format!("ou/{path}"))
+    }
+
+    /// An account by name.
+    pub fn account(name: &str) -> Self {
+        Address(format!("account/{name}"))
+    }
+
+    /// The address as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for Address {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let ok = s == "organization" || s.strip_prefix("ou/").is_some_and(|r| !r.is_empty()) || s.strip_prefix("account/").is_some_and(|r| !r.is_empty());
+        if ok { Ok(Address(s.to_owned())) } else { Err(format!("`{s}` is not a groundwork address")) }
+    }
+}
+
+/// What the blueprint asks for, lowered to resources.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Desired {
+    /// The blueprint (organization) name, written into ownership tags.
+    pub blueprint: String,
+    /// The management account's email.
+    pub management_email: String,
+    /// Every OU, parents before children.
+    pub ous: Vec<DesiredOu>,
+    /// Every member account.
+    pub accounts: Vec<DesiredAccount>,
+}
+
+/// A desired OU.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredOu {
+    /// Path below the root.
+    pub path: OuPath,
+    /// Tags including groundwork's ownership tags.
+    pub tags: Tags,
+}
+
+/// A desired member account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredAccount {
+    /// Account name.
+    pub name: String,
+    /// Root email (the identity key).
+    pub email: String,
+    /// The OU it belongs in.
+    pub ou: OuPath,
+    /// Tags including groundwork's ownership tags.
+    pub tags: Tags,
+}
+
+impl Desired {
+    /// Lowers a validated blueprint.
+    pub fn from_blueprint(bp: &Blueprint) -> Self {
+        let name = bp.organization.name.value.clone();
+        let ownership = |extra: &Tags| {
+            let mut t = extra.clone();
+            t.insert(TAG_MANAGED.into(), "true".into());
+            t.insert(TAG_BLUEPRINT.into(), name.clone());
+            t
+        };
+        Desired {
+            blueprint: name.clone(),
+            management_email: bp.organization.management_email.value.clone(),
+            ous: bp.organizational_units.iter().map(|o| DesiredOu { path: o.path.clone(), tags: ownership(&o.tags) }).collect(),
+            accounts: bp
+                .accounts
+                .iter()
+                .map(|a| {
+                    let mut tags = ownership(&a.tags);
+                    if let AccountOrigin::Workload { workload, environment } = &a.origin {
+                        tags.insert(TAG_WORKLOAD.into(), workload.clone());
+                        tags.insert(TAG_ENVIRONMENT.into(), environment.clone());
+                    }
+                    DesiredAccount { name: a.name.value.clone(), email: a.email.value.clone(), ou: a.ou.value.clone(), tags }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What discovery found. Ordered collections so the fingerprint is stable.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Live {
+    /// The organization, or `None` when the caller's account is in none.
+    pub organization: Option<LiveOrganization>,
+    /// Every OU found, sorted by path then id (moto, unlike AWS, allows duplicate names).
+    pub ous: Vec<LiveOu>,
+    /// Every account found with its parent, sorted by email.
+    pub accounts: Vec<LiveAccount>,
+    /// CreateAccount requests that are in progress or failed.
+    pub create_requests: Vec<CreateRequest>,
+    /// The organization's account quota, when it could be read.
+    pub account_quota: Option<u64>,
+}
+
+/// The organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveOrganization {
+    /// `o-…`
+    pub id: String,
+    /// `ALL` or `CONSOLIDATED_BILLING`.
+    pub feature_set: String,
+    /// Management account id.
+    pub management_account_id: String,
+    /// Management account email.
+    pub management_email: String,
+    /// `r-…`
+    pub root_id: String,
+}
+
+/// An OU found in the organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveOu {
+    /// `ou-…`
+    pub id: String,
+    /// Path by names.
+    pub path: OuPath,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// An account found in the organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveAccount {
+    /// 12-digit id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Email.
+    pub email: String,
+    /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`.
+    pub status: String,
+    /// Path of its parent.
+    pub parent: OuPath,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// A CreateAccount request that has not succeeded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateRequest {
+    /// `car-…`
+    pub id: String,
+    /// Name the account was requested with.
+    pub account_name: String,
+    /// `IN_PROGRESS` or `FAILED`.
+    pub state: String,
+    /// Why it failed, e.g. `EMAIL_ALREADY_EXISTS`.
+    pub failure_reason: Option<String>,
+}
+
+impl Live {
+    /// Puts every collection in canonical order.
+    pub fn normalize(&mut self) {
+        self.ous.sort_by(|a, b| (&a.path, &a.id).cmp(&(&b.path, &b.id)));
+        self.accounts.sort_by(|a, b| (a.email.to_lowercase(), &a.id).cmp(&(b.email.to_lowercase(), &b.id)));
+        self.create_requests.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+
+    /// A fingerprint of this state: a saved plan applies only while it is unchanged.
+    pub fn fingerprint(&self) -> String {
+        let mut copy = self.clone();
+        copy.normalize();
+        let json = serde_json::to_vec(&copy).unwrap_or_default();
+        let digest = Sha256::digest(&json);
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The first OU at a path.
+    pub fn ou(&self, path: &OuPath) -> Option<&LiveOu> {
+        self.ous.iter().find(|o| &o.path == path)
+    }
+
+    /// The account with this email (case-insensitive, as AWS treats emails).
+    pub fn account_by_email(&self, email: &str) -> Option<&LiveAccount> {
+        self.accounts.iter().find(|a| a.email.eq_ignore_ascii_case(email))
+    }
+}
+
+/// Whether tags mark a resource as managed by this blueprint.
+pub fn is_managed_by(tags: &Tags, blueprint: &str) -> bool {
+    tags.get(TAG_MANAGED).is_some_and(|v| v == "true") && tags.get(TAG_BLUEPRINT).is_some_and(|v| v == blueprint)
+}
