@@ -92,10 +92,10 @@ pub(crate) fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = 
     let lower = word.to_lowercase();
     candidates
         .into_iter()
-        .map(|c| (c, strsim::jaro_winkler(&lower, &c.to_lowercase())))
-        .filter(|(_, score)| *score >= 0.8)
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(c, _)| c)
+        .map(|c| (c, strsim::jaro_winkler(&lower, &c.to_lowercase()), strsim::jaro_winkler(word, c)))
+        .filter(|(_, score, _)| *score >= 0.8)
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(a.2.total_cmp(&b.2)))
+        .map(|(c, _, _)| c)
 }
 
 impl Cx {

@@ -174,6 +174,13 @@ fn check_template(cx: &mut Cx, src: &str, t: &Spanned<String>) -> bool {
             return false;
         };
         let name = &rest[open + 1..open + close];
+        if name.contains('{') {
+            cx.push(
+                Diagnostic::error("blueprint::template", t.span, format!("unclosed `{{` in template `{text}`"))
+                    .help("placeholders are written `{workload}`, `{env}`, `{Workload}`, `{Env}` or `{org}`"),
+            );
+            return false;
+        }
         if !PLACEHOLDERS.contains(&name) {
             ok = false;
             let span = sub_span(src, t.span, &text[offset + open..offset + open + close + 1]);
@@ -266,20 +273,19 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         if a.tags.len() > MAX_USER_TAGS {
             cx.push(Diagnostic::error("blueprint::tag-limit", a.name.span, format!("account `{}` has {} tags; at most {MAX_USER_TAGS}", a.name.value, a.tags.len())));
         }
-        let ou = resolve_ou(cx, &a.ou, a.ou.span, &known);
-        if let Some(ou) = ou {
-            placed.push(Placed {
-                site: a.name.span,
-                account: Account {
-                    name: a.name.clone(),
-                    email: a.email.clone(),
-                    ou: Spanned::new(ou, a.ou.span),
-                    purpose: a.purpose,
-                    tags: a.tags.clone(),
-                    origin: AccountOrigin::Explicit,
-                },
-            });
-        }
+        // An unknown OU is reported; keep the account so duplicates are still found.
+        let ou = resolve_ou(cx, &a.ou, a.ou.span, &known).unwrap_or_default();
+        placed.push(Placed {
+            site: a.name.span,
+            account: Account {
+                name: a.name.clone(),
+                email: a.email.clone(),
+                ou: Spanned::new(ou, a.ou.span),
+                purpose: a.purpose,
+                tags: a.tags.clone(),
+                origin: AccountOrigin::Explicit,
+            },
+        });
     }
 
     let defaults_ok = check_templates(cx, src, &raw.defaults);
@@ -344,7 +350,7 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
                 d.message = format!("{} (workload `{}`, environment `{}`)", d.message, w.name.value, env.value);
                 d.related.push(crate::diag::Related { span: name_t.span, label: "expanded from this template".into() });
             }
-            let Some(ou) = ou else { continue };
+            let ou = ou.unwrap_or_default();
             placed.push(Placed {
                 site: env.span,
                 account: Account {

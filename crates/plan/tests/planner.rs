@@ -1,0 +1,177 @@
+//! Planner tests: a pure function of desired and live state, no AWS.
+
+use groundwork_blueprint::{OuPath, Tags};
+use groundwork_plan::{
+    Action, Address, CreateRequest, Desired, Live, LiveAccount, LiveOrganization, LiveOu, Operation, PlanOptions, TAG_BLUEPRINT, TAG_MANAGED, plan,
+    render_text,
+};
+
+fn desired() -> Desired {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../blueprints/landing-zone.yaml");
+    Desired::from_blueprint(&groundwork_blueprint::load(&path).unwrap().blueprint)
+}
+
+fn org() -> LiveOrganization {
+    LiveOrganization {
+        id: "o-example".into(),
+        feature_set: "ALL".into(),
+        management_account_id: "123456789012".into(),
+        management_email: "master@example.com".into(),
+        root_id: "r-root".into(),
+    }
+}
+
+fn management() -> LiveAccount {
+    LiveAccount {
+        id: "123456789012".into(),
+        name: "master".into(),
+        email: "master@example.com".into(),
+        status: "ACTIVE".into(),
+        parent: OuPath::root(),
+        tags: Tags::new(),
+    }
+}
+
+/// The live state after a perfect apply of `d`.
+fn converged(d: &Desired) -> Live {
+    let mut live = Live { organization: Some(org()), ..Live::default() };
+    for (i, ou) in d.ous.iter().enumerate() {
+        live.ous.push(LiveOu { id: format!("ou-{i}"), path: ou.path.clone(), tags: ou.tags.clone() });
+    }
+    live.accounts.push(management());
+    for (i, a) in d.accounts.iter().enumerate() {
+        live.accounts.push(LiveAccount {
+            id: format!("{:012}", 100 + i),
+            name: a.name.clone(),
+            email: a.email.clone(),
+            status: "ACTIVE".into(),
+            parent: a.ou.clone(),
+            tags: a.tags.clone(),
+        });
+    }
+    live.normalize();
+    live
+}
+
+#[test]
+fn empty_emulator_creates_everything_in_dependency_order() {
+    let d = desired();
+    let p = plan(&d, &Live::default(), PlanOptions::default());
+    let s = p.summary();
+    assert_eq!((s.add, s.change, s.adopt), (1 + d.ous.len() + d.accounts.len(), 0, 0));
+    assert_eq!(p.changes[0].address, Address::organization());
+    let pos = |a: &str| p.changes.iter().position(|c| c.address.as_str() == a).unwrap();
+    assert!(pos("ou/Workloads") < pos("ou/Workloads/Prod"));
+    assert!(pos("ou/Workloads/Prod") < pos("account/jira-prod"));
+    let jira = p.change(&Address::account("jira-prod")).unwrap();
+    assert!(jira.depends_on.contains(&Address::ou(&OuPath::parse("Workloads/Prod"))));
+    insta::assert_snapshot!("create_everything_text", render_text(&p));
+}
+
+#[test]
+fn converged_state_plans_nothing() {
+    let d = desired();
+    let p = plan(&d, &converged(&d), PlanOptions::default());
+    assert!(p.is_empty(), "{}", render_text(&p));
+    assert!(p.drift.is_empty() && p.errors.is_empty() && p.warnings.is_empty());
+    assert!(render_text(&p).ends_with("No changes. The organization matches the blueprint.\n"));
+}
+
+#[test]
+fn moved_account_is_one_update_with_a_drift_note() {
+    let d = desired();
+    let mut live = converged(&d);
+    let jira = live.accounts.iter_mut().find(|a| a.name == "jira-prod").unwrap();
+    jira.parent = OuPath::parse("Sandbox");
+    let p = plan(&d, &live, PlanOptions::default());
+    assert_eq!(p.changes.len(), 1);
+    let c = &p.changes[0];
+    assert_eq!(c.action, Action::Update);
+    assert!(matches!(&c.operation, Operation::UpdateAccount { move_from: Some(f), move_to: Some(t), set_tags, .. }
+        if f.to_string() == "Sandbox" && t.to_string() == "Workloads/Prod" && set_tags.is_empty()));
+    assert_eq!(p.drift.len(), 1);
+    insta::assert_snapshot!("moved_account_text", render_text(&p));
+    let mut json = serde_json::to_value(&p).unwrap();
+    json["live_fingerprint"] = "[fingerprint]".into();
+    insta::assert_json_snapshot!("moved_account_json", json);
+}
+
+#[test]
+fn matching_email_is_adopted_and_strangers_are_left_alone() {
+    let d = desired();
+    let mut live = converged(&d);
+    let identity = live.accounts.iter_mut().find(|a| a.name == "identity").unwrap();
+    identity.tags = Tags::new();
+    identity.name = "Identity (legacy)".into();
+    identity.parent = OuPath::root();
+    live.accounts.push(LiveAccount {
+        id: "999999999999".into(),
+        name: "stranger".into(),
+        email: "someone@else.example".into(),
+        status: "ACTIVE".into(),
+        parent: OuPath::root(),
+        tags: Tags::new(),
+    });
+    live.ous.push(LiveOu { id: "ou-x".into(), path: OuPath::parse("Legacy"), tags: Tags::new() });
+    let p = plan(&d, &live, PlanOptions::default());
+    assert_eq!(p.changes.len(), 1);
+    let c = &p.changes[0];
+    assert_eq!((c.address.as_str(), c.action), ("account/identity", Action::Adopt));
+    let Operation::UpdateAccount { set_tags, move_to, .. } = &c.operation else { panic!() };
+    assert_eq!(set_tags.get(TAG_MANAGED).map(String::as_str), Some("true"));
+    assert_eq!(move_to.as_ref().map(ToString::to_string).as_deref(), Some("Security"));
+    assert!(p.warnings.iter().any(|w| w.contains("does not rename")), "{:?}", p.warnings);
+    let names: Vec<&str> = p.unmanaged.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, ["Legacy", "stranger <someone@else.example>"]);
+    assert!(p.summary().adopt == 1);
+}
+
+#[test]
+fn preflight_errors_block_the_plan() {
+    let d = desired();
+    // Another organization.
+    let mut live = converged(&d);
+    live.organization.as_mut().unwrap().management_email = "root@other.example".into();
+    assert!(plan(&d, &live, PlanOptions::default()).errors[0].contains("another organization"));
+    // Quota.
+    let live = Live { organization: Some(org()), accounts: vec![management()], ..Live::default() };
+    let p = plan(&d, &live, PlanOptions { account_quota: Some(5) });
+    assert!(!p.applyable());
+    assert!(p.errors.iter().any(|e| e.contains("quota of 5")), "{:?}", p.errors);
+    // Owned by another blueprint.
+    let mut live = converged(&d);
+    let a = live.accounts.iter_mut().find(|a| a.name == "jira-dev").unwrap();
+    a.tags.insert(TAG_BLUEPRINT.into(), "other".into());
+    assert!(plan(&d, &live, PlanOptions::default()).errors.iter().any(|e| e.contains("refusing to take it over")));
+}
+
+#[test]
+fn in_progress_request_is_resumed_not_duplicated() {
+    let d = desired();
+    let mut live = converged(&d);
+    live.accounts.retain(|a| a.name != "webapp-prod");
+    live.create_requests.push(CreateRequest { id: "car-1".into(), account_name: "webapp-prod".into(), state: "IN_PROGRESS".into(), failure_reason: None });
+    let p = plan(&d, &live, PlanOptions::default());
+    assert_eq!(p.changes.len(), 1);
+    assert!(p.changes[0].reason.contains("car-1"), "{}", p.changes[0].reason);
+}
+
+#[test]
+fn fingerprint_ignores_order_but_not_content() {
+    let d = desired();
+    let a = converged(&d);
+    let mut b = a.clone();
+    b.accounts.reverse();
+    assert_eq!(a.fingerprint(), b.fingerprint());
+    b.accounts[0].parent = OuPath::parse("Sandbox");
+    assert_ne!(a.fingerprint(), b.fingerprint());
+}
+
+#[test]
+fn saved_plan_round_trips_through_json() {
+    let d = desired();
+    let p = plan(&d, &Live::default(), PlanOptions::default());
+    let text = serde_json::to_string(&p).unwrap();
+    let back: groundwork_plan::Plan = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, p);
+}
