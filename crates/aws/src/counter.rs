@@ -10,6 +10,7 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use serde::Serialize;
 
@@ -121,12 +122,19 @@ impl CallCounter {
     }
 }
 
+// Client interceptors' `read_before_execution` runs before the operation's configuration (which
+// holds its `Metadata`) is applied, so count in `read_before_serialization`: once per call.
 impl Intercept for CallCounter {
     fn name(&self) -> &'static str {
         "groundwork-call-counter"
     }
 
-    fn read_before_execution(&self, _context: &BeforeSerializationInterceptorContextRef<'_>, cfg: &mut ConfigBag) -> Result<(), BoxError> {
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
         if let Some(m) = cfg.load::<Metadata>() {
             self.record(m.service(), m.name());
         }

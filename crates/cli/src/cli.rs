@@ -83,8 +83,8 @@ pub(crate) struct PlanningArgs {
     /// Account quota to check against when Service Quotas cannot be read.
     #[arg(long, value_name = "N")]
     pub(crate) account_quota: Option<u64>,
-    /// Turn off client-side rate limiting at AWS's documented rates (for emulators).
-    #[arg(long, hide = true)]
+    /// Turn off client-side rate limiting at AWS's documented rates (for local emulators only).
+    #[arg(long)]
     pub(crate) no_rate_limit: bool,
 }
 

@@ -161,8 +161,15 @@ fn paint_plan(text: &str, printer: &Printer) -> String {
 }
 
 fn print_stats(g: &Global, aws: &Aws, printer: &Printer) {
-    if g.stats {
-        printer.err(&aws.counter().snapshot().to_string());
+    if !g.stats {
+        return;
+    }
+    let stats = aws.counter().snapshot();
+    if printer.json {
+        // One JSON line on stderr, so stdout stays the command's own document.
+        printer.err(&json!({ "api_calls": stats.by_operation, "reads": stats.reads(), "writes": stats.writes() }).to_string());
+    } else {
+        printer.err(&stats.to_string());
     }
 }
 
