@@ -117,7 +117,7 @@ impl CallCounter {
     }
 
     fn record(&self, service: &str, operation: &str) {
-        let key = format!("{}:{operation}", service.to_lowercase());
+        let key = format!("{}:{operation}", service.to_lowercase().replace(' ', ""));
         *self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner).by_operation.entry(key).or_default() += 1;
     }
 }
