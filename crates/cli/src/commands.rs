@@ -15,12 +15,24 @@ use crate::Exit;
 use crate::cli::{ApplyArgs, Cli, Command, Global, PlanArgs, PlanningArgs, ValidateArgs};
 use crate::printer::Printer;
 
+/// State of one invocation: the AWS connection, once made, so `--stats` can report the calls
+/// made whatever way the command ends.
+#[derive(Default)]
+struct Session {
+    aws: std::sync::OnceLock<Aws>,
+}
+
 pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
-    match &cli.command {
+    let session = Session::default();
+    let result = match &cli.command {
         Command::Validate(args) => Ok(validate(args, printer)),
-        Command::Plan(args) => plan(&cli.global, args, printer).await,
-        Command::Apply(args) => apply(&cli.global, args, printer).await,
+        Command::Plan(args) => plan(&session, &cli.global, args, printer).await,
+        Command::Apply(args) => apply(&session, &cli.global, args, printer).await,
+    };
+    if let Some(aws) = session.aws.get() {
+        print_stats(&cli.global, aws, printer);
     }
+    result
 }
 
 fn render_diagnostics(d: &Diagnostics, printer: &Printer) -> String {
@@ -106,7 +118,7 @@ fn load_blueprint(path: &Path, printer: &Printer) -> Result<Blueprint> {
     }
 }
 
-async fn connect(g: &Global, planning: &PlanningArgs) -> Result<Aws> {
+async fn connect(session: &Session, g: &Global, planning: &PlanningArgs) -> Result<Aws> {
     let options = ConnectOptions {
         profile: g.profile.clone(),
         region: g.region.clone(),
@@ -115,13 +127,15 @@ async fn connect(g: &Global, planning: &PlanningArgs) -> Result<Aws> {
         account_quota: planning.account_quota,
         ..ConnectOptions::default()
     };
-    Aws::connect(&options).await.map_err(|e| match e {
+    let aws = Aws::connect(&options).await.map_err(|e| match e {
         groundwork_aws::AwsError::NoRegion => anyhow::anyhow!("no AWS region is configured: pass --region, set AWS_REGION, or set `region` in your profile"),
         groundwork_aws::AwsError::NoCredentials(source) => anyhow::anyhow!(
             "no AWS credentials were found ({source}): set AWS_PROFILE or --profile, run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
         ),
         other => anyhow::Error::new(other),
-    })
+    })?;
+    let _ = session.aws.set(aws.clone());
+    Ok(aws)
 }
 
 async fn discover_and_plan(aws: &Aws, desired: &Desired, planning: &PlanningArgs, printer: &Printer) -> Result<(Live, Plan)> {
@@ -181,9 +195,9 @@ fn print_plan(plan: &Plan, printer: &Printer) {
     }
 }
 
-async fn plan(g: &Global, args: &PlanArgs, printer: &Printer) -> Result<Exit> {
+async fn plan(session: &Session, g: &Global, args: &PlanArgs, printer: &Printer) -> Result<Exit> {
     let bp = load_blueprint(&args.blueprint, printer)?;
-    let aws = connect(g, &args.planning).await?;
+    let aws = connect(session, g, &args.planning).await?;
     let desired = Desired::from_blueprint(&bp);
     let (_, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;
     print_plan(&plan, printer);
@@ -192,9 +206,8 @@ async fn plan(g: &Global, args: &PlanArgs, printer: &Printer) -> Result<Exit> {
         std::fs::write(out, text + "\n").with_context(|| format!("writing the plan to {}", out.display()))?;
         printer.info(&format!("Saved the plan to {}; apply exactly it with `groundwork apply {}`.", out.display(), out.display()));
     }
-    print_stats(g, &aws, printer);
     if !plan.applyable() {
-        bail!("the plan cannot be applied: {} pre-flight errors (see above)", plan.errors.len());
+        bail!("pre-flight checks failed, the plan cannot be applied:\n  - {}", plan.errors.join("\n  - "));
     }
     Ok(if args.detailed_exitcode && !plan.is_empty() { Exit::Changes } else { Exit::Ok })
 }
@@ -203,14 +216,14 @@ fn is_saved_plan(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
-async fn apply(g: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit> {
+async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit> {
     let (aws, live, plan) = if is_saved_plan(&args.input) {
         let text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
         let saved: Plan = serde_json::from_str(&text).with_context(|| format!("{} is not a groundwork plan", args.input.display()))?;
         if saved.format_version != FORMAT_VERSION {
             bail!("{} has plan format {}, this groundwork reads {FORMAT_VERSION}; make the plan again", args.input.display(), saved.format_version);
         }
-        let aws = connect(g, &args.planning).await?;
+        let aws = connect(session, g, &args.planning).await?;
         let live = aws.discover().await.context("discovering the organization (read-only)")?;
         if live.fingerprint() != saved.live_fingerprint {
             bail!(
@@ -218,11 +231,13 @@ async fn apply(g: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit> 
                 args.input.display()
             );
         }
-        print_plan(&saved, printer);
+        if !printer.json {
+            print_plan(&saved, printer);
+        }
         (aws, live, saved)
     } else {
         let bp = load_blueprint(&args.input, printer)?;
-        let aws = connect(g, &args.planning).await?;
+        let aws = connect(session, g, &args.planning).await?;
         let desired = Desired::from_blueprint(&bp);
         let (live, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;
         if !printer.json {
@@ -231,15 +246,13 @@ async fn apply(g: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit> 
         (aws, live, plan)
     };
     if !plan.applyable() {
-        print_stats(g, &aws, printer);
-        bail!("the plan cannot be applied: {} pre-flight errors; nothing was changed", plan.errors.len());
+            bail!("pre-flight checks failed, the plan cannot be applied; nothing was changed:\n  - {}", plan.errors.join("\n  - "));
     }
     if plan.is_empty() {
         if printer.json {
             printer.out(&format!("{}\n", json!({ "applied": [], "failed": 0, "skipped": 0 })));
         }
-        print_stats(g, &aws, printer);
-        return Ok(Exit::Ok);
+            return Ok(Exit::Ok);
     }
     if !args.auto_approve {
         if !printer.stdin_tty {
@@ -282,7 +295,6 @@ async fn apply(g: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit> 
             serde_json::to_string_pretty(&json!({ "applied": results, "failed": report.failed(), "skipped": report.skipped() }))?
         ));
     }
-    print_stats(g, &aws, printer);
     if report.failed() > 0 || report.skipped() > 0 {
         for (a, o) in &report.results {
             if let Outcome::Failed(m) = o {

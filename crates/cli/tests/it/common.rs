@@ -1,0 +1,159 @@
+//! Test fixture: a moto server, a temp home, a cleared environment, and independent SDK reads.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use groundwork_testkit::Moto;
+
+/// The reference blueprint.
+pub(crate) fn reference() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../blueprints/landing-zone.yaml")
+}
+
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Self {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// The `--stats --json` line on stderr.
+    pub(crate) fn stats(&self) -> serde_json::Value {
+        let line = self.stderr.lines().rev().find(|l| l.starts_with("{\"api_calls\"")).unwrap_or_else(|| panic!("no stats line in:\n{}", self.stderr));
+        serde_json::from_str(line).unwrap()
+    }
+
+    pub(crate) fn writes(&self) -> u64 {
+        self.stats()["writes"].as_u64().unwrap()
+    }
+
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+
+    #[track_caller]
+    pub(crate) fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "exit {}\nstdout:\n{}\nstderr:\n{}", self.code, self.stdout, self.stderr);
+        self
+    }
+}
+
+/// The `groundwork` binary with a cleared environment (no real credentials can leak in).
+pub(crate) fn bare(home: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_groundwork"));
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1");
+    c
+}
+
+pub(crate) struct Env {
+    pub(crate) moto: Moto,
+    pub(crate) home: tempfile::TempDir,
+}
+
+impl Env {
+    pub(crate) fn new() -> Self {
+        Env { moto: Moto::start(), home: tempfile::tempdir().unwrap() }
+    }
+
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
+        self.home.path().join(name)
+    }
+
+    /// Runs `groundwork ARGS --region us-east-1 --endpoint-url MOTO` with dummy credentials.
+    pub(crate) fn gw(&self, args: &[&str]) -> Run {
+        let out = bare(self.home.path())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .args(args)
+            .args(["--region", "us-east-1", "--endpoint-url", &self.moto.endpoint(), "--color", "never"])
+            .output()
+            .unwrap();
+        Run::from(out)
+    }
+
+    /// Plan with JSON output and stats.
+    pub(crate) fn plan_json(&self, blueprint: &Path) -> Run {
+        self.gw(&["plan", blueprint.to_str().unwrap(), "--json", "--stats", "--no-rate-limit"])
+    }
+
+    pub(crate) fn apply(&self, blueprint: &Path) -> Run {
+        self.gw(&["apply", blueprint.to_str().unwrap(), "--auto-approve", "--json", "--stats", "--no-rate-limit"])
+    }
+
+    pub(crate) fn org(&self) -> aws_sdk_organizations::Client {
+        aws_sdk_organizations::Client::new(&self.moto.sdk_config())
+    }
+}
+
+/// What an account looks like, read independently of groundwork.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Seen {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) ou: String,
+    pub(crate) tags: BTreeMap<String, String>,
+}
+
+/// Reads the whole organization with plain SDK calls: OU paths (with tags) and accounts by
+/// email. Uses ListParents per account, deliberately a different path from groundwork's.
+pub(crate) async fn read_org(org: &aws_sdk_organizations::Client) -> (BTreeMap<String, BTreeMap<String, String>>, BTreeMap<String, Seen>) {
+    let root = org.list_roots().send().await.unwrap().roots()[0].id().unwrap().to_owned();
+    let mut names: BTreeMap<String, String> = BTreeMap::new(); // id -> path
+    names.insert(root.clone(), "Root".into());
+    let mut ous = BTreeMap::new();
+    let mut queue = vec![(root.clone(), String::new())];
+    while let Some((id, path)) = queue.pop() {
+        let mut token = None;
+        loop {
+            let page = org.list_organizational_units_for_parent().parent_id(&id).set_next_token(token).send().await.unwrap();
+            for ou in page.organizational_units() {
+                let p = if path.is_empty() { ou.name().unwrap().to_owned() } else { format!("{path}/{}", ou.name().unwrap()) };
+                names.insert(ou.id().unwrap().to_owned(), p.clone());
+                ous.insert(p.clone(), tags(org, ou.id().unwrap()).await);
+                queue.push((ou.id().unwrap().to_owned(), p));
+            }
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    let mut accounts = BTreeMap::new();
+    let mut token = None;
+    loop {
+        let page = org.list_accounts().set_next_token(token).send().await.unwrap();
+        for a in page.accounts() {
+            let parent = org.list_parents().child_id(a.id().unwrap()).send().await.unwrap();
+            let pid = parent.parents()[0].id().unwrap();
+            let email = a.email().unwrap().to_lowercase();
+            assert!(!accounts.contains_key(&email), "duplicate account for {email}");
+            accounts.insert(
+                email,
+                Seen { id: a.id().unwrap().to_owned(), name: a.name().unwrap().to_owned(), ou: names[pid].clone(), tags: tags(org, a.id().unwrap()).await },
+            );
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    (ous, accounts)
+}
+
+async fn tags(org: &aws_sdk_organizations::Client, id: &str) -> BTreeMap<String, String> {
+    let out = org.list_tags_for_resource().resource_id(id).send().await.unwrap();
+    out.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect()
+}

@@ -1,0 +1,6 @@
+//! End-to-end tests of the `groundwork` binary: the real binary, the real AWS SDK, a moto
+//! server on loopback per test.
+
+mod common;
+mod organization;
+mod validate;

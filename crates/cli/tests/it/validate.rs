@@ -1,0 +1,65 @@
+//! `validate` and the errors users meet before any AWS call.
+
+use crate::common::{bare, reference};
+
+#[test]
+fn reference_and_examples_validate() {
+    let home = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = bare(home.path()).arg("validate").arg(reference()).arg(root.join("examples/minimal.yaml")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn invalid_blueprint_reports_every_problem_with_location_and_exit_1() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("bad.yaml");
+    std::fs::write(&file, "version: 1\norganization:\n  name: acme\n  home_region: eu-west-1\n  management_account: { email: root@acme.example }\naccounts:\n  - name: a\n    email: nope\n    ou: Nowhere\n    purpse: workload\n").unwrap();
+    let out = bare(home.path()).arg("validate").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.yaml:8:12"), "{err}");
+    assert!(err.contains("bad.yaml:9:9"), "{err}");
+    assert!(err.contains("bad.yaml:10:5"), "{err}");
+    assert!(err.contains("did you mean `purpose`?"), "{err}");
+    assert!(err.contains("3 errors"), "{err}");
+
+    let json = bare(home.path()).args(["validate", "--json"]).arg(&file).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["files"][0]["errors"], 3);
+    assert_eq!(v["files"][0]["diagnostics"][0]["line"], 8);
+}
+
+#[test]
+fn invalid_blueprint_stops_plan_before_any_aws_call() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("bad.yaml");
+    std::fs::write(&file, "version: 7\n").unwrap();
+    // No credentials and an endpoint nobody listens on: reaching AWS would fail differently.
+    let out = bare(home.path()).args(["plan"]).arg(&file).args(["--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unsupported blueprint version 7"), "{err}");
+    assert!(err.contains("nothing was sent to AWS"), "{err}");
+}
+
+#[test]
+fn missing_credentials_and_region_are_explained() {
+    let home = tempfile::tempdir().unwrap();
+    let out = bare(home.path()).arg("plan").arg(reference()).args(["--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no AWS credentials were found"), "{err}");
+
+    let out = bare(home.path())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .arg("plan")
+        .arg(reference())
+        .args(["--endpoint-url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no AWS region is configured"), "{err}");
+}
