@@ -32,7 +32,7 @@ impl Default for ExecOptions {
         ExecOptions {
             parallelism: 10,
             max_account_creations: 5,
-            create_timeout: Duration::from_secs(30 * 60),
+            create_timeout: Duration::from_mins(30),
             poll_interval: Duration::from_millis(500),
         }
     }
@@ -106,7 +106,13 @@ enum NodeState {
 
 /// Applies `plan` to the organization described by `live` (the discovery the plan was made
 /// from). Returns the outcome of every change; never panics on provider errors.
-pub async fn execute(plan: &Plan, live: &Live, provider: Arc<dyn Provider>, options: ExecOptions, progress: Arc<Progress>) -> Report {
+pub async fn execute(
+    plan: &Plan,
+    live: &Live,
+    provider: Arc<dyn Provider>,
+    options: ExecOptions,
+    progress: Arc<Progress>,
+) -> Report {
     let mut known = Known {
         root_id: live.organization.as_ref().map(|o| o.root_id.clone()),
         ous: HashMap::new(),
@@ -285,10 +291,10 @@ async fn move_account(ctx: &Ctx, account_id: &str, email: &str, from_id: &str, t
             Ok(()) => return Ok(()),
             Err(e) if e.kind == ErrorKind::Ambiguous || e.code.as_deref() == Some("SourceParentNotFoundException") => {
                 last = fail(&e);
-                if let Some(found) = ctx.provider.find_account(email).await.map_err(|e| fail(&e))? {
-                    if found.parent_id == to_id {
-                        return Ok(());
-                    }
+                if let Some(found) = ctx.provider.find_account(email).await.map_err(|e| fail(&e))?
+                    && found.parent_id == to_id
+                {
+                    return Ok(());
                 }
             }
             Err(e) => return Err(fail(&e)),
@@ -341,7 +347,9 @@ async fn create_account(ctx: &Ctx, name: &str, email: &str, ou: &OuPath, tags: &
         break;
     }
     let Some(account) = account else {
-        return Err(format!("CreateAccount for {name} kept failing ambiguously; rerun apply (it will not create a duplicate)"));
+        return Err(format!(
+            "CreateAccount for {name} kept failing ambiguously; rerun apply (it will not create a duplicate)"
+        ));
     };
     if account.parent_id != target {
         bar.set_message(format!("account {name}: moving to {ou}"));

@@ -68,5 +68,10 @@ pub trait Provider: Send + Sync {
     /// DescribeCreateAccountStatus.
     async fn create_account_status(&self, request_id: &str) -> Result<CreateState, ProviderError>;
     /// MoveAccount.
-    async fn move_account(&self, account_id: &str, from_parent_id: &str, to_parent_id: &str) -> Result<(), ProviderError>;
+    async fn move_account(
+        &self,
+        account_id: &str,
+        from_parent_id: &str,
+        to_parent_id: &str,
+    ) -> Result<(), ProviderError>;
 }

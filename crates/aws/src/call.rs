@@ -34,7 +34,14 @@ const THROTTLING: &[&str] = &[
 ];
 
 /// Error codes of transient server-side failures.
-const TRANSIENT: &[&str] = &["ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "InternalError", "InternalException", "ServiceException"];
+const TRANSIENT: &[&str] = &[
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "InternalFailure",
+    "InternalError",
+    "InternalException",
+    "ServiceException",
+];
 
 /// Documented request rates (per second) and bursts of AWS Organizations operations
 /// (shared/AWS-FACTS.md). Operations not listed are not limited on the client side.
@@ -163,7 +170,9 @@ fn classify<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Class {
 
 /// A readable message for an SDK error: code and message when AWS sent them, the source chain
 /// otherwise.
-pub(crate) fn message<E: ProvideErrorMetadata + std::error::Error + 'static>(err: &SdkError<E, HttpResponse>) -> String {
+pub(crate) fn message<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    err: &SdkError<E, HttpResponse>,
+) -> String {
     if let (Some(code), msg) = (err.code(), err.message()) {
         return format!("{code}: {}", msg.unwrap_or("(no message)"));
     }
@@ -226,7 +235,12 @@ where
             Class::Throttled | Class::Transient => ErrorKind::Ambiguous,
         };
         let suffix = if attempt > 1 { format!(" (after {attempt} attempts)") } else { String::new() };
-        return Err(ProviderError { operation: op.to_owned(), code: err.code().map(str::to_owned), message: format!("{}{suffix}", message(&err)), kind });
+        return Err(ProviderError {
+            operation: op.to_owned(),
+            code: err.code().map(str::to_owned),
+            message: format!("{}{suffix}", message(&err)),
+            kind,
+        });
     }
 }
 

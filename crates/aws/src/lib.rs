@@ -90,12 +90,13 @@ pub struct Aws {
 /// web identity, container and instance metadata). The SDK's own retries are disabled: every
 /// call goes through [`RetryPolicy`].
 pub async fn load_sdk_config(options: &ConnectOptions) -> Result<SdkConfig, AwsError> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::disabled()).timeout_config(
-        TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .operation_attempt_timeout(Duration::from_secs(60))
-            .build(),
-    );
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::disabled()).timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .operation_attempt_timeout(Duration::from_mins(1))
+                .build(),
+        );
     if let Some(p) = &options.profile {
         loader = loader.profile_name(p);
     }
@@ -109,7 +110,9 @@ pub async fn load_sdk_config(options: &ConnectOptions) -> Result<SdkConfig, AwsE
     if config.region().is_none() {
         return Err(AwsError::NoRegion);
     }
-    let provider = config.credentials_provider().ok_or_else(|| AwsError::NoCredentials("no credential provider is configured".into()))?;
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| AwsError::NoCredentials("no credential provider is configured".into()))?;
     provider.provide_credentials().await.map_err(|e| AwsError::NoCredentials(Box::new(e)))?;
     Ok(config)
 }
@@ -135,7 +138,10 @@ impl Aws {
             .retry_config(RetryConfig::disabled())
             .interceptor(counter.clone())
             .build();
-        let sts = aws_sdk_sts::config::Builder::from(config).retry_config(RetryConfig::disabled()).interceptor(counter.clone()).build();
+        let sts = aws_sdk_sts::config::Builder::from(config)
+            .retry_config(RetryConfig::disabled())
+            .interceptor(counter.clone())
+            .build();
         Aws {
             org: aws_sdk_organizations::Client::from_conf(org),
             quotas: aws_sdk_servicequotas::Client::from_conf(quotas),
@@ -159,9 +165,11 @@ impl Aws {
 
     /// The account id of the caller (STS GetCallerIdentity).
     pub async fn caller_account(&self) -> Result<String, AwsError> {
-        let out = call::call(&self.retry, &self.limiter, "sts:GetCallerIdentity", Idempotency::Safe, || self.sts.get_caller_identity().send())
-            .await
-            .map_err(|e| AwsError::call("identifying the caller", e))?;
+        let out = call::call(&self.retry, &self.limiter, "sts:GetCallerIdentity", Idempotency::Safe, || {
+            self.sts.get_caller_identity().send()
+        })
+        .await
+        .map_err(|e| AwsError::call("identifying the caller", e))?;
         Ok(out.account().unwrap_or_default().to_owned())
     }
 }

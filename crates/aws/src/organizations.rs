@@ -15,6 +15,9 @@ use tokio::task::JoinSet;
 use crate::call::{Idempotency, call};
 use crate::{Aws, AwsError};
 
+/// One parent's children: its path, child OUs (id, name) and accounts.
+type Level = (OuPath, Vec<(String, String)>, Vec<LiveAccount>);
+
 /// Calls in flight at once during discovery (the rate limiter still applies per operation).
 const DISCOVERY_CONCURRENCY: usize = 8;
 /// The Service Quotas code of "Default maximum number of accounts".
@@ -30,19 +33,19 @@ fn to_tags(tags: &Tags) -> Vec<Tag> {
 macro_rules! paginate {
     ($aws:expr, $op:literal, $call:expr, $items:expr) => {
         async {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        let mut seen: HashSet<String> = HashSet::new();
-        loop {
-            let t = token.clone();
-            let page = call(&$aws.retry, &$aws.limiter, $op, Idempotency::Safe, || $call(t.clone())).await?;
-            out.extend($items(&page));
-            match page.next_token() {
-                Some(next) if !next.is_empty() && seen.insert(next.to_owned()) => token = Some(next.to_owned()),
-                _ => break,
+            let mut out = Vec::new();
+            let mut token: Option<String> = None;
+            let mut seen: HashSet<String> = HashSet::new();
+            loop {
+                let t = token.clone();
+                let page = call(&$aws.retry, &$aws.limiter, $op, Idempotency::Safe, || $call(t.clone())).await?;
+                out.extend($items(&page));
+                match page.next_token() {
+                    Some(next) if !next.is_empty() && seen.insert(next.to_owned()) => token = Some(next.to_owned()),
+                    _ => break,
+                }
             }
-        }
-        Ok::<_, ProviderError>(out)
+            Ok::<_, ProviderError>(out)
         }
         .await
     };
@@ -54,12 +57,15 @@ impl Aws {
     /// account quota. Read-only.
     pub async fn discover(&self) -> Result<Live, AwsError> {
         let mut live = Live::default();
-        let described = call(&self.retry, &self.limiter, "organizations:DescribeOrganization", Idempotency::Safe, || {
-            self.org.describe_organization().send()
-        })
-        .await;
+        let described =
+            call(&self.retry, &self.limiter, "organizations:DescribeOrganization", Idempotency::Safe, || {
+                self.org.describe_organization().send()
+            })
+            .await;
         let org = match described {
-            Ok(out) => out.organization.ok_or_else(|| AwsError::call("describing the organization", internal("DescribeOrganization returned no organization")))?,
+            Ok(out) => out.organization.ok_or_else(|| {
+                AwsError::call("describing the organization", internal("DescribeOrganization returned no organization"))
+            })?,
             Err(e) if e.code.as_deref() == Some("AWSOrganizationsNotInUseException") => return Ok(live),
             Err(e) => return Err(AwsError::call("describing the organization", e)),
         };
@@ -76,7 +82,7 @@ impl Aws {
         let gate = Arc::new(Semaphore::new(DISCOVERY_CONCURRENCY));
         let mut level: Vec<(String, OuPath)> = vec![(root_id, OuPath::root())];
         while !level.is_empty() {
-            let mut tasks: JoinSet<Result<(OuPath, Vec<(String, String)>, Vec<LiveAccount>), ProviderError>> = JoinSet::new();
+            let mut tasks: JoinSet<Result<Level, ProviderError>> = JoinSet::new();
             for (parent_id, path) in level.drain(..) {
                 let aws = self.clone();
                 let gate = Arc::clone(&gate);
@@ -101,7 +107,8 @@ impl Aws {
 
         // Tags: one call per OU and account (Organizations has no bulk tag read).
         let mut tasks: JoinSet<Result<(bool, usize, Tags), ProviderError>> = JoinSet::new();
-        let ids = live.ous.iter().map(|o| (true, o.id.clone())).chain(live.accounts.iter().map(|a| (false, a.id.clone())));
+        let ids =
+            live.ous.iter().map(|o| (true, o.id.clone())).chain(live.accounts.iter().map(|a| (false, a.id.clone())));
         for (index, (is_ou, id)) in ids.enumerate() {
             let index = if is_ou { index } else { index - live.ous.len() };
             let aws = self.clone();
@@ -122,7 +129,8 @@ impl Aws {
             }
         }
 
-        live.create_requests = self.unfinished_requests().await.map_err(|e| AwsError::call("listing CreateAccount requests", e))?;
+        live.create_requests =
+            self.unfinished_requests().await.map_err(|e| AwsError::call("listing CreateAccount requests", e))?;
         live.account_quota = self.account_quota().await;
         live.normalize();
         Ok(live)
@@ -134,13 +142,21 @@ impl Aws {
             self,
             "organizations:ListRoots",
             |t| self.org.list_roots().set_next_token(t).send(),
-            |p: &aws_sdk_organizations::operation::list_roots::ListRootsOutput| p.roots().iter().filter_map(|r| r.id().map(str::to_owned)).collect::<Vec<_>>()
+            |p: &aws_sdk_organizations::operation::list_roots::ListRootsOutput| p
+                .roots()
+                .iter()
+                .filter_map(|r| r.id().map(str::to_owned))
+                .collect::<Vec<_>>()
         )?;
         roots.into_iter().next().ok_or_else(|| internal("the organization has no root"))
     }
 
     /// Child OUs (id, name) and accounts of one parent.
-    async fn children(&self, parent_id: &str, path: &OuPath) -> Result<(Vec<(String, String)>, Vec<LiveAccount>), ProviderError> {
+    async fn children(
+        &self,
+        parent_id: &str,
+        path: &OuPath,
+    ) -> Result<(Vec<(String, String)>, Vec<LiveAccount>), ProviderError> {
         let ous = paginate!(
             self,
             "organizations:ListOrganizationalUnitsForParent",
@@ -217,7 +233,7 @@ impl Aws {
         .await;
         match read {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            Ok(out) => out.quota().and_then(|q| q.value()).map(|v| v as u64),
+            Ok(out) => out.quota().and_then(aws_sdk_servicequotas::types::ServiceQuota::value).map(|v| v as u64),
             Err(e) => {
                 tracing::debug!(error = %e, "account quota not readable; skipping the quota pre-flight check");
                 None
@@ -227,7 +243,12 @@ impl Aws {
 }
 
 fn internal(msg: &str) -> ProviderError {
-    ProviderError { operation: "internal".into(), code: None, message: msg.to_owned(), kind: groundwork_apply::ErrorKind::Rejected }
+    ProviderError {
+        operation: "internal".into(),
+        code: None,
+        message: msg.to_owned(),
+        kind: groundwork_apply::ErrorKind::Rejected,
+    }
 }
 
 #[async_trait]
@@ -251,10 +272,16 @@ impl Provider for Aws {
     }
 
     async fn create_ou(&self, parent_id: &str, name: &str, tags: &Tags) -> Result<String, ProviderError> {
-        let out = call(&self.retry, &self.limiter, "organizations:CreateOrganizationalUnit", Idempotency::CreatesNew, || {
-            self.org.create_organizational_unit().parent_id(parent_id).name(name).set_tags(Some(to_tags(tags))).send()
-        })
-        .await?;
+        let out =
+            call(&self.retry, &self.limiter, "organizations:CreateOrganizationalUnit", Idempotency::CreatesNew, || {
+                self.org
+                    .create_organizational_unit()
+                    .parent_id(parent_id)
+                    .name(name)
+                    .set_tags(Some(to_tags(tags)))
+                    .send()
+            })
+            .await?;
         Ok(out.organizational_unit().and_then(|o| o.id()).unwrap_or_default().to_owned())
     }
 
@@ -304,23 +331,38 @@ impl Provider for Aws {
     }
 
     async fn create_account_status(&self, request_id: &str) -> Result<CreateState, ProviderError> {
-        let out = call(&self.retry, &self.limiter, "organizations:DescribeCreateAccountStatus", Idempotency::Safe, || {
-            self.org.describe_create_account_status().create_account_request_id(request_id).send()
-        })
-        .await?;
+        let out =
+            call(&self.retry, &self.limiter, "organizations:DescribeCreateAccountStatus", Idempotency::Safe, || {
+                self.org.describe_create_account_status().create_account_request_id(request_id).send()
+            })
+            .await?;
         let status = out.create_account_status();
         Ok(match status.and_then(|s| s.state()) {
-            Some(CreateAccountState::Succeeded) => CreateState::Succeeded(status.and_then(|s| s.account_id()).unwrap_or_default().to_owned()),
-            Some(CreateAccountState::Failed) => {
-                CreateState::Failed(status.and_then(|s| s.failure_reason()).map_or_else(|| "no reason given".to_owned(), |r| r.as_str().to_owned()))
+            Some(CreateAccountState::Succeeded) => {
+                CreateState::Succeeded(status.and_then(|s| s.account_id()).unwrap_or_default().to_owned())
             }
+            Some(CreateAccountState::Failed) => CreateState::Failed(
+                status
+                    .and_then(|s| s.failure_reason())
+                    .map_or_else(|| "no reason given".to_owned(), |r| r.as_str().to_owned()),
+            ),
             _ => CreateState::InProgress,
         })
     }
 
-    async fn move_account(&self, account_id: &str, from_parent_id: &str, to_parent_id: &str) -> Result<(), ProviderError> {
+    async fn move_account(
+        &self,
+        account_id: &str,
+        from_parent_id: &str,
+        to_parent_id: &str,
+    ) -> Result<(), ProviderError> {
         call(&self.retry, &self.limiter, "organizations:MoveAccount", Idempotency::Safe, || {
-            self.org.move_account().account_id(account_id).source_parent_id(from_parent_id).destination_parent_id(to_parent_id).send()
+            self.org
+                .move_account()
+                .account_id(account_id)
+                .source_parent_id(from_parent_id)
+                .destination_parent_id(to_parent_id)
+                .send()
         })
         .await?;
         Ok(())

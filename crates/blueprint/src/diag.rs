@@ -1,6 +1,6 @@
 //! Diagnostics: every problem found in a blueprint, with its location, label and help.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
 use miette::{Diagnostic as MietteDiagnostic, LabeledSpan, NamedSource, Severity as MietteSeverity};
@@ -145,7 +145,7 @@ impl Diagnostics {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             };
-            out.push_str(&format!("{}: {sev}[{}]: {}\n", self.location(d), d.code, d.message));
+            let _ = writeln!(out, "{}: {sev}[{}]: {}", self.location(d), d.code, d.message);
         }
         out
     }
@@ -203,10 +203,7 @@ impl MietteDiagnostic for Rendered<'_> {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let d = self.diag;
         let primary = LabeledSpan::new_primary_with_span(Some(d.label.clone()), self.clamp(d.span));
-        let related = d
-            .related
-            .iter()
-            .map(|r| LabeledSpan::new_with_span(Some(r.label.clone()), self.clamp(r.span)));
+        let related = d.related.iter().map(|r| LabeledSpan::new_with_span(Some(r.label.clone()), self.clamp(r.span)));
         Some(Box::new(std::iter::once(primary).chain(related)))
     }
 }

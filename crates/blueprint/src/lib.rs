@@ -69,7 +69,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, Diagnostics> {
         Ok(s) => s,
         Err(e) => {
             let good = &bytes[..e.valid_up_to()];
-            let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+            let line = String::from_utf8_lossy(good).lines().count().max(1) + usize::from(good.ends_with(b"\n"));
             let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
             let col = String::from_utf8_lossy(&good[line_start..]).chars().count() + 1;
             let lossy: Arc<str> = Arc::from(String::from_utf8_lossy(bytes).as_ref());
@@ -88,8 +88,9 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, Diagnostics> {
     let root = match yaml::parse(src) {
         Ok(Some(root)) => root,
         Ok(None) => {
-            let d = Diagnostic::error("blueprint::empty", Span { start: 0, end: 0, line: 1, col: 1 }, "blueprint is empty")
-                .help("start with `version: 1` and an `organization:` section");
+            let d =
+                Diagnostic::error("blueprint::empty", Span { start: 0, end: 0, line: 1, col: 1 }, "blueprint is empty")
+                    .help("start with `version: 1` and an `organization:` section");
             return Err(diagnostics(source, vec![d]));
         }
         Err(e) => {

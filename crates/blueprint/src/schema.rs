@@ -11,7 +11,8 @@ use crate::yaml::{Node, NodeKind, PlainType, Span, scalar_type};
 pub(crate) const SUPPORTED_VERSIONS: &[u32] = &[1];
 
 /// The top-level keys of a version 1 blueprint.
-pub(crate) const TOP_KEYS: &[&str] = &["version", "organization", "organizational_units", "accounts", "workload_defaults", "workloads"];
+pub(crate) const TOP_KEYS: &[&str] =
+    &["version", "organization", "organizational_units", "accounts", "workload_defaults", "workloads"];
 
 /// Raw `organization` section.
 #[derive(Debug, Clone)]
@@ -109,8 +110,12 @@ impl Cx {
 
     fn wrong_type(&mut self, node: &Node, expected: &str, what: &str) {
         self.push(
-            Diagnostic::error("blueprint::wrong-type", node.span, format!("{what} must be {expected}, found {}", node.type_name()))
-                .label(format!("expected {expected}")),
+            Diagnostic::error(
+                "blueprint::wrong-type",
+                node.span,
+                format!("{what} must be {expected}, found {}", node.type_name()),
+            )
+            .label(format!("expected {expected}")),
         );
     }
 
@@ -123,7 +128,11 @@ impl Cx {
         let mut fields = Fields { span: node.span, entries: Vec::new() };
         for (k, v) in entries {
             let NodeKind::Scalar { value: key, .. } = &k.kind else {
-                self.push(Diagnostic::error("blueprint::wrong-type", k.span, format!("keys in {what} must be strings")));
+                self.push(Diagnostic::error(
+                    "blueprint::wrong-type",
+                    k.span,
+                    format!("keys in {what} must be strings"),
+                ));
                 continue;
             };
             if let Some((first, _, _)) = fields.entries.iter().find(|(_, _, seen)| seen == key) {
@@ -137,8 +146,9 @@ impl Cx {
                 continue;
             }
             if !allowed.contains(&key.as_str()) {
-                let mut d = Diagnostic::error("blueprint::unknown-key", k.span, format!("unknown key `{key}` in {what}"))
-                    .label("not a known key");
+                let mut d =
+                    Diagnostic::error("blueprint::unknown-key", k.span, format!("unknown key `{key}` in {what}"))
+                        .label("not a known key");
                 d = match did_you_mean(key, allowed.iter().copied()) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None => d.help(format!("known keys here: {}", allowed.join(", "))),
@@ -156,9 +166,13 @@ impl Cx {
         let found = fields.get(key);
         if found.is_none() {
             self.push(
-                Diagnostic::error("blueprint::missing-key", Span { end: fields.span.start, ..fields.span }, format!("missing required key `{key}` in {what}"))
-                    .label(format!("{what} starts here"))
-                    .help(format!("add `{key}:` to {what}")),
+                Diagnostic::error(
+                    "blueprint::missing-key",
+                    Span { end: fields.span.start, ..fields.span },
+                    format!("missing required key `{key}` in {what}"),
+                )
+                .label(format!("{what} starts here"))
+                .help(format!("add `{key}:` to {what}")),
             );
         }
         found
@@ -166,33 +180,33 @@ impl Cx {
 
     /// A string scalar (numbers are accepted as their text; booleans and nulls are not).
     pub(crate) fn string(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
-        match &node.kind {
-            NodeKind::Scalar { value, plain } => {
-                if *plain && matches!(scalar_type(value), PlainType::Null | PlainType::Bool) {
-                    self.push(
-                        Diagnostic::error("blueprint::wrong-type", node.span, format!("{what} must be a string, found {}", node.type_name()))
-                            .label("expected a string")
-                            .help("quote the value if it is meant as text"),
-                    );
-                    return None;
-                }
-                Some(Spanned::new(value.clone(), node.span))
+        if let NodeKind::Scalar { value, plain } = &node.kind {
+            if *plain && matches!(scalar_type(value), PlainType::Null | PlainType::Bool) {
+                self.push(
+                    Diagnostic::error(
+                        "blueprint::wrong-type",
+                        node.span,
+                        format!("{what} must be a string, found {}", node.type_name()),
+                    )
+                    .label("expected a string")
+                    .help("quote the value if it is meant as text"),
+                );
+                return None;
             }
-            _ => {
-                self.wrong_type(node, "a string", what);
-                None
-            }
+            Some(Spanned::new(value.clone(), node.span))
+        } else {
+            self.wrong_type(node, "a string", what);
+            None
         }
     }
 
     /// A non-negative integer scalar.
     pub(crate) fn integer(&mut self, node: &Node, what: &str) -> Option<Spanned<u64>> {
-        if let NodeKind::Scalar { value, plain: true } = &node.kind {
-            if scalar_type(value) == PlainType::Int {
-                if let Ok(n) = value.parse::<u64>() {
-                    return Some(Spanned::new(n, node.span));
-                }
-            }
+        if let NodeKind::Scalar { value, plain: true } = &node.kind
+            && scalar_type(value) == PlainType::Int
+            && let Ok(n) = value.parse::<u64>()
+        {
+            return Some(Spanned::new(n, node.span));
         }
         self.wrong_type(node, "a non-negative integer", what);
         None
@@ -223,13 +237,18 @@ impl Cx {
         };
         for (k, v) in entries {
             let Some(key) = self.string(k, "a tag key") else { continue };
-            let value = if v.is_null() { Some(Spanned::new(String::new(), v.span)) } else { self.string(v, "a tag value") };
+            let value =
+                if v.is_null() { Some(Spanned::new(String::new(), v.span)) } else { self.string(v, "a tag value") };
             let Some(value) = value else { continue };
             if let Some(first) = spans.get(&key.value) {
                 let first: Span = *first;
                 self.push(
-                    Diagnostic::error("blueprint::duplicate-key", key.span, format!("duplicate tag key `{}`", key.value))
-                        .related(first, "first set here"),
+                    Diagnostic::error(
+                        "blueprint::duplicate-key",
+                        key.span,
+                        format!("duplicate tag key `{}`", key.value),
+                    )
+                    .related(first, "first set here"),
                 );
                 continue;
             }
@@ -246,8 +265,12 @@ impl Cx {
             return Some(Spanned::new(*p, text.span));
         }
         let names: Vec<&str> = Purpose::ALL.iter().map(|(s, _)| *s).collect();
-        let mut d = Diagnostic::error("blueprint::unknown-purpose", text.span, format!("unknown account purpose `{}`", text.value))
-            .label("not a purpose");
+        let mut d = Diagnostic::error(
+            "blueprint::unknown-purpose",
+            text.span,
+            format!("unknown account purpose `{}`", text.value),
+        )
+        .label("not a purpose");
         d = match did_you_mean(&text.value, names.iter().copied()) {
             Some(s) => d.help(format!("did you mean `{s}`? purposes are {}", names.join(", "))),
             None => d.help(format!("purposes are {}", names.join(", "))),
@@ -261,15 +284,27 @@ impl Cx {
 fn check_tag(cx: &mut Cx, key: &Spanned<String>, value: &Spanned<String>) {
     let k = &key.value;
     if k.is_empty() || k.chars().count() > 128 {
-        cx.push(Diagnostic::error("blueprint::tag-limit", key.span, format!("tag key `{k}` must be 1 to 128 characters")));
+        cx.push(Diagnostic::error(
+            "blueprint::tag-limit",
+            key.span,
+            format!("tag key `{k}` must be 1 to 128 characters"),
+        ));
     }
     if k.to_lowercase().starts_with("aws:") {
-        cx.push(Diagnostic::error("blueprint::reserved-tag", key.span, format!("tag key `{k}` uses the `aws:` prefix reserved by AWS")));
+        cx.push(Diagnostic::error(
+            "blueprint::reserved-tag",
+            key.span,
+            format!("tag key `{k}` uses the `aws:` prefix reserved by AWS"),
+        ));
     }
     if k.starts_with("groundwork:") {
         cx.push(
-            Diagnostic::error("blueprint::reserved-tag", key.span, format!("tag key `{k}` uses the `groundwork:` prefix"))
-                .help("groundwork sets its ownership tags itself; choose another key"),
+            Diagnostic::error(
+                "blueprint::reserved-tag",
+                key.span,
+                format!("tag key `{k}` uses the `groundwork:` prefix"),
+            )
+            .help("groundwork sets its ownership tags itself; choose another key"),
         );
     }
     if value.value.chars().count() > 256 {
@@ -292,23 +327,23 @@ pub(crate) fn read(cx: &mut Cx, root: &Node) -> RawBlueprint {
     if let Some(org) = cx.required(&top, "organization", "the blueprint") {
         raw.organization = read_organization(cx, org);
     }
-    if let Some(ous) = top.get("organizational_units") {
-        if let Some(items) = cx.list(ous, "organizational_units") {
-            raw.ous = items.iter().filter_map(|n| read_ou(cx, n)).collect();
-        }
+    if let Some(ous) = top.get("organizational_units")
+        && let Some(items) = cx.list(ous, "organizational_units")
+    {
+        raw.ous = items.iter().filter_map(|n| read_ou(cx, n)).collect();
     }
-    if let Some(accounts) = top.get("accounts") {
-        if let Some(items) = cx.list(accounts, "accounts") {
-            raw.accounts = items.iter().filter_map(|n| read_account(cx, n)).collect();
-        }
+    if let Some(accounts) = top.get("accounts")
+        && let Some(items) = cx.list(accounts, "accounts")
+    {
+        raw.accounts = items.iter().filter_map(|n| read_account(cx, n)).collect();
     }
     if let Some(d) = top.get("workload_defaults") {
         raw.defaults = read_templates(cx, d, "workload_defaults", TEMPLATE_KEYS).unwrap_or_default();
     }
-    if let Some(w) = top.get("workloads") {
-        if let Some(items) = cx.list(w, "workloads") {
-            raw.workloads = items.iter().filter_map(|n| read_workload(cx, n)).collect();
-        }
+    if let Some(w) = top.get("workloads")
+        && let Some(items) = cx.list(w, "workloads")
+    {
+        raw.workloads = items.iter().filter_map(|n| read_workload(cx, n)).collect();
     }
     raw
 }
@@ -319,9 +354,13 @@ fn read_version(cx: &mut Cx, node: &Node) -> Option<Spanned<u32>> {
         Ok(v) if SUPPORTED_VERSIONS.contains(&v) => Some(Spanned::new(v, n.span)),
         _ => {
             cx.push(
-                Diagnostic::error("blueprint::unsupported-version", n.span, format!("unsupported blueprint version {}", n.value))
-                    .label("this groundwork reads version 1")
-                    .help("set `version: 1`, or upgrade groundwork if the blueprint was written for a newer one"),
+                Diagnostic::error(
+                    "blueprint::unsupported-version",
+                    n.span,
+                    format!("unsupported blueprint version {}", n.value),
+                )
+                .label("this groundwork reads version 1")
+                .help("set `version: 1`, or upgrade groundwork if the blueprint was written for a newer one"),
             );
             None
         }
@@ -331,27 +370,28 @@ fn read_version(cx: &mut Cx, node: &Node) -> Option<Spanned<u32>> {
 fn read_organization(cx: &mut Cx, node: &Node) -> Option<RawOrganization> {
     let f = cx.map(node, "organization", &["name", "home_region", "management_account", "feature_set"])?;
     let name = cx.required(&f, "name", "organization").and_then(|n| cx.string(n, "organization.name"));
-    let home_region = cx.required(&f, "home_region", "organization").and_then(|n| cx.string(n, "organization.home_region"));
+    let home_region =
+        cx.required(&f, "home_region", "organization").and_then(|n| cx.string(n, "organization.home_region"));
     let mut management_email = None;
     let mut management_name = None;
-    if let Some(m) = cx.required(&f, "management_account", "organization") {
-        if let Some(mf) = cx.map(m, "management_account", &["email", "name"]) {
-            management_email = cx.required(&mf, "email", "management_account").and_then(|n| cx.string(n, "management_account.email"));
-            management_name = mf.get("name").and_then(|n| cx.string(n, "management_account.name"));
-        }
+    if let Some(m) = cx.required(&f, "management_account", "organization")
+        && let Some(mf) = cx.map(m, "management_account", &["email", "name"])
+    {
+        management_email =
+            cx.required(&mf, "email", "management_account").and_then(|n| cx.string(n, "management_account.email"));
+        management_name = mf.get("name").and_then(|n| cx.string(n, "management_account.name"));
     }
     let mut feature_set = Some(FeatureSet::All);
-    if let Some(fs) = f.get("feature_set") {
-        if let Some(text) = cx.string(fs, "feature_set") {
-            if text.value != "ALL" {
-                feature_set = None;
-                cx.push(
-                    Diagnostic::error("blueprint::feature-set", text.span, format!("unsupported feature set `{}`", text.value))
-                        .label("groundwork needs all features")
-                        .help("use `feature_set: ALL`; service control policies and organization trails need it"),
-                );
-            }
-        }
+    if let Some(fs) = f.get("feature_set")
+        && let Some(text) = cx.string(fs, "feature_set")
+        && text.value != "ALL"
+    {
+        feature_set = None;
+        cx.push(
+            Diagnostic::error("blueprint::feature-set", text.span, format!("unsupported feature set `{}`", text.value))
+                .label("groundwork needs all features")
+                .help("use `feature_set: ALL`; service control policies and organization trails need it"),
+        );
     }
     Some(RawOrganization {
         name: name?,
@@ -367,10 +407,10 @@ fn read_ou(cx: &mut Cx, node: &Node) -> Option<RawOu> {
     let name = cx.required(&f, "name", "an organizational unit").and_then(|n| cx.string(n, "the OU name"));
     let tags = f.get("tags").map(|t| cx.tags(t, "tags")).unwrap_or_default();
     let mut children = Vec::new();
-    if let Some(c) = f.get("children") {
-        if let Some(items) = cx.list(c, "children") {
-            children = items.iter().filter_map(|n| read_ou(cx, n)).collect();
-        }
+    if let Some(c) = f.get("children")
+        && let Some(items) = cx.list(c, "children")
+    {
+        children = items.iter().filter_map(|n| read_ou(cx, n)).collect();
     }
     Some(RawOu { name: name?, tags, children })
 }
@@ -412,15 +452,19 @@ fn read_workload(cx: &mut Cx, node: &Node) -> Option<RawWorkload> {
     let f = cx.map(node, "a workload", WORKLOAD_KEYS)?;
     let name = cx.required(&f, "name", "a workload").and_then(|n| cx.string(n, "the workload name"));
     let mut environments = Vec::new();
-    if let Some(envs) = cx.required(&f, "environments", "a workload") {
-        if let Some(items) = cx.list(envs, "environments") {
-            environments = items.iter().filter_map(|n| cx.string(n, "an environment name")).collect();
-            if items.is_empty() {
-                cx.push(
-                    Diagnostic::error("blueprint::empty-environments", envs.span, "a workload needs at least one environment")
-                        .help("list its environments, e.g. `environments: [dev, prod]`"),
-                );
-            }
+    if let Some(envs) = cx.required(&f, "environments", "a workload")
+        && let Some(items) = cx.list(envs, "environments")
+    {
+        environments = items.iter().filter_map(|n| cx.string(n, "an environment name")).collect();
+        if items.is_empty() {
+            cx.push(
+                Diagnostic::error(
+                    "blueprint::empty-environments",
+                    envs.span,
+                    "a workload needs at least one environment",
+                )
+                .help("list its environments, e.g. `environments: [dev, prod]`"),
+            );
         }
     }
     let templates = templates_from(cx, &f);

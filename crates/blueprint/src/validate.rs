@@ -49,9 +49,13 @@ fn check_region(cx: &mut Cx, region: &Spanned<String>) {
         && parts[parts.len() - 1].parse::<u8>().is_ok();
     if !ok {
         cx.push(
-            Diagnostic::error("blueprint::region", region.span, format!("`{}` is not an AWS region name", region.value))
-                .label("expected a region such as eu-west-1")
-                .help("use a region code like `us-east-1` or `eu-central-1`"),
+            Diagnostic::error(
+                "blueprint::region",
+                region.span,
+                format!("`{}` is not an AWS region name", region.value),
+            )
+            .label("expected a region such as eu-west-1")
+            .help("use a region code like `us-east-1` or `eu-central-1`"),
         );
     }
 }
@@ -70,14 +74,22 @@ fn check_account_name(cx: &mut Cx, name: &str, span: Span) {
     let n = name.chars().count();
     if n == 0 || n > MAX_ACCOUNT_NAME {
         cx.push(
-            Diagnostic::error("blueprint::name-length", span, format!("account name `{name}` is {n} characters; AWS accepts 1 to {MAX_ACCOUNT_NAME}"))
-                .label("too long or empty")
-                .help("shorten the name (or the workload's account_name template)"),
+            Diagnostic::error(
+                "blueprint::name-length",
+                span,
+                format!("account name `{name}` is {n} characters; AWS accepts 1 to {MAX_ACCOUNT_NAME}"),
+            )
+            .label("too long or empty")
+            .help("shorten the name (or the workload's account_name template)"),
         );
     } else if !name.chars().all(|c| (' '..='~').contains(&c)) {
         cx.push(
-            Diagnostic::error("blueprint::name-chars", span, format!("account name `{name}` has characters AWS does not accept"))
-                .help("account names use printable ASCII characters"),
+            Diagnostic::error(
+                "blueprint::name-chars",
+                span,
+                format!("account name `{name}` has characters AWS does not accept"),
+            )
+            .help("account names use printable ASCII characters"),
         );
     }
 }
@@ -96,8 +108,12 @@ fn flatten_ous(cx: &mut Cx, parent: &OuPath, ous: &[RawOu], out: &mut Vec<FlatOu
         let n = name.value.chars().count();
         if n == 0 || n > MAX_OU_NAME {
             cx.push(
-                Diagnostic::error("blueprint::name-length", name.span, format!("OU name is {n} characters; AWS accepts 1 to {MAX_OU_NAME}"))
-                    .label("too long or empty"),
+                Diagnostic::error(
+                    "blueprint::name-length",
+                    name.span,
+                    format!("OU name is {n} characters; AWS accepts 1 to {MAX_OU_NAME}"),
+                )
+                .label("too long or empty"),
             );
         }
         if name.value.contains('/') {
@@ -116,10 +132,14 @@ fn flatten_ous(cx: &mut Cx, parent: &OuPath, ous: &[RawOu], out: &mut Vec<FlatOu
         }
         if let Some(first) = siblings.get(name.value.as_str()) {
             cx.push(
-                Diagnostic::error("blueprint::duplicate-ou", name.span, format!("OU `{}` is defined twice under {parent}", name.value))
-                    .label("second definition")
-                    .related(*first, "first defined here")
-                    .help("OU names must be unique under one parent"),
+                Diagnostic::error(
+                    "blueprint::duplicate-ou",
+                    name.span,
+                    format!("OU `{}` is defined twice under {parent}", name.value),
+                )
+                .label("second definition")
+                .related(*first, "first defined here")
+                .help("OU names must be unique under one parent"),
             );
             continue;
         }
@@ -127,14 +147,22 @@ fn flatten_ous(cx: &mut Cx, parent: &OuPath, ous: &[RawOu], out: &mut Vec<FlatOu
         let path = parent.child(&name.value);
         if path.depth() > MAX_OU_DEPTH {
             cx.push(
-                Diagnostic::error("blueprint::ou-depth", name.span, format!("OU `{path}` is nested {} levels deep; AWS allows {MAX_OU_DEPTH}", path.depth()))
-                    .label("too deep")
-                    .help("flatten the OU tree; AWS Organizations nests OUs at most five levels below the root"),
+                Diagnostic::error(
+                    "blueprint::ou-depth",
+                    name.span,
+                    format!("OU `{path}` is nested {} levels deep; AWS allows {MAX_OU_DEPTH}", path.depth()),
+                )
+                .label("too deep")
+                .help("flatten the OU tree; AWS Organizations nests OUs at most five levels below the root"),
             );
             continue;
         }
         if ou.tags.len() > MAX_USER_TAGS {
-            cx.push(Diagnostic::error("blueprint::tag-limit", name.span, format!("OU `{path}` has {} tags; at most {MAX_USER_TAGS}", ou.tags.len())));
+            cx.push(Diagnostic::error(
+                "blueprint::tag-limit",
+                name.span,
+                format!("OU `{path}` has {} tags; at most {MAX_USER_TAGS}", ou.tags.len()),
+            ));
         }
         out.push(FlatOu { path: path.clone(), name: name.clone(), tags: ou.tags.clone() });
         flatten_ous(cx, &path, &ou.children, out);
@@ -148,8 +176,9 @@ fn resolve_ou(cx: &mut Cx, text: &Spanned<String>, span: Span, known: &BTreeMap<
         return Some(path);
     }
     let names: Vec<String> = known.keys().map(ToString::to_string).collect();
-    let mut d = Diagnostic::error("blueprint::unknown-ou", span, format!("OU `{path}` is not defined in organizational_units"))
-        .label("undefined OU");
+    let mut d =
+        Diagnostic::error("blueprint::unknown-ou", span, format!("OU `{path}` is not defined in organizational_units"))
+            .label("undefined OU");
     d = match did_you_mean(&path.to_string(), names.iter().map(String::as_str)) {
         Some(s) => d.help(format!("did you mean `{s}`?")),
         None => d.help("define it under `organizational_units`, or use `Root`"),
@@ -183,11 +212,17 @@ fn check_template(cx: &mut Cx, src: &str, t: &Spanned<String>) -> bool {
         }
         if !PLACEHOLDERS.contains(&name) {
             ok = false;
-            let span = sub_span(src, t.span, &text[offset + open..offset + open + close + 1]);
-            let mut d = Diagnostic::error("blueprint::unknown-placeholder", span, format!("unknown placeholder `{{{name}}}` in template"))
-                .label("not a placeholder");
+            let span = sub_span(src, t.span, &text[(offset + open)..=(offset + open + close)]);
+            let mut d = Diagnostic::error(
+                "blueprint::unknown-placeholder",
+                span,
+                format!("unknown placeholder `{{{name}}}` in template"),
+            )
+            .label("not a placeholder");
             d = match did_you_mean(name, PLACEHOLDERS.iter().copied()) {
-                Some(s) => d.help(format!("did you mean `{{{s}}}`? placeholders are {{workload}}, {{env}}, {{Workload}}, {{Env}}, {{org}}")),
+                Some(s) => d.help(format!(
+                    "did you mean `{{{s}}}`? placeholders are {{workload}}, {{env}}, {{Workload}}, {{Env}}, {{org}}"
+                )),
                 None => d.help("placeholders are {workload}, {env}, {Workload}, {Env}, {org}"),
             };
             cx.push(d);
@@ -204,7 +239,12 @@ fn sub_span(src: &str, span: Span, needle: &str) -> Span {
     match hay.find(needle) {
         Some(i) => {
             let col_offset = hay[..i].chars().count();
-            Span { start: span.start + i, end: span.start + i + needle.len(), line: span.line, col: span.col + col_offset }
+            Span {
+                start: span.start + i,
+                end: span.start + i + needle.len(),
+                line: span.line,
+                col: span.col + col_offset,
+            }
         }
         None => span,
     }
@@ -231,8 +271,12 @@ fn check_slug(cx: &mut Cx, s: &Spanned<String>, what: &str) -> bool {
         && !s.value.starts_with('-');
     if !ok {
         cx.push(
-            Diagnostic::error("blueprint::slug", s.span, format!("{what} `{}` must be 1–32 lowercase letters, digits or dashes", s.value))
-                .help("these names are used in account names, emails and tags"),
+            Diagnostic::error(
+                "blueprint::slug",
+                s.span,
+                format!("{what} `{}` must be 1–32 lowercase letters, digits or dashes", s.value),
+            )
+            .help("these names are used in account names, emails and tags"),
         );
     }
     ok
@@ -253,8 +297,12 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         let n = org.name.value.chars().count();
         if n == 0 || n > 64 || !org.name.value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
             cx.push(
-                Diagnostic::error("blueprint::org-name", org.name.span, format!("organization name `{}` must be 1–64 letters, digits, `-`, `_` or `.`", org.name.value))
-                    .help("it is written into the `groundwork:blueprint` tag of everything groundwork manages"),
+                Diagnostic::error(
+                    "blueprint::org-name",
+                    org.name.span,
+                    format!("organization name `{}` must be 1–64 letters, digits, `-`, `_` or `.`", org.name.value),
+                )
+                .help("it is written into the `groundwork:blueprint` tag of everything groundwork manages"),
             );
         }
         check_region(cx, &org.home_region);
@@ -271,7 +319,11 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         check_account_name(cx, &a.name.value, a.name.span);
         check_email(cx, &a.email, a.email.span);
         if a.tags.len() > MAX_USER_TAGS {
-            cx.push(Diagnostic::error("blueprint::tag-limit", a.name.span, format!("account `{}` has {} tags; at most {MAX_USER_TAGS}", a.name.value, a.tags.len())));
+            cx.push(Diagnostic::error(
+                "blueprint::tag-limit",
+                a.name.span,
+                format!("account `{}` has {} tags; at most {MAX_USER_TAGS}", a.name.value, a.tags.len()),
+            ));
         }
         // An unknown OU is reported; keep the account so duplicates are still found.
         let ou = resolve_ou(cx, &a.ou, a.ou.span, &known).unwrap_or_default();
@@ -296,8 +348,12 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         }
         if let Some(first) = workload_names.get(&w.name.value) {
             cx.push(
-                Diagnostic::error("blueprint::duplicate-workload", w.name.span, format!("workload `{}` is defined twice", w.name.value))
-                    .related(*first, "first defined here"),
+                Diagnostic::error(
+                    "blueprint::duplicate-workload",
+                    w.name.span,
+                    format!("workload `{}` is defined twice", w.name.value),
+                )
+                .related(*first, "first defined here"),
             );
             continue;
         }
@@ -310,19 +366,30 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
             .unwrap_or_else(|| Spanned::new("{workload}-{env}".to_owned(), w.name.span));
         let Some(email_t) = pick(&w.templates.email, &raw.defaults.email) else {
             cx.push(
-                Diagnostic::error("blueprint::missing-key", w.name.span, format!("workload `{}` has no email template", w.name.value))
-                    .help("set `email:` on the workload or in `workload_defaults`, e.g. `aws+{workload}-{env}@example.com`"),
+                Diagnostic::error(
+                    "blueprint::missing-key",
+                    w.name.span,
+                    format!("workload `{}` has no email template", w.name.value),
+                )
+                .help(
+                    "set `email:` on the workload or in `workload_defaults`, e.g. `aws+{workload}-{env}@example.com`",
+                ),
             );
             continue;
         };
         let Some(ou_t) = pick(&w.templates.ou, &raw.defaults.ou) else {
             cx.push(
-                Diagnostic::error("blueprint::missing-key", w.name.span, format!("workload `{}` has no OU template", w.name.value))
-                    .help("set `ou:` on the workload or in `workload_defaults`, e.g. `Workloads/{Env}`"),
+                Diagnostic::error(
+                    "blueprint::missing-key",
+                    w.name.span,
+                    format!("workload `{}` has no OU template", w.name.value),
+                )
+                .help("set `ou:` on the workload or in `workload_defaults`, e.g. `Workloads/{Env}`"),
             );
             continue;
         };
-        let purpose = w.templates.purpose.as_ref().or(raw.defaults.purpose.as_ref()).map_or(Purpose::Workload, |p| p.value);
+        let purpose =
+            w.templates.purpose.as_ref().or(raw.defaults.purpose.as_ref()).map_or(Purpose::Workload, |p| p.value);
         let mut tags = raw.defaults.tags.clone();
         tags.extend(w.templates.tags.clone());
         let mut envs: HashMap<&str, Span> = HashMap::new();
@@ -332,13 +399,18 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
             }
             if let Some(first) = envs.get(env.value.as_str()) {
                 cx.push(
-                    Diagnostic::error("blueprint::duplicate-environment", env.span, format!("environment `{}` is listed twice for workload `{}`", env.value, w.name.value))
-                        .related(*first, "first listed here"),
+                    Diagnostic::error(
+                        "blueprint::duplicate-environment",
+                        env.span,
+                        format!("environment `{}` is listed twice for workload `{}`", env.value, w.name.value),
+                    )
+                    .related(*first, "first listed here"),
                 );
                 continue;
             }
             envs.insert(&env.value, env.span);
-            let x = |t: &Spanned<String>| Spanned::new(expand(&t.value, &org_name, &w.name.value, &env.value), env.span);
+            let x =
+                |t: &Spanned<String>| Spanned::new(expand(&t.value, &org_name, &w.name.value, &env.value), env.span);
             let name = x(&name_t);
             let email = x(&email_t);
             let ou_text = x(&ou_t);
@@ -370,9 +442,13 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         let mut of_purpose = placed.iter().filter(|p| p.account.purpose == purpose);
         if let (Some(first), Some(second)) = (of_purpose.next(), of_purpose.next()) {
             cx.push(
-                Diagnostic::error("blueprint::purpose-twice", second.site, format!("more than one account has purpose `{purpose}`"))
-                    .related(first.site, "first one here")
-                    .help("an organization has one log-archive account and one identity hub"),
+                Diagnostic::error(
+                    "blueprint::purpose-twice",
+                    second.site,
+                    format!("more than one account has purpose `{purpose}`"),
+                )
+                .related(first.site, "first one here")
+                .help("an organization has one log-archive account and one identity hub"),
             );
         }
     }
@@ -413,10 +489,14 @@ fn check_duplicates(cx: &mut Cx, placed: &[Placed], management_email: Option<&Sp
         let a = &p.account;
         if let Some(first) = names.get(a.name.value.as_str()) {
             cx.push(
-                Diagnostic::error("blueprint::duplicate-account", p.site, format!("account name `{}` is used twice", a.name.value))
-                    .label("second account with this name")
-                    .related(first.site, "first account with this name")
-                    .help("account names must be unique in the blueprint (check workload expansions)"),
+                Diagnostic::error(
+                    "blueprint::duplicate-account",
+                    p.site,
+                    format!("account name `{}` is used twice", a.name.value),
+                )
+                .label("second account with this name")
+                .related(first.site, "first account with this name")
+                .help("account names must be unique in the blueprint (check workload expansions)"),
             );
         } else {
             names.insert(&a.name.value, p);
@@ -425,16 +505,24 @@ fn check_duplicates(cx: &mut Cx, placed: &[Placed], management_email: Option<&Sp
         if management_email.is_some_and(|m| m.value.to_lowercase() == key) {
             let m = management_email.map(|m| m.span).unwrap_or_default();
             cx.push(
-                Diagnostic::error("blueprint::duplicate-email", p.site, format!("email `{}` is the management account's", a.email.value))
-                    .related(m, "management account email")
-                    .help("every AWS account needs its own email"),
+                Diagnostic::error(
+                    "blueprint::duplicate-email",
+                    p.site,
+                    format!("email `{}` is the management account's", a.email.value),
+                )
+                .related(m, "management account email")
+                .help("every AWS account needs its own email"),
             );
         } else if let Some(first) = emails.get(&key) {
             cx.push(
-                Diagnostic::error("blueprint::duplicate-email", p.site, format!("email `{}` is used by two accounts", a.email.value))
-                    .label("second account with this email")
-                    .related(first.site, "first account with this email")
-                    .help("AWS identifies accounts by email; each account needs its own"),
+                Diagnostic::error(
+                    "blueprint::duplicate-email",
+                    p.site,
+                    format!("email `{}` is used by two accounts", a.email.value),
+                )
+                .label("second account with this email")
+                .related(first.site, "first account with this email")
+                .help("AWS identifies accounts by email; each account needs its own"),
             );
         } else {
             emails.insert(key, p);

@@ -108,15 +108,17 @@ pub fn scalar_type(value: &str) -> PlainType {
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         return PlainType::Int;
     }
-    if let Some(hex) = value.strip_prefix("0x") {
-        if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return PlainType::Int;
-        }
+    if let Some(hex) = value.strip_prefix("0x")
+        && !hex.is_empty()
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return PlainType::Int;
     }
-    if let Some(oct) = value.strip_prefix("0o") {
-        if !oct.is_empty() && oct.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
-            return PlainType::Int;
-        }
+    if let Some(oct) = value.strip_prefix("0o")
+        && !oct.is_empty()
+        && oct.bytes().all(|b| (b'0'..=b'7').contains(&b))
+    {
+        return PlainType::Int;
     }
     if value.parse::<f64>().is_ok() && value.bytes().any(|b| b.is_ascii_digit()) {
         return PlainType::Float;
@@ -170,12 +172,7 @@ impl<'a> Offsets<'a> {
 
     fn point(&self, m: saphyr_parser::Marker) -> Span {
         let b = self.byte(m.index());
-        Span {
-            start: b,
-            end: b,
-            line: m.line(),
-            col: m.col() + 1,
-        }
+        Span { start: b, end: b, line: m.line(), col: m.col() + 1 }
     }
 }
 
@@ -237,13 +234,9 @@ pub fn parse(src: &str) -> Result<Option<Node>, YamlError> {
                     ),
                 });
             }
-            Event::Scalar(value, style, _, _) => Node {
-                span,
-                kind: NodeKind::Scalar {
-                    value: value.into_owned(),
-                    plain: style == ScalarStyle::Plain,
-                },
-            },
+            Event::Scalar(value, style, _, _) => {
+                Node { span, kind: NodeKind::Scalar { value: value.into_owned(), plain: style == ScalarStyle::Plain } }
+            }
             Event::SequenceStart(_, _) | Event::MappingStart(_, _) => {
                 if stack.len() >= MAX_DEPTH {
                     return Err(YamlError {
@@ -260,14 +253,12 @@ pub fn parse(src: &str) -> Result<Option<Node>, YamlError> {
                 continue;
             }
             Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
-                Some(Frame::Seq(start, items)) => Node {
-                    span: Span { end: span.end.max(start.end), ..start },
-                    kind: NodeKind::Seq(items),
-                },
-                Some(Frame::Map(start, entries, _)) => Node {
-                    span: Span { end: span.end.max(start.end), ..start },
-                    kind: NodeKind::Map(entries),
-                },
+                Some(Frame::Seq(start, items)) => {
+                    Node { span: Span { end: span.end.max(start.end), ..start }, kind: NodeKind::Seq(items) }
+                }
+                Some(Frame::Map(start, entries, _)) => {
+                    Node { span: Span { end: span.end.max(start.end), ..start }, kind: NodeKind::Map(entries) }
+                }
                 None => continue,
             },
         };

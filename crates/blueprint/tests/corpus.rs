@@ -9,10 +9,7 @@ fn invalid_blueprints_are_rejected_with_located_diagnostics() {
     insta::glob!("invalid/*.yaml", |path| {
         let bytes = std::fs::read(path).unwrap();
         let name = format!("invalid/{}", path.file_name().unwrap().to_string_lossy());
-        let diagnostics = match groundwork_blueprint::parse(&name, &bytes) {
-            Ok(_) => panic!("{name} was accepted"),
-            Err(d) => d,
-        };
+        let Err(diagnostics) = groundwork_blueprint::parse(&name, &bytes) else { panic!("{name} was accepted") };
         assert!(diagnostics.has_errors(), "{name}: no error");
         for d in &diagnostics.items {
             assert!(d.span.line >= 1 && d.span.col >= 1, "{name}: diagnostic without a location");
@@ -50,5 +47,8 @@ fn workloads_expand_into_accounts() {
     assert_eq!(jira.tags.get("ManagedBy").map(String::as_str), Some("groundwork"));
     assert_eq!(bp.account("webapp-staging").unwrap().ou.value.to_string(), "Workloads/Staging");
     let paths: Vec<String> = bp.organizational_units.iter().map(|o| o.path.to_string()).collect();
-    assert_eq!(paths, ["Security", "Infrastructure", "Workloads", "Workloads/Prod", "Workloads/Staging", "Workloads/Dev", "Sandbox"]);
+    assert_eq!(
+        paths,
+        ["Security", "Infrastructure", "Workloads", "Workloads/Prod", "Workloads/Staging", "Workloads/Dev", "Sandbox"]
+    );
 }

@@ -36,7 +36,8 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
 }
 
 fn render_diagnostics(d: &Diagnostics, printer: &Printer) -> String {
-    let theme = if printer.color_err { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+    let theme =
+        if printer.color_err { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(110).with_links(false);
     let mut out = String::new();
     for r in d.reports() {
@@ -91,7 +92,12 @@ fn validate(args: &ValidateArgs, printer: &Printer) -> Exit {
                     reports.push(diagnostics_json(&d));
                 } else {
                     printer.err(&render_diagnostics(&d, printer));
-                    printer.err(&format!("{}: {} errors, {} warnings", file.display(), d.error_count(), d.warning_count()));
+                    printer.err(&format!(
+                        "{}: {} errors, {} warnings",
+                        file.display(),
+                        d.error_count(),
+                        d.warning_count()
+                    ));
                 }
             }
         }
@@ -132,13 +138,18 @@ async fn connect(session: &Session, g: &Global, planning: &PlanningArgs) -> Resu
         groundwork_aws::AwsError::NoCredentials(source) => anyhow::anyhow!(
             "no AWS credentials were found ({source}): set AWS_PROFILE or --profile, run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
         ),
-        other => anyhow::Error::new(other),
+        other @ groundwork_aws::AwsError::Call { .. } => anyhow::Error::new(other),
     })?;
     let _ = session.aws.set(aws.clone());
     Ok(aws)
 }
 
-async fn discover_and_plan(aws: &Aws, desired: &Desired, planning: &PlanningArgs, printer: &Printer) -> Result<(Live, Plan)> {
+async fn discover_and_plan(
+    aws: &Aws,
+    desired: &Desired,
+    planning: &PlanningArgs,
+    printer: &Printer,
+) -> Result<(Live, Plan)> {
     let started = Instant::now();
     let live = aws.discover().await.context("discovering the organization (read-only)")?;
     printer.info(&format!(
@@ -181,7 +192,9 @@ fn print_stats(g: &Global, aws: &Aws, printer: &Printer) {
     let stats = aws.counter().snapshot();
     if printer.json {
         // One JSON line on stderr, so stdout stays the command's own document.
-        printer.err(&json!({ "api_calls": stats.by_operation, "reads": stats.reads(), "writes": stats.writes() }).to_string());
+        printer.err(
+            &json!({ "api_calls": stats.by_operation, "reads": stats.reads(), "writes": stats.writes() }).to_string(),
+        );
     } else {
         printer.err(&stats.to_string());
     }
@@ -204,7 +217,11 @@ async fn plan(session: &Session, g: &Global, args: &PlanArgs, printer: &Printer)
     if let Some(out) = &args.out {
         let text = serde_json::to_string_pretty(&plan)?;
         std::fs::write(out, text + "\n").with_context(|| format!("writing the plan to {}", out.display()))?;
-        printer.info(&format!("Saved the plan to {}; apply exactly it with `groundwork apply {}`.", out.display(), out.display()));
+        printer.info(&format!(
+            "Saved the plan to {}; apply exactly it with `groundwork apply {}`.",
+            out.display(),
+            out.display()
+        ));
     }
     if !plan.applyable() {
         bail!("pre-flight checks failed, the plan cannot be applied:\n  - {}", plan.errors.join("\n  - "));
@@ -219,9 +236,14 @@ fn is_saved_plan(path: &Path) -> bool {
 async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit> {
     let (aws, live, plan) = if is_saved_plan(&args.input) {
         let text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
-        let saved: Plan = serde_json::from_str(&text).with_context(|| format!("{} is not a groundwork plan", args.input.display()))?;
+        let saved: Plan = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a groundwork plan", args.input.display()))?;
         if saved.format_version != FORMAT_VERSION {
-            bail!("{} has plan format {}, this groundwork reads {FORMAT_VERSION}; make the plan again", args.input.display(), saved.format_version);
+            bail!(
+                "{} has plan format {}, this groundwork reads {FORMAT_VERSION}; make the plan again",
+                args.input.display(),
+                saved.format_version
+            );
         }
         let aws = connect(session, g, &args.planning).await?;
         let live = aws.discover().await.context("discovering the organization (read-only)")?;
@@ -246,17 +268,22 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
         (aws, live, plan)
     };
     if !plan.applyable() {
-            bail!("pre-flight checks failed, the plan cannot be applied; nothing was changed:\n  - {}", plan.errors.join("\n  - "));
+        bail!(
+            "pre-flight checks failed, the plan cannot be applied; nothing was changed:\n  - {}",
+            plan.errors.join("\n  - ")
+        );
     }
     if plan.is_empty() {
         if printer.json {
             printer.out(&format!("{}\n", json!({ "applied": [], "failed": 0, "skipped": 0 })));
         }
-            return Ok(Exit::Ok);
+        return Ok(Exit::Ok);
     }
     if !args.auto_approve {
         if !printer.stdin_tty {
-            bail!("refusing to apply without confirmation: stdin is not a terminal; review the plan and pass --auto-approve");
+            bail!(
+                "refusing to apply without confirmation: stdin is not a terminal; review the plan and pass --auto-approve"
+            );
         }
         if !printer.confirm("Do you want to perform these actions?") {
             printer.err("Apply cancelled. Nothing was changed.");
@@ -292,7 +319,9 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
             .collect();
         printer.out(&format!(
             "{}\n",
-            serde_json::to_string_pretty(&json!({ "applied": results, "failed": report.failed(), "skipped": report.skipped() }))?
+            serde_json::to_string_pretty(
+                &json!({ "applied": results, "failed": report.failed(), "skipped": report.skipped() })
+            )?
         ));
     }
     if report.failed() > 0 || report.skipped() > 0 {

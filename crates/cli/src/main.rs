@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod printer;
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -37,8 +38,14 @@ fn init_logging(verbose: u8, quiet: bool, color: bool) {
         (false, 2) => "groundwork=debug,info",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("GROUNDWORK_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(color).with_target(verbose >= 2).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GROUNDWORK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_target(verbose >= 2)
+        .try_init();
 }
 
 fn main() -> ExitCode {
@@ -57,7 +64,7 @@ fn main() -> ExitCode {
         Err(e) => {
             let mut text = format!("error: {e}");
             for cause in e.chain().skip(1) {
-                text.push_str(&format!("\n  Caused by: {cause}"));
+                let _ = write!(text, "\n  Caused by: {cause}");
             }
             printer.err(&text);
             ExitCode::from(1)

@@ -8,7 +8,7 @@ use std::io::{IsTerminal, Write};
 use crate::cli::{Color, Global};
 
 /// Output settings resolved from the flags and the terminal.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Printer {
     pub(crate) quiet: bool,
     pub(crate) json: bool,
@@ -18,6 +18,8 @@ pub(crate) struct Printer {
     pub(crate) stdin_tty: bool,
 }
 
+// Methods take `&self` even where they need no field: all output goes through the one printer.
+#[allow(clippy::unused_self)]
 impl Printer {
     pub(crate) fn new(g: &Global) -> Self {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

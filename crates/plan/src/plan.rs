@@ -273,7 +273,11 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
                     action: if managed { Action::Update } else { Action::Adopt },
                     before: Some(json!({ "id": l.id, "path": l.path.to_string(), "tags": l.tags })),
                     after: Some(json!({ "id": l.id, "path": ou.path.to_string(), "tags": merged(&l.tags, &set) })),
-                    reason: if managed { "tags differ".into() } else { "existing OU with this path gets groundwork's ownership tags".into() },
+                    reason: if managed {
+                        "tags differ".into()
+                    } else {
+                        "existing OU with this path gets groundwork's ownership tags".into()
+                    },
                     operation: Operation::TagOu { path: ou.path.clone(), set_tags: set },
                     depends_on: Vec::new(),
                 });
@@ -285,10 +289,16 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
     let mut creations = 0u64;
     for a in &desired.accounts {
         let address = Address::account(&a.name);
-        let matches: Vec<&LiveAccount> = live.accounts.iter().filter(|l| l.email.eq_ignore_ascii_case(&a.email)).collect();
+        let matches: Vec<&LiveAccount> =
+            live.accounts.iter().filter(|l| l.email.eq_ignore_ascii_case(&a.email)).collect();
         if matches.len() > 1 {
             let ids: Vec<&str> = matches.iter().map(|m| m.id.as_str()).collect();
-            p.errors.push(format!("{address}: {} accounts have email {} ({}); resolve this by hand", matches.len(), a.email, ids.join(", ")));
+            p.errors.push(format!(
+                "{address}: {} accounts have email {} ({}); resolve this by hand",
+                matches.len(),
+                a.email,
+                ids.join(", ")
+            ));
             continue;
         }
         let Some(l) = matches.first() else {
@@ -297,7 +307,10 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
             deps.extend(ou_dependency(&a.ou, &created_ous));
             let in_flight = live.create_requests.iter().find(|r| r.account_name == a.name && r.state == "IN_PROGRESS");
             let reason = match in_flight {
-                Some(r) => format!("a CreateAccount request for {} is already in progress ({}); apply waits for it instead of sending another", a.name, r.id),
+                Some(r) => format!(
+                    "a CreateAccount request for {} is already in progress ({}); apply waits for it instead of sending another",
+                    a.name, r.id
+                ),
                 None => format!("no account with email {} in the organization", a.email),
             };
             p.changes.push(Change {
@@ -306,13 +319,21 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
                 before: None,
                 after: Some(account_json(&a.name, &a.email, &a.ou, &a.tags, None)),
                 reason,
-                operation: Operation::CreateAccount { name: a.name.clone(), email: a.email.clone(), ou: a.ou.clone(), tags: a.tags.clone() },
+                operation: Operation::CreateAccount {
+                    name: a.name.clone(),
+                    email: a.email.clone(),
+                    ou: a.ou.clone(),
+                    tags: a.tags.clone(),
+                },
                 depends_on: deps,
             });
             continue;
         };
         if l.status != "ACTIVE" {
-            p.errors.push(format!("{address}: account {} ({}) is {}; groundwork only manages ACTIVE accounts", l.id, l.email, l.status));
+            p.errors.push(format!(
+                "{address}: account {} ({}) is {}; groundwork only manages ACTIVE accounts",
+                l.id, l.email, l.status
+            ));
             continue;
         }
         if l.name != a.name {
@@ -345,7 +366,10 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
             what.push(format!("set tags {}", set.keys().cloned().collect::<Vec<_>>().join(", ")));
         }
         if managed {
-            p.drift.push(format!("{address}: {}", what.join("; ").replace("move from", "is in").replace(" to ", ", the blueprint says ")));
+            p.drift.push(format!(
+                "{address}: {}",
+                what.join("; ").replace("move from", "is in").replace(" to ", ", the blueprint says ")
+            ));
         }
         let mut deps = Vec::new();
         if moving {
@@ -374,7 +398,10 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
 
     // Failed requests for accounts we still need to create are worth a word.
     for r in live.create_requests.iter().filter(|r| r.state == "FAILED") {
-        if p.changes.iter().any(|c| matches!(&c.operation, Operation::CreateAccount { name, .. } if *name == r.account_name)) {
+        if p.changes
+            .iter()
+            .any(|c| matches!(&c.operation, Operation::CreateAccount { name, .. } if *name == r.account_name))
+        {
             p.warnings.push(format!(
                 "an earlier CreateAccount request for {} ({}) failed: {}",
                 r.account_name,
@@ -395,7 +422,11 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
     let management_id = live.organization.as_ref().map(|o| o.management_account_id.as_str());
     for a in &live.accounts {
         if Some(a.id.as_str()) != management_id && !desired_emails.contains(&a.email.to_lowercase()) {
-            p.unmanaged.push(Unmanaged { kind: "account".into(), id: a.id.clone(), name: format!("{} <{}>", a.name, a.email) });
+            p.unmanaged.push(Unmanaged {
+                kind: "account".into(),
+                id: a.id.clone(),
+                name: format!("{} <{}>", a.name, a.email),
+            });
         }
     }
 

@@ -1,6 +1,6 @@
 //! Desired and live state of the organization, and the resource addresses that name them.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use groundwork_blueprint::{AccountOrigin, Blueprint, OuPath, Tags};
 use serde::{Deserialize, Serialize};
@@ -53,7 +53,9 @@ impl std::str::FromStr for Address {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let ok = s == "organization" || s.strip_prefix("ou/").is_some_and(|r| !r.is_empty()) || s.strip_prefix("account/").is_some_and(|r| !r.is_empty());
+        let ok = s == "organization"
+            || s.strip_prefix("ou/").is_some_and(|r| !r.is_empty())
+            || s.strip_prefix("account/").is_some_and(|r| !r.is_empty());
         if ok { Ok(Address(s.to_owned())) } else { Err(format!("`{s}` is not a groundwork address")) }
     }
 }
@@ -106,7 +108,11 @@ impl Desired {
         Desired {
             blueprint: name.clone(),
             management_email: bp.organization.management_email.value.clone(),
-            ous: bp.organizational_units.iter().map(|o| DesiredOu { path: o.path.clone(), tags: ownership(&o.tags) }).collect(),
+            ous: bp
+                .organizational_units
+                .iter()
+                .map(|o| DesiredOu { path: o.path.clone(), tags: ownership(&o.tags) })
+                .collect(),
             accounts: bp
                 .accounts
                 .iter()
@@ -116,7 +122,12 @@ impl Desired {
                         tags.insert(TAG_WORKLOAD.into(), workload.clone());
                         tags.insert(TAG_ENVIRONMENT.into(), environment.clone());
                     }
-                    DesiredAccount { name: a.name.value.clone(), email: a.email.value.clone(), ou: a.ou.value.clone(), tags }
+                    DesiredAccount {
+                        name: a.name.value.clone(),
+                        email: a.email.value.clone(),
+                        ou: a.ou.value.clone(),
+                        tags,
+                    }
                 })
                 .collect(),
         }
@@ -208,7 +219,10 @@ impl Live {
         copy.normalize();
         let json = serde_json::to_vec(&copy).unwrap_or_default();
         let digest = Sha256::digest(&json);
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        digest.iter().fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
     }
 
     /// The first OU at a path.

@@ -2,8 +2,8 @@
 
 use groundwork_blueprint::{OuPath, Tags};
 use groundwork_plan::{
-    Action, Address, CreateRequest, Desired, Live, LiveAccount, LiveOrganization, LiveOu, Operation, PlanOptions, TAG_BLUEPRINT, TAG_MANAGED, plan,
-    render_text,
+    Action, Address, CreateRequest, Desired, Live, LiveAccount, LiveOrganization, LiveOu, Operation, PlanOptions,
+    TAG_BLUEPRINT, TAG_MANAGED, plan, render_text,
 };
 
 fn desired() -> Desired {
@@ -150,7 +150,12 @@ fn in_progress_request_is_resumed_not_duplicated() {
     let d = desired();
     let mut live = converged(&d);
     live.accounts.retain(|a| a.name != "webapp-prod");
-    live.create_requests.push(CreateRequest { id: "car-1".into(), account_name: "webapp-prod".into(), state: "IN_PROGRESS".into(), failure_reason: None });
+    live.create_requests.push(CreateRequest {
+        id: "car-1".into(),
+        account_name: "webapp-prod".into(),
+        state: "IN_PROGRESS".into(),
+        failure_reason: None,
+    });
     let p = plan(&d, &live, PlanOptions::default());
     assert_eq!(p.changes.len(), 1);
     assert!(p.changes[0].reason.contains("car-1"), "{}", p.changes[0].reason);

@@ -60,7 +60,12 @@ pub fn ensure_moto() -> PathBuf {
         return server;
     }
     let lock_path = venv.with_extension("lock");
-    let lock = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).expect("open the moto install lock");
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .expect("open the moto install lock");
     lock.lock().expect("take the moto install lock");
     if !(marker.exists() && server.exists()) {
         let python = std::env::var("GROUNDWORK_PYTHON").unwrap_or_else(|_| "python3".into());
@@ -123,7 +128,7 @@ impl Moto {
                 .spawn()
                 .expect("start moto_server");
             let mut moto = Moto { child, port, log };
-            match moto.wait_ready(Duration::from_secs(60)) {
+            match moto.wait_ready(Duration::from_mins(1)) {
                 Ok(()) => return moto,
                 Err(e) => last_err = e,
             }

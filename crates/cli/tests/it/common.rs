@@ -18,7 +18,7 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    fn from(out: Output) -> Self {
+    fn from(out: &Output) -> Self {
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -28,7 +28,12 @@ impl Run {
 
     /// The `--stats --json` line on stderr.
     pub(crate) fn stats(&self) -> serde_json::Value {
-        let line = self.stderr.lines().rev().find(|l| l.starts_with("{\"api_calls\"")).unwrap_or_else(|| panic!("no stats line in:\n{}", self.stderr));
+        let line = self
+            .stderr
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("{\"api_calls\""))
+            .unwrap_or_else(|| panic!("no stats line in:\n{}", self.stderr));
         serde_json::from_str(line).unwrap()
     }
 
@@ -37,7 +42,8 @@ impl Run {
     }
 
     pub(crate) fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
     }
 
     #[track_caller]
@@ -81,7 +87,7 @@ impl Env {
             .args(["--region", "us-east-1", "--endpoint-url", &self.moto.endpoint(), "--color", "never"])
             .output()
             .unwrap();
-        Run::from(out)
+        Run::from(&out)
     }
 
     /// Plan with JSON output and stats.
@@ -109,7 +115,9 @@ pub(crate) struct Seen {
 
 /// Reads the whole organization with plain SDK calls: OU paths (with tags) and accounts by
 /// email. Uses ListParents per account, deliberately a different path from groundwork's.
-pub(crate) async fn read_org(org: &aws_sdk_organizations::Client) -> (BTreeMap<String, BTreeMap<String, String>>, BTreeMap<String, Seen>) {
+pub(crate) async fn read_org(
+    org: &aws_sdk_organizations::Client,
+) -> (BTreeMap<String, BTreeMap<String, String>>, BTreeMap<String, Seen>) {
     let root = org.list_roots().send().await.unwrap().roots()[0].id().unwrap().to_owned();
     let mut names: BTreeMap<String, String> = BTreeMap::new(); // id -> path
     names.insert(root.clone(), "Root".into());
@@ -118,9 +126,14 @@ pub(crate) async fn read_org(org: &aws_sdk_organizations::Client) -> (BTreeMap<S
     while let Some((id, path)) = queue.pop() {
         let mut token = None;
         loop {
-            let page = org.list_organizational_units_for_parent().parent_id(&id).set_next_token(token).send().await.unwrap();
+            let page =
+                org.list_organizational_units_for_parent().parent_id(&id).set_next_token(token).send().await.unwrap();
             for ou in page.organizational_units() {
-                let p = if path.is_empty() { ou.name().unwrap().to_owned() } else { format!("{path}/{}", ou.name().unwrap()) };
+                let p = if path.is_empty() {
+                    ou.name().unwrap().to_owned()
+                } else {
+                    format!("{path}/{}", ou.name().unwrap())
+                };
                 names.insert(ou.id().unwrap().to_owned(), p.clone());
                 ous.insert(p.clone(), tags(org, ou.id().unwrap()).await);
                 queue.push((ou.id().unwrap().to_owned(), p));
@@ -142,7 +155,12 @@ pub(crate) async fn read_org(org: &aws_sdk_organizations::Client) -> (BTreeMap<S
             assert!(!accounts.contains_key(&email), "duplicate account for {email}");
             accounts.insert(
                 email,
-                Seen { id: a.id().unwrap().to_owned(), name: a.name().unwrap().to_owned(), ou: names[pid].clone(), tags: tags(org, a.id().unwrap()).await },
+                Seen {
+                    id: a.id().unwrap().to_owned(),
+                    name: a.name().unwrap().to_owned(),
+                    ou: names[pid].clone(),
+                    tags: tags(org, a.id().unwrap()).await,
+                },
             );
         }
         token = page.next_token().map(str::to_owned);

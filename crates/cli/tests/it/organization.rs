@@ -27,7 +27,10 @@ async fn apply_builds_the_reference_landing_zone_and_rerun_writes_nothing() {
     // Independent read-back.
     let (ous, accounts) = read_org(&env.org()).await;
     let paths: Vec<&str> = ous.keys().map(String::as_str).collect();
-    assert_eq!(paths, ["Infrastructure", "Sandbox", "Security", "Workloads", "Workloads/Dev", "Workloads/Prod", "Workloads/Staging"]);
+    assert_eq!(
+        paths,
+        ["Infrastructure", "Sandbox", "Security", "Workloads", "Workloads/Dev", "Workloads/Prod", "Workloads/Staging"]
+    );
     for tags in ous.values() {
         assert_eq!(tags.get("groundwork:managed").map(String::as_str), Some("true"));
         assert_eq!(tags.get("groundwork:blueprint").map(String::as_str), Some("acme"));
@@ -71,14 +74,27 @@ async fn existing_account_with_matching_email_is_adopted_and_strangers_are_untou
     let org = env.org();
     org.create_organization().feature_set(OrganizationFeatureSet::All).send().await.unwrap();
     org.create_account().account_name("identity").email("aws+identity@acme.example").send().await.unwrap();
-    org.create_account().account_name("legacy").email("legacy@acme.example").tags(tag("Team", "old")).send().await.unwrap();
+    org.create_account()
+        .account_name("legacy")
+        .email("legacy@acme.example")
+        .tags(tag("Team", "old"))
+        .send()
+        .await
+        .unwrap();
     let (_, before) = read_org(&org).await;
 
     let plan = env.plan_json(&reference()).ok().json();
-    let adopt: Vec<&serde_json::Value> = plan["changes"].as_array().unwrap().iter().filter(|c| c["action"] == "adopt").collect();
+    let adopt: Vec<&serde_json::Value> =
+        plan["changes"].as_array().unwrap().iter().filter(|c| c["action"] == "adopt").collect();
     assert_eq!(adopt.len(), 1);
     assert_eq!(adopt[0]["address"], "account/identity");
-    assert!(plan["unmanaged"].as_array().unwrap().iter().any(|u| u["name"].as_str().unwrap().contains("legacy@acme.example")));
+    assert!(
+        plan["unmanaged"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["name"].as_str().unwrap().contains("legacy@acme.example"))
+    );
     let text = env.gw(&["plan", reference().to_str().unwrap(), "--no-rate-limit"]).ok().stdout;
     assert!(text.contains("  > account/identity will be adopted"), "{text}");
     assert!(text.contains("to adopt."), "{text}");
@@ -104,8 +120,15 @@ async fn out_of_band_move_is_planned_as_one_move_and_fixed() {
     let from = parents.parents()[0].id().unwrap().to_owned();
     let root = org.list_roots().send().await.unwrap().roots()[0].id().unwrap().to_owned();
     let sandbox = org.list_organizational_units_for_parent().parent_id(&root).send().await.unwrap();
-    let sandbox = sandbox.organizational_units().iter().find(|o| o.name() == Some("Sandbox")).unwrap().id().unwrap().to_owned();
-    org.move_account().account_id(&jira.id).source_parent_id(&from).destination_parent_id(&sandbox).send().await.unwrap();
+    let sandbox =
+        sandbox.organizational_units().iter().find(|o| o.name() == Some("Sandbox")).unwrap().id().unwrap().to_owned();
+    org.move_account()
+        .account_id(&jira.id)
+        .source_parent_id(&from)
+        .destination_parent_id(&sandbox)
+        .send()
+        .await
+        .unwrap();
 
     let plan = env.plan_json(&bp).ok().json();
     let changes = plan["changes"].as_array().unwrap();
@@ -161,7 +184,8 @@ async fn saved_plan_applies_exactly_and_refuses_a_changed_organization() {
     assert_eq!(applied.json()["applied"].as_array().unwrap().len(), 17);
 
     // A plan made, then the organization changes behind its back.
-    let account = env.org().create_account().account_name("intruder").email("intruder@acme.example").send().await.unwrap();
+    let account =
+        env.org().create_account().account_name("intruder").email("intruder@acme.example").send().await.unwrap();
     assert!(account.create_account_status().is_some());
     let stale = env.path("stale.json");
     let s = stale.to_str().unwrap();
@@ -188,7 +212,16 @@ async fn plan_detailed_exitcode_and_confirmation() {
 #[tokio::test(flavor = "multi_thread")]
 async fn preflight_quota_stops_the_run_before_any_write() {
     let env = Env::new();
-    let out = env.gw(&["apply", reference().to_str().unwrap(), "--auto-approve", "--account-quota", "5", "--json", "--stats", "--no-rate-limit"]);
+    let out = env.gw(&[
+        "apply",
+        reference().to_str().unwrap(),
+        "--auto-approve",
+        "--account-quota",
+        "5",
+        "--json",
+        "--stats",
+        "--no-rate-limit",
+    ]);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("pre-flight"), "{}", out.stderr);
     assert_eq!(out.writes(), 0);
@@ -203,6 +236,11 @@ async fn wrong_organization_is_refused() {
     env.org().create_organization().feature_set(OrganizationFeatureSet::All).send().await.unwrap();
     let out = env.apply(&other);
     assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("another organization") || out.stderr.contains("another organization"), "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("another organization") || out.stderr.contains("another organization"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
     assert_eq!(out.writes(), 0);
 }

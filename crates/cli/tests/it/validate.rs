@@ -6,7 +6,8 @@ use crate::common::{bare, reference};
 fn reference_and_examples_validate() {
     let home = tempfile::tempdir().unwrap();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let out = bare(home.path()).arg("validate").arg(reference()).arg(root.join("examples/minimal.yaml")).output().unwrap();
+    let out =
+        bare(home.path()).arg("validate").arg(reference()).arg(root.join("examples/minimal.yaml")).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
@@ -36,7 +37,12 @@ fn invalid_blueprint_stops_plan_before_any_aws_call() {
     let file = home.path().join("bad.yaml");
     std::fs::write(&file, "version: 7\n").unwrap();
     // No credentials and an endpoint nobody listens on: reaching AWS would fail differently.
-    let out = bare(home.path()).args(["plan"]).arg(&file).args(["--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"]).output().unwrap();
+    let out = bare(home.path())
+        .args(["plan"])
+        .arg(&file)
+        .args(["--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unsupported blueprint version 7"), "{err}");
@@ -46,7 +52,12 @@ fn invalid_blueprint_stops_plan_before_any_aws_call() {
 #[test]
 fn missing_credentials_and_region_are_explained() {
     let home = tempfile::tempdir().unwrap();
-    let out = bare(home.path()).arg("plan").arg(reference()).args(["--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9"]).output().unwrap();
+    let out = bare(home.path())
+        .arg("plan")
+        .arg(reference())
+        .args(["--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no AWS credentials were found"), "{err}");
