@@ -8,15 +8,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use groundwork_apply::{
-    CreateState, ErrorKind, ExecOptions, FoundAccount, Outcome, Progress, ProgressMode, Provider, ProviderError, execute,
+    CreateState, ErrorKind, ExecOptions, FoundAccount, Outcome, Progress, ProgressMode, Provider, ProviderError,
+    execute,
 };
 use groundwork_blueprint::Tags;
 use groundwork_plan::{Address, Desired, Live, PlanOptions, plan};
 
 #[derive(Default)]
 struct Org {
-    ous: Vec<(String, String, String)>,       // id, parent, name
-    accounts: Vec<(String, String, String, String)>, // id, email, name, parent
+    ous: Vec<(String, String, String)>,                // id, parent, name
+    accounts: Vec<(String, String, String, String)>,   // id, email, name, parent
     requests: BTreeMap<String, (String, CreateState)>, // id -> (name, state)
 }
 
@@ -53,7 +54,14 @@ impl Provider for Fake {
         Ok("r-root".into())
     }
     async fn find_ou(&self, parent_id: &str, name: &str) -> Result<Option<String>, ProviderError> {
-        Ok(self.org.lock().unwrap().ous.iter().find(|(_, p, n)| p == parent_id && n == name).map(|(id, _, _)| id.clone()))
+        Ok(self
+            .org
+            .lock()
+            .unwrap()
+            .ous
+            .iter()
+            .find(|(_, p, n)| p == parent_id && n == name)
+            .map(|(id, _, _)| id.clone()))
     }
     async fn create_ou(&self, parent_id: &str, name: &str, _tags: &Tags) -> Result<String, ProviderError> {
         if self.reject_ou.lock().unwrap().as_deref() == Some(name) {
@@ -96,7 +104,13 @@ impl Provider for Fake {
         Ok(req)
     }
     async fn create_account_status(&self, request_id: &str) -> Result<CreateState, ProviderError> {
-        Ok(self.org.lock().unwrap().requests.get(request_id).map_or(CreateState::Failed("unknown".into()), |r| r.1.clone()))
+        Ok(self
+            .org
+            .lock()
+            .unwrap()
+            .requests
+            .get(request_id)
+            .map_or(CreateState::Failed("unknown".into()), |r| r.1.clone()))
     }
     async fn move_account(&self, account_id: &str, from: &str, to: &str) -> Result<(), ProviderError> {
         self.record(format!("Move {account_id} {from} -> {to}"));
@@ -131,7 +145,9 @@ async fn applies_everything_parents_first_with_bounded_account_creations() {
     assert_eq!((report.done(), report.failed(), report.skipped()), (17, 0, 0), "{:?}", report.results);
     assert!(fake.max_in_flight.load(Ordering::SeqCst) <= 2);
     let log = fake.log.lock().unwrap().clone();
-    let pos = |prefix: &str| log.iter().position(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("{prefix} not in {log:?}"));
+    let pos = |prefix: &str| {
+        log.iter().position(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("{prefix} not in {log:?}"))
+    };
     assert!(pos("CreateOrganization") < pos("CreateOU Workloads"));
     assert!(pos("CreateOU Workloads under") < pos("CreateOU Prod"));
     let o = fake.org.lock().unwrap();
@@ -163,7 +179,10 @@ async fn a_failed_ou_skips_only_its_dependents() {
     let report = run(&fake, options()).await;
     let outcome = |a: &str| report.results.iter().find(|(addr, _)| addr.as_str() == a).map(|(_, o)| o.clone()).unwrap();
     assert!(matches!(outcome("ou/Workloads"), Outcome::Failed(_)));
-    assert_eq!(outcome("ou/Workloads/Prod"), Outcome::Skipped(Address::ou(&groundwork_blueprint::OuPath::parse("Workloads"))));
+    assert_eq!(
+        outcome("ou/Workloads/Prod"),
+        Outcome::Skipped(Address::ou(&groundwork_blueprint::OuPath::parse("Workloads")))
+    );
     assert!(matches!(outcome("account/jira-prod"), Outcome::Skipped(_)));
     assert!(matches!(outcome("account/log-archive"), Outcome::Done(_)));
     assert_eq!(report.failed(), 1);
@@ -181,8 +200,17 @@ async fn an_in_flight_request_from_a_killed_run_is_resumed() {
         state: "IN_PROGRESS".into(),
         failure_reason: None,
     });
-    fake.org.lock().unwrap().requests.insert("car-old".into(), ("log-archive".into(), CreateState::Succeeded("111".into())));
-    fake.org.lock().unwrap().accounts.push(("111".into(), "aws+log-archive@acme.example".into(), "log-archive".into(), "r-root".into()));
+    fake.org
+        .lock()
+        .unwrap()
+        .requests
+        .insert("car-old".into(), ("log-archive".into(), CreateState::Succeeded("111".into())));
+    fake.org.lock().unwrap().accounts.push((
+        "111".into(),
+        "aws+log-archive@acme.example".into(),
+        "log-archive".into(),
+        "r-root".into(),
+    ));
     let p = plan(&d, &live, PlanOptions::default());
     let progress = Arc::new(Progress::new(ProgressMode::Quiet, p.changes.len()));
     let provider: Arc<dyn Provider> = fake.clone();
