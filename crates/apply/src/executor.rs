@@ -139,6 +139,7 @@ pub async fn execute(
     let mut state = vec![NodeState::Pending; changes.len()];
     let mut report = Report::default();
     let mut running: JoinSet<(usize, Result<String, String>)> = JoinSet::new();
+    let mut task_index: HashMap<tokio::task::Id, usize> = HashMap::new();
 
     loop {
         // Start what is ready; skip what can no longer run. Repeat until stable, since a skip
@@ -148,6 +149,16 @@ pub async fn execute(
             progressed = false;
             for i in 0..changes.len() {
                 if state[i] != NodeState::Pending {
+                    continue;
+                }
+                if let Some(unknown) = changes[i].depends_on.iter().find(|d| !index.contains_key(d)) {
+                    // Only a damaged or hand-edited saved plan names a dependency it lacks.
+                    state[i] = NodeState::Ended(false);
+                    let msg = format!("depends on {unknown}, which is not in the plan; make the plan again");
+                    progress.log(&format!("{}: FAILED: {msg}", changes[i].address));
+                    progress.advance();
+                    report.results.push((changes[i].address.clone(), Outcome::Failed(msg)));
+                    progressed = true;
                     continue;
                 }
                 let deps: Vec<usize> = changes[i].depends_on.iter().filter_map(|d| index.get(d).copied()).collect();
@@ -165,23 +176,26 @@ pub async fn execute(
                     let change = changes[i].clone();
                     let ctx = Arc::clone(&ctx);
                     let limit = Arc::clone(&limit);
-                    running.spawn(async move {
+                    let handle = running.spawn(async move {
                         let _permit = limit.acquire_owned().await;
                         ctx.progress.log(&format!("{}: {}…", change.address, describe(&change)));
-                        (i, run_change(&ctx, &change).await)
+                        let address = change.address.to_string();
+                        let result = crate::journal::CURRENT_ADDRESS.scope(address, run_change(&ctx, &change)).await;
+                        (i, result)
                     });
+                    task_index.insert(handle.id(), i);
                     progressed = true;
                 }
             }
         }
-        let Some(joined) = running.join_next().await else { break };
+        let Some(joined) = running.join_next_with_id().await else { break };
         let (i, result) = match joined {
-            Ok(r) => r,
-            Err(e) => {
-                // A panicking task is a bug; report it against no particular change.
-                report.results.push((Address::organization(), Outcome::Failed(format!("internal error: {e}"))));
-                continue;
-            }
+            Ok((_, r)) => r,
+            // A panicking task is a bug; fail its change so dependents are skipped, not lost.
+            Err(e) => match task_index.get(&e.id()) {
+                Some(&i) => (i, Err(format!("internal error: {e}"))),
+                None => continue,
+            },
         };
         progress.advance();
         let address = changes[i].address.clone();
@@ -198,13 +212,23 @@ pub async fn execute(
             }
         }
     }
+    // Whatever never became ready (a dependency cycle in a damaged saved plan) is a failure,
+    // never silently dropped.
+    for (i, st) in state.iter().enumerate() {
+        if *st == NodeState::Pending {
+            report.results.push((
+                changes[i].address.clone(),
+                Outcome::Failed("never became ready (dependency cycle in the plan?)".into()),
+            ));
+        }
+    }
     progress.finish();
     report
 }
 
 fn describe(c: &Change) -> &'static str {
     match c.operation {
-        Operation::CreateOrganization => "creating the organization",
+        Operation::CreateOrganization { .. } => "creating the organization",
         Operation::CreateOu { .. } => "creating OU",
         Operation::TagOu { .. } => "tagging OU",
         Operation::CreateAccount { .. } => "creating account",
@@ -218,10 +242,21 @@ fn fail(e: &ProviderError) -> String {
 
 async fn run_change(ctx: &Ctx, change: &Change) -> Result<String, String> {
     match &change.operation {
-        Operation::CreateOrganization => {
-            let root = ctx.provider.create_organization().await.map_err(|e| fail(&e))?;
+        Operation::CreateOrganization { management_email } => {
+            let (root, email) = ctx.provider.create_organization().await.map_err(|e| fail(&e))?;
+            if !email.eq_ignore_ascii_case(management_email) {
+                // These credentials belong to another account: it must not become a management
+                // account. The new organization is still empty, so undo it.
+                let undone = match ctx.provider.delete_organization().await {
+                    Ok(()) => "the new, empty organization was deleted again".to_owned(),
+                    Err(e) => format!("deleting the new organization failed too ({e}); delete it by hand"),
+                };
+                return Err(format!(
+                    "the caller's account ({email}) is not the blueprint's management account ({management_email}); {undone}"
+                ));
+            }
             lock(&ctx.known).root_id = Some(root.clone());
-            Ok(format!("created (root {root})"))
+            Ok(format!("created (root {root}, management account {email})"))
         }
         Operation::CreateOu { path, tags } => create_ou(ctx, path, tags).await,
         Operation::TagOu { path, set_tags } => {
@@ -289,7 +324,15 @@ async fn move_account(ctx: &Ctx, account_id: &str, email: &str, from_id: &str, t
     for _ in 0..AMBIGUOUS_ATTEMPTS {
         match ctx.provider.move_account(account_id, from_id, to_id).await {
             Ok(()) => return Ok(()),
-            Err(e) if e.kind == ErrorKind::Ambiguous || e.code.as_deref() == Some("SourceParentNotFoundException") => {
+            Err(e)
+                if e.kind == ErrorKind::Ambiguous
+                    || matches!(
+                        e.code.as_deref(),
+                        Some(
+                            "SourceParentNotFoundException" | "DuplicateAccountException" | "AccountNotFoundException"
+                        )
+                    ) =>
+            {
                 last = fail(&e);
                 if let Some(found) = ctx.provider.find_account(email).await.map_err(|e| fail(&e))?
                     && found.parent_id == to_id
@@ -318,8 +361,13 @@ async fn create_account(ctx: &Ctx, name: &str, email: &str, ou: &OuPath, tags: &
     if let Some(r) = &request {
         note = format!("resumed in-progress request {r}");
     }
+    let mut resumed = request.is_some();
+    let mut ambiguous = false;
     for attempt in 0..AMBIGUOUS_ATTEMPTS {
         if attempt > 0 {
+            // The previous attempt may have gone through; AWS's lists are eventually consistent,
+            // so give it a moment before looking.
+            tokio::time::sleep(ctx.options.poll_interval * (1 << attempt)).await;
             if let Some(found) = ctx.provider.find_account(email).await.map_err(|e| fail(&e))? {
                 note = format!("account {} with this email already exists; not creating another", found.id);
                 ctx.provider.tag_resource(&found.id, tags).await.map_err(|e| fail(&e))?;
@@ -327,12 +375,14 @@ async fn create_account(ctx: &Ctx, name: &str, email: &str, ou: &OuPath, tags: &
                 break;
             }
             request = ctx.provider.find_create_request(name).await.map_err(|e| fail(&e))?;
+            resumed = request.is_some();
         }
         let id = match request.take() {
             Some(id) => id,
             None => match ctx.provider.create_account(name, email, tags).await {
                 Ok(id) => id,
                 Err(e) if e.kind == ErrorKind::Ambiguous => {
+                    ambiguous = true;
                     ctx.progress.log(&format!("account {name}: {e}; checking whether it went through"));
                     continue;
                 }
@@ -340,7 +390,21 @@ async fn create_account(ctx: &Ctx, name: &str, email: &str, ou: &OuPath, tags: &
             },
         };
         bar.set_message(format!("account {name}: waiting for {id}"));
-        let account_id = wait_for_creation(ctx, &id).await?;
+        let account_id = match wait_for_creation(ctx, &id).await {
+            Ok(account_id) => account_id,
+            // Our earlier, ambiguous request created it after all.
+            Err(e) if ambiguous && e.contains("EMAIL_ALREADY_EXISTS") => continue,
+            Err(e) => return Err(e),
+        };
+        if resumed {
+            // A request found by name may be for another email (names are not unique).
+            let actual = ctx.provider.account_email(&account_id).await.map_err(|e| fail(&e))?;
+            if !actual.eq_ignore_ascii_case(email) {
+                return Err(format!(
+                    "the in-progress request {id} for name {name} created account {account_id} with email {actual}, not {email}; resolve this by hand"
+                ));
+            }
+        }
         // A new account lands in the root.
         let root = lock(&ctx.known).parent_id(&OuPath::root())?;
         account = Some(FoundAccount { id: account_id, parent_id: root });

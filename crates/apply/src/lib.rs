@@ -15,9 +15,11 @@
 //! ```
 
 mod executor;
+pub mod journal;
 mod progress;
 mod provider;
 
 pub use executor::{ExecOptions, Outcome, Report, execute};
+pub use journal::Journal;
 pub use progress::{ItemBar, Progress, ProgressMode};
 pub use provider::{CreateState, ErrorKind, FoundAccount, Provider, ProviderError};

@@ -51,8 +51,13 @@ pub struct FoundAccount {
 /// The write (and targeted read) operations the executor needs.
 #[async_trait]
 pub trait Provider: Send + Sync {
-    /// CreateOrganization with all features; returns the root id.
-    async fn create_organization(&self) -> Result<String, ProviderError>;
+    /// CreateOrganization with all features; returns the root id and the management account's
+    /// email as AWS reports it.
+    async fn create_organization(&self) -> Result<(String, String), ProviderError>;
+    /// DeleteOrganization (only ever to undo a creation in the wrong account, while empty).
+    async fn delete_organization(&self) -> Result<(), ProviderError>;
+    /// The email of an account (DescribeAccount).
+    async fn account_email(&self, account_id: &str) -> Result<String, ProviderError>;
     /// The id of the child OU `name` of `parent_id`, if any.
     async fn find_ou(&self, parent_id: &str, name: &str) -> Result<Option<String>, ProviderError>;
     /// CreateOrganizationalUnit; returns the OU id.

@@ -28,6 +28,7 @@ struct Fake {
     org: Mutex<Org>,
     fail_create_ambiguously: AtomicUsize,
     reject_ou: Mutex<Option<String>>,
+    management_email: Mutex<Option<String>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     log: Mutex<Vec<String>>,
@@ -49,9 +50,20 @@ impl Fake {
 
 #[async_trait]
 impl Provider for Fake {
-    async fn create_organization(&self) -> Result<String, ProviderError> {
+    async fn create_organization(&self) -> Result<(String, String), ProviderError> {
         self.record("CreateOrganization".into());
-        Ok("r-root".into())
+        Ok((
+            "r-root".into(),
+            self.management_email.lock().unwrap().clone().unwrap_or_else(|| "master@example.com".into()),
+        ))
+    }
+    async fn delete_organization(&self) -> Result<(), ProviderError> {
+        self.record("DeleteOrganization".into());
+        Ok(())
+    }
+    async fn account_email(&self, account_id: &str) -> Result<String, ProviderError> {
+        let o = self.org.lock().unwrap();
+        Ok(o.accounts.iter().find(|a| a.0 == account_id).map(|a| a.1.clone()).unwrap_or_default())
     }
     async fn find_ou(&self, parent_id: &str, name: &str) -> Result<Option<String>, ProviderError> {
         Ok(self
@@ -219,4 +231,16 @@ async fn an_in_flight_request_from_a_killed_run_is_resumed() {
     let log = fake.log.lock().unwrap();
     assert!(!log.iter().any(|l| l == "CreateAccount log-archive"), "request was resent: {log:?}");
     assert!(log.iter().any(|l| l.starts_with("Move 111")));
+}
+
+#[tokio::test]
+async fn creating_an_organization_in_the_wrong_account_is_undone() {
+    let fake = Arc::new(Fake::default());
+    *fake.management_email.lock().unwrap() = Some("someone@else.example".into());
+    let report = run(&fake, options()).await;
+    let (_, first) = report.results.iter().find(|(a, _)| *a == Address::organization()).unwrap();
+    assert!(matches!(first, Outcome::Failed(m) if m.contains("not the blueprint's management account")), "{first:?}");
+    assert_eq!(report.skipped(), 16, "everything else depends on the organization");
+    let log = fake.log.lock().unwrap();
+    assert_eq!(*log, ["CreateOrganization", "DeleteOrganization"]);
 }

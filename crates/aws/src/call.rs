@@ -15,8 +15,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_organizations::operation::RequestId;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use groundwork_apply::{ErrorKind, ProviderError};
+use groundwork_apply::{ErrorKind, Journal, ProviderError};
 use rand::Rng;
 
 /// Error codes that mean "slow down, the request was not carried out".
@@ -195,10 +196,12 @@ pub enum Idempotency {
     CreatesNew,
 }
 
-/// Runs one AWS call through the rate limiter and the retry policy.
+/// Runs one AWS call through the rate limiter and the retry policy; write calls are journalled
+/// before and after each attempt.
 pub(crate) async fn call<T, E, F, Fut>(
     policy: &RetryPolicy,
     limiter: &RateLimiter,
+    journal: &Journal,
     op: &'static str,
     idempotency: Idempotency,
     mut f: F,
@@ -207,12 +210,28 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    T: RequestId,
 {
+    let write = {
+        let (service, name) = op.split_once(':').unwrap_or(("", op));
+        crate::counter::classify(service, name) == crate::counter::CallKind::Write
+    };
     let mut attempt = 0u32;
     loop {
         attempt += 1;
         limiter.acquire(op).await;
-        let err = match f().await {
+        if write {
+            journal.before(op);
+        }
+        let result = f().await;
+        if write {
+            let outcome = match &result {
+                Ok(_) => "ok".to_owned(),
+                Err(e) => message(e),
+            };
+            journal.after(op, result.request_id(), &outcome);
+        }
+        let err = match result {
             Ok(v) => return Ok(v),
             Err(e) => e,
         };

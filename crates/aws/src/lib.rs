@@ -16,6 +16,7 @@
 
 mod call;
 mod counter;
+mod lock;
 mod organizations;
 
 use std::sync::Arc;
@@ -26,10 +27,11 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{Region, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
-use groundwork_apply::ProviderError;
+use groundwork_apply::{Journal, ProviderError};
 
 pub use call::{Idempotency, RateLimiter, RetryPolicy};
 pub use counter::{CallCounter, CallKind, CallStats, classify};
+pub use lock::{LOCK_KEY, Lock, LockError, LockInfo};
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]
@@ -79,9 +81,11 @@ pub struct ConnectOptions {
 pub struct Aws {
     pub(crate) org: aws_sdk_organizations::Client,
     pub(crate) quotas: aws_sdk_servicequotas::Client,
+    pub(crate) s3: aws_sdk_s3::Client,
     pub(crate) sts: aws_sdk_sts::Client,
     pub(crate) retry: RetryPolicy,
     pub(crate) limiter: Arc<RateLimiter>,
+    pub(crate) journal: Arc<Journal>,
     counter: CallCounter,
     config: SdkConfig,
 }
@@ -138,6 +142,12 @@ impl Aws {
             .retry_config(RetryConfig::disabled())
             .interceptor(counter.clone())
             .build();
+        // A custom endpoint (an emulator on localhost) needs path-style bucket addressing.
+        let s3 = aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(config.endpoint_url().is_some())
+            .retry_config(RetryConfig::disabled())
+            .interceptor(counter.clone())
+            .build();
         let sts = aws_sdk_sts::config::Builder::from(config)
             .retry_config(RetryConfig::disabled())
             .interceptor(counter.clone())
@@ -146,11 +156,20 @@ impl Aws {
             org: aws_sdk_organizations::Client::from_conf(org),
             quotas: aws_sdk_servicequotas::Client::from_conf(quotas),
             sts: aws_sdk_sts::Client::from_conf(sts),
+            s3: aws_sdk_s3::Client::from_conf(s3),
             retry: options.retry,
             limiter: Arc::new(RateLimiter::new(options.rate_limit)),
+            journal: Arc::new(Journal::disabled()),
             counter,
             config: config.clone(),
         }
+    }
+
+    /// Journals every write call from now on into `journal`.
+    #[must_use]
+    pub fn with_journal(mut self, journal: Arc<Journal>) -> Self {
+        self.journal = journal;
+        self
     }
 
     /// The call counter shared by every client of this connection.
@@ -165,11 +184,12 @@ impl Aws {
 
     /// The account id of the caller (STS GetCallerIdentity).
     pub async fn caller_account(&self) -> Result<String, AwsError> {
-        let out = call::call(&self.retry, &self.limiter, "sts:GetCallerIdentity", Idempotency::Safe, || {
-            self.sts.get_caller_identity().send()
-        })
-        .await
-        .map_err(|e| AwsError::call("identifying the caller", e))?;
+        let out =
+            call::call(&self.retry, &self.limiter, &self.journal, "sts:GetCallerIdentity", Idempotency::Safe, || {
+                self.sts.get_caller_identity().send()
+            })
+            .await
+            .map_err(|e| AwsError::call("identifying the caller", e))?;
         Ok(out.account().unwrap_or_default().to_owned())
     }
 }

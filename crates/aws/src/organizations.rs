@@ -38,7 +38,8 @@ macro_rules! paginate {
             let mut seen: HashSet<String> = HashSet::new();
             loop {
                 let t = token.clone();
-                let page = call(&$aws.retry, &$aws.limiter, $op, Idempotency::Safe, || $call(t.clone())).await?;
+                let page = call(&$aws.retry, &$aws.limiter, &$aws.journal, $op, Idempotency::Safe, || $call(t.clone()))
+                    .await?;
                 out.extend($items(&page));
                 match page.next_token() {
                     Some(next) if !next.is_empty() && seen.insert(next.to_owned()) => token = Some(next.to_owned()),
@@ -57,11 +58,15 @@ impl Aws {
     /// account quota. Read-only.
     pub async fn discover(&self) -> Result<Live, AwsError> {
         let mut live = Live::default();
-        let described =
-            call(&self.retry, &self.limiter, "organizations:DescribeOrganization", Idempotency::Safe, || {
-                self.org.describe_organization().send()
-            })
-            .await;
+        let described = call(
+            &self.retry,
+            &self.limiter,
+            &self.journal,
+            "organizations:DescribeOrganization",
+            Idempotency::Safe,
+            || self.org.describe_organization().send(),
+        )
+        .await;
         let org = match described {
             Ok(out) => out.organization.ok_or_else(|| {
                 AwsError::call("describing the organization", internal("DescribeOrganization returned no organization"))
@@ -227,10 +232,11 @@ impl Aws {
 
     /// The account quota from Service Quotas, or the configured fallback.
     async fn account_quota(&self) -> Option<u64> {
-        let read = call(&self.retry, &self.limiter, "servicequotas:GetServiceQuota", Idempotency::Safe, || {
-            self.quotas.get_service_quota().service_code("organizations").quota_code(ACCOUNT_QUOTA_CODE).send()
-        })
-        .await;
+        let read =
+            call(&self.retry, &self.limiter, &self.journal, "servicequotas:GetServiceQuota", Idempotency::Safe, || {
+                self.quotas.get_service_quota().service_code("organizations").quota_code(ACCOUNT_QUOTA_CODE).send()
+            })
+            .await;
         match read {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             Ok(out) => out.quota().and_then(aws_sdk_servicequotas::types::ServiceQuota::value).map(|v| v as u64),
@@ -253,17 +259,49 @@ fn internal(msg: &str) -> ProviderError {
 
 #[async_trait]
 impl Provider for Aws {
-    async fn create_organization(&self) -> Result<String, ProviderError> {
-        let created = call(&self.retry, &self.limiter, "organizations:CreateOrganization", Idempotency::Safe, || {
-            self.org.create_organization().feature_set(OrganizationFeatureSet::All).send()
-        })
+    async fn create_organization(&self) -> Result<(String, String), ProviderError> {
+        let created = call(
+            &self.retry,
+            &self.limiter,
+            &self.journal,
+            "organizations:CreateOrganization",
+            Idempotency::Safe,
+            || self.org.create_organization().feature_set(OrganizationFeatureSet::All).send(),
+        )
         .await;
         match created {
             Ok(_) => {}
             Err(e) if e.code.as_deref() == Some("AlreadyInOrganizationException") => {}
             Err(e) => return Err(e),
         }
-        self.root_id().await
+        let described = call(
+            &self.retry,
+            &self.limiter,
+            &self.journal,
+            "organizations:DescribeOrganization",
+            Idempotency::Safe,
+            || self.org.describe_organization().send(),
+        )
+        .await?;
+        let email = described.organization().and_then(|o| o.master_account_email()).unwrap_or_default().to_owned();
+        Ok((self.root_id().await?, email))
+    }
+
+    async fn delete_organization(&self) -> Result<(), ProviderError> {
+        call(&self.retry, &self.limiter, &self.journal, "organizations:DeleteOrganization", Idempotency::Safe, || {
+            self.org.delete_organization().send()
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn account_email(&self, account_id: &str) -> Result<String, ProviderError> {
+        let out =
+            call(&self.retry, &self.limiter, &self.journal, "organizations:DescribeAccount", Idempotency::Safe, || {
+                self.org.describe_account().account_id(account_id).send()
+            })
+            .await?;
+        Ok(out.account().and_then(|a| a.email()).unwrap_or_default().to_owned())
     }
 
     async fn find_ou(&self, parent_id: &str, name: &str) -> Result<Option<String>, ProviderError> {
@@ -272,16 +310,22 @@ impl Provider for Aws {
     }
 
     async fn create_ou(&self, parent_id: &str, name: &str, tags: &Tags) -> Result<String, ProviderError> {
-        let out =
-            call(&self.retry, &self.limiter, "organizations:CreateOrganizationalUnit", Idempotency::CreatesNew, || {
+        let out = call(
+            &self.retry,
+            &self.limiter,
+            &self.journal,
+            "organizations:CreateOrganizationalUnit",
+            Idempotency::CreatesNew,
+            || {
                 self.org
                     .create_organizational_unit()
                     .parent_id(parent_id)
                     .name(name)
                     .set_tags(Some(to_tags(tags)))
                     .send()
-            })
-            .await?;
+            },
+        )
+        .await?;
         Ok(out.organizational_unit().and_then(|o| o.id()).unwrap_or_default().to_owned())
     }
 
@@ -289,7 +333,7 @@ impl Provider for Aws {
         if tags.is_empty() {
             return Ok(());
         }
-        call(&self.retry, &self.limiter, "organizations:TagResource", Idempotency::Safe, || {
+        call(&self.retry, &self.limiter, &self.journal, "organizations:TagResource", Idempotency::Safe, || {
             self.org.tag_resource().resource_id(resource_id).set_tags(Some(to_tags(tags))).send()
         })
         .await?;
@@ -309,10 +353,11 @@ impl Provider for Aws {
                 .collect::<Vec<_>>()
         )?;
         let Some(id) = accounts.into_iter().next() else { return Ok(None) };
-        let parents = call(&self.retry, &self.limiter, "organizations:ListParents", Idempotency::Safe, || {
-            self.org.list_parents().child_id(&id).send()
-        })
-        .await?;
+        let parents =
+            call(&self.retry, &self.limiter, &self.journal, "organizations:ListParents", Idempotency::Safe, || {
+                self.org.list_parents().child_id(&id).send()
+            })
+            .await?;
         let parent_id = parents.parents().first().and_then(|p| p.id()).unwrap_or_default().to_owned();
         Ok(Some(FoundAccount { id, parent_id }))
     }
@@ -323,19 +368,28 @@ impl Provider for Aws {
     }
 
     async fn create_account(&self, name: &str, email: &str, tags: &Tags) -> Result<String, ProviderError> {
-        let out = call(&self.retry, &self.limiter, "organizations:CreateAccount", Idempotency::CreatesNew, || {
-            self.org.create_account().account_name(name).email(email).set_tags(Some(to_tags(tags))).send()
-        })
+        let out = call(
+            &self.retry,
+            &self.limiter,
+            &self.journal,
+            "organizations:CreateAccount",
+            Idempotency::CreatesNew,
+            || self.org.create_account().account_name(name).email(email).set_tags(Some(to_tags(tags))).send(),
+        )
         .await?;
         Ok(out.create_account_status().and_then(|s| s.id()).unwrap_or_default().to_owned())
     }
 
     async fn create_account_status(&self, request_id: &str) -> Result<CreateState, ProviderError> {
-        let out =
-            call(&self.retry, &self.limiter, "organizations:DescribeCreateAccountStatus", Idempotency::Safe, || {
-                self.org.describe_create_account_status().create_account_request_id(request_id).send()
-            })
-            .await?;
+        let out = call(
+            &self.retry,
+            &self.limiter,
+            &self.journal,
+            "organizations:DescribeCreateAccountStatus",
+            Idempotency::Safe,
+            || self.org.describe_create_account_status().create_account_request_id(request_id).send(),
+        )
+        .await?;
         let status = out.create_account_status();
         Ok(match status.and_then(|s| s.state()) {
             Some(CreateAccountState::Succeeded) => {
@@ -356,7 +410,7 @@ impl Provider for Aws {
         from_parent_id: &str,
         to_parent_id: &str,
     ) -> Result<(), ProviderError> {
-        call(&self.retry, &self.limiter, "organizations:MoveAccount", Idempotency::Safe, || {
+        call(&self.retry, &self.limiter, &self.journal, "organizations:MoveAccount", Idempotency::Safe, || {
             self.org
                 .move_account()
                 .account_id(account_id)

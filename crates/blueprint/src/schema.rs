@@ -307,6 +307,28 @@ fn check_tag(cx: &mut Cx, key: &Spanned<String>, value: &Spanned<String>) {
             .help("groundwork sets its ownership tags itself; choose another key"),
         );
     }
+    // AWS: letters, digits, spaces and _ . : / = + - @ (Unicode letters and digits included).
+    let allowed = |c: char| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c);
+    if let Some(bad) = k.chars().find(|c| !allowed(*c)) {
+        cx.push(
+            Diagnostic::error(
+                "blueprint::tag-chars",
+                key.span,
+                format!("tag key `{k}` contains {bad:?}, which AWS does not accept in tags"),
+            )
+            .help("tags may use letters, digits, spaces and _ . : / = + - @"),
+        );
+    }
+    if let Some(bad) = value.value.chars().find(|c| !allowed(*c)) {
+        cx.push(
+            Diagnostic::error(
+                "blueprint::tag-chars",
+                value.span,
+                format!("tag value `{}` contains {bad:?}, which AWS does not accept in tags", value.value),
+            )
+            .help("tags may use letters, digits, spaces and _ . : / = + - @"),
+        );
+    }
     if value.value.chars().count() > 256 {
         cx.push(Diagnostic::error("blueprint::tag-limit", value.span, "tag values are at most 256 characters"));
     }

@@ -116,6 +116,17 @@ fn flatten_ous(cx: &mut Cx, parent: &OuPath, ous: &[RawOu], out: &mut Vec<FlatOu
                 .label("too long or empty"),
             );
         }
+        if name.value.trim() != name.value {
+            cx.push(
+                Diagnostic::error(
+                    "blueprint::ou-name",
+                    name.span,
+                    format!("OU name {:?} starts or ends with whitespace", name.value),
+                )
+                .help("remove the surrounding spaces; OU paths are compared exactly"),
+            );
+            continue;
+        }
         if name.value.contains('/') {
             cx.push(
                 Diagnostic::error("blueprint::ou-name", name.span, format!("OU name `{}` contains `/`", name.value))

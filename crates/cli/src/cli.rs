@@ -119,6 +119,13 @@ pub(crate) struct ApplyArgs {
     /// CreateAccount requests in flight at once (AWS allows at most 5).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(1..=5))]
     pub(crate) max_account_creations: u8,
+    /// Journal of every write call (JSON lines) [default: .groundwork/<blueprint>.journal.jsonl]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) journal: Option<PathBuf>,
+    /// Remove the lock left by an apply that died, then take it. Check the holder named in the
+    /// error first: breaking the lock of a live run lets two runs collide.
+    #[arg(long)]
+    pub(crate) break_lock: bool,
     /// Give up waiting for one CreateAccount request after this many seconds.
     #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
     pub(crate) create_timeout: u64,

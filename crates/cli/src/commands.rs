@@ -5,8 +5,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use groundwork_apply::Journal;
+use groundwork_apply::journal::last_interrupted;
 use groundwork_apply::{ExecOptions, Outcome, Progress, ProgressMode, execute};
-use groundwork_aws::{Aws, ConnectOptions};
+use groundwork_aws::{Aws, CallStats, ConnectOptions};
 use groundwork_blueprint::{Blueprint, Diagnostics, Severity};
 use groundwork_plan::{Desired, FORMAT_VERSION, Live, Plan, PlanOptions, render_text};
 use serde_json::json;
@@ -29,8 +31,13 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Plan(args) => plan(&session, &cli.global, args, printer).await,
         Command::Apply(args) => apply(&session, &cli.global, args, printer).await,
     };
-    if let Some(aws) = session.aws.get() {
-        print_stats(&cli.global, aws, printer);
+    match session.aws.get() {
+        Some(aws) => print_stats(&cli.global, &aws.counter().snapshot(), printer),
+        // Nothing was sent to AWS (e.g. an invalid blueprint): say so.
+        None if !matches!(cli.command, Command::Validate(_)) => {
+            print_stats(&cli.global, &CallStats::default(), printer);
+        }
+        None => {}
     }
     result
 }
@@ -185,15 +192,20 @@ fn paint_plan(text: &str, printer: &Printer) -> String {
         + "\n"
 }
 
-fn print_stats(g: &Global, aws: &Aws, printer: &Printer) {
+fn print_stats(g: &Global, stats: &CallStats, printer: &Printer) {
     if !g.stats {
         return;
     }
-    let stats = aws.counter().snapshot();
     if printer.json {
         // One JSON line on stderr, so stdout stays the command's own document.
         printer.err(
-            &json!({ "api_calls": stats.by_operation, "reads": stats.reads(), "writes": stats.writes() }).to_string(),
+            &json!({
+                "api_calls": stats.by_operation,
+                "reads": stats.reads(),
+                "writes": stats.writes(),
+                "write_calls": stats.write_operations().into_iter().map(|op| { let n = stats.count(&op); (op, n) }).collect::<std::collections::BTreeMap<_, _>>(),
+            })
+            .to_string(),
         );
     } else {
         printer.err(&stats.to_string());
@@ -233,6 +245,17 @@ fn is_saved_plan(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
+/// `--journal`, or `.groundwork/<blueprint>.journal.jsonl`.
+fn journal_path(args: &ApplyArgs, blueprint: &str) -> std::path::PathBuf {
+    args.journal.clone().unwrap_or_else(|| Path::new(".groundwork").join(format!("{blueprint}.journal.jsonl")))
+}
+
+fn report_interrupted(args: &ApplyArgs, blueprint: &str, printer: &Printer) {
+    if let Some(previous) = last_interrupted(&journal_path(args, blueprint)) {
+        printer.err(&format!("Note: {}.", previous.describe()));
+    }
+}
+
 async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit> {
     let (aws, live, plan) = if is_saved_plan(&args.input) {
         let text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
@@ -247,6 +270,7 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
         }
         let aws = connect(session, g, &args.planning).await?;
         let live = aws.discover().await.context("discovering the organization (read-only)")?;
+        report_interrupted(args, &saved.blueprint, printer);
         if live.fingerprint() != saved.live_fingerprint {
             bail!(
                 "the organization changed since {} was made (its live-state fingerprint differs); run `groundwork plan` again. Nothing was changed.",
@@ -259,6 +283,7 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
         (aws, live, saved)
     } else {
         let bp = load_blueprint(&args.input, printer)?;
+        report_interrupted(args, &bp.organization.name.value, printer);
         let aws = connect(session, g, &args.planning).await?;
         let desired = Desired::from_blueprint(&bp);
         let (live, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;
@@ -303,10 +328,36 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
         create_timeout: Duration::from_secs(args.create_timeout),
         ..ExecOptions::default()
     };
+    let journal_path = journal_path(args, &plan.blueprint);
+    let journal = Arc::new(
+        Journal::open(&journal_path).with_context(|| format!("opening the journal {}", journal_path.display()))?,
+    );
+    let aws = aws.with_journal(Arc::clone(&journal));
+    let lock = aws.acquire_lock(journal.run_id(), args.break_lock).await?;
+    // Under the lock, make sure nothing changed since the plan was made (another run may have
+    // finished while this one planned).
+    let now = aws.discover().await.context("checking the organization under the lock")?;
+    if now.fingerprint() != plan.live_fingerprint {
+        let _ = aws.release_lock(&lock).await;
+        bail!(
+            "the organization changed while this apply was planning (another run?); run it again. Nothing was changed."
+        );
+    }
+    printer.info(&format!(
+        "Took the apply lock (s3://{}/{}); journal: {}",
+        lock.bucket,
+        groundwork_aws::LOCK_KEY,
+        journal_path.display()
+    ));
+    journal.run_start(&format!("{} changes for blueprint {}", plan.changes.len(), plan.blueprint));
     let started = Instant::now();
     let progress = Arc::new(Progress::new(mode, plan.changes.len()));
     let report = execute(&plan, &live, Arc::new(aws.clone()), options, progress).await;
     let secs = started.elapsed().as_secs_f32();
+    if let Err(e) = aws.release_lock(&lock).await {
+        printer.err(&format!("warning: could not release the apply lock: {e}; the next apply needs --break-lock"));
+    }
+    journal.run_end(&format!("{} done, {} failed, {} skipped", report.done(), report.failed(), report.skipped()));
     if printer.json {
         let results: Vec<_> = report
             .results

@@ -30,8 +30,12 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Operation {
-    /// Create the organization with all features.
-    CreateOrganization,
+    /// Create the organization with all features, then check that the caller's account is the
+    /// management account the blueprint names (and undo the creation if not).
+    CreateOrganization {
+        /// The blueprint's management account email.
+        management_email: String,
+    },
     /// Create an OU under its parent path.
     CreateOu {
         /// Full path.
@@ -221,7 +225,7 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
             before: None,
             after: Some(json!({ "feature_set": "ALL" })),
             reason: "the caller's account is not in an organization".into(),
-            operation: Operation::CreateOrganization,
+            operation: Operation::CreateOrganization { management_email: desired.management_email.clone() },
             depends_on: Vec::new(),
         });
         vec![Address::organization()]
@@ -265,6 +269,15 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
                     continue;
                 }
                 let managed = l.tags.contains_key(TAG_MANAGED);
+                if managed && !is_managed_by(&l.tags, &desired.blueprint) {
+                    p.errors.push(format!(
+                        "{address}: OU {} is managed by blueprint {:?}, not {:?}; refusing to take it over",
+                        l.id,
+                        l.tags.get(TAG_BLUEPRINT).map_or("", String::as_str),
+                        desired.blueprint
+                    ));
+                    continue;
+                }
                 if managed {
                     p.drift.push(format!("{address}: tags differ from the blueprint"));
                 }
@@ -453,7 +466,7 @@ fn merged(live: &Tags, set: &Tags) -> Tags {
 /// (organization, OUs, accounts) and address: a deterministic order for display and JSON.
 fn order(changes: &mut [Change]) {
     let rank = |c: &Change| match c.operation {
-        Operation::CreateOrganization => 0,
+        Operation::CreateOrganization { .. } => 0,
         Operation::CreateOu { ref path, .. } | Operation::TagOu { ref path, .. } => path.depth(),
         Operation::CreateAccount { .. } | Operation::UpdateAccount { .. } => MAX_OU_DEPTH + 1,
     };

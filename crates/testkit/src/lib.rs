@@ -12,6 +12,10 @@
 //! assert!(moto.endpoint().starts_with("http://127.0.0.1:"));
 //! ```
 
+mod proxy;
+
+pub use proxy::{Fault, FaultProxy, FaultRule, ProxyConfig, ProxyStats};
+
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};

@@ -56,7 +56,8 @@ impl Run {
 /// The `groundwork` binary with a cleared environment (no real credentials can leak in).
 pub(crate) fn bare(home: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_groundwork"));
-    c.env_clear()
+    c.current_dir(home)
+        .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)
         .env("AWS_EC2_METADATA_DISABLED", "true")

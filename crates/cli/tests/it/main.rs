@@ -3,4 +3,5 @@
 
 mod common;
 mod organization;
+mod reliability;
 mod validate;

@@ -1,0 +1,276 @@
+//! Reliability: the apply lock, the journal, faults injected between the SDK and moto, kill -9
+//! at random points, secrets at -vvv. Randomised tests are seeded; `GROUNDWORK_SOAK=1`
+//! (scripts/soak) runs more seeds with more faults.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use groundwork_aws::{Aws, ConnectOptions};
+use groundwork_testkit::{FaultProxy, FaultRule, ProxyConfig};
+use rand::{Rng, SeedableRng};
+
+use crate::common::{Env, Seen, bare, read_org, reference};
+
+fn soak() -> bool {
+    std::env::var_os("GROUNDWORK_SOAK").is_some_and(|v| v == "1")
+}
+
+/// The organization without AWS ids: OU paths with tags, accounts by email with name, OU, tags.
+type State = (BTreeMap<String, BTreeMap<String, String>>, BTreeMap<String, (String, String, BTreeMap<String, String>)>);
+
+async fn state(env: &Env) -> State {
+    let (ous, accounts) = read_org(&env.org()).await;
+    let accounts = accounts.into_iter().map(|(email, Seen { name, ou, tags, .. })| (email, (name, ou, tags))).collect();
+    (ous, accounts)
+}
+
+/// The state a fault-free apply of the reference blueprint produces (computed once per test).
+async fn reference_state() -> State {
+    let env = Env::new();
+    env.apply(&reference()).ok();
+    state(&env).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_lock_stops_a_second_apply_until_broken() {
+    let env = Env::new();
+    let aws = Aws::from_config(&env.moto.sdk_config(), &ConnectOptions::default());
+    let held = aws.acquire_lock("run-of-someone-else", false).await.unwrap();
+
+    let refused = env.apply(&reference());
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("holds the lock"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(&held.info.holder) && refused.stderr.contains(&held.info.since),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("--break-lock"), "{}", refused.stderr);
+    let writes = refused.stats()["write_calls"].clone();
+    let writes = writes.as_object().unwrap_or_else(|| panic!("{}", refused.stderr));
+    assert!(writes.keys().all(|k| k.starts_with("s3:")), "only the lock attempt wrote: {writes:?}");
+
+    let broke =
+        env.gw(&["apply", reference().to_str().unwrap(), "--auto-approve", "--break-lock", "--no-rate-limit"]).ok();
+    assert!(broke.stdout.contains("Plan: 17 to add"), "{}", broke.stdout);
+    assert_eq!(aws.lock_holder(&held.bucket).await.unwrap(), None, "the lock is released after the run");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_concurrent_applies_one_refuses_naming_the_holder() {
+    let env = Env::new();
+    // The first run goes through a proxy adding latency, so it holds the lock for seconds.
+    let slow = FaultProxy::start(
+        env.moto.port(),
+        ProxyConfig { latency: Duration::from_millis(150), ..ProxyConfig::default() },
+    );
+    let first = bare(env.home.path())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .args(["apply", reference().to_str().unwrap(), "--auto-approve", "--no-rate-limit", "--region", "us-east-1"])
+        .args(["--endpoint-url", &slow.endpoint()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let aws = Aws::from_config(&env.moto.sdk_config(), &ConnectOptions::default());
+    let bucket = aws.state_bucket().await.unwrap();
+    let deadline = Instant::now() + Duration::from_mins(1);
+    while aws.lock_holder(&bucket).await.unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the first apply never took the lock");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let second = env.apply(&reference());
+    assert_eq!(second.code, 1, "{}", second.stderr);
+    assert!(second.stderr.contains("holds the lock") && second.stderr.contains("since"), "{}", second.stderr);
+    let out = first.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_, accounts) = read_org(&env.org()).await; // panics on a duplicate email
+    assert_eq!(accounts.len(), 10);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_journal_records_every_write_and_the_next_run_reports_an_interruption() {
+    let env = Env::new();
+    let journal = env.path("journal.jsonl");
+    let j = journal.to_str().unwrap();
+    env.gw(&["apply", reference().to_str().unwrap(), "--auto-approve", "--no-rate-limit", "--journal", j]).ok();
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&journal).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let creates: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["operation"] == "organizations:CreateAccount" && l["event"] == "after").collect();
+    assert_eq!(creates.len(), 9);
+    assert!(creates.iter().all(|l| l["outcome"] == "ok" && l["request_id"].is_string()), "{creates:?}");
+    assert!(lines.iter().any(|l| l["event"] == "before" && l["address"] == "account/jira-prod"));
+    assert_eq!(lines.last().unwrap()["event"], "run-end");
+
+    // A run that dies with a CreateAccount in flight leaves a `before` without an `after`.
+    let mut text = std::fs::read_to_string(&journal).unwrap();
+    text.push_str("{\"time\":\"2026-11-29T00:00:00Z\",\"run\":\"r-dead\",\"event\":\"run-start\"}\n");
+    text.push_str("{\"time\":\"2026-11-29T00:00:01Z\",\"run\":\"r-dead\",\"event\":\"before\",\"address\":\"account/jira-prod\",\"operation\":\"organizations:CreateAccount\"}\n");
+    std::fs::write(&journal, text).unwrap();
+    let next =
+        env.gw(&["apply", reference().to_str().unwrap(), "--auto-approve", "--no-rate-limit", "--journal", j]).ok();
+    assert!(
+        next.stderr.contains("was interrupted while organizations:CreateAccount was in flight for account/jira-prod"),
+        "{}",
+        next.stderr
+    );
+}
+
+/// Applies through a proxy faulting `rate` of requests until apply succeeds (at most `tries`).
+fn apply_until_converged(env: &Env, proxy: &FaultProxy, tries: usize) -> usize {
+    for attempt in 1..=tries {
+        let out = bare(env.home.path())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .args(["apply", reference().to_str().unwrap(), "--auto-approve", "--no-rate-limit", "--break-lock"])
+            .args(["--region", "us-east-1", "--endpoint-url", &proxy.endpoint()])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            return attempt;
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("error:"), "a failed apply explains itself:\n{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    panic!("apply did not converge in {tries} runs");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn under_twenty_percent_faults_apply_converges_to_the_fault_free_state() {
+    let expected = reference_state().await;
+    let seeds: Vec<u64> = if soak() { (1..=8).collect() } else { vec![7, 42] };
+    let rate = if soak() { 0.35 } else { 0.2 };
+    for seed in seeds {
+        let env = Env::new();
+        let proxy = FaultProxy::start(
+            env.moto.port(),
+            ProxyConfig { seed, rules: vec![FaultRule::everything(rate)], ..ProxyConfig::default() },
+        );
+        let runs = apply_until_converged(&env, &proxy, 15);
+        assert!(proxy.stats().total_faults() > 0, "seed {seed}: no fault was injected");
+        assert_eq!(state(&env).await, expected, "seed {seed}: converged to a different state after {runs} runs");
+        // Fault-free, the plan is now empty.
+        let plan = env.plan_json(&reference()).ok();
+        assert_eq!(plan.json()["changes"].as_array().unwrap().len(), 0, "seed {seed}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_at_random_points_then_one_clean_apply_converges() {
+    let expected = reference_state().await;
+    let env = Env::new();
+    // Latency makes a run last a few seconds, so the kills land at different points.
+    let proxy = FaultProxy::start(
+        env.moto.port(),
+        ProxyConfig { latency: Duration::from_millis(20), ..ProxyConfig::default() },
+    );
+    let seeds = if soak() { 40 } else { 10 };
+    for seed in 0..seeds {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let delay = Duration::from_millis(rng.random_range(100..2500));
+        let mut child = bare(env.home.path())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .args(["apply", reference().to_str().unwrap(), "--auto-approve", "--no-rate-limit", "--break-lock"])
+            .args(["--region", "us-east-1", "--endpoint-url", &proxy.endpoint()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        // No duplicate at any point (read_org panics on one).
+        let _ = read_org(&env.org()).await;
+    }
+    // The last kill may have left the lock; a clean apply breaks it and finishes the job.
+    env.gw(&["apply", reference().to_str().unwrap(), "--auto-approve", "--no-rate-limit", "--break-lock"]).ok();
+    assert_eq!(state(&env).await, expected);
+    let plan = env.plan_json(&reference()).ok();
+    assert_eq!(plan.json()["changes"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn secrets_never_appear_at_maximum_verbosity() {
+    let env = Env::new();
+    let secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYSECRETKEY";
+    let token = "FQoGZXIvYXdzESSIONTOKENVALUE0123456789";
+    let out = bare(env.home.path())
+        .env("AWS_ACCESS_KEY_ID", "AKIAGROUNDWORKTEST01")
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_SESSION_TOKEN", token)
+        .args(["-vvv", "apply", reference().to_str().unwrap(), "--auto-approve", "--no-rate-limit"])
+        .args(["--region", "us-east-1", "--endpoint-url", &env.moto.endpoint()])
+        .output()
+        .unwrap();
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{all}");
+    assert!(all.len() > 10_000, "-vvv logs a lot ({} bytes)", all.len());
+    assert!(!all.contains(secret), "the secret access key was printed");
+    assert!(!all.contains(token), "the session token was printed");
+    // Also nothing in the journal.
+    let journal = std::fs::read_to_string(env.home.path().join(".groundwork/acme.journal.jsonl")).unwrap();
+    assert!(!journal.contains(secret) && !journal.contains(token));
+}
+
+#[test]
+fn hostile_blueprints_are_rejected_quickly_without_any_aws_call() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path();
+    let mut cases: Vec<(&str, Vec<u8>, &[&str])> = vec![
+        ("laughs.yaml", billion_laughs().into_bytes(), &["aliases"]),
+        (
+            "deep.yaml",
+            format!("version: 1\nx: {}{}\n", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(),
+            &["nested more than", "recursion limit exceeded"],
+        ),
+        ("binary.yaml", vec![0xff, 0xfe, 0x00, 0x01, b'\n'], &["not valid UTF-8"]),
+    ];
+    // 100 MB of valid-looking YAML: refused on size after reading 8 MiB + 1 byte.
+    let mut huge = b"version: 1\nfiller:\n".to_vec();
+    huge.resize(100 * 1024 * 1024, b'#');
+    cases.push(("huge.yaml", huge, &["more than the"]));
+    for (name, bytes, expect) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let started = Instant::now();
+        let out = bare(dir)
+            .args([
+                "plan",
+                path.to_str().unwrap(),
+                "--stats",
+                "--json",
+                "--region",
+                "us-east-1",
+                "--endpoint-url",
+                "http://127.0.0.1:9",
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let head: String = err.chars().take(400).collect();
+        assert_eq!(out.status.code(), Some(1), "{name}: {head}");
+        assert!(expect.iter().any(|e| err.contains(e)), "{name}: {head}");
+        let stats: serde_json::Value =
+            serde_json::from_str(err.lines().find(|l| l.starts_with("{\"api_calls\"")).unwrap()).unwrap();
+        assert_eq!((stats["reads"].as_u64(), stats["writes"].as_u64()), (Some(0), Some(0)), "{name}");
+        // Generous bound against a hang, not a performance claim (see benches for speed).
+        assert!(started.elapsed() < Duration::from_secs(30), "{name} took {:?}", started.elapsed());
+    }
+    assert!(Path::new(&dir.join("huge.yaml")).exists());
+}
+
+fn billion_laughs() -> String {
+    let mut s =
+        String::from("version: 1\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    for (prev, cur) in ["a", "b", "c", "d", "e", "f", "g", "h"].iter().zip(["b", "c", "d", "e", "f", "g", "h", "i"]) {
+        let _ = writeln!(s, "{cur}: &{cur} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]");
+    }
+    s
+}

@@ -1,0 +1,351 @@
+//! A fault-injecting HTTP proxy on loopback, between the SDK and moto.
+//!
+//! With a seeded probability per request it answers with a throttling error in the service's
+//! own wire format (Organizations/Service Quotas JSON, IAM/STS query XML, S3 REST XML), a 500 or
+//! 503, a connection reset (before the request reaches moto, or after moto carried it out: the
+//! ambiguous case), or added latency. Rules match by service and operation.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// One kind of fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The service's throttling error (HTTP 400 JSON/XML, or S3's 503 SlowDown).
+    Throttle,
+    /// HTTP 500 InternalFailure.
+    ServerError,
+    /// HTTP 503 ServiceUnavailable.
+    Unavailable,
+    /// Close the connection with a reset before the request reaches the emulator.
+    ResetBefore,
+    /// Forward the request (it is carried out), then reset instead of answering.
+    ResetAfter,
+}
+
+impl Fault {
+    /// Every fault kind.
+    pub const ALL: [Fault; 5] =
+        [Fault::Throttle, Fault::ServerError, Fault::Unavailable, Fault::ResetBefore, Fault::ResetAfter];
+}
+
+/// When to inject faults.
+#[derive(Debug, Clone)]
+pub struct FaultRule {
+    /// Service signing name (`organizations`, `iam`, `s3`, ...); `None` matches all.
+    pub service: Option<String>,
+    /// Operation (`CreateAccount`, `PUT object`, ...); `None` matches all.
+    pub operation: Option<String>,
+    /// Probability per matching request.
+    pub probability: f64,
+    /// Faults to choose from, uniformly.
+    pub faults: Vec<Fault>,
+}
+
+impl FaultRule {
+    /// Every request, every fault kind, with probability `p`.
+    pub fn everything(p: f64) -> Self {
+        FaultRule { service: None, operation: None, probability: p, faults: Fault::ALL.to_vec() }
+    }
+}
+
+/// Proxy settings.
+#[derive(Debug, Clone, Default)]
+pub struct ProxyConfig {
+    /// Seed of the fault decisions.
+    pub seed: u64,
+    /// Rules, first match wins.
+    pub rules: Vec<FaultRule>,
+    /// Added to every request before it is forwarded.
+    pub latency: Duration,
+}
+
+/// Counts of what the proxy did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxyStats {
+    /// Requests seen.
+    pub requests: u64,
+    /// Faults injected, by kind.
+    pub faults: Vec<(Fault, u64)>,
+}
+
+impl ProxyStats {
+    /// Total faults injected.
+    pub fn total_faults(&self) -> u64 {
+        self.faults.iter().map(|(_, n)| n).sum()
+    }
+
+    fn add(&mut self, f: Fault) {
+        match self.faults.iter_mut().find(|(k, _)| *k == f) {
+            Some((_, n)) => *n += 1,
+            None => self.faults.push((f, 1)),
+        }
+    }
+}
+
+struct Shared {
+    config: Mutex<ProxyConfig>,
+    rng: Mutex<StdRng>,
+    stats: Mutex<ProxyStats>,
+    stop: AtomicBool,
+}
+
+/// A running proxy; stops when dropped.
+pub struct FaultProxy {
+    port: u16,
+    shared: Arc<Shared>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FaultProxy {
+    /// Starts a proxy on a free loopback port, forwarding to `upstream_port` on 127.0.0.1.
+    pub fn start(upstream_port: u16, config: ProxyConfig) -> Self {
+        let std_listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind the proxy");
+        std_listener.set_nonblocking(true).expect("non-blocking listener");
+        let port = std_listener.local_addr().expect("proxy address").port();
+        let shared = Arc::new(Shared {
+            rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
+            config: Mutex::new(config),
+            stats: Mutex::new(ProxyStats::default()),
+            stop: AtomicBool::new(false),
+        });
+        let s = Arc::clone(&shared);
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("proxy runtime");
+            rt.block_on(async move {
+                let listener = TcpListener::from_std(std_listener).expect("tokio listener");
+                while !s.stop.load(Ordering::SeqCst) {
+                    let accepted = tokio::time::timeout(Duration::from_millis(100), listener.accept()).await;
+                    if let Ok(Ok((stream, _))) = accepted {
+                        let s = Arc::clone(&s);
+                        tokio::spawn(async move {
+                            let _ = handle(stream, upstream_port, &s).await;
+                        });
+                    }
+                }
+            });
+        });
+        FaultProxy { port, shared, thread: Some(thread) }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Replaces the settings (the seeded generator keeps its sequence).
+    pub fn set_config(&self, config: ProxyConfig) {
+        *self.shared.rng.lock().expect("rng") = StdRng::seed_from_u64(config.seed);
+        *self.shared.config.lock().expect("config") = config;
+    }
+
+    /// What the proxy did so far.
+    pub fn stats(&self) -> ProxyStats {
+        self.shared.stats.lock().expect("stats").clone()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A parsed request: head bytes, header lookups, body.
+struct Request {
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
+    fn method_and_path(&self) -> (&str, &str) {
+        let mut first = self.head.lines().next().unwrap_or("").split_whitespace();
+        (first.next().unwrap_or(""), first.next().unwrap_or("/"))
+    }
+
+    /// The SigV4 signing name: `Credential=AKID/date/region/SERVICE/aws4_request`.
+    fn service(&self) -> String {
+        self.header("authorization")
+            .and_then(|a| a.split("Credential=").nth(1))
+            .and_then(|c| c.split('/').nth(3))
+            .unwrap_or("unknown")
+            .to_owned()
+    }
+
+    fn operation(&self, service: &str) -> String {
+        if let Some(target) = self.header("x-amz-target") {
+            return target.rsplit('.').next().unwrap_or(target).to_owned();
+        }
+        if service == "s3" {
+            let (method, path) = self.method_and_path();
+            let path = path.split('?').next().unwrap_or("/");
+            let segments = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).count();
+            return format!("{method} {}", if segments >= 2 { "object" } else { "bucket" });
+        }
+        let body = String::from_utf8_lossy(&self.body);
+        body.split('&').find_map(|kv| kv.strip_prefix("Action=")).unwrap_or("unknown").to_owned()
+    }
+}
+
+async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Request>> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break pos + 4;
+        }
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut req = Request { head, body: buf[head_end..].to_vec() };
+    if req.header("expect").is_some_and(|e| e.eq_ignore_ascii_case("100-continue")) {
+        stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
+    }
+    let len: usize = req.header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    while req.body.len() < len {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        req.body.extend_from_slice(&chunk[..n]);
+    }
+    Ok(Some(req))
+}
+
+/// Forwards one request to the emulator with `Connection: close` and returns its whole answer.
+async fn forward(req: &Request, upstream_port: u16) -> std::io::Result<Vec<u8>> {
+    let mut up = TcpStream::connect(SocketAddr::from((Ipv4Addr::LOCALHOST, upstream_port))).await?;
+    let mut head = String::new();
+    for (i, line) in req.head.trim_end_matches("\r\n").split("\r\n").enumerate() {
+        let lower = line.to_ascii_lowercase();
+        if i > 0 && (lower.starts_with("connection:") || lower.starts_with("expect:")) {
+            continue;
+        }
+        head.push_str(line);
+        head.push_str("\r\n");
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    up.write_all(head.as_bytes()).await?;
+    up.write_all(&req.body).await?;
+    let mut answer = Vec::new();
+    up.read_to_end(&mut answer).await?;
+    Ok(answer)
+}
+
+fn error_response(service: &str, fault: Fault) -> Vec<u8> {
+    let (status, reason, code) = match fault {
+        Fault::Throttle if service == "s3" => (503, "Slow Down", "SlowDown"),
+        Fault::Throttle if service == "organizations" => (400, "Bad Request", "TooManyRequestsException"),
+        Fault::Throttle if matches!(service, "iam" | "sts") => (400, "Bad Request", "Throttling"),
+        Fault::Throttle => (400, "Bad Request", "ThrottlingException"),
+        Fault::Unavailable => (503, "Service Unavailable", "ServiceUnavailable"),
+        _ => (500, "Internal Server Error", "InternalFailure"),
+    };
+    let (content_type, body) = match service {
+        "s3" => (
+            "application/xml",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>injected by the fault proxy</Message><RequestId>fault-proxy</RequestId></Error>"
+            ),
+        ),
+        "iam" | "sts" => (
+            "text/xml",
+            format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected by the fault proxy</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>"
+            ),
+        ),
+        _ => (
+            "application/x-amz-json-1.1",
+            format!("{{\"__type\":\"{code}\",\"message\":\"injected by the fault proxy\"}}"),
+        ),
+    };
+    format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nx-amzn-ErrorType: {code}\r\nx-amzn-RequestId: fault-proxy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn decide(shared: &Shared, service: &str, operation: &str) -> (Option<Fault>, Duration) {
+    let config = shared.config.lock().expect("config");
+    let rule = config.rules.iter().find(|r| {
+        r.service.as_deref().is_none_or(|s| s == service) && r.operation.as_deref().is_none_or(|o| o == operation)
+    });
+    let mut rng = shared.rng.lock().expect("rng");
+    let fault = rule.and_then(|r| {
+        (!r.faults.is_empty() && rng.random_bool(r.probability.clamp(0.0, 1.0)))
+            .then(|| r.faults[rng.random_range(0..r.faults.len())])
+    });
+    (fault, config.latency)
+}
+
+fn reset(stream: TcpStream) {
+    if let Ok(std) = stream.into_std() {
+        let _ = socket_linger_zero(&std);
+        drop(std);
+    }
+}
+
+/// Makes `close` send a RST instead of a FIN.
+fn socket_linger_zero(stream: &std::net::TcpStream) -> std::io::Result<()> {
+    let sock = socket2::SockRef::from(stream);
+    sock.set_linger(Some(Duration::ZERO))
+}
+
+async fn handle(mut stream: TcpStream, upstream_port: u16, shared: &Shared) -> std::io::Result<()> {
+    let Some(req) = read_request(&mut stream).await? else { return Ok(()) };
+    let service = req.service();
+    let operation = req.operation(&service);
+    let (fault, latency) = decide(shared, &service, &operation);
+    {
+        let mut stats = shared.stats.lock().expect("stats");
+        stats.requests += 1;
+        if let Some(f) = fault {
+            stats.add(f);
+        }
+    }
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match fault {
+        Some(Fault::ResetBefore) => {
+            reset(stream);
+            Ok(())
+        }
+        Some(Fault::ResetAfter) => {
+            let _ = forward(&req, upstream_port).await;
+            reset(stream);
+            Ok(())
+        }
+        Some(f) => {
+            stream.write_all(&error_response(&service, f)).await?;
+            stream.shutdown().await
+        }
+        None => {
+            let answer = forward(&req, upstream_port).await?;
+            stream.write_all(&answer).await?;
+            stream.shutdown().await
+        }
+    }
+}
