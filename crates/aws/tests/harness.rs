@@ -48,3 +48,61 @@ async fn discovery_is_read_only_and_top_down() {
     assert_eq!(stats.count("organizations:ListParents"), 0, "no per-account ListParents");
     assert_eq!(stats.count("organizations:ListOrganizationalUnitsForParent"), 3, "root and two OUs");
 }
+
+/// The fault proxy speaks each service's wire format: the SDK parses its throttling errors into
+/// the right codes, and groundwork's retry policy treats them as transient.
+#[tokio::test]
+async fn injected_faults_parse_as_the_services_own_errors() {
+    use groundwork_apply::ErrorKind;
+    use groundwork_aws::RetryPolicy;
+    use groundwork_testkit::{Fault, FaultProxy, FaultRule, ProxyConfig};
+    use std::time::Duration;
+
+    let moto = Moto::start();
+    let rule = |service: &str, fault: Fault| FaultRule {
+        service: Some(service.into()),
+        operation: None,
+        probability: 1.0,
+        faults: vec![fault],
+    };
+    let proxy = FaultProxy::start(moto.port(), ProxyConfig::default());
+    let config = groundwork_testkit::sdk_config_for(&proxy.endpoint());
+    let options = ConnectOptions {
+        retry: RetryPolicy { max_attempts: 3, base: Duration::from_millis(1), max_backoff: Duration::from_millis(5) },
+        ..ConnectOptions::default()
+    };
+    let aws = Aws::from_config(&config, &options);
+
+    let cases = [
+        ("organizations", Fault::Throttle, Some("TooManyRequestsException")),
+        ("organizations", Fault::ServerError, Some("InternalFailure")),
+        ("organizations", Fault::Unavailable, Some("ServiceUnavailable")),
+        ("organizations", Fault::ResetBefore, None),
+        ("sts", Fault::Throttle, Some("Throttling")),
+        ("s3", Fault::Throttle, Some("SlowDown")),
+    ];
+    for (service, fault, code) in cases {
+        proxy.set_config(ProxyConfig { rules: vec![rule(service, fault)], ..ProxyConfig::default() });
+        let err = match service {
+            "organizations" => match aws.discover().await {
+                Err(groundwork_aws::AwsError::Call { source, .. }) => source,
+                other => panic!("{fault:?}: expected a call error, got {other:?}"),
+            },
+            "sts" => match aws.caller_account().await {
+                Err(groundwork_aws::AwsError::Call { source, .. }) => source,
+                other => panic!("{fault:?}: expected a call error, got {other:?}"),
+            },
+            _ => match aws.lock_holder("some-bucket").await {
+                Err(groundwork_aws::AwsError::Call { source, .. }) => source,
+                other => panic!("{fault:?}: expected a call error, got {other:?}"),
+            },
+        };
+        assert_eq!(err.code.as_deref(), code, "{service} {fault:?}: {err}");
+        assert_eq!(err.kind, ErrorKind::Ambiguous, "{service} {fault:?} is transient: {err}");
+        assert!(err.message.contains("after 3 attempts"), "{service} {fault:?} was retried: {err}");
+    }
+    // Without faults the same calls go through the proxy to moto.
+    proxy.set_config(ProxyConfig::default());
+    assert!(aws.discover().await.unwrap().organization.is_none());
+    assert!(proxy.stats().total_faults() >= 18);
+}
