@@ -19,7 +19,7 @@ use crate::{Aws, AwsError};
 type Level = (OuPath, Vec<(String, String)>, Vec<LiveAccount>);
 
 /// Calls in flight at once during discovery (the rate limiter still applies per operation).
-const DISCOVERY_CONCURRENCY: usize = 8;
+const DISCOVERY_CONCURRENCY: usize = 16;
 /// The Service Quotas code of "Default maximum number of accounts".
 const ACCOUNT_QUOTA_CODE: &str = "L-29A0C5DF";
 
@@ -55,18 +55,17 @@ macro_rules! paginate {
 impl Aws {
     /// Reads the organization: itself, its root, the OU tree top-down (per parent: child OUs
     /// and accounts), tags of every OU and account, unfinished CreateAccount requests, and the
-    /// account quota. Read-only.
+    /// account quota. Read-only. Everything that does not depend on an earlier answer runs
+    /// concurrently: the organization and its root together, then the tree walk (each parent's
+    /// children and each object's tags as soon as it is found), the request list and the quota.
     pub async fn discover(&self) -> Result<Live, AwsError> {
         let mut live = Live::default();
-        let described = call(
-            &self.retry,
-            &self.limiter,
-            &self.journal,
-            "organizations:DescribeOrganization",
-            Idempotency::Safe,
-            || self.org.describe_organization().send(),
-        )
-        .await;
+        let (described, root) = tokio::join!(
+            call(&self.retry, &self.limiter, &self.journal, "organizations:DescribeOrganization", Idempotency::Safe, || {
+                self.org.describe_organization().send()
+            }),
+            self.root_id()
+        );
         let org = match described {
             Ok(out) => out.organization.ok_or_else(|| {
                 AwsError::call("describing the organization", internal("DescribeOrganization returned no organization"))
@@ -74,7 +73,7 @@ impl Aws {
             Err(e) if e.code.as_deref() == Some("AWSOrganizationsNotInUseException") => return Ok(live),
             Err(e) => return Err(AwsError::call("describing the organization", e)),
         };
-        let root_id = self.root_id().await.map_err(|e| AwsError::call("listing roots", e))?;
+        let root_id = root.map_err(|e| AwsError::call("listing roots", e))?;
         live.organization = Some(LiveOrganization {
             id: org.id().unwrap_or_default().to_owned(),
             feature_set: org.feature_set().map_or("ALL", OrganizationFeatureSet::as_str).to_owned(),
@@ -82,63 +81,64 @@ impl Aws {
             management_email: org.master_account_email().unwrap_or_default().to_owned(),
             root_id: root_id.clone(),
         });
-
-        // The tree, one level at a time; every parent of a level concurrently.
-        let gate = Arc::new(Semaphore::new(DISCOVERY_CONCURRENCY));
-        let mut level: Vec<(String, OuPath)> = vec![(root_id, OuPath::root())];
-        while !level.is_empty() {
-            let mut tasks: JoinSet<Result<Level, ProviderError>> = JoinSet::new();
-            for (parent_id, path) in level.drain(..) {
-                let aws = self.clone();
-                let gate = Arc::clone(&gate);
-                tasks.spawn(async move {
-                    let _permit = gate.acquire_owned().await;
-                    let (ous, accounts) = aws.children(&parent_id, &path).await?;
-                    Ok((path, ous, accounts))
-                });
-            }
-            while let Some(joined) = tasks.join_next().await {
-                let (path, ous, accounts) = joined
-                    .map_err(|e| AwsError::call("discovering the OU tree", internal(&e.to_string())))?
-                    .map_err(|e| AwsError::call("discovering the OU tree", e))?;
-                for (id, name) in ous {
-                    let child = path.child(&name);
-                    live.ous.push(LiveOu { id: id.clone(), path: child.clone(), tags: Tags::new() });
-                    level.push((id, child));
-                }
-                live.accounts.extend(accounts);
-            }
-        }
-
-        // Tags: one call per OU and account (Organizations has no bulk tag read).
-        let mut tasks: JoinSet<Result<(bool, usize, Tags), ProviderError>> = JoinSet::new();
-        let ids =
-            live.ous.iter().map(|o| (true, o.id.clone())).chain(live.accounts.iter().map(|a| (false, a.id.clone())));
-        for (index, (is_ou, id)) in ids.enumerate() {
-            let index = if is_ou { index } else { index - live.ous.len() };
-            let aws = self.clone();
-            let gate = Arc::clone(&gate);
-            tasks.spawn(async move {
-                let _permit = gate.acquire_owned().await;
-                Ok((is_ou, index, aws.tags_of(&id).await?))
-            });
-        }
-        while let Some(joined) = tasks.join_next().await {
-            let (is_ou, index, tags) = joined
-                .map_err(|e| AwsError::call("reading tags", internal(&e.to_string())))?
-                .map_err(|e| AwsError::call("reading tags", e))?;
-            if is_ou {
-                live.ous[index].tags = tags;
-            } else {
-                live.accounts[index].tags = tags;
-            }
-        }
-
-        live.create_requests =
-            self.unfinished_requests().await.map_err(|e| AwsError::call("listing CreateAccount requests", e))?;
-        live.account_quota = self.account_quota().await;
+        let (tree, requests, quota) = tokio::join!(self.walk_tree(root_id), self.unfinished_requests(), self.account_quota());
+        (live.ous, live.accounts) = tree.map_err(|e| AwsError::call("discovering the OU tree", e))?;
+        live.create_requests = requests.map_err(|e| AwsError::call("listing CreateAccount requests", e))?;
+        live.account_quota = quota;
         live.normalize();
         Ok(live)
+    }
+
+    /// The OU tree below the root with every OU's and account's tags. Each parent's children are
+    /// listed, and each object's tags read, as soon as it is known, at most
+    /// [`DISCOVERY_CONCURRENCY`] calls at a time.
+    async fn walk_tree(&self, root_id: String) -> Result<(Vec<LiveOu>, Vec<LiveAccount>), ProviderError> {
+        enum Found {
+            Children(Level),
+            OuTags(usize, Tags),
+            AccountTags(usize, Tags),
+        }
+        let gate = Arc::new(Semaphore::new(DISCOVERY_CONCURRENCY));
+        let mut tasks: JoinSet<Result<Found, ProviderError>> = JoinSet::new();
+        let spawn_children = |tasks: &mut JoinSet<Result<Found, ProviderError>>, parent_id: String, path: OuPath| {
+            let (aws, gate) = (self.clone(), Arc::clone(&gate));
+            tasks.spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                let (ous, accounts) = aws.children(&parent_id, &path).await?;
+                Ok(Found::Children((path, ous, accounts)))
+            });
+        };
+        let spawn_tags = |tasks: &mut JoinSet<Result<Found, ProviderError>>, id: String, found: fn(usize, Tags) -> Found, index: usize| {
+            let (aws, gate) = (self.clone(), Arc::clone(&gate));
+            tasks.spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                Ok(found(index, aws.tags_of(&id).await?))
+            });
+        };
+        spawn_children(&mut tasks, root_id, OuPath::root());
+        let (mut ous, mut accounts) = (Vec::new(), Vec::new());
+        while let Some(joined) = tasks.join_next().await {
+            match joined.map_err(|e| internal(&e.to_string()))?? {
+                Found::Children((path, child_ous, child_accounts)) => {
+                    for (id, name) in child_ous {
+                        let child = path.child(&name);
+                        spawn_tags(&mut tasks, id.clone(), Found::OuTags, ous.len());
+                        spawn_children(&mut tasks, id.clone(), child.clone());
+                        ous.push(LiveOu { id, path: child, tags: Tags::new() });
+                    }
+                    for account in child_accounts {
+                        spawn_tags(&mut tasks, account.id.clone(), Found::AccountTags, accounts.len());
+                        accounts.push(account);
+                    }
+                }
+                Found::OuTags(i, tags) => ous[i].tags = tags,
+                Found::AccountTags(i, tags) => {
+                    let account: &mut LiveAccount = &mut accounts[i];
+                    account.tags = tags;
+                }
+            }
+        }
+        Ok((ous, accounts))
     }
 
     /// The id of the organization's root.

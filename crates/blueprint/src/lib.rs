@@ -27,6 +27,7 @@
 mod diag;
 mod model;
 mod schema;
+pub mod synthetic;
 mod validate;
 pub mod yaml;
 

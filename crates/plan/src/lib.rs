@@ -20,6 +20,7 @@ mod state;
 
 pub use plan::{Action, Change, FORMAT_VERSION, Operation, Plan, PlanOptions, Summary, Unmanaged, plan};
 pub use render::{render_text, symbol};
+pub use state::synthetic;
 pub use state::{
     Address, CreateRequest, Desired, DesiredAccount, DesiredOu, Live, LiveAccount, LiveOrganization, LiveOu,
     TAG_BLUEPRINT, TAG_ENVIRONMENT, TAG_MANAGED, TAG_WORKLOAD, is_managed_by,

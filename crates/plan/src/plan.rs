@@ -298,12 +298,17 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
         }
     }
 
-    // Accounts.
+    // Accounts, matched by email (case-insensitive) through an index: no N x M scan.
+    let mut by_email: std::collections::HashMap<String, Vec<&LiveAccount>> = std::collections::HashMap::with_capacity(live.accounts.len());
+    for l in &live.accounts {
+        by_email.entry(l.email.to_lowercase()).or_default().push(l);
+    }
+    let in_progress: std::collections::HashMap<&str, &crate::state::CreateRequest> =
+        live.create_requests.iter().filter(|r| r.state == "IN_PROGRESS").map(|r| (r.account_name.as_str(), r)).collect();
     let mut creations = 0u64;
     for a in &desired.accounts {
         let address = Address::account(&a.name);
-        let matches: Vec<&LiveAccount> =
-            live.accounts.iter().filter(|l| l.email.eq_ignore_ascii_case(&a.email)).collect();
+        let matches: &[&LiveAccount] = by_email.get(&a.email.to_lowercase()).map_or(&[], Vec::as_slice);
         if matches.len() > 1 {
             let ids: Vec<&str> = matches.iter().map(|m| m.id.as_str()).collect();
             p.errors.push(format!(
@@ -318,7 +323,7 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
             creations += 1;
             let mut deps = org_dep.clone();
             deps.extend(ou_dependency(&a.ou, &created_ous));
-            let in_flight = live.create_requests.iter().find(|r| r.account_name == a.name && r.state == "IN_PROGRESS");
+            let in_flight = in_progress.get(a.name.as_str());
             let reason = match in_flight {
                 Some(r) => format!(
                     "a CreateAccount request for {} is already in progress ({}); apply waits for it instead of sending another",

@@ -240,3 +240,48 @@ impl Live {
 pub fn is_managed_by(tags: &Tags, blueprint: &str) -> bool {
     tags.get(TAG_MANAGED).is_some_and(|v| v == "true") && tags.get(TAG_BLUEPRINT).is_some_and(|v| v == blueprint)
 }
+
+/// Synthetic states for tests and benchmarks.
+pub mod synthetic {
+    use groundwork_blueprint::OuPath;
+
+    use super::{Desired, Live, LiveAccount, LiveOrganization, LiveOu};
+
+    /// The live state a perfect apply of `desired` leaves: every OU and account in place with its
+    /// tags, plus the management account, with made-up ids.
+    pub fn converged(desired: &Desired) -> Live {
+        let mut live = Live {
+            organization: Some(LiveOrganization {
+                id: "o-example".into(),
+                feature_set: "ALL".into(),
+                management_account_id: "123456789012".into(),
+                management_email: desired.management_email.clone(),
+                root_id: "r-root".into(),
+            }),
+            ..Live::default()
+        };
+        for (i, ou) in desired.ous.iter().enumerate() {
+            live.ous.push(LiveOu { id: format!("ou-{i}"), path: ou.path.clone(), tags: ou.tags.clone() });
+        }
+        live.accounts.push(LiveAccount {
+            id: "123456789012".into(),
+            name: "management".into(),
+            email: desired.management_email.clone(),
+            status: "ACTIVE".into(),
+            parent: OuPath::root(),
+            tags: groundwork_blueprint::Tags::new(),
+        });
+        for (i, a) in desired.accounts.iter().enumerate() {
+            live.accounts.push(LiveAccount {
+                id: format!("{:012}", 100 + i),
+                name: a.name.clone(),
+                email: a.email.clone(),
+                status: "ACTIVE".into(),
+                parent: a.ou.clone(),
+                tags: a.tags.clone(),
+            });
+        }
+        live.normalize();
+        live
+    }
+}

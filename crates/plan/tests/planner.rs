@@ -1,6 +1,7 @@
 //! Planner tests: a pure function of desired and live state, no AWS.
 
 use groundwork_blueprint::{OuPath, Tags};
+use groundwork_plan::synthetic::converged;
 use groundwork_plan::{
     Action, Address, CreateRequest, Desired, Live, LiveAccount, LiveOrganization, LiveOu, Operation, PlanOptions,
     TAG_BLUEPRINT, TAG_MANAGED, plan, render_text,
@@ -12,45 +13,11 @@ fn desired() -> Desired {
 }
 
 fn org() -> LiveOrganization {
-    LiveOrganization {
-        id: "o-example".into(),
-        feature_set: "ALL".into(),
-        management_account_id: "123456789012".into(),
-        management_email: "master@example.com".into(),
-        root_id: "r-root".into(),
-    }
+    converged(&desired()).organization.unwrap()
 }
 
 fn management() -> LiveAccount {
-    LiveAccount {
-        id: "123456789012".into(),
-        name: "master".into(),
-        email: "master@example.com".into(),
-        status: "ACTIVE".into(),
-        parent: OuPath::root(),
-        tags: Tags::new(),
-    }
-}
-
-/// The live state after a perfect apply of `d`.
-fn converged(d: &Desired) -> Live {
-    let mut live = Live { organization: Some(org()), ..Live::default() };
-    for (i, ou) in d.ous.iter().enumerate() {
-        live.ous.push(LiveOu { id: format!("ou-{i}"), path: ou.path.clone(), tags: ou.tags.clone() });
-    }
-    live.accounts.push(management());
-    for (i, a) in d.accounts.iter().enumerate() {
-        live.accounts.push(LiveAccount {
-            id: format!("{:012}", 100 + i),
-            name: a.name.clone(),
-            email: a.email.clone(),
-            status: "ACTIVE".into(),
-            parent: a.ou.clone(),
-            tags: a.tags.clone(),
-        });
-    }
-    live.normalize();
-    live
+    converged(&desired()).accounts.into_iter().find(|a| a.id == "123456789012").unwrap()
 }
 
 #[test]
