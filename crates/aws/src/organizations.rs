@@ -61,9 +61,14 @@ impl Aws {
     pub async fn discover(&self) -> Result<Live, AwsError> {
         let mut live = Live::default();
         let (described, root) = tokio::join!(
-            call(&self.retry, &self.limiter, &self.journal, "organizations:DescribeOrganization", Idempotency::Safe, || {
-                self.org.describe_organization().send()
-            }),
+            call(
+                &self.retry,
+                &self.limiter,
+                &self.journal,
+                "organizations:DescribeOrganization",
+                Idempotency::Safe,
+                || { self.org.describe_organization().send() }
+            ),
             self.root_id()
         );
         let org = match described {
@@ -81,7 +86,8 @@ impl Aws {
             management_email: org.master_account_email().unwrap_or_default().to_owned(),
             root_id: root_id.clone(),
         });
-        let (tree, requests, quota) = tokio::join!(self.walk_tree(root_id), self.unfinished_requests(), self.account_quota());
+        let (tree, requests, quota) =
+            tokio::join!(self.walk_tree(root_id), self.unfinished_requests(), self.account_quota());
         (live.ous, live.accounts) = tree.map_err(|e| AwsError::call("discovering the OU tree", e))?;
         live.create_requests = requests.map_err(|e| AwsError::call("listing CreateAccount requests", e))?;
         live.account_quota = quota;
@@ -108,7 +114,10 @@ impl Aws {
                 Ok(Found::Children((path, ous, accounts)))
             });
         };
-        let spawn_tags = |tasks: &mut JoinSet<Result<Found, ProviderError>>, id: String, found: fn(usize, Tags) -> Found, index: usize| {
+        let spawn_tags = |tasks: &mut JoinSet<Result<Found, ProviderError>>,
+                          id: String,
+                          found: fn(usize, Tags) -> Found,
+                          index: usize| {
             let (aws, gate) = (self.clone(), Arc::clone(&gate));
             tasks.spawn(async move {
                 let _permit = gate.acquire_owned().await;

@@ -39,7 +39,8 @@ mod tests {
     #[test]
     fn generates_exactly_the_accounts_asked_for() {
         for n in [2, 3, 10, 100, 1001] {
-            let parsed = crate::parse("gen.yaml", super::blueprint(n).as_bytes()).unwrap_or_else(|d| panic!("{}", d.render_plain()));
+            let parsed = crate::parse("gen.yaml", super::blueprint(n).as_bytes())
+                .unwrap_or_else(|d| panic!("{}", d.render_plain()));
             assert_eq!(parsed.blueprint.accounts.len(), n);
         }
     }

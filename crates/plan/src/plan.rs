@@ -299,12 +299,17 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
     }
 
     // Accounts, matched by email (case-insensitive) through an index: no N x M scan.
-    let mut by_email: std::collections::HashMap<String, Vec<&LiveAccount>> = std::collections::HashMap::with_capacity(live.accounts.len());
+    let mut by_email: std::collections::HashMap<String, Vec<&LiveAccount>> =
+        std::collections::HashMap::with_capacity(live.accounts.len());
     for l in &live.accounts {
         by_email.entry(l.email.to_lowercase()).or_default().push(l);
     }
-    let in_progress: std::collections::HashMap<&str, &crate::state::CreateRequest> =
-        live.create_requests.iter().filter(|r| r.state == "IN_PROGRESS").map(|r| (r.account_name.as_str(), r)).collect();
+    let in_progress: std::collections::HashMap<&str, &crate::state::CreateRequest> = live
+        .create_requests
+        .iter()
+        .filter(|r| r.state == "IN_PROGRESS")
+        .map(|r| (r.account_name.as_str(), r))
+        .collect();
     let mut creations = 0u64;
     for a in &desired.accounts {
         let address = Address::account(&a.name);

@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::cast_precision_loss)]
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -102,7 +103,7 @@ fn calls_table(stats: &Value) -> String {
     if let Some(map) = stats["api_calls"].as_object() {
         for (op, n) in map {
             let kind = if stats["write_calls"].get(op).is_some() { "write" } else { "read" };
-            t.push_str(&format!("    {op:<50} {kind:>5} {n:>6}\n"));
+            let _ = writeln!(t, "    {op:<50} {kind:>5} {n:>6}");
         }
     }
     t
@@ -110,7 +111,10 @@ fn calls_table(stats: &Value) -> String {
 
 fn bench(sizes: &[usize], latency_ms: u64, latency_size: usize, out: &Path) -> Result<()> {
     println!("building groundwork (release)…");
-    let status = Command::new(env!("CARGO")).args(["build", "--release", "--locked", "-p", "groundwork-cli"]).current_dir(root()).status()?;
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--locked", "-p", "groundwork-cli"])
+        .current_dir(root())
+        .status()?;
     if !status.success() {
         bail!("cargo build failed");
     }
@@ -118,14 +122,22 @@ fn bench(sizes: &[usize], latency_ms: u64, latency_size: usize, out: &Path) -> R
     let dir = std::env::temp_dir().join(format!("groundwork-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let mut results = Vec::new();
-    println!("\n{:>8} {:>12} {:>10} {:>10} {:>12} {:>10} {:>14}", "accounts", "apply (s)", "writes", "reads", "rerun (s)", "reads", "reads/account");
+    println!(
+        "\n{:>8} {:>12} {:>10} {:>10} {:>12} {:>10} {:>14}",
+        "accounts", "apply (s)", "writes", "reads", "rerun (s)", "reads", "reads/account"
+    );
     for &n in sizes {
         let file = dir.join(format!("bench-{n}.yaml"));
         std::fs::write(&file, groundwork_blueprint::synthetic::blueprint(n))?;
         let f = file.to_str().context("path")?;
         let moto = Moto::start();
-        let (apply_wall, apply_stats) = run(&binary, &moto.endpoint(), &["apply", f, "--auto-approve", "--no-rate-limit", "--journal", &dir.join("j.jsonl").to_string_lossy()])?;
-        let (rerun_wall, rerun_stats) = run(&binary, &moto.endpoint(), &["apply", f, "--auto-approve", "--no-rate-limit"])?;
+        let (apply_wall, apply_stats) = run(
+            &binary,
+            &moto.endpoint(),
+            &["apply", f, "--auto-approve", "--no-rate-limit", "--journal", &dir.join("j.jsonl").to_string_lossy()],
+        )?;
+        let (rerun_wall, rerun_stats) =
+            run(&binary, &moto.endpoint(), &["apply", f, "--auto-approve", "--no-rate-limit"])?;
         if rerun_stats["writes"] != 0 {
             bail!("the no-op rerun at {n} accounts made writes: {rerun_stats}");
         }
@@ -146,7 +158,11 @@ fn bench(sizes: &[usize], latency_ms: u64, latency_size: usize, out: &Path) -> R
         }));
     }
     if let Some(last) = results.last() {
-        println!("\nno-op rerun calls at {} accounts:\n{}", last["accounts"], calls_table(&last["noop_rerun"]["calls"]));
+        println!(
+            "\nno-op rerun calls at {} accounts:\n{}",
+            last["accounts"],
+            calls_table(&last["noop_rerun"]["calls"])
+        );
     }
 
     // Latency model: the same no-op rerun with a fixed latency added to every call.
@@ -154,14 +170,18 @@ fn bench(sizes: &[usize], latency_ms: u64, latency_size: usize, out: &Path) -> R
     std::fs::write(&file, groundwork_blueprint::synthetic::blueprint(latency_size))?;
     let f = file.to_str().context("path")?;
     let moto = Moto::start();
-    run(&binary, &moto.endpoint(), &["apply", f, "--auto-approve", "--no-rate-limit", "--journal", &dir.join("j.jsonl").to_string_lossy()])?;
+    run(
+        &binary,
+        &moto.endpoint(),
+        &["apply", f, "--auto-approve", "--no-rate-limit", "--journal", &dir.join("j.jsonl").to_string_lossy()],
+    )?;
     let latency = Duration::from_millis(latency_ms);
     let proxy = FaultProxy::start(moto.port(), ProxyConfig { latency, ..ProxyConfig::default() });
     let mut model = BTreeMap::new();
-    for (label, limit) in [("with client-side rate limits", false), ("without rate limits", true)] {
+    for (label, unlimited) in [("with client-side rate limits", false), ("without rate limits", true)] {
         let before = proxy.stats().requests;
         let mut args = vec!["plan", f];
-        if limit {
+        if unlimited {
             args.push("--no-rate-limit");
         }
         let (wall, stats) = run(&binary, &proxy.endpoint(), &args)?;
@@ -177,26 +197,36 @@ fn bench(sizes: &[usize], latency_ms: u64, latency_size: usize, out: &Path) -> R
         model.insert(label, json!({ "calls": calls, "summed_latency_seconds": summed.as_secs_f64(), "wall_seconds": wall.as_secs_f64(), "ratio": ratio, "stats": stats }));
     }
     let _ = std::fs::remove_dir_all(&dir);
-    write_json(out, &json!({ "sizes": results, "latency_model": { "accounts": latency_size, "latency_ms": latency_ms, "runs": model } }))
+    write_json(
+        out,
+        &json!({ "sizes": results, "latency_model": { "accounts": latency_size, "latency_ms": latency_ms, "runs": model } }),
+    )
 }
 
 /// Peak resident set size of this process (Linux `VmHWM`), in KiB.
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 fn bench_planner(accounts: usize, iterations: usize, out: &Path) -> Result<()> {
     use groundwork_plan::{Desired, PlanOptions, plan};
     let baseline = peak_rss_kib();
     let text = groundwork_blueprint::synthetic::blueprint(accounts);
-    let bp = groundwork_blueprint::parse("bench.yaml", text.as_bytes()).map_err(|d| anyhow::anyhow!(d.render_short()))?.blueprint;
+    let bp = groundwork_blueprint::parse("bench.yaml", text.as_bytes())
+        .map_err(|d| anyhow::anyhow!(d.render_short()))?
+        .blueprint;
     let live = groundwork_plan::synthetic::converged(&Desired::from_blueprint(&bp));
     drop(bp);
     let mut times = Vec::new();
     for _ in 0..iterations.max(1) {
         let started = Instant::now();
-        let bp = groundwork_blueprint::parse("bench.yaml", text.as_bytes()).map_err(|d| anyhow::anyhow!(d.render_short()))?.blueprint;
+        let bp = groundwork_blueprint::parse("bench.yaml", text.as_bytes())
+            .map_err(|d| anyhow::anyhow!(d.render_short()))?
+            .blueprint;
         let p = plan(&Desired::from_blueprint(&bp), &live, PlanOptions::default());
         times.push(started.elapsed());
         assert!(p.is_empty(), "a converged state plans nothing");
