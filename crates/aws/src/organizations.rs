@@ -19,7 +19,7 @@ use crate::{Aws, AwsError};
 type Level = (OuPath, Vec<(String, String)>, Vec<LiveAccount>);
 
 /// Calls in flight at once during discovery (the rate limiter still applies per operation).
-const DISCOVERY_CONCURRENCY: usize = 16;
+const DISCOVERY_CONCURRENCY: usize = 32;
 /// The Service Quotas code of "Default maximum number of accounts".
 const ACCOUNT_QUOTA_CODE: &str = "L-29A0C5DF";
 
@@ -171,7 +171,8 @@ impl Aws {
         parent_id: &str,
         path: &OuPath,
     ) -> Result<(Vec<(String, String)>, Vec<LiveAccount>), ProviderError> {
-        let ous = paginate!(
+        let ous = async {
+            paginate!(
             self,
             "organizations:ListOrganizationalUnitsForParent",
             |t| self.org.list_organizational_units_for_parent().parent_id(parent_id).set_next_token(t).send(),
@@ -180,25 +181,30 @@ impl Aws {
                 .iter()
                 .map(|o| (o.id().unwrap_or_default().to_owned(), o.name().unwrap_or_default().to_owned()))
                 .collect::<Vec<_>>()
-        )?;
-        let accounts = paginate!(
-            self,
-            "organizations:ListAccountsForParent",
-            |t| self.org.list_accounts_for_parent().parent_id(parent_id).set_next_token(t).send(),
-            |p: &aws_sdk_organizations::operation::list_accounts_for_parent::ListAccountsForParentOutput| p
-                .accounts()
-                .iter()
-                .map(|a| LiveAccount {
-                    id: a.id().unwrap_or_default().to_owned(),
-                    name: a.name().unwrap_or_default().to_owned(),
-                    email: a.email().unwrap_or_default().to_owned(),
-                    status: a.status().map_or("ACTIVE", |s| s.as_str()).to_owned(),
-                    parent: path.clone(),
-                    tags: Tags::new(),
-                })
-                .collect::<Vec<_>>()
-        )?;
-        Ok((ous, accounts))
+        )
+        };
+        let accounts = async {
+            paginate!(
+                self,
+                "organizations:ListAccountsForParent",
+                |t| self.org.list_accounts_for_parent().parent_id(parent_id).set_next_token(t).send(),
+                |p: &aws_sdk_organizations::operation::list_accounts_for_parent::ListAccountsForParentOutput| p
+                    .accounts()
+                    .iter()
+                    .map(|a| LiveAccount {
+                        id: a.id().unwrap_or_default().to_owned(),
+                        name: a.name().unwrap_or_default().to_owned(),
+                        email: a.email().unwrap_or_default().to_owned(),
+                        status: a.status().map_or("ACTIVE", |s| s.as_str()).to_owned(),
+                        parent: path.clone(),
+                        tags: Tags::new(),
+                    })
+                    .collect::<Vec<_>>()
+            )
+        };
+        // Both listings of a parent at once: the tree's depth costs one round trip per level.
+        let (ous, accounts) = tokio::join!(ous, accounts);
+        Ok((ous?, accounts?))
     }
 
     async fn tags_of(&self, resource_id: &str) -> Result<Tags, ProviderError> {

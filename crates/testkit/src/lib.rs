@@ -114,8 +114,16 @@ fn http(port: u16, method: &str, path: &str) -> std::io::Result<(u16, String)> {
 }
 
 impl Moto {
-    /// Installs moto if needed and starts a server on a free loopback port.
+    /// Installs moto if needed and starts a server on a free loopback port, with AWS-managed IAM
+    /// policies loaded (as tests need them).
     pub fn start() -> Self {
+        Self::start_with(true)
+    }
+
+    /// Like [`Moto::start`]; `managed_policies: false` skips loading AWS-managed IAM policies,
+    /// which costs the emulator about a second per new account (benchmarks of the organization
+    /// slice use it to measure groundwork rather than the emulator).
+    pub fn start_with(managed_policies: bool) -> Self {
         let server = ensure_moto();
         let mut last_err = String::new();
         for _ in 0..3 {
@@ -124,7 +132,7 @@ impl Moto {
             let log_file = File::create(&log).expect("create the moto log");
             let child = Command::new(&server)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+                .env("MOTO_IAM_LOAD_MANAGED_POLICIES", if managed_policies { "true" } else { "false" })
                 .env("AWS_EC2_METADATA_DISABLED", "true")
                 .stdin(Stdio::null())
                 .stdout(log_file.try_clone().expect("clone log handle"))
