@@ -67,6 +67,9 @@ pub(crate) enum Command {
     Plan(PlanArgs),
     /// Make the organization match the blueprint (or a saved plan).
     Apply(ApplyArgs),
+    /// Report what differs from the blueprint, grouped by account; read-only, for scheduled CI
+    /// jobs. Exit 0 when clean, 2 when drift exists, 1 on error.
+    Drift(DriftArgs),
 }
 
 /// `validate`.
@@ -129,6 +132,16 @@ pub(crate) struct ApplyArgs {
     /// Give up waiting for one CreateAccount request after this many seconds.
     #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
     pub(crate) create_timeout: u64,
+    #[command(flatten)]
+    pub(crate) planning: PlanningArgs,
+}
+
+/// `drift`.
+#[derive(Debug, Args)]
+pub(crate) struct DriftArgs {
+    /// The blueprint.
+    #[arg(value_name = "BLUEPRINT")]
+    pub(crate) blueprint: PathBuf,
     #[command(flatten)]
     pub(crate) planning: PlanningArgs,
 }

@@ -1,5 +1,6 @@
 //! The commands: validate, plan, apply.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,7 +15,7 @@ use groundwork_plan::{Desired, FORMAT_VERSION, Live, Plan, PlanOptions, render_t
 use serde_json::json;
 
 use crate::Exit;
-use crate::cli::{ApplyArgs, Cli, Command, Global, PlanArgs, PlanningArgs, ValidateArgs};
+use crate::cli::{ApplyArgs, Cli, Command, DriftArgs, Global, PlanArgs, PlanningArgs, ValidateArgs};
 use crate::printer::Printer;
 
 /// State of one invocation: the AWS connection, once made, so `--stats` can report the calls
@@ -30,6 +31,7 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Validate(args) => Ok(validate(args, printer)),
         Command::Plan(args) => plan(&session, &cli.global, args, printer).await,
         Command::Apply(args) => apply(&session, &cli.global, args, printer).await,
+        Command::Drift(args) => drift(&session, &cli.global, args, printer).await,
     };
     match session.aws.get() {
         Some(aws) => print_stats(&cli.global, &aws.counter().snapshot(), printer),
@@ -390,4 +392,94 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
     }
     printer.info(&format!("Apply complete in {secs:.1}s: {} changes made.", report.done()));
     Ok(Exit::Ok)
+}
+
+/// One difference between the organization and the blueprint.
+fn drift_kind(action: groundwork_plan::Action) -> &'static str {
+    match action {
+        groundwork_plan::Action::Create => "missing",
+        groundwork_plan::Action::Adopt => "not-managed-yet",
+        groundwork_plan::Action::Update | groundwork_plan::Action::NoOp => "differs",
+    }
+}
+
+async fn drift(session: &Session, g: &Global, args: &DriftArgs, printer: &Printer) -> Result<Exit> {
+    let bp = load_blueprint(&args.blueprint, printer)?;
+    let aws = connect(session, g, &args.planning).await?;
+    let desired = Desired::from_blueprint(&bp);
+    let (live, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;
+    if !plan.applyable() {
+        bail!("cannot compare with this organization:\n  - {}", plan.errors.join("\n  - "));
+    }
+    // Group by account: account changes under the account, everything else under the
+    // organization (the management account's).
+    let mut groups: std::collections::BTreeMap<String, Vec<&groundwork_plan::Change>> =
+        std::collections::BTreeMap::new();
+    for c in &plan.changes {
+        let group = match c.address.as_str().strip_prefix("account/") {
+            Some(name) => {
+                let id = live
+                    .account_by_email(desired.accounts.iter().find(|a| a.name == name).map_or("", |a| a.email.as_str()))
+                    .map(|a| a.id.clone());
+                format!("account {name}{}", id.map(|i| format!(" ({i})")).unwrap_or_default())
+            }
+            None => "organization".to_owned(),
+        };
+        groups.entry(group).or_default().push(c);
+    }
+    let accounts = groups.keys().filter(|k| k.starts_with("account ")).count();
+    let summary = if plan.changes.is_empty() {
+        "No drift: the organization matches the blueprint.".to_owned()
+    } else {
+        format!("Drift: {} differences in {} groups ({accounts} accounts).", plan.changes.len(), groups.len())
+    };
+    if printer.json {
+        let groups: Vec<_> = groups
+            .iter()
+            .map(|(group, changes)| {
+                json!({
+                    "group": group,
+                    "differences": changes.iter().map(|c| json!({
+                        "address": c.address,
+                        "kind": drift_kind(c.action),
+                        "detail": c.reason,
+                        "before": c.before,
+                        "after": c.after,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        printer.out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&json!({
+                "format_version": FORMAT_VERSION,
+                "clean": plan.changes.is_empty(),
+                "differences": plan.changes.len(),
+                "groups": groups,
+                "unmanaged": plan.unmanaged,
+                "summary": summary,
+            }))?
+        ));
+    } else {
+        let mut text = String::new();
+        for (group, changes) in &groups {
+            let _ = writeln!(text, "{group}:");
+            for c in changes {
+                let _ = writeln!(
+                    text,
+                    "{} {} [{}] {}",
+                    groundwork_plan::symbol(c.action),
+                    c.address,
+                    drift_kind(c.action),
+                    c.reason
+                );
+                text.push_str(&groundwork_plan::attribute_lines(c));
+            }
+            text.push('\n');
+        }
+        text.push_str(&summary);
+        text.push('\n');
+        printer.out(&text);
+    }
+    Ok(if plan.changes.is_empty() { Exit::Ok } else { Exit::Changes })
 }

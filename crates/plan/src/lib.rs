@@ -19,7 +19,7 @@ mod render;
 mod state;
 
 pub use plan::{Action, Change, FORMAT_VERSION, Operation, Plan, PlanOptions, Summary, Unmanaged, plan};
-pub use render::{render_text, symbol};
+pub use render::{attribute_lines, render_text, symbol};
 pub use state::synthetic;
 pub use state::{
     Address, CreateRequest, Desired, DesiredAccount, DesiredOu, Live, LiveAccount, LiveOrganization, LiveOu,

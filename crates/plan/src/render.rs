@@ -34,7 +34,13 @@ fn scalar(v: &Value) -> String {
     }
 }
 
-/// Lines describing what a change does to each attribute.
+/// Lines describing what a change does to each attribute (`      ~ ou: "A" -> "B"`).
+pub fn attribute_lines(c: &Change) -> String {
+    let mut out = String::new();
+    attributes(c, &mut out);
+    out
+}
+
 fn attributes(c: &Change, out: &mut String) {
     let empty = serde_json::Map::new();
     let before = c.before.as_ref().and_then(Value::as_object).unwrap_or(&empty);

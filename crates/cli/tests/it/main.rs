@@ -2,6 +2,7 @@
 //! server on loopback per test.
 
 mod common;
+mod drift;
 mod organization;
 mod reliability;
 mod validate;
