@@ -116,6 +116,7 @@ pub(crate) struct Seen {
 
 /// Reads the whole organization with plain SDK calls: OU paths (with tags) and accounts by
 /// email. Uses ListParents per account, deliberately a different path from groundwork's.
+/// Panics on a duplicate OU (same path) or a duplicate account (same email).
 pub(crate) async fn read_org(
     org: &aws_sdk_organizations::Client,
 ) -> (BTreeMap<String, BTreeMap<String, String>>, BTreeMap<String, Seen>) {
@@ -136,6 +137,7 @@ pub(crate) async fn read_org(
                     format!("{path}/{}", ou.name().unwrap())
                 };
                 names.insert(ou.id().unwrap().to_owned(), p.clone());
+                assert!(!ous.contains_key(&p), "duplicate OU {p}");
                 ous.insert(p.clone(), tags(org, ou.id().unwrap()).await);
                 queue.push((ou.id().unwrap().to_owned(), p));
             }
