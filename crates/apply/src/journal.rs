@@ -62,7 +62,8 @@ pub struct Entry {
     pub outcome: Option<String>,
 }
 
-fn now() -> String {
+/// The current UTC time in RFC 3339, as journal lines and lock objects record it.
+pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
@@ -85,7 +86,7 @@ impl Journal {
             std::fs::create_dir_all(dir)?;
         }
         let file = OpenOptions::new().create(true).append(true).open(path)?;
-        let run = format!("{}-{}", now(), std::process::id());
+        let run = format!("{}-{}", now_rfc3339(), std::process::id());
         Ok(Journal { path: Some(path.to_owned()), run, file: Mutex::new(Some(file)) })
     }
 
@@ -114,7 +115,7 @@ impl Journal {
 
     fn entry(&self, event: Event) -> Entry {
         Entry {
-            time: now(),
+            time: now_rfc3339(),
             run: self.run.clone(),
             event,
             address: None,

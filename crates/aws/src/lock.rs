@@ -31,6 +31,13 @@ pub struct LockInfo {
     pub since: String,
 }
 
+impl LockInfo {
+    /// A holder that cannot be named (the lock object is unreadable or already gone).
+    fn unknown(why: &str) -> Self {
+        LockInfo { holder: why.to_owned(), caller: String::new(), pid: 0, run: String::new(), since: String::new() }
+    }
+}
+
 /// A lock this process holds.
 #[derive(Debug, Clone)]
 pub struct Lock {
@@ -131,13 +138,7 @@ impl Aws {
         };
         let bytes =
             out.body.collect().await.map(aws_sdk_s3::primitives::AggregatedBytes::into_bytes).unwrap_or_default();
-        Ok(Some(serde_json::from_slice(&bytes).unwrap_or(LockInfo {
-            holder: "unknown (unreadable lock object)".into(),
-            caller: String::new(),
-            pid: 0,
-            run: String::new(),
-            since: String::new(),
-        })))
+        Ok(Some(serde_json::from_slice(&bytes).unwrap_or(LockInfo::unknown("unknown (unreadable lock object)"))))
     }
 
     /// Takes the lock for `run`, atomically. With `break_lock`, removes a lock left by a dead
@@ -161,9 +162,7 @@ impl Aws {
             caller,
             pid: std::process::id(),
             run: run.to_owned(),
-            since: time::OffsetDateTime::now_utc()
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
+            since: groundwork_apply::journal::now_rfc3339(),
         };
         let body = serde_json::to_vec_pretty(&info).unwrap_or_default();
         let put = call(&self.retry, &self.limiter, &self.journal, "s3:PutObject", Idempotency::Safe, || {
@@ -181,13 +180,9 @@ impl Aws {
             Ok(_) => Ok(Lock { bucket, info }),
             Err(e) if matches!(e.code.as_deref(), Some("PreconditionFailed" | "ConditionalRequestConflict")) => {
                 let held = self.lock_holder(&bucket).await?;
-                Err(LockError::Held(held.unwrap_or(LockInfo {
-                    holder: "unknown (the lock was released meanwhile; retry)".into(),
-                    caller: String::new(),
-                    pid: 0,
-                    run: String::new(),
-                    since: String::new(),
-                })))
+                Err(LockError::Held(
+                    held.unwrap_or(LockInfo::unknown("unknown (the lock was released meanwhile; retry)")),
+                ))
             }
             Err(e) => Err(AwsError::call("taking the lock", e).into()),
         }

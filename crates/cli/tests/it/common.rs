@@ -18,7 +18,7 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    fn from(out: &Output) -> Self {
+    pub(crate) fn from_output(out: &Output) -> Self {
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -79,16 +79,24 @@ impl Env {
         self.home.path().join(name)
     }
 
-    /// Runs `groundwork ARGS --region us-east-1 --endpoint-url MOTO` with dummy credentials.
+    /// `groundwork ARGS --region us-east-1 --endpoint-url ENDPOINT` with dummy credentials (the
+    /// endpoint is moto's, or a fault proxy's in front of it).
+    pub(crate) fn command(&self, endpoint: &str, args: &[&str]) -> Command {
+        let mut c = bare(self.home.path());
+        c.env("AWS_ACCESS_KEY_ID", "testing").env("AWS_SECRET_ACCESS_KEY", "testing").args(args).args([
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            endpoint,
+            "--color",
+            "never",
+        ]);
+        c
+    }
+
+    /// Runs `groundwork ARGS` against moto.
     pub(crate) fn gw(&self, args: &[&str]) -> Run {
-        let out = bare(self.home.path())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .args(args)
-            .args(["--region", "us-east-1", "--endpoint-url", &self.moto.endpoint(), "--color", "never"])
-            .output()
-            .unwrap();
-        Run::from(&out)
+        Run::from_output(&self.command(&self.moto.endpoint(), args).output().unwrap())
     }
 
     /// Plan with JSON output and stats.

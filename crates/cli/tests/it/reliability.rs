@@ -12,7 +12,15 @@ use groundwork_aws::{Aws, ConnectOptions};
 use groundwork_testkit::{FaultProxy, FaultRule, ProxyConfig};
 use rand::{Rng, SeedableRng};
 
-use crate::common::{Env, Seen, bare, read_org, reference};
+use crate::common::{Env, Run, Seen, bare, read_org, reference};
+
+/// `apply` of the reference blueprint through `endpoint`, breaking a lock a killed run left.
+fn apply_breaking_lock(env: &Env, endpoint: &str) -> std::process::Command {
+    env.command(
+        endpoint,
+        &["apply", reference().to_str().unwrap(), "--auto-approve", "--no-rate-limit", "--break-lock"],
+    )
+}
 
 fn soak() -> bool {
     std::env::var_os("GROUNDWORK_SOAK").is_some_and(|v| v == "1")
@@ -67,11 +75,8 @@ async fn two_concurrent_applies_one_refuses_naming_the_holder() {
         env.moto.port(),
         ProxyConfig { latency: Duration::from_millis(150), ..ProxyConfig::default() },
     );
-    let first = bare(env.home.path())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .args(["apply", reference().to_str().unwrap(), "--auto-approve", "--no-rate-limit", "--region", "us-east-1"])
-        .args(["--endpoint-url", &slow.endpoint()])
+    let first = env
+        .command(&slow.endpoint(), &["apply", reference().to_str().unwrap(), "--auto-approve", "--no-rate-limit"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -124,13 +129,7 @@ async fn the_journal_records_every_write_and_the_next_run_reports_an_interruptio
 /// Applies through a proxy faulting `rate` of requests until apply succeeds (at most `tries`).
 fn apply_until_converged(env: &Env, proxy: &FaultProxy, tries: usize) -> usize {
     for attempt in 1..=tries {
-        let out = bare(env.home.path())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .args(["apply", reference().to_str().unwrap(), "--auto-approve", "--no-rate-limit", "--break-lock"])
-            .args(["--region", "us-east-1", "--endpoint-url", &proxy.endpoint()])
-            .output()
-            .unwrap();
+        let out = apply_breaking_lock(env, &proxy.endpoint()).output().unwrap();
         if out.status.success() {
             return attempt;
         }
@@ -174,15 +173,8 @@ async fn kill_9_at_random_points_then_one_clean_apply_converges() {
     for seed in 0..seeds {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let delay = Duration::from_millis(rng.random_range(100..2500));
-        let mut child = bare(env.home.path())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .args(["apply", reference().to_str().unwrap(), "--auto-approve", "--no-rate-limit", "--break-lock"])
-            .args(["--region", "us-east-1", "--endpoint-url", &proxy.endpoint()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child =
+            apply_breaking_lock(&env, &proxy.endpoint()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         std::thread::sleep(delay);
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
@@ -190,7 +182,7 @@ async fn kill_9_at_random_points_then_one_clean_apply_converges() {
         let _ = read_org(&env.org()).await;
     }
     // The last kill may have left the lock; a clean apply breaks it and finishes the job.
-    env.gw(&["apply", reference().to_str().unwrap(), "--auto-approve", "--no-rate-limit", "--break-lock"]).ok();
+    Run::from_output(&apply_breaking_lock(&env, &env.moto.endpoint()).output().unwrap()).ok();
     assert_eq!(state(&env).await, expected);
     let plan = env.plan_json(&reference()).ok();
     assert_eq!(plan.json()["changes"].as_array().unwrap().len(), 0);
