@@ -35,7 +35,9 @@ use std::sync::Arc;
 
 pub use diag::{Diagnostic, Diagnostics, Related, Severity};
 pub use model::{
-    Account, AccountOrigin, Blueprint, FeatureSet, Organization, OrganizationalUnit, OuPath, Purpose, Spanned, Tags,
+    Account, AccountOrigin, Blueprint, DOCUMENT_PLACEHOLDERS, FeatureSet, Grant, Group, Guardrail, Guardrails,
+    Identity, Logging, ObjectLock, ObjectLockMode, Organization, OrganizationalUnit, OuPath, PasswordPolicy, Purpose,
+    Role, RoleTrust, Spanned, Tags, Target, User,
 };
 pub use validate::{MAX_ACCOUNT_NAME, MAX_OU_DEPTH, MAX_OU_NAME, email_problem};
 pub use yaml::{MAX_DEPTH, MAX_INPUT_BYTES, Span};

@@ -43,6 +43,14 @@ pub struct Blueprint {
     pub organizational_units: Vec<OrganizationalUnit>,
     /// Every member account: the `accounts` section, then the expanded `workloads`.
     pub accounts: Vec<Account>,
+    /// The `logging` section, when present.
+    pub logging: Option<Logging>,
+    /// The `guardrails` section (empty when absent).
+    pub guardrails: Guardrails,
+    /// The `identity` section, when present.
+    pub identity: Option<Identity>,
+    /// The `roles` section (empty when absent).
+    pub roles: Vec<Role>,
 }
 
 impl Blueprint {
@@ -65,6 +73,8 @@ pub struct Organization {
     pub management_name: Option<Spanned<String>>,
     /// Organization feature set.
     pub feature_set: FeatureSet,
+    /// Role groundwork assumes in member accounts (default `OrganizationAccountAccessRole`).
+    pub access_role: String,
 }
 
 /// AWS Organizations feature set.
@@ -229,4 +239,211 @@ pub struct Account {
     pub tags: Tags,
     /// Where the definition came from.
     pub origin: AccountOrigin,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections beyond the organization: logging, guardrails, identity, roles.
+//
+// Policy documents are kept as JSON values exactly as written (after YAML → JSON), with the
+// blueprint's template placeholders still in their strings. The planner expands them per
+// account. Placeholders: `{account_id}` (the account the document is deployed in), `{account}`
+// (its name), `{workload}`, `{env}` (its workload tags), `{account_id:NAME}` (any account of the
+// blueprint by name), `{hub_account_id}` (the identity account), `{org_id}`,
+// `{management_account_id}`, `{region}` (the home region).
+// ---------------------------------------------------------------------------------------------
+
+/// Placeholders a policy document or bucket name may use (besides `{account_id:NAME}`).
+pub const DOCUMENT_PLACEHOLDERS: &[&str] =
+    &["account_id", "account", "workload", "env", "hub_account_id", "org_id", "management_account_id", "region"];
+
+/// The `logging` section: the log-archive account, its bucket and the organization trail.
+#[derive(Debug, Clone)]
+pub struct Logging {
+    /// Name of the log-archive account (an account of the blueprint with purpose `log-archive`).
+    pub account: Spanned<String>,
+    /// Bucket name; may use `{account_id}` (the log-archive account), `{org_id}`, `{region}`.
+    pub bucket: Spanned<String>,
+    /// Trail name.
+    pub trail: Spanned<String>,
+    /// Trail records every region (default true).
+    pub all_regions: bool,
+    /// Log-file integrity validation (default true).
+    pub log_file_validation: bool,
+    /// Objects expire after this many days (lifecycle rule); `None` keeps them forever.
+    pub retention_days: Option<u32>,
+    /// Object lock, only possible when the bucket is created.
+    pub object_lock: Option<ObjectLock>,
+    /// KMS key for the bucket's default encryption and the trail; SSE-S3 when `None`.
+    pub kms_key_arn: Option<Spanned<String>>,
+}
+
+/// S3 object lock default retention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ObjectLock {
+    /// Mode.
+    pub mode: ObjectLockMode,
+    /// Default retention in days.
+    pub days: u32,
+}
+
+/// S3 object lock mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ObjectLockMode {
+    /// Users with `s3:BypassGovernanceRetention` may still delete.
+    Governance,
+    /// Nobody, not even root, may delete before the retention ends.
+    Compliance,
+}
+
+/// The `guardrails` section: service control policies.
+#[derive(Debug, Clone, Default)]
+pub struct Guardrails {
+    /// Every guardrail, in blueprint order.
+    pub policies: Vec<Guardrail>,
+    /// Maximum characters of one SCP, minified (AWS default 5,120).
+    pub max_policy_chars: usize,
+    /// Maximum SCPs attached to one target (AWS default 5, `FullAWSAccess` included).
+    pub max_per_target: usize,
+}
+
+/// One service control policy and where it is attached.
+#[derive(Debug, Clone)]
+pub struct Guardrail {
+    /// Policy name (also its address: `scp/<name>`).
+    pub name: Spanned<String>,
+    /// Description stored with the policy.
+    pub description: String,
+    /// The built-in it came from, e.g. `deny-leave-organization`, or `None` for a custom one.
+    pub builtin: Option<String>,
+    /// The policy document (built-ins already generated), placeholders unexpanded.
+    pub document: serde_json::Value,
+    /// Where it is attached.
+    pub targets: Vec<Spanned<Target>>,
+}
+
+/// A policy target in the organization.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Target {
+    /// The root.
+    Root,
+    /// An OU by path.
+    Ou(OuPath),
+    /// An account by name.
+    Account(String),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Root => f.write_str("Root"),
+            Target::Ou(p) => write!(f, "{p}"),
+            Target::Account(a) => write!(f, "account:{a}"),
+        }
+    }
+}
+
+/// The `identity` section: the hub account where people sign in.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// The hub: an account name of the blueprint (purpose `identity`), or `None` for the
+    /// management account (allowed, warned against).
+    pub account: Option<Spanned<String>>,
+    /// Password policy for the hub.
+    pub password_policy: PasswordPolicy,
+    /// Also set the password policy in every member account.
+    pub password_policy_everywhere: bool,
+    /// Attach the ForceMFA policy to every group (default true).
+    pub require_mfa: bool,
+    /// Groups.
+    pub groups: Vec<Group>,
+    /// Users.
+    pub users: Vec<User>,
+}
+
+/// IAM account password policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PasswordPolicy {
+    /// Minimum length (default 14).
+    pub min_length: u32,
+    /// Require an uppercase letter (default true).
+    pub require_uppercase: bool,
+    /// Require a lowercase letter (default true).
+    pub require_lowercase: bool,
+    /// Require a digit (default true).
+    pub require_numbers: bool,
+    /// Require a symbol (default true).
+    pub require_symbols: bool,
+    /// Days before a password expires (default 90).
+    pub max_age_days: u32,
+    /// Previous passwords that cannot be reused (default 24).
+    pub reuse_prevention: u32,
+    /// Users may change their own password (default true).
+    pub allow_users_to_change: bool,
+}
+
+/// A group in the hub.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Group name.
+    pub name: Spanned<String>,
+    /// Roles members may assume, resolved to concrete accounts.
+    pub grants: Vec<Grant>,
+    /// AWS-managed (or other existing) policy ARNs attached to the group.
+    pub managed_policies: Vec<Spanned<String>>,
+    /// Extra statements for the group's own policy in the hub (JSON statements).
+    pub statements: Vec<serde_json::Value>,
+}
+
+/// Permission to assume one role in some accounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// Role name (a role of the `roles` section).
+    pub role: String,
+    /// Account names the role is assumed in (selectors already resolved, sorted, deduplicated).
+    pub accounts: Vec<String>,
+}
+
+/// A user in the hub.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// User name.
+    pub name: Spanned<String>,
+    /// Groups (names of `identity.groups`).
+    pub groups: Vec<String>,
+    /// Gets a console password (generated, reset required at first sign-in).
+    pub console: bool,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// A role deployed into member accounts.
+#[derive(Debug, Clone)]
+pub struct Role {
+    /// Role name.
+    pub name: Spanned<String>,
+    /// Description.
+    pub description: String,
+    /// Account names it is deployed in (selectors already resolved, sorted, deduplicated).
+    pub accounts: Vec<String>,
+    /// Who may assume it.
+    pub trust: RoleTrust,
+    /// Maximum session duration in seconds (3600–43200, default 3600).
+    pub max_session_seconds: u32,
+    /// Managed policy ARNs attached.
+    pub managed_policies: Vec<Spanned<String>>,
+    /// Inline policy statements (JSON statements, placeholders unexpanded); empty for none.
+    pub statements: Vec<serde_json::Value>,
+}
+
+/// Trust of a role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleTrust {
+    /// The hub account, with MFA present and, optionally, no older than this many seconds.
+    Hub {
+        /// `aws:MultiFactorAuthAge` bound.
+        max_mfa_age_seconds: Option<u32>,
+    },
+    /// EC2 instances (an instance profile of the same name is created).
+    Ec2,
 }

@@ -476,12 +476,17 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
             management_email: org.management_email,
             management_name: org.management_name,
             feature_set: org.feature_set,
+            access_role: "OrganizationAccountAccessRole".to_owned(),
         },
         organizational_units: flat
             .into_iter()
             .map(|f| OrganizationalUnit { path: f.path, name: f.name, tags: f.tags })
             .collect(),
         accounts: placed.into_iter().map(|p| p.account).collect(),
+        logging: None,
+        guardrails: crate::model::Guardrails { policies: Vec::new(), max_policy_chars: 5120, max_per_target: 5 },
+        identity: None,
+        roles: Vec::new(),
     })
 }
 
