@@ -75,6 +75,39 @@ impl Node {
         }
     }
 
+    /// The node as JSON (policy documents are written in YAML). Plain scalars follow the YAML 1.2
+    /// core schema; quoted scalars are strings; mapping keys are their text.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match &self.kind {
+            NodeKind::Scalar { value, plain: false } => Value::String(value.clone()),
+            NodeKind::Scalar { value, plain: true } => match scalar_type(value) {
+                PlainType::Null => Value::Null,
+                PlainType::Bool => Value::Bool(value.eq_ignore_ascii_case("true")),
+                PlainType::Int => value.parse::<i64>().map_or_else(|_| Value::String(value.clone()), Value::from),
+                PlainType::Float => value
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or_else(|| Value::String(value.clone()), Value::Number),
+                PlainType::Str => Value::String(value.clone()),
+            },
+            NodeKind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            NodeKind::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        let key = match &k.kind {
+                            NodeKind::Scalar { value, .. } => value.clone(),
+                            _ => k.to_json().to_string(),
+                        };
+                        (key, v.to_json())
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
     /// Whether this is an explicit or implicit null.
     pub fn is_null(&self) -> bool {
         matches!(&self.kind, NodeKind::Scalar { value, plain: true } if scalar_type(value) == PlainType::Null)
