@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use groundwork_blueprint::{OuPath, Tags};
-use groundwork_plan::{Address, Change, Live, Operation, Plan};
+use groundwork_plan::{Address, Change, Ids, Live, Operation, Plan, has_placeholder};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -73,18 +73,17 @@ impl Report {
     }
 }
 
-/// Ids known so far: from discovery, then from what this run creates.
+/// Ids known so far: from the plan and discovery, then from what this run creates.
 #[derive(Debug, Default)]
 struct Known {
-    root_id: Option<String>,
-    ous: HashMap<OuPath, String>,
+    ids: Ids,
     /// In-progress CreateAccount requests by account name, from discovery.
     in_flight: HashMap<String, String>,
 }
 
 impl Known {
     fn parent_id(&self, path: &OuPath) -> Result<String, String> {
-        let id = if path.is_root() { self.root_id.clone() } else { self.ous.get(path).cloned() };
+        let id = if path.is_root() { self.ids.root_id.clone() } else { self.ids.ous.get(path).cloned() };
         id.ok_or_else(|| format!("the id of {path} is not known (was it created?)"))
     }
 }
@@ -114,8 +113,7 @@ pub async fn execute(
     progress: Arc<Progress>,
 ) -> Report {
     let mut known = Known {
-        root_id: live.organization.as_ref().map(|o| o.root_id.clone()),
-        ous: HashMap::new(),
+        ids: plan.ids.clone(),
         in_flight: live
             .create_requests
             .iter()
@@ -123,8 +121,13 @@ pub async fn execute(
             .map(|r| (r.account_name.clone(), r.id.clone()))
             .collect(),
     };
+    if let Some(org) = &live.organization {
+        known.ids.root_id = Some(org.root_id.clone());
+        known.ids.org_id = Some(org.id.clone());
+        known.ids.management_account_id = Some(org.management_account_id.clone());
+    }
     for ou in &live.ous {
-        known.ous.entry(ou.path.clone()).or_insert_with(|| ou.id.clone());
+        known.ids.ous.entry(ou.path.clone()).or_insert_with(|| ou.id.clone());
     }
     let ctx = Arc::new(Ctx {
         provider,
@@ -233,6 +236,9 @@ fn describe(c: &Change) -> &'static str {
         Operation::TagOu { .. } => "tagging OU",
         Operation::CreateAccount { .. } => "creating account",
         Operation::UpdateAccount { .. } => "updating account",
+        Operation::Put { live: None, .. } => "creating",
+        Operation::Put { live: Some(_), .. } => "converging",
+        Operation::Delete { .. } => "removing",
     }
 }
 
@@ -255,7 +261,12 @@ async fn run_change(ctx: &Ctx, change: &Change) -> Result<String, String> {
                     "the caller's account ({email}) is not the blueprint's management account ({management_email}); {undone}"
                 ));
             }
-            lock(&ctx.known).root_id = Some(root.clone());
+            lock(&ctx.known).ids.root_id = Some(root.clone());
+            if let Ok((org_id, management_id)) = ctx.provider.organization_ids().await {
+                let mut k = lock(&ctx.known);
+                k.ids.org_id = Some(org_id);
+                k.ids.management_account_id = Some(management_id);
+            }
             Ok(format!("created (root {root}, management account {email})"))
         }
         Operation::CreateOu { path, tags } => create_ou(ctx, path, tags).await,
@@ -281,6 +292,21 @@ async fn run_change(ctx: &Ctx, change: &Change) -> Result<String, String> {
             }
             Ok(done.join(", "))
         }
+        Operation::Put { at, spec, live } => {
+            let ids = lock(&ctx.known).ids.clone();
+            let (at, spec) = (ids.resolve_locator(at), ids.resolve(spec));
+            if has_placeholder(&spec) || at.name.contains("{{") {
+                return Err(
+                    "an id it refers to is still unknown (did an account or the organization fail to be created?)"
+                        .into(),
+                );
+            }
+            ctx.provider.put_resource(&at, &spec, live.as_ref(), &ids).await.map_err(|e| fail(&e))
+        }
+        Operation::Delete { at, live } => {
+            let ids = lock(&ctx.known).ids.clone();
+            ctx.provider.delete_resource(at, live, &ids).await.map_err(|e| fail(&e))
+        }
     }
 }
 
@@ -300,13 +326,13 @@ async fn create_ou(ctx: &Ctx, path: &OuPath, tags: &Tags) -> Result<String, Stri
             // The previous attempt may have created it: look before creating again.
             if let Some(id) = ctx.provider.find_ou(&parent_id, name).await.map_err(|e| fail(&e))? {
                 ctx.provider.tag_resource(&id, tags).await.map_err(|e| fail(&e))?;
-                lock(&ctx.known).ous.insert(path.clone(), id.clone());
+                lock(&ctx.known).ids.ous.insert(path.clone(), id.clone());
                 return Ok(format!("found {id} (created by an earlier attempt)"));
             }
         }
         match ctx.provider.create_ou(&parent_id, name, tags).await {
             Ok(id) => {
-                lock(&ctx.known).ous.insert(path.clone(), id.clone());
+                lock(&ctx.known).ids.ous.insert(path.clone(), id.clone());
                 return Ok(format!("created {id}"));
             }
             Err(e) if e.kind == ErrorKind::Ambiguous => last = fail(&e),
@@ -371,6 +397,7 @@ async fn create_account(ctx: &Ctx, name: &str, email: &str, ou: &OuPath, tags: &
             if let Some(found) = ctx.provider.find_account(email).await.map_err(|e| fail(&e))? {
                 note = format!("account {} with this email already exists; not creating another", found.id);
                 ctx.provider.tag_resource(&found.id, tags).await.map_err(|e| fail(&e))?;
+                lock(&ctx.known).ids.accounts.insert(name.to_owned(), found.id.clone());
                 account = Some(found);
                 break;
             }
@@ -405,6 +432,7 @@ async fn create_account(ctx: &Ctx, name: &str, email: &str, ou: &OuPath, tags: &
                 ));
             }
         }
+        lock(&ctx.known).ids.accounts.insert(name.to_owned(), account_id.clone());
         // A new account lands in the root.
         let root = lock(&ctx.known).parent_id(&OuPath::root())?;
         account = Some(FoundAccount { id: account_id, parent_id: root });

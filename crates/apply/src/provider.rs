@@ -3,6 +3,8 @@
 
 use async_trait::async_trait;
 use groundwork_blueprint::Tags;
+use groundwork_plan::{Ids, Locator};
+use serde_json::Value;
 
 /// What kind of failure a provider call had; the executor decides what to do with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,4 +81,34 @@ pub trait Provider: Send + Sync {
         from_parent_id: &str,
         to_parent_id: &str,
     ) -> Result<(), ProviderError>;
+    /// The organization's id and its management account's id (after CreateOrganization).
+    async fn organization_ids(&self) -> Result<(String, String), ProviderError> {
+        Err(unsupported("organizations:DescribeOrganization"))
+    }
+    /// Creates the resource at `at`, or converges it from `live` to `spec`, with as few writes
+    /// as it can. `spec` and `at` have every placeholder resolved. Returns what it did.
+    async fn put_resource(
+        &self,
+        at: &Locator,
+        spec: &Value,
+        live: Option<&Value>,
+        ids: &Ids,
+    ) -> Result<String, ProviderError> {
+        let _ = (spec, live, ids);
+        Err(unsupported(at.kind.prefix()))
+    }
+    /// Removes the resource at `at` (only ever one groundwork manages).
+    async fn delete_resource(&self, at: &Locator, live: &Value, ids: &Ids) -> Result<String, ProviderError> {
+        let _ = (live, ids);
+        Err(unsupported(at.kind.prefix()))
+    }
+}
+
+fn unsupported(what: &str) -> ProviderError {
+    ProviderError {
+        operation: what.to_owned(),
+        code: None,
+        message: "this provider does not support it".into(),
+        kind: ErrorKind::Rejected,
+    }
 }

@@ -263,6 +263,24 @@ where
     }
 }
 
+impl crate::Aws {
+    /// [`call`] with this connection's retry policy, rate limiter and journal.
+    pub(crate) async fn run<T, E, F, Fut>(
+        &self,
+        op: &'static str,
+        idempotency: Idempotency,
+        f: F,
+    ) -> Result<T, ProviderError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        T: RequestId,
+    {
+        call(&self.retry, &self.limiter, &self.journal, op, idempotency, f).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

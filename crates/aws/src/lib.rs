@@ -14,10 +14,12 @@
 //! # Ok(()) }
 //! ```
 
+mod accounts;
 mod call;
 mod counter;
 mod lock;
 mod organizations;
+mod resources;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +31,7 @@ use aws_config::{Region, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use groundwork_apply::{Journal, ProviderError};
 
+pub use accounts::SETTLE_TIMEOUT;
 pub use call::{Idempotency, RateLimiter, RetryPolicy};
 pub use counter::{CallCounter, CallKind, CallStats, classify};
 pub use lock::{LOCK_KEY, Lock, LockError, LockInfo};
@@ -86,8 +89,18 @@ pub struct Aws {
     pub(crate) retry: RetryPolicy,
     pub(crate) limiter: Arc<RateLimiter>,
     pub(crate) journal: Arc<Journal>,
+    pub(crate) accounts: Arc<accounts::AccountCache>,
+    settings: Arc<Settings>,
     counter: CallCounter,
     config: SdkConfig,
+}
+
+/// Where a landing zone's resources live.
+#[derive(Debug, Clone)]
+struct Settings {
+    access_role: String,
+    home_region: String,
+    settle_timeout: Duration,
 }
 
 /// Builds an [`SdkConfig`] from the options and the standard chain (environment, profile, SSO,
@@ -160,9 +173,49 @@ impl Aws {
             retry: options.retry,
             limiter: Arc::new(RateLimiter::new(options.rate_limit)),
             journal: Arc::new(Journal::disabled()),
+            accounts: Arc::default(),
+            settings: Arc::new(Settings {
+                access_role: "OrganizationAccountAccessRole".into(),
+                home_region: config.region().map_or_else(|| "us-east-1".to_owned(), ToString::to_string),
+                settle_timeout: accounts::SETTLE_TIMEOUT,
+            }),
             counter,
             config: config.clone(),
         }
+    }
+
+    /// Uses this role in member accounts and this home region for regional resources (the
+    /// blueprint's `organization.access_role` and `home_region`).
+    #[must_use]
+    pub fn with_landing_zone(mut self, access_role: &str, home_region: &str) -> Self {
+        let mut s = (*self.settings).clone();
+        s.access_role = access_role.to_owned();
+        s.home_region = home_region.to_owned();
+        self.settings = Arc::new(s);
+        self.accounts = Arc::default();
+        self
+    }
+
+    /// Bounds how long the first AssumeRole into an account may be retried (default
+    /// [`accounts::SETTLE_TIMEOUT`]).
+    #[must_use]
+    pub fn with_settle_timeout(mut self, timeout: Duration) -> Self {
+        let mut s = (*self.settings).clone();
+        s.settle_timeout = timeout;
+        self.settings = Arc::new(s);
+        self
+    }
+
+    pub(crate) fn access_role(&self) -> &str {
+        &self.settings.access_role
+    }
+
+    pub(crate) fn home_region(&self) -> String {
+        self.settings.home_region.clone()
+    }
+
+    pub(crate) fn settle_timeout(&self) -> Duration {
+        self.settings.settle_timeout
     }
 
     /// Journals every write call from now on into `journal`.

@@ -1,7 +1,6 @@
 //! AWS Organizations: discovery (read-only, top-down, paginated, concurrent per level) and the
 //! write operations of the executor.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -35,11 +34,18 @@ macro_rules! paginate {
         async {
             let mut out = Vec::new();
             let mut token: Option<String> = None;
-            let mut seen: HashSet<String> = HashSet::new();
+            let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
             loop {
                 let t = token.clone();
-                let page = call(&$aws.retry, &$aws.limiter, &$aws.journal, $op, Idempotency::Safe, || $call(t.clone()))
-                    .await?;
+                let page = $crate::call::call(
+                    &$aws.retry,
+                    &$aws.limiter,
+                    &$aws.journal,
+                    $op,
+                    $crate::call::Idempotency::Safe,
+                    || $call(t.clone()),
+                )
+                .await?;
                 out.extend($items(&page));
                 match page.next_token() {
                     Some(next) if !next.is_empty() && seen.insert(next.to_owned()) => token = Some(next.to_owned()),
@@ -51,6 +57,7 @@ macro_rules! paginate {
         .await
     };
 }
+pub(crate) use paginate;
 
 impl Aws {
     /// Reads the organization: itself, its root, the OU tree top-down (per parent: child OUs
@@ -263,7 +270,7 @@ impl Aws {
     }
 }
 
-fn internal(msg: &str) -> ProviderError {
+pub(crate) fn internal(msg: &str) -> ProviderError {
     ProviderError {
         operation: "internal".into(),
         code: None,
@@ -274,6 +281,39 @@ fn internal(msg: &str) -> ProviderError {
 
 #[async_trait]
 impl Provider for Aws {
+    async fn organization_ids(&self) -> Result<(String, String), ProviderError> {
+        let out = call(
+            &self.retry,
+            &self.limiter,
+            &self.journal,
+            "organizations:DescribeOrganization",
+            Idempotency::Safe,
+            || self.org.describe_organization().send(),
+        )
+        .await?;
+        let org = out.organization.ok_or_else(|| internal("DescribeOrganization returned no organization"))?;
+        Ok((org.id().unwrap_or_default().to_owned(), org.master_account_id().unwrap_or_default().to_owned()))
+    }
+
+    async fn put_resource(
+        &self,
+        at: &groundwork_plan::Locator,
+        spec: &serde_json::Value,
+        live: Option<&serde_json::Value>,
+        ids: &groundwork_plan::Ids,
+    ) -> Result<String, ProviderError> {
+        self.put(at, spec, live, ids).await
+    }
+
+    async fn delete_resource(
+        &self,
+        at: &groundwork_plan::Locator,
+        live: &serde_json::Value,
+        ids: &groundwork_plan::Ids,
+    ) -> Result<String, ProviderError> {
+        self.delete(at, live, ids).await
+    }
+
     async fn create_organization(&self) -> Result<(String, String), ProviderError> {
         let created = call(
             &self.retry,

@@ -133,7 +133,7 @@ fn load_blueprint(path: &Path, printer: &Printer) -> Result<Blueprint> {
     }
 }
 
-async fn connect(session: &Session, g: &Global, planning: &PlanningArgs) -> Result<Aws> {
+async fn connect(session: &Session, g: &Global, planning: &PlanningArgs, desired: &Desired) -> Result<Aws> {
     let options = ConnectOptions {
         profile: g.profile.clone(),
         region: g.region.clone(),
@@ -149,8 +149,16 @@ async fn connect(session: &Session, g: &Global, planning: &PlanningArgs) -> Resu
         ),
         other @ groundwork_aws::AwsError::Call { .. } => anyhow::Error::new(other),
     })?;
+    let aws = aws.with_landing_zone(&desired.access_role, &desired.home_region);
     let _ = session.aws.set(aws.clone());
     Ok(aws)
+}
+
+/// Reads the organization and every resource the blueprint names (read-only).
+async fn discover_all(aws: &Aws, desired: &Desired) -> Result<Live> {
+    let mut live = aws.discover().await.context("discovering the organization (read-only)")?;
+    aws.discover_resources(desired, &mut live).await.context("discovering the landing zone's resources (read-only)")?;
+    Ok(live)
 }
 
 async fn discover_and_plan(
@@ -160,11 +168,12 @@ async fn discover_and_plan(
     printer: &Printer,
 ) -> Result<(Live, Plan)> {
     let started = Instant::now();
-    let live = aws.discover().await.context("discovering the organization (read-only)")?;
+    let live = discover_all(aws, desired).await?;
     printer.info(&format!(
-        "Discovered {} OUs and {} accounts in {:.1}s.",
+        "Discovered {} OUs, {} accounts and {} other resources in {:.1}s.",
         live.ous.len(),
         live.accounts.len(),
+        live.resources.len(),
         started.elapsed().as_secs_f32()
     ));
     let plan = groundwork_plan::plan(desired, &live, PlanOptions { account_quota: planning.account_quota });
@@ -224,12 +233,13 @@ fn print_plan(plan: &Plan, printer: &Printer) {
 
 async fn plan(session: &Session, g: &Global, args: &PlanArgs, printer: &Printer) -> Result<Exit> {
     let bp = load_blueprint(&args.blueprint, printer)?;
-    let aws = connect(session, g, &args.planning).await?;
     let desired = Desired::from_blueprint(&bp);
+    let aws = connect(session, g, &args.planning, &desired).await?;
     let (_, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;
     print_plan(&plan, printer);
     if let Some(out) = &args.out {
-        let text = serde_json::to_string_pretty(&plan)?;
+        let saved = Plan { desired: Some(desired.clone()), ..plan.clone() };
+        let text = serde_json::to_string_pretty(&saved)?;
         std::fs::write(out, text + "\n").with_context(|| format!("writing the plan to {}", out.display()))?;
         printer.info(&format!(
             "Saved the plan to {}; apply exactly it with `groundwork apply {}`.",
@@ -259,7 +269,7 @@ fn report_interrupted(args: &ApplyArgs, blueprint: &str, printer: &Printer) {
 }
 
 async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit> {
-    let (aws, live, plan) = if is_saved_plan(&args.input) {
+    let (aws, live, plan, desired) = if is_saved_plan(&args.input) {
         let text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
         let saved: Plan = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a groundwork plan", args.input.display()))?;
@@ -270,8 +280,14 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
                 saved.format_version
             );
         }
-        let aws = connect(session, g, &args.planning).await?;
-        let live = aws.discover().await.context("discovering the organization (read-only)")?;
+        let Some(desired) = saved.desired.clone() else {
+            bail!(
+                "{} does not say what it was planned from; make the plan again with `groundwork plan --out`",
+                args.input.display()
+            );
+        };
+        let aws = connect(session, g, &args.planning, &desired).await?;
+        let live = discover_all(&aws, &desired).await?;
         report_interrupted(args, &saved.blueprint, printer);
         if live.fingerprint() != saved.live_fingerprint {
             bail!(
@@ -282,17 +298,17 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
         if !printer.json {
             print_plan(&saved, printer);
         }
-        (aws, live, saved)
+        (aws, live, saved, desired)
     } else {
         let bp = load_blueprint(&args.input, printer)?;
         report_interrupted(args, &bp.organization.name.value, printer);
-        let aws = connect(session, g, &args.planning).await?;
         let desired = Desired::from_blueprint(&bp);
+        let aws = connect(session, g, &args.planning, &desired).await?;
         let (live, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;
         if !printer.json {
             print_plan(&plan, printer);
         }
-        (aws, live, plan)
+        (aws, live, plan, desired)
     };
     if !plan.applyable() {
         bail!(
@@ -338,7 +354,7 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
     let lock = aws.acquire_lock(journal.run_id(), args.break_lock).await?;
     // Under the lock, make sure nothing changed since the plan was made (another run may have
     // finished while this one planned).
-    let now = aws.discover().await.context("checking the organization under the lock")?;
+    let now = discover_all(&aws, &desired).await.context("checking the organization under the lock")?;
     if now.fingerprint() != plan.live_fingerprint {
         let _ = aws.release_lock(&lock).await;
         bail!(
@@ -400,13 +416,14 @@ fn drift_kind(action: groundwork_plan::Action) -> &'static str {
         groundwork_plan::Action::Create => "missing",
         groundwork_plan::Action::Adopt => "not-managed-yet",
         groundwork_plan::Action::Update | groundwork_plan::Action::NoOp => "differs",
+        groundwork_plan::Action::Delete => "unexpected",
     }
 }
 
 async fn drift(session: &Session, g: &Global, args: &DriftArgs, printer: &Printer) -> Result<Exit> {
     let bp = load_blueprint(&args.blueprint, printer)?;
-    let aws = connect(session, g, &args.planning).await?;
     let desired = Desired::from_blueprint(&bp);
+    let aws = connect(session, g, &args.planning, &desired).await?;
     let (live, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;
     if !plan.applyable() {
         bail!("cannot compare with this organization:\n  - {}", plan.errors.join("\n  - "));
@@ -416,7 +433,13 @@ async fn drift(session: &Session, g: &Global, args: &DriftArgs, printer: &Printe
     let mut groups: std::collections::BTreeMap<String, Vec<&groundwork_plan::Change>> =
         std::collections::BTreeMap::new();
     for c in &plan.changes {
-        let group = match c.address.as_str().strip_prefix("account/") {
+        let resource_account = match &c.operation {
+            groundwork_plan::Operation::Put { at, .. } | groundwork_plan::Operation::Delete { at, .. } => {
+                at.account.as_deref()
+            }
+            _ => None,
+        };
+        let group = match c.address.as_str().strip_prefix("account/").or(resource_account) {
             Some(name) => {
                 let id = live
                     .account_by_email(desired.accounts.iter().find(|a| a.name == name).map_or("", |a| a.email.as_str()))

@@ -14,12 +14,19 @@
 //! assert_eq!(p.summary().add, 2); // the organization and the OU
 //! ```
 
+mod lower;
 mod plan;
 mod render;
+mod resource;
 mod state;
 
+pub use lower::{CLOUDTRAIL_PRINCIPAL, SCP_TYPE, bucket_address, log_bucket_policy, target_text, trail_arn};
 pub use plan::{Action, Change, FORMAT_VERSION, Operation, Plan, PlanOptions, Summary, Unmanaged, plan};
 pub use render::{attribute_lines, render_text, symbol};
+pub use resource::{
+    DesiredResource, Ids, Kind, LiveResource, Locator, canonical_policy, compact_policy, differences, has_placeholder,
+    referenced_accounts,
+};
 pub use state::synthetic;
 pub use state::{
     Address, CreateRequest, Desired, DesiredAccount, DesiredOu, Live, LiveAccount, LiveOrganization, LiveOu,

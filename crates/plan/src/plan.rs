@@ -6,10 +6,11 @@ use groundwork_blueprint::{MAX_OU_DEPTH, OuPath, Tags};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::resource::{Ids, Kind, Locator, differences, referenced_accounts};
 use crate::state::{Address, Desired, Live, LiveAccount, TAG_BLUEPRINT, TAG_MANAGED, is_managed_by};
 
 /// Version of the JSON plan format. Bump on any change a consumer must know about.
-pub const FORMAT_VERSION: &str = "1.0";
+pub const FORMAT_VERSION: &str = "1.1";
 
 /// What a change does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -23,6 +24,8 @@ pub enum Action {
     Update,
     /// Take ownership of an existing object that matches the blueprint.
     Adopt,
+    /// Remove something groundwork manages that the blueprint no longer asks for.
+    Delete,
 }
 
 /// The write a change performs. Objects are referred to by their identity keys (path, email),
@@ -73,6 +76,22 @@ pub enum Operation {
         move_to: Option<OuPath>,
         /// Tags to add or overwrite.
         set_tags: Tags,
+    },
+    /// Create a resource or converge it to its spec (see `resource`).
+    Put {
+        /// Where it lives (its name may hold placeholders, resolved at apply time).
+        at: Locator,
+        /// The desired spec (placeholders resolved at apply time).
+        spec: Value,
+        /// The live spec it starts from, when it exists.
+        live: Option<Value>,
+    },
+    /// Remove a resource (only ever one that groundwork manages).
+    Delete {
+        /// Where it lives.
+        at: Locator,
+        /// Its live spec.
+        live: Value,
     },
 }
 
@@ -125,6 +144,13 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// Pre-flight violations: when any, the plan cannot be applied.
     pub errors: Vec<String>,
+    /// Ids known when the plan was made, by blueprint names.
+    #[serde(default)]
+    pub ids: Ids,
+    /// What the plan was made from, kept in saved plans (`--out`) so that applying one can
+    /// read the same live state again and check it is unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired: Option<Desired>,
 }
 
 /// Counts for the summary line.
@@ -136,6 +162,8 @@ pub struct Summary {
     pub change: usize,
     /// Adoptions.
     pub adopt: usize,
+    /// Deletions.
+    pub delete: usize,
 }
 
 impl Plan {
@@ -157,6 +185,7 @@ impl Plan {
                 Action::Create => s.add += 1,
                 Action::Update => s.change += 1,
                 Action::Adopt => s.adopt += 1,
+                Action::Delete => s.delete += 1,
                 Action::NoOp => {}
             }
         }
@@ -203,6 +232,8 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
         unmanaged: Vec::new(),
         warnings: Vec::new(),
         errors: Vec::new(),
+        ids: live.ids(desired),
+        desired: None,
     };
     let org_dep: Vec<Address> = if let Some(org) = &live.organization {
         if !org.management_email.eq_ignore_ascii_case(&desired.management_email) {
@@ -453,6 +484,8 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
         }
     }
 
+    plan_resources(desired, live, &mut p);
+
     // Pre-flight: the quota.
     if let Some(quota) = options.account_quota.or(live.account_quota) {
         let total = live.accounts.len() as u64 + creations + u64::from(live.organization.is_none());
@@ -464,6 +497,92 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
     }
     order(&mut p.changes);
     p
+}
+
+/// Plans the generic resources: create what is missing, converge what differs, delete managed
+/// resources the blueprint no longer lists (only kinds whose discovery reports such leftovers).
+fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
+    let mut in_plan: BTreeSet<Address> = p.changes.iter().map(|c| c.address.clone()).collect();
+    let created_accounts: BTreeSet<String> = p
+        .changes
+        .iter()
+        .filter_map(|c| match &c.operation {
+            Operation::CreateAccount { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    let org_created = live.organization.is_none();
+    for r in &desired.resources {
+        let spec = p.ids.resolve(&r.spec);
+        let at = p.ids.resolve_locator(&r.at);
+        let current = live.resources.get(&r.address);
+        if let Some(l) = current
+            && l.spec == spec
+        {
+            continue;
+        }
+        let mut deps: Vec<Address> = Vec::new();
+        if org_created {
+            deps.push(Address::organization());
+        }
+        let mut accounts = Vec::new();
+        referenced_accounts(&r.spec, &mut accounts);
+        if let Some(a) = &r.at.account {
+            accounts.push(a.clone());
+        }
+        for a in accounts {
+            if created_accounts.contains(&a) {
+                deps.push(Address::account(&a));
+            }
+        }
+        deps.extend(r.after.iter().filter(|d| in_plan.contains(*d)).cloned());
+        deps.sort();
+        deps.dedup();
+        let (action, reason) = match current {
+            None => (Action::Create, format!("no {} {} found", r.at.kind, at.name)),
+            Some(l) => {
+                let paths: Vec<String> = differences(&l.spec, &spec).into_iter().map(|(path, _, _)| path).collect();
+                if r.at.kind == Kind::Bucket
+                    && l.spec.get("object_lock").is_some_and(Value::is_null)
+                    && !spec["object_lock"].is_null()
+                {
+                    p.errors.push(format!(
+                        "{}: object lock can only be turned on when a bucket is created, and bucket {} exists without it; remove `object_lock` from the blueprint, or move the logs to a new bucket",
+                        r.address, at.name
+                    ));
+                    continue;
+                }
+                p.drift.push(format!("{}: {} differ", r.address, paths.join(", ")));
+                (Action::Update, format!("{} differ from the blueprint", paths.join(", ")))
+            }
+        };
+        in_plan.insert(r.address.clone());
+        p.changes.push(Change {
+            address: r.address.clone(),
+            action,
+            before: current.map(|l| l.spec.clone()),
+            after: Some(spec.clone()),
+            reason,
+            operation: Operation::Put { at, spec, live: current.map(|l| l.spec.clone()) },
+            depends_on: deps,
+        });
+    }
+    let wanted: BTreeSet<&Address> = desired.resources.iter().map(|r| &r.address).collect();
+    for (address, l) in &live.resources {
+        if wanted.contains(address) {
+            continue;
+        }
+        p.drift.push(format!("{address}: exists but the blueprint does not ask for it"));
+        p.changes.push(Change {
+            address: address.clone(),
+            action: Action::Delete,
+            before: Some(l.spec.clone()),
+            after: None,
+            reason: format!("{} is managed by groundwork and no longer in the blueprint", l.at.kind),
+            operation: Operation::Delete { at: l.at.clone(), live: l.spec.clone() },
+            depends_on: Vec::new(),
+        });
+    }
 }
 
 fn merged(live: &Tags, set: &Tags) -> Tags {
@@ -479,6 +598,7 @@ fn order(changes: &mut [Change]) {
         Operation::CreateOrganization { .. } => 0,
         Operation::CreateOu { ref path, .. } | Operation::TagOu { ref path, .. } => path.depth(),
         Operation::CreateAccount { .. } | Operation::UpdateAccount { .. } => MAX_OU_DEPTH + 1,
+        Operation::Put { ref at, .. } | Operation::Delete { ref at, .. } => MAX_OU_DEPTH + 2 + at.kind.rank(),
     };
     changes.sort_by(|a, b| (rank(a), &a.address).cmp(&(rank(b), &b.address)));
 }

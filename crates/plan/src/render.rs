@@ -13,6 +13,7 @@ pub fn symbol(action: Action) -> &'static str {
         Action::Create => "  +",
         Action::Update => "  ~",
         Action::Adopt => "  >",
+        Action::Delete => "  -",
         Action::NoOp => "   ",
     }
 }
@@ -22,6 +23,7 @@ fn verb(action: Action) -> &'static str {
         Action::Create => "will be created",
         Action::Update => "will be updated in place",
         Action::Adopt => "will be adopted",
+        Action::Delete => "will be removed",
         Action::NoOp => "is up to date",
     }
 }
@@ -41,7 +43,31 @@ pub fn attribute_lines(c: &Change) -> String {
     out
 }
 
+fn short(v: Option<&Value>) -> String {
+    let text = v.map_or_else(|| "(none)".to_owned(), scalar);
+    if text.chars().count() > 100 { format!("{}…", text.chars().take(100).collect::<String>()) } else { text }
+}
+
 fn attributes(c: &Change, out: &mut String) {
+    if matches!(c.operation, crate::plan::Operation::Put { .. } | crate::plan::Operation::Delete { .. }) {
+        let null = Value::Null;
+        let before = c.before.as_ref().unwrap_or(&null);
+        let after = c.after.as_ref().unwrap_or(&null);
+        if c.before.is_none() || c.after.is_none() {
+            let shown = if c.after.is_none() { before } else { after };
+            let sign = if c.after.is_none() { '-' } else { '+' };
+            if let Value::Object(m) = shown {
+                for (k, v) in m {
+                    let _ = writeln!(out, "      {sign} {k}: {}", short(Some(v)));
+                }
+            }
+            return;
+        }
+        for (path, old, new) in crate::resource::differences(before, after) {
+            let _ = writeln!(out, "      ~ {path}: {} -> {}", short(old.as_ref()), short(new.as_ref()));
+        }
+        return;
+    }
     let empty = serde_json::Map::new();
     let before = c.before.as_ref().and_then(Value::as_object).unwrap_or(&empty);
     let after = c.after.as_ref().and_then(Value::as_object).unwrap_or(&empty);
@@ -116,7 +142,15 @@ pub fn render_text(plan: &Plan) -> String {
         out.push_str("No changes. The organization matches the blueprint.\n");
     } else {
         let s = plan.summary();
-        let _ = writeln!(out, "Plan: {} to add, {} to change, {} to adopt.", s.add, s.change, s.adopt);
+        if s.delete > 0 {
+            let _ = writeln!(
+                out,
+                "Plan: {} to add, {} to change, {} to adopt, {} to remove.",
+                s.add, s.change, s.adopt, s.delete
+            );
+        } else {
+            let _ = writeln!(out, "Plan: {} to add, {} to change, {} to adopt.", s.add, s.change, s.adopt);
+        }
     }
     out
 }

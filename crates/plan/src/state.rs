@@ -2,9 +2,13 @@
 
 use std::fmt::{self, Write as _};
 
+use std::collections::BTreeMap;
+
 use groundwork_blueprint::{AccountOrigin, Blueprint, OuPath, Tags};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::resource::{DesiredResource, Ids, LiveResource};
 
 /// Tag key marking a resource as managed by groundwork.
 pub const TAG_MANAGED: &str = "groundwork:managed";
@@ -37,6 +41,11 @@ impl Address {
         Address(format!("account/{name}"))
     }
 
+    /// Any other resource address (`bucket/…`, `scp/…`, …).
+    pub fn new(text: String) -> Self {
+        Address(text)
+    }
+
     /// The address as text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -55,7 +64,10 @@ impl std::str::FromStr for Address {
     fn from_str(s: &str) -> Result<Self, String> {
         let ok = s == "organization"
             || s.strip_prefix("ou/").is_some_and(|r| !r.is_empty())
-            || s.strip_prefix("account/").is_some_and(|r| !r.is_empty());
+            || s.strip_prefix("account/").is_some_and(|r| !r.is_empty())
+            || crate::resource::Kind::ALL
+                .iter()
+                .any(|k| s.strip_prefix(k.prefix()).and_then(|r| r.strip_prefix('/')).is_some_and(|r| !r.is_empty()));
         if ok { Ok(Address(s.to_owned())) } else { Err(format!("`{s}` is not a groundwork address")) }
     }
 }
@@ -71,6 +83,12 @@ pub struct Desired {
     pub ous: Vec<DesiredOu>,
     /// Every member account.
     pub accounts: Vec<DesiredAccount>,
+    /// Role groundwork assumes in member accounts.
+    pub access_role: String,
+    /// The home region (regional resources: the log bucket, the trail).
+    pub home_region: String,
+    /// Resources beyond the organization tree (logging, guardrails, identity, roles).
+    pub resources: Vec<DesiredResource>,
 }
 
 /// A desired OU.
@@ -130,6 +148,9 @@ impl Desired {
                     }
                 })
                 .collect(),
+            access_role: bp.organization.access_role.clone(),
+            home_region: bp.organization.home_region.value.clone(),
+            resources: crate::lower::resources(bp),
         }
     }
 }
@@ -147,6 +168,8 @@ pub struct Live {
     pub create_requests: Vec<CreateRequest>,
     /// The organization's account quota, when it could be read.
     pub account_quota: Option<u64>,
+    /// Resources beyond the organization tree that exist, by address.
+    pub resources: BTreeMap<Address, LiveResource>,
 }
 
 /// The organization.
@@ -225,6 +248,25 @@ impl Live {
         })
     }
 
+    /// Ids known from this state, by blueprint names (accounts matched by email).
+    pub fn ids(&self, desired: &Desired) -> Ids {
+        let mut ids = Ids::default();
+        if let Some(org) = &self.organization {
+            ids.org_id = Some(org.id.clone());
+            ids.management_account_id = Some(org.management_account_id.clone());
+            ids.root_id = Some(org.root_id.clone());
+        }
+        for ou in &self.ous {
+            ids.ous.entry(ou.path.clone()).or_insert_with(|| ou.id.clone());
+        }
+        for a in &desired.accounts {
+            if let Some(l) = self.account_by_email(&a.email) {
+                ids.accounts.insert(a.name.clone(), l.id.clone());
+            }
+        }
+        ids
+    }
+
     /// The first OU at a path.
     pub fn ou(&self, path: &OuPath) -> Option<&LiveOu> {
         self.ous.iter().find(|o| &o.path == path)
@@ -280,6 +322,13 @@ pub mod synthetic {
                 parent: a.ou.clone(),
                 tags: a.tags.clone(),
             });
+        }
+        let ids = live.ids(desired);
+        for r in &desired.resources {
+            live.resources.insert(
+                r.address.clone(),
+                crate::resource::LiveResource { at: ids.resolve_locator(&r.at), spec: ids.resolve(&r.spec) },
+            );
         }
         live.normalize();
         live

@@ -1,0 +1,186 @@
+//! Discovery and convergence of the generic resources (see `groundwork_plan::resource`): each
+//! kind reads its live spec in the same shape as the desired one, and converges a resource
+//! with only the writes whose part differs.
+
+mod org;
+mod s3;
+mod trail;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use groundwork_apply::ProviderError;
+use groundwork_plan::{Desired, Ids, Kind, Live, LiveResource, Locator};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::accounts::AccountClients;
+use crate::{Aws, AwsError};
+
+/// Reads at once while discovering resources.
+const RESOURCE_CONCURRENCY: usize = 16;
+
+/// What every reader of one discovery shares: ids and the organization's SCPs by name.
+pub(crate) struct Shared {
+    pub(crate) ids: Ids,
+    pub(crate) scps: HashMap<String, String>,
+    pub(crate) ou_paths: HashMap<String, String>,
+}
+
+/// A parse error of a document AWS returned.
+pub(crate) fn bad_document(op: &str, e: &serde_json::Error) -> ProviderError {
+    ProviderError {
+        operation: op.to_owned(),
+        code: None,
+        message: format!("the policy document AWS returned is not JSON: {e}"),
+        kind: groundwork_apply::ErrorKind::Rejected,
+    }
+}
+
+/// Parses a policy document as IAM returns it (URL-encoded) or as written.
+pub(crate) fn parse_document(op: &str, text: &str) -> Result<Value, ProviderError> {
+    let decoded = if text.trim_start().starts_with('{') { text.to_owned() } else { percent_decode(text) };
+    serde_json::from_str(&decoded).map_err(|e| bad_document(op, &e))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = (bytes[i] == b'%' && i + 2 < bytes.len())
+            .then(|| std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .flatten();
+        match (hex, bytes[i]) {
+            (Some(b), _) => {
+                out.push(b);
+                i += 3;
+            }
+            (None, b'+') => {
+                out.push(b' ');
+                i += 1;
+            }
+            (None, b) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn not_yet(kind: Kind) -> ProviderError {
+    crate::organizations::internal(&format!("{kind} resources are not supported by this build"))
+}
+
+impl Aws {
+    /// Reads every resource of `desired` that can exist (its account exists and its name is
+    /// known) into `live.resources`, plus attachments of the blueprint's SCPs to targets the
+    /// blueprint does not list (so the plan can remove them). Read-only.
+    pub async fn discover_resources(&self, desired: &Desired, live: &mut Live) -> Result<(), AwsError> {
+        let Some(org) = &live.organization else { return Ok(()) };
+        if desired.resources.is_empty() {
+            return Ok(());
+        }
+        let ids = live.ids(desired);
+        let management = org.management_account_id.clone();
+        let wants_scps = desired.resources.iter().any(|r| matches!(r.at.kind, Kind::Scp | Kind::ScpAttachment));
+        let scps = if wants_scps {
+            self.scps_by_name().await.map_err(|e| AwsError::call("listing service control policies", e))?
+        } else {
+            HashMap::new()
+        };
+        let ou_paths = live.ous.iter().map(|o| (o.id.clone(), o.path.to_string())).collect();
+        let shared = Arc::new(Shared { ids, scps, ou_paths });
+        let gate = Arc::new(Semaphore::new(RESOURCE_CONCURRENCY));
+        let mut tasks: JoinSet<Result<Vec<(groundwork_plan::Address, LiveResource)>, ProviderError>> = JoinSet::new();
+        for r in &desired.resources {
+            let at = shared.ids.resolve_locator(&r.at);
+            if at.name.contains("{{") {
+                continue;
+            }
+            let Some(account_id) = shared.ids.account_id(at.account.as_deref()).map(str::to_owned) else { continue };
+            let (aws, gate, shared, management) =
+                (self.clone(), Arc::clone(&gate), Arc::clone(&shared), management.clone());
+            let address = r.address.clone();
+            tasks.spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                let clients = aws.account(&account_id, &management).await?;
+                let mut found = Vec::new();
+                if at.kind == Kind::Scp {
+                    // The policy's attachments, read per policy (never per target).
+                    found.extend(aws.scp_attachments(&at.name, &shared).await?);
+                }
+                if let Some(spec) = aws.read(&at, &clients, &shared).await? {
+                    found.push((address, LiveResource { at, spec }));
+                }
+                Ok(found)
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let found = joined
+                .map_err(|e| AwsError::call("discovering resources", crate::organizations::internal(&e.to_string())))?
+                .map_err(|e| AwsError::call("discovering resources (read-only)", e))?;
+            live.resources.extend(found);
+        }
+        // Attachments found through their policy that the blueprint asks for are in place; only
+        // unwanted ones stay listed for removal. Wanted ones are reported by `read` as well.
+        Ok(())
+    }
+
+    async fn read(&self, at: &Locator, c: &AccountClients, shared: &Shared) -> Result<Option<Value>, ProviderError> {
+        match at.kind {
+            Kind::Bucket => self.read_bucket(c, &at.name).await,
+            Kind::Trail => self.read_trail(c, &at.name).await,
+            Kind::ServiceAccess => self.read_service_access(&at.name).await,
+            Kind::PolicyType => self.read_policy_type(&at.name).await,
+            Kind::Scp => self.read_scp(&at.name, shared).await,
+            Kind::ScpAttachment => Ok(None),
+            Kind::PasswordPolicy
+            | Kind::ManagedPolicy
+            | Kind::Group
+            | Kind::User
+            | Kind::Role
+            | Kind::InstanceProfile => Err(not_yet(at.kind)),
+        }
+    }
+
+    pub(crate) async fn put(
+        &self,
+        at: &Locator,
+        spec: &Value,
+        live: Option<&Value>,
+        ids: &Ids,
+    ) -> Result<String, ProviderError> {
+        let management = ids.management_account_id.clone().unwrap_or_default();
+        let account_id = ids.account_id(at.account.as_deref()).map(str::to_owned).ok_or_else(|| {
+            crate::organizations::internal(&format!(
+                "the id of account {} is not known",
+                at.account.as_deref().unwrap_or("management")
+            ))
+        })?;
+        let c = self.account(&account_id, &management).await?;
+        match at.kind {
+            Kind::Bucket => self.put_bucket(&c, &at.name, spec, live).await,
+            Kind::Trail => self.put_trail(&c, &at.name, spec, live).await,
+            Kind::ServiceAccess => self.put_service_access(&at.name).await,
+            Kind::PolicyType => self.put_policy_type(&at.name, ids).await,
+            Kind::Scp => self.put_scp(&at.name, spec, live).await,
+            Kind::ScpAttachment => self.attach_scp(spec, ids).await,
+            Kind::PasswordPolicy
+            | Kind::ManagedPolicy
+            | Kind::Group
+            | Kind::User
+            | Kind::Role
+            | Kind::InstanceProfile => Err(not_yet(at.kind)),
+        }
+    }
+
+    pub(crate) async fn delete(&self, at: &Locator, live: &Value, ids: &Ids) -> Result<String, ProviderError> {
+        match at.kind {
+            Kind::ScpAttachment => self.detach_scp(live, ids).await,
+            other => Err(crate::organizations::internal(&format!("groundwork never deletes a {other}"))),
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! The log bucket: existence and region, versioning, the four public-access blocks, default
+//! encryption, object ownership, the retention lifecycle rule, object lock and the policy.
+
+use aws_sdk_s3::types::{
+    BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
+    DefaultRetention, ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
+    ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode, ObjectLockRule, ObjectOwnership,
+    OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    VersioningConfiguration,
+};
+use groundwork_apply::{ErrorKind, ProviderError};
+use groundwork_plan::{canonical_policy, compact_policy};
+use serde_json::{Value, json};
+
+use super::parse_document;
+use crate::Aws;
+use crate::accounts::AccountClients;
+use crate::call::Idempotency;
+
+/// ID of the lifecycle rule groundwork owns.
+const RETENTION_RULE: &str = "groundwork-retention";
+
+fn missing(e: &ProviderError, codes: &[&str]) -> bool {
+    e.code.as_deref().is_some_and(|c| codes.contains(&c))
+}
+
+fn rejected(op: &str, message: String) -> ProviderError {
+    ProviderError { operation: op.to_owned(), code: None, message, kind: ErrorKind::Rejected }
+}
+
+fn to_i32(n: u64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+impl Aws {
+    /// The bucket's live spec, or `None` when it does not exist (in this account).
+    pub(crate) async fn read_bucket(&self, c: &AccountClients, name: &str) -> Result<Option<Value>, ProviderError> {
+        let s3 = &c.s3;
+        let location = match self
+            .run("s3:GetBucketLocation", Idempotency::Safe, || s3.get_bucket_location().bucket(name).send())
+            .await
+        {
+            Ok(out) => match out.location_constraint() {
+                None => "us-east-1".to_owned(),
+                Some(l) if l.as_str().is_empty() => "us-east-1".to_owned(),
+                Some(BucketLocationConstraint::Eu) => "eu-west-1".to_owned(),
+                Some(l) => l.as_str().to_owned(),
+            },
+            Err(e) if missing(&e, &["NoSuchBucket", "NotFound"]) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let (versioning, pab, encryption, ownership, lifecycle, lock, policy) = tokio::join!(
+            self.run("s3:GetBucketVersioning", Idempotency::Safe, || s3.get_bucket_versioning().bucket(name).send()),
+            self.run("s3:GetPublicAccessBlock", Idempotency::Safe, || s3.get_public_access_block().bucket(name).send()),
+            self.run("s3:GetBucketEncryption", Idempotency::Safe, || s3.get_bucket_encryption().bucket(name).send()),
+            self.run("s3:GetBucketOwnershipControls", Idempotency::Safe, || {
+                s3.get_bucket_ownership_controls().bucket(name).send()
+            }),
+            self.run("s3:GetBucketLifecycleConfiguration", Idempotency::Safe, || {
+                s3.get_bucket_lifecycle_configuration().bucket(name).send()
+            }),
+            self.run("s3:GetObjectLockConfiguration", Idempotency::Safe, || {
+                s3.get_object_lock_configuration().bucket(name).send()
+            }),
+            self.run("s3:GetBucketPolicy", Idempotency::Safe, || s3.get_bucket_policy().bucket(name).send()),
+        );
+        let versioning = versioning?.status().map_or("Disabled", BucketVersioningStatus::as_str).to_owned();
+        let pab = match pab {
+            Ok(out) => out.public_access_block_configuration().map_or_else(
+                || json!({}),
+                |p| {
+                    json!({
+                        "block_public_acls": p.block_public_acls().unwrap_or(false),
+                        "ignore_public_acls": p.ignore_public_acls().unwrap_or(false),
+                        "block_public_policy": p.block_public_policy().unwrap_or(false),
+                        "restrict_public_buckets": p.restrict_public_buckets().unwrap_or(false),
+                    })
+                },
+            ),
+            Err(e) if missing(&e, &["NoSuchPublicAccessBlockConfiguration"]) => json!({
+                "block_public_acls": false,
+                "ignore_public_acls": false,
+                "block_public_policy": false,
+                "restrict_public_buckets": false,
+            }),
+            Err(e) => return Err(e),
+        };
+        let encryption = match encryption {
+            Ok(out) => out
+                .server_side_encryption_configuration()
+                .and_then(|c| c.rules().first())
+                .and_then(|r| r.apply_server_side_encryption_by_default())
+                .map_or(Value::Null, |d| match d.kms_master_key_id() {
+                    Some(key) if d.sse_algorithm() != &ServerSideEncryption::Aes256 => {
+                        json!({ "algorithm": d.sse_algorithm().as_str(), "kms_key_id": key })
+                    }
+                    _ => json!({ "algorithm": d.sse_algorithm().as_str() }),
+                }),
+            Err(e) if missing(&e, &["ServerSideEncryptionConfigurationNotFoundError"]) => Value::Null,
+            Err(e) => return Err(e),
+        };
+        let ownership = match ownership {
+            Ok(out) => out
+                .ownership_controls()
+                .and_then(|o| o.rules().first())
+                .map_or(Value::Null, |r| json!(r.object_ownership().as_str())),
+            Err(e) if missing(&e, &["OwnershipControlsNotFoundError"]) => Value::Null,
+            Err(e) => return Err(e),
+        };
+        let expiration = match lifecycle {
+            Ok(out) => out
+                .rules()
+                .iter()
+                .find(|r| r.id() == Some(RETENTION_RULE) && r.status() == &ExpirationStatus::Enabled)
+                .and_then(|r| r.expiration().and_then(LifecycleExpiration::days))
+                .map_or(Value::Null, |d| json!(d)),
+            Err(e) if missing(&e, &["NoSuchLifecycleConfiguration"]) => Value::Null,
+            Err(e) => return Err(e),
+        };
+        let object_lock = match lock {
+            Ok(out) => out
+                .object_lock_configuration()
+                .and_then(|c| c.rule())
+                .and_then(ObjectLockRule::default_retention)
+                .map_or(
+                    Value::Null,
+                    |r| json!({ "mode": r.mode().map_or("", ObjectLockRetentionMode::as_str), "days": r.days() }),
+                ),
+            Err(e) if missing(&e, &["ObjectLockConfigurationNotFoundError"]) => Value::Null,
+            Err(e) => return Err(e),
+        };
+        let policy = match policy {
+            Ok(out) => match out.policy() {
+                Some(text) => canonical_policy(&parse_document("s3:GetBucketPolicy", text)?),
+                None => Value::Null,
+            },
+            Err(e) if missing(&e, &["NoSuchBucketPolicy"]) => Value::Null,
+            Err(e) => return Err(e),
+        };
+        Ok(Some(json!({
+            "region": location,
+            "versioning": versioning,
+            "public_access_block": pab,
+            "encryption": encryption,
+            "ownership": ownership,
+            "lifecycle_expiration_days": expiration,
+            "object_lock": object_lock,
+            "policy": policy,
+        })))
+    }
+
+    /// Creates the bucket (with object lock when asked: only possible now) and converges each
+    /// setting that differs; the policy goes last.
+    pub(crate) async fn put_bucket(
+        &self,
+        c: &AccountClients,
+        name: &str,
+        spec: &Value,
+        live: Option<&Value>,
+    ) -> Result<String, ProviderError> {
+        let s3 = &c.s3;
+        let region = spec["region"].as_str().unwrap_or("us-east-1");
+        let mut done = Vec::new();
+        let null = Value::Null;
+        let live = match live {
+            Some(l) => l,
+            None => {
+                let created = self
+                    .run("s3:CreateBucket", Idempotency::Safe, || {
+                        let mut req =
+                            s3.create_bucket().bucket(name).object_ownership(ObjectOwnership::BucketOwnerEnforced);
+                        if region != "us-east-1" {
+                            req = req.create_bucket_configuration(
+                                CreateBucketConfiguration::builder()
+                                    .location_constraint(BucketLocationConstraint::from(region))
+                                    .build(),
+                            );
+                        }
+                        if !spec["object_lock"].is_null() {
+                            req = req.object_lock_enabled_for_bucket(true);
+                        }
+                        req.send()
+                    })
+                    .await;
+                match created {
+                    Ok(_) => done.push(format!("created bucket {name} in account {}", c.id)),
+                    Err(e) if missing(&e, &["BucketAlreadyOwnedByYou"]) => {}
+                    Err(e) if missing(&e, &["BucketAlreadyExists"]) => {
+                        return Err(rejected(
+                            "s3:CreateBucket",
+                            format!(
+                                "bucket name {name} is taken by another AWS account; choose another `logging.bucket`"
+                            ),
+                        ));
+                    }
+                    Err(e) => return Err(e),
+                }
+                &null
+            }
+        };
+        if let Some(actual) = live.get("region").and_then(Value::as_str)
+            && actual != region
+        {
+            return Err(rejected(
+                "s3:GetBucketLocation",
+                format!("bucket {name} is in {actual}, not {region}; a bucket cannot move between regions"),
+            ));
+        }
+        let differs = |key: &str| live.get(key) != spec.get(key);
+        if differs("versioning") {
+            self.run("s3:PutBucketVersioning", Idempotency::Safe, || {
+                s3.put_bucket_versioning()
+                    .bucket(name)
+                    .versioning_configuration(
+                        VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build(),
+                    )
+                    .send()
+            })
+            .await?;
+            done.push("versioning enabled".into());
+        }
+        if differs("public_access_block") {
+            let p = &spec["public_access_block"];
+            let flag = |k: &str| p[k].as_bool().unwrap_or(true);
+            self.run("s3:PutPublicAccessBlock", Idempotency::Safe, || {
+                s3.put_public_access_block()
+                    .bucket(name)
+                    .public_access_block_configuration(
+                        PublicAccessBlockConfiguration::builder()
+                            .block_public_acls(flag("block_public_acls"))
+                            .ignore_public_acls(flag("ignore_public_acls"))
+                            .block_public_policy(flag("block_public_policy"))
+                            .restrict_public_buckets(flag("restrict_public_buckets"))
+                            .build(),
+                    )
+                    .send()
+            })
+            .await?;
+            done.push("public access blocked".into());
+        }
+        if differs("encryption") {
+            let e = &spec["encryption"];
+            let algorithm = ServerSideEncryption::from(e["algorithm"].as_str().unwrap_or("AES256"));
+            let key = e["kms_key_id"].as_str().map(str::to_owned);
+            let default = ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(algorithm)
+                .set_kms_master_key_id(key)
+                .build()
+                .map_err(|err| rejected("s3:PutBucketEncryption", err.to_string()))?;
+            let rule = ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(default)
+                .bucket_key_enabled(true)
+                .build();
+            let config = ServerSideEncryptionConfiguration::builder()
+                .rules(rule)
+                .build()
+                .map_err(|err| rejected("s3:PutBucketEncryption", err.to_string()))?;
+            self.run("s3:PutBucketEncryption", Idempotency::Safe, || {
+                s3.put_bucket_encryption().bucket(name).server_side_encryption_configuration(config.clone()).send()
+            })
+            .await?;
+            done.push("default encryption set".into());
+        }
+        if differs("ownership") {
+            let rule = OwnershipControlsRule::builder()
+                .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                .build()
+                .map_err(|err| rejected("s3:PutBucketOwnershipControls", err.to_string()))?;
+            let controls = OwnershipControls::builder()
+                .rules(rule)
+                .build()
+                .map_err(|err| rejected("s3:PutBucketOwnershipControls", err.to_string()))?;
+            self.run("s3:PutBucketOwnershipControls", Idempotency::Safe, || {
+                s3.put_bucket_ownership_controls().bucket(name).ownership_controls(controls.clone()).send()
+            })
+            .await?;
+            done.push("ACLs disabled (BucketOwnerEnforced)".into());
+        }
+        if differs("lifecycle_expiration_days") {
+            if let Some(days) = spec["lifecycle_expiration_days"].as_u64() {
+                let rule = LifecycleRule::builder()
+                    .id(RETENTION_RULE)
+                    .status(ExpirationStatus::Enabled)
+                    .filter(LifecycleRuleFilter::builder().prefix("").build())
+                    .expiration(LifecycleExpiration::builder().days(to_i32(days)).build())
+                    .noncurrent_version_expiration(
+                        aws_sdk_s3::types::NoncurrentVersionExpiration::builder().noncurrent_days(to_i32(days)).build(),
+                    )
+                    .build()
+                    .map_err(|err| rejected("s3:PutBucketLifecycleConfiguration", err.to_string()))?;
+                let config = BucketLifecycleConfiguration::builder()
+                    .rules(rule)
+                    .build()
+                    .map_err(|err| rejected("s3:PutBucketLifecycleConfiguration", err.to_string()))?;
+                self.run("s3:PutBucketLifecycleConfiguration", Idempotency::Safe, || {
+                    s3.put_bucket_lifecycle_configuration().bucket(name).lifecycle_configuration(config.clone()).send()
+                })
+                .await?;
+                done.push(format!("objects expire after {days} days"));
+            } else {
+                self.run("s3:DeleteBucketLifecycle", Idempotency::Safe, || {
+                    s3.delete_bucket_lifecycle().bucket(name).send()
+                })
+                .await?;
+                done.push("retention rule removed (logs kept forever)".into());
+            }
+        }
+        if differs("object_lock")
+            && let Some(mode) = spec["object_lock"]["mode"].as_str()
+        {
+            let days = spec["object_lock"]["days"].as_u64().unwrap_or(1);
+            let config = ObjectLockConfiguration::builder()
+                .object_lock_enabled(ObjectLockEnabled::Enabled)
+                .rule(
+                    ObjectLockRule::builder()
+                        .default_retention(
+                            DefaultRetention::builder()
+                                .mode(ObjectLockRetentionMode::from(mode))
+                                .days(to_i32(days))
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build();
+            self.run("s3:PutObjectLockConfiguration", Idempotency::Safe, || {
+                s3.put_object_lock_configuration().bucket(name).object_lock_configuration(config.clone()).send()
+            })
+            .await?;
+            done.push(format!("object lock {mode} for {days} days"));
+        }
+        if differs("policy") {
+            let policy = compact_policy(&spec["policy"]).to_string();
+            self.run("s3:PutBucketPolicy", Idempotency::Safe, || {
+                s3.put_bucket_policy().bucket(name).policy(&policy).send()
+            })
+            .await?;
+            done.push("bucket policy set".into());
+        }
+        Ok(if done.is_empty() { "already as the blueprint says".into() } else { done.join(", ") })
+    }
+}
