@@ -24,8 +24,13 @@
 //! assert_eq!(parsed.blueprint.accounts[0].name.value, "jira-prod");
 //! ```
 
+mod builtins;
 mod diag;
+mod guardrails;
+mod logging;
 mod model;
+mod policy;
+pub mod regions;
 mod schema;
 pub mod synthetic;
 mod validate;
@@ -33,12 +38,16 @@ pub mod yaml;
 
 use std::sync::Arc;
 
+pub use builtins::{BUILTIN_GUARDRAILS, GLOBAL_SERVICE_ACTIONS};
 pub use diag::{Diagnostic, Diagnostics, Related, Severity};
+pub use guardrails::{DEFAULT_ACCESS_ROLE, DEFAULT_MAX_PER_TARGET, DEFAULT_MAX_POLICY_CHARS};
+pub use logging::BUCKET_PLACEHOLDERS;
 pub use model::{
     Account, AccountOrigin, Blueprint, DOCUMENT_PLACEHOLDERS, FeatureSet, Grant, Group, Guardrail, Guardrails,
     Identity, Logging, ObjectLock, ObjectLockMode, Organization, OrganizationalUnit, OuPath, PasswordPolicy, Purpose,
     Role, RoleTrust, Spanned, Tags, Target, User,
 };
+pub use policy::{ACCOUNT_ID_LEN, ORG_ID_MAX_LEN, POLICY_VERSION, scp_size};
 pub use validate::{MAX_ACCOUNT_NAME, MAX_OU_DEPTH, MAX_OU_NAME, email_problem};
 pub use yaml::{MAX_DEPTH, MAX_INPUT_BYTES, Span};
 

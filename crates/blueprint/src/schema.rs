@@ -11,8 +11,16 @@ use crate::yaml::{Node, NodeKind, PlainType, Span, scalar_type};
 pub(crate) const SUPPORTED_VERSIONS: &[u32] = &[1];
 
 /// The top-level keys of a version 1 blueprint.
-pub(crate) const TOP_KEYS: &[&str] =
-    &["version", "organization", "organizational_units", "accounts", "workload_defaults", "workloads"];
+pub(crate) const TOP_KEYS: &[&str] = &[
+    "version",
+    "organization",
+    "organizational_units",
+    "accounts",
+    "workload_defaults",
+    "workloads",
+    "logging",
+    "guardrails",
+];
 
 /// Raw `organization` section.
 #[derive(Debug, Clone)]
@@ -22,6 +30,7 @@ pub(crate) struct RawOrganization {
     pub(crate) management_email: Spanned<String>,
     pub(crate) management_name: Option<Spanned<String>>,
     pub(crate) feature_set: FeatureSet,
+    pub(crate) access_role: Option<Spanned<String>>,
 }
 
 /// Raw OU tree node.
@@ -69,6 +78,8 @@ pub(crate) struct RawBlueprint {
     pub(crate) accounts: Vec<RawAccount>,
     pub(crate) defaults: RawTemplates,
     pub(crate) workloads: Vec<RawWorkload>,
+    pub(crate) logging: Option<crate::logging::RawLogging>,
+    pub(crate) guardrails: Option<crate::guardrails::RawGuardrails>,
 }
 
 /// Collects diagnostics while walking the tree.
@@ -83,7 +94,7 @@ pub(crate) struct Fields<'n> {
 }
 
 impl<'n> Fields<'n> {
-    fn get(&self, key: &str) -> Option<&'n Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'n Node> {
         self.entries.iter().find(|(_, _, k)| k == key).map(|(_, v, _)| *v)
     }
 }
@@ -367,6 +378,8 @@ pub(crate) fn read(cx: &mut Cx, root: &Node) -> RawBlueprint {
     {
         raw.workloads = items.iter().filter_map(|n| read_workload(cx, n)).collect();
     }
+    raw.logging = top.get("logging").map(|n| crate::logging::read(cx, n));
+    raw.guardrails = top.get("guardrails").map(|n| crate::guardrails::read(cx, n));
     raw
 }
 
@@ -390,7 +403,8 @@ fn read_version(cx: &mut Cx, node: &Node) -> Option<Spanned<u32>> {
 }
 
 fn read_organization(cx: &mut Cx, node: &Node) -> Option<RawOrganization> {
-    let f = cx.map(node, "organization", &["name", "home_region", "management_account", "feature_set"])?;
+    let f =
+        cx.map(node, "organization", &["name", "home_region", "management_account", "feature_set", "access_role"])?;
     let name = cx.required(&f, "name", "organization").and_then(|n| cx.string(n, "organization.name"));
     let home_region =
         cx.required(&f, "home_region", "organization").and_then(|n| cx.string(n, "organization.home_region"));
@@ -415,12 +429,14 @@ fn read_organization(cx: &mut Cx, node: &Node) -> Option<RawOrganization> {
                 .help("use `feature_set: ALL`; service control policies and organization trails need it"),
         );
     }
+    let access_role = f.get("access_role").and_then(|n| cx.string(n, "organization.access_role"));
     Some(RawOrganization {
         name: name?,
         home_region: home_region?,
         management_email: management_email?,
         management_name,
         feature_set: feature_set?,
+        access_role,
     })
 }
 

@@ -40,26 +40,6 @@ pub fn email_problem(email: &str) -> Option<String> {
     }
 }
 
-fn check_region(cx: &mut Cx, region: &Spanned<String>) {
-    let parts: Vec<&str> = region.value.split('-').collect();
-    let ok = parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
-        && parts[1..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].parse::<u8>().is_ok();
-    if !ok {
-        cx.push(
-            Diagnostic::error(
-                "blueprint::region",
-                region.span,
-                format!("`{}` is not an AWS region name", region.value),
-            )
-            .label("expected a region such as eu-west-1")
-            .help("use a region code like `us-east-1` or `eu-central-1`"),
-        );
-    }
-}
-
 fn check_email(cx: &mut Cx, email: &Spanned<String>, span: Span) {
     if let Some(problem) = email_problem(&email.value) {
         cx.push(
@@ -316,7 +296,7 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
                 .help("it is written into the `groundwork:blueprint` tag of everything groundwork manages"),
             );
         }
-        check_region(cx, &org.home_region);
+        crate::regions::check_region(cx, &org.home_region);
         check_email(cx, &org.management_email, org.management_email.span);
     }
     let org_name = org.as_ref().map_or_else(String::new, |o| o.name.value.clone());
@@ -464,6 +444,21 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         }
     }
 
+    let accounts: Vec<&Account> = placed.iter().map(|p| &p.account).collect();
+    let home_region = org.as_ref().map(|o| o.home_region.value.as_str());
+    let access_role = crate::guardrails::access_role(cx, org.as_ref().and_then(|o| o.access_role.as_ref()));
+    let logging = raw.logging.as_ref().and_then(|l| crate::logging::lower(cx, src, l, &accounts, home_region));
+    let scope = crate::guardrails::Scope {
+        src,
+        home_region,
+        access_role: &access_role,
+        accounts: &accounts,
+        ous: &known,
+        logging: logging.as_ref(),
+        has_logging: raw.logging.is_some(),
+    };
+    let guardrails = crate::guardrails::lower(cx, raw.guardrails.as_ref(), &scope);
+
     let org = org?;
     if cx.diags.iter().any(|d| d.severity == crate::diag::Severity::Error) {
         return None;
@@ -476,15 +471,15 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
             management_email: org.management_email,
             management_name: org.management_name,
             feature_set: org.feature_set,
-            access_role: "OrganizationAccountAccessRole".to_owned(),
+            access_role,
         },
         organizational_units: flat
             .into_iter()
             .map(|f| OrganizationalUnit { path: f.path, name: f.name, tags: f.tags })
             .collect(),
         accounts: placed.into_iter().map(|p| p.account).collect(),
-        logging: None,
-        guardrails: crate::model::Guardrails { policies: Vec::new(), max_policy_chars: 5120, max_per_target: 5 },
+        logging,
+        guardrails,
         identity: None,
         roles: Vec::new(),
     })
