@@ -215,7 +215,6 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         address: Address::new(format!("trail/{}", logging.trail.value)),
         at: Locator { kind: Kind::Trail, account: None, name: logging.trail.value.clone() },
         spec: json!({
-            "region": region,
             "s3_bucket": bucket,
             "is_organization_trail": true,
             "multi_region": logging.all_regions,

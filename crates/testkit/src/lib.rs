@@ -184,6 +184,32 @@ impl Moto {
         aws_sdk_s3::Client::from_conf(conf)
     }
 
+    /// An SDK configuration acting in member account `account_id`, through its
+    /// `OrganizationAccountAccessRole` (as groundwork does), in `region`.
+    pub async fn member_config(&self, account_id: &str, region: &str) -> SdkConfig {
+        let sts = aws_sdk_sts::Client::new(&self.sdk_config());
+        let out = sts
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole"))
+            .role_session_name("groundwork-test")
+            .send()
+            .await
+            .expect("assume the access role");
+        let c = out.credentials().expect("credentials");
+        let creds = Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            None,
+            "groundwork-testkit",
+        );
+        self.sdk_config()
+            .into_builder()
+            .region(Region::new(region.to_owned()))
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
+            .build()
+    }
+
     /// Clears all emulator state.
     pub fn reset(&self) {
         let (status, body) = http(self.port, "POST", "/moto-api/reset").expect("reset moto");

@@ -34,7 +34,6 @@ impl Aws {
             .run("cloudtrail:GetTrailStatus", Idempotency::Safe, || ct.get_trail_status().name(name).send())
             .await?;
         Ok(Some(json!({
-            "region": trail.home_region().unwrap_or_default(),
             "s3_bucket": trail.s3_bucket_name().unwrap_or_default(),
             "is_organization_trail": trail.is_organization_trail().unwrap_or(false),
             "multi_region": trail.is_multi_region_trail().unwrap_or(false),

@@ -3,6 +3,7 @@
 
 mod common;
 mod drift;
+mod logging;
 mod organization;
 mod reliability;
 mod validate;

@@ -17,7 +17,9 @@ async fn apply_builds_the_reference_landing_zone_and_rerun_writes_nothing() {
     let plan = env.plan_json(&bp).ok();
     assert_eq!(plan.writes(), 0, "plan is read-only");
     let changes = plan.json()["changes"].as_array().unwrap().len();
-    assert_eq!(changes, 1 + 7 + 9, "organization, 7 OUs, 9 accounts");
+    // The organization, 7 OUs, 9 accounts; the log bucket, trusted access, the trail, the SCP
+    // policy type, 5 SCPs and their 7 attachments.
+    assert_eq!(changes, 1 + 7 + 9 + 4 + 5 + 7, "{}", plan.stdout);
 
     let applied = env.apply(&bp).ok();
     let report = applied.json();
@@ -184,7 +186,7 @@ async fn saved_plan_applies_exactly_and_refuses_a_changed_organization() {
     let p = plan_file.to_str().unwrap();
     env.gw(&["plan", bp.to_str().unwrap(), "--out", p, "--no-rate-limit"]).ok();
     let applied = env.gw(&["apply", p, "--auto-approve", "--json", "--stats", "--no-rate-limit"]).ok();
-    assert_eq!(applied.json()["applied"].as_array().unwrap().len(), 17);
+    assert_eq!(applied.json()["applied"].as_array().unwrap().len(), 33);
 
     // A plan made, then the organization changes behind its back.
     let account =
