@@ -101,6 +101,7 @@ struct Settings {
     access_role: String,
     home_region: String,
     settle_timeout: Duration,
+    password_file: Option<std::path::PathBuf>,
 }
 
 /// Builds an [`SdkConfig`] from the options and the standard chain (environment, profile, SSO,
@@ -178,6 +179,7 @@ impl Aws {
                 access_role: "OrganizationAccountAccessRole".into(),
                 home_region: config.region().map_or_else(|| "us-east-1".to_owned(), ToString::to_string),
                 settle_timeout: accounts::SETTLE_TIMEOUT,
+                password_file: None,
             }),
             counter,
             config: config.clone(),
@@ -204,6 +206,19 @@ impl Aws {
         s.settle_timeout = timeout;
         self.settings = Arc::new(s);
         self
+    }
+
+    /// Writes generated console passwords to this file (created with mode 0600, appended to).
+    #[must_use]
+    pub fn with_password_file(mut self, path: Option<std::path::PathBuf>) -> Self {
+        let mut s = (*self.settings).clone();
+        s.password_file = path;
+        self.settings = Arc::new(s);
+        self
+    }
+
+    pub(crate) fn password_file(&self) -> Option<std::path::PathBuf> {
+        self.settings.password_file.clone()
     }
 
     pub(crate) fn access_role(&self) -> &str {

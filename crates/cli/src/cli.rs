@@ -132,6 +132,11 @@ pub(crate) struct ApplyArgs {
     /// Give up waiting for one CreateAccount request after this many seconds.
     #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
     pub(crate) create_timeout: u64,
+    /// Where to write the console passwords groundwork generates for new console users (created
+    /// with mode 0600, appended to; one `account<TAB>user<TAB>password` line each). Passwords
+    /// are never printed or logged; users must change them at first sign-in.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) password_file: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) planning: PlanningArgs,
 }

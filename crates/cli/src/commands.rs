@@ -322,6 +322,24 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
         }
         return Ok(Exit::Ok);
     }
+    let needs_passwords: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter(|c| {
+            matches!(&c.operation, groundwork_plan::Operation::Put { at, spec, live }
+                if at.kind == groundwork_plan::Kind::User
+                    && spec["console"] == true
+                    && live.as_ref().is_none_or(|l| l["console"] != true))
+        })
+        .map(|c| c.address.as_str())
+        .collect();
+    if !needs_passwords.is_empty() && args.password_file.is_none() {
+        bail!(
+            "{} will get a console password; groundwork writes generated passwords only to a file you name: pass --password-file FILE. Nothing was changed.",
+            needs_passwords.join(", ")
+        );
+    }
+    let aws = aws.with_password_file(args.password_file.clone());
     if !args.auto_approve {
         if !printer.stdin_tty {
             bail!(

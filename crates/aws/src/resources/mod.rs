@@ -2,6 +2,7 @@
 //! kind reads its live spec in the same shape as the desired one, and converges a resource
 //! with only the writes whose part differs.
 
+mod iam;
 mod org;
 mod s3;
 mod trail;
@@ -70,10 +71,6 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn not_yet(kind: Kind) -> ProviderError {
-    crate::organizations::internal(&format!("{kind} resources are not supported by this build"))
-}
-
 impl Aws {
     /// Reads every resource of `desired` that can exist (its account exists and its name is
     /// known) into `live.resources`, plus attachments of the blueprint's SCPs to targets the
@@ -137,12 +134,12 @@ impl Aws {
             Kind::PolicyType => self.read_policy_type(&at.name).await,
             Kind::Scp => self.read_scp(&at.name, shared).await,
             Kind::ScpAttachment => Ok(None),
-            Kind::PasswordPolicy
-            | Kind::ManagedPolicy
-            | Kind::Group
-            | Kind::User
-            | Kind::Role
-            | Kind::InstanceProfile => Err(not_yet(at.kind)),
+            Kind::PasswordPolicy => self.read_password_policy(c).await,
+            Kind::ManagedPolicy => self.read_managed_policy(c, &at.name).await,
+            Kind::Group => self.read_group(c, &at.name).await,
+            Kind::User => self.read_user(c, &at.name).await,
+            Kind::Role => self.read_role(c, &at.name).await,
+            Kind::InstanceProfile => self.read_instance_profile(c, &at.name).await,
         }
     }
 
@@ -168,12 +165,12 @@ impl Aws {
             Kind::PolicyType => self.put_policy_type(&at.name, ids).await,
             Kind::Scp => self.put_scp(&at.name, spec, live).await,
             Kind::ScpAttachment => self.attach_scp(spec, ids).await,
-            Kind::PasswordPolicy
-            | Kind::ManagedPolicy
-            | Kind::Group
-            | Kind::User
-            | Kind::Role
-            | Kind::InstanceProfile => Err(not_yet(at.kind)),
+            Kind::PasswordPolicy => self.put_password_policy(&c, spec).await,
+            Kind::ManagedPolicy => self.put_managed_policy(&c, &at.name, spec, live).await,
+            Kind::Group => self.put_group(&c, &at.name, spec, live).await,
+            Kind::User => self.put_user(&c, &at.name, spec, live).await,
+            Kind::Role => self.put_role(&c, &at.name, spec, live).await,
+            Kind::InstanceProfile => self.put_instance_profile(&c, &at.name, spec, live).await,
         }
     }
 

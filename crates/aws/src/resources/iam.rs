@@ -1,0 +1,669 @@
+//! IAM resources: the password policy, customer-managed policies, groups, users (with console
+//! passwords generated here and written only to the operator's file), roles and instance
+//! profiles. IAM is eventually consistent: the first use of something just created (attaching a
+//! new policy, adding a new role to a profile) is retried within a bound.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use aws_sdk_iam::types::Tag;
+use groundwork_apply::{ErrorKind, ProviderError};
+use groundwork_plan::{canonical_policy, compact_policy};
+use rand::Rng;
+use serde_json::{Map, Value, json};
+
+use super::parse_document;
+use crate::Aws;
+use crate::accounts::AccountClients;
+use crate::call::Idempotency;
+
+/// How long the first use of a just-created IAM entity is retried.
+const IAM_SETTLE: Duration = Duration::from_mins(2);
+/// IAM keeps at most this many versions of a managed policy.
+const MAX_POLICY_VERSIONS: usize = 5;
+/// Length of generated console passwords.
+const PASSWORD_LEN: usize = 40;
+
+fn no_such_entity(e: &ProviderError) -> bool {
+    e.code.as_deref() == Some("NoSuchEntity")
+}
+
+fn exists(e: &ProviderError) -> bool {
+    e.code.as_deref() == Some("EntityAlreadyExists")
+}
+
+fn strings(v: &Value) -> BTreeSet<String> {
+    v.as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_owned)).collect()
+}
+
+fn object(v: &Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap_or_default()
+}
+
+fn to_i32(v: &Value, default: i32) -> i32 {
+    v.as_u64().and_then(|n| i32::try_from(n).ok()).unwrap_or(default)
+}
+
+/// A console password: [`PASSWORD_LEN`] random characters with every character class.
+pub(crate) fn generate_password() -> String {
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
+    const DIGITS: &[u8] = b"23456789";
+    const SYMBOLS: &[u8] = b"!@#$%^&*()-_=+[]{}:,.?";
+    let mut rng = rand::rng();
+    let all: Vec<u8> = [UPPER, LOWER, DIGITS, SYMBOLS].concat();
+    loop {
+        let p: String = (0..PASSWORD_LEN).map(|_| char::from(all[rng.random_range(0..all.len())])).collect();
+        let has = |set: &[u8]| p.bytes().any(|b| set.contains(&b));
+        if has(UPPER) && has(LOWER) && has(DIGITS) && has(SYMBOLS) {
+            return p;
+        }
+    }
+}
+
+impl Aws {
+    /// Retries `f` while it fails with NoSuchEntity (something just created is not visible to
+    /// IAM yet), for up to [`IAM_SETTLE`].
+    async fn settled<T, F, Fut>(&self, mut f: F) -> Result<T, ProviderError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ProviderError>>,
+    {
+        let started = tokio::time::Instant::now();
+        let mut wait = Duration::from_millis(500);
+        loop {
+            match f().await {
+                Err(e) if no_such_entity(&e) && started.elapsed() + wait < IAM_SETTLE => {
+                    tracing::info!(error = %e, "IAM has not settled yet; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(10));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    pub(crate) async fn read_password_policy(&self, c: &AccountClients) -> Result<Option<Value>, ProviderError> {
+        let out = match self
+            .run("iam:GetAccountPasswordPolicy", Idempotency::Safe, || c.iam.get_account_password_policy().send())
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if no_such_entity(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(p) = out.password_policy() else { return Ok(None) };
+        Ok(Some(json!({
+            "min_length": p.minimum_password_length().unwrap_or(0),
+            "require_uppercase": p.require_uppercase_characters(),
+            "require_lowercase": p.require_lowercase_characters(),
+            "require_numbers": p.require_numbers(),
+            "require_symbols": p.require_symbols(),
+            "max_age_days": p.max_password_age().unwrap_or(0),
+            "reuse_prevention": p.password_reuse_prevention().unwrap_or(0),
+            "allow_users_to_change": p.allow_users_to_change_password(),
+        })))
+    }
+
+    pub(crate) async fn put_password_policy(&self, c: &AccountClients, spec: &Value) -> Result<String, ProviderError> {
+        let flag = |k: &str| spec[k].as_bool().unwrap_or(true);
+        self.run("iam:UpdateAccountPasswordPolicy", Idempotency::Safe, || {
+            c.iam
+                .update_account_password_policy()
+                .minimum_password_length(to_i32(&spec["min_length"], 14))
+                .require_uppercase_characters(flag("require_uppercase"))
+                .require_lowercase_characters(flag("require_lowercase"))
+                .require_numbers(flag("require_numbers"))
+                .require_symbols(flag("require_symbols"))
+                .max_password_age(to_i32(&spec["max_age_days"], 90))
+                .password_reuse_prevention(to_i32(&spec["reuse_prevention"], 24))
+                .allow_users_to_change_password(flag("allow_users_to_change"))
+                .send()
+        })
+        .await?;
+        Ok(format!("password policy set in {}", c.id))
+    }
+
+    fn policy_arn(c: &AccountClients, name: &str) -> String {
+        format!("arn:aws:iam::{}:policy/{name}", c.id)
+    }
+
+    pub(crate) async fn read_managed_policy(&self, c: &AccountClients, name: &str) -> Result<Option<Value>, ProviderError> {
+        let arn = Self::policy_arn(c, name);
+        let policy = match self.run("iam:GetPolicy", Idempotency::Safe, || c.iam.get_policy().policy_arn(&arn).send()).await
+        {
+            Ok(out) => out.policy,
+            Err(e) if no_such_entity(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(version) = policy.and_then(|p| p.default_version_id) else { return Ok(None) };
+        let out = self
+            .run("iam:GetPolicyVersion", Idempotency::Safe, || {
+                c.iam.get_policy_version().policy_arn(&arn).version_id(&version).send()
+            })
+            .await?;
+        let text = out.policy_version().and_then(|v| v.document()).unwrap_or("{}");
+        Ok(Some(json!({ "document": canonical_policy(&parse_document("iam:GetPolicyVersion", text)?) })))
+    }
+
+    /// Creates the policy, or makes the desired document its new default version (deleting
+    /// the oldest non-default version first when IAM's limit of five is reached).
+    pub(crate) async fn put_managed_policy(
+        &self,
+        c: &AccountClients,
+        name: &str,
+        spec: &Value,
+        live: Option<&Value>,
+    ) -> Result<String, ProviderError> {
+        let document = compact_policy(&spec["document"]).to_string();
+        let arn = Self::policy_arn(c, name);
+        if live.is_none() {
+            match self
+                .run("iam:CreatePolicy", Idempotency::Safe, || {
+                    c.iam.create_policy().policy_name(name).policy_document(&document).send()
+                })
+                .await
+            {
+                Ok(_) => return Ok(format!("created {arn}")),
+                Err(e) if exists(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let versions = self
+            .run("iam:ListPolicyVersions", Idempotency::Safe, || c.iam.list_policy_versions().policy_arn(&arn).send())
+            .await?;
+        let mut old: Vec<_> = versions.versions().iter().filter(|v| !v.is_default_version()).collect();
+        let mut note = String::new();
+        if versions.versions().len() >= MAX_POLICY_VERSIONS {
+            old.sort_by_key(|v| v.create_date().map(|d| d.secs()));
+            if let Some(oldest) = old.first().and_then(|v| v.version_id()) {
+                self.run("iam:DeletePolicyVersion", Idempotency::Safe, || {
+                    c.iam.delete_policy_version().policy_arn(&arn).version_id(oldest).send()
+                })
+                .await?;
+                note = format!(" (deleted the oldest version {oldest}: IAM keeps {MAX_POLICY_VERSIONS})");
+            }
+        }
+        let created = self
+            .run("iam:CreatePolicyVersion", Idempotency::Safe, || {
+                c.iam.create_policy_version().policy_arn(&arn).policy_document(&document).set_as_default(true).send()
+            })
+            .await?;
+        let id = created.policy_version().and_then(|v| v.version_id()).unwrap_or_default().to_owned();
+        Ok(format!("{arn}: new default version {id}{note}"))
+    }
+
+    /// The inline policies of a group or role, name → canonical document.
+    async fn inline_documents<G, Gut>(&self, names: Vec<String>, get: G) -> Result<Map<String, Value>, ProviderError>
+    where
+        G: Fn(String) -> Gut,
+        Gut: std::future::Future<Output = Result<String, ProviderError>>,
+    {
+        let mut out = Map::new();
+        for n in names {
+            let text = get(n.clone()).await?;
+            out.insert(n, canonical_policy(&parse_document("iam:GetInlinePolicy", &text)?));
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn read_group(&self, c: &AccountClients, name: &str) -> Result<Option<Value>, ProviderError> {
+        match self.run("iam:GetGroup", Idempotency::Safe, || c.iam.get_group().group_name(name).send()).await {
+            Ok(_) => {}
+            Err(e) if no_such_entity(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        let (attached, inline) = tokio::join!(
+            self.run("iam:ListAttachedGroupPolicies", Idempotency::Safe, || {
+                c.iam.list_attached_group_policies().group_name(name).send()
+            }),
+            self.run("iam:ListGroupPolicies", Idempotency::Safe, || c.iam.list_group_policies().group_name(name).send()),
+        );
+        let managed: BTreeSet<String> =
+            attached?.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
+        let names: Vec<String> = inline?.policy_names().to_vec();
+        let inline = self
+            .inline_documents(
+                names,
+                |n| async move {
+                    let out = self
+                        .run("iam:GetGroupPolicy", Idempotency::Safe, || {
+                            c.iam.get_group_policy().group_name(name).policy_name(&n).send()
+                        })
+                        .await?;
+                    Ok(out.policy_document().to_owned())
+                },
+            )
+            .await?;
+        Ok(Some(json!({ "managed_policies": managed, "inline_policies": inline })))
+    }
+
+    pub(crate) async fn put_group(
+        &self,
+        c: &AccountClients,
+        name: &str,
+        spec: &Value,
+        live: Option<&Value>,
+    ) -> Result<String, ProviderError> {
+        let mut done = Vec::new();
+        if live.is_none() {
+            match self.run("iam:CreateGroup", Idempotency::Safe, || c.iam.create_group().group_name(name).send()).await {
+                Ok(_) => done.push(format!("created group {name}")),
+                Err(e) if exists(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let null = Value::Null;
+        let live = live.unwrap_or(&null);
+        let (want, have) = (strings(&spec["managed_policies"]), strings(&live["managed_policies"]));
+        for arn in want.difference(&have) {
+            self.settled(|| {
+                self.run("iam:AttachGroupPolicy", Idempotency::Safe, || {
+                    c.iam.attach_group_policy().group_name(name).policy_arn(arn).send()
+                })
+            })
+            .await?;
+            done.push(format!("attached {arn}"));
+        }
+        for arn in have.difference(&want) {
+            self.run("iam:DetachGroupPolicy", Idempotency::Safe, || {
+                c.iam.detach_group_policy().group_name(name).policy_arn(arn).send()
+            })
+            .await?;
+            done.push(format!("detached {arn} (not in the blueprint)"));
+        }
+        let (want, have) = (object(&spec["inline_policies"]), object(&live["inline_policies"]));
+        for (policy, doc) in &want {
+            if have.get(policy) != Some(doc) {
+                let text = compact_policy(doc).to_string();
+                self.run("iam:PutGroupPolicy", Idempotency::Safe, || {
+                    c.iam.put_group_policy().group_name(name).policy_name(policy).policy_document(&text).send()
+                })
+                .await?;
+                done.push(format!("inline policy {policy} set"));
+            }
+        }
+        for policy in have.keys().filter(|k| !want.contains_key(*k)) {
+            self.run("iam:DeleteGroupPolicy", Idempotency::Safe, || {
+                c.iam.delete_group_policy().group_name(name).policy_name(policy).send()
+            })
+            .await?;
+            done.push(format!("inline policy {policy} removed (not in the blueprint)"));
+        }
+        Ok(if done.is_empty() { "already as the blueprint says".into() } else { done.join(", ") })
+    }
+
+    pub(crate) async fn read_user(&self, c: &AccountClients, name: &str) -> Result<Option<Value>, ProviderError> {
+        match self.run("iam:GetUser", Idempotency::Safe, || c.iam.get_user().user_name(name).send()).await {
+            Ok(_) => {}
+            Err(e) if no_such_entity(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        let (groups, attached, inline, tags, profile) = tokio::join!(
+            self.run("iam:ListGroupsForUser", Idempotency::Safe, || c.iam.list_groups_for_user().user_name(name).send()),
+            self.run("iam:ListAttachedUserPolicies", Idempotency::Safe, || {
+                c.iam.list_attached_user_policies().user_name(name).send()
+            }),
+            self.run("iam:ListUserPolicies", Idempotency::Safe, || c.iam.list_user_policies().user_name(name).send()),
+            self.run("iam:ListUserTags", Idempotency::Safe, || c.iam.list_user_tags().user_name(name).send()),
+            self.run("iam:GetLoginProfile", Idempotency::Safe, || c.iam.get_login_profile().user_name(name).send()),
+        );
+        let groups: BTreeSet<String> = groups?.groups().iter().map(|g| g.group_name().to_owned()).collect();
+        let attached: BTreeSet<String> =
+            attached?.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
+        let inline: BTreeSet<String> = inline?.policy_names().iter().cloned().collect();
+        let tags: BTreeMap<String, String> = tags?.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect();
+        let console = match profile {
+            Ok(_) => true,
+            Err(e) if no_such_entity(&e) => false,
+            Err(e) => return Err(e),
+        };
+        Ok(Some(json!({
+            "groups": groups,
+            "console": console,
+            "tags": tags,
+            "managed_policies": attached,
+            "inline_policies": inline,
+        })))
+    }
+
+    /// Writes a generated password to the operator's file (mode 0600), never anywhere else.
+    fn record_password(&self, user: &str, account: &str, password: &str) -> Result<String, ProviderError> {
+        use std::io::Write as _;
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        let Some(path) = self.password_file() else {
+            return Err(ProviderError {
+                operation: "iam:CreateLoginProfile".into(),
+                code: None,
+                message: format!(
+                    "user {user} needs a console password, and groundwork writes generated passwords only to a file you name: pass --password-file FILE"
+                ),
+                kind: ErrorKind::Rejected,
+            });
+        };
+        let io = |e: std::io::Error| ProviderError {
+            operation: "iam:CreateLoginProfile".into(),
+            code: None,
+            message: format!("writing the password file {}: {e}", path.display()),
+            kind: ErrorKind::Rejected,
+        };
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(&path).map_err(io)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        writeln!(file, "{account}\t{user}\t{password}").map_err(io)?;
+        Ok(path.display().to_string())
+    }
+
+    pub(crate) async fn put_user(
+        &self,
+        c: &AccountClients,
+        name: &str,
+        spec: &Value,
+        live: Option<&Value>,
+    ) -> Result<String, ProviderError> {
+        let mut done = Vec::new();
+        let want_tags: BTreeMap<String, String> = object(&spec["tags"])
+            .into_iter()
+            .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
+            .collect();
+        let tags: Vec<Tag> =
+            want_tags.iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect();
+        if live.is_none() {
+            match self
+                .run("iam:CreateUser", Idempotency::Safe, || {
+                    c.iam.create_user().user_name(name).set_tags(Some(tags.clone())).send()
+                })
+                .await
+            {
+                Ok(_) => done.push(format!("created user {name}")),
+                Err(e) if exists(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let created = live.is_none();
+        let null = Value::Null;
+        let live = live.unwrap_or(&null);
+        // Policies directly on a user: groundwork manages the user, and users get permissions
+        // only through groups.
+        for arn in strings(&live["managed_policies"]) {
+            self.run("iam:DetachUserPolicy", Idempotency::Safe, || {
+                c.iam.detach_user_policy().user_name(name).policy_arn(&arn).send()
+            })
+            .await?;
+            done.push(format!("detached {arn} from the user (permissions come from groups only)"));
+        }
+        for policy in strings(&live["inline_policies"]) {
+            self.run("iam:DeleteUserPolicy", Idempotency::Safe, || {
+                c.iam.delete_user_policy().user_name(name).policy_name(&policy).send()
+            })
+            .await?;
+            done.push(format!("removed inline policy {policy} from the user (permissions come from groups only)"));
+        }
+        let (want, have) = (strings(&spec["groups"]), strings(&live["groups"]));
+        for g in want.difference(&have) {
+            self.settled(|| {
+                self.run("iam:AddUserToGroup", Idempotency::Safe, || {
+                    c.iam.add_user_to_group().user_name(name).group_name(g).send()
+                })
+            })
+            .await?;
+            done.push(format!("added to {g}"));
+        }
+        for g in have.difference(&want) {
+            self.run("iam:RemoveUserFromGroup", Idempotency::Safe, || {
+                c.iam.remove_user_from_group().user_name(name).group_name(g).send()
+            })
+            .await?;
+            done.push(format!("removed from {g}"));
+        }
+        if !created {
+            let have_tags: BTreeMap<String, String> = object(&live["tags"])
+                .into_iter()
+                .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
+                .collect();
+            if want_tags.iter().any(|(k, v)| have_tags.get(k) != Some(v)) {
+                self.run("iam:TagUser", Idempotency::Safe, || {
+                    c.iam.tag_user().user_name(name).set_tags(Some(tags.clone())).send()
+                })
+                .await?;
+                done.push("tagged".into());
+            }
+            let extra: Vec<String> = have_tags.keys().filter(|k| !want_tags.contains_key(*k)).cloned().collect();
+            if !extra.is_empty() {
+                self.run("iam:UntagUser", Idempotency::Safe, || {
+                    c.iam.untag_user().user_name(name).set_tag_keys(Some(extra.clone())).send()
+                })
+                .await?;
+                done.push(format!("removed tags {}", extra.join(", ")));
+            }
+        }
+        let (want_console, has_console) =
+            (spec["console"].as_bool().unwrap_or(false), live["console"].as_bool().unwrap_or(false));
+        if want_console && !has_console {
+            let password = generate_password();
+            let file = self.record_password(name, &c.id, &password)?;
+            let made = self
+                .settled(|| {
+                    self.run("iam:CreateLoginProfile", Idempotency::Safe, || {
+                        c.iam.create_login_profile().user_name(name).password(&password).password_reset_required(true).send()
+                    })
+                })
+                .await;
+            match made {
+                Ok(_) => done.push(format!("console password generated (reset required at first sign-in), written to {file}")),
+                Err(e) if exists(&e) => done.push("console access already set up".into()),
+                Err(e) => return Err(e),
+            }
+        } else if !want_console && has_console {
+            self.run("iam:DeleteLoginProfile", Idempotency::Safe, || {
+                c.iam.delete_login_profile().user_name(name).send()
+            })
+            .await?;
+            done.push("console access removed".into());
+        }
+        Ok(if done.is_empty() { "already as the blueprint says".into() } else { done.join(", ") })
+    }
+
+    pub(crate) async fn read_role(&self, c: &AccountClients, name: &str) -> Result<Option<Value>, ProviderError> {
+        let role = match self.run("iam:GetRole", Idempotency::Safe, || c.iam.get_role().role_name(name).send()).await {
+            Ok(out) => match out.role {
+                Some(r) => r,
+                None => return Ok(None),
+            },
+            Err(e) if no_such_entity(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let trust = canonical_policy(&parse_document("iam:GetRole", role.assume_role_policy_document().unwrap_or("{}"))?);
+        let (attached, inline) = tokio::join!(
+            self.run("iam:ListAttachedRolePolicies", Idempotency::Safe, || {
+                c.iam.list_attached_role_policies().role_name(name).send()
+            }),
+            self.run("iam:ListRolePolicies", Idempotency::Safe, || c.iam.list_role_policies().role_name(name).send()),
+        );
+        let managed: BTreeSet<String> =
+            attached?.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
+        let inline = self
+            .inline_documents(
+                inline?.policy_names().to_vec(),
+                |n| async move {
+                    let out = self
+                        .run("iam:GetRolePolicy", Idempotency::Safe, || {
+                            c.iam.get_role_policy().role_name(name).policy_name(&n).send()
+                        })
+                        .await?;
+                    Ok(out.policy_document().to_owned())
+                },
+            )
+            .await?;
+        Ok(Some(json!({
+            "description": role.description().unwrap_or_default(),
+            "trust": trust,
+            "max_session_seconds": role.max_session_duration().unwrap_or(3600),
+            "managed_policies": managed,
+            "inline_policies": inline,
+        })))
+    }
+
+    pub(crate) async fn put_role(
+        &self,
+        c: &AccountClients,
+        name: &str,
+        spec: &Value,
+        live: Option<&Value>,
+    ) -> Result<String, ProviderError> {
+        let trust = compact_policy(&spec["trust"]).to_string();
+        let session = to_i32(&spec["max_session_seconds"], 3600);
+        let description = spec["description"].as_str().unwrap_or_default();
+        let mut done = Vec::new();
+        let mut live = live.cloned();
+        if live.is_none() {
+            match self
+                .run("iam:CreateRole", Idempotency::Safe, || {
+                    c.iam
+                        .create_role()
+                        .role_name(name)
+                        .assume_role_policy_document(&trust)
+                        .max_session_duration(session)
+                        .description(description)
+                        .send()
+                })
+                .await
+            {
+                Ok(_) => {
+                    done.push(format!("created role {name} in {}", c.id));
+                    live = Some(json!({
+                        "trust": spec["trust"], "max_session_seconds": spec["max_session_seconds"],
+                        "description": description
+                    }));
+                }
+                Err(e) if exists(&e) => live = Some(Value::Null),
+                Err(e) => return Err(e),
+            }
+        }
+        let live = live.unwrap_or(Value::Null);
+        if live.get("trust") != spec.get("trust") {
+            self.run("iam:UpdateAssumeRolePolicy", Idempotency::Safe, || {
+                c.iam.update_assume_role_policy().role_name(name).policy_document(&trust).send()
+            })
+            .await?;
+            done.push("trust policy restored".into());
+        }
+        if live.get("max_session_seconds") != spec.get("max_session_seconds")
+            || live.get("description") != spec.get("description")
+        {
+            self.run("iam:UpdateRole", Idempotency::Safe, || {
+                c.iam.update_role().role_name(name).max_session_duration(session).description(description).send()
+            })
+            .await?;
+            done.push("session duration and description set".into());
+        }
+        let (want, have) = (strings(&spec["managed_policies"]), strings(&live["managed_policies"]));
+        for arn in want.difference(&have) {
+            self.settled(|| {
+                self.run("iam:AttachRolePolicy", Idempotency::Safe, || {
+                    c.iam.attach_role_policy().role_name(name).policy_arn(arn).send()
+                })
+            })
+            .await?;
+            done.push(format!("attached {arn}"));
+        }
+        for arn in have.difference(&want) {
+            self.run("iam:DetachRolePolicy", Idempotency::Safe, || {
+                c.iam.detach_role_policy().role_name(name).policy_arn(arn).send()
+            })
+            .await?;
+            done.push(format!("detached {arn} (not in the blueprint)"));
+        }
+        let (want, have) = (object(&spec["inline_policies"]), object(&live["inline_policies"]));
+        for (policy, doc) in &want {
+            if have.get(policy) != Some(doc) {
+                let text = compact_policy(doc).to_string();
+                self.run("iam:PutRolePolicy", Idempotency::Safe, || {
+                    c.iam.put_role_policy().role_name(name).policy_name(policy).policy_document(&text).send()
+                })
+                .await?;
+                done.push(format!("inline policy {policy} set"));
+            }
+        }
+        for policy in have.keys().filter(|k| !want.contains_key(*k)) {
+            self.run("iam:DeleteRolePolicy", Idempotency::Safe, || {
+                c.iam.delete_role_policy().role_name(name).policy_name(policy).send()
+            })
+            .await?;
+            done.push(format!("inline policy {policy} removed (not in the blueprint)"));
+        }
+        Ok(if done.is_empty() { "already as the blueprint says".into() } else { done.join(", ") })
+    }
+
+    pub(crate) async fn read_instance_profile(&self, c: &AccountClients, name: &str) -> Result<Option<Value>, ProviderError> {
+        match self
+            .run("iam:GetInstanceProfile", Idempotency::Safe, || c.iam.get_instance_profile().instance_profile_name(name).send())
+            .await
+        {
+            Ok(out) => {
+                let roles: BTreeSet<String> = out
+                    .instance_profile()
+                    .map(|p| p.roles().iter().map(|r| r.role_name().to_owned()).collect())
+                    .unwrap_or_default();
+                Ok(Some(json!({ "roles": roles })))
+            }
+            Err(e) if no_such_entity(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(crate) async fn put_instance_profile(
+        &self,
+        c: &AccountClients,
+        name: &str,
+        spec: &Value,
+        live: Option<&Value>,
+    ) -> Result<String, ProviderError> {
+        let mut done = Vec::new();
+        if live.is_none() {
+            match self
+                .run("iam:CreateInstanceProfile", Idempotency::Safe, || {
+                    c.iam.create_instance_profile().instance_profile_name(name).send()
+                })
+                .await
+            {
+                Ok(_) => done.push(format!("created instance profile {name}")),
+                Err(e) if exists(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let null = Value::Null;
+        let (want, have) = (strings(&spec["roles"]), strings(&live.unwrap_or(&null)["roles"]));
+        for role in have.difference(&want) {
+            self.run("iam:RemoveRoleFromInstanceProfile", Idempotency::Safe, || {
+                c.iam.remove_role_from_instance_profile().instance_profile_name(name).role_name(role).send()
+            })
+            .await?;
+            done.push(format!("removed role {role}"));
+        }
+        for role in want.difference(&have) {
+            self.settled(|| {
+                self.run("iam:AddRoleToInstanceProfile", Idempotency::Safe, || {
+                    c.iam.add_role_to_instance_profile().instance_profile_name(name).role_name(role).send()
+                })
+            })
+            .await?;
+            done.push(format!("holds role {role}"));
+        }
+        Ok(if done.is_empty() { "already as the blueprint says".into() } else { done.join(", ") })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_passwords_are_long_varied_and_different() {
+        let a = generate_password();
+        let b = generate_password();
+        assert_eq!(a.chars().count(), PASSWORD_LEN);
+        assert!(PASSWORD_LEN >= 32);
+        assert_ne!(a, b);
+        assert!(a.chars().any(|c| c.is_ascii_uppercase()) && a.chars().any(|c| c.is_ascii_digit()));
+    }
+}
