@@ -336,7 +336,9 @@ fn lower_document(cx: &mut Cx, p: &RawPolicy, scope: &Scope<'_>) -> Option<(serd
         });
     }
     if let Some((document, key)) = &p.document {
-        check_scp_document(cx, document);
+        if !check_scp_document(cx, document) {
+            return None;
+        }
         let accounts: Vec<&str> = scope.accounts.iter().map(|a| a.name.value.as_str()).collect();
         let rules = PlaceholderRules {
             accounts: &accounts,
