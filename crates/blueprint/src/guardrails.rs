@@ -286,15 +286,11 @@ pub(crate) fn lower(cx: &mut Cx, raw: Option<&RawGuardrails>, scope: &Scope<'_>)
         if let Some(name) = &p.name {
             out.policies.push(Guardrail {
                 name: name.clone(),
-                description: p.description.as_ref().map_or_else(
-                    || {
-                        p.builtin
-                            .as_ref()
-                            .map_or(builtins::DEFAULT_DESCRIPTION, |b| builtins::default_description(&b.value))
-                            .to_owned()
-                    },
-                    |d| d.value.clone(),
-                ),
+                description: match (&p.description, &p.builtin) {
+                    (Some(d), _) => d.value.clone(),
+                    (None, Some(b)) => builtins::default_description(&b.value).to_owned(),
+                    (None, None) => builtins::DEFAULT_DESCRIPTION.to_owned(),
+                },
                 builtin: p.builtin.as_ref().map(|b| b.value.clone()),
                 document: document.map_or(serde_json::Value::Null, |(d, _)| d),
                 targets,
@@ -336,7 +332,9 @@ fn lower_document(cx: &mut Cx, p: &RawPolicy, scope: &Scope<'_>) -> Option<(serd
         });
     }
     if let Some((document, key)) = &p.document {
-        check_scp_document(cx, document);
+        if !check_scp_document(cx, document) {
+            return None;
+        }
         let accounts: Vec<&str> = scope.accounts.iter().map(|a| a.name.value.as_str()).collect();
         let rules = PlaceholderRules {
             accounts: &accounts,

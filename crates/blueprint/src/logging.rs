@@ -57,7 +57,8 @@ pub(crate) fn boolean(cx: &mut Cx, node: &Node, what: &str) -> Option<bool> {
             node.span,
             format!("{what} must be true or false, found {}", node.type_name()),
         )
-        .label("expected true or false"),
+        .label("expected true or false")
+        .help("write `true` or `false` (`yes`, `no`, `on` and `off` are strings in YAML 1.2)"),
     );
     None
 }

@@ -255,8 +255,9 @@ fn wrong_type(cx: &mut Cx, node: &Node, expected: &str, what: &str) {
     );
 }
 
-/// Checks the shape of a service control policy written in the blueprint.
-pub(crate) fn check_scp_document(cx: &mut Cx, node: &Node) {
+/// Checks the shape of a service control policy written in the blueprint. Returns whether it is
+/// a mapping at all (when not, nothing inside it is worth checking).
+pub(crate) fn check_scp_document(cx: &mut Cx, node: &Node) -> bool {
     if let NodeKind::Scalar { plain: false, .. } = &node.kind {
         cx.push(
             Diagnostic::error(
@@ -267,9 +268,9 @@ pub(crate) fn check_scp_document(cx: &mut Cx, node: &Node) {
             .label("expected a mapping")
             .help("write the document as YAML, or paste the JSON object unquoted (JSON is a YAML flow mapping)"),
         );
-        return;
+        return false;
     }
-    let Some(f) = cx.map(node, "the policy document", DOCUMENT_KEYS) else { return };
+    let Some(f) = cx.map(node, "the policy document", DOCUMENT_KEYS) else { return false };
     if let Some(v) = cx.required(&f, "Version", "the policy document")
         && let Some(version) = cx.string(v, "Version")
         && version.value != POLICY_VERSION
@@ -287,13 +288,13 @@ pub(crate) fn check_scp_document(cx: &mut Cx, node: &Node) {
     if let Some(id) = f.get("Id") {
         cx.string(id, "Id");
     }
-    let Some(st) = cx.required(&f, "Statement", "the policy document") else { return };
+    let Some(st) = cx.required(&f, "Statement", "the policy document") else { return true };
     let statements: Vec<&Node> = match &st.kind {
         NodeKind::Seq(items) => items.iter().collect(),
         NodeKind::Map(_) => vec![st],
         NodeKind::Scalar { .. } => {
             wrong_type(cx, st, "a list of statements or one statement", "Statement");
-            return;
+            return true;
         }
     };
     if statements.is_empty() {
@@ -306,6 +307,7 @@ pub(crate) fn check_scp_document(cx: &mut Cx, node: &Node) {
     for s in statements {
         check_statement(cx, s, &mut sids);
     }
+    true
 }
 
 fn check_statement(cx: &mut Cx, node: &Node, sids: &mut HashMap<String, Span>) {

@@ -85,7 +85,11 @@ pub(crate) fn check_region(cx: &mut Cx, region: &Spanned<String>) -> bool {
     if is_known_region(name) {
         return true;
     }
-    let guess = did_you_mean(name, REGIONS.iter().copied());
+    // `eu-west-9`: list the regions of `eu-west`, as any of them is as likely as another.
+    let family = name.rsplit_once('-').map(|(f, _)| f).filter(|_| region_shaped(name));
+    let siblings: Vec<&str> = family
+        .map(|f| REGIONS.iter().copied().filter(|r| r.rsplit_once('-').is_some_and(|(rf, _)| rf == f)).collect())
+        .unwrap_or_default();
     let d = if region_shaped(name) {
         Diagnostic::error("blueprint::region", region.span, format!("`{name}` is not a known AWS region"))
             .label("no such region")
@@ -93,13 +97,15 @@ pub(crate) fn check_region(cx: &mut Cx, region: &Spanned<String>) -> bool {
         Diagnostic::error("blueprint::region", region.span, format!("`{name}` is not an AWS region name"))
             .label("expected a region such as eu-west-1")
     };
-    cx.push(match guess {
-        Some(g) => d.help(format!("did you mean `{g}`?")),
-        None if region_shaped(name) => d.help(
+    cx.push(match (siblings.as_slice(), did_you_mean(name, REGIONS.iter().copied())) {
+        ([one], _) => d.help(format!("did you mean `{one}`?")),
+        ([_, ..], _) => d.help(format!("did you mean one of {}?", siblings.join(", "))),
+        ([], Some(g)) => d.help(format!("did you mean `{g}`?")),
+        ([], None) if region_shaped(name) => d.help(
             "groundwork knows the commercial, GovCloud and China regions; check the code in the AWS console's \
              region menu",
         ),
-        None => d.help("use a region code like `us-east-1` or `eu-central-1`"),
+        ([], None) => d.help("use a region code like `us-east-1` or `eu-central-1`"),
     });
     false
 }
@@ -128,5 +134,6 @@ mod tests {
         assert_eq!(cx.diags.len(), 2);
         assert!(cx.diags[0].help.as_deref().unwrap().contains("eu-west-1"), "{:?}", cx.diags[0]);
         assert!(cx.diags[1].message.contains("not a known AWS region"));
+        assert_eq!(cx.diags[1].help.as_deref(), Some("did you mean one of eu-west-1, eu-west-2, eu-west-3?"));
     }
 }
