@@ -128,14 +128,18 @@ impl Aws {
         format!("arn:aws:iam::{}:policy/{name}", c.id)
     }
 
-    pub(crate) async fn read_managed_policy(&self, c: &AccountClients, name: &str) -> Result<Option<Value>, ProviderError> {
+    pub(crate) async fn read_managed_policy(
+        &self,
+        c: &AccountClients,
+        name: &str,
+    ) -> Result<Option<Value>, ProviderError> {
         let arn = Self::policy_arn(c, name);
-        let policy = match self.run("iam:GetPolicy", Idempotency::Safe, || c.iam.get_policy().policy_arn(&arn).send()).await
-        {
-            Ok(out) => out.policy,
-            Err(e) if no_such_entity(&e) => return Ok(None),
-            Err(e) => return Err(e),
-        };
+        let policy =
+            match self.run("iam:GetPolicy", Idempotency::Safe, || c.iam.get_policy().policy_arn(&arn).send()).await {
+                Ok(out) => out.policy,
+                Err(e) if no_such_entity(&e) => return Ok(None),
+                Err(e) => return Err(e),
+            };
         let Some(version) = policy.and_then(|p| p.default_version_id) else { return Ok(None) };
         let out = self
             .run("iam:GetPolicyVersion", Idempotency::Safe, || {
@@ -217,23 +221,24 @@ impl Aws {
             self.run("iam:ListAttachedGroupPolicies", Idempotency::Safe, || {
                 c.iam.list_attached_group_policies().group_name(name).send()
             }),
-            self.run("iam:ListGroupPolicies", Idempotency::Safe, || c.iam.list_group_policies().group_name(name).send()),
+            self.run("iam:ListGroupPolicies", Idempotency::Safe, || c
+                .iam
+                .list_group_policies()
+                .group_name(name)
+                .send()),
         );
         let managed: BTreeSet<String> =
             attached?.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
         let names: Vec<String> = inline?.policy_names().to_vec();
         let inline = self
-            .inline_documents(
-                names,
-                |n| async move {
-                    let out = self
-                        .run("iam:GetGroupPolicy", Idempotency::Safe, || {
-                            c.iam.get_group_policy().group_name(name).policy_name(&n).send()
-                        })
-                        .await?;
-                    Ok(out.policy_document().to_owned())
-                },
-            )
+            .inline_documents(names, |n| async move {
+                let out = self
+                    .run("iam:GetGroupPolicy", Idempotency::Safe, || {
+                        c.iam.get_group_policy().group_name(name).policy_name(&n).send()
+                    })
+                    .await?;
+                Ok(out.policy_document().to_owned())
+            })
             .await?;
         Ok(Some(json!({ "managed_policies": managed, "inline_policies": inline })))
     }
@@ -247,7 +252,8 @@ impl Aws {
     ) -> Result<String, ProviderError> {
         let mut done = Vec::new();
         if live.is_none() {
-            match self.run("iam:CreateGroup", Idempotency::Safe, || c.iam.create_group().group_name(name).send()).await {
+            match self.run("iam:CreateGroup", Idempotency::Safe, || c.iam.create_group().group_name(name).send()).await
+            {
                 Ok(_) => done.push(format!("created group {name}")),
                 Err(e) if exists(&e) => {}
                 Err(e) => return Err(e),
@@ -300,7 +306,11 @@ impl Aws {
             Err(e) => return Err(e),
         }
         let (groups, attached, inline, tags, profile) = tokio::join!(
-            self.run("iam:ListGroupsForUser", Idempotency::Safe, || c.iam.list_groups_for_user().user_name(name).send()),
+            self.run("iam:ListGroupsForUser", Idempotency::Safe, || c
+                .iam
+                .list_groups_for_user()
+                .user_name(name)
+                .send()),
             self.run("iam:ListAttachedUserPolicies", Idempotency::Safe, || {
                 c.iam.list_attached_user_policies().user_name(name).send()
             }),
@@ -312,7 +322,8 @@ impl Aws {
         let attached: BTreeSet<String> =
             attached?.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
         let inline: BTreeSet<String> = inline?.policy_names().iter().cloned().collect();
-        let tags: BTreeMap<String, String> = tags?.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect();
+        let tags: BTreeMap<String, String> =
+            tags?.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect();
         let console = match profile {
             Ok(_) => true,
             Err(e) if no_such_entity(&e) => false,
@@ -361,10 +372,8 @@ impl Aws {
         live: Option<&Value>,
     ) -> Result<String, ProviderError> {
         let mut done = Vec::new();
-        let want_tags: BTreeMap<String, String> = object(&spec["tags"])
-            .into_iter()
-            .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
-            .collect();
+        let want_tags: BTreeMap<String, String> =
+            object(&spec["tags"]).into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned())).collect();
         let tags: Vec<Tag> =
             want_tags.iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect();
         if live.is_none() {
@@ -444,12 +453,18 @@ impl Aws {
             let made = self
                 .settled(|| {
                     self.run("iam:CreateLoginProfile", Idempotency::Safe, || {
-                        c.iam.create_login_profile().user_name(name).password(&password).password_reset_required(true).send()
+                        c.iam
+                            .create_login_profile()
+                            .user_name(name)
+                            .password(&password)
+                            .password_reset_required(true)
+                            .send()
                     })
                 })
                 .await;
             match made {
-                Ok(_) => done.push(format!("console password generated (reset required at first sign-in), written to {file}")),
+                Ok(_) => done
+                    .push(format!("console password generated (reset required at first sign-in), written to {file}")),
                 Err(e) if exists(&e) => done.push("console access already set up".into()),
                 Err(e) => return Err(e),
             }
@@ -472,7 +487,8 @@ impl Aws {
             Err(e) if no_such_entity(&e) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let trust = canonical_policy(&parse_document("iam:GetRole", role.assume_role_policy_document().unwrap_or("{}"))?);
+        let trust =
+            canonical_policy(&parse_document("iam:GetRole", role.assume_role_policy_document().unwrap_or("{}"))?);
         let (attached, inline) = tokio::join!(
             self.run("iam:ListAttachedRolePolicies", Idempotency::Safe, || {
                 c.iam.list_attached_role_policies().role_name(name).send()
@@ -482,17 +498,14 @@ impl Aws {
         let managed: BTreeSet<String> =
             attached?.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
         let inline = self
-            .inline_documents(
-                inline?.policy_names().to_vec(),
-                |n| async move {
-                    let out = self
-                        .run("iam:GetRolePolicy", Idempotency::Safe, || {
-                            c.iam.get_role_policy().role_name(name).policy_name(&n).send()
-                        })
-                        .await?;
-                    Ok(out.policy_document().to_owned())
-                },
-            )
+            .inline_documents(inline?.policy_names().to_vec(), |n| async move {
+                let out = self
+                    .run("iam:GetRolePolicy", Idempotency::Safe, || {
+                        c.iam.get_role_policy().role_name(name).policy_name(&n).send()
+                    })
+                    .await?;
+                Ok(out.policy_document().to_owned())
+            })
             .await?;
         Ok(Some(json!({
             "description": role.description().unwrap_or_default(),
@@ -594,9 +607,15 @@ impl Aws {
         Ok(if done.is_empty() { "already as the blueprint says".into() } else { done.join(", ") })
     }
 
-    pub(crate) async fn read_instance_profile(&self, c: &AccountClients, name: &str) -> Result<Option<Value>, ProviderError> {
+    pub(crate) async fn read_instance_profile(
+        &self,
+        c: &AccountClients,
+        name: &str,
+    ) -> Result<Option<Value>, ProviderError> {
         match self
-            .run("iam:GetInstanceProfile", Idempotency::Safe, || c.iam.get_instance_profile().instance_profile_name(name).send())
+            .run("iam:GetInstanceProfile", Idempotency::Safe, || {
+                c.iam.get_instance_profile().instance_profile_name(name).send()
+            })
             .await
         {
             Ok(out) => {

@@ -104,8 +104,20 @@ impl Env {
         self.gw(&["plan", blueprint.to_str().unwrap(), "--json", "--stats", "--no-rate-limit"])
     }
 
+    /// Apply with JSON output and stats; generated console passwords go to `passwords.tsv` in
+    /// the test's home.
     pub(crate) fn apply(&self, blueprint: &Path) -> Run {
-        self.gw(&["apply", blueprint.to_str().unwrap(), "--auto-approve", "--json", "--stats", "--no-rate-limit"])
+        let passwords = self.path("passwords.tsv");
+        self.gw(&[
+            "apply",
+            blueprint.to_str().unwrap(),
+            "--auto-approve",
+            "--json",
+            "--stats",
+            "--no-rate-limit",
+            "--password-file",
+            passwords.to_str().unwrap(),
+        ])
     }
 
     pub(crate) fn org(&self) -> aws_sdk_organizations::Client {

@@ -3,6 +3,7 @@
 
 mod common;
 mod drift;
+mod identity;
 mod logging;
 mod organization;
 mod reliability;
