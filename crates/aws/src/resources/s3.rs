@@ -118,15 +118,19 @@ impl Aws {
             Err(e) if missing(&e, &["NoSuchLifecycleConfiguration"]) => Value::Null,
             Err(e) => return Err(e),
         };
+        // Null: object lock is off (and can only be turned on at creation). Enabled without a
+        // default retention (a run killed between CreateBucket and PutObjectLockConfiguration)
+        // reads as a lock with no mode, which the next apply completes.
         let object_lock = match lock {
-            Ok(out) => out
-                .object_lock_configuration()
-                .and_then(|c| c.rule())
-                .and_then(ObjectLockRule::default_retention)
-                .map_or(
-                    Value::Null,
-                    |r| json!({ "mode": r.mode().map_or("", ObjectLockRetentionMode::as_str), "days": r.days() }),
-                ),
+            Ok(out) => match out.object_lock_configuration() {
+                Some(c) if c.object_lock_enabled() == Some(&ObjectLockEnabled::Enabled) => {
+                    c.rule().and_then(ObjectLockRule::default_retention).map_or(
+                        json!({ "mode": null, "days": null }),
+                        |r| json!({ "mode": r.mode().map(ObjectLockRetentionMode::as_str), "days": r.days() }),
+                    )
+                }
+                _ => Value::Null,
+            },
             Err(e) if missing(&e, &["ObjectLockConfigurationNotFoundError"]) => Value::Null,
             Err(e) => return Err(e),
         };
