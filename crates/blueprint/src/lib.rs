@@ -25,8 +25,11 @@
 //! ```
 
 mod diag;
+mod identity;
+mod lint;
 mod model;
 mod schema;
+mod selector;
 pub mod synthetic;
 mod validate;
 pub mod yaml;
@@ -34,6 +37,12 @@ pub mod yaml;
 use std::sync::Arc;
 
 pub use diag::{Diagnostic, Diagnostics, Related, Severity};
+pub use identity::{MANAGEMENT_HUB, MIN_PASSWORD_LENGTH};
+pub use lint::{
+    ACCOUNT_ID_CHARS, ASSUME_ROLE_SID, EXCEPTION_KEY, MAX_GROUP_INLINE_POLICY_CHARS, MAX_GROUPS_PER_USER,
+    MAX_MANAGED_POLICIES, MAX_MANAGED_POLICY_CHARS, MAX_ROLE_INLINE_POLICY_CHARS, POLICY_VERSION,
+    assume_role_statement, force_mfa_policy, group_inline_policy, policy_document, role_inline_policy,
+};
 pub use model::{
     Account, AccountOrigin, Blueprint, DOCUMENT_PLACEHOLDERS, FeatureSet, Grant, Group, Guardrail, Guardrails,
     Identity, Logging, ObjectLock, ObjectLockMode, Organization, OrganizationalUnit, OuPath, PasswordPolicy, Purpose,

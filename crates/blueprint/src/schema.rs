@@ -11,8 +11,16 @@ use crate::yaml::{Node, NodeKind, PlainType, Span, scalar_type};
 pub(crate) const SUPPORTED_VERSIONS: &[u32] = &[1];
 
 /// The top-level keys of a version 1 blueprint.
-pub(crate) const TOP_KEYS: &[&str] =
-    &["version", "organization", "organizational_units", "accounts", "workload_defaults", "workloads"];
+pub(crate) const TOP_KEYS: &[&str] = &[
+    "version",
+    "organization",
+    "organizational_units",
+    "accounts",
+    "workload_defaults",
+    "workloads",
+    "identity",
+    "roles",
+];
 
 /// Raw `organization` section.
 #[derive(Debug, Clone)]
@@ -69,6 +77,8 @@ pub(crate) struct RawBlueprint {
     pub(crate) accounts: Vec<RawAccount>,
     pub(crate) defaults: RawTemplates,
     pub(crate) workloads: Vec<RawWorkload>,
+    pub(crate) identity: Option<crate::identity::RawIdentity>,
+    pub(crate) roles: Vec<crate::identity::RawRole>,
 }
 
 /// Collects diagnostics while walking the tree.
@@ -83,7 +93,7 @@ pub(crate) struct Fields<'n> {
 }
 
 impl<'n> Fields<'n> {
-    fn get(&self, key: &str) -> Option<&'n Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'n Node> {
         self.entries.iter().find(|(_, _, k)| k == key).map(|(_, v, _)| *v)
     }
 }
@@ -366,6 +376,12 @@ pub(crate) fn read(cx: &mut Cx, root: &Node) -> RawBlueprint {
         && let Some(items) = cx.list(w, "workloads")
     {
         raw.workloads = items.iter().filter_map(|n| read_workload(cx, n)).collect();
+    }
+    if let Some(i) = top.get("identity") {
+        raw.identity = crate::identity::read_identity(cx, i);
+    }
+    if let Some(r) = top.get("roles") {
+        raw.roles = crate::identity::read_roles(cx, r);
     }
     raw
 }
