@@ -262,7 +262,7 @@ fn read_group(cx: &mut Cx, node: &Node) -> Option<RawGroup> {
         for item in items {
             let Some(gf) = cx.map(item, "a grant", GRANT_KEYS) else { continue };
             let role = cx.required(&gf, "role", "a grant").and_then(|n| cx.string(n, "the role name"));
-            let selector = selector::read(cx, &gf, item.span);
+            let selector = selector::read(cx, &gf, item);
             if let Some(role) = role {
                 grants.push(RawGrant { role, selector });
             }
@@ -571,7 +571,7 @@ fn lower_roles(
             );
         }
         let what = format!("role `{}`", r.name.value);
-        let Some(names) = selector::resolve(cx, &r.select, env.accounts, ous, &what) else { continue };
+        let Some(names) = selector::resolve(cx, &r.select, env.accounts, ous, None, &what) else { continue };
         let targets: Vec<&Account> = env.accounts.iter().copied().filter(|a| names.contains(&a.name.value)).collect();
         let scope = Scope::Accounts(&targets);
         check_managed(cx, env, scope, &r.managed_policies);
@@ -858,11 +858,9 @@ fn lower_grant(
         );
         return None;
     }
-    if grant.selector.is_empty() {
-        return Some(Grant { role: role.name.value.clone(), accounts: role.accounts.clone() });
-    }
+    // Without `accounts` or `ous`, a grant starts from the accounts the role is deployed in.
     let what = format!("this grant of `{}`", role.name.value);
-    let accounts = selector::resolve(cx, &grant.selector, env.accounts, ous, &what)?;
+    let accounts = selector::resolve(cx, &grant.selector, env.accounts, ous, Some(&role.accounts), &what)?;
     let missing: Vec<&str> = accounts.iter().filter(|a| !role.accounts.contains(a)).map(String::as_str).collect();
     if !missing.is_empty() {
         cx.push(
@@ -1090,7 +1088,10 @@ roles:
             )
         };
         assert_eq!(codes(&y("{ role: r, accounts: [jira-prod] }")), []);
-        assert_eq!(codes(&y("{ role: r, workloads: [jira] }")), [("blueprint::grant-outside-role", Severity::Error)]);
+        assert_eq!(codes(&y("{ role: r, ous: [Workloads] }")), [("blueprint::grant-outside-role", Severity::Error)]);
+        // Without accounts or OUs, the grant filters the role's own accounts.
+        assert_eq!(codes(&y("{ role: r, workloads: [jira] }")), []);
+        assert_eq!(codes(&y("{ role: r, environments: [dev] }")), [("blueprint::selects-nothing", Severity::Error)]);
         assert_eq!(codes(&y("{ role: app }")), [("blueprint::grant-ec2-role", Severity::Error)]);
         assert_eq!(codes(&y("{ role: rr }")), [("blueprint::unknown-role", Severity::Error)]);
     }

@@ -32,13 +32,6 @@ pub(crate) struct RawSelector {
     pub(crate) broken: bool,
 }
 
-impl RawSelector {
-    /// Whether no selector key was given at all.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.accounts.is_none() && self.ous.is_none() && self.workloads.is_none() && self.environments.is_none()
-    }
-}
-
 /// A list of strings (a single string is accepted as a list of one).
 pub(crate) fn strings(cx: &mut Cx, node: &Node, what: &str) -> Option<Vec<Spanned<String>>> {
     if let crate::yaml::NodeKind::Scalar { .. } = &node.kind
@@ -52,9 +45,18 @@ pub(crate) fn strings(cx: &mut Cx, node: &Node, what: &str) -> Option<Vec<Spanne
     (cx.diags.len() == before).then_some(out)
 }
 
-/// Reads the selector keys of a mapping (the rest of its keys belong to the caller).
-pub(crate) fn read(cx: &mut Cx, fields: &Fields<'_>, span: Span) -> RawSelector {
-    let mut sel = RawSelector { span, ..RawSelector::default() };
+/// Where a selector is: from its first key to that key's value (the whole mapping when empty).
+fn selector_span(node: &Node) -> Span {
+    let crate::yaml::NodeKind::Map(entries) = &node.kind else { return node.span };
+    entries
+        .iter()
+        .find(|(k, _)| matches!(&k.kind, crate::yaml::NodeKind::Scalar { value, .. } if SELECTOR_KEYS.contains(&value.as_str())))
+        .map_or(node.span, |(k, v)| Span { end: v.span.end.max(k.span.end), ..k.span })
+}
+
+/// Reads the selector keys of a mapping `node` (the rest of its keys belong to the caller).
+pub(crate) fn read(cx: &mut Cx, fields: &Fields<'_>, node: &Node) -> RawSelector {
+    let mut sel = RawSelector { span: selector_span(node), ..RawSelector::default() };
     let mut one = |cx: &mut Cx, key: &str, what: &str| -> Option<Vec<Spanned<String>>> {
         let node = fields.get(key)?;
         let out = strings(cx, node, what);
@@ -73,7 +75,7 @@ pub(crate) fn read(cx: &mut Cx, fields: &Fields<'_>, span: Span) -> RawSelector 
 /// Reads a selector written as its own mapping (`select: {...}`).
 pub(crate) fn read_map(cx: &mut Cx, node: &Node, what: &str) -> Option<RawSelector> {
     let fields = cx.map(node, what, SELECTOR_KEYS)?;
-    Some(read(cx, &fields, node.span))
+    Some(read(cx, &fields, node))
 }
 
 fn unknown(cx: &mut Cx, code: &'static str, name: &Spanned<String>, what: &str, known: &[&str], help: &str) {
@@ -92,12 +94,15 @@ fn listed(set: &BTreeSet<String>) -> Vec<&str> {
 }
 
 /// Resolves a selector to sorted, deduplicated account names, reporting unknown names and an
-/// empty result (`what` names the selector's owner in that message). `None` after an error.
+/// empty result (`what` names the selector's owner in that message). `default_base` is the
+/// base set when neither `accounts` nor `ous` is given (every account when `None`). `None`
+/// after an error.
 pub(crate) fn resolve(
     cx: &mut Cx,
     sel: &RawSelector,
     accounts: &[&Account],
     ous: &BTreeMap<OuPath, Span>,
+    default_base: Option<&[String]>,
     what: &str,
 ) -> Option<Vec<String>> {
     if sel.broken {
@@ -138,7 +143,10 @@ pub(crate) fn resolve(
         }
     }
     if sel.accounts.is_none() && sel.ous.is_none() {
-        base = names.iter().copied().collect();
+        base = match default_base {
+            Some(b) => b.iter().map(String::as_str).collect(),
+            None => names.iter().copied().collect(),
+        };
     }
     for w in sel.workloads.iter().flatten() {
         if !workloads.contains(&w.value) {
@@ -185,10 +193,11 @@ pub(crate) fn resolve(
         cx.push(
             Diagnostic::error("blueprint::selects-nothing", sel.span, format!("{what} selects no account"))
                 .label("no account matches")
-                .help(
-                    "`accounts` and `ous` give the candidates (every account when both are absent); \
+                .help(format!(
+                    "`accounts` and `ous` give the candidates ({} when both are absent); \
                      `workloads` and `environments` then keep only matching workload accounts",
-                ),
+                    if default_base.is_some() { "the accounts the role is deployed in" } else { "every account" }
+                )),
         );
         return None;
     }
@@ -246,7 +255,7 @@ mod tests {
         let (accounts, ous) = fixture();
         let refs: Vec<&Account> = accounts.iter().collect();
         let mut cx = Cx::new();
-        let out = resolve(&mut cx, s, &refs, &ous, "this selector");
+        let out = resolve(&mut cx, s, &refs, &ous, None, "this selector");
         (out, cx.diags)
     }
 
@@ -289,6 +298,19 @@ mod tests {
         assert_eq!(diags[0].code, "blueprint::unknown-ou");
         let (_, diags) = run(&sel("environments", &["qa"]));
         assert_eq!(diags[0].code, "blueprint::unknown-environment");
+    }
+
+    #[test]
+    fn a_default_base_replaces_every_account() {
+        let (accounts, ous) = fixture();
+        let refs: Vec<&Account> = accounts.iter().collect();
+        let base = ["jira-dev".to_owned(), "jira-prod".to_owned(), "shared-network".to_owned()];
+        let mut cx = Cx::new();
+        let out = resolve(&mut cx, &sel("environments", &["prod"]), &refs, &ous, Some(&base), "g");
+        assert_eq!(out.unwrap(), ["jira-prod"]);
+        // Explicit accounts or OUs replace the default base.
+        let out = resolve(&mut cx, &sel("ous", &["Workloads/Prod"]), &refs, &ous, Some(&base), "g");
+        assert_eq!(out.unwrap(), ["jira-prod", "webapp-prod"]);
     }
 
     #[test]
