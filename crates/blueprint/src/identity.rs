@@ -139,27 +139,31 @@ fn bounded(cx: &mut Cx, node: &Node, what: &str, lo: u32, hi: u32) -> Option<Spa
 /// IAM user, group and role names: 1 to `max` of letters, digits and `_+=,.@-`.
 fn check_iam_name(cx: &mut Cx, name: &Spanned<String>, what: &str, max: usize) -> bool {
     let n = name.value.chars().count();
-    let ok = (1..=max).contains(&n) && name.value.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b));
-    if !ok {
-        cx.push(
-            Diagnostic::error(
-                "blueprint::iam-name",
-                name.span,
-                format!("{what} `{}` must be 1 to {max} letters, digits or `_+=,.@-`", name.value),
-            )
+    let bad = name.value.chars().find(|c| !(c.is_ascii_alphanumeric() || "_+=,.@-".contains(*c)));
+    let problem = match bad {
+        _ if n == 0 || n > max => format!("{what} `{}` is {n} characters; IAM accepts 1 to {max}", name.value),
+        Some(c) => format!("{what} `{}` contains {c:?}, which IAM does not accept in names", name.value),
+        None => return true,
+    };
+    cx.push(
+        Diagnostic::error("blueprint::iam-name", name.span, problem)
             .label("not a valid IAM name")
-            .help("IAM names use ASCII letters, digits and _ + = , . @ -"),
-        );
-    }
-    ok
+            .help(format!("IAM {what}s are 1 to {max} ASCII letters, digits and _ + = , . @ -")),
+    );
+    false
 }
 
 /// Reports a name seen before, compared case-insensitively as IAM does.
-fn check_unique(cx: &mut Cx, seen: &mut HashMap<String, Span>, name: &Spanned<String>, what: &'static str) -> bool {
+fn check_unique(cx: &mut Cx, seen: &mut HashMap<String, Span>, name: &Spanned<String>, kind: &str) -> bool {
     let key = name.value.to_lowercase();
     if let Some(first) = seen.get(&key) {
+        let code = match kind {
+            "role" => "blueprint::duplicate-role",
+            "group" => "blueprint::duplicate-group",
+            _ => "blueprint::duplicate-user",
+        };
         cx.push(
-            Diagnostic::error(what, name.span, format!("`{}` is defined twice", name.value))
+            Diagnostic::error(code, name.span, format!("{kind} `{}` is defined twice", name.value))
                 .label("second definition")
                 .related(*first, "first defined here")
                 .help("IAM names are unique regardless of case"),
@@ -200,7 +204,7 @@ fn read_password_policy(cx: &mut Cx, node: &Node) -> Option<(PasswordPolicy, boo
         match bounded(cx, n, "min_length", 6, 128) {
             Some(len) if len.value < MIN_PASSWORD_LENGTH => {
                 let text = format!(
-                    "passwords of {} characters are weak; groundwork's floor is {MIN_PASSWORD_LENGTH}",
+                    "min_length {} allows weak passwords; groundwork requires at least {MIN_PASSWORD_LENGTH}",
                     len.value
                 );
                 if allow_weak == Some(true) {
@@ -422,6 +426,7 @@ fn check_managed(cx: &mut Cx, env: &Env<'_>, scope: Scope<'_>, arns: &[Spanned<S
             ok = false;
             cx.push(
                 Diagnostic::error("blueprint::managed-policy", arn.span, format!("`{}` is attached twice", arn.value))
+                    .label("attached again")
                     .related(*first, "first attached here"),
             );
             continue;
@@ -544,7 +549,7 @@ fn lower_roles(
     let mut roles = Vec::new();
     for r in raw_roles {
         let before = lint::error_count(cx);
-        if !check_unique(cx, &mut seen, &r.name, "blueprint::duplicate-role") {
+        if !check_unique(cx, &mut seen, &r.name, "role") {
             continue;
         }
         if r.name.value.eq_ignore_ascii_case(ACCESS_ROLE)
@@ -690,7 +695,7 @@ fn lower_identity(
     let mut groups = Vec::new();
     for g in &raw.groups {
         let errors = lint::error_count(cx);
-        if !check_unique(cx, &mut seen, &g.name, "blueprint::duplicate-group") {
+        if !check_unique(cx, &mut seen, &g.name, "group") {
             continue;
         }
         let mut grants = Vec::new();
@@ -748,7 +753,7 @@ fn lower_identity(
     let mut seen = HashMap::new();
     let mut users = Vec::new();
     for u in &raw.users {
-        if !check_unique(cx, &mut seen, &u.name, "blueprint::duplicate-user") {
+        if !check_unique(cx, &mut seen, &u.name, "user") {
             continue;
         }
         let mut ok = true;
@@ -863,10 +868,18 @@ fn lower_grant(
     let accounts = selector::resolve(cx, &grant.selector, env.accounts, ous, Some(&role.accounts), &what)?;
     let missing: Vec<&str> = accounts.iter().filter(|a| !role.accounts.contains(a)).map(String::as_str).collect();
     if !missing.is_empty() {
+        // Point at the account when it is named; at the selector when an OU brought it in.
+        let span = grant
+            .selector
+            .accounts
+            .iter()
+            .flatten()
+            .find(|a| missing.contains(&a.value.as_str()))
+            .map_or(grant.selector.span, |a| a.span);
         cx.push(
             Diagnostic::error(
                 "blueprint::grant-outside-role",
-                grant.selector.span,
+                span,
                 format!("role `{}` is not deployed in {}", role.name.value, missing.join(", ")),
             )
             .label("grant reaches beyond the role")

@@ -371,6 +371,7 @@ pub(crate) fn statement(
                     sid.span,
                     format!("Sid `{}` must be letters and digits", sid.value),
                 )
+                .label("letters and digits only")
                 .help("IAM accepts only ASCII letters and digits in a statement id"),
             );
         } else if let Some(first) = sids.get(&sid.value) {
@@ -380,6 +381,7 @@ pub(crate) fn statement(
                     sid.span,
                     format!("Sid `{}` is used twice in one policy", sid.value),
                 )
+                .label("used again")
                 .related(*first, "first used here")
                 .help("statement ids must be unique within a policy"),
             );

@@ -45,13 +45,19 @@ pub(crate) fn strings(cx: &mut Cx, node: &Node, what: &str) -> Option<Vec<Spanne
     (cx.diags.len() == before).then_some(out)
 }
 
-/// Where a selector is: from its first key to that key's value (the whole mapping when empty).
+/// Where a selector is: its keys and values when they share a line (as in a flow mapping),
+/// otherwise its first key and value; the whole mapping when it has no selector key.
 fn selector_span(node: &Node) -> Span {
     let crate::yaml::NodeKind::Map(entries) = &node.kind else { return node.span };
-    entries
+    let keys: Vec<&(Node, Node)> = entries
         .iter()
-        .find(|(k, _)| matches!(&k.kind, crate::yaml::NodeKind::Scalar { value, .. } if SELECTOR_KEYS.contains(&value.as_str())))
-        .map_or(node.span, |(k, v)| Span { end: v.span.end.max(k.span.end), ..k.span })
+        .filter(|(k, _)| {
+            matches!(&k.kind, crate::yaml::NodeKind::Scalar { value, .. } if SELECTOR_KEYS.contains(&value.as_str()))
+        })
+        .collect();
+    let (Some((first, first_value)), Some((last_key, last))) = (keys.first(), keys.last()) else { return node.span };
+    let end = if last_key.span.line == first.span.line { last.span.end } else { first_value.span.end };
+    Span { end: end.max(first.span.end), ..first.span }
 }
 
 /// Reads the selector keys of a mapping `node` (the rest of its keys belong to the caller).
