@@ -57,7 +57,8 @@ const ROLE_KEYS: &[&str] = &[
 /// Raw `identity` section.
 #[derive(Debug, Clone)]
 pub(crate) struct RawIdentity {
-    account: Spanned<String>,
+    /// `None` when missing or unreadable (reported).
+    account: Option<Spanned<String>>,
     require_mfa: bool,
     password_policy: PasswordPolicy,
     password_policy_everywhere: bool,
@@ -97,6 +98,8 @@ pub(crate) struct RawRole {
     max_session_seconds: u32,
     managed_policies: Vec<Spanned<String>>,
     statements: Vec<Node>,
+    /// It had an error (reported): kept only so that grants naming it are not reported too.
+    broken: bool,
 }
 
 /// A boolean scalar.
@@ -295,49 +298,55 @@ fn read_user(cx: &mut Cx, node: &Node) -> Option<RawUser> {
     check_iam_name(cx, &name, "user name", 64).then_some(RawUser { name, groups, console: console?, tags })
 }
 
-/// Reads the `identity` section.
-pub(crate) fn read_identity(cx: &mut Cx, node: &Node) -> Option<RawIdentity> {
-    let f = cx.map(node, "identity", IDENTITY_KEYS)?;
-    let account = cx.required(&f, "account", "identity").and_then(|n| cx.string(n, "identity.account"));
-    let require_mfa = f.get("require_mfa").map_or(Some(true), |n| boolean(cx, n, "require_mfa"));
-    let password =
-        f.get("password_policy").map_or(Some((default_password_policy(), false)), |n| read_password_policy(cx, n));
-    let mut groups = Vec::new();
+/// Reads the `identity` section, with defaults where something is broken (and reported): a
+/// broken section still exists, so roles trusting the hub are not reported as lacking one.
+pub(crate) fn read_identity(cx: &mut Cx, node: &Node) -> RawIdentity {
+    let mut raw = RawIdentity {
+        account: None,
+        require_mfa: true,
+        password_policy: default_password_policy(),
+        password_policy_everywhere: false,
+        groups: Vec::new(),
+        users: Vec::new(),
+    };
+    let Some(f) = cx.map(node, "identity", IDENTITY_KEYS) else { return raw };
+    raw.account = cx.required(&f, "account", "identity").and_then(|n| cx.string(n, "identity.account"));
+    if let Some(n) = f.get("require_mfa") {
+        raw.require_mfa = boolean(cx, n, "require_mfa").unwrap_or(true);
+        if !raw.require_mfa {
+            cx.push(
+                Diagnostic::warning("blueprint::mfa-off", n.span, "users may work in the hub without MFA")
+                    .label("ForceMFA not attached")
+                    .help(
+                        "with require_mfa, a signed-in user can only set up MFA and their own credentials until \
+                         they use it; roles always require MFA to be assumed",
+                    ),
+            );
+        }
+    }
+    if let Some(n) = f.get("password_policy")
+        && let Some((policy, everywhere)) = read_password_policy(cx, n)
+    {
+        raw.password_policy = policy;
+        raw.password_policy_everywhere = everywhere;
+    }
     if let Some(g) = f.get("groups")
         && let Some(items) = cx.list(g, "groups")
     {
-        groups = items.iter().filter_map(|n| read_group(cx, n)).collect();
+        raw.groups = items.iter().filter_map(|n| read_group(cx, n)).collect();
     }
-    let mut users = Vec::new();
     if let Some(u) = f.get("users")
         && let Some(items) = cx.list(u, "users")
     {
-        users = items.iter().filter_map(|n| read_user(cx, n)).collect();
+        raw.users = items.iter().filter_map(|n| read_user(cx, n)).collect();
     }
-    if require_mfa == Some(false)
-        && let Some(n) = f.get("require_mfa")
-    {
-        cx.push(
-            Diagnostic::warning("blueprint::mfa-off", n.span, "users may work in the hub without MFA")
-                .label("ForceMFA not attached")
-                .help(
-                    "with require_mfa, a signed-in user can only set up MFA and their own credentials until \
-                     they use it; roles always require MFA to be assumed",
-                ),
-        );
-    }
-    let (password_policy, password_policy_everywhere) = password?;
-    Some(RawIdentity {
-        account: account?,
-        require_mfa: require_mfa?,
-        password_policy,
-        password_policy_everywhere,
-        groups,
-        users,
-    })
+    raw
 }
 
+/// Reads a role. A role with an error (reported) is kept, marked broken, so that grants naming
+/// it are not reported as unknown; `None` only without a readable name.
 fn read_role(cx: &mut Cx, node: &Node) -> Option<RawRole> {
+    let before = lint::error_count(cx);
     let f = cx.map(node, "a role", ROLE_KEYS)?;
     let name = cx.required(&f, "name", "a role").and_then(|n| cx.string(n, "the role name"));
     let description = f.get("description").and_then(|n| cx.string(n, "description"));
@@ -355,60 +364,61 @@ fn read_role(cx: &mut Cx, node: &Node) -> Option<RawRole> {
         );
     }
     let select = cx.required(&f, "select", "a role").and_then(|n| selector::read_map(cx, n, "select"));
-    let trust = match f.get("trust") {
-        None => Some(Spanned::new(RoleTrust::Hub { max_mfa_age_seconds: None }, Span::default())),
-        Some(n) => cx.string(n, "trust").and_then(|t| match t.value.as_str() {
-            "hub" => Some(Spanned::new(RoleTrust::Hub { max_mfa_age_seconds: None }, t.span)),
-            "ec2" => Some(Spanned::new(RoleTrust::Ec2, t.span)),
-            other => {
-                let mut d = Diagnostic::error("blueprint::trust", t.span, format!("unknown trust `{other}`"))
+    let hub = RoleTrust::Hub { max_mfa_age_seconds: None };
+    let mut trust = match f.get("trust") {
+        None => Spanned::new(hub, Span::default()),
+        Some(n) => match cx.string(n, "trust") {
+            Some(t) if t.value == "hub" => Spanned::new(hub, t.span),
+            Some(t) if t.value == "ec2" => Spanned::new(RoleTrust::Ec2, t.span),
+            Some(t) => {
+                let mut d = Diagnostic::error("blueprint::trust", t.span, format!("unknown trust `{}`", t.value))
                     .label("not a trust");
-                d = match did_you_mean(other, ["hub", "ec2"]) {
+                d = match did_you_mean(&t.value, ["hub", "ec2"]) {
                     Some(s) => {
                         d.help(format!("did you mean `{s}`? trusts are `hub` (people from the identity hub) and `ec2`"))
                     }
                     None => d.help("trusts are `hub` (people from the identity hub, with MFA) and `ec2` (instances)"),
                 };
                 cx.push(d);
-                None
+                Spanned::new(hub, t.span)
             }
-        }),
+            None => Spanned::new(hub, n.span),
+        },
     };
-    let max_mfa = f.get("max_mfa_age_seconds").map(|n| bounded(cx, n, "max_mfa_age_seconds", 1, 129_600));
-    let max_session = f.get("max_session_seconds").map(|n| bounded(cx, n, "max_session_seconds", 3600, 43_200));
-    let managed_policies = f.get("managed_policies").map(|n| read_managed(cx, n)).unwrap_or_default();
-    let statements = f.get("statements").map(|n| read_statements(cx, n)).unwrap_or_default();
-    let mut trust = trust?;
+    let max_mfa = f.get("max_mfa_age_seconds").and_then(|n| bounded(cx, n, "max_mfa_age_seconds", 1, 129_600));
     match (&mut trust.value, max_mfa) {
         (_, None) => {}
-        (RoleTrust::Hub { max_mfa_age_seconds }, Some(age)) => *max_mfa_age_seconds = Some(age?.value),
+        (RoleTrust::Hub { max_mfa_age_seconds }, Some(age)) => *max_mfa_age_seconds = Some(age.value),
         (RoleTrust::Ec2, Some(age)) => {
             cx.push(
                 Diagnostic::error(
                     "blueprint::trust",
-                    age.map_or(trust.span, |a| a.span),
+                    age.span,
                     "max_mfa_age_seconds applies to roles people assume (`trust: hub`)",
                 )
                 .label("not for an EC2 role")
                 .related(trust.span, "EC2 trust")
                 .help("remove max_mfa_age_seconds, or trust the hub"),
             );
-            return None;
         }
     }
+    let max_session_seconds = f
+        .get("max_session_seconds")
+        .and_then(|n| bounded(cx, n, "max_session_seconds", 3600, 43_200))
+        .map_or(3600, |s| s.value);
+    let managed_policies = f.get("managed_policies").map(|n| read_managed(cx, n)).unwrap_or_default();
+    let statements = f.get("statements").map(|n| read_statements(cx, n)).unwrap_or_default();
     let name = name?;
-    let max_session_seconds = match max_session {
-        None => 3600,
-        Some(s) => s?.value,
-    };
-    check_iam_name(cx, &name, "role name", 64).then_some(RawRole {
+    check_iam_name(cx, &name, "role name", 64);
+    Some(RawRole {
         name,
         description: description.map(|d| d.value).unwrap_or_default(),
-        select: select?,
+        select: select.unwrap_or_default(),
         trust,
         max_session_seconds,
         managed_policies,
         statements,
+        broken: lint::error_count(cx) > before,
     })
 }
 
@@ -549,7 +559,7 @@ fn lower_roles(
     let mut roles = Vec::new();
     for r in raw_roles {
         let before = lint::error_count(cx);
-        if !check_unique(cx, &mut seen, &r.name, "role") {
+        if !check_unique(cx, &mut seen, &r.name, "role") || r.broken {
             continue;
         }
         if r.name.value.eq_ignore_ascii_case(ACCESS_ROLE)
@@ -564,14 +574,18 @@ fn lower_roles(
             );
         }
         if matches!(r.trust.value, RoleTrust::Hub { .. }) && !env.has_hub {
-            let span = if r.trust.span == Span::default() { r.name.span } else { r.trust.span };
+            let (span, label) = if r.trust.span == Span::default() {
+                (r.name.span, "hub trust (the default)")
+            } else {
+                (r.trust.span, "hub trust")
+            };
             cx.push(
                 Diagnostic::error(
                     "blueprint::no-hub",
                     span,
                     format!("role `{}` trusts the identity hub, but there is no `identity` section", r.name.value),
                 )
-                .label("hub trust (the default)")
+                .label(label)
                 .help("add an `identity:` section naming the hub account, or use `trust: ec2` for a workload role"),
             );
         }
@@ -636,60 +650,12 @@ fn lower_identity(
     region: &str,
 ) -> Option<Identity> {
     let before = lint::error_count(cx);
-    let hub = if raw.account.value == MANAGEMENT_HUB {
-        cx.push(
-            Diagnostic::warning("blueprint::hub-in-management", raw.account.span, "the identity hub is the management account")
-                .label("users would sign in to the management account")
-                .help(
-                    "a separate account with `purpose: identity` keeps day-to-day sign-ins away from the account that \
-                     controls the whole organization, where service control policies do not apply; add one and name it here",
-                ),
-        );
-        None
-    } else {
-        match env.accounts.iter().find(|a| a.name.value == raw.account.value) {
-            Some(a) if a.purpose == Purpose::Identity => Some(raw.account.clone()),
-            Some(a) => {
-                cx.push(
-                    Diagnostic::error(
-                        "blueprint::hub-purpose",
-                        raw.account.span,
-                        format!("account `{}` has purpose `{}`, not `identity`", a.name.value, a.purpose),
-                    )
-                    .label("not an identity account")
-                    .related(a.name.span, "defined here")
-                    .help("the hub holds every user; give it its own account with `purpose: identity`"),
-                );
-                None
-            }
-            None => {
-                let mut names: Vec<&str> = env.accounts.iter().map(|a| a.name.value.as_str()).collect();
-                names.push(MANAGEMENT_HUB);
-                let mut d = Diagnostic::error(
-                    "blueprint::unknown-account",
-                    raw.account.span,
-                    format!("account `{}` is not in the blueprint", raw.account.value),
-                )
-                .label("unknown account");
-                let hubs: Vec<&str> = env
-                    .accounts
-                    .iter()
-                    .filter(|a| a.purpose == Purpose::Identity)
-                    .map(|a| a.name.value.as_str())
-                    .collect();
-                d = match (did_you_mean(&raw.account.value, names.iter().copied()), hubs.first()) {
-                    (Some(s), _) => d.help(format!("did you mean `{s}`?")),
-                    (None, Some(h)) => d.help(format!("the account with purpose `identity` is `{h}`")),
-                    (None, None) => d.help("add an account with `purpose: identity` and name it here"),
-                };
-                cx.push(d);
-                None
-            }
-        }
+    let hub = match &raw.account {
+        None => None,
+        Some(account) => resolve_hub(cx, env, account),
     };
     let hub_name = hub.as_ref().map_or_else(|| "m".repeat(crate::validate::MAX_ACCOUNT_NAME), |h| h.value.clone());
     let vars = SizeVars { account: &hub_name, workload: "", env: "", region };
-
     let raw_roles: Vec<&str> = raw_roles.iter().map(|r| r.name.value.as_str()).collect();
     let mut seen = HashMap::new();
     let mut groups = Vec::new();
@@ -815,7 +781,7 @@ fn lower_identity(
             });
         }
     }
-    (lint::error_count(cx) == before).then_some(Identity {
+    (lint::error_count(cx) == before && raw.account.is_some()).then_some(Identity {
         account: hub,
         password_policy: raw.password_policy,
         password_policy_everywhere: raw.password_policy_everywhere,
@@ -823,6 +789,61 @@ fn lower_identity(
         groups,
         users,
     })
+}
+
+/// The hub account: `None` for the management account (warned) or after an error.
+fn resolve_hub(cx: &mut Cx, env: &Env<'_>, account: &Spanned<String>) -> Option<Spanned<String>> {
+    if account.value == MANAGEMENT_HUB {
+        cx.push(
+            Diagnostic::warning("blueprint::hub-in-management", account.span, "the identity hub is the management account")
+                .label("users would sign in to the management account")
+                .help(
+                    "a separate account with `purpose: identity` keeps day-to-day sign-ins away from the account that \
+                     controls the whole organization, where service control policies do not apply; add one and name it here",
+                ),
+        );
+        None
+    } else {
+        match env.accounts.iter().find(|a| a.name.value == account.value) {
+            Some(a) if a.purpose == Purpose::Identity => Some(account.clone()),
+            Some(a) => {
+                cx.push(
+                    Diagnostic::error(
+                        "blueprint::hub-purpose",
+                        account.span,
+                        format!("account `{}` has purpose `{}`, not `identity`", a.name.value, a.purpose),
+                    )
+                    .label("not an identity account")
+                    .related(a.name.span, "defined here")
+                    .help("the hub holds every user; give it its own account with `purpose: identity`"),
+                );
+                None
+            }
+            None => {
+                let mut names: Vec<&str> = env.accounts.iter().map(|a| a.name.value.as_str()).collect();
+                names.push(MANAGEMENT_HUB);
+                let mut d = Diagnostic::error(
+                    "blueprint::unknown-account",
+                    account.span,
+                    format!("account `{}` is not in the blueprint", account.value),
+                )
+                .label("unknown account");
+                let hubs: Vec<&str> = env
+                    .accounts
+                    .iter()
+                    .filter(|a| a.purpose == Purpose::Identity)
+                    .map(|a| a.name.value.as_str())
+                    .collect();
+                d = match (did_you_mean(&account.value, names.iter().copied()), hubs.first()) {
+                    (Some(s), _) => d.help(format!("did you mean `{s}`?")),
+                    (None, Some(h)) => d.help(format!("the account with purpose `identity` is `{h}`")),
+                    (None, None) => d.help("add an account with `purpose: identity` and name it here"),
+                };
+                cx.push(d);
+                None
+            }
+        }
+    }
 }
 
 fn lower_grant(
@@ -1107,6 +1128,16 @@ roles:
         assert_eq!(codes(&y("{ role: r, environments: [dev] }")), [("blueprint::selects-nothing", Severity::Error)]);
         assert_eq!(codes(&y("{ role: app }")), [("blueprint::grant-ec2-role", Severity::Error)]);
         assert_eq!(codes(&y("{ role: rr }")), [("blueprint::unknown-role", Severity::Error)]);
+    }
+
+    #[test]
+    fn an_error_is_reported_once_not_again_by_what_refers_to_it() {
+        // A broken identity section still counts as present for roles trusting the hub.
+        let y = "identity: { account: identity, require_mfa: maybe }\nroles: [{ name: r, select: { accounts: [shared] } }]\n";
+        assert_eq!(codes(y), [("blueprint::wrong-type", Severity::Error)]);
+        // A grant to a role with an error of its own is not reported as unknown.
+        let y = "identity:\n  account: identity\n  groups: [{ name: g, grants: [{ role: r }] }]\nroles: [{ name: r, trust: lamda, select: { accounts: [shared] } }]\n";
+        assert_eq!(codes(y), [("blueprint::trust", Severity::Error)]);
     }
 
     #[test]

@@ -333,9 +333,6 @@ fn check_condition(cx: &mut Cx, node: &Node) -> bool {
     ok
 }
 
-/// A least-privilege finding, before exceptions are applied.
-struct Finding(Diagnostic);
-
 /// Checks one statement; returns its JSON (without `approved_exception`) when it has no error.
 /// `sids` collects the statement ids of the policy, which IAM wants unique.
 pub(crate) fn statement(
@@ -437,25 +434,25 @@ pub(crate) fn statement(
     walk_strings(cx, env, scope, node);
 
     // The least-privilege lint.
-    let mut findings: Vec<Finding> = Vec::new();
+    let mut findings: Vec<Diagnostic> = Vec::new();
     if let (Some(true), Some((false, actions)), Some((false, resources))) = (allow, &actions, &resources)
         && let Some((_, rspan)) = resources.iter().find(|(r, _)| r == "*")
     {
         if let Some((_, aspan)) = actions.iter().find(|(a, _)| a == "*") {
-            findings.push(Finding(
+            findings.push(
                 Diagnostic::error("blueprint::lint-admin", *aspan, "statement allows every action on every resource")
                     .label("`*` action")
                     .related(*rspan, "on every resource")
                     .help(
-                        "list the actions and resources the role needs; for a reviewed break-glass role, \
+                        "list the actions and resources needed; for a reviewed break-glass role, \
                          add `approved_exception: \"<reason>\"` to the statement",
                     ),
-            ));
+            );
         } else if let Some((a, aspan)) = actions.iter().find(|(a, _)| {
             a.split_once(':')
                 .is_some_and(|(s, n)| n == "*" && PRIVILEGED_SERVICES.iter().any(|p| s.eq_ignore_ascii_case(p)))
         }) {
-            findings.push(Finding(
+            findings.push(
                 Diagnostic::error(
                     "blueprint::lint-privileged",
                     *aspan,
@@ -468,12 +465,12 @@ pub(crate) fn statement(
                      reshape the organization (organizations); list the actions and resources needed, \
                      or add `approved_exception: \"<reason>\"`",
                 ),
-            ));
+            );
         }
     }
     if let (Some(true), Some((true, _))) = (allow, &actions) {
         let span = key_node(node, "NotAction").map_or(node.span, |k| k.span);
-        findings.push(Finding(
+        findings.push(
             Diagnostic::warning(
                 "blueprint::lint-not-action",
                 span,
@@ -482,9 +479,9 @@ pub(crate) fn statement(
             .label("allow by exclusion")
             .help(
                 "this includes actions AWS adds later; list the allowed actions under `Action`, \
-                     or add `approved_exception: \"<reason>\"`",
+                 or add `approved_exception: \"<reason>\"`",
             ),
-        ));
+        );
     }
     if exempt {
         if findings.is_empty()
@@ -502,7 +499,7 @@ pub(crate) fn statement(
             );
         }
     } else {
-        for Finding(d) in findings {
+        for d in findings {
             cx.push(d);
         }
     }

@@ -378,7 +378,7 @@ pub(crate) fn read(cx: &mut Cx, root: &Node) -> RawBlueprint {
         raw.workloads = items.iter().filter_map(|n| read_workload(cx, n)).collect();
     }
     if let Some(i) = top.get("identity") {
-        raw.identity = crate::identity::read_identity(cx, i);
+        raw.identity = Some(crate::identity::read_identity(cx, i));
     }
     if let Some(r) = top.get("roles") {
         raw.roles = crate::identity::read_roles(cx, r);
