@@ -28,11 +28,6 @@ fn policy_document(statements: Vec<Value>) -> Value {
     canonical_policy(&json!({ "Version": "2012-10-17", "Statement": statements }))
 }
 
-/// The ARN of a role in a blueprint account, with the account id as a placeholder.
-pub fn role_arn(account: &str, role: &str) -> String {
-    format!("arn:aws:iam::{{{{account_id:{account}}}}}:role/{role}")
-}
-
 /// The trust policy of a role.
 pub fn trust_policy(trust: RoleTrust, hub: Option<&str>) -> Value {
     let statement = match trust {
@@ -63,12 +58,12 @@ pub fn trust_policy(trust: RoleTrust, hub: Option<&str>) -> Value {
     policy_document(vec![statement])
 }
 
-fn inline(statements: Vec<Value>) -> Value {
-    if statements.is_empty() {
-        return json!({});
-    }
+/// The inline policies of a group or role: groundwork's one policy, or none.
+fn inline(policy: Option<Value>) -> Value {
     let mut m = Map::new();
-    m.insert(INLINE_POLICY.to_owned(), policy_document(statements));
+    if let Some(doc) = policy {
+        m.insert(INLINE_POLICY.to_owned(), canonical_policy(&doc));
+    }
     Value::Object(m)
 }
 
@@ -132,17 +127,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             });
         }
         for g in &identity.groups {
-            let mut statements: Vec<Value> = g.statements.iter().map(|s| expand_json(s, &hub_cx)).collect();
-            let arns: Vec<String> =
-                g.grants.iter().flat_map(|grant| grant.accounts.iter().map(|a| role_arn(a, &grant.role))).collect();
-            if !arns.is_empty() {
-                statements.push(json!({
-                    "Sid": "AssumeGrantedRoles",
-                    "Effect": "Allow",
-                    "Action": "sts:AssumeRole",
-                    "Resource": sorted(arns)
-                }));
-            }
+            let policy = groundwork_blueprint::group_inline_policy(g).map(|d| expand_json(&d, &hub_cx));
             let mut managed: Vec<String> = g.managed_policies.iter().map(|p| p.value.clone()).collect();
             let mut after = Vec::new();
             if identity.require_mfa {
@@ -152,7 +137,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             out.push(DesiredResource {
                 address: address(Kind::Group, hub_account, &g.name.value),
                 at: Locator { kind: Kind::Group, account: hub_account.map(str::to_owned), name: g.name.value.clone() },
-                spec: json!({ "managed_policies": sorted(managed), "inline_policies": inline(statements) }),
+                spec: json!({ "managed_policies": sorted(managed), "inline_policies": inline(policy) }),
                 after,
             });
         }
@@ -180,7 +165,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     for role in &bp.roles {
         for account in &role.accounts {
             let cx = account_cx(bp, account, hub_account);
-            let statements: Vec<Value> = role.statements.iter().map(|s| expand_json(s, &cx)).collect();
+            let policy = groundwork_blueprint::role_inline_policy(role).map(|d| expand_json(&d, &cx));
             let role_address = address(Kind::Role, Some(account), &role.name.value);
             out.push(DesiredResource {
                 address: role_address.clone(),
@@ -190,7 +175,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
                     "trust": trust_policy(role.trust, hub_account),
                     "max_session_seconds": role.max_session_seconds,
                     "managed_policies": sorted(role.managed_policies.iter().map(|p| p.value.clone())),
-                    "inline_policies": inline(statements),
+                    "inline_policies": inline(policy),
                 }),
                 after: Vec::new(),
             });

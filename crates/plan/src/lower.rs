@@ -280,6 +280,7 @@ pub(crate) fn resources(bp: &Blueprint) -> Vec<DesiredResource> {
     let mut out = Vec::new();
     logging_resources(bp, &mut out);
     guardrail_resources(bp, &mut out);
+    crate::identity::resources(bp, &mut out);
     out
 }
 
