@@ -513,7 +513,7 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
         .collect();
     let org_created = live.organization.is_none();
     for r in &desired.resources {
-        let spec = p.ids.resolve(&r.spec);
+        let spec = p.ids.resolve_spec(&r.spec);
         let at = p.ids.resolve_locator(&r.at);
         let current = live.resources.get(&r.address);
         if let Some(l) = current

@@ -62,6 +62,19 @@ pub(crate) fn generate_password() -> String {
 }
 
 impl Aws {
+    /// Attaching an AWS-managed policy that does not exist is a blueprint error, not IAM settling.
+    async fn attach<T, F, Fut>(&self, arn: &str, f: F) -> Result<T, ProviderError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ProviderError>>,
+    {
+        if arn.starts_with("arn:aws:iam::aws:") {
+            let mut f = f;
+            return f().await;
+        }
+        self.settled(f).await
+    }
+
     /// Retries `f` while it fails with NoSuchEntity (something just created is not visible to
     /// IAM yet), for up to [`IAM_SETTLE`].
     async fn settled<T, F, Fut>(&self, mut f: F) -> Result<T, ProviderError>
@@ -263,7 +276,7 @@ impl Aws {
         let live = live.unwrap_or(&null);
         let (want, have) = (strings(&spec["managed_policies"]), strings(&live["managed_policies"]));
         for arn in want.difference(&have) {
-            self.settled(|| {
+            self.attach(arn, || {
                 self.run("iam:AttachGroupPolicy", Idempotency::Safe, || {
                     c.iam.attach_group_policy().group_name(name).policy_arn(arn).send()
                 })
@@ -571,7 +584,7 @@ impl Aws {
         }
         let (want, have) = (strings(&spec["managed_policies"]), strings(&live["managed_policies"]));
         for arn in want.difference(&have) {
-            self.settled(|| {
+            self.attach(arn, || {
                 self.run("iam:AttachRolePolicy", Idempotency::Safe, || {
                     c.iam.attach_role_policy().role_name(name).policy_arn(arn).send()
                 })
