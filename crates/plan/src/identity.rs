@@ -24,10 +24,6 @@ fn address(kind: Kind, account: Option<&str>, name: &str) -> Address {
     Address::new(format!("{}/{}/{name}", kind.prefix(), account_label(account)))
 }
 
-fn policy_document(statements: Vec<Value>) -> Value {
-    canonical_policy(&json!({ "Version": "2012-10-17", "Statement": statements }))
-}
-
 /// The trust policy of a role.
 pub fn trust_policy(trust: RoleTrust, hub: Option<&str>) -> Value {
     let statement = match trust {
@@ -55,7 +51,7 @@ pub fn trust_policy(trust: RoleTrust, hub: Option<&str>) -> Value {
             "Action": "sts:AssumeRole"
         }),
     };
-    policy_document(vec![statement])
+    canonical_policy(&groundwork_blueprint::policy_document(vec![statement]))
 }
 
 /// The inline policies of a group or role: groundwork's one policy, or none.

@@ -192,7 +192,7 @@ impl Aws {
         let mut old: Vec<_> = versions.versions().iter().filter(|v| !v.is_default_version()).collect();
         let mut note = String::new();
         if versions.versions().len() >= MAX_POLICY_VERSIONS {
-            old.sort_by_key(|v| v.create_date().map(|d| d.secs()));
+            old.sort_by_key(|v| v.create_date().map(aws_smithy_types::DateTime::secs));
             if let Some(oldest) = old.first().and_then(|v| v.version_id()) {
                 self.run("iam:DeletePolicyVersion", Idempotency::Safe, || {
                     c.iam.delete_policy_version().policy_arn(&arn).version_id(oldest).send()
@@ -694,7 +694,7 @@ mod tests {
         let a = generate_password();
         let b = generate_password();
         assert_eq!(a.chars().count(), PASSWORD_LEN);
-        assert!(PASSWORD_LEN >= 32);
+        const { assert!(PASSWORD_LEN >= 32) };
         assert_ne!(a, b);
         assert!(a.chars().any(|c| c.is_ascii_uppercase()) && a.chars().any(|c| c.is_ascii_digit()));
     }

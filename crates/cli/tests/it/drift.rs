@@ -173,9 +173,7 @@ async fn every_kind_of_out_of_band_change_is_reported_then_repaired() {
                 "iam-user/identity/bob"
             }
             _ => {
-                let loose = format!(
-                    r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"*"}},"Action":"sts:AssumeRole"}}]}}"#
-                );
+                let loose = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
                 jira_iam
                     .update_assume_role_policy()
                     .role_name("jira-admin")

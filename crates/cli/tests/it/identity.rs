@@ -184,7 +184,8 @@ async fn hub_groups_users_and_member_roles_are_built_read_back_and_rerun_writes_
     let webapp = iam_in(&env, &ids["webapp-prod"]).await;
     assert!(webapp.get_role().role_name("jira-admin").send().await.is_err(), "a jira role in a webapp account");
     let profile = webapp.get_instance_profile().instance_profile_name("webapp-app").send().await.unwrap();
-    let roles: Vec<&str> = profile.instance_profile().unwrap().roles().iter().map(|r| r.role_name()).collect();
+    let roles: Vec<&str> =
+        profile.instance_profile().unwrap().roles().iter().map(aws_sdk_iam::types::Role::role_name).collect();
     assert_eq!(roles, ["webapp-app"]);
     let app = webapp.get_role().role_name("webapp-app").send().await.unwrap();
     let trust = decode(app.role().unwrap().assume_role_policy_document().unwrap());
