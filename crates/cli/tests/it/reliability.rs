@@ -197,6 +197,7 @@ fn secrets_never_appear_at_maximum_verbosity() {
         .env("AWS_ACCESS_KEY_ID", "AKIAGROUNDWORKTEST01")
         .env("AWS_SECRET_ACCESS_KEY", secret)
         .env("AWS_SESSION_TOKEN", token)
+        .env("GROUNDWORK_PASSWORD_FILE", env.path("passwords.tsv"))
         .args(["-vvv", "apply", reference().to_str().unwrap(), "--auto-approve", "--no-rate-limit"])
         .args(["--region", "us-east-1", "--endpoint-url", &env.moto.endpoint()])
         .output()
@@ -206,9 +207,13 @@ fn secrets_never_appear_at_maximum_verbosity() {
     assert!(all.len() > 10_000, "-vvv logs a lot ({} bytes)", all.len());
     assert!(!all.contains(secret), "the secret access key was printed");
     assert!(!all.contains(token), "the session token was printed");
+    // Nor the console password groundwork generated.
+    let passwords = std::fs::read_to_string(env.path("passwords.tsv")).unwrap();
+    let password = passwords.lines().next().unwrap().split('\t').nth(2).unwrap();
+    assert!(password.len() >= 32 && !all.contains(password), "the generated password was printed");
     // Also nothing in the journal.
     let journal = std::fs::read_to_string(env.home.path().join(".groundwork/acme.journal.jsonl")).unwrap();
-    assert!(!journal.contains(secret) && !journal.contains(token));
+    assert!(!journal.contains(secret) && !journal.contains(token) && !journal.contains(password));
 }
 
 #[test]
