@@ -61,7 +61,103 @@ pub(crate) fn generate_password() -> String {
     }
 }
 
+/// A group or a role: what holds managed and inline policies.
+#[derive(Clone, Copy)]
+enum Holder<'a> {
+    Group(&'a str),
+    Role(&'a str),
+}
+
 impl Aws {
+    /// Attaches the managed policies `spec` lists and `live` lacks, detaches the others, and
+    /// puts or deletes inline policies the same way: only the parts that differ are written.
+    async fn converge_policies(
+        &self,
+        c: &AccountClients,
+        holder: Holder<'_>,
+        spec: &Value,
+        live: &Value,
+        done: &mut Vec<String>,
+    ) -> Result<(), ProviderError> {
+        let iam = &c.iam;
+        let (want, have) = (strings(&spec["managed_policies"]), strings(&live["managed_policies"]));
+        for arn in want.difference(&have) {
+            match holder {
+                Holder::Group(g) => self
+                    .attach(arn, || {
+                        self.run("iam:AttachGroupPolicy", Idempotency::Safe, || {
+                            iam.attach_group_policy().group_name(g).policy_arn(arn).send()
+                        })
+                    })
+                    .await
+                    .map(drop)?,
+                Holder::Role(r) => self
+                    .attach(arn, || {
+                        self.run("iam:AttachRolePolicy", Idempotency::Safe, || {
+                            iam.attach_role_policy().role_name(r).policy_arn(arn).send()
+                        })
+                    })
+                    .await
+                    .map(drop)?,
+            }
+            done.push(format!("attached {arn}"));
+        }
+        for arn in have.difference(&want) {
+            match holder {
+                Holder::Group(g) => self
+                    .run("iam:DetachGroupPolicy", Idempotency::Safe, || {
+                        iam.detach_group_policy().group_name(g).policy_arn(arn).send()
+                    })
+                    .await
+                    .map(drop)?,
+                Holder::Role(r) => self
+                    .run("iam:DetachRolePolicy", Idempotency::Safe, || {
+                        iam.detach_role_policy().role_name(r).policy_arn(arn).send()
+                    })
+                    .await
+                    .map(drop)?,
+            }
+            done.push(format!("detached {arn} (not in the blueprint)"));
+        }
+        let (want, have) = (object(&spec["inline_policies"]), object(&live["inline_policies"]));
+        for (policy, doc) in want.iter().filter(|(k, doc)| have.get(*k) != Some(*doc)) {
+            let text = compact_policy(doc).to_string();
+            match holder {
+                Holder::Group(g) => self
+                    .run("iam:PutGroupPolicy", Idempotency::Safe, || {
+                        iam.put_group_policy().group_name(g).policy_name(policy).policy_document(&text).send()
+                    })
+                    .await
+                    .map(drop)?,
+                Holder::Role(r) => self
+                    .run("iam:PutRolePolicy", Idempotency::Safe, || {
+                        iam.put_role_policy().role_name(r).policy_name(policy).policy_document(&text).send()
+                    })
+                    .await
+                    .map(drop)?,
+            }
+            done.push(format!("inline policy {policy} set"));
+        }
+        for policy in have.keys().filter(|k| !want.contains_key(*k)) {
+            match holder {
+                Holder::Group(g) => self
+                    .run("iam:DeleteGroupPolicy", Idempotency::Safe, || {
+                        iam.delete_group_policy().group_name(g).policy_name(policy).send()
+                    })
+                    .await
+                    .map(drop)?,
+                Holder::Role(r) => self
+                    .run("iam:DeleteRolePolicy", Idempotency::Safe, || {
+                        iam.delete_role_policy().role_name(r).policy_name(policy).send()
+                    })
+                    .await
+                    .map(drop)?,
+            }
+            done.push(format!("inline policy {policy} removed (not in the blueprint)"));
+        }
+        Ok(())
+    }
+
     /// Attaching an AWS-managed policy that does not exist is a blueprint error, not IAM settling.
     async fn attach<T, F, Fut>(&self, arn: &str, f: F) -> Result<T, ProviderError>
     where
@@ -273,42 +369,7 @@ impl Aws {
             }
         }
         let null = Value::Null;
-        let live = live.unwrap_or(&null);
-        let (want, have) = (strings(&spec["managed_policies"]), strings(&live["managed_policies"]));
-        for arn in want.difference(&have) {
-            self.attach(arn, || {
-                self.run("iam:AttachGroupPolicy", Idempotency::Safe, || {
-                    c.iam.attach_group_policy().group_name(name).policy_arn(arn).send()
-                })
-            })
-            .await?;
-            done.push(format!("attached {arn}"));
-        }
-        for arn in have.difference(&want) {
-            self.run("iam:DetachGroupPolicy", Idempotency::Safe, || {
-                c.iam.detach_group_policy().group_name(name).policy_arn(arn).send()
-            })
-            .await?;
-            done.push(format!("detached {arn} (not in the blueprint)"));
-        }
-        let (want, have) = (object(&spec["inline_policies"]), object(&live["inline_policies"]));
-        for (policy, doc) in &want {
-            if have.get(policy) != Some(doc) {
-                let text = compact_policy(doc).to_string();
-                self.run("iam:PutGroupPolicy", Idempotency::Safe, || {
-                    c.iam.put_group_policy().group_name(name).policy_name(policy).policy_document(&text).send()
-                })
-                .await?;
-                done.push(format!("inline policy {policy} set"));
-            }
-        }
-        for policy in have.keys().filter(|k| !want.contains_key(*k)) {
-            self.run("iam:DeleteGroupPolicy", Idempotency::Safe, || {
-                c.iam.delete_group_policy().group_name(name).policy_name(policy).send()
-            })
-            .await?;
-            done.push(format!("inline policy {policy} removed (not in the blueprint)"));
-        }
+        self.converge_policies(c, Holder::Group(name), spec, live.unwrap_or(&null), &mut done).await?;
         Ok(if done.is_empty() { "already as the blueprint says".into() } else { done.join(", ") })
     }
 
@@ -582,41 +643,7 @@ impl Aws {
             .await?;
             done.push("session duration and description set".into());
         }
-        let (want, have) = (strings(&spec["managed_policies"]), strings(&live["managed_policies"]));
-        for arn in want.difference(&have) {
-            self.attach(arn, || {
-                self.run("iam:AttachRolePolicy", Idempotency::Safe, || {
-                    c.iam.attach_role_policy().role_name(name).policy_arn(arn).send()
-                })
-            })
-            .await?;
-            done.push(format!("attached {arn}"));
-        }
-        for arn in have.difference(&want) {
-            self.run("iam:DetachRolePolicy", Idempotency::Safe, || {
-                c.iam.detach_role_policy().role_name(name).policy_arn(arn).send()
-            })
-            .await?;
-            done.push(format!("detached {arn} (not in the blueprint)"));
-        }
-        let (want, have) = (object(&spec["inline_policies"]), object(&live["inline_policies"]));
-        for (policy, doc) in &want {
-            if have.get(policy) != Some(doc) {
-                let text = compact_policy(doc).to_string();
-                self.run("iam:PutRolePolicy", Idempotency::Safe, || {
-                    c.iam.put_role_policy().role_name(name).policy_name(policy).policy_document(&text).send()
-                })
-                .await?;
-                done.push(format!("inline policy {policy} set"));
-            }
-        }
-        for policy in have.keys().filter(|k| !want.contains_key(*k)) {
-            self.run("iam:DeleteRolePolicy", Idempotency::Safe, || {
-                c.iam.delete_role_policy().role_name(name).policy_name(policy).send()
-            })
-            .await?;
-            done.push(format!("inline policy {policy} removed (not in the blueprint)"));
-        }
+        self.converge_policies(c, Holder::Role(name), spec, &live, &mut done).await?;
         Ok(if done.is_empty() { "already as the blueprint says".into() } else { done.join(", ") })
     }
 

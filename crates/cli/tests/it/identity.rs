@@ -72,7 +72,8 @@ async fn hub_groups_users_and_member_roles_are_built_read_back_and_rerun_writes_
     let passwords = env.path("passwords.tsv");
 
     // Without a password file, console users stop the run before any write.
-    let args = ["apply", reference().to_str().unwrap(), "--auto-approve", "--json", "--stats", "--no-rate-limit"];
+    let bp = reference();
+    let args = ["apply", bp.to_str().unwrap(), "--auto-approve", "--json", "--stats", "--no-rate-limit"];
     let refused = crate::common::Run::from_output(
         &env.command(&env.moto.endpoint(), &args).env_remove("GROUNDWORK_PASSWORD_FILE").output().unwrap(),
     );
