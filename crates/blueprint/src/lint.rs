@@ -363,32 +363,7 @@ pub(crate) fn statement(
             );
         }
     }
-    if let Some(sid) = fields.get("Sid").and_then(|n| cx.string(n, "Sid")) {
-        if sid.value.is_empty() || !sid.value.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            cx.push(
-                Diagnostic::error(
-                    "blueprint::statement",
-                    sid.span,
-                    format!("Sid `{}` must be letters and digits", sid.value),
-                )
-                .label("letters and digits only")
-                .help("IAM accepts only ASCII letters and digits in a statement id"),
-            );
-        } else if let Some(first) = sids.get(&sid.value) {
-            cx.push(
-                Diagnostic::error(
-                    "blueprint::statement",
-                    sid.span,
-                    format!("Sid `{}` is used twice in one policy", sid.value),
-                )
-                .label("used again")
-                .related(*first, "first used here")
-                .help("statement ids must be unique within a policy"),
-            );
-        } else {
-            sids.insert(sid.value, sid.span);
-        }
-    }
+    crate::policy::check_sid(cx, fields.get("Sid"), sids);
     let allow = match cx.required(&fields, "Effect", "a policy statement").and_then(|n| cx.string(n, "Effect")) {
         Some(e) if e.value == "Allow" => Some(true),
         Some(e) if e.value == "Deny" => Some(false),
