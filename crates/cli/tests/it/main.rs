@@ -3,6 +3,7 @@
 
 mod common;
 mod drift;
+mod graph;
 mod logging;
 mod organization;
 mod reliability;
