@@ -63,6 +63,9 @@ pub(crate) struct Global {
 pub(crate) enum Command {
     /// Check blueprints: every problem at once, with file:line:column. Never contacts AWS.
     Validate(ValidateArgs),
+    /// Draw the organization the blueprint describes (OU tree, accounts, guardrails, identity
+    /// hub, groups and the roles they may assume) as Mermaid or Graphviz DOT. Never contacts AWS.
+    Graph(GraphArgs),
     /// Discover the organization (read-only) and show what apply would change.
     Plan(PlanArgs),
     /// Make the organization match the blueprint (or a saved plan).
@@ -78,6 +81,29 @@ pub(crate) struct ValidateArgs {
     /// Blueprint files.
     #[arg(required = true, value_name = "FILE")]
     pub(crate) files: Vec<PathBuf>,
+}
+
+/// Text format of `graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GraphFormatArg {
+    /// A Mermaid flowchart (GitHub renders it in Markdown; `mmdc` renders SVG or PNG).
+    Mermaid,
+    /// A Graphviz digraph with a cluster per OU (`dot -Tsvg`).
+    Dot,
+}
+
+/// `graph`.
+#[derive(Debug, Args)]
+pub(crate) struct GraphArgs {
+    /// The blueprint.
+    #[arg(value_name = "BLUEPRINT")]
+    pub(crate) blueprint: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormatArg::Mermaid)]
+    pub(crate) format: GraphFormatArg,
+    /// Write the graph to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
 }
 
 /// Options shared by `plan` and `apply`.

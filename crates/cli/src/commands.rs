@@ -1,4 +1,4 @@
-//! The commands: validate, plan, apply.
+//! The commands: validate, graph, plan, apply, drift.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -11,11 +11,13 @@ use groundwork_apply::journal::last_interrupted;
 use groundwork_apply::{ExecOptions, Outcome, Progress, ProgressMode, execute};
 use groundwork_aws::{Aws, CallStats, ConnectOptions};
 use groundwork_blueprint::{Blueprint, Diagnostics, Severity};
-use groundwork_plan::{Desired, FORMAT_VERSION, Live, Plan, PlanOptions, render_text};
+use groundwork_plan::{Desired, FORMAT_VERSION, GraphFormat, Live, Plan, PlanOptions, render_graph, render_text};
 use serde_json::json;
 
 use crate::Exit;
-use crate::cli::{ApplyArgs, Cli, Command, DriftArgs, Global, PlanArgs, PlanningArgs, ValidateArgs};
+use crate::cli::{
+    ApplyArgs, Cli, Command, DriftArgs, Global, GraphArgs, GraphFormatArg, PlanArgs, PlanningArgs, ValidateArgs,
+};
 use crate::printer::Printer;
 
 /// State of one invocation: the AWS connection, once made, so `--stats` can report the calls
@@ -29,6 +31,7 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
     let session = Session::default();
     let result = match &cli.command {
         Command::Validate(args) => Ok(validate(args, printer)),
+        Command::Graph(args) => graph(args, printer),
         Command::Plan(args) => plan(&session, &cli.global, args, printer).await,
         Command::Apply(args) => Box::pin(apply(&session, &cli.global, args, printer)).await,
         Command::Drift(args) => drift(&session, &cli.global, args, printer).await,
@@ -36,7 +39,7 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
     match session.aws.get() {
         Some(aws) => print_stats(&cli.global, &aws.counter().snapshot(), printer),
         // Nothing was sent to AWS (e.g. an invalid blueprint): say so.
-        None if !matches!(cli.command, Command::Validate(_)) => {
+        None if !matches!(cli.command, Command::Validate(_) | Command::Graph(_)) => {
             print_stats(&cli.global, &CallStats::default(), printer);
         }
         None => {}
@@ -115,6 +118,24 @@ fn validate(args: &ValidateArgs, printer: &Printer) -> Exit {
         printer.out(&format!("{}\n", serde_json::to_string_pretty(&json!({ "files": reports })).unwrap_or_default()));
     }
     if failed { Exit::Error } else { Exit::Ok }
+}
+
+/// Draws the organization from the blueprint alone, like `validate` (no AWS call).
+fn graph(args: &GraphArgs, printer: &Printer) -> Result<Exit> {
+    let bp = load_blueprint(&args.blueprint, printer)?;
+    let format = match args.format {
+        GraphFormatArg::Mermaid => GraphFormat::Mermaid,
+        GraphFormatArg::Dot => GraphFormat::Dot,
+    };
+    let text = render_graph(&bp, format);
+    match &args.out {
+        Some(out) => {
+            std::fs::write(out, &text).with_context(|| format!("writing the graph to {}", out.display()))?;
+            printer.info(&format!("Wrote the {format} graph of {} to {}.", args.blueprint.display(), out.display()));
+        }
+        None => printer.out(&text),
+    }
+    Ok(Exit::Ok)
 }
 
 /// Loads a blueprint, printing its diagnostics; an invalid one is an error before any AWS call.

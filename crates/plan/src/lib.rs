@@ -2,7 +2,8 @@
 //!
 //! Owns addresses (`ou/Workloads/Prod`, `account/jira-prod`), the desired state lowered from a
 //! blueprint, the live state that discovery fills, the diff between them (a pure function, unit
-//! tested without AWS), dependency ordering, and text and JSON rendering.
+//! tested without AWS), dependency ordering, text and JSON rendering, and a picture of the
+//! organization as Mermaid or Graphviz DOT ([`render_graph`]).
 //!
 //! ```
 //! use groundwork_plan::{Desired, Live, PlanOptions, plan};
@@ -14,6 +15,7 @@
 //! assert_eq!(p.summary().add, 2); // the organization and the OU
 //! ```
 
+mod graph;
 mod identity;
 mod lower;
 mod plan;
@@ -21,6 +23,7 @@ mod render;
 mod resource;
 mod state;
 
+pub use graph::{GraphFormat, render_graph};
 pub use identity::{FORCE_MFA_POLICY, INLINE_POLICY, trust_policy};
 pub use lower::{CLOUDTRAIL_PRINCIPAL, SCP_TYPE, bucket_address, log_bucket_policy, target_text, trail_arn};
 pub use plan::{Action, Change, FORMAT_VERSION, Operation, Plan, PlanOptions, Summary, Unmanaged, plan};

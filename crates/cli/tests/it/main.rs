@@ -3,6 +3,7 @@
 
 mod common;
 mod drift;
+mod graph;
 mod identity;
 mod logging;
 mod organization;
