@@ -294,7 +294,7 @@ async fn run_change(ctx: &Ctx, change: &Change) -> Result<String, String> {
         }
         Operation::Put { at, spec, live } => {
             let ids = lock(&ctx.known).ids.clone();
-            let (at, spec) = (ids.resolve_locator(at), ids.resolve(spec));
+            let (at, spec) = (ids.resolve_locator(at), ids.resolve_spec(spec));
             if has_placeholder(&spec) || at.name.contains("{{") {
                 return Err(
                     "an id it refers to is still unknown (did an account or the organization fail to be created?)"

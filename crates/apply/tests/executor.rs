@@ -12,7 +12,7 @@ use groundwork_apply::{
     execute,
 };
 use groundwork_blueprint::Tags;
-use groundwork_plan::{Address, Desired, Live, PlanOptions, plan};
+use groundwork_plan::{Address, Desired, Ids, Live, Locator, PlanOptions, plan};
 
 #[derive(Default)]
 struct Org {
@@ -132,11 +132,55 @@ impl Provider for Fake {
         a.3 = to.into();
         Ok(())
     }
+    async fn organization_ids(&self) -> Result<(String, String), ProviderError> {
+        Ok(("o-fake".into(), "999999999999".into()))
+    }
+    async fn put_resource(
+        &self,
+        at: &Locator,
+        spec: &serde_json::Value,
+        _live: Option<&serde_json::Value>,
+        ids: &Ids,
+    ) -> Result<String, ProviderError> {
+        let account = ids.account_id(at.account.as_deref()).unwrap_or("?").to_owned();
+        self.record(format!("Put {} {} in {account}: {spec}", at.kind, at.name));
+        Ok("put".into())
+    }
 }
 
-fn desired() -> Desired {
+/// The reference blueprint.
+fn full() -> Desired {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../blueprints/landing-zone.yaml");
     Desired::from_blueprint(&groundwork_blueprint::load(&path).unwrap().blueprint)
+}
+
+/// The reference blueprint's organization slice (OUs and accounts).
+fn desired() -> Desired {
+    Desired { resources: Vec::new(), ..full() }
+}
+
+#[tokio::test]
+async fn resources_run_after_what_they_name_with_ids_filled_in() {
+    let fake = Arc::new(Fake::default());
+    let p = plan(&full(), &Live::default(), PlanOptions::default());
+    let progress = Arc::new(Progress::new(ProgressMode::Quiet, p.changes.len()));
+    let provider: Arc<dyn Provider> = fake.clone();
+    let report = execute(&p, &Live::default(), provider, options(), progress).await;
+    assert_eq!(report.failed() + report.skipped(), 0, "{:?}", report.results);
+    let log = fake.log.lock().unwrap().clone();
+    let pos =
+        |prefix: &str| log.iter().position(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("{prefix}: {log:#?}"));
+    // The bucket is named after the log-archive account, created in this same run.
+    let bucket = &log[pos("Put bucket")];
+    let log_archive = fake.org.lock().unwrap().accounts.iter().find(|a| a.2 == "log-archive").unwrap().0.clone();
+    assert!(bucket.contains(&format!("acme-cloudtrail-{log_archive} in {log_archive}")), "{bucket}");
+    assert!(bucket.contains("o-fake") && bucket.contains("999999999999"), "org and management ids filled in: {bucket}");
+    assert!(!log.iter().any(|l| l.contains("{{")), "a placeholder reached the provider: {log:#?}");
+    assert!(pos("CreateAccount log-archive") < pos("Put bucket"));
+    assert!(pos("Put bucket") < pos("Put trail"));
+    assert!(pos("Put service-access") < pos("Put trail"));
+    assert!(pos("Put policy-type") < pos("Put scp "));
+    assert!(pos("Put scp ") < pos("Put scp-attachment"));
 }
 
 fn options() -> ExecOptions {

@@ -198,8 +198,8 @@ impl Aws {
     #[must_use]
     pub fn with_landing_zone(mut self, access_role: &str, home_region: &str) -> Self {
         let mut s = (*self.settings).clone();
-        s.access_role = access_role.to_owned();
-        s.home_region = home_region.to_owned();
+        access_role.clone_into(&mut s.access_role);
+        home_region.clone_into(&mut s.home_region);
         self.settings = Arc::new(s);
         self.accounts = Arc::default();
         self

@@ -27,11 +27,14 @@
 mod builtins;
 mod diag;
 mod guardrails;
+mod identity;
+mod lint;
 mod logging;
 mod model;
 mod policy;
 pub mod regions;
 mod schema;
+mod selector;
 pub mod synthetic;
 mod validate;
 pub mod yaml;
@@ -41,6 +44,12 @@ use std::sync::Arc;
 pub use builtins::{BUILTIN_GUARDRAILS, GLOBAL_SERVICE_ACTIONS};
 pub use diag::{Diagnostic, Diagnostics, Related, Severity};
 pub use guardrails::{DEFAULT_ACCESS_ROLE, DEFAULT_MAX_PER_TARGET, DEFAULT_MAX_POLICY_CHARS};
+pub use identity::{MANAGEMENT_HUB, MIN_PASSWORD_LENGTH};
+pub use lint::{
+    ACCOUNT_ID_CHARS, ASSUME_ROLE_SID, EXCEPTION_KEY, MAX_GROUP_INLINE_POLICY_CHARS, MAX_GROUPS_PER_USER,
+    MAX_MANAGED_POLICIES, MAX_MANAGED_POLICY_CHARS, MAX_ROLE_INLINE_POLICY_CHARS, assume_role_statement,
+    force_mfa_policy, group_inline_policy, policy_document, role_inline_policy,
+};
 pub use logging::BUCKET_PLACEHOLDERS;
 pub use model::{
     Account, AccountOrigin, Blueprint, DOCUMENT_PLACEHOLDERS, FeatureSet, Grant, Group, Guardrail, Guardrails,

@@ -310,9 +310,9 @@ pub(crate) fn check_scp_document(cx: &mut Cx, node: &Node) -> bool {
     true
 }
 
-fn check_statement(cx: &mut Cx, node: &Node, sids: &mut HashMap<String, Span>) {
-    let Some(f) = cx.map(node, "a policy statement", STATEMENT_KEYS) else { return };
-    if let Some(sid) = f.get("Sid").and_then(|n| cx.string(n, "Sid")) {
+/// A statement id: letters and digits, unique within its policy.
+pub(crate) fn check_sid(cx: &mut Cx, node: Option<&Node>, sids: &mut HashMap<String, Span>) {
+    if let Some(sid) = node.and_then(|n| cx.string(n, "Sid")) {
         if sid.value.is_empty() || !sid.value.chars().all(|c| c.is_ascii_alphanumeric()) {
             cx.push(
                 Diagnostic::error(
@@ -338,6 +338,11 @@ fn check_statement(cx: &mut Cx, node: &Node, sids: &mut HashMap<String, Span>) {
             sids.insert(sid.value, sid.span);
         }
     }
+}
+
+fn check_statement(cx: &mut Cx, node: &Node, sids: &mut HashMap<String, Span>) {
+    let Some(f) = cx.map(node, "a policy statement", STATEMENT_KEYS) else { return };
+    check_sid(cx, f.get("Sid"), sids);
     if let Some(e) = cx.required(&f, "Effect", "a policy statement")
         && let Some(effect) = cx.string(e, "Effect")
         && !matches!(effect.value.as_str(), "Allow" | "Deny")

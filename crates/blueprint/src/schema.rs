@@ -20,6 +20,8 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "workloads",
     "logging",
     "guardrails",
+    "identity",
+    "roles",
 ];
 
 /// Raw `organization` section.
@@ -80,6 +82,8 @@ pub(crate) struct RawBlueprint {
     pub(crate) workloads: Vec<RawWorkload>,
     pub(crate) logging: Option<crate::logging::RawLogging>,
     pub(crate) guardrails: Option<crate::guardrails::RawGuardrails>,
+    pub(crate) identity: Option<crate::identity::RawIdentity>,
+    pub(crate) roles: Vec<crate::identity::RawRole>,
 }
 
 /// Collects diagnostics while walking the tree.
@@ -380,6 +384,12 @@ pub(crate) fn read(cx: &mut Cx, root: &Node) -> RawBlueprint {
     }
     raw.logging = top.get("logging").map(|n| crate::logging::read(cx, n));
     raw.guardrails = top.get("guardrails").map(|n| crate::guardrails::read(cx, n));
+    if let Some(i) = top.get("identity") {
+        raw.identity = Some(crate::identity::read_identity(cx, i));
+    }
+    if let Some(r) = top.get("roles") {
+        raw.roles = crate::identity::read_roles(cx, r);
+    }
     raw
 }
 

@@ -161,7 +161,12 @@ fn flatten_ous(cx: &mut Cx, parent: &OuPath, ous: &[RawOu], out: &mut Vec<FlatOu
 }
 
 /// Resolves an OU reference, reporting unknown ones with a suggestion.
-fn resolve_ou(cx: &mut Cx, text: &Spanned<String>, span: Span, known: &BTreeMap<OuPath, Span>) -> Option<OuPath> {
+pub(crate) fn resolve_ou(
+    cx: &mut Cx,
+    text: &Spanned<String>,
+    span: Span,
+    known: &BTreeMap<OuPath, Span>,
+) -> Option<OuPath> {
     let path = OuPath::parse(&text.value);
     if path.is_root() || known.contains_key(&path) {
         return Some(path);
@@ -225,7 +230,7 @@ fn check_template(cx: &mut Cx, src: &str, t: &Spanned<String>) -> bool {
 }
 
 /// The span of `needle` inside the source text of `span` (falls back to `span`).
-fn sub_span(src: &str, span: Span, needle: &str) -> Span {
+pub(crate) fn sub_span(src: &str, span: Span, needle: &str) -> Span {
     let hay = src.get(span.start..span.end.max(span.start)).unwrap_or("");
     match hay.find(needle) {
         Some(i) => {
@@ -458,6 +463,15 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         has_logging: raw.logging.is_some(),
     };
     let guardrails = crate::guardrails::lower(cx, raw.guardrails.as_ref(), &scope);
+    let (identity, roles) = crate::identity::lower(
+        cx,
+        src,
+        raw.identity.as_ref(),
+        &raw.roles,
+        org.as_ref(),
+        placed.iter().map(|p| &p.account),
+        &known,
+    );
 
     let org = org?;
     if cx.diags.iter().any(|d| d.severity == crate::diag::Severity::Error) {
@@ -480,8 +494,8 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         accounts: placed.into_iter().map(|p| p.account).collect(),
         logging,
         guardrails,
-        identity: None,
-        roles: Vec::new(),
+        identity,
+        roles,
     })
 }
 

@@ -91,7 +91,7 @@ fn example_lowers_logging_and_every_guardrail() {
 
 #[test]
 fn absent_sections_lower_to_defaults() {
-    let bp = load("blueprints/landing-zone.yaml");
+    let bp = load("examples/minimal.yaml");
     assert!(bp.logging.is_none());
     assert!(bp.guardrails.policies.is_empty());
     assert_eq!(bp.guardrails.max_policy_chars, DEFAULT_MAX_POLICY_CHARS);

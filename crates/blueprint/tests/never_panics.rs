@@ -58,6 +58,20 @@ fn yamlish() -> impl Strategy<Value = String> {
         "    - name: y\n",
         "      document: { Version: \"2012-10-17\", Statement: [{ Effect: Deny, Action: \"é:{a\" }] }\n",
         "      targets: [{ account: a }]\n",
+        "identity:\n",
+        "  account: identity\n",
+        "  account: management\n",
+        "  password_policy: { min_length: 8, allow_weak: true }\n",
+        "  groups: [{ name: g, grants: [{ role: r, environments: [prod] }] }]\n",
+        "  users: [{ name: u, groups: [g, g] }]\n",
+        "roles:\n",
+        "  - name: r\n",
+        "    select: { workloads: [jira], ous: [Prod] }\n",
+        "    trust: ec2\n",
+        "    statements: [{ Effect: Allow, Action: \"*\", Resource: \"arn:{account_id:\" }]\n",
+        "    statements:\n",
+        "      - { Effect: Allow, NotAction: \"iam:*\", Resource: \"${aws:username}{env}\" }\n",
+        "        approved_exception: \"\"\n",
         "&a ",
         "*a",
         "[",
@@ -89,6 +103,38 @@ fn yamlish() -> impl Strategy<Value = String> {
     prop::collection::vec(tokens, 0..60).prop_map(|v| v.concat())
 }
 
+/// The identity example with lines dropped, repeated or cut short: reaches deep into the
+/// `identity` and `roles` sections and the lint.
+fn mutated_identity_example() -> impl Strategy<Value = String> {
+    const EXAMPLE: &str = include_str!("../../../examples/identity.yaml");
+    let lines: Vec<&'static str> = EXAMPLE.lines().collect();
+    let n = lines.len();
+    prop::collection::vec((0..n, 0u8..4, 0usize..40), 1..8).prop_map(move |edits| {
+        let mut out: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+        for (at, kind, cut) in edits {
+            let at = at.min(out.len().saturating_sub(1));
+            match kind {
+                0 if !out.is_empty() => {
+                    out.remove(at);
+                }
+                1 => {
+                    let line = out[at].clone();
+                    out.insert(at, line);
+                }
+                2 => {
+                    let keep: String = out[at].chars().take(cut).collect();
+                    out[at] = keep;
+                }
+                _ => {
+                    let line = out[at].replace("{account_id}", "{account_id:jira-prod}").replace("Allow", "allow");
+                    out[at] = line;
+                }
+            }
+        }
+        out.join("\n")
+    })
+}
+
 proptest! {
     // 2,000 cases per property in CI; scripts/soak sets PROPTEST_CASES higher.
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
@@ -105,6 +151,16 @@ proptest! {
 
     #[test]
     fn blueprint_like_text_never_panics(text in yamlish()) {
+        check(text.as_bytes());
+    }
+}
+
+proptest! {
+    // Each case parses a whole landing zone; a quarter of the cases keeps the suite quick.
+    #![proptest_config(ProptestConfig { cases: cases() / 4, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_identity_example_never_panics(text in mutated_identity_example()) {
         check(text.as_bytes());
     }
 }

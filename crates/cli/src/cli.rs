@@ -142,7 +142,7 @@ pub(crate) struct ApplyArgs {
     /// Where to write the console passwords groundwork generates for new console users (created
     /// with mode 0600, appended to; one `account<TAB>user<TAB>password` line each). Passwords
     /// are never printed or logged; users must change them at first sign-in.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "GROUNDWORK_PASSWORD_FILE")]
     pub(crate) password_file: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) planning: PlanningArgs,

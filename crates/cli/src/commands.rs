@@ -30,7 +30,7 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
     let result = match &cli.command {
         Command::Validate(args) => Ok(validate(args, printer)),
         Command::Plan(args) => plan(&session, &cli.global, args, printer).await,
-        Command::Apply(args) => apply(&session, &cli.global, args, printer).await,
+        Command::Apply(args) => Box::pin(apply(&session, &cli.global, args, printer)).await,
         Command::Drift(args) => drift(&session, &cli.global, args, printer).await,
         Command::Audit(args) => crate::audit::audit(&session, &cli.global, args, printer).await,
     };

@@ -14,12 +14,14 @@
 //! assert_eq!(p.summary().add, 2); // the organization and the OU
 //! ```
 
+mod identity;
 mod lower;
 mod plan;
 mod render;
 mod resource;
 mod state;
 
+pub use identity::{FORCE_MFA_POLICY, INLINE_POLICY, trust_policy};
 pub use lower::{CLOUDTRAIL_PRINCIPAL, SCP_TYPE, bucket_address, log_bucket_policy, target_text, trail_arn};
 pub use plan::{Action, Change, FORMAT_VERSION, Operation, Plan, PlanOptions, Summary, Unmanaged, plan};
 pub use render::{attribute_lines, render_text, symbol};

@@ -65,15 +65,12 @@ pub(crate) fn expand(text: &str, cx: &TemplateCx<'_>) -> String {
                 },
             }
         };
-        match value {
-            Some(v) => {
-                out.push_str(&v);
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = &after[1..];
-            }
+        if let Some(v) = value {
+            out.push_str(&v);
+            rest = &after[end + 1..];
+        } else {
+            out.push('{');
+            rest = &after[1..];
         }
     }
     out.push_str(rest);
@@ -280,6 +277,7 @@ pub(crate) fn resources(bp: &Blueprint) -> Vec<DesiredResource> {
     let mut out = Vec::new();
     logging_resources(bp, &mut out);
     guardrail_resources(bp, &mut out);
+    crate::identity::resources(bp, &mut out);
     out
 }
 

@@ -513,7 +513,7 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
         .collect();
     let org_created = live.organization.is_none();
     for r in &desired.resources {
-        let spec = p.ids.resolve(&r.spec);
+        let spec = p.ids.resolve_spec(&r.spec);
         let at = p.ids.resolve_locator(&r.at);
         let current = live.resources.get(&r.address);
         if let Some(l) = current
@@ -553,7 +553,16 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
                     continue;
                 }
                 p.drift.push(format!("{}: {} differ", r.address, paths.join(", ")));
-                (Action::Update, format!("{} differ from the blueprint", paths.join(", ")))
+                let mut reason = format!("{} differ from the blueprint", paths.join(", "));
+                if r.at.kind == Kind::User {
+                    let direct = |k: &str| l.spec[k].as_array().is_some_and(|a| !a.is_empty());
+                    if direct("managed_policies") || direct("inline_policies") {
+                        reason.push_str(
+                            "; the policies attached directly to this user will be removed, because groundwork manages this user and users get permissions only through groups",
+                        );
+                    }
+                }
+                (Action::Update, reason)
             }
         };
         in_plan.insert(r.address.clone());

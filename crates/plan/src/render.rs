@@ -43,9 +43,22 @@ pub fn attribute_lines(c: &Change) -> String {
     out
 }
 
+/// The leaves of a spec by path (`policy.Statement[0].Effect`); lists of plain values are one
+/// leaf.
+fn flatten<'v>(path: &str, v: &'v Value, out: &mut Vec<(String, &'v Value)>) {
+    let join = |k: &str| if path.is_empty() { k.to_owned() } else { format!("{path}.{k}") };
+    match v {
+        Value::Object(m) if !m.is_empty() => m.iter().for_each(|(k, v)| flatten(&join(k), v, out)),
+        Value::Array(a) if a.iter().any(|i| i.is_object() || i.is_array()) => {
+            a.iter().enumerate().for_each(|(i, v)| flatten(&format!("{path}[{i}]"), v, out));
+        }
+        _ => out.push((path.to_owned(), v)),
+    }
+}
+
 fn short(v: Option<&Value>) -> String {
     let text = v.map_or_else(|| "(none)".to_owned(), scalar);
-    if text.chars().count() > 100 { format!("{}…", text.chars().take(100).collect::<String>()) } else { text }
+    if text.chars().count() > 200 { format!("{}…", text.chars().take(200).collect::<String>()) } else { text }
 }
 
 fn attributes(c: &Change, out: &mut String) {
@@ -56,10 +69,10 @@ fn attributes(c: &Change, out: &mut String) {
         if c.before.is_none() || c.after.is_none() {
             let shown = if c.after.is_none() { before } else { after };
             let sign = if c.after.is_none() { '-' } else { '+' };
-            if let Value::Object(m) = shown {
-                for (k, v) in m {
-                    let _ = writeln!(out, "      {sign} {k}: {}", short(Some(v)));
-                }
+            let mut leaves = Vec::new();
+            flatten("", shown, &mut leaves);
+            for (path, v) in leaves {
+                let _ = writeln!(out, "      {sign} {path}: {}", short(Some(v)));
             }
             return;
         }

@@ -200,9 +200,25 @@ impl Ids {
         }
     }
 
+    /// [`Ids::resolve`], then every policy document in the spec (any object with a `Statement`)
+    /// canonicalized again: resolving ids can change how set members sort.
+    pub fn resolve_spec(&self, v: &Value) -> Value {
+        canonical_documents(&self.resolve(v))
+    }
+
     /// A locator with its name resolved.
     pub fn resolve_locator(&self, at: &Locator) -> Locator {
         Locator { kind: at.kind, account: at.account.clone(), name: self.resolve_str(&at.name) }
+    }
+}
+
+/// Canonicalizes every policy document (an object with a `Statement`) inside a value.
+pub(crate) fn canonical_documents(v: &Value) -> Value {
+    match v {
+        Value::Object(m) if m.contains_key("Statement") => canonical_policy(v),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), canonical_documents(v))).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(canonical_documents).collect()),
+        other => other.clone(),
     }
 }
 

@@ -327,7 +327,7 @@ pub mod synthetic {
         for r in &desired.resources {
             live.resources.insert(
                 r.address.clone(),
-                crate::resource::LiveResource { at: ids.resolve_locator(&r.at), spec: ids.resolve(&r.spec) },
+                crate::resource::LiveResource { at: ids.resolve_locator(&r.at), spec: ids.resolve_spec(&r.spec) },
             );
         }
         live.normalize();

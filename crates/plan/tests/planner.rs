@@ -25,7 +25,7 @@ fn empty_emulator_creates_everything_in_dependency_order() {
     let d = desired();
     let p = plan(&d, &Live::default(), PlanOptions::default());
     let s = p.summary();
-    assert_eq!((s.add, s.change, s.adopt), (1 + d.ous.len() + d.accounts.len(), 0, 0));
+    assert_eq!((s.add, s.change, s.adopt), (1 + d.ous.len() + d.accounts.len() + d.resources.len(), 0, 0));
     assert_eq!(p.changes[0].address, Address::organization());
     let pos = |a: &str| p.changes.iter().position(|c| c.address.as_str() == a).unwrap();
     assert!(pos("ou/Workloads") < pos("ou/Workloads/Prod"));
@@ -123,9 +123,14 @@ fn in_progress_request_is_resumed_not_duplicated() {
         state: "IN_PROGRESS".into(),
         failure_reason: None,
     });
+    live.resources.retain(|_, r| r.at.account.as_deref() != Some("webapp-prod"));
     let p = plan(&d, &live, PlanOptions::default());
-    assert_eq!(p.changes.len(), 1);
-    assert!(p.changes[0].reason.contains("car-1"), "{}", p.changes[0].reason);
+    let accounts: Vec<_> = p.changes.iter().filter(|c| c.address.as_str().starts_with("account/")).collect();
+    assert_eq!(accounts.len(), 1);
+    assert!(accounts[0].reason.contains("car-1"), "{}", accounts[0].reason);
+    // Its roles wait for it: they depend on the account's change.
+    let role = p.change(&Address::new("iam-role/webapp-prod/webapp-admin".into())).unwrap();
+    assert!(role.depends_on.contains(&Address::account("webapp-prod")), "{:?}", role.depends_on);
 }
 
 #[test]
@@ -146,4 +151,74 @@ fn saved_plan_round_trips_through_json() {
     let text = serde_json::to_string(&p).unwrap();
     let back: groundwork_plan::Plan = serde_json::from_str(&text).unwrap();
     assert_eq!(back, p);
+}
+
+fn load(path: &str) -> Desired {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path);
+    Desired::from_blueprint(&groundwork_blueprint::load(&path).unwrap().blueprint)
+}
+
+/// The organization in place, none of the resources yet.
+fn organization_only(d: &Desired) -> Live {
+    Live { resources: std::collections::BTreeMap::new(), ..converged(d) }
+}
+
+#[test]
+fn identity_lowers_to_hub_resources_and_roles_scoped_per_account() {
+    let d = load("examples/identity.yaml");
+    let live = organization_only(&d);
+    let ids = live.ids(&d);
+    let p = plan(&d, &live, PlanOptions::default());
+    let spec = |a: &str| match &p.change(&Address::new(a.to_owned())).unwrap_or_else(|| panic!("no {a}")).operation {
+        Operation::Put { spec, .. } => spec.clone(),
+        other => panic!("{a}: {other:?}"),
+    };
+    let (hub, jira_prod) = (&ids.accounts["identity"], &ids.accounts["jira-prod"]);
+
+    // The password policy lives in the hub only (apply_to_all_accounts is off).
+    let policies: Vec<&str> =
+        p.changes.iter().map(|c| c.address.as_str()).filter(|a| a.starts_with("password-policy/")).collect();
+    assert_eq!(policies, ["password-policy/identity"]);
+    assert_eq!(spec("password-policy/identity")["min_length"], 16);
+
+    // jira-admins may assume jira-admin in jira-prod only (environments: [prod]), and auditor in
+    // the jira accounts: exactly those ARNs, ids filled in.
+    let group = spec("iam-group/identity/jira-admins");
+    let statements = group["inline_policies"]["groundwork"]["Statement"].as_array().unwrap();
+    let assume = statements.iter().find(|s| s["Sid"] == "AssumeGrantedRoles").unwrap();
+    let resources: Vec<&str> = assume["Resource"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(resources.contains(&format!("arn:aws:iam::{jira_prod}:role/jira-admin").as_str()), "{resources:?}");
+    assert!(!resources.iter().any(|r| r.contains('*')), "no wildcard over accounts: {resources:?}");
+    assert!(!resources.contains(&format!("arn:aws:iam::{}:role/jira-admin", ids.accounts["jira-dev"]).as_str()));
+    let managed = group["managed_policies"].as_array().unwrap();
+    assert!(managed.contains(&serde_json::json!(format!("arn:aws:iam::{hub}:policy/groundwork-force-mfa"))));
+
+    // Roles: trust the hub with MFA; resources expanded for their own account only.
+    let role = spec("iam-role/jira-prod/jira-admin");
+    let trust = &role["trust"]["Statement"][0];
+    assert_eq!(trust["Principal"]["AWS"][0], format!("arn:aws:iam::{hub}:root"));
+    assert_eq!(trust["Condition"]["Bool"]["aws:MultiFactorAuthPresent"][0], "true");
+    assert_eq!(trust["Condition"]["NumericLessThan"]["aws:MultiFactorAuthAge"][0], "3600");
+    let text = role["inline_policies"].to_string();
+    assert!(text.contains(&format!(":{jira_prod}:instance/*")), "{text}");
+    assert!(text.contains("\"jira\""), "{{workload}} expanded: {text}");
+    assert!(p.change(&Address::new("iam-role/webapp-prod/jira-admin".into())).is_none());
+
+    // A workload role with its instance profile, after the role.
+    let profile = p.change(&Address::new("instance-profile/webapp-prod/webapp-app".into())).unwrap();
+    assert!(profile.depends_on.contains(&Address::new("iam-role/webapp-prod/webapp-app".into())));
+    assert_eq!(
+        spec("iam-role/webapp-prod/webapp-app")["trust"]["Statement"][0]["Principal"]["Service"][0],
+        "ec2.amazonaws.com"
+    );
+
+    // Users: groups only, nothing of their own.
+    let alice = spec("iam-user/identity/alice");
+    assert_eq!(alice["console"], true);
+    assert_eq!(alice["managed_policies"], serde_json::json!([]));
+    assert_eq!(alice["inline_policies"], serde_json::json!([]));
+
+    // And a converged organization plans nothing.
+    let again = plan(&d, &converged(&d), PlanOptions::default());
+    assert!(again.changes.is_empty(), "{}", render_text(&again));
 }

@@ -61,7 +61,116 @@ pub(crate) fn generate_password() -> String {
     }
 }
 
+/// A group or a role: what holds managed and inline policies.
+#[derive(Clone, Copy)]
+enum Holder<'a> {
+    Group(&'a str),
+    Role(&'a str),
+}
+
 impl Aws {
+    /// Attaches the managed policies `spec` lists and `live` lacks, detaches the others, and
+    /// puts or deletes inline policies the same way: only the parts that differ are written.
+    async fn converge_policies(
+        &self,
+        c: &AccountClients,
+        holder: Holder<'_>,
+        spec: &Value,
+        live: &Value,
+        done: &mut Vec<String>,
+    ) -> Result<(), ProviderError> {
+        let iam = &c.iam;
+        let (want, have) = (strings(&spec["managed_policies"]), strings(&live["managed_policies"]));
+        for arn in want.difference(&have) {
+            match holder {
+                Holder::Group(g) => self
+                    .attach(arn, || {
+                        self.run("iam:AttachGroupPolicy", Idempotency::Safe, || {
+                            iam.attach_group_policy().group_name(g).policy_arn(arn).send()
+                        })
+                    })
+                    .await
+                    .map(drop)?,
+                Holder::Role(r) => self
+                    .attach(arn, || {
+                        self.run("iam:AttachRolePolicy", Idempotency::Safe, || {
+                            iam.attach_role_policy().role_name(r).policy_arn(arn).send()
+                        })
+                    })
+                    .await
+                    .map(drop)?,
+            }
+            done.push(format!("attached {arn}"));
+        }
+        for arn in have.difference(&want) {
+            match holder {
+                Holder::Group(g) => self
+                    .run("iam:DetachGroupPolicy", Idempotency::Safe, || {
+                        iam.detach_group_policy().group_name(g).policy_arn(arn).send()
+                    })
+                    .await
+                    .map(drop)?,
+                Holder::Role(r) => self
+                    .run("iam:DetachRolePolicy", Idempotency::Safe, || {
+                        iam.detach_role_policy().role_name(r).policy_arn(arn).send()
+                    })
+                    .await
+                    .map(drop)?,
+            }
+            done.push(format!("detached {arn} (not in the blueprint)"));
+        }
+        let (want, have) = (object(&spec["inline_policies"]), object(&live["inline_policies"]));
+        for (policy, doc) in want.iter().filter(|(k, doc)| have.get(*k) != Some(*doc)) {
+            let text = compact_policy(doc).to_string();
+            match holder {
+                Holder::Group(g) => self
+                    .run("iam:PutGroupPolicy", Idempotency::Safe, || {
+                        iam.put_group_policy().group_name(g).policy_name(policy).policy_document(&text).send()
+                    })
+                    .await
+                    .map(drop)?,
+                Holder::Role(r) => self
+                    .run("iam:PutRolePolicy", Idempotency::Safe, || {
+                        iam.put_role_policy().role_name(r).policy_name(policy).policy_document(&text).send()
+                    })
+                    .await
+                    .map(drop)?,
+            }
+            done.push(format!("inline policy {policy} set"));
+        }
+        for policy in have.keys().filter(|k| !want.contains_key(*k)) {
+            match holder {
+                Holder::Group(g) => self
+                    .run("iam:DeleteGroupPolicy", Idempotency::Safe, || {
+                        iam.delete_group_policy().group_name(g).policy_name(policy).send()
+                    })
+                    .await
+                    .map(drop)?,
+                Holder::Role(r) => self
+                    .run("iam:DeleteRolePolicy", Idempotency::Safe, || {
+                        iam.delete_role_policy().role_name(r).policy_name(policy).send()
+                    })
+                    .await
+                    .map(drop)?,
+            }
+            done.push(format!("inline policy {policy} removed (not in the blueprint)"));
+        }
+        Ok(())
+    }
+
+    /// Attaching an AWS-managed policy that does not exist is a blueprint error, not IAM settling.
+    async fn attach<T, F, Fut>(&self, arn: &str, f: F) -> Result<T, ProviderError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ProviderError>>,
+    {
+        if arn.starts_with("arn:aws:iam::aws:") {
+            let mut f = f;
+            return f().await;
+        }
+        self.settled(f).await
+    }
+
     /// Retries `f` while it fails with NoSuchEntity (something just created is not visible to
     /// IAM yet), for up to [`IAM_SETTLE`].
     async fn settled<T, F, Fut>(&self, mut f: F) -> Result<T, ProviderError>
@@ -128,14 +237,18 @@ impl Aws {
         format!("arn:aws:iam::{}:policy/{name}", c.id)
     }
 
-    pub(crate) async fn read_managed_policy(&self, c: &AccountClients, name: &str) -> Result<Option<Value>, ProviderError> {
+    pub(crate) async fn read_managed_policy(
+        &self,
+        c: &AccountClients,
+        name: &str,
+    ) -> Result<Option<Value>, ProviderError> {
         let arn = Self::policy_arn(c, name);
-        let policy = match self.run("iam:GetPolicy", Idempotency::Safe, || c.iam.get_policy().policy_arn(&arn).send()).await
-        {
-            Ok(out) => out.policy,
-            Err(e) if no_such_entity(&e) => return Ok(None),
-            Err(e) => return Err(e),
-        };
+        let policy =
+            match self.run("iam:GetPolicy", Idempotency::Safe, || c.iam.get_policy().policy_arn(&arn).send()).await {
+                Ok(out) => out.policy,
+                Err(e) if no_such_entity(&e) => return Ok(None),
+                Err(e) => return Err(e),
+            };
         let Some(version) = policy.and_then(|p| p.default_version_id) else { return Ok(None) };
         let out = self
             .run("iam:GetPolicyVersion", Idempotency::Safe, || {
@@ -175,7 +288,7 @@ impl Aws {
         let mut old: Vec<_> = versions.versions().iter().filter(|v| !v.is_default_version()).collect();
         let mut note = String::new();
         if versions.versions().len() >= MAX_POLICY_VERSIONS {
-            old.sort_by_key(|v| v.create_date().map(|d| d.secs()));
+            old.sort_by_key(|v| v.create_date().map(aws_smithy_types::DateTime::secs));
             if let Some(oldest) = old.first().and_then(|v| v.version_id()) {
                 self.run("iam:DeletePolicyVersion", Idempotency::Safe, || {
                     c.iam.delete_policy_version().policy_arn(&arn).version_id(oldest).send()
@@ -217,23 +330,24 @@ impl Aws {
             self.run("iam:ListAttachedGroupPolicies", Idempotency::Safe, || {
                 c.iam.list_attached_group_policies().group_name(name).send()
             }),
-            self.run("iam:ListGroupPolicies", Idempotency::Safe, || c.iam.list_group_policies().group_name(name).send()),
+            self.run("iam:ListGroupPolicies", Idempotency::Safe, || c
+                .iam
+                .list_group_policies()
+                .group_name(name)
+                .send()),
         );
         let managed: BTreeSet<String> =
             attached?.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
         let names: Vec<String> = inline?.policy_names().to_vec();
         let inline = self
-            .inline_documents(
-                names,
-                |n| async move {
-                    let out = self
-                        .run("iam:GetGroupPolicy", Idempotency::Safe, || {
-                            c.iam.get_group_policy().group_name(name).policy_name(&n).send()
-                        })
-                        .await?;
-                    Ok(out.policy_document().to_owned())
-                },
-            )
+            .inline_documents(names, |n| async move {
+                let out = self
+                    .run("iam:GetGroupPolicy", Idempotency::Safe, || {
+                        c.iam.get_group_policy().group_name(name).policy_name(&n).send()
+                    })
+                    .await?;
+                Ok(out.policy_document().to_owned())
+            })
             .await?;
         Ok(Some(json!({ "managed_policies": managed, "inline_policies": inline })))
     }
@@ -247,49 +361,15 @@ impl Aws {
     ) -> Result<String, ProviderError> {
         let mut done = Vec::new();
         if live.is_none() {
-            match self.run("iam:CreateGroup", Idempotency::Safe, || c.iam.create_group().group_name(name).send()).await {
+            match self.run("iam:CreateGroup", Idempotency::Safe, || c.iam.create_group().group_name(name).send()).await
+            {
                 Ok(_) => done.push(format!("created group {name}")),
                 Err(e) if exists(&e) => {}
                 Err(e) => return Err(e),
             }
         }
         let null = Value::Null;
-        let live = live.unwrap_or(&null);
-        let (want, have) = (strings(&spec["managed_policies"]), strings(&live["managed_policies"]));
-        for arn in want.difference(&have) {
-            self.settled(|| {
-                self.run("iam:AttachGroupPolicy", Idempotency::Safe, || {
-                    c.iam.attach_group_policy().group_name(name).policy_arn(arn).send()
-                })
-            })
-            .await?;
-            done.push(format!("attached {arn}"));
-        }
-        for arn in have.difference(&want) {
-            self.run("iam:DetachGroupPolicy", Idempotency::Safe, || {
-                c.iam.detach_group_policy().group_name(name).policy_arn(arn).send()
-            })
-            .await?;
-            done.push(format!("detached {arn} (not in the blueprint)"));
-        }
-        let (want, have) = (object(&spec["inline_policies"]), object(&live["inline_policies"]));
-        for (policy, doc) in &want {
-            if have.get(policy) != Some(doc) {
-                let text = compact_policy(doc).to_string();
-                self.run("iam:PutGroupPolicy", Idempotency::Safe, || {
-                    c.iam.put_group_policy().group_name(name).policy_name(policy).policy_document(&text).send()
-                })
-                .await?;
-                done.push(format!("inline policy {policy} set"));
-            }
-        }
-        for policy in have.keys().filter(|k| !want.contains_key(*k)) {
-            self.run("iam:DeleteGroupPolicy", Idempotency::Safe, || {
-                c.iam.delete_group_policy().group_name(name).policy_name(policy).send()
-            })
-            .await?;
-            done.push(format!("inline policy {policy} removed (not in the blueprint)"));
-        }
+        self.converge_policies(c, Holder::Group(name), spec, live.unwrap_or(&null), &mut done).await?;
         Ok(if done.is_empty() { "already as the blueprint says".into() } else { done.join(", ") })
     }
 
@@ -300,7 +380,11 @@ impl Aws {
             Err(e) => return Err(e),
         }
         let (groups, attached, inline, tags, profile) = tokio::join!(
-            self.run("iam:ListGroupsForUser", Idempotency::Safe, || c.iam.list_groups_for_user().user_name(name).send()),
+            self.run("iam:ListGroupsForUser", Idempotency::Safe, || c
+                .iam
+                .list_groups_for_user()
+                .user_name(name)
+                .send()),
             self.run("iam:ListAttachedUserPolicies", Idempotency::Safe, || {
                 c.iam.list_attached_user_policies().user_name(name).send()
             }),
@@ -312,7 +396,8 @@ impl Aws {
         let attached: BTreeSet<String> =
             attached?.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
         let inline: BTreeSet<String> = inline?.policy_names().iter().cloned().collect();
-        let tags: BTreeMap<String, String> = tags?.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect();
+        let tags: BTreeMap<String, String> =
+            tags?.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect();
         let console = match profile {
             Ok(_) => true,
             Err(e) if no_such_entity(&e) => false,
@@ -361,10 +446,8 @@ impl Aws {
         live: Option<&Value>,
     ) -> Result<String, ProviderError> {
         let mut done = Vec::new();
-        let want_tags: BTreeMap<String, String> = object(&spec["tags"])
-            .into_iter()
-            .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
-            .collect();
+        let want_tags: BTreeMap<String, String> =
+            object(&spec["tags"]).into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned())).collect();
         let tags: Vec<Tag> =
             want_tags.iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect();
         if live.is_none() {
@@ -444,12 +527,18 @@ impl Aws {
             let made = self
                 .settled(|| {
                     self.run("iam:CreateLoginProfile", Idempotency::Safe, || {
-                        c.iam.create_login_profile().user_name(name).password(&password).password_reset_required(true).send()
+                        c.iam
+                            .create_login_profile()
+                            .user_name(name)
+                            .password(&password)
+                            .password_reset_required(true)
+                            .send()
                     })
                 })
                 .await;
             match made {
-                Ok(_) => done.push(format!("console password generated (reset required at first sign-in), written to {file}")),
+                Ok(_) => done
+                    .push(format!("console password generated (reset required at first sign-in), written to {file}")),
                 Err(e) if exists(&e) => done.push("console access already set up".into()),
                 Err(e) => return Err(e),
             }
@@ -472,7 +561,8 @@ impl Aws {
             Err(e) if no_such_entity(&e) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let trust = canonical_policy(&parse_document("iam:GetRole", role.assume_role_policy_document().unwrap_or("{}"))?);
+        let trust =
+            canonical_policy(&parse_document("iam:GetRole", role.assume_role_policy_document().unwrap_or("{}"))?);
         let (attached, inline) = tokio::join!(
             self.run("iam:ListAttachedRolePolicies", Idempotency::Safe, || {
                 c.iam.list_attached_role_policies().role_name(name).send()
@@ -482,17 +572,14 @@ impl Aws {
         let managed: BTreeSet<String> =
             attached?.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
         let inline = self
-            .inline_documents(
-                inline?.policy_names().to_vec(),
-                |n| async move {
-                    let out = self
-                        .run("iam:GetRolePolicy", Idempotency::Safe, || {
-                            c.iam.get_role_policy().role_name(name).policy_name(&n).send()
-                        })
-                        .await?;
-                    Ok(out.policy_document().to_owned())
-                },
-            )
+            .inline_documents(inline?.policy_names().to_vec(), |n| async move {
+                let out = self
+                    .run("iam:GetRolePolicy", Idempotency::Safe, || {
+                        c.iam.get_role_policy().role_name(name).policy_name(&n).send()
+                    })
+                    .await?;
+                Ok(out.policy_document().to_owned())
+            })
             .await?;
         Ok(Some(json!({
             "description": role.description().unwrap_or_default(),
@@ -556,47 +643,19 @@ impl Aws {
             .await?;
             done.push("session duration and description set".into());
         }
-        let (want, have) = (strings(&spec["managed_policies"]), strings(&live["managed_policies"]));
-        for arn in want.difference(&have) {
-            self.settled(|| {
-                self.run("iam:AttachRolePolicy", Idempotency::Safe, || {
-                    c.iam.attach_role_policy().role_name(name).policy_arn(arn).send()
-                })
-            })
-            .await?;
-            done.push(format!("attached {arn}"));
-        }
-        for arn in have.difference(&want) {
-            self.run("iam:DetachRolePolicy", Idempotency::Safe, || {
-                c.iam.detach_role_policy().role_name(name).policy_arn(arn).send()
-            })
-            .await?;
-            done.push(format!("detached {arn} (not in the blueprint)"));
-        }
-        let (want, have) = (object(&spec["inline_policies"]), object(&live["inline_policies"]));
-        for (policy, doc) in &want {
-            if have.get(policy) != Some(doc) {
-                let text = compact_policy(doc).to_string();
-                self.run("iam:PutRolePolicy", Idempotency::Safe, || {
-                    c.iam.put_role_policy().role_name(name).policy_name(policy).policy_document(&text).send()
-                })
-                .await?;
-                done.push(format!("inline policy {policy} set"));
-            }
-        }
-        for policy in have.keys().filter(|k| !want.contains_key(*k)) {
-            self.run("iam:DeleteRolePolicy", Idempotency::Safe, || {
-                c.iam.delete_role_policy().role_name(name).policy_name(policy).send()
-            })
-            .await?;
-            done.push(format!("inline policy {policy} removed (not in the blueprint)"));
-        }
+        self.converge_policies(c, Holder::Role(name), spec, &live, &mut done).await?;
         Ok(if done.is_empty() { "already as the blueprint says".into() } else { done.join(", ") })
     }
 
-    pub(crate) async fn read_instance_profile(&self, c: &AccountClients, name: &str) -> Result<Option<Value>, ProviderError> {
+    pub(crate) async fn read_instance_profile(
+        &self,
+        c: &AccountClients,
+        name: &str,
+    ) -> Result<Option<Value>, ProviderError> {
         match self
-            .run("iam:GetInstanceProfile", Idempotency::Safe, || c.iam.get_instance_profile().instance_profile_name(name).send())
+            .run("iam:GetInstanceProfile", Idempotency::Safe, || {
+                c.iam.get_instance_profile().instance_profile_name(name).send()
+            })
             .await
         {
             Ok(out) => {
@@ -662,7 +721,7 @@ mod tests {
         let a = generate_password();
         let b = generate_password();
         assert_eq!(a.chars().count(), PASSWORD_LEN);
-        assert!(PASSWORD_LEN >= 32);
+        const { assert!(PASSWORD_LEN >= 32) };
         assert_ne!(a, b);
         assert!(a.chars().any(|c| c.is_ascii_uppercase()) && a.chars().any(|c| c.is_ascii_digit()));
     }

@@ -109,7 +109,7 @@ impl Aws {
                     // The policy's attachments, read per policy (never per target).
                     found.extend(aws.scp_attachments(&at.name, &shared).await?);
                 }
-                if let Some(spec) = aws.read(&at, &clients, &shared).await? {
+                if let Some(spec) = Box::pin(aws.read(&at, &clients, &shared)).await? {
                     found.push((address, LiveResource { at, spec }));
                 }
                 Ok(found)
@@ -128,7 +128,7 @@ impl Aws {
 
     async fn read(&self, at: &Locator, c: &AccountClients, shared: &Shared) -> Result<Option<Value>, ProviderError> {
         match at.kind {
-            Kind::Bucket => self.read_bucket(c, &at.name).await,
+            Kind::Bucket => Box::pin(self.read_bucket(c, &at.name)).await,
             Kind::Trail => self.read_trail(c, &at.name).await,
             Kind::ServiceAccess => self.read_service_access(&at.name).await,
             Kind::PolicyType => self.read_policy_type(&at.name).await,
@@ -137,7 +137,7 @@ impl Aws {
             Kind::PasswordPolicy => self.read_password_policy(c).await,
             Kind::ManagedPolicy => self.read_managed_policy(c, &at.name).await,
             Kind::Group => self.read_group(c, &at.name).await,
-            Kind::User => self.read_user(c, &at.name).await,
+            Kind::User => Box::pin(self.read_user(c, &at.name)).await,
             Kind::Role => self.read_role(c, &at.name).await,
             Kind::InstanceProfile => self.read_instance_profile(c, &at.name).await,
         }

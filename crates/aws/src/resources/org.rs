@@ -65,7 +65,7 @@ impl Aws {
 
     pub(crate) async fn read_policy_type(&self, policy_type: &str) -> Result<Option<Value>, ProviderError> {
         let out = self.run("organizations:ListRoots", Idempotency::Safe, || self.org.list_roots().send()).await?;
-        let enabled = out.roots().iter().flat_map(|r| r.policy_types()).any(|t| {
+        let enabled = out.roots().iter().flat_map(aws_sdk_organizations::types::Root::policy_types).any(|t| {
             t.r#type().is_some_and(|x| x.as_str() == policy_type) && t.status() == Some(&PolicyTypeStatus::Enabled)
         });
         Ok(enabled.then(|| json!({ "enabled": true })))

@@ -118,15 +118,19 @@ impl Aws {
             Err(e) if missing(&e, &["NoSuchLifecycleConfiguration"]) => Value::Null,
             Err(e) => return Err(e),
         };
+        // Null: object lock is off (and can only be turned on at creation). Enabled without a
+        // default retention (a run killed between CreateBucket and PutObjectLockConfiguration)
+        // reads as a lock with no mode, which the next apply completes.
         let object_lock = match lock {
-            Ok(out) => out
-                .object_lock_configuration()
-                .and_then(|c| c.rule())
-                .and_then(ObjectLockRule::default_retention)
-                .map_or(
-                    Value::Null,
-                    |r| json!({ "mode": r.mode().map_or("", ObjectLockRetentionMode::as_str), "days": r.days() }),
-                ),
+            Ok(out) => match out.object_lock_configuration() {
+                Some(c) if c.object_lock_enabled() == Some(&ObjectLockEnabled::Enabled) => {
+                    c.rule().and_then(ObjectLockRule::default_retention).map_or(
+                        json!({ "mode": null, "days": null }),
+                        |r| json!({ "mode": r.mode().map(ObjectLockRetentionMode::as_str), "days": r.days() }),
+                    )
+                }
+                _ => Value::Null,
+            },
             Err(e) if missing(&e, &["ObjectLockConfigurationNotFoundError"]) => Value::Null,
             Err(e) => return Err(e),
         };
@@ -163,41 +167,38 @@ impl Aws {
         let region = spec["region"].as_str().unwrap_or("us-east-1");
         let mut done = Vec::new();
         let null = Value::Null;
-        let live = match live {
-            Some(l) => l,
-            None => {
-                let created = self
-                    .run("s3:CreateBucket", Idempotency::Safe, || {
-                        let mut req =
-                            s3.create_bucket().bucket(name).object_ownership(ObjectOwnership::BucketOwnerEnforced);
-                        if region != "us-east-1" {
-                            req = req.create_bucket_configuration(
-                                CreateBucketConfiguration::builder()
-                                    .location_constraint(BucketLocationConstraint::from(region))
-                                    .build(),
-                            );
-                        }
-                        if !spec["object_lock"].is_null() {
-                            req = req.object_lock_enabled_for_bucket(true);
-                        }
-                        req.send()
-                    })
-                    .await;
-                match created {
-                    Ok(_) => done.push(format!("created bucket {name} in account {}", c.id)),
-                    Err(e) if missing(&e, &["BucketAlreadyOwnedByYou"]) => {}
-                    Err(e) if missing(&e, &["BucketAlreadyExists"]) => {
-                        return Err(rejected(
-                            "s3:CreateBucket",
-                            format!(
-                                "bucket name {name} is taken by another AWS account; choose another `logging.bucket`"
-                            ),
-                        ));
+        let live = if let Some(l) = live {
+            l
+        } else {
+            let created = self
+                .run("s3:CreateBucket", Idempotency::Safe, || {
+                    let mut req =
+                        s3.create_bucket().bucket(name).object_ownership(ObjectOwnership::BucketOwnerEnforced);
+                    if region != "us-east-1" {
+                        req = req.create_bucket_configuration(
+                            CreateBucketConfiguration::builder()
+                                .location_constraint(BucketLocationConstraint::from(region))
+                                .build(),
+                        );
                     }
-                    Err(e) => return Err(e),
+                    if !spec["object_lock"].is_null() {
+                        req = req.object_lock_enabled_for_bucket(true);
+                    }
+                    req.send()
+                })
+                .await;
+            match created {
+                Ok(_) => done.push(format!("created bucket {name} in account {}", c.id)),
+                Err(e) if missing(&e, &["BucketAlreadyOwnedByYou"]) => {}
+                Err(e) if missing(&e, &["BucketAlreadyExists"]) => {
+                    return Err(rejected(
+                        "s3:CreateBucket",
+                        format!("bucket name {name} is taken by another AWS account; choose another `logging.bucket`"),
+                    ));
                 }
-                &null
+                Err(e) => return Err(e),
             }
+            &null
         };
         if let Some(actual) = live.get("region").and_then(Value::as_str)
             && actual != region

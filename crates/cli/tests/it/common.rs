@@ -83,6 +83,8 @@ impl Env {
     /// endpoint is moto's, or a fault proxy's in front of it).
     pub(crate) fn command(&self, endpoint: &str, args: &[&str]) -> Command {
         let mut c = bare(self.home.path());
+        // Generated console passwords land in the test's home (apply --password-file).
+        c.env("GROUNDWORK_PASSWORD_FILE", self.path("passwords.tsv"));
         c.env("AWS_ACCESS_KEY_ID", "testing").env("AWS_SECRET_ACCESS_KEY", "testing").args(args).args([
             "--region",
             "us-east-1",
@@ -104,6 +106,7 @@ impl Env {
         self.gw(&["plan", blueprint.to_str().unwrap(), "--json", "--stats", "--no-rate-limit"])
     }
 
+    /// Apply with JSON output and stats (console passwords go to `passwords.tsv` in the home).
     pub(crate) fn apply(&self, blueprint: &Path) -> Run {
         self.gw(&["apply", blueprint.to_str().unwrap(), "--auto-approve", "--json", "--stats", "--no-rate-limit"])
     }

@@ -62,3 +62,142 @@ async fn drift_reports_out_of_band_changes_by_account_and_is_clean_after_apply()
     assert_eq!(after.code, 0, "{}{}", after.stdout, after.stderr);
     assert!(after.stdout.contains("No drift"), "{}", after.stdout);
 }
+
+/// Each kind of out-of-band change the landing zone can suffer, one at a time: `drift` reports
+/// it (exit 2, naming the address, zero writes); `apply` repairs it; `drift` is clean again.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_kind_of_out_of_band_change_is_reported_then_repaired() {
+    let env = Env::new();
+    let bp = reference();
+    let b = bp.to_str().unwrap();
+    env.apply(&bp).ok();
+    let org = env.org();
+    let (_, accounts) = read_org(&org).await;
+    let id = |email: &str| accounts[email].id.clone();
+    let (jira, identity, log) =
+        (id("aws+jira-prod@acme.example"), id("aws+identity@acme.example"), id("aws+log-archive@acme.example"));
+    let root = org.list_roots().send().await.unwrap().roots()[0].id().unwrap().to_owned();
+    let tops = org.list_organizational_units_for_parent().parent_id(&root).send().await.unwrap();
+    let ou = |name: &str| {
+        tops.organizational_units().iter().find(|o| o.name() == Some(name)).unwrap().id().unwrap().to_owned()
+    };
+    let scp = |name: &'static str| {
+        let org = org.clone();
+        async move {
+            let list = org
+                .list_policies()
+                .filter(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+                .send()
+                .await
+                .unwrap();
+            list.policies().iter().find(|p| p.name() == Some(name)).unwrap().id().unwrap().to_owned()
+        }
+    };
+    let ct = aws_sdk_cloudtrail::Client::new(
+        &env.moto.sdk_config().into_builder().region(aws_config::Region::new("eu-west-1")).build(),
+    );
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&env.moto.member_config(&log, "eu-west-1").await)
+            .force_path_style(true)
+            .build(),
+    );
+    let hub = aws_sdk_iam::Client::new(&env.moto.member_config(&identity, "us-east-1").await);
+    let jira_iam = aws_sdk_iam::Client::new(&env.moto.member_config(&jira, "us-east-1").await);
+
+    let kinds = [
+        "account moved to another OU",
+        "OU tag changed",
+        "account tag removed",
+        "trail stopped logging",
+        "bucket public-access block deleted",
+        "SCP detached",
+        "SCP document edited",
+        "policy attached directly to a user",
+        "user removed from a group",
+        "role trust loosened",
+    ];
+    for (i, kind) in kinds.iter().enumerate() {
+        let expected = match i {
+            0 => {
+                let parent =
+                    org.list_parents().child_id(&jira).send().await.unwrap().parents()[0].id().unwrap().to_owned();
+                org.move_account()
+                    .account_id(&jira)
+                    .source_parent_id(parent)
+                    .destination_parent_id(ou("Sandbox"))
+                    .send()
+                    .await
+                    .unwrap();
+                "account/jira-prod"
+            }
+            1 => {
+                let tag = Tag::builder().key("Owner").value("someone").build().unwrap();
+                org.tag_resource().resource_id(ou("Security")).tags(tag).send().await.unwrap();
+                "ou/Security"
+            }
+            2 => {
+                org.untag_resource().resource_id(&identity).tag_keys("CostCenter").send().await.unwrap();
+                "account/identity"
+            }
+            3 => {
+                ct.stop_logging().name("org-trail").send().await.unwrap();
+                "trail/org-trail"
+            }
+            4 => {
+                s3.delete_public_access_block().bucket(format!("acme-cloudtrail-{log}")).send().await.unwrap();
+                "bucket/log-archive/acme-cloudtrail-{account_id}"
+            }
+            5 => {
+                org.detach_policy().policy_id(scp("deny-leave-org").await).target_id(&root).send().await.unwrap();
+                "scp-attachment/deny-leave-org@Root"
+            }
+            6 => {
+                let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ec2:*","Resource":"*"}]}"#;
+                org.update_policy().policy_id(scp("deny-root-user").await).content(doc).send().await.unwrap();
+                "scp/deny-root-user"
+            }
+            7 => {
+                hub.put_user_policy()
+                    .user_name("alice")
+                    .policy_name("shortcut")
+                    .policy_document(
+                        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+                "iam-user/identity/alice"
+            }
+            8 => {
+                hub.remove_user_from_group().user_name("bob").group_name("webapp-admins").send().await.unwrap();
+                "iam-user/identity/bob"
+            }
+            _ => {
+                let loose = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
+                jira_iam
+                    .update_assume_role_policy()
+                    .role_name("jira-admin")
+                    .policy_document(loose)
+                    .send()
+                    .await
+                    .unwrap();
+                "iam-role/jira-prod/jira-admin"
+            }
+        };
+        let drift = env.gw(&["drift", b, "--stats", "--json", "--no-rate-limit"]);
+        assert_eq!(drift.code, 2, "{kind}: {}", drift.stderr);
+        assert_eq!(drift.writes(), 0, "{kind}: drift is read-only");
+        let report = drift.json();
+        let named: Vec<&str> = report["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["differences"].as_array().unwrap())
+            .map(|d| d["address"].as_str().unwrap())
+            .collect();
+        assert_eq!(named, [expected], "{kind}: {report:#}");
+        env.apply(&bp).ok();
+        let after = env.gw(&["drift", b, "--no-rate-limit"]);
+        assert_eq!(after.code, 0, "{kind}: not repaired:\n{}{}", after.stdout, after.stderr);
+    }
+}

@@ -141,10 +141,8 @@ async fn log_archive_trail_and_guardrails_are_built_read_back_and_rerun_writes_n
     );
     let roots = org.list_roots().send().await.unwrap();
     let root = &roots.roots()[0];
-    assert!(
-        root.policy_types().iter().any(|t| t.r#type() == Some(&PolicyType::ServiceControlPolicy)
-            && t.status().map(|s| s.as_str()) == Some("ENABLED"))
-    );
+    assert!(root.policy_types().iter().any(|t| t.r#type() == Some(&PolicyType::ServiceControlPolicy)
+        && t.status().map(aws_sdk_organizations::types::PolicyTypeStatus::as_str) == Some("ENABLED")));
 
     // Each SCP's document and its attachments.
     let root_id = root.id().unwrap().to_owned();

@@ -4,6 +4,7 @@
 mod audit;
 mod common;
 mod drift;
+mod identity;
 mod logging;
 mod organization;
 mod reliability;

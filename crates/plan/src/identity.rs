@@ -1,0 +1,192 @@
+//! Lowering of the `identity` and `roles` sections: the password policy, the ForceMFA policy,
+//! groups with generated AssumeRole statements, users (groups only, never their own policies),
+//! and cross-account and workload roles in member accounts.
+
+use std::collections::BTreeSet;
+
+use groundwork_blueprint::{Blueprint, RoleTrust};
+use serde_json::{Map, Value, json};
+
+use crate::lower::{TemplateCx, account_cx, expand_json, hub};
+use crate::resource::{DesiredResource, Kind, Locator, canonical_policy};
+use crate::state::{Address, TAG_BLUEPRINT, TAG_MANAGED};
+
+/// Name of the customer-managed policy that denies everything until MFA is set up.
+pub const FORCE_MFA_POLICY: &str = "groundwork-force-mfa";
+/// Name of the inline policy groundwork writes on groups and roles.
+pub const INLINE_POLICY: &str = "groundwork";
+
+fn account_label(account: Option<&str>) -> &str {
+    account.unwrap_or("management")
+}
+
+fn address(kind: Kind, account: Option<&str>, name: &str) -> Address {
+    Address::new(format!("{}/{}/{name}", kind.prefix(), account_label(account)))
+}
+
+/// The trust policy of a role.
+pub fn trust_policy(trust: RoleTrust, hub: Option<&str>) -> Value {
+    let statement = match trust {
+        RoleTrust::Hub { max_mfa_age_seconds } => {
+            let hub_root = match hub {
+                Some(h) => format!("arn:aws:iam::{{{{account_id:{h}}}}}:root"),
+                None => "arn:aws:iam::{{management_account_id}}:root".to_owned(),
+            };
+            let mut condition = json!({ "Bool": { "aws:MultiFactorAuthPresent": "true" } });
+            if let Some(age) = max_mfa_age_seconds {
+                condition["NumericLessThan"] = json!({ "aws:MultiFactorAuthAge": age.to_string() });
+            }
+            json!({
+                "Sid": "AssumeFromHubWithMfa",
+                "Effect": "Allow",
+                "Principal": { "AWS": hub_root },
+                "Action": "sts:AssumeRole",
+                "Condition": condition
+            })
+        }
+        RoleTrust::Ec2 => json!({
+            "Sid": "Ec2Instances",
+            "Effect": "Allow",
+            "Principal": { "Service": "ec2.amazonaws.com" },
+            "Action": "sts:AssumeRole"
+        }),
+    };
+    canonical_policy(&groundwork_blueprint::policy_document(vec![statement]))
+}
+
+/// The inline policies of a group or role: groundwork's one policy, or none.
+fn inline(policy: Option<Value>) -> Value {
+    let mut m = Map::new();
+    if let Some(doc) = policy {
+        m.insert(INLINE_POLICY.to_owned(), canonical_policy(&doc));
+    }
+    Value::Object(m)
+}
+
+fn sorted(items: impl IntoIterator<Item = String>) -> Vec<String> {
+    items.into_iter().collect::<BTreeSet<_>>().into_iter().collect()
+}
+
+/// The password policy's spec.
+fn password_spec(bp: &Blueprint) -> Option<Value> {
+    let p = bp.identity.as_ref()?.password_policy;
+    Some(json!({
+        "min_length": p.min_length,
+        "require_uppercase": p.require_uppercase,
+        "require_lowercase": p.require_lowercase,
+        "require_numbers": p.require_numbers,
+        "require_symbols": p.require_symbols,
+        "max_age_days": p.max_age_days,
+        "reuse_prevention": p.reuse_prevention,
+        "allow_users_to_change": p.allow_users_to_change,
+    }))
+}
+
+pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
+    let hub_account = hub(bp);
+    let hub_cx = match hub_account {
+        Some(h) => account_cx(bp, h, Some(h)),
+        None => TemplateCx { account: None, workload: None, hub: None, region: &bp.organization.home_region.value },
+    };
+    if let Some(identity) = &bp.identity {
+        let spec = password_spec(bp).unwrap_or(Value::Null);
+        let mut targets: Vec<Option<&str>> = vec![hub_account];
+        if identity.password_policy_everywhere {
+            targets.push(None);
+            targets.extend(bp.accounts.iter().map(|a| Some(a.name.value.as_str())));
+            targets.sort_unstable();
+            targets.dedup();
+        }
+        for account in targets {
+            out.push(DesiredResource {
+                address: Address::new(format!("password-policy/{}", account_label(account))),
+                at: Locator { kind: Kind::PasswordPolicy, account: account.map(str::to_owned), name: "account".into() },
+                spec: spec.clone(),
+                after: Vec::new(),
+            });
+        }
+        let force_mfa = address(Kind::ManagedPolicy, hub_account, FORCE_MFA_POLICY);
+        let force_mfa_arn = match hub_account {
+            Some(h) => format!("arn:aws:iam::{{{{account_id:{h}}}}}:policy/{FORCE_MFA_POLICY}"),
+            None => format!("arn:aws:iam::{{{{management_account_id}}}}:policy/{FORCE_MFA_POLICY}"),
+        };
+        if identity.require_mfa {
+            out.push(DesiredResource {
+                address: force_mfa.clone(),
+                at: Locator {
+                    kind: Kind::ManagedPolicy,
+                    account: hub_account.map(str::to_owned),
+                    name: FORCE_MFA_POLICY.into(),
+                },
+                spec: json!({ "document": canonical_policy(&groundwork_blueprint::force_mfa_policy()) }),
+                after: Vec::new(),
+            });
+        }
+        for g in &identity.groups {
+            let policy = groundwork_blueprint::group_inline_policy(g).map(|d| expand_json(&d, &hub_cx));
+            let mut managed: Vec<String> = g.managed_policies.iter().map(|p| p.value.clone()).collect();
+            let mut after = Vec::new();
+            if identity.require_mfa {
+                managed.push(force_mfa_arn.clone());
+                after.push(force_mfa.clone());
+            }
+            out.push(DesiredResource {
+                address: address(Kind::Group, hub_account, &g.name.value),
+                at: Locator { kind: Kind::Group, account: hub_account.map(str::to_owned), name: g.name.value.clone() },
+                spec: json!({ "managed_policies": sorted(managed), "inline_policies": inline(policy) }),
+                after,
+            });
+        }
+        for u in &identity.users {
+            let mut tags = Map::new();
+            for (k, v) in &u.tags {
+                tags.insert(k.clone(), json!(v));
+            }
+            tags.insert(TAG_MANAGED.into(), json!("true"));
+            tags.insert(TAG_BLUEPRINT.into(), json!(bp.organization.name.value));
+            out.push(DesiredResource {
+                address: address(Kind::User, hub_account, &u.name.value),
+                at: Locator { kind: Kind::User, account: hub_account.map(str::to_owned), name: u.name.value.clone() },
+                spec: json!({
+                    "groups": sorted(u.groups.iter().cloned()),
+                    "console": u.console,
+                    "tags": tags,
+                    "managed_policies": [],
+                    "inline_policies": [],
+                }),
+                after: u.groups.iter().map(|g| address(Kind::Group, hub_account, g)).collect(),
+            });
+        }
+    }
+    for role in &bp.roles {
+        for account in &role.accounts {
+            let cx = account_cx(bp, account, hub_account);
+            let policy = groundwork_blueprint::role_inline_policy(role).map(|d| expand_json(&d, &cx));
+            let role_address = address(Kind::Role, Some(account), &role.name.value);
+            out.push(DesiredResource {
+                address: role_address.clone(),
+                at: Locator { kind: Kind::Role, account: Some(account.clone()), name: role.name.value.clone() },
+                spec: json!({
+                    "description": role.description,
+                    "trust": trust_policy(role.trust, hub_account),
+                    "max_session_seconds": role.max_session_seconds,
+                    "managed_policies": sorted(role.managed_policies.iter().map(|p| p.value.clone())),
+                    "inline_policies": inline(policy),
+                }),
+                after: Vec::new(),
+            });
+            if role.trust == RoleTrust::Ec2 {
+                out.push(DesiredResource {
+                    address: address(Kind::InstanceProfile, Some(account), &role.name.value),
+                    at: Locator {
+                        kind: Kind::InstanceProfile,
+                        account: Some(account.clone()),
+                        name: role.name.value.clone(),
+                    },
+                    spec: json!({ "roles": [role.name.value] }),
+                    after: vec![role_address],
+                });
+            }
+        }
+    }
+}
