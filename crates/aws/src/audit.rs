@@ -574,7 +574,7 @@ impl Aws {
                 (self.clone(), Arc::clone(&gate), Arc::clone(&policy), management.clone(), account.clone());
             tasks.spawn(async move {
                 let _permit = gate.acquire_owned().await;
-                let result = aws.audit_account(&account, &management, &policy).await;
+                let result = Box::pin(aws.audit_account(&account, &management, &policy)).await;
                 (account, result)
             });
         }
@@ -1082,6 +1082,97 @@ mod tests {
         assert_eq!(keys[0].access_key_id, "AKIA1");
         assert_eq!(keys[0].rules, [rule::KEY_TOO_OLD, rule::KEY_UNUSED]);
         assert_eq!(keys[1].rules, [rule::KEY_UNUSED]);
+    }
+
+    fn blueprint(identity: &str) -> Blueprint {
+        let text = format!(
+            "version: 1
+organization:
+  name: t
+  home_region: us-east-1
+  management_account:
+    email: master@example.com
+organizational_units:
+  - name: Security
+accounts:
+  - name: hub
+    email: aws+hub@t.example
+    ou: Security
+    purpose: identity
+  - name: other
+    email: aws+other@t.example
+    ou: Security
+{identity}"
+        );
+        match groundwork_blueprint::parse("t.yaml", text.as_bytes()) {
+            Ok(p) => p.blueprint,
+            Err(d) => panic!("{:?}", d.items.iter().map(|i| &i.message).collect::<Vec<_>>()),
+        }
+    }
+
+    fn live() -> Live {
+        let account = |id: &str, email: &str| LiveAccount {
+            id: id.into(),
+            name: email.into(),
+            email: email.into(),
+            status: "ACTIVE".into(),
+            parent: groundwork_blueprint::OuPath::root(),
+            tags: groundwork_blueprint::Tags::new(),
+        };
+        Live {
+            organization: Some(groundwork_plan::LiveOrganization {
+                id: "o-test".into(),
+                feature_set: "ALL".into(),
+                management_account_id: "123456789012".into(),
+                management_email: "master@example.com".into(),
+                root_id: "r-test".into(),
+            }),
+            accounts: vec![
+                account("123456789012", "master@example.com"),
+                account("111111111111", "aws+hub@t.example"),
+                account("222222222222", "aws+other@t.example"),
+            ],
+            ..Live::default()
+        }
+    }
+
+    #[test]
+    fn the_password_policy_is_checked_where_the_blueprint_applies_it() {
+        let ids = |s: &[&str]| PasswordScope::Accounts(s.iter().map(|x| (*x).to_owned()).collect());
+        let none = AuditPolicy::for_blueprint(&blueprint(""), &live(), SystemTime::UNIX_EPOCH);
+        assert_eq!(none.password_scope, PasswordScope::Everywhere);
+        assert_eq!(none.password_policy, default_password_policy());
+        assert_eq!((none.max_key_age_days, none.max_unused_days, none.member_root_mfa), (90, 90, false));
+
+        let hub = AuditPolicy::for_blueprint(
+            &blueprint("identity:\n  account: hub\n  password_policy:\n    min_length: 20\n"),
+            &live(),
+            SystemTime::UNIX_EPOCH,
+        );
+        assert_eq!(hub.password_scope, ids(&["111111111111"]));
+        assert_eq!(hub.password_policy.min_length, 20);
+        assert_eq!(hub.password_policy.reuse_prevention, 24, "unset keys keep their defaults");
+
+        let everywhere = AuditPolicy::for_blueprint(
+            &blueprint("identity:\n  account: hub\n  password_policy:\n    apply_to_all_accounts: true\n"),
+            &live(),
+            SystemTime::UNIX_EPOCH,
+        );
+        assert_eq!(everywhere.password_scope, PasswordScope::Everywhere);
+
+        let management = AuditPolicy::for_blueprint(
+            &blueprint("identity:\n  account: management\n"),
+            &live(),
+            SystemTime::UNIX_EPOCH,
+        );
+        assert_eq!(management.password_scope, ids(&["123456789012"]));
+
+        // A hub that does not exist yet: nothing to check.
+        let mut without_hub = live();
+        without_hub.accounts.retain(|a| a.id != "111111111111");
+        let missing =
+            AuditPolicy::for_blueprint(&blueprint("identity:\n  account: hub\n"), &without_hub, SystemTime::UNIX_EPOCH);
+        assert_eq!(missing.password_scope, ids(&[]));
     }
 
     #[test]

@@ -353,7 +353,7 @@ h3{font-size:16px;margin:24px 0 8px}.id{color:var(--muted);font-weight:normal}
 table{width:100%;border-collapse:collapse;background:#fff;border:1px solid var(--line);margin-bottom:8px}
 th,td{text-align:left;padding:7px 10px;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:#eef1f5;font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
-td.subject,td.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px;word-break:break-all}
+td.subject,td.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px;overflow-wrap:anywhere}
 .badge{display:inline-block;min-width:64px;text-align:center;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;font-weight:600;text-transform:uppercase}
 .badge.critical{background:var(--crit)}.badge.high{background:var(--high)}.badge.medium{background:var(--med)}.badge.low{background:var(--low)}
 .ok{color:var(--ok);font-weight:600}.bad{color:var(--high);font-weight:600}
@@ -520,7 +520,7 @@ fn render_html(report: &AuditReport, enforcement: Option<&Enforcement>, generate
             esc(what)
         );
     }
-    html.push_str("</tbody></table>\n<footer>Produced by <code>groundwork audit</code>. The audit only reads; secret access keys are never read. Access key ids identify keys and are not secrets.</footer>\n</main>\n</body>\n</html>\n");
+    html.push_str("</tbody></table>\n<footer>Produced by <code>groundwork audit</code>. The audit only reads; with <code>--enforce</code> it deactivates the access keys listed above and changes nothing else. Secret access keys are never read; access key ids identify keys and are not secrets.</footer>\n</main>\n</body>\n</html>\n");
     html
 }
 

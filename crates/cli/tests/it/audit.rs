@@ -69,6 +69,29 @@ async fn compliant_password_policy(iam: &aws_sdk_iam::Client) {
         .unwrap();
 }
 
+/// What a console user does at first sign-in under ForceMFA: enrol a virtual MFA device.
+async fn enroll_console_users_in_mfa(iam: &aws_sdk_iam::Client) {
+    for user in iam.list_users().send().await.unwrap().users() {
+        let name = user.user_name();
+        if iam.get_login_profile().user_name(name).send().await.is_err() {
+            continue;
+        }
+        if !iam.list_mfa_devices().user_name(name).send().await.unwrap().mfa_devices().is_empty() {
+            continue;
+        }
+        let device = iam.create_virtual_mfa_device().virtual_mfa_device_name(name).send().await.unwrap();
+        let serial = device.virtual_mfa_device().unwrap().serial_number();
+        iam.enable_mfa_device()
+            .user_name(name)
+            .serial_number(serial)
+            .authentication_code1("123456")
+            .authentication_code2("654321")
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn audit_flags_old_keys_console_without_mfa_and_direct_policies_and_enforce_deactivates_the_keys() {
     let env = Env::new();
@@ -92,8 +115,10 @@ async fn audit_flags_old_keys_console_without_mfa_and_direct_policies_and_enforc
         .send()
         .await
         .unwrap();
-    member
-        .update_account_password_policy()
+    // A weak password policy where the blueprint applies one (the identity hub; every account
+    // when the blueprint has no identity section).
+    let hub = member_iam(&env, &accounts["aws+identity@acme.example"].id).await;
+    hub.update_account_password_policy()
         .minimum_password_length(8)
         .require_symbols(true)
         .require_numbers(true)
@@ -104,6 +129,7 @@ async fn audit_flags_old_keys_console_without_mfa_and_direct_policies_and_enforc
         .send()
         .await
         .unwrap();
+    let identity = accounts["aws+identity@acme.example"].id.clone();
 
     // Today the keys are fresh: no key findings, but the console user and the direct policy are.
     let today = env.gw(&["audit", b, "--json", "--stats", "--no-rate-limit"]);
@@ -147,9 +173,9 @@ async fn audit_flags_old_keys_console_without_mfa_and_direct_policies_and_enforc
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["rule"] == "password-policy" && f["account_id"] == jira.as_str())
-        .expect("jira-prod's 8-character policy is weaker than the default 14");
-    assert!(weak["detail"].as_str().unwrap().contains("minimum length 8 (blueprint: 14)"), "{weak:#}");
+        .find(|f| f["rule"] == "password-policy" && f["account_id"] == identity.as_str())
+        .expect("the hub's 8-character policy is weaker than the blueprint's");
+    assert!(weak["detail"].as_str().unwrap().contains("minimum length 8 (blueprint: 1"), "{weak:#}");
     let old = report["findings"].as_array().unwrap().iter().find(|f| f["subject"] == ci.as_str()).unwrap();
     assert_eq!(old["severity"], "high");
     assert_eq!(old["access_key_id"], ci_key.as_str());
@@ -226,8 +252,9 @@ async fn audit_of_a_clean_organization_exits_0() {
     let bp = reference();
     let b = bp.to_str().unwrap();
     env.apply(&bp).ok();
-    // The reference blueprint has no identity section, so the default password policy is
-    // checked in every account: set one at least as strong everywhere.
+    // A password policy at least as strong as the blueprint's in every account (it is checked
+    // in the hub, or everywhere for a blueprint without an identity section), and every console
+    // user the blueprint made has enrolled an MFA device.
     let (_, accounts) = read_org(&env.org()).await;
     for a in accounts.values() {
         let iam = if a.id == MANAGEMENT_ACCOUNT_ID {
@@ -236,6 +263,7 @@ async fn audit_of_a_clean_organization_exits_0() {
             member_iam(&env, &a.id).await
         };
         compliant_password_policy(&iam).await;
+        enroll_console_users_in_mfa(&iam).await;
     }
 
     // moto always reports AccountMFAEnabled = 0 (it cannot enable root MFA), so the management
