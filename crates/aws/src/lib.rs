@@ -2,8 +2,9 @@
 //!
 //! Owns the SDK configuration (flags and the standard credential chain, endpoint override),
 //! read-only discovery of the organization into a [`groundwork_plan::Live`], the write
-//! operations behind [`groundwork_apply::Provider`], one retry policy with client-side rate
-//! limiting ([`call`]), and API-call accounting ([`CallCounter`]).
+//! operations behind [`groundwork_apply::Provider`], the credential audit ([`Aws::audit`]), one
+//! retry policy with client-side rate limiting ([`call`]), and API-call accounting
+//! ([`CallCounter`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), groundwork_aws::AwsError> {
@@ -15,6 +16,7 @@
 //! ```
 
 mod accounts;
+mod audit;
 mod call;
 mod counter;
 mod lock;
@@ -32,6 +34,11 @@ use aws_credential_types::provider::ProvideCredentials;
 use groundwork_apply::{Journal, ProviderError};
 
 pub use accounts::SETTLE_TIMEOUT;
+pub use audit::{
+    AUDIT_CONCURRENCY, AUDIT_FORMAT_VERSION, AccountAudit, AuditPolicy, AuditReport, AuditSummary, Deactivation,
+    Finding, Ignore, KeyFacts, KeyRef, PasswordScope, Severity, default_password_policy, key_findings,
+    password_weaknesses, rfc3339, rule, whole_days,
+};
 pub use call::{Idempotency, RateLimiter, RetryPolicy};
 pub use counter::{CallCounter, CallKind, CallStats, classify};
 pub use lock::{LOCK_KEY, Lock, LockError, LockInfo};

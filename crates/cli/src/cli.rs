@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
+use std::time::SystemTime;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use groundwork_aws::Ignore;
 
 /// groundwork: build and reconcile a secure multi-account AWS landing zone from one YAML
 /// blueprint.
@@ -73,6 +76,10 @@ pub(crate) enum Command {
     /// Report what differs from the blueprint, grouped by account; read-only, for scheduled CI
     /// jobs. Exit 0 when clean, 2 when drift exists, 1 on error.
     Drift(DriftArgs),
+    /// Audit credentials in every account (root user, access keys, console MFA, policies on
+    /// users, password policy); read-only unless --enforce. Exit 0 when clean, 2 when findings
+    /// exist, 1 on error.
+    Audit(AuditArgs),
 }
 
 /// `validate`.
@@ -175,4 +182,42 @@ pub(crate) struct DriftArgs {
     pub(crate) blueprint: PathBuf,
     #[command(flatten)]
     pub(crate) planning: PlanningArgs,
+}
+
+/// `audit`.
+#[derive(Debug, Args)]
+pub(crate) struct AuditArgs {
+    /// The blueprint: the organization to audit, its access role, and its password policy.
+    #[arg(value_name = "BLUEPRINT")]
+    pub(crate) blueprint: PathBuf,
+    /// Active access keys older than this are findings (90: quarterly rotation).
+    #[arg(long, default_value_t = 90, value_name = "DAYS")]
+    pub(crate) max_key_age: u32,
+    /// Active access keys not used for longer than this (or never used and older) are findings.
+    #[arg(long, default_value_t = 90, value_name = "DAYS")]
+    pub(crate) max_unused: u32,
+    /// Evaluate ages as of this date instead of now: YYYY-MM-DD (midnight UTC) or RFC 3339.
+    #[arg(long, value_name = "DATE", value_parser = crate::audit::parse_as_of)]
+    pub(crate) as_of: Option<SystemTime>,
+    /// Also write a self-contained HTML report (inline CSS, no external assets) to this file.
+    #[arg(long, value_name = "FILE.html")]
+    pub(crate) report: Option<PathBuf>,
+    /// Deactivate (set Inactive, never delete) the access keys found too old or unused, after
+    /// confirmation; reads their status back.
+    #[arg(long)]
+    pub(crate) enforce: bool,
+    /// With --enforce: do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long, requires = "enforce")]
+    pub(crate) auto_approve: bool,
+    /// Also require MFA on the root user of member accounts (by default only the management
+    /// account's root user must have MFA; see docs/audit.md).
+    #[arg(long)]
+    pub(crate) member_root_mfa: bool,
+    /// Accept the findings of RULE, in every account or only in ACCOUNT_ID: they are listed as
+    /// ignored and not counted. Repeatable.
+    #[arg(long, value_name = "RULE[@ACCOUNT_ID]")]
+    pub(crate) ignore: Vec<Ignore>,
+    /// Turn off client-side rate limiting at AWS's documented rates (for local emulators only).
+    #[arg(long)]
+    pub(crate) no_rate_limit: bool,
 }

@@ -1,4 +1,4 @@
-//! The commands: validate, graph, plan, apply, drift.
+//! The commands: validate, graph, plan, apply, drift (audit is in `crate::audit`).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -23,7 +23,7 @@ use crate::printer::Printer;
 /// State of one invocation: the AWS connection, once made, so `--stats` can report the calls
 /// made whatever way the command ends.
 #[derive(Default)]
-struct Session {
+pub(crate) struct Session {
     aws: std::sync::OnceLock<Aws>,
 }
 
@@ -35,6 +35,7 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Plan(args) => plan(&session, &cli.global, args, printer).await,
         Command::Apply(args) => Box::pin(apply(&session, &cli.global, args, printer)).await,
         Command::Drift(args) => drift(&session, &cli.global, args, printer).await,
+        Command::Audit(args) => crate::audit::audit(&session, &cli.global, args, printer).await,
     };
     match session.aws.get() {
         Some(aws) => print_stats(&cli.global, &aws.counter().snapshot(), printer),
@@ -139,7 +140,7 @@ fn graph(args: &GraphArgs, printer: &Printer) -> Result<Exit> {
 }
 
 /// Loads a blueprint, printing its diagnostics; an invalid one is an error before any AWS call.
-fn load_blueprint(path: &Path, printer: &Printer) -> Result<Blueprint> {
+pub(crate) fn load_blueprint(path: &Path, printer: &Printer) -> Result<Blueprint> {
     match groundwork_blueprint::load(path) {
         Ok(parsed) => {
             if !parsed.warnings.items.is_empty() && !printer.quiet {
@@ -154,7 +155,7 @@ fn load_blueprint(path: &Path, printer: &Printer) -> Result<Blueprint> {
     }
 }
 
-async fn connect(session: &Session, g: &Global, planning: &PlanningArgs, desired: &Desired) -> Result<Aws> {
+pub(crate) async fn connect(session: &Session, g: &Global, planning: &PlanningArgs, desired: &Desired) -> Result<Aws> {
     let options = ConnectOptions {
         profile: g.profile.clone(),
         region: g.region.clone(),

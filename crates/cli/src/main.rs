@@ -1,5 +1,6 @@
 //! The `groundwork` binary.
 
+mod audit;
 mod cli;
 mod commands;
 mod printer;
