@@ -17,6 +17,7 @@
 mod accounts;
 mod call;
 mod counter;
+mod import;
 mod lock;
 mod organizations;
 mod resources;

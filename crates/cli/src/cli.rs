@@ -70,6 +70,9 @@ pub(crate) enum Command {
     /// Report what differs from the blueprint, grouped by account; read-only, for scheduled CI
     /// jobs. Exit 0 when clean, 2 when drift exists, 1 on error.
     Drift(DriftArgs),
+    /// Read the organization (read-only) and write a blueprint describing it; what a blueprint
+    /// cannot express is written as comments. Planning the file shows no changes but adoptions.
+    Import(ImportArgs),
 }
 
 /// `validate`.
@@ -147,6 +150,36 @@ pub(crate) struct DriftArgs {
     /// The blueprint.
     #[arg(value_name = "BLUEPRINT")]
     pub(crate) blueprint: PathBuf,
+    #[command(flatten)]
+    pub(crate) planning: PlanningArgs,
+}
+
+/// `import`.
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// Where to write the blueprint.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+    /// Overwrite FILE when it exists.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// `organization.name` [default: the groundwork:blueprint tag found on OUs and accounts, else
+    /// `imported`]
+    #[arg(long, value_name = "NAME")]
+    pub(crate) name: Option<String>,
+    /// `organization.home_region`, where the trail and buckets live [default: --region]
+    #[arg(long, value_name = "REGION")]
+    pub(crate) home_region: Option<String>,
+    /// The identity hub: import its groups, users and password policy, and the roles that trust it.
+    #[arg(long, value_name = "ACCOUNT_NAME")]
+    pub(crate) hub: Option<String>,
+    /// The account holding the organization trail's bucket [default: the one account whose name
+    /// contains "log"]
+    #[arg(long, value_name = "ACCOUNT_NAME")]
+    pub(crate) log_archive: Option<String>,
+    /// The role groundwork assumes in member accounts.
+    #[arg(long, value_name = "NAME", default_value = "OrganizationAccountAccessRole")]
+    pub(crate) access_role: String,
     #[command(flatten)]
     pub(crate) planning: PlanningArgs,
 }

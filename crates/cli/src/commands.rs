@@ -1,4 +1,4 @@
-//! The commands: validate, plan, apply.
+//! The commands: validate, plan, apply, drift, import.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -21,7 +21,7 @@ use crate::printer::Printer;
 /// State of one invocation: the AWS connection, once made, so `--stats` can report the calls
 /// made whatever way the command ends.
 #[derive(Default)]
-struct Session {
+pub(crate) struct Session {
     aws: std::sync::OnceLock<Aws>,
 }
 
@@ -32,6 +32,7 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Plan(args) => plan(&session, &cli.global, args, printer).await,
         Command::Apply(args) => Box::pin(apply(&session, &cli.global, args, printer)).await,
         Command::Drift(args) => drift(&session, &cli.global, args, printer).await,
+        Command::Import(args) => Box::pin(crate::import::run(&session, &cli.global, args, printer)).await,
     };
     match session.aws.get() {
         Some(aws) => print_stats(&cli.global, &aws.counter().snapshot(), printer),
@@ -44,7 +45,7 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
     result
 }
 
-fn render_diagnostics(d: &Diagnostics, printer: &Printer) -> String {
+pub(crate) fn render_diagnostics(d: &Diagnostics, printer: &Printer) -> String {
     let theme =
         if printer.color_err { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(110).with_links(false);
@@ -133,7 +134,7 @@ fn load_blueprint(path: &Path, printer: &Printer) -> Result<Blueprint> {
     }
 }
 
-async fn connect(session: &Session, g: &Global, planning: &PlanningArgs, desired: &Desired) -> Result<Aws> {
+pub(crate) async fn connect(session: &Session, g: &Global, planning: &PlanningArgs, desired: &Desired) -> Result<Aws> {
     let options = ConnectOptions {
         profile: g.profile.clone(),
         region: g.region.clone(),

@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod import;
 mod printer;
 
 use std::fmt::Write as _;

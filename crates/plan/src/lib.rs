@@ -15,6 +15,7 @@
 //! ```
 
 mod identity;
+pub mod import;
 mod lower;
 mod plan;
 mod render;

@@ -4,6 +4,7 @@
 mod common;
 mod drift;
 mod identity;
+mod import;
 mod logging;
 mod organization;
 mod reliability;
