@@ -180,7 +180,7 @@ pub struct Imported {
     pub summary: Summary,
 }
 
-/// Purpose of the log-archive account; also what [`log_archive_account`] looks for.
+/// What [`log_archive_account`] looks for in account names.
 const LOG_HINT: &str = "log";
 /// An OU path containing this makes an account a sandbox.
 const SANDBOX_HINT: &str = "Sandbox";
