@@ -19,6 +19,7 @@ mod accounts;
 mod audit;
 mod call;
 mod counter;
+mod import;
 mod lock;
 mod organizations;
 mod resources;

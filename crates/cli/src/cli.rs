@@ -80,6 +80,9 @@ pub(crate) enum Command {
     /// users, password policy); read-only unless --enforce. Exit 0 when clean, 2 when findings
     /// exist, 1 on error.
     Audit(AuditArgs),
+    /// Read the organization (read-only) and write a blueprint describing it; what a blueprint
+    /// cannot express is written as comments. Planning the file shows no changes but adoptions.
+    Import(ImportArgs),
 }
 
 /// `validate`.
@@ -220,4 +223,34 @@ pub(crate) struct AuditArgs {
     /// Turn off client-side rate limiting at AWS's documented rates (for local emulators only).
     #[arg(long)]
     pub(crate) no_rate_limit: bool,
+}
+
+/// `import`.
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// Where to write the blueprint.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+    /// Overwrite FILE when it exists.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// `organization.name` [default: the groundwork:blueprint tag found on OUs and accounts, else
+    /// `imported`]
+    #[arg(long, value_name = "NAME")]
+    pub(crate) name: Option<String>,
+    /// `organization.home_region`, where the trail and buckets live [default: --region]
+    #[arg(long, value_name = "REGION")]
+    pub(crate) home_region: Option<String>,
+    /// The identity hub: import its groups, users and password policy, and the roles that trust it.
+    #[arg(long, value_name = "ACCOUNT_NAME")]
+    pub(crate) hub: Option<String>,
+    /// The account holding the organization trail's bucket [default: the one account whose name
+    /// contains "log"]
+    #[arg(long, value_name = "ACCOUNT_NAME")]
+    pub(crate) log_archive: Option<String>,
+    /// The role groundwork assumes in member accounts.
+    #[arg(long, value_name = "NAME", default_value = "OrganizationAccountAccessRole")]
+    pub(crate) access_role: String,
+    #[command(flatten)]
+    pub(crate) planning: PlanningArgs,
 }

@@ -1,4 +1,4 @@
-//! The commands: validate, graph, plan, apply, drift (audit is in `crate::audit`).
+//! The commands: validate, graph, plan, apply, drift (audit and import have their own modules).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -36,6 +36,7 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Apply(args) => Box::pin(apply(&session, &cli.global, args, printer)).await,
         Command::Drift(args) => drift(&session, &cli.global, args, printer).await,
         Command::Audit(args) => crate::audit::audit(&session, &cli.global, args, printer).await,
+        Command::Import(args) => Box::pin(crate::import::run(&session, &cli.global, args, printer)).await,
     };
     match session.aws.get() {
         Some(aws) => print_stats(&cli.global, &aws.counter().snapshot(), printer),
@@ -48,7 +49,7 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
     result
 }
 
-fn render_diagnostics(d: &Diagnostics, printer: &Printer) -> String {
+pub(crate) fn render_diagnostics(d: &Diagnostics, printer: &Printer) -> String {
     let theme =
         if printer.color_err { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(110).with_links(false);

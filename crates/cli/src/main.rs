@@ -3,6 +3,7 @@
 mod audit;
 mod cli;
 mod commands;
+mod import;
 mod printer;
 
 use std::fmt::Write as _;

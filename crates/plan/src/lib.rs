@@ -17,6 +17,7 @@
 
 mod graph;
 mod identity;
+pub mod import;
 mod lower;
 mod plan;
 mod render;

@@ -552,17 +552,24 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
                     ));
                     continue;
                 }
-                p.drift.push(format!("{}: {} differ", r.address, paths.join(", ")));
-                let mut reason = format!("{} differ from the blueprint", paths.join(", "));
-                if r.at.kind == Kind::User {
-                    let direct = |k: &str| l.spec[k].as_array().is_some_and(|a| !a.is_empty());
-                    if direct("managed_policies") || direct("inline_policies") {
-                        reason.push_str(
+                // An object groundwork does not own yet, equal but for its tags, is adopted:
+                // it gets the ownership tags (and the blueprint's), as OUs and accounts do.
+                let unowned = l.spec.get("tags").is_some_and(|t| t.get(TAG_MANAGED).is_none());
+                if unowned && paths.iter().all(|p| p == "tags" || p.starts_with("tags.")) {
+                    (Action::Adopt, format!("existing {} {} gets groundwork's ownership tags", r.at.kind, at.name))
+                } else {
+                    p.drift.push(format!("{}: {} differ", r.address, paths.join(", ")));
+                    let mut reason = format!("{} differ from the blueprint", paths.join(", "));
+                    if r.at.kind == Kind::User {
+                        let direct = |k: &str| l.spec[k].as_array().is_some_and(|a| !a.is_empty());
+                        if direct("managed_policies") || direct("inline_policies") {
+                            reason.push_str(
                             "; the policies attached directly to this user will be removed, because groundwork manages this user and users get permissions only through groups",
                         );
+                        }
                     }
+                    (Action::Update, reason)
                 }
-                (Action::Update, reason)
             }
         };
         in_plan.insert(r.address.clone());

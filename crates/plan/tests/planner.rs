@@ -94,6 +94,28 @@ fn matching_email_is_adopted_and_strangers_are_left_alone() {
 }
 
 #[test]
+fn an_scp_or_user_groundwork_did_not_create_is_adopted_when_only_its_tags_differ() {
+    let d = desired();
+    let mut live = converged(&d);
+    let scp = Address::new("scp/deny-leave-org".into());
+    live.resources.get_mut(&scp).unwrap().spec["tags"] = serde_json::json!({});
+    let alice = Address::new("iam-user/identity/alice".into());
+    live.resources.get_mut(&alice).unwrap().spec["tags"] = serde_json::json!({ "Team": "it" });
+    let p = plan(&d, &live, PlanOptions::default());
+    let actions: Vec<(&str, Action)> = p.changes.iter().map(|c| (c.address.as_str(), c.action)).collect();
+    assert_eq!(actions, [("scp/deny-leave-org", Action::Adopt), ("iam-user/identity/alice", Action::Adopt)]);
+    assert!(p.drift.is_empty(), "{:?}", p.drift);
+    // Owned by groundwork (tagged), a tag difference is drift, and another difference is never adoption.
+    let mut live = converged(&d);
+    live.resources.get_mut(&alice).unwrap().spec["tags"]["Team"] = "ops".into();
+    live.resources.get_mut(&scp).unwrap().spec["tags"] = serde_json::json!({});
+    live.resources.get_mut(&scp).unwrap().spec["description"] = "edited".into();
+    let p = plan(&d, &live, PlanOptions::default());
+    assert!(p.changes.iter().all(|c| c.action == Action::Update), "{}", render_text(&p));
+    assert_eq!(p.drift.len(), 2);
+}
+
+#[test]
 fn preflight_errors_block_the_plan() {
     let d = desired();
     // Another organization.

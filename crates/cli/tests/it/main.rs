@@ -6,6 +6,7 @@ mod common;
 mod drift;
 mod graph;
 mod identity;
+mod import;
 mod logging;
 mod organization;
 mod reliability;
