@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use groundwork_blueprint::{Blueprint, RoleTrust};
 use serde_json::{Map, Value, json};
 
-use crate::lower::{TemplateCx, account_cx, expand_json, hub};
+use crate::lower::{TemplateCx, account_cx, expand, expand_json, hub};
 use crate::resource::{DesiredResource, Kind, Locator, canonical_policy};
 use crate::state::{Address, TAG_BLUEPRINT, TAG_MANAGED};
 
@@ -124,7 +124,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         }
         for g in &identity.groups {
             let policy = groundwork_blueprint::group_inline_policy(g).map(|d| expand_json(&d, &hub_cx));
-            let mut managed: Vec<String> = g.managed_policies.iter().map(|p| p.value.clone()).collect();
+            let mut managed: Vec<String> = g.managed_policies.iter().map(|p| expand(&p.value, &hub_cx)).collect();
             let mut after = Vec::new();
             if identity.require_mfa {
                 managed.push(force_mfa_arn.clone());
@@ -170,7 +170,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
                     "description": role.description,
                     "trust": trust_policy(role.trust, hub_account),
                     "max_session_seconds": role.max_session_seconds,
-                    "managed_policies": sorted(role.managed_policies.iter().map(|p| p.value.clone())),
+                    "managed_policies": sorted(role.managed_policies.iter().map(|p| expand(&p.value, &cx))),
                     "inline_policies": inline(policy),
                 }),
                 after: Vec::new(),
