@@ -244,3 +244,20 @@ fn identity_lowers_to_hub_resources_and_roles_scoped_per_account() {
     let again = plan(&d, &converged(&d), PlanOptions::default());
     assert!(again.changes.is_empty(), "{}", render_text(&again));
 }
+
+#[test]
+fn a_management_account_hub_puts_identity_in_the_management_account() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/identity.yaml");
+    let src = std::fs::read_to_string(path).unwrap().replace("  account: identity\n", "  account: management\n");
+    let parsed = groundwork_blueprint::parse("hub.yaml", src.as_bytes()).unwrap();
+    assert!(!parsed.warnings.items.is_empty(), "a management hub is warned against");
+    let d = Desired::from_blueprint(&parsed.blueprint);
+    let live = organization_only(&d);
+    let p = plan(&d, &live, PlanOptions::default());
+    let change = |a: &str| p.change(&Address::new(a.to_owned())).unwrap_or_else(|| panic!("no {a}"));
+    let Operation::Put { at, .. } = &change("iam-group/management/jira-admins").operation else { panic!() };
+    assert_eq!(at.account, None, "the group lives in the management account");
+    let Operation::Put { spec, .. } = &change("iam-role/jira-prod/jira-admin").operation else { panic!() };
+    assert_eq!(spec["trust"]["Statement"][0]["Principal"]["AWS"][0], "arn:aws:iam::123456789012:root");
+    assert!(change("password-policy/management").after.is_some());
+}
