@@ -160,7 +160,10 @@ pub(crate) async fn audit(session: &Session, g: &Global, args: &AuditArgs, print
         ),
         Some(Enforcement::Cancelled { .. }) => printer.err("Enforcement cancelled. Nothing was changed."),
         Some(e @ Enforcement::Done { .. }) if e.failed() > 0 => {
-            bail!("{} access keys could not be deactivated (see above); rerun `groundwork audit --enforce`", e.failed())
+            bail!(
+                "{} could not be deactivated (see above); rerun `groundwork audit --enforce`",
+                access_keys(e.failed())
+            )
         }
         _ => {}
     }
@@ -271,8 +274,8 @@ fn render_plan(planned: &[KeyRef], skipped: &[(KeyRef, String)]) -> String {
     } else {
         let _ = writeln!(
             text,
-            "groundwork will deactivate {} access keys (status Inactive; nothing is deleted, a key can be reactivated):",
-            planned.len()
+            "groundwork will deactivate {} (status Inactive; nothing is deleted, a key can be reactivated):",
+            access_keys(planned.len())
         );
         for k in planned {
             let _ = writeln!(text, "  - {}", key_line(k));
@@ -284,10 +287,15 @@ fn render_plan(planned: &[KeyRef], skipped: &[(KeyRef, String)]) -> String {
     text
 }
 
+/// "1 access key", "2 access keys".
+fn access_keys(n: usize) -> String {
+    if n == 1 { "1 access key".to_owned() } else { format!("{n} access keys") }
+}
+
 fn render_results(results: &[Deactivation]) -> String {
     let mut text = String::new();
     let ok: Vec<&Deactivation> = results.iter().filter(|d| d.succeeded()).collect();
-    let _ = writeln!(text, "Deactivated {} of {} access keys (status read back from IAM):", ok.len(), results.len());
+    let _ = writeln!(text, "Deactivated {} of {} (status read back from IAM):", ok.len(), access_keys(results.len()));
     for d in results {
         let state = match (&d.status, &d.error) {
             (_, Some(e)) => format!("FAILED: {e}"),
@@ -463,8 +471,8 @@ fn render_html(report: &AuditReport, enforcement: Option<&Enforcement>, generate
             Enforcement::Cancelled { planned } | Enforcement::Refused { planned } => {
                 let _ = writeln!(
                     html,
-                    "<p class=\"note\">{} access keys were to be deactivated; nothing was changed (not confirmed).</p>",
-                    planned.len()
+                    "<p class=\"note\">{} to be deactivated; nothing was changed (not confirmed).</p>",
+                    access_keys(planned.len())
                 );
             }
         }
