@@ -208,22 +208,6 @@ pub struct AuditPolicy {
     pub ignore: Vec<Ignore>,
 }
 
-/// The password policy the blueprint language documents as the default of
-/// `identity.password_policy`: 14 characters, every class, 90 days, 24 remembered, users may
-/// change their own.
-pub fn default_password_policy() -> PasswordPolicy {
-    PasswordPolicy {
-        min_length: 14,
-        require_uppercase: true,
-        require_lowercase: true,
-        require_numbers: true,
-        require_symbols: true,
-        max_age_days: 90,
-        reuse_prevention: 24,
-        allow_users_to_change: true,
-    }
-}
-
 impl AuditPolicy {
     /// The policy a blueprint implies, with the default thresholds (90 days each): the
     /// blueprint's password policy where it applies it (the identity hub, the management account
@@ -231,7 +215,7 @@ impl AuditPolicy {
     /// default policy in every account when the blueprint has no `identity` section.
     pub fn for_blueprint(blueprint: &Blueprint, live: &Live, as_of: SystemTime) -> Self {
         let (password_policy, password_scope) = match &blueprint.identity {
-            None => (default_password_policy(), PasswordScope::Everywhere),
+            None => (PasswordPolicy::default(), PasswordScope::Everywhere),
             Some(identity) if identity.password_policy_everywhere => {
                 (identity.password_policy, PasswordScope::Everywhere)
             }
@@ -970,7 +954,7 @@ mod tests {
 
     #[test]
     fn the_default_policy_meets_itself_and_stronger_ones_pass() {
-        let want = default_password_policy();
+        let want = PasswordPolicy::default();
         assert!(password_weaknesses(Some(&want), &want).is_empty());
         let stronger = PasswordPolicy {
             min_length: 20,
@@ -984,14 +968,14 @@ mod tests {
 
     #[test]
     fn a_missing_policy_is_weaker() {
-        let weak = password_weaknesses(None, &default_password_policy());
+        let weak = password_weaknesses(None, &PasswordPolicy::default());
         assert_eq!(weak.len(), 1);
         assert!(weak[0].starts_with("no password policy is set"), "{weak:?}");
     }
 
     #[test]
     fn every_weaker_part_is_named() {
-        let want = default_password_policy();
+        let want = PasswordPolicy::default();
         let live = PasswordPolicy {
             min_length: 8,
             require_uppercase: false,
@@ -1018,7 +1002,7 @@ mod tests {
 
     #[test]
     fn no_expiry_wanted_accepts_any_expiry() {
-        let want = PasswordPolicy { max_age_days: 0, ..default_password_policy() };
+        let want = PasswordPolicy { max_age_days: 0, ..PasswordPolicy::default() };
         let live = PasswordPolicy { max_age_days: 0, ..want };
         assert!(password_weaknesses(Some(&live), &want).is_empty());
         let classes_off = PasswordPolicy {
@@ -1141,7 +1125,7 @@ accounts:
         let ids = |s: &[&str]| PasswordScope::Accounts(s.iter().map(|x| (*x).to_owned()).collect());
         let none = AuditPolicy::for_blueprint(&blueprint(""), &live(), SystemTime::UNIX_EPOCH);
         assert_eq!(none.password_scope, PasswordScope::Everywhere);
-        assert_eq!(none.password_policy, default_password_policy());
+        assert_eq!(none.password_policy, PasswordPolicy::default());
         assert_eq!((none.max_key_age_days, none.max_unused_days, none.member_root_mfa), (90, 90, false));
 
         let hub = AuditPolicy::for_blueprint(

@@ -37,8 +37,8 @@ use groundwork_apply::{Journal, ProviderError};
 pub use accounts::SETTLE_TIMEOUT;
 pub use audit::{
     AUDIT_CONCURRENCY, AUDIT_FORMAT_VERSION, AccountAudit, AuditPolicy, AuditReport, AuditSummary, Deactivation,
-    Finding, Ignore, KeyFacts, KeyRef, PasswordScope, Severity, default_password_policy, key_findings,
-    password_weaknesses, rfc3339, rule, whole_days,
+    Finding, Ignore, KeyFacts, KeyRef, PasswordScope, Severity, key_findings, password_weaknesses, rfc3339, rule,
+    whole_days,
 };
 pub use call::{Idempotency, RateLimiter, RetryPolicy};
 pub use counter::{CallCounter, CallKind, CallStats, classify};

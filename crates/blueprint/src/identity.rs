@@ -160,23 +160,9 @@ fn check_unique(cx: &mut Cx, seen: &mut HashMap<String, Span>, name: &Spanned<St
     true
 }
 
-/// The password policy when `password_policy` leaves a key out.
-fn default_password_policy() -> PasswordPolicy {
-    PasswordPolicy {
-        min_length: MIN_PASSWORD_LENGTH,
-        require_uppercase: true,
-        require_lowercase: true,
-        require_numbers: true,
-        require_symbols: true,
-        max_age_days: 90,
-        reuse_prevention: 24,
-        allow_users_to_change: true,
-    }
-}
-
 fn read_password_policy(cx: &mut Cx, node: &Node) -> Option<(PasswordPolicy, bool)> {
     let f = cx.map(node, "password_policy", PASSWORD_KEYS)?;
-    let mut p = default_password_policy();
+    let mut p = PasswordPolicy::default();
     let flag = |cx: &mut Cx, key: &str, default: bool| f.get(key).map_or(Some(default), |n| boolean(cx, n, key));
     let require_uppercase = flag(cx, "require_uppercase", true);
     let require_lowercase = flag(cx, "require_lowercase", true);
@@ -287,7 +273,7 @@ pub(crate) fn read_identity(cx: &mut Cx, node: &Node) -> RawIdentity {
     let mut raw = RawIdentity {
         account: None,
         require_mfa: true,
-        password_policy: default_password_policy(),
+        password_policy: PasswordPolicy::default(),
         password_policy_everywhere: false,
         groups: Vec::new(),
         users: Vec::new(),

@@ -382,6 +382,23 @@ pub struct PasswordPolicy {
     pub allow_users_to_change: bool,
 }
 
+impl Default for PasswordPolicy {
+    /// The blueprint's documented defaults: 14 characters, every class, 90 days, 24 remembered,
+    /// users may change their own.
+    fn default() -> Self {
+        PasswordPolicy {
+            min_length: 14,
+            require_uppercase: true,
+            require_lowercase: true,
+            require_numbers: true,
+            require_symbols: true,
+            max_age_days: 90,
+            reuse_prevention: 24,
+            allow_users_to_change: true,
+        }
+    }
+}
+
 /// A group in the hub.
 #[derive(Debug, Clone)]
 pub struct Group {

@@ -61,16 +61,7 @@ fn role(name: &str, accounts: &[&str], trust: RoleTrust) -> Role {
 fn identity(hub: Option<&str>, groups: Vec<Group>) -> Identity {
     Identity {
         account: hub.map(|h| s(h.to_owned())),
-        password_policy: PasswordPolicy {
-            min_length: 14,
-            require_uppercase: true,
-            require_lowercase: true,
-            require_numbers: true,
-            require_symbols: true,
-            max_age_days: 90,
-            reuse_prevention: 24,
-            allow_users_to_change: true,
-        },
+        password_policy: PasswordPolicy::default(),
         password_policy_everywhere: false,
         require_mfa: true,
         groups,

@@ -56,21 +56,23 @@ impl Aws {
         let flag = |k: &str| spec[k].as_bool().unwrap_or(true);
         let bucket = spec["s3_bucket"].as_str().unwrap_or_default();
         let kms = spec["kms_key_id"].as_str().map(str::to_owned);
+        // CreateTrail and UpdateTrail take the same settings (their builders are distinct types).
+        macro_rules! with_settings {
+            ($req:expr) => {
+                $req.name(name)
+                    .s3_bucket_name(bucket)
+                    .is_organization_trail(flag("is_organization_trail"))
+                    .is_multi_region_trail(flag("multi_region"))
+                    .enable_log_file_validation(flag("log_file_validation"))
+                    .include_global_service_events(flag("global_service_events"))
+                    .set_kms_key_id(kms.clone())
+            };
+        }
         let mut done = Vec::new();
         let mut update = live.is_some_and(|l| CONFIG_KEYS.iter().any(|k| l.get(*k) != spec.get(*k)));
         if live.is_none() {
             let created = self
-                .run("cloudtrail:CreateTrail", Idempotency::Safe, || {
-                    ct.create_trail()
-                        .name(name)
-                        .s3_bucket_name(bucket)
-                        .is_organization_trail(flag("is_organization_trail"))
-                        .is_multi_region_trail(flag("multi_region"))
-                        .enable_log_file_validation(flag("log_file_validation"))
-                        .include_global_service_events(flag("global_service_events"))
-                        .set_kms_key_id(kms.clone())
-                        .send()
-                })
+                .run("cloudtrail:CreateTrail", Idempotency::Safe, || with_settings!(ct.create_trail()).send())
                 .await;
             match created {
                 Ok(_) => done.push(format!("created trail {name} delivering to {bucket}")),
@@ -80,18 +82,7 @@ impl Aws {
             }
         }
         if update {
-            self.run("cloudtrail:UpdateTrail", Idempotency::Safe, || {
-                ct.update_trail()
-                    .name(name)
-                    .s3_bucket_name(bucket)
-                    .is_organization_trail(flag("is_organization_trail"))
-                    .is_multi_region_trail(flag("multi_region"))
-                    .enable_log_file_validation(flag("log_file_validation"))
-                    .include_global_service_events(flag("global_service_events"))
-                    .set_kms_key_id(kms.clone())
-                    .send()
-            })
-            .await?;
+            self.run("cloudtrail:UpdateTrail", Idempotency::Safe, || with_settings!(ct.update_trail()).send()).await?;
             done.push("trail settings restored".into());
         }
         if live.is_none_or(|l| l["logging"] != Value::Bool(true)) {
