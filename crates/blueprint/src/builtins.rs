@@ -17,6 +17,34 @@ pub const BUILTIN_GUARDRAILS: &[&str] = &[
     "deny-iam-users-outside-identity",
 ];
 
+/// The S3 actions that weaken, erase or leak the log archive: deleting the bucket, its objects and
+/// their versions; changing or removing its policy, lifecycle, versioning, encryption, ownership
+/// controls (re-enabling ACLs), public-access block, replication (copying every future log to an
+/// outside bucket), server access logging, object-lock configuration, object retention and legal
+/// hold; and bypassing governance-mode retention. One list, denied both by the log bucket's own
+/// policy and by the `protect-cloudtrail` guardrail, so that detaching either one is not enough.
+/// (IAM authorizes `DeleteBucketLifecycle`, `DeleteBucketEncryption`, `DeleteBucketReplication`
+/// and `DeleteBucketOwnershipControls` with the matching `Put…` action.)
+pub const LOG_BUCKET_PROTECTED_ACTIONS: &[&str] = &[
+    "s3:DeleteBucket",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutBucketVersioning",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketAcl",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutReplicationConfiguration",
+    "s3:PutBucketLogging",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutObjectRetention",
+    "s3:PutObjectLegalHold",
+    "s3:BypassGovernanceRetention",
+];
+
 /// Actions of the global services, exempted from `deny-regions-outside`: their endpoints live in
 /// one region (mostly us-east-1), so a region lock must not apply to them.
 pub const GLOBAL_SERVICE_ACTIONS: &[&str] = &[

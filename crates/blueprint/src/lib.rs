@@ -41,7 +41,7 @@ pub mod yaml;
 
 use std::sync::Arc;
 
-pub use builtins::{BUILTIN_GUARDRAILS, GLOBAL_SERVICE_ACTIONS};
+pub use builtins::{BUILTIN_GUARDRAILS, GLOBAL_SERVICE_ACTIONS, LOG_BUCKET_PROTECTED_ACTIONS};
 pub use diag::{Diagnostic, Diagnostics, Related, Severity};
 pub use guardrails::{DEFAULT_ACCESS_ROLE, DEFAULT_MAX_PER_TARGET, DEFAULT_MAX_POLICY_CHARS};
 pub use identity::{MANAGEMENT_HUB, MIN_PASSWORD_LENGTH};
