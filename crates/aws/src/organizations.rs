@@ -429,7 +429,17 @@ impl Provider for Aws {
             &self.journal,
             "organizations:CreateAccount",
             Idempotency::CreatesNew,
-            || self.org.create_account().account_name(name).email(email).set_tags(Some(to_tags(tags))).send(),
+            // `RoleName`: the new account's access role is the one groundwork assumes and the
+            // guardrails exempt (`organization.access_role`), not always AWS's default name.
+            || {
+                self.org
+                    .create_account()
+                    .account_name(name)
+                    .email(email)
+                    .role_name(self.access_role())
+                    .set_tags(Some(to_tags(tags)))
+                    .send()
+            },
         )
         .await?;
         Ok(out.create_account_status().and_then(|s| s.id()).unwrap_or_default().to_owned())

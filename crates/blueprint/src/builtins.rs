@@ -15,6 +15,29 @@ pub const BUILTIN_GUARDRAILS: &[&str] = &[
     "deny-root-user",
     "deny-regions-outside",
     "deny-iam-users-outside-identity",
+    "protect-access-role",
+];
+
+/// The built-ins that exempt groundwork's access role (and the break-glass role): whenever one
+/// of them is in the blueprint, `protect-access-role` is attached at Root too.
+pub const EXEMPTING_BUILTINS: &[&str] = &["protect-cloudtrail", "deny-regions-outside"];
+
+/// The IAM writes `protect-access-role` denies on the access role (and the break-glass role)
+/// unless the caller is one of them: AWS Control Tower's AWS-GR_IAM_ROLE_CHANGE_PROHIBITED for
+/// its own role.
+pub const ACCESS_ROLE_PROTECTED_ACTIONS: &[&str] = &[
+    "iam:CreateRole",
+    "iam:DeleteRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:TagRole",
+    "iam:UntagRole",
 ];
 
 /// The S3 actions that weaken, erase or leak the log archive: deleting the bucket, its objects and
@@ -46,23 +69,40 @@ pub const LOG_BUCKET_PROTECTED_ACTIONS: &[&str] = &[
 ];
 
 /// Actions of the global services, exempted from `deny-regions-outside`: their endpoints live in
-/// one region (mostly us-east-1), so a region lock must not apply to them.
+/// one region (mostly us-east-1), so a region lock must not apply to them. The list is AWS Control
+/// Tower's Region deny control (GRREGIONDENY, and CT.MULTISERVICE.PV.1 for an OU), as the Control
+/// Tower controls reference publishes it; see `docs/guardrails.md`. Only `chatbot:*`,
+/// `route53-recovery-*` and the rest of groundwork's earlier list were there already.
 pub const GLOBAL_SERVICE_ACTIONS: &[&str] = &[
+    "a4b:*",
+    "access-analyzer:*",
     "account:*",
     "acm:*",
-    "aws-marketplace:*",
+    "activate:*",
+    "artifact:*",
     "aws-marketplace-management:*",
+    "aws-marketplace:*",
     "aws-portal:*",
     "billing:*",
+    "billingconductor:*",
     "budgets:*",
     "ce:*",
     "chatbot:*",
+    "chime:*",
     "cloudfront:*",
+    "cloudtrail:LookupEvents",
+    "compute-optimizer:*",
+    "config:*",
+    "consoleapp:*",
+    "consolidatedbilling:*",
     "cur:*",
+    "datapipeline:GetAccountLimits",
+    "devicefarm:*",
     "directconnect:*",
     "ec2:DescribeRegions",
     "ec2:DescribeTransitGateways",
     "ec2:DescribeVpnGateways",
+    "ecr-public:*",
     "fms:*",
     "freetier:*",
     "globalaccelerator:*",
@@ -70,40 +110,69 @@ pub const GLOBAL_SERVICE_ACTIONS: &[&str] = &[
     "iam:*",
     "importexport:*",
     "invoicing:*",
+    "iq:*",
     "kms:*",
+    "license-manager:ListReceivedLicenses",
+    "lightsail:Get*",
+    "mobileanalytics:*",
     "networkmanager:*",
+    "notifications-contacts:*",
+    "notifications:*",
     "organizations:*",
     "payments:*",
     "pricing:*",
-    "route53:*",
-    "route53domains:*",
+    "quicksight:DescribeAccountSubscription",
+    "resource-explorer-2:*",
     "route53-recovery-cluster:*",
     "route53-recovery-control-config:*",
     "route53-recovery-readiness:*",
+    "route53:*",
+    "route53domains:*",
+    "s3:CreateMultiRegionAccessPoint",
+    "s3:DeleteMultiRegionAccessPoint",
+    "s3:DescribeMultiRegionAccessPointOperation",
     "s3:GetAccountPublicAccessBlock",
     "s3:GetBucketLocation",
+    "s3:GetBucketPolicyStatus",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetMultiRegionAccessPoint",
+    "s3:GetMultiRegionAccessPointPolicy",
+    "s3:GetMultiRegionAccessPointPolicyStatus",
+    "s3:GetStorageLensConfiguration",
+    "s3:GetStorageLensDashboard",
     "s3:ListAllMyBuckets",
     "s3:ListMultiRegionAccessPoints",
+    "s3:ListStorageLensConfigurations",
     "s3:PutAccountPublicAccessBlock",
+    "s3:PutMultiRegionAccessPointPolicy",
+    "savingsplans:*",
     "shield:*",
+    "sso:*",
     "sts:*",
     "support:*",
+    "supportapp:*",
+    "supportplans:*",
+    "sustainability:*",
+    "tag:GetResources",
     "tax:*",
     "trustedadvisor:*",
-    "waf:*",
+    "vendor-insights:ListEntitledSecurityProfiles",
     "waf-regional:*",
+    "waf:*",
     "wafv2:*",
-    "wellarchitected:*",
 ];
 
 /// The description stored with a built-in when the blueprint gives none.
 pub(crate) fn default_description(builtin: &str) -> &'static str {
     match builtin {
         "deny-leave-organization" => "Member accounts cannot leave the organization",
-        "protect-cloudtrail" => "Nobody but groundwork can stop or change the organization trail and its log bucket",
+        "protect-cloudtrail" => {
+            "Member accounts (a CloudTrail delegated administrator included) cannot change the organization trail or weaken its log bucket"
+        }
         "deny-root-user" => "The root user of member accounts can do nothing",
         "deny-regions-outside" => "Regional services only in the allowed regions",
         "deny-iam-users-outside-identity" => "IAM users and access keys only in the identity account",
+        "protect-access-role" => "Only groundwork's access role (and the break-glass role) can change those roles",
         _ => DEFAULT_DESCRIPTION,
     }
 }
@@ -114,6 +183,47 @@ pub(crate) const DEFAULT_DESCRIPTION: &str = "Managed by groundwork";
 /// ARN pattern of groundwork's access role in every member account.
 fn access_role_arn(access_role: &str) -> String {
     format!("arn:aws:iam::*:role/{access_role}")
+}
+
+/// The roles the built-ins exempt: groundwork's access role, and the break-glass role when the
+/// blueprint names one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Exempt<'a> {
+    /// `organization.access_role`.
+    pub(crate) access_role: &'a str,
+    /// `organization.break_glass_role`.
+    pub(crate) break_glass_role: Option<&'a str>,
+}
+
+impl Exempt<'_> {
+    /// The ARN patterns of the exempt roles: one string, or a list with the break-glass role.
+    fn arns(self) -> Value {
+        match self.break_glass_role {
+            None => json!(access_role_arn(self.access_role)),
+            Some(b) => json!([access_role_arn(self.access_role), access_role_arn(b)]),
+        }
+    }
+
+    /// The condition that lets the exempt roles through a deny.
+    fn condition(self) -> Value {
+        json!({ "ArnNotLike": { "aws:PrincipalArn": self.arns() } })
+    }
+}
+
+/// `protect-access-role`: nobody but the access role (and the break-glass role) may create,
+/// delete, re-trust, re-permission or re-tag those roles in a member account, so that nobody can
+/// make themselves exempt from the other guardrails.
+pub(crate) fn protect_access_role(exempt: Exempt<'_>) -> Value {
+    json!({
+        "Version": POLICY_VERSION,
+        "Statement": [{
+            "Sid": "ProtectAccessRole",
+            "Effect": "Deny",
+            "Action": ACCESS_ROLE_PROTECTED_ACTIONS,
+            "Resource": exempt.arns(),
+            "Condition": exempt.condition(),
+        }],
+    })
 }
 
 /// `deny-leave-organization`: no member account may leave.
@@ -129,12 +239,16 @@ pub(crate) fn deny_leave_organization() -> Value {
     })
 }
 
-/// `protect-cloudtrail`: the organization trail and its bucket can be changed only by
-/// groundwork's access role. `bucket` is the bucket name as written in `logging.bucket`; its
-/// `{account_id}` means the log-archive account `log_account`.
-pub(crate) fn protect_cloudtrail(trail: &str, bucket: &str, log_account: &str, access_role: &str) -> Value {
+/// `protect-cloudtrail`: in member accounts, only groundwork's access role (and the break-glass
+/// role) may change the organization trail or weaken its bucket. The trail lives in the
+/// management account, where SCPs never apply; the trail statement binds the member accounts
+/// that can manage organization trails, which is a CloudTrail delegated administrator (its
+/// trails stay owned by, and named after, the management account). The bucket statement denies
+/// exactly [`LOG_BUCKET_PROTECTED_ACTIONS`]. `bucket` is the bucket name as written in
+/// `logging.bucket`; its `{account_id}` means the log-archive account `log_account`.
+pub(crate) fn protect_cloudtrail(trail: &str, bucket: &str, log_account: &str, exempt: Exempt<'_>) -> Value {
     let bucket = bucket.replace("{account_id}", &format!("{{account_id:{log_account}}}"));
-    let exempt = json!({ "ArnNotLike": { "aws:PrincipalArn": access_role_arn(access_role) } });
+    let exempt = exempt.condition();
     json!({
         "Version": POLICY_VERSION,
         "Statement": [
@@ -154,17 +268,7 @@ pub(crate) fn protect_cloudtrail(trail: &str, bucket: &str, log_account: &str, a
             {
                 "Sid": "ProtectLogBucket",
                 "Effect": "Deny",
-                "Action": [
-                    "s3:DeleteBucket",
-                    "s3:PutBucketPolicy",
-                    "s3:DeleteBucketPolicy",
-                    "s3:PutLifecycleConfiguration",
-                    "s3:PutBucketVersioning",
-                    "s3:PutBucketPublicAccessBlock",
-                    "s3:PutEncryptionConfiguration",
-                    "s3:DeleteObject",
-                    "s3:DeleteObjectVersion",
-                ],
+                "Action": LOG_BUCKET_PROTECTED_ACTIONS,
                 "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")],
                 "Condition": exempt,
             },
@@ -188,8 +292,8 @@ pub(crate) fn deny_root_user() -> Value {
 }
 
 /// `deny-regions-outside`: everything but the global services is denied outside `allowed`,
-/// except for groundwork's access role.
-pub(crate) fn deny_regions_outside(allowed: &[String], access_role: &str) -> Value {
+/// except for groundwork's access role (and the break-glass role).
+pub(crate) fn deny_regions_outside(allowed: &[String], exempt: Exempt<'_>) -> Value {
     json!({
         "Version": POLICY_VERSION,
         "Statement": [{
@@ -199,7 +303,7 @@ pub(crate) fn deny_regions_outside(allowed: &[String], access_role: &str) -> Val
             "Resource": "*",
             "Condition": {
                 "StringNotEquals": { "aws:RequestedRegion": allowed },
-                "ArnNotLike": { "aws:PrincipalArn": access_role_arn(access_role) },
+                "ArnNotLike": { "aws:PrincipalArn": exempt.arns() },
             },
         }],
     })
@@ -258,8 +362,8 @@ mod tests {
 
     #[test]
     fn protect_cloudtrail_covers_trail_and_bucket_and_exempts_the_access_role() {
-        let doc =
-            protect_cloudtrail("org-trail", "acme-trail-{account_id}-{region}", "log-archive", "GroundworkAccess");
+        let exempt = Exempt { access_role: "GroundworkAccess", break_glass_role: None };
+        let doc = protect_cloudtrail("org-trail", "acme-trail-{account_id}-{region}", "log-archive", exempt);
         let s = statements(&doc);
         assert_eq!(s.len(), 2);
         let trail_actions = strings(&s[0]["Action"]);
@@ -267,10 +371,7 @@ mod tests {
             assert!(trail_actions.contains(&format!("cloudtrail:{a}").as_str()), "{a}");
         }
         assert_eq!(s[0]["Resource"], "arn:aws:cloudtrail:*:{management_account_id}:trail/org-trail");
-        let bucket_actions = strings(&s[1]["Action"]);
-        assert_eq!(bucket_actions.len(), 9);
-        assert!(bucket_actions.contains(&"s3:DeleteObjectVersion"));
-        assert!(bucket_actions.contains(&"s3:PutBucketPolicy"));
+        assert_eq!(strings(&s[1]["Action"]), LOG_BUCKET_PROTECTED_ACTIONS);
         assert_eq!(
             strings(&s[1]["Resource"]),
             [
@@ -293,14 +394,64 @@ mod tests {
     #[test]
     fn regions_outside() {
         let allowed = vec!["eu-west-1".to_owned(), "us-east-1".to_owned()];
-        let s = statements(&deny_regions_outside(&allowed, "OrganizationAccountAccessRole"));
+        let exempt = Exempt { access_role: "OrganizationAccountAccessRole", break_glass_role: None };
+        let s = statements(&deny_regions_outside(&allowed, exempt));
         assert!(s[0].get("Action").is_none());
         let not = strings(&s[0]["NotAction"]);
-        for a in ["iam:*", "organizations:*", "sts:*", "route53:*", "cloudfront:*", "support:*", "s3:ListAllMyBuckets"]
-        {
+        for a in [
+            "iam:*",
+            "organizations:*",
+            "sts:*",
+            "route53:*",
+            "cloudfront:*",
+            "support:*",
+            "s3:ListAllMyBuckets",
+            "sso:*",
+            "access-analyzer:*",
+            "config:*",
+            "cloudtrail:LookupEvents",
+            "savingsplans:*",
+            "tag:GetResources",
+            "supportplans:*",
+            "s3:GetStorageLensConfiguration",
+            "s3:ListStorageLensConfigurations",
+            "s3:CreateMultiRegionAccessPoint",
+            "s3:GetMultiRegionAccessPoint",
+        ] {
             assert!(not.contains(&a), "{a} not exempted");
         }
+        let mut sorted = not.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), not.len(), "no action twice");
         assert_eq!(strings(&s[0]["Condition"]["StringNotEquals"]["aws:RequestedRegion"]), ["eu-west-1", "us-east-1"]);
+        assert_eq!(
+            s[0]["Condition"]["ArnNotLike"]["aws:PrincipalArn"],
+            "arn:aws:iam::*:role/OrganizationAccountAccessRole"
+        );
+    }
+
+    #[test]
+    fn break_glass_role_is_exempt_wherever_the_access_role_is() {
+        let exempt = Exempt { access_role: "Access", break_glass_role: Some("BreakGlass") };
+        let both = ["arn:aws:iam::*:role/Access", "arn:aws:iam::*:role/BreakGlass"];
+        let regions = statements(&deny_regions_outside(&["eu-west-1".to_owned()], exempt));
+        assert_eq!(strings(&regions[0]["Condition"]["ArnNotLike"]["aws:PrincipalArn"]), both);
+        for st in statements(&protect_cloudtrail("t", "b", "log", exempt)) {
+            assert_eq!(strings(&st["Condition"]["ArnNotLike"]["aws:PrincipalArn"]), both);
+        }
+        let protect = statements(&protect_access_role(exempt));
+        assert_eq!(strings(&protect[0]["Resource"]), both);
+        assert_eq!(strings(&protect[0]["Condition"]["ArnNotLike"]["aws:PrincipalArn"]), both);
+    }
+
+    #[test]
+    fn protect_access_role_denies_every_write_on_the_role_but_its_own() {
+        let s = statements(&protect_access_role(Exempt { access_role: "OrganizationAccountAccessRole", break_glass_role: None }));
+        assert_eq!(s.len(), 1);
+        assert_eq!(strings(&s[0]["Action"]), ACCESS_ROLE_PROTECTED_ACTIONS);
+        assert_eq!(ACCESS_ROLE_PROTECTED_ACTIONS.len(), 12);
+        assert_eq!(s[0]["Resource"], "arn:aws:iam::*:role/OrganizationAccountAccessRole");
         assert_eq!(
             s[0]["Condition"]["ArnNotLike"]["aws:PrincipalArn"],
             "arn:aws:iam::*:role/OrganizationAccountAccessRole"
@@ -321,12 +472,15 @@ mod tests {
     fn every_builtin_fits_the_default_limit() {
         let regions: Vec<String> = crate::regions::REGIONS.iter().map(|r| (*r).to_owned()).collect();
         let long = "x".repeat(50);
+        let role = "r".repeat(64);
+        let exempt = Exempt { access_role: &role, break_glass_role: Some(&role) };
         for doc in [
             deny_leave_organization(),
-            protect_cloudtrail(&"t".repeat(128), &format!("{{org_id}}-{}", "b".repeat(20)), &long, &"r".repeat(64)),
+            protect_cloudtrail(&"t".repeat(128), &format!("{{org_id}}-{}", "b".repeat(20)), &long, exempt),
             deny_root_user(),
-            deny_regions_outside(&regions, &"r".repeat(64)),
+            deny_regions_outside(&regions, exempt),
             deny_iam_users_outside_identity(&long),
+            protect_access_role(exempt),
         ] {
             assert!(scp_size(&doc) <= 5120, "{} characters: {doc}", scp_size(&doc));
         }

@@ -22,7 +22,11 @@ pub const DEFAULT_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
 /// AWS Organizations: a policy description is at most 512 characters.
 const MAX_DESCRIPTION: usize = 512;
 
-const GUARDRAILS_KEYS: &[&str] = &["limits", "policies"];
+const GUARDRAILS_KEYS: &[&str] = &["limits", "policies", "access_role_protection"];
+const PROTECTION_KEYS: &[&str] = &["disabled", "reason"];
+/// The name of the built-in that protects the access role (and of the SCP groundwork attaches
+/// at Root when the blueprint does not list it).
+pub const PROTECT_ACCESS_ROLE: &str = "protect-access-role";
 const LIMITS_KEYS: &[&str] = &["max_policy_chars", "max_per_target"];
 const POLICY_KEYS: &[&str] = &["name", "description", "builtin", "document", "allowed_regions", "targets"];
 /// Placeholders that have no single value in an SCP.
@@ -58,6 +62,8 @@ pub(crate) struct RawGuardrails {
     max_policy_chars: Option<Spanned<u64>>,
     max_per_target: Option<Spanned<u64>>,
     policies: Vec<RawPolicy>,
+    /// `access_role_protection:`: `disabled`, `reason`, and the span of the key.
+    protection: Option<(Option<bool>, Option<Spanned<String>>, Span)>,
 }
 
 /// Reads the `guardrails` section.
@@ -74,6 +80,15 @@ pub(crate) fn read(cx: &mut Cx, node: &Node) -> RawGuardrails {
         && let Some(items) = cx.list(p, "guardrails.policies")
     {
         raw.policies = items.iter().filter_map(|n| read_policy(cx, n)).collect();
+    }
+    if let Some(p) = f.get("access_role_protection")
+        && let Some(pf) = cx.map(p, "guardrails.access_role_protection", PROTECTION_KEYS)
+    {
+        let disabled =
+            pf.get("disabled").and_then(|n| crate::logging::boolean(cx, n, "access_role_protection.disabled"));
+        let reason = pf.get("reason").and_then(|n| cx.string(n, "access_role_protection.reason"));
+        let key = key_node(node, "access_role_protection").map_or(p.span, |k| k.span);
+        raw.protection = Some((disabled, reason, key));
     }
     raw
 }
@@ -172,6 +187,24 @@ pub(crate) fn access_role(cx: &mut Cx, role: Option<&Spanned<String>>) -> String
     role.value.clone()
 }
 
+/// Checks an optional role name of `organization` (`break_glass_role`, `deployer_role`).
+pub(crate) fn optional_role(cx: &mut Cx, role: Option<&Spanned<String>>, access_role: &str) -> Option<String> {
+    let role = role?;
+    let name = self::access_role(cx, Some(role));
+    if name == access_role {
+        cx.push(
+            Diagnostic::error(
+                "blueprint::role-name",
+                role.span,
+                format!("`{name}` is the access role; this role must be another one"),
+            )
+            .label("same as `organization.access_role`")
+            .help("name a different role, or leave the key out"),
+        );
+    }
+    Some(name)
+}
+
 /// What the guardrails are checked against.
 pub(crate) struct Scope<'a> {
     /// The blueprint text (for spans inside strings).
@@ -180,6 +213,8 @@ pub(crate) struct Scope<'a> {
     pub(crate) home_region: Option<&'a str>,
     /// groundwork's access role.
     pub(crate) access_role: &'a str,
+    /// The break-glass role, exempt wherever the access role is.
+    pub(crate) break_glass_role: Option<&'a str>,
     /// Every account of the blueprint (explicit and expanded).
     pub(crate) accounts: &'a [&'a Account],
     /// Every OU path.
@@ -219,6 +254,7 @@ pub(crate) fn lower(cx: &mut Cx, raw: Option<&RawGuardrails>, scope: &Scope<'_>)
         policies: Vec::new(),
         max_policy_chars: DEFAULT_MAX_POLICY_CHARS,
         max_per_target: DEFAULT_MAX_PER_TARGET,
+        access_role_protection_disabled: None,
     };
     let Some(raw) = raw else { return out };
     out.max_policy_chars =
@@ -297,8 +333,97 @@ pub(crate) fn lower(cx: &mut Cx, raw: Option<&RawGuardrails>, scope: &Scope<'_>)
             });
         }
     }
+    protect_access_role(cx, raw, scope, &mut out);
     check_per_target(cx, &out);
     out
+}
+
+/// The exemption of the access role is worth nothing if anyone can create that role, re-trust
+/// it or give it policies: `protect-access-role` at Root closes that, and is attached there
+/// whenever a guardrail exempts the access role, unless the blueprint lists it itself or opts
+/// out with a reason.
+fn protect_access_role(cx: &mut Cx, raw: &RawGuardrails, scope: &Scope<'_>, out: &mut Guardrails) {
+    let builtin = |p: &&RawPolicy, names: &[&str]| p.builtin.as_ref().is_some_and(|b| names.contains(&b.value.as_str()));
+    let Some(exempting) = raw.policies.iter().find(|p| builtin(p, builtins::EXEMPTING_BUILTINS)) else { return };
+    let exempting_span = exempting.builtin.as_ref().map_or_else(Span::default, |b| b.span);
+    let exempting_name = exempting.builtin.as_ref().map_or("", |b| b.value.as_str());
+    if let Some((disabled, reason, key)) = &raw.protection {
+        let reason = reason.as_ref().filter(|r| !r.value.trim().is_empty());
+        match (disabled, reason) {
+            (Some(true), Some(r)) => {
+                out.access_role_protection_disabled = Some(r.value.clone());
+                return;
+            }
+            (Some(true), None) => {
+                cx.push(
+                    Diagnostic::error(
+                        "blueprint::access-role-unprotected",
+                        *key,
+                        "turning off the access role's protection needs a reason",
+                    )
+                    .label("no `reason`")
+                    .help(
+                        "without `protect-access-role`, an administrator of a member account can create or re-trust                          the access role and so escape every guardrail that exempts it; say why that is accepted in                          `reason: \"...\"`, or remove `access_role_protection`",
+                    ),
+                );
+                return;
+            }
+            _ => {}
+        }
+    }
+    let why = format!(
+        "`{exempting_name}` exempts `arn:aws:iam::*:role/{}`; without `{PROTECT_ACCESS_ROLE}` at Root, an \
+         administrator of any member account could create or re-trust that role and escape the guardrail",
+        scope.access_role
+    );
+    if let Some(listed) = raw.policies.iter().find(|p| p.name.as_ref().is_some_and(|n| n.value == PROTECT_ACCESS_ROLE)) {
+        let listed_name = listed.name.as_ref().map_or(exempting_span, |n| n.span);
+        if !builtin(&listed, &[PROTECT_ACCESS_ROLE]) {
+            cx.push(
+                Diagnostic::error(
+                    "blueprint::access-role-unprotected",
+                    listed_name,
+                    format!("the name `{PROTECT_ACCESS_ROLE}` is reserved for the built-in that protects the access role"),
+                )
+                .label("not the built-in")
+                .related(exempting_span, "exempts the access role")
+                .help(format!("{why}; rename this guardrail, or write `builtin: {PROTECT_ACCESS_ROLE}`")),
+            );
+            return;
+        }
+        let at_root = out
+            .policies
+            .iter()
+            .find(|g| g.name.value == PROTECT_ACCESS_ROLE)
+            .is_some_and(|g| g.targets.iter().any(|t| t.value == Target::Root));
+        if !at_root {
+            let site = listed.targets.iter().find_map(|t| match t {
+                RawTarget::Bare(s) | RawTarget::Ou(s, _) | RawTarget::Account(s, _) => Some(s.span),
+            });
+            cx.push(
+                Diagnostic::error(
+                    "blueprint::access-role-unprotected",
+                    site.unwrap_or(listed_name),
+                    "the access role is exempted, and protected only in part of the organization",
+                )
+                .label(format!("`{PROTECT_ACCESS_ROLE}` is not attached at Root"))
+                .related(exempting_span, "exempts the access role")
+                .help(format!(
+                    "{why}; use `targets: [Root]`, or opt out with `guardrails.access_role_protection: {{ disabled: \
+                     true, reason: \"...\" }}`"
+                )),
+            );
+        }
+        return;
+    }
+    let exempt = builtins::Exempt { access_role: scope.access_role, break_glass_role: scope.break_glass_role };
+    out.policies.push(Guardrail {
+        name: Spanned::new(PROTECT_ACCESS_ROLE.to_owned(), exempting_span),
+        description: builtins::default_description(PROTECT_ACCESS_ROLE).to_owned(),
+        builtin: Some(PROTECT_ACCESS_ROLE.to_owned()),
+        document: builtins::protect_access_role(exempt),
+        targets: vec![Spanned::new(Target::Root, exempting_span)],
+    });
 }
 
 fn check_name(cx: &mut Cx, name: &Spanned<String>) {
@@ -349,12 +474,14 @@ fn lower_document(cx: &mut Cx, p: &RawPolicy, scope: &Scope<'_>) -> Option<(serd
         return Some((document.to_json(), *key));
     }
     let b = p.builtin.as_ref()?;
+    let exempt = builtins::Exempt { access_role: scope.access_role, break_glass_role: scope.break_glass_role };
     let doc = match b.value.as_str() {
         "deny-leave-organization" => builtins::deny_leave_organization(),
+        "protect-access-role" => builtins::protect_access_role(exempt),
         "deny-root-user" => builtins::deny_root_user(),
         "protect-cloudtrail" => match scope.logging {
             Some(l) => {
-                builtins::protect_cloudtrail(&l.trail.value, &l.bucket.value, &l.account.value, scope.access_role)
+                builtins::protect_cloudtrail(&l.trail.value, &l.bucket.value, &l.account.value, exempt)
             }
             None if scope.has_logging => return None,
             None => {
@@ -372,7 +499,7 @@ fn lower_document(cx: &mut Cx, p: &RawPolicy, scope: &Scope<'_>) -> Option<(serd
         },
         "deny-regions-outside" => {
             let regions = allowed_regions(cx, p, b, scope)?;
-            builtins::deny_regions_outside(&regions, scope.access_role)
+            builtins::deny_regions_outside(&regions, exempt)
         }
         "deny-iam-users-outside-identity" => {
             let Some(identity) = scope.accounts.iter().find(|a| a.purpose == Purpose::Identity) else {

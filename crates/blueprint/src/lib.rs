@@ -32,6 +32,7 @@ mod lint;
 mod logging;
 mod model;
 mod policy;
+mod posture;
 pub mod regions;
 mod schema;
 mod selector;
@@ -41,9 +42,12 @@ pub mod yaml;
 
 use std::sync::Arc;
 
-pub use builtins::{BUILTIN_GUARDRAILS, GLOBAL_SERVICE_ACTIONS, LOG_BUCKET_PROTECTED_ACTIONS};
+pub use builtins::{
+    ACCESS_ROLE_PROTECTED_ACTIONS, BUILTIN_GUARDRAILS, EXEMPTING_BUILTINS, GLOBAL_SERVICE_ACTIONS,
+    LOG_BUCKET_PROTECTED_ACTIONS,
+};
 pub use diag::{Diagnostic, Diagnostics, Related, Severity};
-pub use guardrails::{DEFAULT_ACCESS_ROLE, DEFAULT_MAX_PER_TARGET, DEFAULT_MAX_POLICY_CHARS};
+pub use guardrails::{DEFAULT_ACCESS_ROLE, DEFAULT_MAX_PER_TARGET, DEFAULT_MAX_POLICY_CHARS, PROTECT_ACCESS_ROLE};
 pub use identity::{MANAGEMENT_HUB, MIN_PASSWORD_LENGTH};
 pub use lint::{
     ACCOUNT_ID_CHARS, ASSUME_ROLE_SID, EXCEPTION_KEY, MAX_GROUP_INLINE_POLICY_CHARS, MAX_GROUPS_PER_USER,
@@ -125,6 +129,9 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, Diagnostics> {
     let mut cx = schema::Cx::new();
     let raw = schema::read(&mut cx, &root);
     let blueprint = validate::lower(&mut cx, src, raw);
+    if let Some(bp) = &blueprint {
+        posture::check(&mut cx, &root, bp);
+    }
     let result = diagnostics(source, cx.diags);
     match blueprint {
         Some(blueprint) if !result.has_errors() => Ok(Parsed { blueprint, warnings: result }),

@@ -75,6 +75,13 @@ pub struct Organization {
     pub feature_set: FeatureSet,
     /// Role groundwork assumes in member accounts (default `OrganizationAccountAccessRole`).
     pub access_role: String,
+    /// `organization.break_glass_role`: a role name every built-in that exempts the access role
+    /// exempts too, and `protect-access-role` protects the same way (default: none).
+    pub break_glass_role: Option<String>,
+    /// `organization.deployer_role`: the role in the management account that runs groundwork;
+    /// besides the management account's root, the only principal a member's access role may
+    /// trust (default: none).
+    pub deployer_role: Option<String>,
 }
 
 /// AWS Organizations feature set.
@@ -305,6 +312,9 @@ pub struct Guardrails {
     pub max_policy_chars: usize,
     /// Maximum SCPs attached to one target (AWS default 5, `FullAWSAccess` included).
     pub max_per_target: usize,
+    /// `guardrails.access_role_protection`: the reason given for not protecting the access role
+    /// (`disabled: true`); `None`, the default, protects it.
+    pub access_role_protection_disabled: Option<String>,
 }
 
 /// One service control policy and where it is attached.

@@ -452,11 +452,16 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
     let accounts: Vec<&Account> = placed.iter().map(|p| &p.account).collect();
     let home_region = org.as_ref().map(|o| o.home_region.value.as_str());
     let access_role = crate::guardrails::access_role(cx, org.as_ref().and_then(|o| o.access_role.as_ref()));
+    let break_glass_role =
+        crate::guardrails::optional_role(cx, org.as_ref().and_then(|o| o.break_glass_role.as_ref()), &access_role);
+    let deployer_role =
+        crate::guardrails::optional_role(cx, org.as_ref().and_then(|o| o.deployer_role.as_ref()), &access_role);
     let logging = raw.logging.as_ref().and_then(|l| crate::logging::lower(cx, src, l, &accounts, home_region));
     let scope = crate::guardrails::Scope {
         src,
         home_region,
         access_role: &access_role,
+        break_glass_role: break_glass_role.as_deref(),
         accounts: &accounts,
         ous: &known,
         logging: logging.as_ref(),
@@ -486,6 +491,8 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
             management_name: org.management_name,
             feature_set: org.feature_set,
             access_role,
+            break_glass_role,
+            deployer_role,
         },
         organizational_units: flat
             .into_iter()

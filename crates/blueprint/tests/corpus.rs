@@ -19,6 +19,23 @@ fn invalid_blueprints_are_rejected_with_located_diagnostics() {
     });
 }
 
+/// The corpus of valid blueprints that `validate` warns about: each file under `tests/warnings/`
+/// is accepted, with warnings only, and its rendered warnings match the snapshot beside it.
+#[test]
+fn weak_blueprints_are_accepted_with_located_warnings() {
+    insta::glob!("warnings/*.yaml", |path| {
+        let bytes = std::fs::read(path).unwrap();
+        let name = format!("warnings/{}", path.file_name().unwrap().to_string_lossy());
+        let parsed = groundwork_blueprint::parse(&name, &bytes).unwrap_or_else(|d| panic!("{}", d.render_plain()));
+        let warnings = &parsed.warnings;
+        assert!(warnings.warning_count() > 0 && !warnings.has_errors(), "{name}: expected warnings only");
+        for d in &warnings.items {
+            assert!(d.span.line >= 1 && d.span.col >= 1, "{name}: warning without a location");
+        }
+        insta::assert_snapshot!(format!("{}\n{}", warnings.render_short(), warnings.render_plain()));
+    });
+}
+
 #[test]
 fn reference_blueprints_are_valid() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
