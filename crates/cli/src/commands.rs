@@ -473,6 +473,15 @@ async fn drift(session: &Session, g: &Global, args: &DriftArgs, printer: &Printe
     // organization (the management account's).
     let mut groups: std::collections::BTreeMap<String, Vec<&groundwork_plan::Change>> =
         std::collections::BTreeMap::new();
+    let group_of = |account: Option<&str>| match account {
+        Some(name) => {
+            let id = live
+                .account_by_email(desired.accounts.iter().find(|a| a.name == name).map_or("", |a| a.email.as_str()))
+                .map(|a| a.id.clone());
+            format!("account {name}{}", id.map(|i| format!(" ({i})")).unwrap_or_default())
+        }
+        None => "organization".to_owned(),
+    };
     for c in &plan.changes {
         let resource_account = match &c.operation {
             groundwork_plan::Operation::Put { at, .. } | groundwork_plan::Operation::Delete { at, .. } => {
@@ -480,45 +489,52 @@ async fn drift(session: &Session, g: &Global, args: &DriftArgs, printer: &Printe
             }
             _ => None,
         };
-        let group = match c.address.as_str().strip_prefix("account/").or(resource_account) {
-            Some(name) => {
-                let id = live
-                    .account_by_email(desired.accounts.iter().find(|a| a.name == name).map_or("", |a| a.email.as_str()))
-                    .map(|a| a.id.clone());
-                format!("account {name}{}", id.map(|i| format!(" ({i})")).unwrap_or_default())
-            }
-            None => "organization".to_owned(),
-        };
-        groups.entry(group).or_default().push(c);
+        groups.entry(group_of(c.address.as_str().strip_prefix("account/").or(resource_account))).or_default().push(c);
     }
+    // Drift no change repairs (an access role trusting someone else): reported, never applied.
+    let mut findings: std::collections::BTreeMap<String, Vec<&groundwork_plan::Finding>> =
+        std::collections::BTreeMap::new();
+    for f in &plan.findings {
+        findings.entry(group_of(f.account.as_deref())).or_default().push(f);
+    }
+    for g in findings.keys() {
+        groups.entry(g.clone()).or_default();
+    }
+    let differences = plan.changes.len() + plan.findings.len();
     let accounts = groups.keys().filter(|k| k.starts_with("account ")).count();
-    let summary = if plan.changes.is_empty() {
+    let summary = if differences == 0 {
         "No drift: the organization matches the blueprint.".to_owned()
     } else {
-        format!("Drift: {} differences in {} groups ({accounts} accounts).", plan.changes.len(), groups.len())
+        format!("Drift: {differences} differences in {} groups ({accounts} accounts).", groups.len())
     };
     if printer.json {
         let groups: Vec<_> = groups
             .iter()
             .map(|(group, changes)| {
-                json!({
-                    "group": group,
-                    "differences": changes.iter().map(|c| json!({
-                        "address": c.address,
-                        "kind": drift_kind(c.action),
-                        "detail": c.reason,
-                        "before": c.before,
-                        "after": c.after,
-                    })).collect::<Vec<_>>(),
-                })
+                let mut differences: Vec<_> = changes
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "address": c.address,
+                            "kind": drift_kind(c.action),
+                            "detail": c.reason,
+                            "before": c.before,
+                            "after": c.after,
+                        })
+                    })
+                    .collect();
+                differences.extend(findings.get(group).into_iter().flatten().map(|f| {
+                    json!({ "address": f.address, "kind": "not-repaired", "detail": f.detail, "values": f.values })
+                }));
+                json!({ "group": group, "differences": differences })
             })
             .collect();
         printer.out(&format!(
             "{}\n",
             serde_json::to_string_pretty(&json!({
                 "format_version": FORMAT_VERSION,
-                "clean": plan.changes.is_empty(),
-                "differences": plan.changes.len(),
+                "clean": differences == 0,
+                "differences": differences,
                 "groups": groups,
                 "unmanaged": plan.unmanaged,
                 "summary": summary,
@@ -539,11 +555,14 @@ async fn drift(session: &Session, g: &Global, args: &DriftArgs, printer: &Printe
                 );
                 text.push_str(&groundwork_plan::attribute_lines(c));
             }
+            for f in findings.get(group).into_iter().flatten() {
+                let _ = writeln!(text, "  ! {} [not-repaired] {}", f.address, f.detail);
+            }
             text.push('\n');
         }
         text.push_str(&summary);
         text.push('\n');
         printer.out(&text);
     }
-    Ok(if plan.changes.is_empty() { Exit::Ok } else { Exit::Changes })
+    Ok(if differences == 0 { Exit::Ok } else { Exit::Changes })
 }

@@ -1268,6 +1268,7 @@ impl<'a> Cx<'a> {
                 Kind::User => hub.and_then(|h| h.users.get(&at.name).cloned()),
                 Kind::Role => role().map(|x| x.spec.clone()),
                 Kind::InstanceProfile => role().and_then(|x| x.instance_profile.clone()),
+                Kind::AccessRole => None,
             };
             if let Some(spec) = spec {
                 live.resources.insert(r.address.clone(), LiveResource { at, spec });
@@ -1330,7 +1331,7 @@ fn item_of(change: &Change) -> Option<Item> {
         Kind::Group => Some(Item::Group(at.name.clone())),
         Kind::User => Some(Item::User(at.name.clone())),
         Kind::Role | Kind::InstanceProfile => Some(Item::Role(at.name.clone())),
-        Kind::PasswordPolicy | Kind::PolicyType | Kind::ManagedPolicy => None,
+        Kind::PasswordPolicy | Kind::PolicyType | Kind::ManagedPolicy | Kind::AccessRole => None,
     }
 }
 

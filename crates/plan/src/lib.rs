@@ -26,8 +26,10 @@ mod state;
 
 pub use graph::{GraphFormat, render_graph};
 pub use identity::{FORCE_MFA_POLICY, INLINE_POLICY, trust_policy};
-pub use lower::{CLOUDTRAIL_PRINCIPAL, SCP_TYPE, bucket_address, log_bucket_policy, target_text, trail_arn};
-pub use plan::{Action, Change, FORMAT_VERSION, Operation, Plan, PlanOptions, Summary, Unmanaged, plan};
+pub use lower::{
+    CLOUDTRAIL_PRINCIPAL, SCP_TYPE, access_role_principals, bucket_address, log_bucket_policy, target_text, trail_arn,
+};
+pub use plan::{Action, Change, FORMAT_VERSION, Finding, Operation, Plan, PlanOptions, Summary, Unmanaged, plan};
 pub use render::{attribute_lines, render_text, symbol};
 pub use resource::{
     DesiredResource, Ids, Kind, LiveResource, Locator, canonical_policy, compact_policy, differences, has_placeholder,

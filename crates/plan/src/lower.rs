@@ -272,11 +272,39 @@ fn guardrail_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     }
 }
 
+/// The principals a member account's access role may trust: the management account's root
+/// (which is how AWS Organizations creates the role) and the deployer role, when the blueprint
+/// names one.
+pub fn access_role_principals(deployer_role: Option<&str>) -> Vec<String> {
+    let mut out = vec!["arn:aws:iam::{{management_account_id}}:root".to_owned()];
+    if let Some(role) = deployer_role {
+        out.push(format!("arn:aws:iam::{{{{management_account_id}}}}:role/{role}"));
+    }
+    out
+}
+
+/// One read-only check per member account: whom its access role trusts (see
+/// [`Kind::AccessRole`]). The guardrails exempt that role, so whoever can assume it is exempt.
+fn access_role_checks(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
+    let role = &bp.organization.access_role;
+    let trusted = access_role_principals(bp.organization.deployer_role.as_deref());
+    for a in &bp.accounts {
+        let name = &a.name.value;
+        out.push(DesiredResource {
+            address: Address::new(format!("{}/{name}", Kind::AccessRole.prefix())),
+            at: Locator { kind: Kind::AccessRole, account: Some(name.clone()), name: role.clone() },
+            spec: json!({ "trusted_principals": trusted }),
+            after: Vec::new(),
+        });
+    }
+}
+
 /// Every resource of the blueprint beyond the organization tree.
 pub(crate) fn resources(bp: &Blueprint) -> Vec<DesiredResource> {
     let mut out = Vec::new();
     logging_resources(bp, &mut out);
     guardrail_resources(bp, &mut out);
+    access_role_checks(bp, &mut out);
     crate::identity::resources(bp, &mut out);
     out
 }

@@ -140,6 +140,10 @@ pub struct Plan {
     pub drift: Vec<String>,
     /// Objects not in the blueprint, left untouched.
     pub unmanaged: Vec<Unmanaged>,
+    /// Drift that no change repairs, because groundwork never writes there (a member's access
+    /// role trusting someone else): for `drift` to report, and for people to fix by hand.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
     /// Things worth knowing that do not stop the run.
     pub warnings: Vec<String>,
     /// Pre-flight violations: when any, the plan cannot be applied.
@@ -151,6 +155,19 @@ pub struct Plan {
     /// read the same live state again and check it is unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired: Option<Desired>,
+}
+
+/// Drift that groundwork reports and never repairs on its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// What differs, e.g. `access-role/jira-prod`.
+    pub address: Address,
+    /// The blueprint account it is in (`None`: the management account).
+    pub account: Option<String>,
+    /// What is wrong and what to do about it (display only).
+    pub detail: String,
+    /// The offending values, e.g. the principals the access role should not trust.
+    pub values: Vec<String>,
 }
 
 /// Counts for the summary line.
@@ -230,6 +247,7 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
         changes: Vec::new(),
         drift: Vec::new(),
         unmanaged: Vec::new(),
+        findings: Vec::new(),
         warnings: Vec::new(),
         errors: Vec::new(),
         ids: live.ids(desired),
@@ -516,6 +534,12 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
         let spec = p.ids.resolve_spec(&r.spec);
         let at = p.ids.resolve_locator(&r.at);
         let current = live.resources.get(&r.address);
+        if r.at.kind.report_only() {
+            if let Some(l) = current {
+                report(r, &at, &spec, &l.spec, p);
+            }
+            continue;
+        }
         if let Some(l) = current
             && l.spec == spec
         {
@@ -598,6 +622,38 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
             operation: Operation::Delete { at: l.at.clone(), live: l.spec.clone() },
             depends_on: Vec::new(),
         });
+    }
+}
+
+/// A report-only resource (see [`Kind::report_only`]): what the live one has beyond what the
+/// desired one allows becomes drift and a [`Finding`], never a change.
+fn report(r: &crate::resource::DesiredResource, at: &Locator, spec: &Value, live: &Value, p: &mut Plan) {
+    match r.at.kind {
+        Kind::AccessRole => {
+            let allowed: BTreeSet<&str> =
+                spec["trusted_principals"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let extra: Vec<String> = live["trusted_principals"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .filter(|t| !allowed.contains(t))
+                .map(str::to_owned)
+                .collect();
+            if extra.is_empty() {
+                return;
+            }
+            let account = at.account.as_deref().unwrap_or("management");
+            let detail = format!(
+                "the access role {} in account {account} also trusts {}; only the management account{} may assume it. groundwork never rewrites the access role's trust (a wrong one would lock it out): remove the extra principals by hand (iam:UpdateAssumeRolePolicy)",
+                at.name,
+                extra.join(", "),
+                if allowed.len() > 1 { " and the deployer role" } else { "" }
+            );
+            p.drift.push(format!("{}: {detail}", r.address));
+            p.findings.push(Finding { address: r.address.clone(), account: at.account.clone(), detail, values: extra });
+        }
+        other => p.warnings.push(format!("{}: nothing reports on a {other}", r.address)),
     }
 }
 

@@ -45,6 +45,10 @@ pub enum Kind {
     Role,
     /// An EC2 instance profile.
     InstanceProfile,
+    /// A check, never written: whom a member account's access role trusts. Anything beyond the
+    /// management account (and the deployer role) is drift that the plan reports and apply
+    /// leaves alone, since rewriting the access role's trust could lock groundwork out.
+    AccessRole,
 }
 
 impl Kind {
@@ -63,11 +67,12 @@ impl Kind {
             Kind::User => "iam-user",
             Kind::Role => "iam-role",
             Kind::InstanceProfile => "instance-profile",
+            Kind::AccessRole => "access-role",
         }
     }
 
     /// Every kind.
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::ServiceAccess,
         Kind::PolicyType,
         Kind::Bucket,
@@ -80,17 +85,24 @@ impl Kind {
         Kind::User,
         Kind::Role,
         Kind::InstanceProfile,
+        Kind::AccessRole,
     ];
 
     /// Ordering rank: what must exist before what (attachments after policies, groups after
     /// policies, users after groups, instance profiles after roles).
     pub fn rank(self) -> usize {
         match self {
-            Kind::ServiceAccess | Kind::PolicyType | Kind::PasswordPolicy => 0,
+            Kind::ServiceAccess | Kind::PolicyType | Kind::PasswordPolicy | Kind::AccessRole => 0,
             Kind::Bucket | Kind::Scp | Kind::ManagedPolicy | Kind::Role => 1,
             Kind::Trail | Kind::ScpAttachment | Kind::Group | Kind::InstanceProfile => 2,
             Kind::User => 3,
         }
+    }
+
+    /// Whether the plan only reports on this kind: it is read and compared, a difference is
+    /// drift, and it is never written.
+    pub fn report_only(self) -> bool {
+        self == Kind::AccessRole
     }
 }
 

@@ -2,6 +2,7 @@
 //! kind reads its live spec in the same shape as the desired one, and converges a resource
 //! with only the writes whose part differs.
 
+mod access_role;
 mod iam;
 mod org;
 mod s3;
@@ -140,6 +141,7 @@ impl Aws {
             Kind::User => Box::pin(self.read_user(c, &at.name)).await,
             Kind::Role => self.read_role(c, &at.name).await,
             Kind::InstanceProfile => self.read_instance_profile(c, &at.name).await,
+            Kind::AccessRole => self.read_access_role(c, &at.name).await,
         }
     }
 
@@ -171,6 +173,7 @@ impl Aws {
             Kind::User => self.put_user(&c, &at.name, spec, live).await,
             Kind::Role => self.put_role(&c, &at.name, spec, live).await,
             Kind::InstanceProfile => self.put_instance_profile(&c, &at.name, spec, live).await,
+            Kind::AccessRole => Err(crate::organizations::internal("groundwork never rewrites the access role's trust")),
         }
     }
 

@@ -231,7 +231,7 @@ fn converged_reference() -> (Desired, Found) {
                 targets: Vec::new(),
             }),
             // Read with their policy and role, below.
-            Kind::ScpAttachment | Kind::InstanceProfile => {}
+            Kind::ScpAttachment | Kind::InstanceProfile | Kind::AccessRole => {}
             Kind::PasswordPolicy => hub.password_policy = Some(spec),
             Kind::ManagedPolicy => hub.force_mfa = Some(spec),
             Kind::Group => drop(hub.groups.insert(r.at.name.clone(), spec)),
