@@ -148,8 +148,8 @@ async fn every_kind_of_out_of_band_change_is_reported_then_repaired() {
                 "bucket/log-archive/acme-cloudtrail-{account_id}"
             }
             5 => {
-                org.detach_policy().policy_id(scp("deny-leave-org").await).target_id(&root).send().await.unwrap();
-                "scp-attachment/deny-leave-org@Root"
+                org.detach_policy().policy_id(scp("deny-leave-org").await).target_id(ou("Security")).send().await.unwrap();
+                "scp-attachment/deny-leave-org@Security"
             }
             6 => {
                 let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ec2:*","Resource":"*"}]}"#;
@@ -200,4 +200,87 @@ async fn every_kind_of_out_of_band_change_is_reported_then_repaired() {
         let after = env.gw(&["drift", b, "--no-rate-limit"]);
         assert_eq!(after.code, 0, "{kind}: not repaired:\n{}{}", after.stdout, after.stderr);
     }
+}
+
+/// A member's access role trusts another account (out of band): `drift` exits 2 naming it and
+/// the principal, `plan` reports it in its drift note, and `apply` leaves the trust alone
+/// (rewriting the access role's trust could lock groundwork out); a clean landing zone has no
+/// such drift.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wider_access_role_trust_is_drift_that_apply_never_rewrites() {
+    let env = Env::new();
+    let bp = reference();
+    let b = bp.to_str().unwrap();
+    env.apply(&bp).ok();
+    let clean = env.gw(&["drift", b, "--json", "--no-rate-limit"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+
+    let (_, accounts) = read_org(&env.org()).await;
+    let jira = accounts["aws+jira-prod@acme.example"].id.clone();
+    let iam = aws_sdk_iam::Client::new(&env.moto.member_config(&jira, "us-east-1").await);
+    let loose = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::123456789012:root","arn:aws:iam::999999999999:root"]},"Action":"sts:AssumeRole"}]}"#;
+    iam.update_assume_role_policy()
+        .role_name("OrganizationAccountAccessRole")
+        .policy_document(loose)
+        .send()
+        .await
+        .unwrap();
+
+    let drift = env.gw(&["drift", b, "--stats", "--json", "--no-rate-limit"]);
+    assert_eq!(drift.code, 2, "{}{}", drift.stdout, drift.stderr);
+    assert_eq!(drift.writes(), 0);
+    let report = drift.json();
+    assert_eq!(report["differences"], 1, "{report:#}");
+    let found: Vec<&serde_json::Value> =
+        report["groups"].as_array().unwrap().iter().flat_map(|g| g["differences"].as_array().unwrap()).collect();
+    assert_eq!(found.len(), 1, "{report:#}");
+    assert_eq!(found[0]["address"], "access-role/jira-prod");
+    assert_eq!(found[0]["kind"], "not-repaired");
+    assert_eq!(found[0]["values"], serde_json::json!(["arn:aws:iam::999999999999:root"]));
+    let text = env.gw(&["drift", b, "--no-rate-limit"]);
+    assert_eq!(text.code, 2);
+    assert!(
+        text.stdout.contains("access-role/jira-prod") && text.stdout.contains("arn:aws:iam::999999999999:root"),
+        "{}",
+        text.stdout
+    );
+
+    // The plan names it as drift and plans nothing for it; apply writes nothing and the trust
+    // stays as it was.
+    let plan = env.plan_json(&bp).ok();
+    assert_eq!(plan.json()["changes"], serde_json::json!([]), "{}", plan.stdout);
+    assert!(plan.json()["drift"].to_string().contains("999999999999"), "{}", plan.stdout);
+    let rerun = env.apply(&bp).ok();
+    assert_eq!(rerun.writes(), 0, "{}", rerun.stderr);
+    let role = iam.get_role().role_name("OrganizationAccountAccessRole").send().await.unwrap();
+    let doc = role.role().unwrap().assume_role_policy_document().unwrap().to_owned();
+    assert!(doc.contains("999999999999"), "apply must not rewrite the access role's trust: {doc}");
+}
+
+/// `organization.deployer_role`: the management account's deployer role may be trusted by the
+/// access role too, and that is not drift.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_deployer_role_is_an_allowed_principal_of_the_access_role() {
+    let env = Env::new();
+    let text = std::fs::read_to_string(reference()).unwrap().replacen(
+        "organization:\n",
+        "organization:\n  deployer_role: GroundworkDeployer\n",
+        1,
+    );
+    let bp = env.home.path().join("deployer.yaml");
+    std::fs::write(&bp, text).unwrap();
+    let b = bp.to_str().unwrap();
+    env.apply(&bp).ok();
+    let (_, accounts) = read_org(&env.org()).await;
+    let jira = accounts["aws+jira-prod@acme.example"].id.clone();
+    let iam = aws_sdk_iam::Client::new(&env.moto.member_config(&jira, "us-east-1").await);
+    let with_deployer = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::123456789012:root","arn:aws:iam::123456789012:role/GroundworkDeployer"]},"Action":"sts:AssumeRole"}]}"#;
+    iam.update_assume_role_policy()
+        .role_name("OrganizationAccountAccessRole")
+        .policy_document(with_deployer)
+        .send()
+        .await
+        .unwrap();
+    let drift = env.gw(&["drift", b, "--json", "--no-rate-limit"]);
+    assert_eq!(drift.code, 0, "{}{}", drift.stdout, drift.stderr);
 }

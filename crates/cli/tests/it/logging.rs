@@ -162,14 +162,26 @@ async fn log_archive_trail_and_guardrails_are_built_read_back_and_rerun_writes_n
         }
     };
     let (workloads, sandbox) = (ou_id("Workloads").await, ou_id("Sandbox").await);
+    let (security, infrastructure) = (ou_id("Security").await, ou_id("Infrastructure").await);
     let found = scps(&env).await;
     let names: Vec<&str> = found.keys().map(String::as_str).collect();
     assert_eq!(
         names,
-        ["deny-leave-org", "deny-root-user", "iam-users-in-identity-only", "protect-cloudtrail", "region-lock"]
+        [
+            "deny-leave-org",
+            "deny-root-user",
+            "iam-users-in-identity-only",
+            "protect-access-role",
+            "protect-cloudtrail",
+            "region-lock"
+        ]
     );
     let (leave, targets) = &found["deny-leave-org"];
-    assert_eq!(targets, &BTreeSet::from([root_id.clone()]));
+    assert_eq!(
+        targets,
+        &BTreeSet::from([security, infrastructure, workloads.clone(), sandbox.clone()]),
+        "every top-level OU: Root is at its five SCPs"
+    );
     assert_eq!(
         as_set(&leave["Statement"][0]["Action"]),
         BTreeSet::from(["organizations:LeaveOrganization".to_owned()])
@@ -182,16 +194,57 @@ async fn log_archive_trail_and_guardrails_are_built_read_back_and_rerun_writes_n
         as_set(&deny["Condition"]["StringNotEquals"]["aws:RequestedRegion"]),
         BTreeSet::from(["eu-central-1".to_owned(), "eu-west-1".to_owned()])
     );
-    assert!(as_set(&deny["NotAction"]).contains("iam:*"));
+    // The region lock exempts exactly Control Tower's global-service actions, and the access role.
+    let global: BTreeSet<String> =
+        groundwork_blueprint::GLOBAL_SERVICE_ACTIONS.iter().map(|a| (*a).to_owned()).collect();
+    assert_eq!(as_set(&deny["NotAction"]), global);
+    for a in [
+        "sso:*",
+        "access-analyzer:*",
+        "config:*",
+        "cloudtrail:LookupEvents",
+        "savingsplans:*",
+        "tag:GetResources",
+        "supportplans:*",
+        "s3:GetStorageLensConfiguration",
+        "s3:ListMultiRegionAccessPoints",
+        "iam:*",
+    ] {
+        assert!(global.contains(a), "{a}");
+    }
+    let access = BTreeSet::from(["arn:aws:iam::*:role/OrganizationAccountAccessRole".to_owned()]);
+    assert_eq!(as_set(&deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"]), access);
+    // protect-cloudtrail: the bucket statement denies exactly the archive's protected actions.
     let (protect, _) = &found["protect-cloudtrail"];
-    let text = protect.to_string();
-    assert!(text.contains(&format!("arn:aws:s3:::{bucket}")), "the log bucket is protected by its real name: {text}");
-    assert!(text.contains("cloudtrail:StopLogging"));
+    let on_bucket = statement(protect, "ProtectLogBucket");
+    let protected: BTreeSet<String> =
+        groundwork_blueprint::LOG_BUCKET_PROTECTED_ACTIONS.iter().map(|a| (*a).to_owned()).collect();
+    assert_eq!(as_set(&on_bucket["Action"]), protected);
+    assert_eq!(
+        as_set(&on_bucket["Resource"]),
+        BTreeSet::from([format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")])
+    );
+    assert_eq!(as_set(&on_bucket["Condition"]["ArnNotLike"]["aws:PrincipalArn"]), access);
+    let on_trail = statement(protect, "ProtectOrganizationTrail");
+    assert_eq!(as_set(&on_trail["Resource"]), BTreeSet::from([format!("arn:aws:cloudtrail:*:{management}:trail/org-trail")]));
+    assert!(as_set(&on_trail["Action"]).contains("cloudtrail:StopLogging"));
+    // protect-access-role: not in the blueprint, attached at Root because the guardrails exempt
+    // the access role; every IAM write on that role is denied to anyone but the role itself.
+    let (guard, targets) = &found["protect-access-role"];
+    assert_eq!(targets, &BTreeSet::from([root_id.clone()]));
+    let s = statement(guard, "ProtectAccessRole");
+    assert_eq!(s["Effect"], "Deny");
+    let writes: BTreeSet<String> =
+        groundwork_blueprint::ACCESS_ROLE_PROTECTED_ACTIONS.iter().map(|a| (*a).to_owned()).collect();
+    assert_eq!(writes.len(), 12);
+    assert_eq!(as_set(&s["Action"]), writes);
+    assert_eq!(as_set(&s["Resource"]), access);
+    assert_eq!(as_set(&s["Condition"]["ArnNotLike"]["aws:PrincipalArn"]), access);
     let (iam_users, _) = &found["iam-users-in-identity-only"];
     let (_, accounts) = read_org(&org).await;
     assert!(iam_users.to_string().contains(&accounts["aws+identity@acme.example"].id));
     let (_, targets) = &found["deny-root-user"];
-    assert_eq!(targets, &BTreeSet::from([workloads, sandbox]));
+    assert_eq!(targets, &BTreeSet::from([root_id.clone()]), "root users everywhere, log-archive and identity too");
     // FullAWSAccess stays attached everywhere groundwork attached something.
     let full = org.list_targets_for_policy().policy_id("p-FullAWSAccess").send().await.unwrap();
     assert!(full.targets().iter().any(|t| t.target_id() == Some(root_id.as_str())));
