@@ -447,7 +447,10 @@ mod tests {
 
     #[test]
     fn protect_access_role_denies_every_write_on_the_role_but_its_own() {
-        let s = statements(&protect_access_role(Exempt { access_role: "OrganizationAccountAccessRole", break_glass_role: None }));
+        let s = statements(&protect_access_role(Exempt {
+            access_role: "OrganizationAccountAccessRole",
+            break_glass_role: None,
+        }));
         assert_eq!(s.len(), 1);
         assert_eq!(strings(&s[0]["Action"]), ACCESS_ROLE_PROTECTED_ACTIONS);
         assert_eq!(ACCESS_ROLE_PROTECTED_ACTIONS.len(), 12);

@@ -343,7 +343,8 @@ pub(crate) fn lower(cx: &mut Cx, raw: Option<&RawGuardrails>, scope: &Scope<'_>)
 /// whenever a guardrail exempts the access role, unless the blueprint lists it itself or opts
 /// out with a reason.
 fn protect_access_role(cx: &mut Cx, raw: &RawGuardrails, scope: &Scope<'_>, out: &mut Guardrails) {
-    let builtin = |p: &&RawPolicy, names: &[&str]| p.builtin.as_ref().is_some_and(|b| names.contains(&b.value.as_str()));
+    let builtin =
+        |p: &&RawPolicy, names: &[&str]| p.builtin.as_ref().is_some_and(|b| names.contains(&b.value.as_str()));
     let Some(exempting) = raw.policies.iter().find(|p| builtin(p, builtins::EXEMPTING_BUILTINS)) else { return };
     let exempting_span = exempting.builtin.as_ref().map_or_else(Span::default, |b| b.span);
     let exempting_name = exempting.builtin.as_ref().map_or("", |b| b.value.as_str());
@@ -376,14 +377,17 @@ fn protect_access_role(cx: &mut Cx, raw: &RawGuardrails, scope: &Scope<'_>, out:
          administrator of any member account could create or re-trust that role and escape the guardrail",
         scope.access_role
     );
-    if let Some(listed) = raw.policies.iter().find(|p| p.name.as_ref().is_some_and(|n| n.value == PROTECT_ACCESS_ROLE)) {
+    if let Some(listed) = raw.policies.iter().find(|p| p.name.as_ref().is_some_and(|n| n.value == PROTECT_ACCESS_ROLE))
+    {
         let listed_name = listed.name.as_ref().map_or(exempting_span, |n| n.span);
         if !builtin(&listed, &[PROTECT_ACCESS_ROLE]) {
             cx.push(
                 Diagnostic::error(
                     "blueprint::access-role-unprotected",
                     listed_name,
-                    format!("the name `{PROTECT_ACCESS_ROLE}` is reserved for the built-in that protects the access role"),
+                    format!(
+                        "the name `{PROTECT_ACCESS_ROLE}` is reserved for the built-in that protects the access role"
+                    ),
                 )
                 .label("not the built-in")
                 .related(exempting_span, "exempts the access role")
@@ -397,8 +401,8 @@ fn protect_access_role(cx: &mut Cx, raw: &RawGuardrails, scope: &Scope<'_>, out:
             .find(|g| g.name.value == PROTECT_ACCESS_ROLE)
             .is_some_and(|g| g.targets.iter().any(|t| t.value == Target::Root));
         if !at_root {
-            let site = listed.targets.iter().find_map(|t| match t {
-                RawTarget::Bare(s) | RawTarget::Ou(s, _) | RawTarget::Account(s, _) => Some(s.span),
+            let site = listed.targets.first().map(|t| match t {
+                RawTarget::Bare(s) | RawTarget::Ou(s, _) | RawTarget::Account(s, _) => s.span,
             });
             cx.push(
                 Diagnostic::error(
@@ -480,9 +484,7 @@ fn lower_document(cx: &mut Cx, p: &RawPolicy, scope: &Scope<'_>) -> Option<(serd
         "protect-access-role" => builtins::protect_access_role(exempt),
         "deny-root-user" => builtins::deny_root_user(),
         "protect-cloudtrail" => match scope.logging {
-            Some(l) => {
-                builtins::protect_cloudtrail(&l.trail.value, &l.bucket.value, &l.account.value, exempt)
-            }
+            Some(l) => builtins::protect_cloudtrail(&l.trail.value, &l.bucket.value, &l.account.value, exempt),
             None if scope.has_logging => return None,
             None => {
                 cx.push(

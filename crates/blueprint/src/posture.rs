@@ -100,10 +100,7 @@ fn archive_protection(cx: &mut Cx, root: &Node, bp: &Blueprint) {
 /// The value node of `key` in a map node.
 fn value<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
     let NodeKind::Map(entries) = &node.kind else { return None };
-    entries
-        .iter()
-        .find(|(k, _)| matches!(&k.kind, NodeKind::Scalar { value, .. } if value == key))
-        .map(|(_, v)| v)
+    entries.iter().find(|(k, _)| matches!(&k.kind, NodeKind::Scalar { value, .. } if value == key)).map(|(_, v)| v)
 }
 
 /// issue 13 item 4: trail settings that weaken the record, with the CIS AWS Foundations

@@ -177,7 +177,9 @@ fn size_limit_counts_placeholders_expanded() {
 #[test]
 fn protect_access_role_is_attached_at_root_unless_listed_or_opted_out() {
     let base = "guardrails:\n  policies:\n    - { name: lock, builtin: deny-regions-outside, allowed_regions: [eu-west-1], targets: [{ ou: Workloads }] }\n";
-    let names = |bp: &groundwork_blueprint::Blueprint| bp.guardrails.policies.iter().map(|p| p.name.value.clone()).collect::<Vec<_>>();
+    let names = |bp: &groundwork_blueprint::Blueprint| {
+        bp.guardrails.policies.iter().map(|p| p.name.value.clone()).collect::<Vec<_>>()
+    };
     // Implied: at Root, with the access role's ARN as resource and exemption.
     let bp = with(base).unwrap();
     assert_eq!(names(&bp), ["lock", "protect-access-role"]);
@@ -186,13 +188,20 @@ fn protect_access_role_is_attached_at_root_unless_listed_or_opted_out() {
     assert_eq!(doc["Action"].as_array().unwrap().len(), 12);
     assert_eq!(doc["Condition"]["ArnNotLike"]["aws:PrincipalArn"], "arn:aws:iam::*:role/OrganizationAccountAccessRole");
     // Listed at Root: once, as written.
-    let listed = with(&format!("{base}    - {{ name: protect-access-role, builtin: protect-access-role, targets: [Root] }}\n")).unwrap();
+    let listed =
+        with(&format!("{base}    - {{ name: protect-access-role, builtin: protect-access-role, targets: [Root] }}\n"))
+            .unwrap();
     assert_eq!(names(&listed), ["lock", "protect-access-role"]);
     // Opted out with a reason: not attached, and the reason is kept.
-    let off = with(&format!("{base}  access_role_protection: {{ disabled: true, reason: \"tested in a sandbox organization\" }}\n")).unwrap();
+    let off = with(&format!(
+        "{base}  access_role_protection: {{ disabled: true, reason: \"tested in a sandbox organization\" }}\n"
+    ))
+    .unwrap();
     assert_eq!(names(&off), ["lock"]);
     assert_eq!(off.guardrails.access_role_protection_disabled.as_deref(), Some("tested in a sandbox organization"));
     // Nothing exempts the access role: nothing to protect.
-    let plain = with("guardrails:\n  policies:\n    - { name: stay, builtin: deny-leave-organization, targets: [Root] }\n").unwrap();
+    let plain =
+        with("guardrails:\n  policies:\n    - { name: stay, builtin: deny-leave-organization, targets: [Root] }\n")
+            .unwrap();
     assert_eq!(names(&plain), ["stay"]);
 }

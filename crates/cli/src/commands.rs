@@ -523,9 +523,9 @@ async fn drift(session: &Session, g: &Global, args: &DriftArgs, printer: &Printe
                         })
                     })
                     .collect();
-                differences.extend(findings.get(group).into_iter().flatten().map(|f| {
-                    json!({ "address": f.address, "kind": "not-repaired", "detail": f.detail, "values": f.values })
-                }));
+                differences.extend(findings.get(group).into_iter().flatten().map(
+                    |f| json!({ "address": f.address, "kind": "not-repaired", "detail": f.detail, "values": f.values }),
+                ));
                 json!({ "group": group, "differences": differences })
             })
             .collect();

@@ -1261,14 +1261,13 @@ impl<'a> Cx<'a> {
                     }
                     scp.map(|s| s.spec.clone())
                 }
-                Kind::ScpAttachment => None,
+                Kind::ScpAttachment | Kind::AccessRole => None,
                 Kind::PasswordPolicy => hub.and_then(|h| h.password_policy.clone()),
                 Kind::ManagedPolicy => hub.and_then(|h| h.force_mfa.clone()).filter(|_| at.name == FORCE_MFA_POLICY),
                 Kind::Group => hub.and_then(|h| h.groups.get(&at.name).cloned()),
                 Kind::User => hub.and_then(|h| h.users.get(&at.name).cloned()),
                 Kind::Role => role().map(|x| x.spec.clone()),
                 Kind::InstanceProfile => role().and_then(|x| x.instance_profile.clone()),
-                Kind::AccessRole => None,
             };
             if let Some(spec) = spec {
                 live.resources.insert(r.address.clone(), LiveResource { at, spec });

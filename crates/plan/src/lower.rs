@@ -328,4 +328,87 @@ mod tests {
         assert_eq!(expand("arn:aws:iam::*:user/${aws:username}", &cx), "arn:aws:iam::*:user/${aws:username}");
         assert_eq!(expand("{unknown} {", &cx), "{unknown} {");
     }
+
+    fn blueprint(extra_org: &str) -> Blueprint {
+        let src = format!(
+            "version: 1
+organization:
+  name: acme
+  home_region: eu-west-1
+  management_account: {{ email: root@acme.example }}
+{extra_org}organizational_units:
+  - name: Workloads
+accounts:
+  - {{ name: logs, email: aws+logs@acme.example, ou: Workloads, purpose: log-archive }}
+  - {{ name: app, email: aws+app@acme.example, ou: Workloads, purpose: workload }}
+logging: {{ account: logs, bucket: \"acme-logs-{{account_id}}\", trail: org-trail }}
+guardrails:
+  policies:
+    - {{ name: deny-root-user, builtin: deny-root-user, targets: [Root] }}
+    - {{ name: protect-cloudtrail, builtin: protect-cloudtrail, targets: [Root] }}
+"
+        );
+        groundwork_blueprint::parse("t.yaml", src.as_bytes())
+            .unwrap_or_else(|d| panic!("{}", d.render_plain()))
+            .blueprint
+    }
+
+    fn by_address(bp: &Blueprint) -> std::collections::BTreeMap<String, DesiredResource> {
+        resources(bp).into_iter().map(|r| (r.address.to_string(), r)).collect()
+    }
+
+    #[test]
+    fn protect_access_role_is_lowered_to_an_scp_attached_at_root() {
+        let all = by_address(&blueprint(""));
+        let scp = &all["scp/protect-access-role"];
+        let s = &scp.spec["document"]["Statement"][0];
+        assert_eq!(s["Sid"], "ProtectAccessRole");
+        assert_eq!(s["Effect"], "Deny");
+        // Canonical documents hold lists, however the generator wrote a single value.
+        assert_eq!(s["Resource"], json!(["arn:aws:iam::*:role/OrganizationAccountAccessRole"]));
+        assert_eq!(
+            s["Condition"]["ArnNotLike"]["aws:PrincipalArn"],
+            json!(["arn:aws:iam::*:role/OrganizationAccountAccessRole"])
+        );
+        assert_eq!(s["Action"].as_array().unwrap().len(), 12);
+        let attachment = &all["scp-attachment/protect-access-role@Root"];
+        assert_eq!(attachment.spec, json!({ "policy": "protect-access-role", "target": "Root" }));
+        assert_eq!(attachment.after, vec![scp.address.clone()]);
+    }
+
+    #[test]
+    fn the_break_glass_role_is_exempted_and_protected_with_the_access_role() {
+        let all = by_address(&blueprint("  break_glass_role: BreakGlass\n"));
+        let both = json!(["arn:aws:iam::*:role/BreakGlass", "arn:aws:iam::*:role/OrganizationAccountAccessRole"]);
+        let protect = &all["scp/protect-access-role"].spec["document"]["Statement"][0];
+        assert_eq!(protect["Resource"], both);
+        assert_eq!(protect["Condition"]["ArnNotLike"]["aws:PrincipalArn"], both);
+        for st in all["scp/protect-cloudtrail"].spec["document"]["Statement"].as_array().unwrap() {
+            assert_eq!(st["Condition"]["ArnNotLike"]["aws:PrincipalArn"], both);
+        }
+    }
+
+    #[test]
+    fn every_member_account_gets_an_access_role_check() {
+        let all = by_address(&blueprint("  access_role: GroundworkAccess\n  deployer_role: Deployer\n"));
+        for account in ["logs", "app"] {
+            let check = &all[&format!("access-role/{account}")];
+            assert_eq!(
+                check.at,
+                Locator { kind: Kind::AccessRole, account: Some(account.into()), name: "GroundworkAccess".into() }
+            );
+            assert_eq!(
+                check.spec["trusted_principals"],
+                json!([
+                    "arn:aws:iam::{{management_account_id}}:root",
+                    "arn:aws:iam::{{management_account_id}}:role/Deployer"
+                ])
+            );
+        }
+        let plain = by_address(&blueprint(""));
+        assert_eq!(
+            plain["access-role/app"].spec["trusted_principals"],
+            json!(["arn:aws:iam::{{management_account_id}}:root"])
+        );
+    }
 }

@@ -53,7 +53,11 @@ pub(crate) fn trusted_principals(trust: &Value) -> Vec<String> {
 impl Aws {
     /// The live spec of an access role: `{ "trusted_principals": [...] }`, or `None` when the
     /// role does not exist.
-    pub(crate) async fn read_access_role(&self, c: &AccountClients, name: &str) -> Result<Option<Value>, ProviderError> {
+    pub(crate) async fn read_access_role(
+        &self,
+        c: &AccountClients,
+        name: &str,
+    ) -> Result<Option<Value>, ProviderError> {
         let out = match self.run("iam:GetRole", Idempotency::Safe, || c.iam.get_role().role_name(name).send()).await {
             Ok(out) => out,
             Err(e) if e.code.as_deref() == Some("NoSuchEntity") => return Ok(None),

@@ -173,7 +173,9 @@ impl Aws {
             Kind::User => self.put_user(&c, &at.name, spec, live).await,
             Kind::Role => self.put_role(&c, &at.name, spec, live).await,
             Kind::InstanceProfile => self.put_instance_profile(&c, &at.name, spec, live).await,
-            Kind::AccessRole => Err(crate::organizations::internal("groundwork never rewrites the access role's trust")),
+            Kind::AccessRole => {
+                Err(crate::organizations::internal("groundwork never rewrites the access role's trust"))
+            }
         }
     }
 

@@ -148,7 +148,12 @@ async fn every_kind_of_out_of_band_change_is_reported_then_repaired() {
                 "bucket/log-archive/acme-cloudtrail-{account_id}"
             }
             5 => {
-                org.detach_policy().policy_id(scp("deny-leave-org").await).target_id(ou("Security")).send().await.unwrap();
+                org.detach_policy()
+                    .policy_id(scp("deny-leave-org").await)
+                    .target_id(ou("Security"))
+                    .send()
+                    .await
+                    .unwrap();
                 "scp-attachment/deny-leave-org@Security"
             }
             6 => {

@@ -226,7 +226,10 @@ async fn log_archive_trail_and_guardrails_are_built_read_back_and_rerun_writes_n
     );
     assert_eq!(as_set(&on_bucket["Condition"]["ArnNotLike"]["aws:PrincipalArn"]), access);
     let on_trail = statement(protect, "ProtectOrganizationTrail");
-    assert_eq!(as_set(&on_trail["Resource"]), BTreeSet::from([format!("arn:aws:cloudtrail:*:{management}:trail/org-trail")]));
+    assert_eq!(
+        as_set(&on_trail["Resource"]),
+        BTreeSet::from([format!("arn:aws:cloudtrail:*:{management}:trail/org-trail")])
+    );
     assert!(as_set(&on_trail["Action"]).contains("cloudtrail:StopLogging"));
     // protect-access-role: not in the blueprint, attached at Root because the guardrails exempt
     // the access role; every IAM write on that role is denied to anyone but the role itself.
@@ -280,7 +283,7 @@ async fn out_of_band_changes_to_logging_and_guardrails_are_named_and_restored() 
     let list = org.list_policies().filter(PolicyType::ServiceControlPolicy).send().await.unwrap();
     let id = |name: &str| list.policies().iter().find(|p| p.name() == Some(name)).unwrap().id().unwrap().to_owned();
     let root = org.list_roots().send().await.unwrap().roots()[0].id().unwrap().to_owned();
-    org.detach_policy().policy_id(id("deny-leave-org")).target_id(&root).send().await.unwrap();
+    org.detach_policy().policy_id(id("deny-root-user")).target_id(&root).send().await.unwrap();
     org.update_policy()
         .policy_id(id("region-lock"))
         .content(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
@@ -298,7 +301,7 @@ async fn out_of_band_changes_to_logging_and_guardrails_are_named_and_restored() 
         BTreeSet::from([
             "trail/org-trail",
             "bucket/log-archive/acme-cloudtrail-{account_id}",
-            "scp-attachment/deny-leave-org@Root",
+            "scp-attachment/deny-root-user@Root",
             "scp/region-lock",
         ]),
         "{changes:#}"
@@ -306,7 +309,7 @@ async fn out_of_band_changes_to_logging_and_guardrails_are_named_and_restored() 
     let text = env.gw(&["plan", bp.to_str().unwrap(), "--no-rate-limit"]);
     assert!(text.stdout.contains("~ logging: false -> true"), "{}", text.stdout);
     assert!(text.stdout.contains("public_access_block.block_public_acls: false -> true"), "{}", text.stdout);
-    assert!(text.stdout.contains("+ scp-attachment/deny-leave-org@Root will be created"), "{}", text.stdout);
+    assert!(text.stdout.contains("+ scp-attachment/deny-root-user@Root will be created"), "{}", text.stdout);
     assert!(text.stdout.contains("~ scp/region-lock will be updated in place"), "{}", text.stdout);
 
     let drift = env.gw(&["drift", bp.to_str().unwrap(), "--no-rate-limit"]);
@@ -320,7 +323,7 @@ async fn out_of_band_changes_to_logging_and_guardrails_are_named_and_restored() 
     let pab = s3.get_public_access_block().bucket(&bucket).send().await.unwrap();
     assert_eq!(pab.public_access_block_configuration().unwrap().restrict_public_buckets(), Some(true));
     let found = scps(&env).await;
-    assert!(found["deny-leave-org"].1.contains(&root));
+    assert!(found["deny-root-user"].1.contains(&root));
     assert!(found["region-lock"].0.to_string().contains("aws:RequestedRegion"));
 
     let clean = env.gw(&["drift", bp.to_str().unwrap(), "--no-rate-limit"]);

@@ -250,3 +250,30 @@ async fn wrong_organization_is_refused() {
     );
     assert_eq!(out.writes(), 0);
 }
+
+/// `organization.access_role` names the role CreateAccount creates (`RoleName`), so the role
+/// groundwork assumes and the guardrails exempt is the one each new account has. Read back with
+/// ListRoles in the new account; the rerun writes nothing and the access-role check is clean.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_custom_access_role_is_the_role_new_accounts_get() {
+    let env = Env::new();
+    let text = std::fs::read_to_string(reference().parent().unwrap().join("../examples/minimal.yaml"))
+        .unwrap()
+        .replacen("  home_region: us-east-1\n", "  home_region: us-east-1\n  access_role: GroundworkAccess\n", 1);
+    let bp = env.home.path().join("custom-access-role.yaml");
+    std::fs::write(&bp, text).unwrap();
+    env.apply(&bp).ok();
+
+    let (_, accounts) = read_org(&env.org()).await;
+    let app = accounts["aws+app-prod@minimal.example"].id.clone();
+    let iam = aws_sdk_iam::Client::new(&env.moto.member_config(&app, "us-east-1").await);
+    let roles = iam.list_roles().send().await.unwrap();
+    let names: Vec<&str> = roles.roles().iter().map(aws_sdk_iam::types::Role::role_name).collect();
+    assert!(names.contains(&"GroundworkAccess"), "{names:?}");
+    assert!(!names.contains(&"OrganizationAccountAccessRole"), "CreateAccount got no RoleName: {names:?}");
+
+    let rerun = env.apply(&bp).ok();
+    assert_eq!(rerun.writes(), 0, "{}", rerun.stderr);
+    let drift = env.gw(&["drift", bp.to_str().unwrap(), "--no-rate-limit"]);
+    assert_eq!(drift.code, 0, "{}{}", drift.stdout, drift.stderr);
+}

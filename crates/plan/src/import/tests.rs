@@ -304,7 +304,8 @@ fn the_reference_landing_zone_round_trips_without_a_change() {
     // webapp-admin's bucket names hold the account name: `{account}` makes them one role.
     assert!(text.contains("arn:aws:s3:::acme-{account}-{account_id}"), "{text}");
     assert!(text.contains("\"aws:ResourceTag/workload\": jira"), "{text}");
-    assert_eq!(bp.guardrails.policies.len(), 5);
+    // Five in the file, and protect-access-role, which groundwork attaches at Root.
+    assert_eq!(bp.guardrails.policies.len(), 6);
 }
 
 #[test]
