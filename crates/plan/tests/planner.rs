@@ -25,7 +25,9 @@ fn empty_emulator_creates_everything_in_dependency_order() {
     let d = desired();
     let p = plan(&d, &Live::default(), PlanOptions::default());
     let s = p.summary();
-    assert_eq!((s.add, s.change, s.adopt), (1 + d.ous.len() + d.accounts.len() + d.resources.len(), 0, 0));
+    // Every resource but the read-only checks (the access roles, which the plan only reads).
+    let writable = d.resources.iter().filter(|r| !r.at.kind.report_only()).count();
+    assert_eq!((s.add, s.change, s.adopt), (1 + d.ous.len() + d.accounts.len() + writable, 0, 0));
     assert_eq!(p.changes[0].address, Address::organization());
     let pos = |a: &str| p.changes.iter().position(|c| c.address.as_str() == a).unwrap();
     assert!(pos("ou/Workloads") < pos("ou/Workloads/Prod"));
@@ -260,4 +262,23 @@ fn a_management_account_hub_puts_identity_in_the_management_account() {
     let Operation::Put { spec, .. } = &change("iam-role/jira-prod/jira-admin").operation else { panic!() };
     assert_eq!(spec["trust"]["Statement"][0]["Principal"]["AWS"][0], "arn:aws:iam::123456789012:root");
     assert!(change("password-policy/management").after.is_some());
+}
+
+#[test]
+fn a_wider_access_role_trust_is_drift_and_a_finding_never_a_change() {
+    let d = desired();
+    let mut live = converged(&d);
+    let address = Address::new("access-role/jira-prod".to_owned());
+    let check = live.resources.get_mut(&address).expect("an access-role check per member account");
+    let mut trusted = check.spec["trusted_principals"].as_array().unwrap().clone();
+    trusted.push(serde_json::json!("arn:aws:iam::999999999999:root"));
+    check.spec["trusted_principals"] = serde_json::Value::Array(trusted);
+    let p = plan(&d, &live, PlanOptions::default());
+    assert!(p.is_empty(), "apply must never rewrite the access role's trust: {}", render_text(&p));
+    assert_eq!(p.findings.len(), 1);
+    assert_eq!(p.findings[0].address, address);
+    assert_eq!(p.findings[0].account.as_deref(), Some("jira-prod"));
+    assert_eq!(p.findings[0].values, ["arn:aws:iam::999999999999:root"]);
+    assert_eq!(p.drift.len(), 1);
+    assert!(p.drift[0].contains("arn:aws:iam::999999999999:root"), "{:?}", p.drift);
 }
