@@ -14,7 +14,7 @@ fn reference_blueprint_draws_as_dot_and_mermaid_without_aws() {
     assert!(stdout.trim_end().ends_with('}'), "{stdout}");
     assert!(stdout.contains("subgraph \"cluster_OU_Workloads_Prod\" {"), "{stdout}");
     assert!(stdout.contains("\"OU_Workloads_Prod\" -> \"acct_jira_prod\";"), "{stdout}");
-    assert!(stdout.contains("\"scp_deny_leave_org\" -> \"root\" [style=dashed"), "{stdout}");
+    assert!(stdout.contains("\"scp_deny_root_user\" -> \"root\" [style=dashed"), "{stdout}");
 
     // Mermaid is the default; --out writes the file and leaves stdout empty.
     let file = home.path().join("org.mmd");
