@@ -1326,6 +1326,7 @@ fn verb(action: Action) -> &'static str {
         Action::Update => "update",
         Action::Delete => "remove part of",
         Action::Adopt => "adopt",
+        Action::Replace => "replace",
         Action::NoOp => "leave",
     }
 }
@@ -1333,7 +1334,7 @@ fn verb(action: Action) -> &'static str {
 /// The item a change of a plan belongs to; `None` for what cannot be commented out.
 fn item_of(change: &Change) -> Option<Item> {
     let (at, spec) = match &change.operation {
-        Operation::Put { at, spec, .. } => (at, spec),
+        Operation::Put { at, spec, .. } | Operation::Replace { at, spec, .. } => (at, spec),
         Operation::Delete { at, live } => (at, live),
         _ => return None,
     };

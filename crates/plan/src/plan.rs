@@ -26,6 +26,8 @@ pub enum Action {
     Adopt,
     /// Remove something groundwork manages that the blueprint no longer asks for.
     Delete,
+    /// Delete and create again, where AWS cannot change the object in place (a role's path).
+    Replace,
 }
 
 /// The write a change performs. Objects are referred to by their identity keys (path, email),
@@ -85,6 +87,16 @@ pub enum Operation {
         spec: Value,
         /// The live spec it starts from, when it exists.
         live: Option<Value>,
+    },
+    /// Delete a resource and create it again from its spec, where AWS cannot update it in place
+    /// (IAM cannot move a role or instance profile to another path). The reason says why.
+    Replace {
+        /// Where it lives (its name may hold placeholders, resolved at apply time).
+        at: Locator,
+        /// The desired spec (placeholders resolved at apply time).
+        spec: Value,
+        /// The live spec of the object that is deleted.
+        live: Value,
     },
     /// Remove a resource (only ever one that groundwork manages).
     Delete {
@@ -186,6 +198,11 @@ impl Plan {
                 Action::Update => s.change += 1,
                 Action::Adopt => s.adopt += 1,
                 Action::Delete => s.delete += 1,
+                // Counted as Terraform does: one object removed, one added.
+                Action::Replace => {
+                    s.add += 1;
+                    s.delete += 1;
+                }
                 Action::NoOp => {}
             }
         }
@@ -512,12 +529,33 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
         })
         .collect();
     let org_created = live.organization.is_none();
+    // Roles replaced in this plan, by (account, name): their instance profiles must take them
+    // back even where the profile itself is as the blueprint says.
+    let mut replaced_roles: BTreeSet<(Option<String>, String)> = BTreeSet::new();
     for r in &desired.resources {
+        if r.at.kind == Kind::Role && r.at.name.eq_ignore_ascii_case(&desired.access_role) {
+            // The blueprint refuses such a role; a hand-made plan or model must not get one by.
+            p.errors.push(format!(
+                "{}: role {} is the access role groundwork works through (organization.access_role); groundwork never converges it",
+                r.address, r.at.name
+            ));
+            continue;
+        }
         let spec = p.ids.resolve_spec(&r.spec);
         let at = p.ids.resolve_locator(&r.at);
         let current = live.resources.get(&r.address);
+        let rejoin = (r.at.kind == Kind::InstanceProfile
+            && current.is_some_and(|l| l.spec.get("path") == spec.get("path")))
+        .then(|| {
+            strings(&spec["roles"])
+                .into_iter()
+                .find(|role| replaced_roles.contains(&(r.at.account.clone(), (*role).to_owned())))
+                .map(str::to_owned)
+        })
+        .flatten();
         if let Some(l) = current
             && l.spec == spec
+            && rejoin.is_none()
         {
             continue;
         }
@@ -538,6 +576,50 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
         deps.extend(r.after.iter().filter(|d| in_plan.contains(*d)).cloned());
         deps.sort();
         deps.dedup();
+        if let (Some(role), Some(l)) = (&rejoin, current)
+            && l.spec == spec
+        {
+            // The live profile holds the role as it is now; after the replacement it holds none.
+            let mut without = l.spec.clone();
+            without["roles"] = Value::Array(
+                strings(&l.spec["roles"]).into_iter().filter(|x| x != role).map(|x| Value::String(x.to_owned())).collect(),
+            );
+            in_plan.insert(r.address.clone());
+            p.changes.push(Change {
+                address: r.address.clone(),
+                action: Action::Update,
+                before: Some(l.spec.clone()),
+                after: Some(spec.clone()),
+                reason: format!("role {role} is replaced: the new role is added back to the instance profile"),
+                operation: Operation::Put { at, spec, live: Some(without) },
+                depends_on: deps,
+            });
+            continue;
+        }
+        let moved = current.and_then(|l| {
+            let (from, to) = (l.spec.get("path")?.as_str()?, spec.get("path")?.as_str()?);
+            (matches!(r.at.kind, Kind::Role | Kind::InstanceProfile) && from != to).then(|| (from.to_owned(), to.to_owned()))
+        });
+        if let (Some((from, to)), Some(l)) = (moved, current) {
+            let what = if r.at.kind == Kind::Role { "a role" } else { "an instance profile" };
+            let mut reason = format!("path {from} -> {to}: IAM cannot move {what}, so it is deleted and created again");
+            if r.at.kind == Kind::Role {
+                reason.push_str(" with its trust, policies and instance-profile membership");
+                replaced_roles.insert((r.at.account.clone(), r.at.name.clone()));
+            }
+            p.drift.push(format!("{}: path is {from}, the blueprint says {to}", r.address));
+            in_plan.insert(r.address.clone());
+            p.changes.push(Change {
+                address: r.address.clone(),
+                action: Action::Replace,
+                before: Some(l.spec.clone()),
+                after: Some(spec.clone()),
+                reason,
+                operation: Operation::Replace { at, spec, live: l.spec.clone() },
+                depends_on: deps,
+            });
+            continue;
+        }
         let (action, reason) = match current {
             None => (Action::Create, format!("no {} {} found", r.at.kind, at.name)),
             Some(l) => {
@@ -601,6 +683,11 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
     }
 }
 
+/// The strings of a JSON list.
+fn strings(v: &Value) -> Vec<&str> {
+    v.as_array().into_iter().flatten().filter_map(Value::as_str).collect()
+}
+
 fn merged(live: &Tags, set: &Tags) -> Tags {
     let mut t = live.clone();
     t.extend(set.clone());
@@ -614,7 +701,9 @@ fn order(changes: &mut [Change]) {
         Operation::CreateOrganization { .. } => 0,
         Operation::CreateOu { ref path, .. } | Operation::TagOu { ref path, .. } => path.depth(),
         Operation::CreateAccount { .. } | Operation::UpdateAccount { .. } => MAX_OU_DEPTH + 1,
-        Operation::Put { ref at, .. } | Operation::Delete { ref at, .. } => MAX_OU_DEPTH + 2 + at.kind.rank(),
+        Operation::Put { ref at, .. } | Operation::Replace { ref at, .. } | Operation::Delete { ref at, .. } => {
+            MAX_OU_DEPTH + 2 + at.kind.rank()
+        }
     };
     changes.sort_by(|a, b| (rank(a), &a.address).cmp(&(rank(b), &b.address)));
 }
