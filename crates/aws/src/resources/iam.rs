@@ -715,17 +715,16 @@ impl Aws {
         live: &Value,
     ) -> Result<String, ProviderError> {
         let mut done = Vec::new();
-        for role in strings(&live["roles"]) {
-            match self
-                .run("iam:RemoveRoleFromInstanceProfile", Idempotency::Safe, || {
-                    c.iam.remove_role_from_instance_profile().instance_profile_name(name).role_name(&role).send()
-                })
-                .await
-            {
-                Ok(_) => done.push(format!("removed role {role}")),
-                Err(e) if no_such_entity(&e) => {}
-                Err(e) => return Err(e),
-            }
+        // Read again: replacing its role (earlier in the same apply) took the role out already.
+        let Some(now) = self.read_instance_profile(c, name).await? else {
+            return Ok(format!("instance profile {name} was already gone"));
+        };
+        for role in strings(&now["roles"]) {
+            self.run("iam:RemoveRoleFromInstanceProfile", Idempotency::Safe, || {
+                c.iam.remove_role_from_instance_profile().instance_profile_name(name).role_name(&role).send()
+            })
+            .await?;
+            done.push(format!("removed role {role}"));
         }
         match self
             .run("iam:DeleteInstanceProfile", Idempotency::Safe, || {
