@@ -343,7 +343,9 @@ fn check_role_path(cx: &mut Cx, path: &Spanned<String>) -> bool {
     cx.push(
         Diagnostic::error("blueprint::role-path", path.span, format!("role_path {problem}"))
             .label("not an IAM path")
-            .help("an IAM path is `/` or segments between slashes, e.g. `/groundwork/` (the default) or `/acme/roles/`"),
+            .help(
+                "an IAM path is `/` or segments between slashes, e.g. `/groundwork/` (the default) or `/acme/roles/`",
+            ),
     );
     false
 }
@@ -1068,7 +1070,10 @@ roles:
         let bp = parse(y).unwrap_or_else(|d| panic!("{}", d.render_plain()));
         let r = &bp.blueprint.roles[0];
         assert_eq!(r.path, "/acme/roles/");
-        assert_eq!(r.trust, crate::RoleTrust::Hub { max_mfa_age_seconds: 43_200, session_name: crate::SessionName::Any });
+        assert_eq!(
+            r.trust,
+            crate::RoleTrust::Hub { max_mfa_age_seconds: 43_200, session_name: crate::SessionName::Any }
+        );
         let path = |p: &str| codes(&format!("identity:\n  account: identity\n  role_path: \"{p}\"\n"));
         assert_eq!(path("/"), []);
         for bad in ["groundwork", "/groundwork", "/a b/", "/a//b/", "/{env}/", "/x*/"] {

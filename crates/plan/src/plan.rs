@@ -582,7 +582,11 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
             // The live profile holds the role as it is now; after the replacement it holds none.
             let mut without = l.spec.clone();
             without["roles"] = Value::Array(
-                strings(&l.spec["roles"]).into_iter().filter(|x| x != role).map(|x| Value::String(x.to_owned())).collect(),
+                strings(&l.spec["roles"])
+                    .into_iter()
+                    .filter(|x| x != role)
+                    .map(|x| Value::String(x.to_owned()))
+                    .collect(),
             );
             in_plan.insert(r.address.clone());
             p.changes.push(Change {
@@ -598,7 +602,8 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
         }
         let moved = current.and_then(|l| {
             let (from, to) = (l.spec.get("path")?.as_str()?, spec.get("path")?.as_str()?);
-            (matches!(r.at.kind, Kind::Role | Kind::InstanceProfile) && from != to).then(|| (from.to_owned(), to.to_owned()))
+            (matches!(r.at.kind, Kind::Role | Kind::InstanceProfile) && from != to)
+                .then(|| (from.to_owned(), to.to_owned()))
         });
         if let (Some((from, to)), Some(l)) = (moved, current) {
             let what = if r.at.kind == Kind::Role { "a role" } else { "an instance profile" };
@@ -706,4 +711,66 @@ fn order(changes: &mut [Change]) {
         }
     };
     changes.sort_by(|a, b| (rank(a), &a.address).cmp(&(rank(b), &b.address)));
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::state::synthetic::converged;
+
+    fn identity_example() -> Desired {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/identity.yaml");
+        Desired::from_blueprint(&groundwork_blueprint::load(&path).unwrap().blueprint)
+    }
+
+    #[test]
+    fn a_role_named_like_the_access_role_is_refused_even_past_the_blueprint() {
+        let mut d = identity_example();
+        let role = d.resources.iter().find(|r| r.at.kind == Kind::Role).unwrap().clone();
+        d.access_role = role.at.name.to_uppercase();
+        let p = plan(&d, &converged(&d), PlanOptions::default());
+        assert!(!p.applyable());
+        assert!(
+            p.errors.iter().any(
+                |e| e.starts_with(&format!("{}: role {}", role.address, role.at.name)) && e.contains("access role")
+            ),
+            "{:?}",
+            p.errors
+        );
+        assert!(p.change(&role.address).is_none());
+    }
+
+    #[test]
+    fn a_role_at_another_path_is_replaced_and_its_profile_takes_it_back() {
+        let d = identity_example();
+        let mut live = converged(&d);
+        let role = Address::new("iam-role/webapp-prod/webapp-app".into());
+        let profile = Address::new("instance-profile/webapp-prod/webapp-app".into());
+        live.resources.get_mut(&role).unwrap().spec["path"] = json!("/");
+        let p = plan(&d, &live, PlanOptions::default());
+        let c = p.change(&role).unwrap();
+        assert_eq!(c.action, Action::Replace);
+        assert_eq!(
+            c.reason,
+            "path / -> /groundwork/: IAM cannot move a role, so it is deleted and created again with its trust, policies and instance-profile membership"
+        );
+        assert!(matches!(&c.operation, Operation::Replace { live, .. } if live["path"] == "/"));
+        // The profile is as the blueprint says, but loses the role when it is deleted.
+        let c = p.change(&profile).unwrap();
+        assert_eq!(c.action, Action::Update);
+        let Operation::Put { live: Some(without), .. } = &c.operation else { panic!("{c:?}") };
+        assert_eq!(without["roles"], json!([]));
+        assert_eq!(p.summary(), Summary { add: 1, change: 1, adopt: 0, delete: 1 });
+        assert!(crate::render_text(&p).contains("-/+ iam-role/webapp-prod/webapp-app will be replaced"));
+
+        // Tags alone missing on a role at the right path: adopted in place, not replaced.
+        let mut live = converged(&d);
+        live.resources.get_mut(&role).unwrap().spec["tags"] = json!({});
+        let p = plan(&d, &live, PlanOptions::default());
+        assert_eq!(p.change(&role).unwrap().action, Action::Adopt);
+        assert!(matches!(p.change(&role).unwrap().operation, Operation::Put { .. }));
+        assert!(p.change(&profile).is_none());
+    }
 }

@@ -66,7 +66,9 @@ fn short(v: Option<&Value>) -> String {
 fn attributes(c: &Change, out: &mut String) {
     if matches!(
         c.operation,
-        crate::plan::Operation::Put { .. } | crate::plan::Operation::Replace { .. } | crate::plan::Operation::Delete { .. }
+        crate::plan::Operation::Put { .. }
+            | crate::plan::Operation::Replace { .. }
+            | crate::plan::Operation::Delete { .. }
     ) {
         let null = Value::Null;
         let before = c.before.as_ref().unwrap_or(&null);

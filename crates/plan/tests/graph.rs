@@ -79,14 +79,19 @@ fn with_identity() -> Blueprint {
     bp.accounts.push(account("identity", "Security", Purpose::Identity));
     bp.accounts.push(account("app-dev", "Workloads", Purpose::Workload));
     bp.roles = vec![
-        role("ReadOnly", &["app-dev", "app-prod"], RoleTrust::Hub {
+        role(
+            "ReadOnly",
+            &["app-dev", "app-prod"],
+            RoleTrust::Hub {
                 max_mfa_age_seconds: groundwork_blueprint::DEFAULT_MAX_MFA_AGE_SECONDS,
                 session_name: groundwork_blueprint::SessionName::Username,
-            }),
-        role("Admin", &["app-dev", "app-prod"], RoleTrust::Hub {
-                max_mfa_age_seconds: 3600,
-                session_name: groundwork_blueprint::SessionName::Username,
-            }),
+            },
+        ),
+        role(
+            "Admin",
+            &["app-dev", "app-prod"],
+            RoleTrust::Hub { max_mfa_age_seconds: 3600, session_name: groundwork_blueprint::SessionName::Username },
+        ),
     ];
     bp.identity = Some(identity(
         Some("identity"),

@@ -46,7 +46,10 @@ const OWN_TAG_PREFIX: &str = "groundwork:";
 
 /// groundwork's tags among an IAM entity's tags.
 fn own_tags(tags: &[Tag]) -> BTreeMap<String, String> {
-    tags.iter().filter(|t| t.key().starts_with(OWN_TAG_PREFIX)).map(|t| (t.key().to_owned(), t.value().to_owned())).collect()
+    tags.iter()
+        .filter(|t| t.key().starts_with(OWN_TAG_PREFIX))
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
 }
 
 /// The `tags` of a spec as IAM tags.
@@ -682,7 +685,12 @@ impl Aws {
 
     /// Deletes a role as IAM requires: out of its instance profiles, its managed policies
     /// detached and inline policies deleted, then the role. For a replacement (a new path).
-    pub(crate) async fn delete_role(&self, c: &AccountClients, name: &str, live: &Value) -> Result<String, ProviderError> {
+    pub(crate) async fn delete_role(
+        &self,
+        c: &AccountClients,
+        name: &str,
+        live: &Value,
+    ) -> Result<String, ProviderError> {
         let mut done = Vec::new();
         let profiles = self
             .run("iam:ListInstanceProfilesForRole", Idempotency::Safe, || {

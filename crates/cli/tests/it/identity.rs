@@ -44,7 +44,10 @@ fn statements(doc: &Value) -> Vec<Value> {
 
 /// groundwork's tags among an IAM entity's tags.
 fn own_tags(tags: &[aws_sdk_iam::types::Tag]) -> BTreeMap<String, String> {
-    tags.iter().filter(|t| t.key().starts_with("groundwork:")).map(|t| (t.key().to_owned(), t.value().to_owned())).collect()
+    tags.iter()
+        .filter(|t| t.key().starts_with("groundwork:"))
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
 }
 
 /// The ownership tags of the reference blueprint's objects.
@@ -138,7 +141,8 @@ async fn hub_groups_users_and_member_roles_are_built_read_back_and_rerun_writes_
     assert_eq!(deny["Condition"]["BoolIfExists"]["aws:MultiFactorAuthPresent"], "false", "{doc}");
     assert!(set(&deny["NotAction"]).contains("iam:CreateVirtualMFADevice"), "{doc}");
     // A long-term access key (no MFA context at all) can neither enrol a device nor set a password.
-    let key_deny = statements(&doc).into_iter().find(|s| s["Sid"] == "DenyCredentialSetupWithAccessKey").expect("{doc}");
+    let key_deny =
+        statements(&doc).into_iter().find(|s| s["Sid"] == "DenyCredentialSetupWithAccessKey").expect("{doc}");
     assert_eq!(key_deny["Effect"], "Deny");
     assert_eq!(set(&key_deny["Resource"]), BTreeSet::from(["*".to_owned()]));
     assert_eq!(
@@ -355,11 +359,17 @@ async fn a_role_at_another_path_is_a_planned_replacement() {
         iam.delete_role_policy().role_name("webapp-app").policy_name(name).send().await.unwrap();
     }
     let attached = iam.list_attached_role_policies().role_name("webapp-app").send().await.unwrap();
-    let managed: Vec<String> = attached.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
+    let managed: Vec<String> =
+        attached.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
     for arn in &managed {
         iam.detach_role_policy().role_name("webapp-app").policy_arn(arn).send().await.unwrap();
     }
-    iam.remove_role_from_instance_profile().instance_profile_name("webapp-app").role_name("webapp-app").send().await.unwrap();
+    iam.remove_role_from_instance_profile()
+        .instance_profile_name("webapp-app")
+        .role_name("webapp-app")
+        .send()
+        .await
+        .unwrap();
     iam.delete_instance_profile().instance_profile_name("webapp-app").send().await.unwrap();
     iam.delete_role().role_name("webapp-app").send().await.unwrap();
     iam.create_role().role_name("webapp-app").path("/").assume_role_policy_document(&trust).send().await.unwrap();
@@ -370,7 +380,12 @@ async fn a_role_at_another_path_is_a_planned_replacement() {
         iam.attach_role_policy().role_name("webapp-app").policy_arn(arn).send().await.unwrap();
     }
     iam.create_instance_profile().instance_profile_name("webapp-app").path("/").send().await.unwrap();
-    iam.add_role_to_instance_profile().instance_profile_name("webapp-app").role_name("webapp-app").send().await.unwrap();
+    iam.add_role_to_instance_profile()
+        .instance_profile_name("webapp-app")
+        .role_name("webapp-app")
+        .send()
+        .await
+        .unwrap();
 
     // The plan names the replacement and says why; it is never silent.
     let plan = env.gw(&["plan", reference().to_str().unwrap(), "--no-rate-limit"]).ok();
@@ -402,7 +417,8 @@ async fn a_role_at_another_path_is_a_planned_replacement() {
     let now_inline = iam.list_role_policies().role_name("webapp-app").send().await.unwrap();
     assert_eq!(now_inline.policy_names(), inline.as_slice());
     let now_attached = iam.list_attached_role_policies().role_name("webapp-app").send().await.unwrap();
-    let now: Vec<String> = now_attached.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
+    let now: Vec<String> =
+        now_attached.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
     assert_eq!(now, managed);
     let profile = iam.get_instance_profile().instance_profile_name("webapp-app").send().await.unwrap();
     let profile = profile.instance_profile().unwrap();
