@@ -747,7 +747,8 @@ impl Aws {
             let mfa = self
                 .run("iam:ListMFADevices", Idempotency::Safe, || c.iam.list_mfa_devices().user_name(user).send())
                 .await?;
-            let devices: Vec<&str> = mfa.mfa_devices().iter().map(|d| d.serial_number()).collect();
+            let devices: Vec<&str> =
+                mfa.mfa_devices().iter().map(aws_sdk_iam::types::MfaDevice::serial_number).collect();
             if console && devices.is_empty() {
                 findings.push(user_finding(
                     Severity::High,
