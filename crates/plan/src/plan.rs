@@ -10,7 +10,7 @@ use crate::resource::{Ids, Kind, Locator, differences, referenced_accounts};
 use crate::state::{Address, Desired, Live, LiveAccount, TAG_BLUEPRINT, TAG_MANAGED, is_managed_by};
 
 /// Version of the JSON plan format. Bump on any change a consumer must know about.
-pub const FORMAT_VERSION: &str = "1.1";
+pub const FORMAT_VERSION: &str = "1.2";
 
 /// What a change does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
