@@ -238,6 +238,7 @@ fn describe(c: &Change) -> &'static str {
         Operation::UpdateAccount { .. } => "updating account",
         Operation::Put { live: None, .. } => "creating",
         Operation::Put { live: Some(_), .. } => "converging",
+        Operation::Replace { .. } => "replacing",
         Operation::Delete { .. } => "removing",
     }
 }
@@ -302,6 +303,18 @@ async fn run_change(ctx: &Ctx, change: &Change) -> Result<String, String> {
                 );
             }
             ctx.provider.put_resource(&at, &spec, live.as_ref(), &ids).await.map_err(|e| fail(&e))
+        }
+        Operation::Replace { at, spec, live } => {
+            // Delete, then create from the spec: a rerun after a failure in between finds
+            // nothing and creates it.
+            let ids = lock(&ctx.known).ids.clone();
+            let (at, spec) = (ids.resolve_locator(at), ids.resolve_spec(spec));
+            if has_placeholder(&spec) || at.name.contains("{{") {
+                return Err("an id it refers to is still unknown".into());
+            }
+            let deleted = ctx.provider.delete_resource(&at, live, &ids).await.map_err(|e| fail(&e))?;
+            let created = ctx.provider.put_resource(&at, &spec, None, &ids).await.map_err(|e| fail(&e))?;
+            Ok(format!("{deleted}; {created}"))
         }
         Operation::Delete { at, live } => {
             let ids = lock(&ctx.known).ids.clone();

@@ -93,14 +93,26 @@ pub mod rule {
     pub const KEY_UNUSED: &str = "key-unused";
     /// A user with a console password and no MFA device.
     pub const CONSOLE_WITHOUT_MFA: &str = "console-without-mfa";
+    /// A user with more than one MFA device. The first enrolment is trust on first use (IAM
+    /// allows eight devices per user), so an extra device is worth a look: it may be a
+    /// second key a person keeps, or one someone else enrolled.
+    pub const SEVERAL_MFA_DEVICES: &str = "several-mfa-devices";
     /// A user with policies attached directly (managed) or inline.
     pub const USER_DIRECT_POLICY: &str = "user-direct-policy";
     /// The account password policy is missing or weaker than the blueprint's.
     pub const PASSWORD_POLICY: &str = "password-policy";
 
     /// Every rule name.
-    pub const ALL: [&str; 7] =
-        [ROOT_MFA, ROOT_ACCESS_KEYS, KEY_TOO_OLD, KEY_UNUSED, CONSOLE_WITHOUT_MFA, USER_DIRECT_POLICY, PASSWORD_POLICY];
+    pub const ALL: [&str; 8] = [
+        ROOT_MFA,
+        ROOT_ACCESS_KEYS,
+        KEY_TOO_OLD,
+        KEY_UNUSED,
+        CONSOLE_WITHOUT_MFA,
+        SEVERAL_MFA_DEVICES,
+        USER_DIRECT_POLICY,
+        PASSWORD_POLICY,
+    ];
 }
 
 /// One non-compliant credential or setting.
@@ -731,17 +743,29 @@ impl Aws {
                 Err(e) if no_such_entity(&e) => false,
                 Err(e) => return Err(e),
             };
-            if console {
-                let mfa = self
-                    .run("iam:ListMFADevices", Idempotency::Safe, || c.iam.list_mfa_devices().user_name(user).send())
-                    .await?;
-                if mfa.mfa_devices().is_empty() {
-                    findings.push(user_finding(
-                        Severity::High,
-                        rule::CONSOLE_WITHOUT_MFA,
-                        "can sign in to the console with a password alone: no MFA device".into(),
-                    ));
-                }
+            // At most eight devices per user: one page.
+            let mfa = self
+                .run("iam:ListMFADevices", Idempotency::Safe, || c.iam.list_mfa_devices().user_name(user).send())
+                .await?;
+            let devices: Vec<&str> =
+                mfa.mfa_devices().iter().map(aws_sdk_iam::types::MfaDevice::serial_number).collect();
+            if console && devices.is_empty() {
+                findings.push(user_finding(
+                    Severity::High,
+                    rule::CONSOLE_WITHOUT_MFA,
+                    "can sign in to the console with a password alone: no MFA device".into(),
+                ));
+            }
+            if devices.len() > 1 {
+                findings.push(user_finding(
+                    Severity::Medium,
+                    rule::SEVERAL_MFA_DEVICES,
+                    format!(
+                        "has {} MFA devices ({}); check that the person enrolled each of them",
+                        devices.len(),
+                        devices.join(", ")
+                    ),
+                ));
             }
             let attached: Vec<String> = attached?
                 .attached_policies()

@@ -10,8 +10,8 @@ use crate::diag::Diagnostic;
 use crate::lint::{self, Env, Scope, SizeVars};
 use crate::logging::boolean;
 use crate::model::{
-    Account, AccountOrigin, Grant, Group, Identity, OuPath, PasswordPolicy, Purpose, Role, RoleTrust, Spanned, Tags,
-    User,
+    Account, AccountOrigin, DEFAULT_MAX_MFA_AGE_SECONDS, DEFAULT_ROLE_PATH, Grant, Group, Identity, OuPath,
+    PasswordPolicy, Purpose, Role, RoleTrust, SessionName, Spanned, Tags, User,
 };
 use crate::schema::{Cx, RawOrganization, did_you_mean};
 use crate::selector::{self, RawSelector};
@@ -23,12 +23,12 @@ pub const MANAGEMENT_HUB: &str = "management";
 /// The shortest password groundwork accepts without `allow_weak: true`.
 pub const MIN_PASSWORD_LENGTH: u32 = 14;
 
-/// The role groundwork itself assumes in member accounts; a blueprint role may not take its name.
-const ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
+/// IAM: a path is at most this many characters.
+const MAX_PATH_CHARS: usize = 512;
 /// IAM: roles, users and groups take at most this many tags; groundwork uses up to four.
 const MAX_IAM_TAGS: usize = 46;
 
-const IDENTITY_KEYS: &[&str] = &["account", "require_mfa", "password_policy", "groups", "users"];
+const IDENTITY_KEYS: &[&str] = &["account", "require_mfa", "password_policy", "role_path", "groups", "users"];
 const PASSWORD_KEYS: &[&str] = &[
     "min_length",
     "require_uppercase",
@@ -50,6 +50,7 @@ const ROLE_KEYS: &[&str] = &[
     "select",
     "trust",
     "max_mfa_age_seconds",
+    "session_name",
     "max_session_seconds",
     "managed_policies",
     "statements",
@@ -63,6 +64,8 @@ pub(crate) struct RawIdentity {
     require_mfa: bool,
     password_policy: PasswordPolicy,
     password_policy_everywhere: bool,
+    /// `role_path`, checked (the default when absent or broken).
+    role_path: String,
     groups: Vec<RawGroup>,
     users: Vec<RawUser>,
 }
@@ -275,6 +278,7 @@ pub(crate) fn read_identity(cx: &mut Cx, node: &Node) -> RawIdentity {
         require_mfa: true,
         password_policy: PasswordPolicy::default(),
         password_policy_everywhere: false,
+        role_path: DEFAULT_ROLE_PATH.to_owned(),
         groups: Vec::new(),
         users: Vec::new(),
     };
@@ -299,6 +303,12 @@ pub(crate) fn read_identity(cx: &mut Cx, node: &Node) -> RawIdentity {
         raw.password_policy = policy;
         raw.password_policy_everywhere = everywhere;
     }
+    if let Some(n) = f.get("role_path")
+        && let Some(path) = cx.string(n, "identity.role_path")
+        && check_role_path(cx, &path)
+    {
+        raw.role_path = path.value;
+    }
     if let Some(g) = f.get("groups")
         && let Some(items) = cx.list(g, "groups")
     {
@@ -310,6 +320,34 @@ pub(crate) fn read_identity(cx: &mut Cx, node: &Node) -> RawIdentity {
         raw.users = items.iter().filter_map(|n| read_user(cx, n)).collect();
     }
     raw
+}
+
+/// IAM's path syntax (`/` or `/` + printable ASCII + `/`, at most 512 characters), without the
+/// braces of groundwork's placeholders or IAM's wildcards, which ARNs naming the role would misread.
+fn check_role_path(cx: &mut Cx, path: &Spanned<String>) -> bool {
+    let p = &path.value;
+    let problem = if p.len() > MAX_PATH_CHARS {
+        Some(format!("`{p}` is {} characters; IAM accepts at most {MAX_PATH_CHARS}", p.len()))
+    } else if !p.starts_with('/') || !p.ends_with('/') {
+        Some(format!("`{p}` does not start and end with `/`"))
+    } else if let Some(c) = p.chars().find(|c| !('!'..='~').contains(c)) {
+        Some(format!("`{p}` contains {c:?}; IAM paths are printable ASCII without spaces"))
+    } else if let Some(c) = p.chars().find(|c| "{}*?".contains(*c)) {
+        Some(format!("`{p}` contains {c:?}, which the role ARNs groundwork writes cannot carry"))
+    } else if p.contains("//") {
+        Some(format!("`{p}` has an empty segment (`//`)"))
+    } else {
+        None
+    };
+    let Some(problem) = problem else { return true };
+    cx.push(
+        Diagnostic::error("blueprint::role-path", path.span, format!("role_path {problem}"))
+            .label("not an IAM path")
+            .help(
+                "an IAM path is `/` or segments between slashes, e.g. `/groundwork/` (the default) or `/acme/roles/`",
+            ),
+    );
+    false
 }
 
 /// Reads a role. A role with an error (reported) is kept, marked broken, so that grants naming
@@ -333,7 +371,7 @@ fn read_role(cx: &mut Cx, node: &Node) -> Option<RawRole> {
         );
     }
     let select = cx.required(&f, "select", "a role").and_then(|n| selector::read_map(cx, n, "select"));
-    let hub = RoleTrust::Hub { max_mfa_age_seconds: None };
+    let hub = RoleTrust::Hub { max_mfa_age_seconds: DEFAULT_MAX_MFA_AGE_SECONDS, session_name: SessionName::Username };
     let mut trust = match f.get("trust") {
         None => Spanned::new(hub, Span::default()),
         Some(n) => match cx.string(n, "trust") {
@@ -355,20 +393,31 @@ fn read_role(cx: &mut Cx, node: &Node) -> Option<RawRole> {
         },
     };
     let max_mfa = f.get("max_mfa_age_seconds").and_then(|n| bounded(cx, n, "max_mfa_age_seconds", 1, 129_600));
-    match (&mut trust.value, max_mfa) {
-        (_, None) => {}
-        (RoleTrust::Hub { max_mfa_age_seconds }, Some(age)) => *max_mfa_age_seconds = Some(age.value),
-        (RoleTrust::Ec2, Some(age)) => {
-            cx.push(
-                Diagnostic::error(
-                    "blueprint::trust",
-                    age.span,
-                    "max_mfa_age_seconds applies to roles people assume (`trust: hub`)",
-                )
+    let session = f.get("session_name").and_then(|n| read_session_name(cx, n));
+    let ec2_only = |cx: &mut Cx, span: Span, key: &str| {
+        cx.push(
+            Diagnostic::error("blueprint::trust", span, format!("{key} applies to roles people assume (`trust: hub`)"))
                 .label("not for an EC2 role")
                 .related(trust.span, "EC2 trust")
-                .help("remove max_mfa_age_seconds, or trust the hub"),
-            );
+                .help(format!("remove {key}, or trust the hub")),
+        );
+    };
+    match &mut trust.value {
+        RoleTrust::Hub { max_mfa_age_seconds, session_name } => {
+            if let Some(age) = max_mfa {
+                *max_mfa_age_seconds = age.value;
+            }
+            if let Some(s) = session {
+                *session_name = s.value;
+            }
+        }
+        RoleTrust::Ec2 => {
+            if let Some(age) = max_mfa {
+                ec2_only(cx, age.span, "max_mfa_age_seconds");
+            }
+            if let Some(s) = session {
+                ec2_only(cx, s.span, "session_name");
+            }
         }
     }
     let max_session_seconds = f
@@ -389,6 +438,26 @@ fn read_role(cx: &mut Cx, node: &Node) -> Option<RawRole> {
         statements,
         broken: lint::error_count(cx) > before,
     })
+}
+
+/// `session_name: username` (the default) or `any`.
+fn read_session_name(cx: &mut Cx, node: &Node) -> Option<Spanned<SessionName>> {
+    let t = cx.string(node, "session_name")?;
+    match t.value.as_str() {
+        "username" => Some(Spanned::new(SessionName::Username, t.span)),
+        "any" => Some(Spanned::new(SessionName::Any, t.span)),
+        other => {
+            let mut d = Diagnostic::error("blueprint::session-name", t.span, format!("unknown session_name `{other}`"))
+                .label("not a session name rule");
+            let rule = "`username` (the session name must be the hub user's name, the default) or `any`";
+            d = match did_you_mean(other, ["username", "any"]) {
+                Some(s) => d.help(format!("did you mean `{s}`? session_name is {rule}")),
+                None => d.help(format!("session_name is {rule}")),
+            };
+            cx.push(d);
+            None
+        }
+    }
 }
 
 /// Reads the `roles` section.
@@ -512,7 +581,9 @@ pub(crate) fn lower<'a>(
     let accounts: Vec<&Account> = accounts.into_iter().collect();
     let region = org.map_or("us-east-1", |o| o.home_region.value.as_str());
     let env = Env { src, accounts: &accounts, has_hub: identity.is_some() };
-    let roles = lower_roles(cx, &env, raw_roles, ous, region);
+    let access_role = org.and_then(|o| o.access_role.as_ref());
+    let path = identity.map_or(DEFAULT_ROLE_PATH, |i| i.role_path.as_str());
+    let roles = lower_roles(cx, &env, raw_roles, ous, region, access_role, path);
     let identity = identity.and_then(|i| lower_identity(cx, &env, i, raw_roles, &roles, ous, region));
     (identity, roles)
 }
@@ -523,6 +594,8 @@ fn lower_roles(
     raw_roles: &[RawRole],
     ous: &BTreeMap<OuPath, Span>,
     region: &str,
+    access_role: Option<&Spanned<String>>,
+    path: &str,
 ) -> Vec<Role> {
     let mut seen = HashMap::new();
     let mut roles = Vec::new();
@@ -531,17 +604,7 @@ fn lower_roles(
         if !check_unique(cx, &mut seen, &r.name, "role") || r.broken {
             continue;
         }
-        if r.name.value.eq_ignore_ascii_case(ACCESS_ROLE)
-            || r.name.value.to_lowercase().starts_with("awsservicerolefor")
-        {
-            cx.push(
-                Diagnostic::error("blueprint::reserved-role", r.name.span, format!("role name `{}` is reserved", r.name.value))
-                    .label("reserved")
-                    .help(format!(
-                        "`{ACCESS_ROLE}` is the role groundwork works through, and `AWSServiceRoleFor...` names belong to AWS; choose another name"
-                    )),
-            );
-        }
+        check_reserved(cx, &r.name, access_role);
         if matches!(r.trust.value, RoleTrust::Hub { .. }) && !env.has_hub {
             let (span, label) = if r.trust.span == Span::default() {
                 (r.name.span, "hub trust (the default)")
@@ -571,6 +634,7 @@ fn lower_roles(
             description: r.description.clone(),
             accounts: names,
             trust: r.trust.value,
+            path: path.to_owned(),
             max_session_seconds: r.max_session_seconds,
             managed_policies: r.managed_policies.clone(),
             statements,
@@ -607,6 +671,40 @@ fn lower_roles(
         roles.push(role);
     }
     roles
+}
+
+/// A role may not take the name of the access role groundwork works through (the configured
+/// `organization.access_role` and the default, compared without case as IAM does) or of AWS's
+/// service-linked roles.
+fn check_reserved(cx: &mut Cx, name: &Spanned<String>, access_role: Option<&Spanned<String>>) {
+    let default = crate::guardrails::DEFAULT_ACCESS_ROLE;
+    let taken = |n: &str| name.value.eq_ignore_ascii_case(n);
+    let d = if let Some(custom) = access_role.filter(|c| taken(&c.value)) {
+        Diagnostic::error(
+            "blueprint::reserved-role",
+            name.span,
+            format!("role name `{}` is the organization's access role", name.value),
+        )
+        .label("reserved")
+        .related(custom.span, "organization.access_role")
+        .help(format!(
+            "`{}` is the role groundwork works through in every member account, and the role every guardrail exempts; a blueprint role of that name would replace its trust and policies. Choose another name",
+            custom.value
+        ))
+    } else if taken(default) {
+        Diagnostic::error("blueprint::reserved-role", name.span, format!("role name `{}` is reserved", name.value))
+            .label("reserved")
+            .help(format!(
+                "`{default}` is the role AWS Organizations creates in new accounts, and groundwork's default access role; choose another name"
+            ))
+    } else if name.value.to_lowercase().starts_with("awsservicerolefor") {
+        Diagnostic::error("blueprint::reserved-role", name.span, format!("role name `{}` is reserved", name.value))
+            .label("reserved")
+            .help("`AWSServiceRoleFor...` names belong to AWS's service-linked roles; choose another name")
+    } else {
+        return;
+    };
+    cx.push(d);
 }
 
 fn lower_identity(
@@ -878,7 +976,7 @@ fn lower_grant(
         );
         return None;
     }
-    Some(Grant { role: role.name.value.clone(), accounts })
+    Some(Grant { role: role.name.value.clone(), path: role.path.clone(), accounts })
 }
 
 #[cfg(test)]
@@ -950,10 +1048,64 @@ roles:
         assert!(id.users[0].console);
         let roles = &bp.blueprint.roles;
         assert_eq!(roles[0].accounts, ["jira-dev", "jira-prod"]);
-        assert_eq!(roles[0].trust, crate::RoleTrust::Hub { max_mfa_age_seconds: Some(3600) });
+        assert_eq!(
+            roles[0].trust,
+            crate::RoleTrust::Hub { max_mfa_age_seconds: 3600, session_name: crate::SessionName::Username }
+        );
+        assert_eq!(roles[0].path, "/groundwork/");
+        // The defaults: MFA at most 12 hours old, the session named after the user.
+        assert_eq!(
+            roles[1].trust,
+            crate::RoleTrust::Hub { max_mfa_age_seconds: 43_200, session_name: crate::SessionName::Username }
+        );
+        assert_eq!(grants[0].path, "/groundwork/");
         assert_eq!(roles[0].max_session_seconds, 3600);
         assert_eq!(roles[2].trust, crate::RoleTrust::Ec2);
         assert_eq!(roles[2].max_session_seconds, 7200);
+    }
+
+    #[test]
+    fn role_path_and_session_name() {
+        let y = "identity:\n  account: identity\n  role_path: /acme/roles/\nroles:\n  - { name: r, session_name: any, select: { accounts: [shared] } }\n";
+        let bp = parse(y).unwrap_or_else(|d| panic!("{}", d.render_plain()));
+        let r = &bp.blueprint.roles[0];
+        assert_eq!(r.path, "/acme/roles/");
+        assert_eq!(
+            r.trust,
+            crate::RoleTrust::Hub { max_mfa_age_seconds: 43_200, session_name: crate::SessionName::Any }
+        );
+        let path = |p: &str| codes(&format!("identity:\n  account: identity\n  role_path: \"{p}\"\n"));
+        assert_eq!(path("/"), []);
+        for bad in ["groundwork", "/groundwork", "/a b/", "/a//b/", "/{env}/", "/x*/"] {
+            assert_eq!(path(bad), [("blueprint::role-path", Severity::Error)], "{bad}");
+        }
+        assert_eq!(path(&format!("/{}/", "a".repeat(511))), [("blueprint::role-path", Severity::Error)]);
+        // Without an identity section, roles still get the default path.
+        let bp = parse("roles: [{ name: app, trust: ec2, select: { accounts: [shared] } }]\n").unwrap();
+        assert_eq!(bp.blueprint.roles[0].path, "/groundwork/");
+    }
+
+    #[test]
+    fn the_access_role_is_reserved_whatever_it_is_called() {
+        let y = |access: &str, role: &str| {
+            let base = BASE.replace(
+                "  management_account: { email: root@acme.example }\n",
+                &format!("  management_account: {{ email: root@acme.example }}\n{access}"),
+            );
+            let text = format!("{base}roles: [{{ name: {role}, trust: ec2, select: {{ accounts: [shared] }} }}]\n");
+            match crate::parse("t.yaml", text.as_bytes()) {
+                Ok(_) => Vec::new(),
+                Err(d) => d.items.iter().map(|d| (d.code, d.message.clone())).collect(),
+            }
+        };
+        let custom = "  access_role: AcmeDeployer\n";
+        let e = y(custom, "ACMEDEPLOYER");
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].0, "blueprint::reserved-role");
+        assert!(e[0].1.contains("access role"), "{}", e[0].1);
+        assert_eq!(y(custom, "organizationaccountaccessrole")[0].0, "blueprint::reserved-role");
+        assert_eq!(y("", "OrganizationAccountAccessRole")[0].0, "blueprint::reserved-role");
+        assert_eq!(y("", "AcmeDeployer"), []);
     }
 
     #[test]

@@ -65,10 +65,24 @@ pub fn policy_document(statements: Vec<Value>) -> Value {
     Value::Object(doc)
 }
 
-/// AWS's documented policy letting IAM users manage their own credentials and MFA device, and
-/// denying everything else until they signed in with MFA ("Allows MFA-authenticated IAM users to
-/// manage their own credentials on the Security credentials page"). groundwork attaches it to
-/// every group when `identity.require_mfa` is true. `${aws:username}` is an IAM policy variable.
+/// The ForceMFA policy groundwork attaches to every group when `identity.require_mfa` is true,
+/// derived from AWS's documented example "Allows MFA-authenticated IAM users to manage their own
+/// credentials on the Security credentials page". `${aws:username}` is an IAM policy variable.
+///
+/// Without MFA a user may read the password policy, manage their own password and set up an
+/// MFA device, and nothing else. Two denies:
+/// - `DenyAllExceptListedIfNoMFA`: everything but that short list, when the request has no MFA
+///   (`BoolIfExists aws:MultiFactorAuthPresent = false`: a console session signed in without
+///   MFA, or a long-term access key);
+/// - `DenyCredentialSetupWithAccessKey`: enrolling, resyncing an MFA device and changing the
+///   password, when the request carries no MFA context at all (`Null
+///   aws:MultiFactorAuthPresent = true`): only a long-term access key. The console sign-in has
+///   the key present (as false), so console enrolment and the forced first password change
+///   still work, but a leaked access key cannot mint itself an MFA device.
+///
+/// Unlike AWS's example, users cannot create their own access keys, signing certificates, SSH
+/// keys or service credentials: programmatic access is something a blueprint grants explicitly.
+/// They may still list and delete their own access keys (to retire one that leaked).
 pub fn force_mfa_policy() -> Value {
     const ME: &str = "arn:aws:iam::*:user/${aws:username}";
     let allow = |sid: &str, actions: &[&str], resource: &str| json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource });
@@ -76,46 +90,8 @@ pub fn force_mfa_policy() -> Value {
         allow("AllowViewAccountInfo", &["iam:GetAccountPasswordPolicy", "iam:ListVirtualMFADevices"], "*"),
         allow("AllowManageOwnPasswords", &["iam:ChangePassword", "iam:GetUser"], ME),
         allow(
-            "AllowManageOwnAccessKeys",
-            &[
-                "iam:CreateAccessKey",
-                "iam:DeleteAccessKey",
-                "iam:GetAccessKeyLastUsed",
-                "iam:ListAccessKeys",
-                "iam:UpdateAccessKey",
-            ],
-            ME,
-        ),
-        allow(
-            "AllowManageOwnSigningCertificates",
-            &[
-                "iam:DeleteSigningCertificate",
-                "iam:ListSigningCertificates",
-                "iam:UpdateSigningCertificate",
-                "iam:UploadSigningCertificate",
-            ],
-            ME,
-        ),
-        allow(
-            "AllowManageOwnSSHPublicKeys",
-            &[
-                "iam:DeleteSSHPublicKey",
-                "iam:GetSSHPublicKey",
-                "iam:ListSSHPublicKeys",
-                "iam:UpdateSSHPublicKey",
-                "iam:UploadSSHPublicKey",
-            ],
-            ME,
-        ),
-        allow(
-            "AllowManageOwnGitCredentials",
-            &[
-                "iam:CreateServiceSpecificCredential",
-                "iam:DeleteServiceSpecificCredential",
-                "iam:ListServiceSpecificCredentials",
-                "iam:ResetServiceSpecificCredential",
-                "iam:UpdateServiceSpecificCredential",
-            ],
+            "AllowRetireOwnAccessKeys",
+            &["iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys", "iam:UpdateAccessKey"],
             ME,
         ),
         // Device names are free-form since IAM allows several MFA devices per user; the other
@@ -146,17 +122,34 @@ pub fn force_mfa_policy() -> Value {
             "Resource": "*",
             "Condition": { "BoolIfExists": { "aws:MultiFactorAuthPresent": "false" } }
         }),
+        json!({
+            "Sid": "DenyCredentialSetupWithAccessKey",
+            "Effect": "Deny",
+            "Action": [
+                "iam:ChangePassword",
+                "iam:CreateVirtualMFADevice",
+                "iam:EnableMFADevice",
+                "iam:ResyncMFADevice"
+            ],
+            "Resource": "*",
+            "Condition": { "Null": { "aws:MultiFactorAuthPresent": "true" } }
+        }),
     ])
 }
 
+/// `arn:aws:iam::ACCOUNT:role/PATH/NAME` for a role under an IAM path (`/` or `/a/b/`).
+pub fn role_arn(account: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:role{path}{name}")
+}
+
 /// The statement groundwork adds to a group's inline policy: `sts:AssumeRole` on every granted
-/// role in every granted account, as `arn:aws:iam::{account_id:NAME}:role/ROLE` (placeholders
+/// role in every granted account, as `arn:aws:iam::{account_id:NAME}:role/PATH/ROLE` (placeholders
 /// unexpanded). `None` without grants.
 pub fn assume_role_statement(grants: &[Grant]) -> Option<Value> {
     let mut resources: Vec<String> = Vec::new();
     for g in grants {
         for a in &g.accounts {
-            let arn = format!("arn:aws:iam::{{account_id:{a}}}:role/{}", g.role);
+            let arn = role_arn(&format!("{{account_id:{a}}}"), &g.path, &g.role);
             if !resources.contains(&arn) {
                 resources.push(arn);
             }
@@ -719,6 +712,33 @@ mod tests {
         for needed in ["iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:GetUser", "sts:GetSessionToken"] {
             assert!(not_action.contains(&needed), "{needed}");
         }
+        // A long-term access key (no MFA context at all) cannot enrol a device or set a password.
+        let key_deny = statements.iter().find(|s| s["Sid"] == "DenyCredentialSetupWithAccessKey").unwrap();
+        assert_eq!(
+            key_deny,
+            &json!({
+                "Sid": "DenyCredentialSetupWithAccessKey",
+                "Effect": "Deny",
+                "Action": ["iam:ChangePassword", "iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:ResyncMFADevice"],
+                "Resource": "*",
+                "Condition": { "Null": { "aws:MultiFactorAuthPresent": "true" } }
+            })
+        );
+        // No self-service credential that lets a user mint keys.
+        let allowed: Vec<&str> = statements
+            .iter()
+            .filter(|s| s["Effect"] == "Allow")
+            .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()))
+            .collect();
+        for minting in [
+            "iam:CreateAccessKey",
+            "iam:UploadSigningCertificate",
+            "iam:UploadSSHPublicKey",
+            "iam:CreateServiceSpecificCredential",
+            "iam:ResetServiceSpecificCredential",
+        ] {
+            assert!(!allowed.contains(&minting), "{minting}");
+        }
         // Everything allowed without MFA is the user's own; Resource `*` only for reads.
         for s in statements.iter().filter(|s| s["Effect"] == "Allow") {
             let r = s["Resource"].as_str().unwrap();
@@ -754,16 +774,20 @@ mod tests {
     #[test]
     fn assume_role_statement_lists_every_role_and_account_once() {
         let grants = [
-            Grant { role: "jira-admin".into(), accounts: vec!["jira-dev".into(), "jira-prod".into()] },
-            Grant { role: "jira-admin".into(), accounts: vec!["jira-prod".into()] },
+            Grant {
+                role: "jira-admin".into(),
+                path: "/groundwork/".into(),
+                accounts: vec!["jira-dev".into(), "jira-prod".into()],
+            },
+            Grant { role: "jira-admin".into(), path: "/groundwork/".into(), accounts: vec!["jira-prod".into()] },
         ];
         let s = assume_role_statement(&grants).unwrap();
         assert_eq!(s["Action"], "sts:AssumeRole");
         assert_eq!(
             s["Resource"],
             json!([
-                "arn:aws:iam::{account_id:jira-dev}:role/jira-admin",
-                "arn:aws:iam::{account_id:jira-prod}:role/jira-admin"
+                "arn:aws:iam::{account_id:jira-dev}:role/groundwork/jira-admin",
+                "arn:aws:iam::{account_id:jira-prod}:role/groundwork/jira-admin"
             ])
         );
         assert!(assume_role_statement(&[]).is_none());

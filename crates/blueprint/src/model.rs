@@ -427,6 +427,8 @@ pub struct Group {
 pub struct Grant {
     /// Role name (a role of the `roles` section).
     pub role: String,
+    /// The role's IAM path (`/groundwork/` by default), which its ARN includes.
+    pub path: String,
     /// Account names the role is assumed in (selectors already resolved, sorted, deduplicated).
     pub accounts: Vec<String>,
 }
@@ -455,6 +457,9 @@ pub struct Role {
     pub accounts: Vec<String>,
     /// Who may assume it.
     pub trust: RoleTrust,
+    /// IAM path the role (and its instance profile) is created under, from
+    /// `identity.role_path` (default [`DEFAULT_ROLE_PATH`]).
+    pub path: String,
     /// Maximum session duration in seconds (3600–43200, default 3600).
     pub max_session_seconds: u32,
     /// Managed policy ARNs attached.
@@ -463,13 +468,35 @@ pub struct Role {
     pub statements: Vec<serde_json::Value>,
 }
 
+/// IAM path of groundwork's roles and instance profiles unless `identity.role_path` says
+/// otherwise: guardrails and permission policies can then name "groundwork's roles".
+pub const DEFAULT_ROLE_PATH: &str = "/groundwork/";
+
+/// `aws:MultiFactorAuthAge` bound of a hub-trusted role unless `max_mfa_age_seconds` says
+/// otherwise: 12 hours, the longest console session, so a person signs in with MFA once a
+/// working day while an MFA session token (up to 36 hours) stops opening roles the same day.
+pub const DEFAULT_MAX_MFA_AGE_SECONDS: u32 = 43_200;
+
+/// What a hub-trusted role requires of the session name (`sts:RoleSessionName`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SessionName {
+    /// The session name is the hub user's name (`${aws:username}`), so CloudTrail in the
+    /// member account names the person (the default; the console sets it so).
+    #[default]
+    Username,
+    /// Any session name (`session_name: any`), e.g. for tools that choose their own.
+    Any,
+}
+
 /// Trust of a role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RoleTrust {
-    /// The hub account, with MFA present and, optionally, no older than this many seconds.
+    /// IAM users of the hub account, with MFA present and no older than `max_mfa_age_seconds`.
     Hub {
-        /// `aws:MultiFactorAuthAge` bound.
-        max_mfa_age_seconds: Option<u32>,
+        /// `aws:MultiFactorAuthAge` bound (default [`DEFAULT_MAX_MFA_AGE_SECONDS`]).
+        max_mfa_age_seconds: u32,
+        /// What the session name must be.
+        session_name: SessionName,
     },
     /// EC2 instances (an instance profile of the same name is created).
     Ec2,

@@ -334,6 +334,11 @@ const RULES: &[(&str, &str, &str)] = &[
     ("key-too-old", "high", "An active access key is older than the maximum age."),
     ("console-without-mfa", "high", "A user has a console password and no MFA device."),
     (
+        "several-mfa-devices",
+        "medium",
+        "A user has more than one MFA device: the first enrolment is trust on first use, so check each extra one.",
+    ),
+    (
         "key-unused",
         "medium",
         "An active access key was not used for longer than the threshold, or never used and older than it.",

@@ -456,7 +456,7 @@ fn drift_kind(action: groundwork_plan::Action) -> &'static str {
     match action {
         groundwork_plan::Action::Create => "missing",
         groundwork_plan::Action::Adopt => "not-managed-yet",
-        groundwork_plan::Action::Update | groundwork_plan::Action::NoOp => "differs",
+        groundwork_plan::Action::Update | groundwork_plan::Action::Replace | groundwork_plan::Action::NoOp => "differs",
         groundwork_plan::Action::Delete => "unexpected",
     }
 }
@@ -484,9 +484,9 @@ async fn drift(session: &Session, g: &Global, args: &DriftArgs, printer: &Printe
     };
     for c in &plan.changes {
         let resource_account = match &c.operation {
-            groundwork_plan::Operation::Put { at, .. } | groundwork_plan::Operation::Delete { at, .. } => {
-                at.account.as_deref()
-            }
+            groundwork_plan::Operation::Put { at, .. }
+            | groundwork_plan::Operation::Replace { at, .. }
+            | groundwork_plan::Operation::Delete { at, .. } => at.account.as_deref(),
             _ => None,
         };
         groups.entry(group_of(c.address.as_str().strip_prefix("account/").or(resource_account))).or_default().push(c);

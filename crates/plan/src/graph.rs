@@ -146,8 +146,11 @@ fn line(text: &str) -> String {
 
 fn trust_text(trust: RoleTrust) -> String {
     match trust {
-        RoleTrust::Hub { max_mfa_age_seconds: Some(s) } => format!("trust: hub, MFA at most {s}s old"),
-        RoleTrust::Hub { max_mfa_age_seconds: None } => "trust: hub, with MFA".to_owned(),
+        // The default bound goes without saying, as in the blueprint.
+        RoleTrust::Hub { max_mfa_age_seconds: groundwork_blueprint::DEFAULT_MAX_MFA_AGE_SECONDS, .. } => {
+            "trust: hub, with MFA".to_owned()
+        }
+        RoleTrust::Hub { max_mfa_age_seconds: s, .. } => format!("trust: hub, MFA at most {s}s old"),
         RoleTrust::Ec2 => "trust: EC2".to_owned(),
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use groundwork_blueprint::{Blueprint, RoleTrust};
+use groundwork_blueprint::{Blueprint, RoleTrust, SessionName};
 use serde_json::{Map, Value, json};
 
 use crate::lower::{TemplateCx, account_cx, expand, expand_json, hub};
@@ -24,17 +24,25 @@ fn address(kind: Kind, account: Option<&str>, name: &str) -> Address {
     Address::new(format!("{}/{}/{name}", kind.prefix(), account_label(account)))
 }
 
-/// The trust policy of a role.
+/// The trust policy of a role. A hub-trusted role trusts the hub account (its root as the
+/// principal) but only its IAM users (`aws:PrincipalArn`), signed in with MFA no older than the
+/// bound, and by default only with their own name as the session name, so CloudTrail in the
+/// member account names the person.
 pub fn trust_policy(trust: RoleTrust, hub: Option<&str>) -> Value {
     let statement = match trust {
-        RoleTrust::Hub { max_mfa_age_seconds } => {
-            let hub_root = match hub {
-                Some(h) => format!("arn:aws:iam::{{{{account_id:{h}}}}}:root"),
-                None => "arn:aws:iam::{{management_account_id}}:root".to_owned(),
+        RoleTrust::Hub { max_mfa_age_seconds, session_name } => {
+            let hub_id = match hub {
+                Some(h) => format!("{{{{account_id:{h}}}}}"),
+                None => "{{management_account_id}}".to_owned(),
             };
-            let mut condition = json!({ "Bool": { "aws:MultiFactorAuthPresent": "true" } });
-            if let Some(age) = max_mfa_age_seconds {
-                condition["NumericLessThan"] = json!({ "aws:MultiFactorAuthAge": age.to_string() });
+            let hub_root = format!("arn:aws:iam::{hub_id}:root");
+            let mut condition = json!({
+                "Bool": { "aws:MultiFactorAuthPresent": "true" },
+                "NumericLessThan": { "aws:MultiFactorAuthAge": max_mfa_age_seconds.to_string() },
+                "ArnLike": { "aws:PrincipalArn": format!("arn:aws:iam::{hub_id}:user/*") },
+            });
+            if session_name == SessionName::Username {
+                condition["StringEquals"] = json!({ "sts:RoleSessionName": "${aws:username}" });
             }
             json!({
                 "Sid": "AssumeFromHubWithMfa",
@@ -158,6 +166,12 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             });
         }
     }
+    let ownership = || {
+        let mut tags = Map::new();
+        tags.insert(TAG_MANAGED.into(), json!("true"));
+        tags.insert(TAG_BLUEPRINT.into(), json!(bp.organization.name.value));
+        Value::Object(tags)
+    };
     for role in &bp.roles {
         for account in &role.accounts {
             let cx = account_cx(bp, account, hub_account);
@@ -167,6 +181,8 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
                 address: role_address.clone(),
                 at: Locator { kind: Kind::Role, account: Some(account.clone()), name: role.name.value.clone() },
                 spec: json!({
+                    "path": role.path,
+                    "tags": ownership(),
                     "description": role.description,
                     "trust": trust_policy(role.trust, hub_account),
                     "max_session_seconds": role.max_session_seconds,
@@ -183,7 +199,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
                         account: Some(account.clone()),
                         name: role.name.value.clone(),
                     },
-                    spec: json!({ "roles": [role.name.value] }),
+                    spec: json!({ "path": role.path, "tags": ownership(), "roles": [role.name.value] }),
                     after: vec![role_address],
                 });
             }

@@ -38,7 +38,8 @@ mod yaml;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use groundwork_blueprint::{
-    ASSUME_ROLE_SID, DEFAULT_ACCESS_ROLE, Diagnostics, MANAGEMENT_HUB, OuPath, POLICY_VERSION, RoleTrust, Severity,
+    ASSUME_ROLE_SID, DEFAULT_ACCESS_ROLE, DEFAULT_MAX_MFA_AGE_SECONDS, Diagnostics, MANAGEMENT_HUB, OuPath,
+    POLICY_VERSION, RoleTrust, SessionName, Severity,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -442,11 +443,13 @@ fn groundwork_statements(inline: &Value) -> Result<Vec<Value>, String> {
     })
 }
 
-/// `arn:aws:iam::ACCOUNT:role/NAME` → (account id, role name).
+/// `arn:aws:iam::ACCOUNT:role/PATH/NAME` → (account id, role name); the path is groundwork's
+/// (`identity.role_path`), checked by planning the imported blueprint against what exists.
 fn role_arn(arn: &str) -> Option<(&str, &str)> {
     let rest = arn.strip_prefix("arn:aws:iam::")?;
-    let (account, name) = rest.split_once(":role/")?;
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && !name.contains('/'))
+    let (account, path_name) = rest.split_once(":role/")?;
+    let name = path_name.rsplit('/').next()?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty() && !name.contains('*'))
         .then_some((account, name))
 }
 
@@ -829,9 +832,12 @@ impl<'a> Cx<'a> {
             return Some(RoleTrust::Ec2);
         }
         let hub = self.hub.as_ref()?;
-        let trust = RoleTrust::Hub { max_mfa_age_seconds: mfa_age(live) };
         let hub_name = (hub.name != MANAGEMENT_HUB).then_some(hub.name.as_str());
-        (self.ids().resolve_spec(&trust_policy(trust, hub_name)) == *live).then_some(trust)
+        let max_mfa_age_seconds = mfa_age(live)?;
+        [SessionName::Username, SessionName::Any]
+            .into_iter()
+            .map(|session_name| RoleTrust::Hub { max_mfa_age_seconds, session_name })
+            .find(|trust| self.ids().resolve_spec(&trust_policy(*trust, hub_name)) == *live)
     }
 
     /// What must be equal in every account for one role entry to describe them all.
@@ -848,9 +854,10 @@ impl<'a> Cx<'a> {
             subs.push((account, "{account}"));
         }
         let statements = template(&Value::Array(statements), &subs);
+        let mut session = SessionName::Username;
         let (trust, age) = match trust {
             RoleTrust::Ec2 => {
-                if r.instance_profile != Some(json!({ "roles": [r.name] })) {
+                if r.instance_profile.as_ref().map(|p| &p["roles"]) != Some(&json!([r.name])) {
                     return Err(format!(
                         "it is an EC2 role without an instance profile {} holding only it; groundwork would make one",
                         r.name
@@ -858,12 +865,16 @@ impl<'a> Cx<'a> {
                 }
                 ("ec2", None)
             }
-            RoleTrust::Hub { max_mfa_age_seconds } => ("hub", max_mfa_age_seconds),
+            RoleTrust::Hub { max_mfa_age_seconds, session_name } => {
+                session = session_name;
+                ("hub", Some(max_mfa_age_seconds))
+            }
         };
         Ok(json!({
             "description": r.spec["description"],
             "trust": trust,
             "max_mfa_age_seconds": age,
+            "session_name": if session == SessionName::Any { json!("any") } else { Value::Null },
             "max_session_seconds": r.spec["max_session_seconds"],
             "managed_policies": r.spec["managed_policies"],
             "statements": statements,
@@ -878,8 +889,11 @@ impl<'a> Cx<'a> {
         }
         m.insert("select".into(), json!({ "accounts": accounts }));
         m.insert("trust".into(), sig["trust"].clone());
-        if !sig["max_mfa_age_seconds"].is_null() {
+        if sig["max_mfa_age_seconds"].as_u64().is_some_and(|a| a != u64::from(DEFAULT_MAX_MFA_AGE_SECONDS)) {
             m.insert("max_mfa_age_seconds".into(), sig["max_mfa_age_seconds"].clone());
+        }
+        if !sig["session_name"].is_null() {
+            m.insert("session_name".into(), sig["session_name"].clone());
         }
         if sig["max_session_seconds"].as_u64().is_some_and(|s| s != DEFAULT_SESSION) {
             m.insert("max_session_seconds".into(), sig["max_session_seconds"].clone());
@@ -935,6 +949,7 @@ impl<'a> Cx<'a> {
                             "description",
                             "trust",
                             "max_mfa_age_seconds",
+                            "session_name",
                             "max_session_seconds",
                             "managed_policies",
                             "statements",
@@ -1311,6 +1326,7 @@ fn verb(action: Action) -> &'static str {
         Action::Update => "update",
         Action::Delete => "remove part of",
         Action::Adopt => "adopt",
+        Action::Replace => "replace",
         Action::NoOp => "leave",
     }
 }
@@ -1318,7 +1334,7 @@ fn verb(action: Action) -> &'static str {
 /// The item a change of a plan belongs to; `None` for what cannot be commented out.
 fn item_of(change: &Change) -> Option<Item> {
     let (at, spec) = match &change.operation {
-        Operation::Put { at, spec, .. } => (at, spec),
+        Operation::Put { at, spec, .. } | Operation::Replace { at, spec, .. } => (at, spec),
         Operation::Delete { at, live } => (at, live),
         _ => return None,
     };

@@ -10,7 +10,7 @@ use crate::resource::{Ids, Kind, Locator, differences, referenced_accounts};
 use crate::state::{Address, Desired, Live, LiveAccount, TAG_BLUEPRINT, TAG_MANAGED, is_managed_by};
 
 /// Version of the JSON plan format. Bump on any change a consumer must know about.
-pub const FORMAT_VERSION: &str = "1.1";
+pub const FORMAT_VERSION: &str = "1.2";
 
 /// What a change does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -26,6 +26,8 @@ pub enum Action {
     Adopt,
     /// Remove something groundwork manages that the blueprint no longer asks for.
     Delete,
+    /// Delete and create again, where AWS cannot change the object in place (a role's path).
+    Replace,
 }
 
 /// The write a change performs. Objects are referred to by their identity keys (path, email),
@@ -85,6 +87,16 @@ pub enum Operation {
         spec: Value,
         /// The live spec it starts from, when it exists.
         live: Option<Value>,
+    },
+    /// Delete a resource and create it again from its spec, where AWS cannot update it in place
+    /// (IAM cannot move a role or instance profile to another path). The reason says why.
+    Replace {
+        /// Where it lives (its name may hold placeholders, resolved at apply time).
+        at: Locator,
+        /// The desired spec (placeholders resolved at apply time).
+        spec: Value,
+        /// The live spec of the object that is deleted.
+        live: Value,
     },
     /// Remove a resource (only ever one that groundwork manages).
     Delete {
@@ -203,6 +215,11 @@ impl Plan {
                 Action::Update => s.change += 1,
                 Action::Adopt => s.adopt += 1,
                 Action::Delete => s.delete += 1,
+                // Counted as Terraform does: one object removed, one added.
+                Action::Replace => {
+                    s.add += 1;
+                    s.delete += 1;
+                }
                 Action::NoOp => {}
             }
         }
@@ -530,7 +547,18 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
         })
         .collect();
     let org_created = live.organization.is_none();
+    // Roles replaced in this plan, by (account, name): their instance profiles must take them
+    // back even where the profile itself is as the blueprint says.
+    let mut replaced_roles: BTreeSet<(Option<String>, String)> = BTreeSet::new();
     for r in &desired.resources {
+        if r.at.kind == Kind::Role && r.at.name.eq_ignore_ascii_case(&desired.access_role) {
+            // The blueprint refuses such a role; a hand-made plan or model must not get one by.
+            p.errors.push(format!(
+                "{}: role {} is the access role groundwork works through (organization.access_role); groundwork never converges it",
+                r.address, r.at.name
+            ));
+            continue;
+        }
         let spec = p.ids.resolve_spec(&r.spec);
         let at = p.ids.resolve_locator(&r.at);
         let current = live.resources.get(&r.address);
@@ -540,8 +568,18 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
             }
             continue;
         }
+        let rejoin = (r.at.kind == Kind::InstanceProfile
+            && current.is_some_and(|l| l.spec.get("path") == spec.get("path")))
+        .then(|| {
+            strings(&spec["roles"])
+                .into_iter()
+                .find(|role| replaced_roles.contains(&(r.at.account.clone(), (*role).to_owned())))
+                .map(str::to_owned)
+        })
+        .flatten();
         if let Some(l) = current
             && l.spec == spec
+            && rejoin.is_none()
         {
             continue;
         }
@@ -562,6 +600,55 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
         deps.extend(r.after.iter().filter(|d| in_plan.contains(*d)).cloned());
         deps.sort();
         deps.dedup();
+        if let (Some(role), Some(l)) = (&rejoin, current)
+            && l.spec == spec
+        {
+            // The live profile holds the role as it is now; after the replacement it holds none.
+            let mut without = l.spec.clone();
+            without["roles"] = Value::Array(
+                strings(&l.spec["roles"])
+                    .into_iter()
+                    .filter(|x| x != role)
+                    .map(|x| Value::String(x.to_owned()))
+                    .collect(),
+            );
+            in_plan.insert(r.address.clone());
+            p.changes.push(Change {
+                address: r.address.clone(),
+                action: Action::Update,
+                before: Some(l.spec.clone()),
+                after: Some(spec.clone()),
+                reason: format!("role {role} is replaced: the new role is added back to the instance profile"),
+                operation: Operation::Put { at, spec, live: Some(without) },
+                depends_on: deps,
+            });
+            continue;
+        }
+        let moved = current.and_then(|l| {
+            let (from, to) = (l.spec.get("path")?.as_str()?, spec.get("path")?.as_str()?);
+            (matches!(r.at.kind, Kind::Role | Kind::InstanceProfile) && from != to)
+                .then(|| (from.to_owned(), to.to_owned()))
+        });
+        if let (Some((from, to)), Some(l)) = (moved, current) {
+            let what = if r.at.kind == Kind::Role { "a role" } else { "an instance profile" };
+            let mut reason = format!("path {from} -> {to}: IAM cannot move {what}, so it is deleted and created again");
+            if r.at.kind == Kind::Role {
+                reason.push_str(" with its trust, policies and instance-profile membership");
+                replaced_roles.insert((r.at.account.clone(), r.at.name.clone()));
+            }
+            p.drift.push(format!("{}: path is {from}, the blueprint says {to}", r.address));
+            in_plan.insert(r.address.clone());
+            p.changes.push(Change {
+                address: r.address.clone(),
+                action: Action::Replace,
+                before: Some(l.spec.clone()),
+                after: Some(spec.clone()),
+                reason,
+                operation: Operation::Replace { at, spec, live: l.spec.clone() },
+                depends_on: deps,
+            });
+            continue;
+        }
         let (action, reason) = match current {
             None => (Action::Create, format!("no {} {} found", r.at.kind, at.name)),
             Some(l) => {
@@ -657,6 +744,11 @@ fn report(r: &crate::resource::DesiredResource, at: &Locator, spec: &Value, live
     }
 }
 
+/// The strings of a JSON list.
+fn strings(v: &Value) -> Vec<&str> {
+    v.as_array().into_iter().flatten().filter_map(Value::as_str).collect()
+}
+
 fn merged(live: &Tags, set: &Tags) -> Tags {
     let mut t = live.clone();
     t.extend(set.clone());
@@ -670,7 +762,71 @@ fn order(changes: &mut [Change]) {
         Operation::CreateOrganization { .. } => 0,
         Operation::CreateOu { ref path, .. } | Operation::TagOu { ref path, .. } => path.depth(),
         Operation::CreateAccount { .. } | Operation::UpdateAccount { .. } => MAX_OU_DEPTH + 1,
-        Operation::Put { ref at, .. } | Operation::Delete { ref at, .. } => MAX_OU_DEPTH + 2 + at.kind.rank(),
+        Operation::Put { ref at, .. } | Operation::Replace { ref at, .. } | Operation::Delete { ref at, .. } => {
+            MAX_OU_DEPTH + 2 + at.kind.rank()
+        }
     };
     changes.sort_by(|a, b| (rank(a), &a.address).cmp(&(rank(b), &b.address)));
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::state::synthetic::converged;
+
+    fn identity_example() -> Desired {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/identity.yaml");
+        Desired::from_blueprint(&groundwork_blueprint::load(&path).unwrap().blueprint)
+    }
+
+    #[test]
+    fn a_role_named_like_the_access_role_is_refused_even_past_the_blueprint() {
+        let mut d = identity_example();
+        let role = d.resources.iter().find(|r| r.at.kind == Kind::Role).unwrap().clone();
+        d.access_role = role.at.name.to_uppercase();
+        let p = plan(&d, &converged(&d), PlanOptions::default());
+        assert!(!p.applyable());
+        assert!(
+            p.errors.iter().any(
+                |e| e.starts_with(&format!("{}: role {}", role.address, role.at.name)) && e.contains("access role")
+            ),
+            "{:?}",
+            p.errors
+        );
+        assert!(p.change(&role.address).is_none());
+    }
+
+    #[test]
+    fn a_role_at_another_path_is_replaced_and_its_profile_takes_it_back() {
+        let d = identity_example();
+        let mut live = converged(&d);
+        let role = Address::new("iam-role/webapp-prod/webapp-app".into());
+        let profile = Address::new("instance-profile/webapp-prod/webapp-app".into());
+        live.resources.get_mut(&role).unwrap().spec["path"] = json!("/");
+        let p = plan(&d, &live, PlanOptions::default());
+        let c = p.change(&role).unwrap();
+        assert_eq!(c.action, Action::Replace);
+        assert_eq!(
+            c.reason,
+            "path / -> /groundwork/: IAM cannot move a role, so it is deleted and created again with its trust, policies and instance-profile membership"
+        );
+        assert!(matches!(&c.operation, Operation::Replace { live, .. } if live["path"] == "/"));
+        // The profile is as the blueprint says, but loses the role when it is deleted.
+        let c = p.change(&profile).unwrap();
+        assert_eq!(c.action, Action::Update);
+        let Operation::Put { live: Some(without), .. } = &c.operation else { panic!("{c:?}") };
+        assert_eq!(without["roles"], json!([]));
+        assert_eq!(p.summary(), Summary { add: 1, change: 1, adopt: 0, delete: 1 });
+        assert!(crate::render_text(&p).contains("-/+ iam-role/webapp-prod/webapp-app will be replaced"));
+
+        // Tags alone missing on a role at the right path: adopted in place, not replaced.
+        let mut live = converged(&d);
+        live.resources.get_mut(&role).unwrap().spec["tags"] = json!({});
+        let p = plan(&d, &live, PlanOptions::default());
+        assert_eq!(p.change(&role).unwrap().action, Action::Adopt);
+        assert!(matches!(p.change(&role).unwrap().operation, Operation::Put { .. }));
+        assert!(p.change(&profile).is_none());
+    }
 }

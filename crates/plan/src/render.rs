@@ -14,6 +14,7 @@ pub fn symbol(action: Action) -> &'static str {
         Action::Update => "  ~",
         Action::Adopt => "  >",
         Action::Delete => "  -",
+        Action::Replace => "-/+",
         Action::NoOp => "   ",
     }
 }
@@ -24,6 +25,7 @@ fn verb(action: Action) -> &'static str {
         Action::Update => "will be updated in place",
         Action::Adopt => "will be adopted",
         Action::Delete => "will be removed",
+        Action::Replace => "will be replaced (deleted, then created)",
         Action::NoOp => "is up to date",
     }
 }
@@ -62,7 +64,12 @@ fn short(v: Option<&Value>) -> String {
 }
 
 fn attributes(c: &Change, out: &mut String) {
-    if matches!(c.operation, crate::plan::Operation::Put { .. } | crate::plan::Operation::Delete { .. }) {
+    if matches!(
+        c.operation,
+        crate::plan::Operation::Put { .. }
+            | crate::plan::Operation::Replace { .. }
+            | crate::plan::Operation::Delete { .. }
+    ) {
         let null = Value::Null;
         let before = c.before.as_ref().unwrap_or(&null);
         let after = c.after.as_ref().unwrap_or(&null);

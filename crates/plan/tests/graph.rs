@@ -38,6 +38,7 @@ fn group(name: &str, grants: &[(&str, &[&str])]) -> Group {
             .iter()
             .map(|(role, accounts)| Grant {
                 role: (*role).to_owned(),
+                path: groundwork_blueprint::DEFAULT_ROLE_PATH.to_owned(),
                 accounts: accounts.iter().map(|a| (*a).to_owned()).collect(),
             })
             .collect(),
@@ -52,6 +53,7 @@ fn role(name: &str, accounts: &[&str], trust: RoleTrust) -> Role {
         description: String::new(),
         accounts: accounts.iter().map(|a| (*a).to_owned()).collect(),
         trust,
+        path: groundwork_blueprint::DEFAULT_ROLE_PATH.to_owned(),
         max_session_seconds: 3600,
         managed_policies: Vec::new(),
         statements: Vec::new(),
@@ -77,8 +79,19 @@ fn with_identity() -> Blueprint {
     bp.accounts.push(account("identity", "Security", Purpose::Identity));
     bp.accounts.push(account("app-dev", "Workloads", Purpose::Workload));
     bp.roles = vec![
-        role("ReadOnly", &["app-dev", "app-prod"], RoleTrust::Hub { max_mfa_age_seconds: None }),
-        role("Admin", &["app-dev", "app-prod"], RoleTrust::Hub { max_mfa_age_seconds: Some(3600) }),
+        role(
+            "ReadOnly",
+            &["app-dev", "app-prod"],
+            RoleTrust::Hub {
+                max_mfa_age_seconds: groundwork_blueprint::DEFAULT_MAX_MFA_AGE_SECONDS,
+                session_name: groundwork_blueprint::SessionName::Username,
+            },
+        ),
+        role(
+            "Admin",
+            &["app-dev", "app-prod"],
+            RoleTrust::Hub { max_mfa_age_seconds: 3600, session_name: groundwork_blueprint::SessionName::Username },
+        ),
     ];
     bp.identity = Some(identity(
         Some("identity"),

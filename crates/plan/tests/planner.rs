@@ -211,9 +211,12 @@ fn identity_lowers_to_hub_resources_and_roles_scoped_per_account() {
     let statements = group["inline_policies"]["groundwork"]["Statement"].as_array().unwrap();
     let assume = statements.iter().find(|s| s["Sid"] == "AssumeGrantedRoles").unwrap();
     let resources: Vec<&str> = assume["Resource"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    assert!(resources.contains(&format!("arn:aws:iam::{jira_prod}:role/jira-admin").as_str()), "{resources:?}");
+    assert!(
+        resources.contains(&format!("arn:aws:iam::{jira_prod}:role/groundwork/jira-admin").as_str()),
+        "{resources:?}"
+    );
     assert!(!resources.iter().any(|r| r.contains('*')), "no wildcard over accounts: {resources:?}");
-    assert!(!resources.contains(&format!("arn:aws:iam::{}:role/jira-admin", ids.accounts["jira-dev"]).as_str()));
+    assert!(!resources.iter().any(|r| r.contains(ids.accounts["jira-dev"].as_str()) && r.ends_with("/jira-admin")));
     let managed = group["managed_policies"].as_array().unwrap();
     assert!(managed.contains(&serde_json::json!(format!("arn:aws:iam::{hub}:policy/groundwork-force-mfa"))));
 
@@ -223,6 +226,12 @@ fn identity_lowers_to_hub_resources_and_roles_scoped_per_account() {
     assert_eq!(trust["Principal"]["AWS"][0], format!("arn:aws:iam::{hub}:root"));
     assert_eq!(trust["Condition"]["Bool"]["aws:MultiFactorAuthPresent"][0], "true");
     assert_eq!(trust["Condition"]["NumericLessThan"]["aws:MultiFactorAuthAge"][0], "3600");
+    // Only the hub's IAM users, each under their own name.
+    assert_eq!(trust["Condition"]["ArnLike"]["aws:PrincipalArn"][0], format!("arn:aws:iam::{hub}:user/*"));
+    assert_eq!(trust["Condition"]["StringEquals"]["sts:RoleSessionName"][0], "${aws:username}");
+    // groundwork's marker: the path and the ownership tags.
+    assert_eq!(role["path"], "/groundwork/");
+    assert_eq!(role["tags"], serde_json::json!({ "groundwork:managed": "true", "groundwork:blueprint": d.blueprint }));
     let text = role["inline_policies"].to_string();
     assert!(text.contains(&format!(":{jira_prod}:instance/*")), "{text}");
     assert!(text.contains("\"jira\""), "{{workload}} expanded: {text}");

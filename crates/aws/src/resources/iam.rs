@@ -40,6 +40,26 @@ fn object(v: &Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
 }
 
+/// Only groundwork's own tags (`groundwork:…`) are part of a role's or instance profile's spec:
+/// tags others add (cost allocation, owners) are left alone and never drift.
+const OWN_TAG_PREFIX: &str = "groundwork:";
+
+/// groundwork's tags among an IAM entity's tags.
+fn own_tags(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter(|t| t.key().starts_with(OWN_TAG_PREFIX))
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
+}
+
+/// The `tags` of a spec as IAM tags.
+fn spec_tags(spec: &Value) -> Vec<Tag> {
+    object(&spec["tags"])
+        .into_iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v.as_str().unwrap_or_default()).build().ok())
+        .collect()
+}
+
 fn to_i32(v: &Value, default: i32) -> i32 {
     v.as_u64().and_then(|n| i32::try_from(n).ok()).unwrap_or(default)
 }
@@ -581,7 +601,10 @@ impl Aws {
                 Ok(out.policy_document().to_owned())
             })
             .await?;
+        // GetRole returns the role's tags; groundwork's are part of the spec.
         Ok(Some(json!({
+            "path": role.path(),
+            "tags": own_tags(role.tags()),
             "description": role.description().unwrap_or_default(),
             "trust": trust,
             "max_session_seconds": role.max_session_duration().unwrap_or(3600),
@@ -600,6 +623,8 @@ impl Aws {
         let trust = compact_policy(&spec["trust"]).to_string();
         let session = to_i32(&spec["max_session_seconds"], 3600);
         let description = spec["description"].as_str().unwrap_or_default();
+        let path = spec["path"].as_str().unwrap_or("/");
+        let tags = spec_tags(spec);
         let mut done = Vec::new();
         let mut live = live.cloned();
         if live.is_none() {
@@ -608,16 +633,19 @@ impl Aws {
                     c.iam
                         .create_role()
                         .role_name(name)
+                        .path(path)
                         .assume_role_policy_document(&trust)
                         .max_session_duration(session)
                         .description(description)
+                        .set_tags(Some(tags.clone()))
                         .send()
                 })
                 .await
             {
                 Ok(_) => {
-                    done.push(format!("created role {name} in {}", c.id));
+                    done.push(format!("created role {name} at {path} in {}", c.id));
                     live = Some(json!({
+                        "path": path, "tags": spec["tags"],
                         "trust": spec["trust"], "max_session_seconds": spec["max_session_seconds"],
                         "description": description
                     }));
@@ -627,6 +655,14 @@ impl Aws {
             }
         }
         let live = live.unwrap_or(Value::Null);
+        if live.get("tags") != spec.get("tags") {
+            // Tagging is in place: a role groundwork made before it tagged its roles, or adopted.
+            self.run("iam:TagRole", Idempotency::Safe, || {
+                c.iam.tag_role().role_name(name).set_tags(Some(tags.clone())).send()
+            })
+            .await?;
+            done.push("tagged".into());
+        }
         if live.get("trust") != spec.get("trust") {
             self.run("iam:UpdateAssumeRolePolicy", Idempotency::Safe, || {
                 c.iam.update_assume_role_policy().role_name(name).policy_document(&trust).send()
@@ -647,6 +683,70 @@ impl Aws {
         Ok(if done.is_empty() { "already as the blueprint says".into() } else { done.join(", ") })
     }
 
+    /// Deletes a role as IAM requires: out of its instance profiles, its managed policies
+    /// detached and inline policies deleted, then the role. For a replacement (a new path).
+    pub(crate) async fn delete_role(
+        &self,
+        c: &AccountClients,
+        name: &str,
+        live: &Value,
+    ) -> Result<String, ProviderError> {
+        let mut done = Vec::new();
+        let profiles = self
+            .run("iam:ListInstanceProfilesForRole", Idempotency::Safe, || {
+                c.iam.list_instance_profiles_for_role().role_name(name).send()
+            })
+            .await?;
+        for p in profiles.instance_profiles() {
+            let profile = p.instance_profile_name();
+            self.run("iam:RemoveRoleFromInstanceProfile", Idempotency::Safe, || {
+                c.iam.remove_role_from_instance_profile().instance_profile_name(profile).role_name(name).send()
+            })
+            .await?;
+            done.push(format!("removed from instance profile {profile}"));
+        }
+        let none = json!({ "managed_policies": [], "inline_policies": {} });
+        self.converge_policies(c, Holder::Role(name), &none, live, &mut done).await?;
+        match self.run("iam:DeleteRole", Idempotency::Safe, || c.iam.delete_role().role_name(name).send()).await {
+            Ok(_) => done.push(format!("deleted role {name} at {}", live["path"].as_str().unwrap_or("/"))),
+            Err(e) if no_such_entity(&e) => done.push(format!("role {name} was already gone")),
+            Err(e) => return Err(e),
+        }
+        Ok(done.join(", "))
+    }
+
+    /// Deletes an instance profile (its roles removed first). For a replacement (a new path).
+    pub(crate) async fn delete_instance_profile(
+        &self,
+        c: &AccountClients,
+        name: &str,
+        live: &Value,
+    ) -> Result<String, ProviderError> {
+        let mut done = Vec::new();
+        // Read again: replacing its role (earlier in the same apply) took the role out already.
+        let Some(now) = self.read_instance_profile(c, name).await? else {
+            return Ok(format!("instance profile {name} was already gone"));
+        };
+        for role in strings(&now["roles"]) {
+            self.run("iam:RemoveRoleFromInstanceProfile", Idempotency::Safe, || {
+                c.iam.remove_role_from_instance_profile().instance_profile_name(name).role_name(&role).send()
+            })
+            .await?;
+            done.push(format!("removed role {role}"));
+        }
+        match self
+            .run("iam:DeleteInstanceProfile", Idempotency::Safe, || {
+                c.iam.delete_instance_profile().instance_profile_name(name).send()
+            })
+            .await
+        {
+            Ok(_) => done.push(format!("deleted instance profile {name} at {}", live["path"].as_str().unwrap_or("/"))),
+            Err(e) if no_such_entity(&e) => done.push(format!("instance profile {name} was already gone")),
+            Err(e) => return Err(e),
+        }
+        Ok(done.join(", "))
+    }
+
     pub(crate) async fn read_instance_profile(
         &self,
         c: &AccountClients,
@@ -659,11 +759,9 @@ impl Aws {
             .await
         {
             Ok(out) => {
-                let roles: BTreeSet<String> = out
-                    .instance_profile()
-                    .map(|p| p.roles().iter().map(|r| r.role_name().to_owned()).collect())
-                    .unwrap_or_default();
-                Ok(Some(json!({ "roles": roles })))
+                let Some(p) = out.instance_profile() else { return Ok(None) };
+                let roles: BTreeSet<String> = p.roles().iter().map(|r| r.role_name().to_owned()).collect();
+                Ok(Some(json!({ "path": p.path(), "tags": own_tags(p.tags()), "roles": roles })))
             }
             Err(e) if no_such_entity(&e) => Ok(None),
             Err(e) => Err(e),
@@ -678,17 +776,30 @@ impl Aws {
         live: Option<&Value>,
     ) -> Result<String, ProviderError> {
         let mut done = Vec::new();
+        let path = spec["path"].as_str().unwrap_or("/");
+        let tags = spec_tags(spec);
         if live.is_none() {
             match self
                 .run("iam:CreateInstanceProfile", Idempotency::Safe, || {
-                    c.iam.create_instance_profile().instance_profile_name(name).send()
+                    c.iam
+                        .create_instance_profile()
+                        .instance_profile_name(name)
+                        .path(path)
+                        .set_tags(Some(tags.clone()))
+                        .send()
                 })
                 .await
             {
-                Ok(_) => done.push(format!("created instance profile {name}")),
+                Ok(_) => done.push(format!("created instance profile {name} at {path}")),
                 Err(e) if exists(&e) => {}
                 Err(e) => return Err(e),
             }
+        } else if live.and_then(|l| l.get("tags")) != spec.get("tags") {
+            self.run("iam:TagInstanceProfile", Idempotency::Safe, || {
+                c.iam.tag_instance_profile().instance_profile_name(name).set_tags(Some(tags.clone())).send()
+            })
+            .await?;
+            done.push("tagged".into());
         }
         let null = Value::Null;
         let (want, have) = (strings(&spec["roles"]), strings(&live.unwrap_or(&null)["roles"]));

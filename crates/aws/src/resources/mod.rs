@@ -182,6 +182,22 @@ impl Aws {
     pub(crate) async fn delete(&self, at: &Locator, live: &Value, ids: &Ids) -> Result<String, ProviderError> {
         match at.kind {
             Kind::ScpAttachment => self.detach_scp(live, ids).await,
+            // Only as the first half of a replacement (IAM cannot move them to another path).
+            Kind::Role | Kind::InstanceProfile => {
+                let management = ids.management_account_id.clone().unwrap_or_default();
+                let account_id = ids.account_id(at.account.as_deref()).map(str::to_owned).ok_or_else(|| {
+                    crate::organizations::internal(&format!(
+                        "the id of account {} is not known",
+                        at.account.as_deref().unwrap_or("management")
+                    ))
+                })?;
+                let c = self.account(&account_id, &management).await?;
+                if at.kind == Kind::Role {
+                    self.delete_role(&c, &at.name, live).await
+                } else {
+                    self.delete_instance_profile(&c, &at.name, live).await
+                }
+            }
             other => Err(crate::organizations::internal(&format!("groundwork never deletes a {other}"))),
         }
     }

@@ -300,3 +300,52 @@ async fn audit_of_a_clean_organization_exits_0() {
     assert_eq!(bad.code, 2, "clap usage errors exit 2");
     assert!(bad.stderr.contains("unknown rule `root`"), "{}", bad.stderr);
 }
+
+/// Enables one more virtual MFA device for a user.
+async fn enable_virtual_mfa(iam: &aws_sdk_iam::Client, user: &str, device: &str) -> String {
+    let made = iam.create_virtual_mfa_device().virtual_mfa_device_name(device).send().await.unwrap();
+    let serial = made.virtual_mfa_device().unwrap().serial_number().to_owned();
+    iam.enable_mfa_device()
+        .user_name(user)
+        .serial_number(&serial)
+        .authentication_code1("123456")
+        .authentication_code2("654321")
+        .send()
+        .await
+        .unwrap();
+    serial
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hub_user_with_a_second_mfa_device_is_flagged_and_one_device_is_clean() {
+    let env = Env::new();
+    let bp = reference();
+    let b = bp.to_str().unwrap();
+    env.apply(&bp).ok();
+    let (_, accounts) = read_org(&env.org()).await;
+    let identity = accounts["aws+identity@acme.example"].id.clone();
+    let hub = member_iam(&env, &identity).await;
+    // alice (console) enrols one device as ForceMFA asks; bob (no console) has one too.
+    enroll_console_users_in_mfa(&hub).await;
+    enable_virtual_mfa(&hub, "bob", "bob").await;
+    let one = env.gw(&["audit", b, "--json", "--no-rate-limit"]);
+    let found = findings(&one.json());
+    assert!(!found.iter().any(|(_, r, _)| r == "several-mfa-devices"), "one device each is clean: {found:?}");
+
+    // A second device for alice: trust on first use no longer tells who enrolled it.
+    let second = enable_virtual_mfa(&hub, "alice", "alice-second").await;
+    let run = env.gw(&["audit", b, "--json", "--stats", "--no-rate-limit"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let report = run.json();
+    let found = findings(&report);
+    assert!(has(&found, &identity, "several-mfa-devices", "alice"), "{found:?}");
+    assert!(!has(&found, &identity, "several-mfa-devices", "bob"), "{found:?}");
+    let finding = report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "several-mfa-devices").unwrap();
+    assert_eq!(finding["severity"], "medium");
+    assert_eq!(finding["user"], "alice");
+    assert!(finding["detail"].as_str().unwrap().contains(&second), "{finding}");
+    assert_eq!(run.writes(), 0);
+    // The legend explains the rule.
+    let text = env.gw(&["audit", b, "--no-rate-limit"]);
+    assert!(text.stdout.contains("several-mfa-devices"), "{}", text.stdout);
+}

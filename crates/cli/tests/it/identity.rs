@@ -42,6 +42,22 @@ fn statements(doc: &Value) -> Vec<Value> {
     }
 }
 
+/// groundwork's tags among an IAM entity's tags.
+fn own_tags(tags: &[aws_sdk_iam::types::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter(|t| t.key().starts_with("groundwork:"))
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
+}
+
+/// The ownership tags of the reference blueprint's objects.
+fn ownership() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("groundwork:blueprint".to_owned(), "acme".to_owned()),
+        ("groundwork:managed".to_owned(), "true".to_owned()),
+    ])
+}
+
 async fn iam_in(env: &Env, account_id: &str) -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::new(&env.moto.member_config(account_id, "us-east-1").await)
 }
@@ -121,9 +137,26 @@ async fn hub_groups_users_and_member_roles_are_built_read_back_and_rerun_writes_
     let version = version.policy().unwrap().default_version_id().unwrap().to_owned();
     let doc = hub.get_policy_version().policy_arn(&force_mfa).version_id(version).send().await.unwrap();
     let doc = decode(doc.policy_version().unwrap().document().unwrap());
-    let deny = statements(&doc).into_iter().find(|s| s["Effect"] == "Deny").expect("a deny statement");
+    let deny = statements(&doc).into_iter().find(|s| s["Sid"] == "DenyAllExceptListedIfNoMFA").expect("a deny");
     assert_eq!(deny["Condition"]["BoolIfExists"]["aws:MultiFactorAuthPresent"], "false", "{doc}");
     assert!(set(&deny["NotAction"]).contains("iam:CreateVirtualMFADevice"), "{doc}");
+    // A long-term access key (no MFA context at all) can neither enrol a device nor set a password.
+    let key_deny =
+        statements(&doc).into_iter().find(|s| s["Sid"] == "DenyCredentialSetupWithAccessKey").expect("{doc}");
+    assert_eq!(key_deny["Effect"], "Deny");
+    assert_eq!(set(&key_deny["Resource"]), BTreeSet::from(["*".to_owned()]));
+    assert_eq!(
+        set(&key_deny["Action"]),
+        ["iam:ChangePassword", "iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:ResyncMFADevice"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<BTreeSet<_>>()
+    );
+    assert_eq!(key_deny["Condition"], serde_json::json!({ "Null": { "aws:MultiFactorAuthPresent": "true" } }));
+    // Users cannot mint access keys for themselves.
+    for s in statements(&doc).iter().filter(|s| s["Effect"] == "Allow") {
+        assert!(!set(&s["Action"]).contains("iam:CreateAccessKey"), "{doc}");
+    }
 
     let members = |group: &'static str| {
         let hub = hub.clone();
@@ -146,8 +179,8 @@ async fn hub_groups_users_and_member_roles_are_built_read_back_and_rerun_writes_
     assert_eq!(
         set(&assume["Resource"]),
         BTreeSet::from([
-            format!("arn:aws:iam::{}:role/jira-admin", ids["jira-dev"]),
-            format!("arn:aws:iam::{}:role/jira-admin", ids["jira-prod"]),
+            format!("arn:aws:iam::{}:role/groundwork/jira-admin", ids["jira-dev"]),
+            format!("arn:aws:iam::{}:role/groundwork/jira-admin", ids["jira-prod"]),
         ]),
         "exactly the role ARNs granted, no wildcard over accounts"
     );
@@ -173,6 +206,14 @@ async fn hub_groups_users_and_member_roles_are_built_read_back_and_rerun_writes_
         let t = &statements(&trust)[0];
         assert_eq!(set(&t["Principal"]["AWS"]), BTreeSet::from([format!("arn:aws:iam::{}:root", ids["identity"])]));
         assert_eq!(t["Condition"]["Bool"]["aws:MultiFactorAuthPresent"], "true");
+        // jira-admin sets max_mfa_age_seconds: 3600; only the hub's IAM users, under their own name.
+        assert_eq!(t["Condition"]["NumericLessThan"]["aws:MultiFactorAuthAge"], "3600", "{trust}");
+        assert_eq!(t["Condition"]["ArnLike"]["aws:PrincipalArn"], format!("arn:aws:iam::{}:user/*", ids["identity"]));
+        assert_eq!(t["Condition"]["StringEquals"]["sts:RoleSessionName"], "${aws:username}");
+        // groundwork's marker: its path and its ownership tags.
+        assert_eq!(role.path(), "/groundwork/");
+        assert_eq!(role.arn(), format!("arn:aws:iam::{}:role/groundwork/jira-admin", ids[account]));
+        assert_eq!(own_tags(role.tags()), ownership());
         let inline = iam.get_role_policy().role_name("jira-admin").policy_name("groundwork").send().await.unwrap();
         let inline = decode(inline.policy_document());
         let text = inline.to_string();
@@ -190,9 +231,15 @@ async fn hub_groups_users_and_member_roles_are_built_read_back_and_rerun_writes_
     let roles: Vec<&str> =
         profile.instance_profile().unwrap().roles().iter().map(aws_sdk_iam::types::Role::role_name).collect();
     assert_eq!(roles, ["webapp-app"]);
+    assert_eq!(profile.instance_profile().unwrap().path(), "/groundwork/");
+    assert_eq!(own_tags(profile.instance_profile().unwrap().tags()), ownership());
     let app = webapp.get_role().role_name("webapp-app").send().await.unwrap();
     let trust = decode(app.role().unwrap().assume_role_policy_document().unwrap());
     assert_eq!(set(&statements(&trust)[0]["Principal"]["Service"]), BTreeSet::from(["ec2.amazonaws.com".to_owned()]));
+    // A role without max_mfa_age_seconds gets the default bound, 12 hours.
+    let admin = webapp.get_role().role_name("webapp-admin").send().await.unwrap();
+    let trust = decode(admin.role().unwrap().assume_role_policy_document().unwrap());
+    assert_eq!(statements(&trust)[0]["Condition"]["NumericLessThan"]["aws:MultiFactorAuthAge"], "43200", "{trust}");
     let auditor = iam_in(&env, &ids["webapp-dev"]).await;
     let attached = auditor.list_attached_role_policies().role_name("auditor").send().await.unwrap();
     let arns: Vec<&str> = attached.attached_policies().iter().filter_map(|p| p.policy_arn()).collect();
@@ -285,6 +332,100 @@ async fn out_of_band_identity_changes_are_named_and_restored() {
 
     let clean = env.gw(&["drift", reference().to_str().unwrap(), "--no-rate-limit"]);
     assert_eq!(clean.code, 0, "{}", clean.stdout);
+    let rerun = apply_with_passwords(&env, &passwords).ok();
+    assert_eq!(rerun.writes(), 0, "{}", rerun.stderr);
+}
+
+/// An organization built by an earlier version: a role and its instance profile at `/`, without
+/// tags. The plan replaces both and says why; apply moves them to `/groundwork/` with their trust,
+/// policies and membership; the rerun writes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_at_another_path_is_a_planned_replacement() {
+    let env = Env::new();
+    let passwords = env.path("passwords.tsv");
+    apply_with_passwords(&env, &passwords).ok();
+    let ids = ids(&env).await;
+    let iam = iam_in(&env, &ids["webapp-prod"]).await;
+
+    // Rebuild webapp-app and its instance profile as an earlier version made them.
+    let role = iam.get_role().role_name("webapp-app").send().await.unwrap();
+    let trust = role.role().unwrap().assume_role_policy_document().unwrap().to_owned();
+    let trust = decode(&trust).to_string();
+    let inline = iam.list_role_policies().role_name("webapp-app").send().await.unwrap().policy_names().to_vec();
+    let mut documents = Vec::new();
+    for name in &inline {
+        let doc = iam.get_role_policy().role_name("webapp-app").policy_name(name).send().await.unwrap();
+        documents.push((name.clone(), decode(doc.policy_document()).to_string()));
+        iam.delete_role_policy().role_name("webapp-app").policy_name(name).send().await.unwrap();
+    }
+    let attached = iam.list_attached_role_policies().role_name("webapp-app").send().await.unwrap();
+    let managed: Vec<String> =
+        attached.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
+    for arn in &managed {
+        iam.detach_role_policy().role_name("webapp-app").policy_arn(arn).send().await.unwrap();
+    }
+    iam.remove_role_from_instance_profile()
+        .instance_profile_name("webapp-app")
+        .role_name("webapp-app")
+        .send()
+        .await
+        .unwrap();
+    iam.delete_instance_profile().instance_profile_name("webapp-app").send().await.unwrap();
+    iam.delete_role().role_name("webapp-app").send().await.unwrap();
+    iam.create_role().role_name("webapp-app").path("/").assume_role_policy_document(&trust).send().await.unwrap();
+    for (name, doc) in &documents {
+        iam.put_role_policy().role_name("webapp-app").policy_name(name).policy_document(doc).send().await.unwrap();
+    }
+    for arn in &managed {
+        iam.attach_role_policy().role_name("webapp-app").policy_arn(arn).send().await.unwrap();
+    }
+    iam.create_instance_profile().instance_profile_name("webapp-app").path("/").send().await.unwrap();
+    iam.add_role_to_instance_profile()
+        .instance_profile_name("webapp-app")
+        .role_name("webapp-app")
+        .send()
+        .await
+        .unwrap();
+
+    // The plan names the replacement and says why; it is never silent.
+    let plan = env.gw(&["plan", reference().to_str().unwrap(), "--no-rate-limit"]).ok();
+    for line in [
+        "-/+ iam-role/webapp-prod/webapp-app will be replaced (deleted, then created)",
+        "# path / -> /groundwork/: IAM cannot move a role, so it is deleted and created again with its trust, policies and instance-profile membership",
+        "-/+ instance-profile/webapp-prod/webapp-app will be replaced (deleted, then created)",
+        "# path / -> /groundwork/: IAM cannot move an instance profile",
+    ] {
+        assert!(plan.stdout.contains(line), "{line} not in:\n{}", plan.stdout);
+    }
+    let json = env.plan_json(&reference()).ok().json();
+    let replaced: Vec<&str> = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] == "replace")
+        .map(|c| c["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(replaced, ["iam-role/webapp-prod/webapp-app", "instance-profile/webapp-prod/webapp-app"], "{json}");
+
+    let applied = apply_with_passwords(&env, &passwords).ok();
+    assert_eq!(applied.json()["failed"], 0, "{}", applied.stdout);
+    let role = iam.get_role().role_name("webapp-app").send().await.unwrap();
+    let role = role.role().unwrap();
+    assert_eq!(role.path(), "/groundwork/");
+    assert_eq!(own_tags(role.tags()), ownership());
+    assert_eq!(decode(role.assume_role_policy_document().unwrap()).to_string(), trust);
+    let now_inline = iam.list_role_policies().role_name("webapp-app").send().await.unwrap();
+    assert_eq!(now_inline.policy_names(), inline.as_slice());
+    let now_attached = iam.list_attached_role_policies().role_name("webapp-app").send().await.unwrap();
+    let now: Vec<String> =
+        now_attached.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
+    assert_eq!(now, managed);
+    let profile = iam.get_instance_profile().instance_profile_name("webapp-app").send().await.unwrap();
+    let profile = profile.instance_profile().unwrap();
+    assert_eq!(profile.path(), "/groundwork/");
+    let roles: Vec<&str> = profile.roles().iter().map(aws_sdk_iam::types::Role::role_name).collect();
+    assert_eq!(roles, ["webapp-app"]);
+
     let rerun = apply_with_passwords(&env, &passwords).ok();
     assert_eq!(rerun.writes(), 0, "{}", rerun.stderr);
 }

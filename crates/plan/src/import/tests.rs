@@ -331,7 +331,7 @@ fn roles_that_differ_between_accounts_groups_with_foreign_policies_and_users_wit
     let jira = bp.identity.as_ref().unwrap().groups.iter().find(|g| g.name.value == "jira-admins").unwrap();
     assert!(jira.grants.is_empty());
     assert_eq!(jira.statements[0]["Sid"], "AssumeGrantedRoles");
-    assert!(text.contains("arn:aws:iam::{account_id:jira-dev}:role/jira-admin"), "{text}");
+    assert!(text.contains("arn:aws:iam::{account_id:jira-dev}:role/groundwork/jira-admin"), "{text}");
     // Ids in SCPs are written as placeholders.
     assert!(text.contains("Resource: \"arn:aws:cloudtrail:*:{management_account_id}:trail/org-trail\""), "{text}");
     assert!(text.contains("\"aws:PrincipalAccount\": \"{account_id:identity}\""), "{text}");
