@@ -52,9 +52,9 @@ pub use lint::{
 };
 pub use logging::{BUCKET_PLACEHOLDERS, LOG_BUCKET_WORD};
 pub use model::{
-    Account, AccountOrigin, Blueprint, DOCUMENT_PLACEHOLDERS, FeatureSet, Grant, Group, Guardrail, Guardrails,
-    DataEvents, Identity, Logging, ObjectLock, ObjectLockMode, Organization, OrganizationalUnit, OuPath, PasswordPolicy, Purpose,
-    Role, RoleTrust, Spanned, Tags, Target, User,
+    Account, AccountOrigin, Blueprint, DOCUMENT_PLACEHOLDERS, DataEvents, FeatureSet, Grant, Group, Guardrail,
+    Guardrails, Identity, Logging, ObjectLock, ObjectLockMode, Organization, OrganizationalUnit, OuPath,
+    PasswordPolicy, Purpose, Role, RoleTrust, Spanned, Tags, Target, User,
 };
 pub use policy::{ACCOUNT_ID_LEN, ORG_ID_MAX_LEN, POLICY_VERSION, scp_size};
 pub use validate::{MAX_ACCOUNT_NAME, MAX_OU_DEPTH, MAX_OU_NAME, email_problem};

@@ -145,7 +145,9 @@ fn data_events(cx: &mut Cx, node: &Node) -> Option<DataEvents> {
             cx.push(
                 Diagnostic::error("blueprint::bucket-name", text.span, format!("bucket name `{name}` {problem}"))
                     .label("not a bucket name or ARN")
-                    .help("name a bucket (`my-bucket` or `arn:aws:s3:::my-bucket`), or `log_bucket` for the log bucket"),
+                    .help(
+                        "name a bucket (`my-bucket` or `arn:aws:s3:::my-bucket`), or `log_bucket` for the log bucket",
+                    ),
             );
             continue;
         }
@@ -225,13 +227,9 @@ pub(crate) fn lower(
         && let Some(problem) = role_problem(&role.value)
     {
         cx.push(
-            Diagnostic::error(
-                "blueprint::role-name",
-                role.span,
-                format!("role name `{}` {problem}", role.value),
-            )
-            .label("not an IAM role name")
-            .help("name a role of the log-archive account, e.g. `LogArchiveBreakGlass` (a name, not an ARN)"),
+            Diagnostic::error("blueprint::role-name", role.span, format!("role name `{}` {problem}", role.value))
+                .label("not an IAM role name")
+                .help("name a role of the log-archive account, e.g. `LogArchiveBreakGlass` (a name, not an ARN)"),
         );
     }
     if let Some(trail) = &raw.trail {

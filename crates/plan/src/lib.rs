@@ -27,8 +27,8 @@ mod state;
 pub use graph::{GraphFormat, render_graph};
 pub use identity::{FORCE_MFA_POLICY, INLINE_POLICY, trust_policy};
 pub use lower::{
-    CLOUDTRAIL_PRINCIPAL, LOG_WRITER_SERVICES, S3_LOGGING_PRINCIPAL, SCP_TYPE, access_log_bucket_policy, bucket_address,
-    log_bucket_policy, target_text, trail_arn, trail_event_selectors,
+    CLOUDTRAIL_PRINCIPAL, LOG_WRITER_SERVICES, S3_LOGGING_PRINCIPAL, SCP_TYPE, access_log_bucket_policy,
+    bucket_address, log_bucket_policy, target_text, trail_arn, trail_event_selectors,
 };
 pub use plan::{Action, Change, FORMAT_VERSION, Operation, Plan, PlanOptions, Summary, Unmanaged, plan};
 pub use render::{attribute_lines, render_text, symbol};

@@ -230,6 +230,7 @@ pub fn trail_event_selectors(data: Option<&[String]>) -> Value {
             prefixes.dedup();
             fields.push(json!({ "field": "resources.ARN", "starts_with": prefixes }));
         }
+        fields.sort_by(|a, b| a["field"].as_str().cmp(&b["field"].as_str()));
         out.push(json!({ "name": "S3 data events", "field_selectors": fields }));
     }
     Value::Array(out)
@@ -310,9 +311,9 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         });
         after.push(address);
     }
-    let access_logging = access_bucket.as_ref().map_or(Value::Null, |target| {
-        json!({ "target_bucket": target, "target_prefix": format!("{bucket}/") })
-    });
+    let access_logging = access_bucket
+        .as_ref()
+        .map_or(Value::Null, |target| json!({ "target_bucket": target, "target_prefix": format!("{bucket}/") }));
     out.push(DesiredResource {
         address: bucket_address.clone(),
         at: Locator { kind: Kind::Bucket, account: Some(logging.account.value.clone()), name: bucket.clone() },
@@ -334,7 +335,9 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
                 if b.value == groundwork_blueprint::LOG_BUCKET_WORD {
                     bucket.clone()
                 } else {
-                    expand(b.value.strip_prefix("arn:aws:s3:::").unwrap_or(&b.value), &cx).trim_end_matches("/*").to_owned()
+                    expand(b.value.strip_prefix("arn:aws:s3:::").unwrap_or(&b.value), &cx)
+                        .trim_end_matches("/*")
+                        .to_owned()
                 }
             })
             .collect(),
