@@ -15,6 +15,7 @@
 //! assert_eq!(p.summary().add, 2); // the organization and the OU
 //! ```
 
+mod archive;
 mod graph;
 mod identity;
 pub mod import;

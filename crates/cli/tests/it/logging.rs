@@ -360,6 +360,11 @@ async fn out_of_band_changes_to_logging_and_guardrails_are_named_and_restored() 
     let text = env.gw(&["plan", bp.to_str().unwrap(), "--no-rate-limit"]);
     assert!(text.stdout.contains("~ logging: false -> true"), "{}", text.stdout);
     assert!(text.stdout.contains("event_selectors"), "the selector change is named:\n{}", text.stdout);
+    // On AWS the bucket's own policy refuses groundwork's PutPublicAccessBlock (moto does not
+    // evaluate bucket policies on bucket calls): the plan says so and how to proceed.
+    let said = format!("{}{}", text.stdout, text.stderr);
+    assert!(said.contains("the bucket's own policy denies s3:PutBucketPublicAccessBlock"), "{said}");
+    assert!(said.contains("S3UnlockBucketPolicy"), "{said}");
     assert!(text.stdout.contains("public_access_block.block_public_acls: false -> true"), "{}", text.stdout);
     assert!(text.stdout.contains("+ scp-attachment/deny-leave-org@Root will be created"), "{}", text.stdout);
     assert!(text.stdout.contains("~ scp/region-lock will be updated in place"), "{}", text.stdout);
