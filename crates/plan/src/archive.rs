@@ -60,7 +60,7 @@ fn denies(statement: &Value, action: &str, access_role: &str) -> Option<Vec<Stri
     let mut exceptions = Vec::new();
     if let Some(conditions) = statement.get("Condition").and_then(Value::as_object) {
         for (op, keys) in conditions {
-            let Some(keys) = keys.as_object() else { return None };
+            let keys = keys.as_object()?;
             for (key, values) in keys {
                 if !(matches!(op.as_str(), "ArnNotLike" | "ArnNotEquals") && key == "aws:PrincipalArn") {
                     // Any other condition (e.g. no TLS) does not describe groundwork's requests.

@@ -248,8 +248,8 @@ fn bucket_spec(
     region: &str,
     encryption: &Value,
     retention_days: Option<u32>,
-    object_lock: Value,
-    access_logging: Value,
+    object_lock: &Value,
+    access_logging: &Value,
     policy: &Value,
 ) -> Value {
     json!({
@@ -303,8 +303,8 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
                 // Server access logs can only be delivered to a bucket encrypted with SSE-S3.
                 &json!({ "algorithm": "AES256" }),
                 logging.retention_days,
-                Value::Null,
-                Value::Null,
+                &Value::Null,
+                &Value::Null,
                 &access_log_bucket_policy(name, &bucket, &log_account, exception.as_deref()),
             ),
             after: Vec::new(),
@@ -321,8 +321,8 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             region,
             &encryption,
             logging.retention_days,
-            object_lock,
-            access_logging,
+            &object_lock,
+            &access_logging,
             &log_bucket_policy(&bucket, &trail_arn, exception.as_deref()),
         ),
         after,
