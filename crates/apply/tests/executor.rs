@@ -171,13 +171,16 @@ async fn resources_run_after_what_they_name_with_ids_filled_in() {
     let pos =
         |prefix: &str| log.iter().position(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("{prefix}: {log:#?}"));
     // The bucket is named after the log-archive account, created in this same run.
-    let bucket = &log[pos("Put bucket")];
     let log_archive = fake.org.lock().unwrap().accounts.iter().find(|a| a.2 == "log-archive").unwrap().0.clone();
+    let log_bucket = format!("Put bucket acme-cloudtrail-{log_archive}");
+    let bucket = &log[pos(&log_bucket)];
+    // The access-log bucket first: the log bucket's PutBucketLogging needs its policy.
+    assert!(pos("Put bucket acme-cloudtrail-access-") < pos(&log_bucket));
     assert!(bucket.contains(&format!("acme-cloudtrail-{log_archive} in {log_archive}")), "{bucket}");
     assert!(bucket.contains("o-fake") && bucket.contains("999999999999"), "org and management ids filled in: {bucket}");
     assert!(!log.iter().any(|l| l.contains("{{")), "a placeholder reached the provider: {log:#?}");
     assert!(pos("CreateAccount log-archive") < pos("Put bucket"));
-    assert!(pos("Put bucket") < pos("Put trail"));
+    assert!(pos(&log_bucket) < pos("Put trail"));
     assert!(pos("Put service-access") < pos("Put trail"));
     assert!(pos("Put policy-type") < pos("Put scp "));
     assert!(pos("Put scp ") < pos("Put scp-attachment"));

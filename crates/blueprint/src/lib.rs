@@ -54,11 +54,12 @@ pub use lint::{
     MAX_MANAGED_POLICIES, MAX_MANAGED_POLICY_CHARS, MAX_ROLE_INLINE_POLICY_CHARS, assume_role_statement,
     force_mfa_policy, group_inline_policy, policy_document, role_arn, role_inline_policy,
 };
-pub use logging::BUCKET_PLACEHOLDERS;
+pub use logging::{BUCKET_PLACEHOLDERS, LOG_BUCKET_WORD};
 pub use model::{
     Account, AccountOrigin, Blueprint, DEFAULT_MAX_MFA_AGE_SECONDS, DEFAULT_ROLE_PATH, DOCUMENT_PLACEHOLDERS,
-    FeatureSet, Grant, Group, Guardrail, Guardrails, Identity, Logging, ObjectLock, ObjectLockMode, Organization,
-    OrganizationalUnit, OuPath, PasswordPolicy, Purpose, Role, RoleTrust, SessionName, Spanned, Tags, Target, User,
+    DataEvents, FeatureSet, Grant, Group, Guardrail, Guardrails, Identity, Logging, ObjectLock, ObjectLockMode,
+    Organization, OrganizationalUnit, OuPath, PasswordPolicy, Purpose, Role, RoleTrust, SessionName, Spanned, Tags,
+    Target, User,
 };
 pub use policy::{ACCOUNT_ID_LEN, ORG_ID_MAX_LEN, POLICY_VERSION, scp_size};
 pub use validate::{MAX_ACCOUNT_NAME, MAX_OU_DEPTH, MAX_OU_NAME, email_problem};

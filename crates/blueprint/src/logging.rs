@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::diag::Diagnostic;
-use crate::model::{Account, Logging, ObjectLock, ObjectLockMode, Purpose, Spanned};
+use crate::model::{Account, DataEvents, Logging, ObjectLock, ObjectLockMode, Purpose, Spanned};
 use crate::policy::{ACCOUNT_ID_LEN, ORG_ID_MAX_LEN, piece_span, placeholders};
 use crate::regions::max_region_len;
 use crate::schema::{Cx, did_you_mean};
@@ -19,6 +19,10 @@ const LOGGING_KEYS: &[&str] = &[
     "retention_days",
     "object_lock",
     "kms_key_arn",
+    "protection_exception_role",
+    "global_bucket_name",
+    "access_log_bucket",
+    "data_events",
 ];
 
 /// Placeholders a bucket name may use.
@@ -42,6 +46,10 @@ pub(crate) struct RawLogging {
     retention_days: Option<Spanned<u32>>,
     object_lock: Option<RawObjectLock>,
     kms_key_arn: Option<Spanned<String>>,
+    protection_exception_role: Option<Spanned<String>>,
+    global_bucket_name: Option<bool>,
+    access_log_bucket: Option<Spanned<String>>,
+    data_events: Option<DataEvents>,
 }
 
 /// A boolean scalar.
@@ -89,6 +97,11 @@ pub(crate) fn read(cx: &mut Cx, node: &Node) -> RawLogging {
     raw.log_file_validation = f.get("log_file_validation").and_then(|n| boolean(cx, n, "logging.log_file_validation"));
     raw.retention_days = f.get("retention_days").and_then(|n| days(cx, n, "logging.retention_days"));
     raw.kms_key_arn = f.get("kms_key_arn").and_then(|n| cx.string(n, "logging.kms_key_arn"));
+    raw.protection_exception_role =
+        f.get("protection_exception_role").and_then(|n| cx.string(n, "logging.protection_exception_role"));
+    raw.global_bucket_name = f.get("global_bucket_name").and_then(|n| boolean(cx, n, "logging.global_bucket_name"));
+    raw.access_log_bucket = f.get("access_log_bucket").and_then(|n| cx.string(n, "logging.access_log_bucket"));
+    raw.data_events = f.get("data_events").and_then(|n| data_events(cx, n));
     if let Some(ol) = f.get("object_lock")
         && let Some(of) = cx.map(ol, "logging.object_lock", &["mode", "days"])
     {
@@ -99,6 +112,62 @@ pub(crate) fn read(cx: &mut Cx, node: &Node) -> RawLogging {
         }
     }
     raw
+}
+
+/// `data_events`: `all`, or a list of bucket names or ARNs.
+fn data_events(cx: &mut Cx, node: &Node) -> Option<DataEvents> {
+    if let NodeKind::Scalar { value, .. } = &node.kind
+        && value == "all"
+    {
+        return Some(DataEvents::AllBuckets);
+    }
+    if !matches!(node.kind, NodeKind::Seq(_)) {
+        cx.push(
+            Diagnostic::error(
+                "blueprint::data-events",
+                node.span,
+                format!("logging.data_events must be `all` or a list of buckets, found {}", node.type_name()),
+            )
+            .label("expected `all` or a list")
+            .help("write `data_events: all` (every bucket) or `data_events: [log_bucket, other-bucket-name]`"),
+        );
+        return None;
+    }
+    let items = cx.list(node, "logging.data_events")?;
+    let mut out = Vec::new();
+    for item in items {
+        let Some(text) = cx.string(item, "a logging.data_events bucket") else { continue };
+        let name = text.value.strip_prefix("arn:aws:s3:::").unwrap_or(&text.value);
+        if text.value != LOG_BUCKET_WORD
+            && !name.contains('{')
+            && let Some(problem) = bucket_problem(name)
+        {
+            cx.push(
+                Diagnostic::error("blueprint::bucket-name", text.span, format!("bucket name `{name}` {problem}"))
+                    .label("not a bucket name or ARN")
+                    .help(
+                        "name a bucket (`my-bucket` or `arn:aws:s3:::my-bucket`), or `log_bucket` for the log bucket",
+                    ),
+            );
+            continue;
+        }
+        out.push(text);
+    }
+    Some(DataEvents::Buckets(out))
+}
+
+/// In `data_events`, the log bucket itself.
+pub const LOG_BUCKET_WORD: &str = "log_bucket";
+
+/// What is wrong with an IAM role name, if anything.
+fn role_problem(name: &str) -> Option<String> {
+    let n = name.chars().count();
+    if !(1..=64).contains(&n) {
+        return Some(format!("is {n} characters; IAM accepts 1 to 64"));
+    }
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "+=,.@_-".contains(*c)))
+        .map(|c| format!("contains {c:?}; role names use letters, digits and `+=,.@_-`"))
 }
 
 fn lock_mode(cx: &mut Cx, node: &Node) -> Option<ObjectLockMode> {
@@ -133,8 +202,35 @@ pub(crate) fn lower(
     if let Some(account) = &raw.account {
         check_account(cx, account, accounts);
     }
+    let global = raw.global_bucket_name.unwrap_or(false);
     if let Some(bucket) = &raw.bucket {
-        check_bucket(cx, src, bucket, home_region);
+        check_bucket(cx, src, bucket, home_region, global, "logging.bucket");
+    }
+    if let Some(access) = &raw.access_log_bucket {
+        check_bucket(cx, src, access, home_region, global, "logging.access_log_bucket");
+        if let Some(bucket) = &raw.bucket
+            && bucket.value == access.value
+        {
+            cx.push(
+                Diagnostic::error(
+                    "blueprint::access-log-bucket",
+                    access.span,
+                    "the access-log bucket must not be the log bucket itself",
+                )
+                .label("same as `logging.bucket`")
+                .related(bucket.span, "the log bucket")
+                .help("a bucket that logs into itself logs its own log writes forever; name a separate bucket"),
+            );
+        }
+    }
+    if let Some(role) = &raw.protection_exception_role
+        && let Some(problem) = role_problem(&role.value)
+    {
+        cx.push(
+            Diagnostic::error("blueprint::role-name", role.span, format!("role name `{}` {problem}", role.value))
+                .label("not an IAM role name")
+                .help("name a role of the log-archive account, e.g. `LogArchiveBreakGlass` (a name, not an ARN)"),
+        );
     }
     if let Some(trail) = &raw.trail {
         check_trail(cx, trail);
@@ -172,6 +268,10 @@ pub(crate) fn lower(
         retention_days: raw.retention_days.as_ref().map(|d| d.value),
         object_lock: raw.object_lock.as_ref().map(|l| ObjectLock { mode: l.mode, days: l.days.value }),
         kms_key_arn: raw.kms_key_arn.clone(),
+        protection_exception_role: raw.protection_exception_role.clone(),
+        global_bucket_name: global,
+        access_log_bucket: raw.access_log_bucket.clone(),
+        data_events: raw.data_events.clone(),
     })
 }
 
@@ -244,7 +344,7 @@ pub(crate) fn bucket_problem(name: &str) -> Option<String> {
     None
 }
 
-fn check_bucket(cx: &mut Cx, src: &str, bucket: &Spanned<String>, home_region: Option<&str>) {
+fn check_bucket(cx: &mut Cx, src: &str, bucket: &Spanned<String>, home_region: Option<&str>, global: bool, key: &str) {
     let text = &bucket.value;
     let found = match placeholders(text) {
         Ok(found) => found,
@@ -319,6 +419,22 @@ fn check_bucket(cx: &mut Cx, src: &str, bucket: &Spanned<String>, home_region: O
                 "S3 bucket names are 3–63 lowercase letters, digits, `.` and `-`, starting and ending with a \
                      letter or digit; bucket names are global, so include `{account_id}` or `{org_id}`",
             ),
+        );
+        return;
+    }
+    if !global && !found.iter().any(|p| p.name == "account_id") {
+        cx.push(
+            Diagnostic::error(
+                "blueprint::global-bucket-name",
+                bucket.span,
+                format!("bucket name `{text}` does not contain `{{account_id}}`"),
+            )
+            .label("a name anyone could take first")
+            .help(format!(
+                "bucket names are global: another AWS account can create `{text}` before you do; put \
+                 `{{account_id}}` (the log-archive account) in `{key}`, or set `logging.global_bucket_name: true` \
+                 to accept a name without it"
+            )),
         );
     }
 }

@@ -282,6 +282,26 @@ pub struct Logging {
     pub object_lock: Option<ObjectLock>,
     /// KMS key for the bucket's default encryption and the trail; SSE-S3 when `None`.
     pub kms_key_arn: Option<Spanned<String>>,
+    /// The one role (by name, in the log-archive account) the bucket policy lets lift a
+    /// protection; `None` (the default): nobody but the root user.
+    pub protection_exception_role: Option<Spanned<String>>,
+    /// The blueprint accepts a bucket name without `{account_id}` (default false).
+    pub global_bucket_name: bool,
+    /// The access-log bucket that receives the log bucket's server access logs (same
+    /// placeholders as `bucket`); `None`: no server access logging.
+    pub access_log_bucket: Option<Spanned<String>>,
+    /// S3 data events the trail records; `None` (the default): management events only.
+    pub data_events: Option<DataEvents>,
+}
+
+/// Which S3 object-level reads and writes the trail records (CloudTrail data events).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataEvents {
+    /// Every bucket of the organization.
+    AllBuckets,
+    /// These buckets (names, or `arn:aws:s3:::NAME`; placeholders allowed; `log_bucket` is the
+    /// log bucket itself).
+    Buckets(Vec<Spanned<String>>),
 }
 
 /// S3 object lock default retention.

@@ -106,9 +106,11 @@ fn absent_sections_lower_to_defaults() {
 
 #[test]
 fn logging_defaults_and_access_role() {
-    let bp = with("logging: { account: logs, bucket: \"acme-{org_id}-{region}\", trail: t01 }\n").unwrap();
+    let bp = with("logging: { account: logs, bucket: \"a-{org_id}-{region}-{account_id}\", trail: t01 }\n").unwrap();
     let l = bp.logging.unwrap();
     assert!(l.all_regions && l.log_file_validation);
+    assert!(!l.global_bucket_name && l.protection_exception_role.is_none());
+    assert!(l.access_log_bucket.is_none() && l.data_events.is_none());
     assert_eq!((l.retention_days, l.object_lock), (None, None));
 
     let src = "version: 1\norganization:\n  name: acme\n  home_region: eu-west-1\n  management_account: { email: \

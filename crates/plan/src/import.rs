@@ -746,6 +746,10 @@ impl<'a> Cx<'a> {
         let mut m = Map::new();
         m.insert("account".into(), json!(log.name));
         m.insert("bucket".into(), json!(replace_all(bucket_name, &[(&log.id, "{account_id}")])));
+        if !bucket_name.contains(&log.id) {
+            // A name without the account id is accepted explicitly (validate refuses it otherwise).
+            m.insert("global_bucket_name".into(), json!(true));
+        }
         m.insert("trail".into(), json!(trail.name));
         m.insert("all_regions".into(), json!(trail.spec["multi_region"].as_bool().unwrap_or(false)));
         m.insert("log_file_validation".into(), json!(trail.spec["log_file_validation"].as_bool().unwrap_or(false)));

@@ -15,6 +15,7 @@
 //! assert_eq!(p.summary().add, 2); // the organization and the OU
 //! ```
 
+mod archive;
 mod graph;
 mod identity;
 pub mod import;
@@ -27,7 +28,8 @@ mod state;
 pub use graph::{GraphFormat, render_graph};
 pub use identity::{FORCE_MFA_POLICY, INLINE_POLICY, trust_policy};
 pub use lower::{
-    CLOUDTRAIL_PRINCIPAL, SCP_TYPE, access_role_principals, bucket_address, log_bucket_policy, target_text, trail_arn,
+    CLOUDTRAIL_PRINCIPAL, LOG_WRITER_SERVICES, S3_LOGGING_PRINCIPAL, SCP_TYPE, access_log_bucket_policy,
+    access_role_principals, bucket_address, log_bucket_policy, target_text, trail_arn, trail_event_selectors,
 };
 pub use plan::{Action, Change, FORMAT_VERSION, Finding, Operation, Plan, PlanOptions, Summary, Unmanaged, plan};
 pub use render::{attribute_lines, render_text, symbol};

@@ -1,7 +1,7 @@
 //! Lowering of the blueprint's `logging`, `guardrails`, `identity` and `roles` sections into
 //! generic resources with JSON specs (see [`crate::resource`]).
 
-use groundwork_blueprint::{AccountOrigin, Blueprint, Logging, ObjectLockMode, Target};
+use groundwork_blueprint::{AccountOrigin, Blueprint, DataEvents, Logging, ObjectLockMode, Target};
 use serde_json::{Value, json};
 
 use crate::resource::{DesiredResource, Kind, Locator, canonical_policy};
@@ -110,57 +110,164 @@ pub fn trail_arn(region: &str, trail: &str) -> String {
     format!("arn:aws:cloudtrail:{region}:{{{{management_account_id}}}}:trail/{trail}")
 }
 
+/// The service principal of S3 server access logging.
+pub const S3_LOGGING_PRINCIPAL: &str = "logging.s3.amazonaws.com";
+
+/// The only service principals that may write objects into the log bucket (one place: flow logs
+/// add `delivery.logs.amazonaws.com` here).
+pub const LOG_WRITER_SERVICES: &[&str] = &[CLOUDTRAIL_PRINCIPAL];
+
+/// Who may lift a protection of an archive bucket: the ARN of the exception role, if any.
+fn protection_statements(arn: &str, exception_role: Option<&str>, writers: &[&str]) -> Vec<Value> {
+    let mut tamper = json!({
+        "Sid": "DenyArchiveTampering",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": groundwork_blueprint::LOG_BUCKET_PROTECTED_ACTIONS,
+        "Resource": [arn, format!("{arn}/*")],
+    });
+    if let Some(role) = exception_role {
+        tamper["Condition"] = json!({ "ArnNotLike": { "aws:PrincipalArn": role } });
+    }
+    vec![
+        json!({
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [arn, format!("{arn}/*")],
+            "Condition": { "Bool": { "aws:SecureTransport": "false" } }
+        }),
+        tamper,
+        // A request by an IAM principal has no `aws:PrincipalServiceName`; a negated operator
+        // is true for a missing key, so this denies every writer that is not one of `writers`.
+        json!({
+            "Sid": "DenyOtherWriters",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": format!("{arn}/*"),
+            "Condition": { "StringNotEquals": { "aws:PrincipalServiceName": writers } }
+        }),
+    ]
+}
+
 /// The log bucket's policy: CloudTrail may check the ACL and write under the organization's and
-/// the management account's prefixes, only for this trail; no request without TLS; no deletion.
-pub fn log_bucket_policy(bucket: &str, trail_arn: &str) -> Value {
+/// the management account's prefixes, only for this trail; no request without TLS; nobody but
+/// the exception role (`exception_role`, an ARN) may delete the bucket, its objects or versions,
+/// or change any setting in [`groundwork_blueprint::LOG_BUCKET_PROTECTED_ACTIONS`]; and nobody
+/// but [`LOG_WRITER_SERVICES`] may write an object.
+pub fn log_bucket_policy(bucket: &str, trail_arn: &str, exception_role: Option<&str>) -> Value {
     let arn = format!("arn:aws:s3:::{bucket}");
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AWSCloudTrailAclCheck",
-                "Effect": "Allow",
-                "Principal": { "Service": CLOUDTRAIL_PRINCIPAL },
-                "Action": "s3:GetBucketAcl",
-                "Resource": arn,
-                "Condition": { "StringEquals": { "aws:SourceArn": trail_arn } }
-            },
-            {
-                "Sid": "AWSCloudTrailWrite",
-                "Effect": "Allow",
-                "Principal": { "Service": CLOUDTRAIL_PRINCIPAL },
-                "Action": "s3:PutObject",
-                "Resource": [
-                    format!("{arn}/AWSLogs/{{{{management_account_id}}}}/*"),
-                    format!("{arn}/AWSLogs/{{{{org_id}}}}/*")
-                ],
-                "Condition": { "StringEquals": {
-                    "s3:x-amz-acl": "bucket-owner-full-control",
-                    "aws:SourceArn": trail_arn
-                } }
-            },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [arn.clone(), format!("{arn}/*")],
-                "Condition": { "Bool": { "aws:SecureTransport": "false" } }
-            },
-            {
-                "Sid": "DenyLogDeletion",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": ["s3:DeleteObject", "s3:DeleteObjectVersion"],
-                "Resource": format!("{arn}/*")
-            }
-        ]
-    })
+    let mut statements = vec![
+        json!({
+            "Sid": "AWSCloudTrailAclCheck",
+            "Effect": "Allow",
+            "Principal": { "Service": CLOUDTRAIL_PRINCIPAL },
+            "Action": "s3:GetBucketAcl",
+            "Resource": arn,
+            "Condition": { "StringEquals": { "aws:SourceArn": trail_arn } }
+        }),
+        json!({
+            "Sid": "AWSCloudTrailWrite",
+            "Effect": "Allow",
+            "Principal": { "Service": CLOUDTRAIL_PRINCIPAL },
+            "Action": "s3:PutObject",
+            "Resource": [
+                format!("{arn}/AWSLogs/{{{{management_account_id}}}}/*"),
+                format!("{arn}/AWSLogs/{{{{org_id}}}}/*")
+            ],
+            "Condition": { "StringEquals": {
+                "s3:x-amz-acl": "bucket-owner-full-control",
+                "aws:SourceArn": trail_arn
+            } }
+        }),
+    ];
+    statements.extend(protection_statements(&arn, exception_role, LOG_WRITER_SERVICES));
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// The access-log bucket's policy: S3 server access logging may write the log bucket's access
+/// logs under `<log bucket>/`, only for that bucket in that account; otherwise as hardened as
+/// the log bucket (TLS only, the same protected actions, no other writer).
+pub fn access_log_bucket_policy(
+    bucket: &str,
+    source_bucket: &str,
+    source_account: &str,
+    exception_role: Option<&str>,
+) -> Value {
+    let arn = format!("arn:aws:s3:::{bucket}");
+    let mut statements = vec![json!({
+        "Sid": "S3ServerAccessLogsPolicy",
+        "Effect": "Allow",
+        "Principal": { "Service": S3_LOGGING_PRINCIPAL },
+        "Action": "s3:PutObject",
+        "Resource": format!("{arn}/{source_bucket}/*"),
+        "Condition": {
+            "ArnLike": { "aws:SourceArn": format!("arn:aws:s3:::{source_bucket}") },
+            "StringEquals": { "aws:SourceAccount": source_account }
+        }
+    })];
+    statements.extend(protection_statements(&arn, exception_role, &[S3_LOGGING_PRINCIPAL]));
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// The trail's advanced event selectors: every management event (read and write), and the S3
+/// data events the blueprint asks for. Field selectors sorted by field, values sorted.
+pub fn trail_event_selectors(data: Option<&[String]>) -> Value {
+    let mut out = vec![json!({
+        "name": "Management events",
+        "field_selectors": [{ "field": "eventCategory", "equals": ["Management"] }]
+    })];
+    if let Some(buckets) = data {
+        let mut fields = vec![
+            json!({ "field": "eventCategory", "equals": ["Data"] }),
+            json!({ "field": "resources.type", "equals": ["AWS::S3::Object"] }),
+        ];
+        if !buckets.is_empty() {
+            let mut prefixes: Vec<String> = buckets.iter().map(|b| format!("arn:aws:s3:::{b}/")).collect();
+            prefixes.sort();
+            prefixes.dedup();
+            fields.push(json!({ "field": "resources.ARN", "starts_with": prefixes }));
+        }
+        fields.sort_by(|a, b| a["field"].as_str().cmp(&b["field"].as_str()));
+        out.push(json!({ "name": "S3 data events", "field_selectors": fields }));
+    }
+    Value::Array(out)
 }
 
 /// Address of the log bucket.
 pub fn bucket_address(logging: &Logging) -> Address {
     Address::new(format!("bucket/{}/{}", logging.account.value, logging.bucket.value))
+}
+
+/// The spec of an archive bucket (the log bucket and its access-log bucket): versioned, the four
+/// public-access blocks, default encryption, ACLs disabled, the retention rule, object lock,
+/// server access logging and the policy (written last).
+fn bucket_spec(
+    region: &str,
+    encryption: &Value,
+    retention_days: Option<u32>,
+    object_lock: &Value,
+    access_logging: &Value,
+    policy: &Value,
+) -> Value {
+    json!({
+        "region": region,
+        "versioning": "Enabled",
+        "public_access_block": {
+            "block_public_acls": true,
+            "ignore_public_acls": true,
+            "block_public_policy": true,
+            "restrict_public_buckets": true
+        },
+        "encryption": encryption,
+        "ownership": "BucketOwnerEnforced",
+        "lifecycle_expiration_days": retention_days,
+        "object_lock": object_lock,
+        "access_logging": access_logging,
+        "policy": canonical_policy(policy),
+    })
 }
 
 fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
@@ -181,25 +288,59 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         json!({ "mode": mode, "days": l.days })
     });
     let bucket_address = bucket_address(logging);
+    let log_account = account_ref(Some(&logging.account.value));
+    let exception =
+        logging.protection_exception_role.as_ref().map(|r| format!("arn:aws:iam::{log_account}:role/{}", r.value));
+    let access_bucket = logging.access_log_bucket.as_ref().map(|b| expand(&b.value, &cx));
+    let mut after = Vec::new();
+    if let (Some(name), Some(raw)) = (&access_bucket, &logging.access_log_bucket) {
+        let address = Address::new(format!("bucket/{}/{}", logging.account.value, raw.value));
+        out.push(DesiredResource {
+            address: address.clone(),
+            at: Locator { kind: Kind::Bucket, account: Some(logging.account.value.clone()), name: name.clone() },
+            spec: bucket_spec(
+                region,
+                // Server access logs can only be delivered to a bucket encrypted with SSE-S3.
+                &json!({ "algorithm": "AES256" }),
+                logging.retention_days,
+                &Value::Null,
+                &Value::Null,
+                &access_log_bucket_policy(name, &bucket, &log_account, exception.as_deref()),
+            ),
+            after: Vec::new(),
+        });
+        after.push(address);
+    }
+    let access_logging = access_bucket
+        .as_ref()
+        .map_or(Value::Null, |target| json!({ "target_bucket": target, "target_prefix": format!("{bucket}/") }));
     out.push(DesiredResource {
         address: bucket_address.clone(),
         at: Locator { kind: Kind::Bucket, account: Some(logging.account.value.clone()), name: bucket.clone() },
-        spec: json!({
-            "region": region,
-            "versioning": "Enabled",
-            "public_access_block": {
-                "block_public_acls": true,
-                "ignore_public_acls": true,
-                "block_public_policy": true,
-                "restrict_public_buckets": true
-            },
-            "encryption": encryption,
-            "ownership": "BucketOwnerEnforced",
-            "lifecycle_expiration_days": logging.retention_days,
-            "object_lock": object_lock,
-            "policy": canonical_policy(&log_bucket_policy(&bucket, &trail_arn)),
-        }),
-        after: Vec::new(),
+        spec: bucket_spec(
+            region,
+            &encryption,
+            logging.retention_days,
+            &object_lock,
+            &access_logging,
+            &log_bucket_policy(&bucket, &trail_arn, exception.as_deref()),
+        ),
+        after,
+    });
+    let data_buckets: Option<Vec<String>> = logging.data_events.as_ref().map(|d| match d {
+        DataEvents::AllBuckets => Vec::new(),
+        DataEvents::Buckets(list) => list
+            .iter()
+            .map(|b| {
+                if b.value == groundwork_blueprint::LOG_BUCKET_WORD {
+                    bucket.clone()
+                } else {
+                    expand(b.value.strip_prefix("arn:aws:s3:::").unwrap_or(&b.value), &cx)
+                        .trim_end_matches("/*")
+                        .to_owned()
+                }
+            })
+            .collect(),
     });
     let access = Address::new(format!("service-access/{CLOUDTRAIL_PRINCIPAL}"));
     out.push(DesiredResource {
@@ -218,6 +359,7 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             "log_file_validation": logging.log_file_validation,
             "global_service_events": true,
             "kms_key_id": logging.kms_key_arn.as_ref().map(|k| k.value.clone()),
+            "event_selectors": trail_event_selectors(data_buckets.as_deref()),
             "logging": true,
         }),
         after: vec![bucket_address, access],

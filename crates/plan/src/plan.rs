@@ -663,6 +663,17 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
                     ));
                     continue;
                 }
+                if r.at.kind == Kind::Bucket
+                    && let Some(note) = crate::archive::refused_by_own_policy(
+                        r.address.as_str(),
+                        &at.name,
+                        &l.spec,
+                        &spec,
+                        &desired.access_role,
+                    )
+                {
+                    p.warnings.push(note);
+                }
                 // An object groundwork does not own yet, equal but for its tags, is adopted:
                 // it gets the ownership tags (and the blueprint's), as OUs and accounts do.
                 let unowned = l.spec.get("tags").is_some_and(|t| t.get(TAG_MANAGED).is_none());

@@ -1,12 +1,17 @@
-//! The log bucket: existence and region, versioning, the four public-access blocks, default
-//! encryption, object ownership, the retention lifecycle rule, object lock and the policy.
+//! The log bucket and its access-log bucket: existence, owner and region, versioning, the four
+//! public-access blocks, default encryption, object ownership, the retention lifecycle rule,
+//! object lock, server access logging and the policy.
+//!
+//! Every call on a bucket sets `ExpectedBucketOwner` (the id of the account it should be in), so
+//! AWS refuses to read or write a bucket of that name that another account owns; discovery also
+//! checks the account's own bucket list, so such a bucket is named and refused before any write.
 
 use aws_sdk_s3::types::{
-    BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
-    DefaultRetention, ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
-    ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode, ObjectLockRule, ObjectOwnership,
-    OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption,
-    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    BucketLifecycleConfiguration, BucketLocationConstraint, BucketLoggingStatus, BucketVersioningStatus,
+    CreateBucketConfiguration, DefaultRetention, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+    LifecycleRuleFilter, LoggingEnabled, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode,
+    ObjectLockRule, ObjectOwnership, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration,
+    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
     VersioningConfiguration,
 };
 use groundwork_apply::{ErrorKind, ProviderError};
@@ -33,12 +38,43 @@ fn to_i32(n: u64) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
+/// A bucket of this name exists, but not in the account groundwork expects it in.
+fn foreign(name: &str, owner: &str) -> ProviderError {
+    rejected(
+        "s3:ListBuckets",
+        format!(
+            "bucket {name} exists but is not owned by account {owner}, where the blueprint puts it; groundwork \
+             neither reads nor writes another account's bucket: choose another name (put `{{account_id}}` in it)"
+        ),
+    )
+}
+
+/// The policy as sent: compact, with its `Allow` statements first. The order means nothing to
+/// AWS; the emulator's check of a logging target's policy reads the statements in order and
+/// cannot read one whose principal is `"*"`, so the grant must come before the denies.
+fn policy_text(doc: &Value) -> String {
+    let mut compact = compact_policy(doc);
+    if let Some(statements) = compact.get_mut("Statement").and_then(Value::as_array_mut) {
+        statements.sort_by_key(|st| st["Effect"] != "Allow");
+    }
+    compact.to_string()
+}
+
 impl Aws {
     /// The bucket's live spec, or `None` when it does not exist (in this account).
     pub(crate) async fn read_bucket(&self, c: &AccountClients, name: &str) -> Result<Option<Value>, ProviderError> {
         let s3 = &c.s3;
+        let owner = c.id.as_str();
+        let owned = self
+            .run("s3:ListBuckets", Idempotency::Safe, || s3.list_buckets().prefix(name).send())
+            .await?
+            .buckets()
+            .iter()
+            .any(|b| b.name() == Some(name));
         let location = match self
-            .run("s3:GetBucketLocation", Idempotency::Safe, || s3.get_bucket_location().bucket(name).send())
+            .run("s3:GetBucketLocation", Idempotency::Safe, || {
+                s3.get_bucket_location().bucket(name).expected_bucket_owner(owner).send()
+            })
             .await
         {
             Ok(out) => match out.location_constraint() {
@@ -48,23 +84,50 @@ impl Aws {
                 Some(l) => l.as_str().to_owned(),
             },
             Err(e) if missing(&e, &["NoSuchBucket", "NotFound"]) => return Ok(None),
+            Err(e) if !owned && missing(&e, &["AccessDenied", "Forbidden"]) => return Err(foreign(name, owner)),
             Err(e) => return Err(e),
         };
+        if !owned {
+            return Err(foreign(name, owner));
+        }
         let (versioning, pab, encryption, ownership, lifecycle, lock, policy) = tokio::join!(
-            self.run("s3:GetBucketVersioning", Idempotency::Safe, || s3.get_bucket_versioning().bucket(name).send()),
-            self.run("s3:GetPublicAccessBlock", Idempotency::Safe, || s3.get_public_access_block().bucket(name).send()),
-            self.run("s3:GetBucketEncryption", Idempotency::Safe, || s3.get_bucket_encryption().bucket(name).send()),
+            self.run("s3:GetBucketVersioning", Idempotency::Safe, || s3
+                .get_bucket_versioning()
+                .bucket(name)
+                .expected_bucket_owner(owner)
+                .send()),
+            self.run("s3:GetPublicAccessBlock", Idempotency::Safe, || s3
+                .get_public_access_block()
+                .bucket(name)
+                .expected_bucket_owner(owner)
+                .send()),
+            self.run("s3:GetBucketEncryption", Idempotency::Safe, || s3
+                .get_bucket_encryption()
+                .bucket(name)
+                .expected_bucket_owner(owner)
+                .send()),
             self.run("s3:GetBucketOwnershipControls", Idempotency::Safe, || {
-                s3.get_bucket_ownership_controls().bucket(name).send()
+                s3.get_bucket_ownership_controls().bucket(name).expected_bucket_owner(owner).send()
             }),
             self.run("s3:GetBucketLifecycleConfiguration", Idempotency::Safe, || {
-                s3.get_bucket_lifecycle_configuration().bucket(name).send()
+                s3.get_bucket_lifecycle_configuration().bucket(name).expected_bucket_owner(owner).send()
             }),
             self.run("s3:GetObjectLockConfiguration", Idempotency::Safe, || {
-                s3.get_object_lock_configuration().bucket(name).send()
+                s3.get_object_lock_configuration().bucket(name).expected_bucket_owner(owner).send()
             }),
-            self.run("s3:GetBucketPolicy", Idempotency::Safe, || s3.get_bucket_policy().bucket(name).send()),
+            self.run("s3:GetBucketPolicy", Idempotency::Safe, || s3
+                .get_bucket_policy()
+                .bucket(name)
+                .expected_bucket_owner(owner)
+                .send()),
         );
+        let access_logging = self
+            .run("s3:GetBucketLogging", Idempotency::Safe, || {
+                s3.get_bucket_logging().bucket(name).expected_bucket_owner(owner).send()
+            })
+            .await?
+            .logging_enabled()
+            .map_or(Value::Null, |l| json!({ "target_bucket": l.target_bucket(), "target_prefix": l.target_prefix() }));
         let versioning = versioning?.status().map_or("Disabled", BucketVersioningStatus::as_str).to_owned();
         let pab = match pab {
             Ok(out) => out.public_access_block_configuration().map_or_else(
@@ -150,6 +213,7 @@ impl Aws {
             "ownership": ownership,
             "lifecycle_expiration_days": expiration,
             "object_lock": object_lock,
+            "access_logging": access_logging,
             "policy": policy,
         })))
     }
@@ -164,6 +228,7 @@ impl Aws {
         live: Option<&Value>,
     ) -> Result<String, ProviderError> {
         let s3 = &c.s3;
+        let owner = c.id.as_str();
         let region = spec["region"].as_str().unwrap_or("us-east-1");
         let mut done = Vec::new();
         let null = Value::Null;
@@ -213,6 +278,7 @@ impl Aws {
             self.run("s3:PutBucketVersioning", Idempotency::Safe, || {
                 s3.put_bucket_versioning()
                     .bucket(name)
+                    .expected_bucket_owner(owner)
                     .versioning_configuration(
                         VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build(),
                     )
@@ -227,6 +293,7 @@ impl Aws {
             self.run("s3:PutPublicAccessBlock", Idempotency::Safe, || {
                 s3.put_public_access_block()
                     .bucket(name)
+                    .expected_bucket_owner(owner)
                     .public_access_block_configuration(
                         PublicAccessBlockConfiguration::builder()
                             .block_public_acls(flag("block_public_acls"))
@@ -258,7 +325,11 @@ impl Aws {
                 .build()
                 .map_err(|err| rejected("s3:PutBucketEncryption", err.to_string()))?;
             self.run("s3:PutBucketEncryption", Idempotency::Safe, || {
-                s3.put_bucket_encryption().bucket(name).server_side_encryption_configuration(config.clone()).send()
+                s3.put_bucket_encryption()
+                    .bucket(name)
+                    .expected_bucket_owner(owner)
+                    .server_side_encryption_configuration(config.clone())
+                    .send()
             })
             .await?;
             done.push("default encryption set".into());
@@ -273,7 +344,11 @@ impl Aws {
                 .build()
                 .map_err(|err| rejected("s3:PutBucketOwnershipControls", err.to_string()))?;
             self.run("s3:PutBucketOwnershipControls", Idempotency::Safe, || {
-                s3.put_bucket_ownership_controls().bucket(name).ownership_controls(controls.clone()).send()
+                s3.put_bucket_ownership_controls()
+                    .bucket(name)
+                    .expected_bucket_owner(owner)
+                    .ownership_controls(controls.clone())
+                    .send()
             })
             .await?;
             done.push("ACLs disabled (BucketOwnerEnforced)".into());
@@ -295,13 +370,17 @@ impl Aws {
                     .build()
                     .map_err(|err| rejected("s3:PutBucketLifecycleConfiguration", err.to_string()))?;
                 self.run("s3:PutBucketLifecycleConfiguration", Idempotency::Safe, || {
-                    s3.put_bucket_lifecycle_configuration().bucket(name).lifecycle_configuration(config.clone()).send()
+                    s3.put_bucket_lifecycle_configuration()
+                        .bucket(name)
+                        .expected_bucket_owner(owner)
+                        .lifecycle_configuration(config.clone())
+                        .send()
                 })
                 .await?;
                 done.push(format!("objects expire after {days} days"));
             } else {
                 self.run("s3:DeleteBucketLifecycle", Idempotency::Safe, || {
-                    s3.delete_bucket_lifecycle().bucket(name).send()
+                    s3.delete_bucket_lifecycle().bucket(name).expected_bucket_owner(owner).send()
                 })
                 .await?;
                 done.push("retention rule removed (logs kept forever)".into());
@@ -325,15 +404,47 @@ impl Aws {
                 )
                 .build();
             self.run("s3:PutObjectLockConfiguration", Idempotency::Safe, || {
-                s3.put_object_lock_configuration().bucket(name).object_lock_configuration(config.clone()).send()
+                s3.put_object_lock_configuration()
+                    .bucket(name)
+                    .expected_bucket_owner(owner)
+                    .object_lock_configuration(config.clone())
+                    .send()
             })
             .await?;
             done.push(format!("object lock {mode} for {days} days"));
         }
+        // Server access logging, then the policy: once the policy is in place it denies
+        // `s3:PutBucketLogging` and every other protected setting to everyone but its exception.
+        if differs("access_logging") {
+            let l = &spec["access_logging"];
+            let status = match l["target_bucket"].as_str() {
+                Some(target) => {
+                    let enabled = LoggingEnabled::builder()
+                        .target_bucket(target)
+                        .target_prefix(l["target_prefix"].as_str().unwrap_or_default())
+                        .build()
+                        .map_err(|err| rejected("s3:PutBucketLogging", err.to_string()))?;
+                    BucketLoggingStatus::builder().logging_enabled(enabled).build()
+                }
+                None => BucketLoggingStatus::builder().build(),
+            };
+            self.run("s3:PutBucketLogging", Idempotency::Safe, || {
+                s3.put_bucket_logging()
+                    .bucket(name)
+                    .expected_bucket_owner(owner)
+                    .bucket_logging_status(status.clone())
+                    .send()
+            })
+            .await?;
+            done.push(match l["target_bucket"].as_str() {
+                Some(target) => format!("server access logs to {target}"),
+                None => "server access logging off".into(),
+            });
+        }
         if differs("policy") {
-            let policy = compact_policy(&spec["policy"]).to_string();
+            let policy = policy_text(&spec["policy"]);
             self.run("s3:PutBucketPolicy", Idempotency::Safe, || {
-                s3.put_bucket_policy().bucket(name).policy(&policy).send()
+                s3.put_bucket_policy().bucket(name).expected_bucket_owner(owner).policy(&policy).send()
             })
             .await?;
             done.push("bucket policy set".into());

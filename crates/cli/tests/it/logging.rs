@@ -117,9 +117,74 @@ async fn log_archive_trail_and_guardrails_are_built_read_back_and_rerun_writes_n
         (tls["Effect"].as_str(), tls["Condition"]["Bool"]["aws:SecureTransport"].as_str()),
         (Some("Deny"), Some("false"))
     );
-    let deletion = statement(&policy, "DenyLogDeletion");
-    assert_eq!(deletion["Effect"], "Deny");
-    assert!(as_set(&deletion["Action"]).contains("s3:DeleteObject"));
+    // Every protected action is denied to every principal but the exception role, on the bucket
+    // and its objects; no writer but CloudTrail.
+    let exception = format!("arn:aws:iam::{log_id}:role/LogArchiveBreakGlass");
+    let tamper = statement(&policy, "DenyArchiveTampering");
+    let denied = as_set(&tamper["Action"]);
+    for action in groundwork_blueprint::LOG_BUCKET_PROTECTED_ACTIONS {
+        assert!(denied.contains(*action), "{action} is not denied: {tamper}");
+    }
+    assert_eq!((tamper["Effect"].as_str(), tamper["Principal"].as_str()), (Some("Deny"), Some("*")));
+    assert_eq!(
+        as_set(&tamper["Resource"]),
+        BTreeSet::from([format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")])
+    );
+    assert_eq!(as_set(&tamper["Condition"]["ArnNotLike"]["aws:PrincipalArn"]), BTreeSet::from([exception.clone()]));
+    assert_eq!(tamper["Condition"].as_object().unwrap().len(), 1, "no other condition: {tamper}");
+    let writers = statement(&policy, "DenyOtherWriters");
+    assert_eq!((writers["Effect"].as_str(), writers["Principal"].as_str()), (Some("Deny"), Some("*")));
+    assert_eq!(as_set(&writers["Action"]), BTreeSet::from(["s3:PutObject".to_owned()]));
+    assert_eq!(
+        as_set(&writers["Condition"]["StringNotEquals"]["aws:PrincipalServiceName"]),
+        BTreeSet::from(["cloudtrail.amazonaws.com".to_owned()])
+    );
+    // Server access logs go to the access-log bucket, which is hardened the same way.
+    let access = format!("acme-cloudtrail-access-{log_id}");
+    let logging = s3.get_bucket_logging().bucket(&bucket).send().await.unwrap();
+    let enabled = logging.logging_enabled().unwrap();
+    assert_eq!((enabled.target_bucket(), enabled.target_prefix()), (access.as_str(), format!("{bucket}/").as_str()));
+    let versioning = s3.get_bucket_versioning().bucket(&access).send().await.unwrap();
+    assert_eq!(versioning.status().unwrap().as_str(), "Enabled");
+    let pab = s3.get_public_access_block().bucket(&access).send().await.unwrap();
+    let pab = pab.public_access_block_configuration().unwrap();
+    assert_eq!(
+        [pab.block_public_acls(), pab.ignore_public_acls(), pab.block_public_policy(), pab.restrict_public_buckets()],
+        [Some(true); 4]
+    );
+    let enc = s3.get_bucket_encryption().bucket(&access).send().await.unwrap();
+    let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
+    assert_eq!(rule.apply_server_side_encryption_by_default().unwrap().sse_algorithm().as_str(), "AES256");
+    let own = s3.get_bucket_ownership_controls().bucket(&access).send().await.unwrap();
+    assert_eq!(own.ownership_controls().unwrap().rules()[0].object_ownership().as_str(), "BucketOwnerEnforced");
+    let lifecycle = s3.get_bucket_lifecycle_configuration().bucket(&access).send().await.unwrap();
+    assert_eq!(lifecycle.rules()[0].expiration().unwrap().days(), Some(400));
+    assert!(s3.get_bucket_logging().bucket(&access).send().await.unwrap().logging_enabled().is_none());
+    let access_policy: Value =
+        serde_json::from_str(s3.get_bucket_policy().bucket(&access).send().await.unwrap().policy().unwrap()).unwrap();
+    let grant = statement(&access_policy, "S3ServerAccessLogsPolicy");
+    assert_eq!(grant["Effect"], "Allow");
+    assert_eq!(as_set(&grant["Principal"]["Service"]), BTreeSet::from(["logging.s3.amazonaws.com".to_owned()]));
+    assert_eq!(as_set(&grant["Action"]), BTreeSet::from(["s3:PutObject".to_owned()]));
+    assert_eq!(as_set(&grant["Resource"]), BTreeSet::from([format!("arn:aws:s3:::{access}/{bucket}/*")]));
+    assert_eq!(
+        as_set(&grant["Condition"]["ArnLike"]["aws:SourceArn"]),
+        BTreeSet::from([format!("arn:aws:s3:::{bucket}")])
+    );
+    assert_eq!(as_set(&grant["Condition"]["StringEquals"]["aws:SourceAccount"]), BTreeSet::from([log_id.clone()]));
+    let tls = statement(&access_policy, "DenyInsecureTransport");
+    assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
+    let tamper = statement(&access_policy, "DenyArchiveTampering");
+    let denied = as_set(&tamper["Action"]);
+    for action in groundwork_blueprint::LOG_BUCKET_PROTECTED_ACTIONS {
+        assert!(denied.contains(*action), "{action} is not denied on the access-log bucket: {tamper}");
+    }
+    assert_eq!(as_set(&tamper["Condition"]["ArnNotLike"]["aws:PrincipalArn"]), BTreeSet::from([exception]));
+    let writers = statement(&access_policy, "DenyOtherWriters");
+    assert_eq!(
+        as_set(&writers["Condition"]["StringNotEquals"]["aws:PrincipalServiceName"]),
+        BTreeSet::from(["logging.s3.amazonaws.com".to_owned()])
+    );
 
     // The trail, in the management account.
     let ct = aws_sdk_cloudtrail::Client::new(
@@ -133,6 +198,28 @@ async fn log_archive_trail_and_guardrails_are_built_read_back_and_rerun_writes_n
     assert_eq!(trail.log_file_validation_enabled(), Some(true));
     assert_eq!(trail.include_global_service_events(), Some(true));
     assert_eq!(ct.get_trail_status().name("org-trail").send().await.unwrap().is_logging(), Some(true));
+    // Its selectors: every management event (read and write, no readOnly field), and the data
+    // events of the log bucket's objects.
+    let selectors = ct.get_event_selectors().trail_name("org-trail").send().await.unwrap();
+    assert!(selectors.event_selectors().is_empty());
+    let advanced = selectors.advanced_event_selectors();
+    assert_eq!(advanced.len(), 2, "{advanced:?}");
+    let fields = |i: usize| -> BTreeMap<String, (Vec<String>, Vec<String>)> {
+        advanced[i]
+            .field_selectors()
+            .iter()
+            .map(|f| (f.field().to_owned(), (f.equals().to_vec(), f.starts_with().to_vec())))
+            .collect()
+    };
+    assert_eq!(fields(0), BTreeMap::from([("eventCategory".to_owned(), (vec!["Management".to_owned()], vec![]))]));
+    assert_eq!(
+        fields(1),
+        BTreeMap::from([
+            ("eventCategory".to_owned(), (vec!["Data".to_owned()], vec![])),
+            ("resources.type".to_owned(), (vec!["AWS::S3::Object".to_owned()], vec![])),
+            ("resources.ARN".to_owned(), (vec![], vec![format!("arn:aws:s3:::{bucket}/")])),
+        ])
+    );
 
     // Trusted access and the SCP policy type.
     let access = org.list_aws_service_access_for_organization().send().await.unwrap();
@@ -273,6 +360,26 @@ async fn out_of_band_changes_to_logging_and_guardrails_are_named_and_restored() 
         &env.moto.sdk_config().into_builder().region(aws_config::Region::new("eu-west-1")).build(),
     );
     ct.stop_logging().name("org-trail").send().await.unwrap();
+    // The trail now records only read-only management events, and no data events.
+    let read_only = aws_sdk_cloudtrail::types::AdvancedEventSelector::builder()
+        .name("Management events")
+        .field_selectors(
+            aws_sdk_cloudtrail::types::AdvancedFieldSelector::builder()
+                .field("eventCategory")
+                .equals("Management")
+                .build()
+                .unwrap(),
+        )
+        .field_selectors(
+            aws_sdk_cloudtrail::types::AdvancedFieldSelector::builder()
+                .field("readOnly")
+                .equals("true")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    ct.put_event_selectors().trail_name("org-trail").advanced_event_selectors(read_only).send().await.unwrap();
     let s3 = {
         let conf = aws_sdk_s3::config::Builder::from(&env.moto.member_config(&log_id, "eu-west-1").await)
             .force_path_style(true)
@@ -308,6 +415,12 @@ async fn out_of_band_changes_to_logging_and_guardrails_are_named_and_restored() 
     );
     let text = env.gw(&["plan", bp.to_str().unwrap(), "--no-rate-limit"]);
     assert!(text.stdout.contains("~ logging: false -> true"), "{}", text.stdout);
+    assert!(text.stdout.contains("event_selectors"), "the selector change is named:\n{}", text.stdout);
+    // On AWS the bucket's own policy refuses groundwork's PutPublicAccessBlock (moto does not
+    // evaluate bucket policies on bucket calls): the plan says so and how to proceed.
+    let said = format!("{}{}", text.stdout, text.stderr);
+    assert!(said.contains("the bucket's own policy denies s3:PutBucketPublicAccessBlock"), "{said}");
+    assert!(said.contains("S3UnlockBucketPolicy"), "{said}");
     assert!(text.stdout.contains("public_access_block.block_public_acls: false -> true"), "{}", text.stdout);
     assert!(text.stdout.contains("+ scp-attachment/deny-root-user@Root will be created"), "{}", text.stdout);
     assert!(text.stdout.contains("~ scp/region-lock will be updated in place"), "{}", text.stdout);
@@ -315,11 +428,16 @@ async fn out_of_band_changes_to_logging_and_guardrails_are_named_and_restored() 
     let drift = env.gw(&["drift", bp.to_str().unwrap(), "--no-rate-limit"]);
     assert_eq!(drift.code, 2, "{}", drift.stdout);
     assert!(drift.stdout.contains("account log-archive"), "grouped under its account:\n{}", drift.stdout);
+    assert!(drift.stdout.contains("event_selectors"), "{}", drift.stdout);
 
     let applied = env.apply(&bp).ok();
     assert_eq!(applied.json()["failed"], 0, "{}", applied.stdout);
     let status = ct.get_trail_status().name("org-trail").send().await.unwrap();
     assert_eq!(status.is_logging(), Some(true));
+    let selectors = ct.get_event_selectors().trail_name("org-trail").send().await.unwrap();
+    let advanced = selectors.advanced_event_selectors();
+    assert_eq!(advanced.len(), 2, "management and data events again: {advanced:?}");
+    assert!(advanced.iter().all(|a| a.field_selectors().iter().all(|f| f.field() != "readOnly")), "{advanced:?}");
     let pab = s3.get_public_access_block().bucket(&bucket).send().await.unwrap();
     assert_eq!(pab.public_access_block_configuration().unwrap().restrict_public_buckets(), Some(true));
     let found = scps(&env).await;
@@ -372,4 +490,55 @@ async fn an_extra_attachment_of_a_managed_scp_is_removed_and_object_lock_on_an_e
         refused.stderr
     );
     assert_eq!(refused.writes(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_log_bucket_name_owned_by_another_account_is_refused_and_never_written() {
+    let env = Env::new();
+    let bp = reference();
+    // A first landing zone whose archive has another name: the accounts exist, so the
+    // log-archive account's id (and the name the reference blueprint asks for) is known.
+    let src = std::fs::read_to_string(&bp).unwrap();
+    let first = env.path("first.yaml");
+    std::fs::write(
+        &first,
+        src.replace("bucket: \"acme-cloudtrail-{account_id}\"", "bucket: \"acme-first-{account_id}\""),
+    )
+    .unwrap();
+    env.apply(&first).ok();
+    let (log_id, bucket) = log_bucket(&env).await;
+    // Another account of the organization takes the log bucket's name first.
+    let (_, accounts) = read_org(&env.org()).await;
+    let squatter = accounts["aws+shared-network@acme.example"].id.clone();
+    let theirs = {
+        let conf = aws_sdk_s3::config::Builder::from(&env.moto.member_config(&squatter, "eu-west-1").await)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    };
+    theirs
+        .create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let refused = env.gw(&["apply", bp.to_str().unwrap(), "--auto-approve", "--no-rate-limit", "--stats", "--json"]);
+    assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains(&format!("bucket {bucket} exists but is not owned by account {log_id}")),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(refused.writes(), 0, "nothing written anywhere");
+    // Their bucket is as they made it: no policy, no versioning, no logging.
+    assert!(theirs.get_bucket_policy().bucket(&bucket).send().await.is_err());
+    let versioning = theirs.get_bucket_versioning().bucket(&bucket).send().await.unwrap();
+    assert!(versioning.status().is_none());
+    assert!(theirs.get_bucket_logging().bucket(&bucket).send().await.unwrap().logging_enabled().is_none());
 }
