@@ -114,7 +114,22 @@ impl Aws {
             let name = trail.spec["s3_bucket"].as_str().unwrap_or_default().to_owned();
             match self.account(log, &management).await {
                 Ok(c) => match Box::pin(self.read_bucket(&c, &name)).await {
-                    Ok(spec) => found.bucket = Some(FoundBucket { account_id: log.to_owned(), name, spec }),
+                    Ok(spec) => {
+                        let target = spec
+                            .as_ref()
+                            .and_then(|s| s["access_logging"]["target_bucket"].as_str())
+                            .map(str::to_owned);
+                        found.bucket = Some(FoundBucket { account_id: log.to_owned(), name, spec });
+                        if let Some(target) = target {
+                            match Box::pin(self.read_bucket(&c, &target)).await {
+                                Ok(spec) => {
+                                    found.access_bucket =
+                                        Some(FoundBucket { account_id: log.to_owned(), name: target, spec });
+                                }
+                                Err(e) => found.problems.push(format!("bucket {target} in account {log}: {e}")),
+                            }
+                        }
+                    }
                     Err(e) => found.problems.push(format!("bucket {name} in account {log}: {e}")),
                 },
                 Err(e) => found.problems.push(format!("account {log}: {e}")),

@@ -64,6 +64,9 @@ pub struct Found {
     pub org_trails: Vec<FoundTrail>,
     /// The organization trail's bucket, read in the log-archive account.
     pub bucket: Option<FoundBucket>,
+    /// The bucket the log bucket's server access logs go to, read in the log-archive account.
+    #[serde(default)]
+    pub access_bucket: Option<FoundBucket>,
     /// The identity hub's IAM (only with a hub).
     pub hub: Option<FoundHub>,
     /// Roles in member accounts that trust the hub or EC2.
@@ -759,6 +762,15 @@ impl<'a> Cx<'a> {
         if let (Some(mode), Some(days)) = (spec["object_lock"]["mode"].as_str(), spec["object_lock"]["days"].as_u64()) {
             m.insert("object_lock".into(), json!({ "mode": mode.to_lowercase(), "days": days }));
         }
+        if let Some(role) = exception_role(&spec["policy"]) {
+            m.insert("protection_exception_role".into(), json!(role));
+        }
+        if let Some(target) = spec["access_logging"]["target_bucket"].as_str() {
+            m.insert("access_log_bucket".into(), json!(replace_all(target, &[(&log.id, "{account_id}")])));
+        }
+        if let Some(events) = data_events(&trail.spec["event_selectors"], bucket_name, &log.id) {
+            m.insert("data_events".into(), events);
+        }
         let key = trail.spec["kms_key_id"].as_str().or_else(|| spec["encryption"]["kms_key_id"].as_str());
         if let Some(key) = key {
             m.insert("kms_key_arn".into(), json!(key));
@@ -1248,8 +1260,9 @@ impl<'a> Cx<'a> {
             let spec = match at.kind {
                 Kind::Bucket => found
                     .bucket
-                    .as_ref()
-                    .filter(|b| b.account_id == account_id && b.name == at.name)
+                    .iter()
+                    .chain(&found.access_bucket)
+                    .find(|b| b.account_id == account_id && b.name == at.name)
                     .and_then(|b| b.spec.clone()),
                 Kind::Trail => found
                     .org_trails
@@ -1503,6 +1516,44 @@ pub fn write_blueprint(found: &Found, options: &ImportOptions) -> Result<Importe
             .collect(),
         summary,
     })
+}
+
+/// The role a log bucket's policy exempts from its tamper protection (`DenyArchiveTampering`).
+fn exception_role(policy: &Value) -> Option<String> {
+    let statements = policy["Statement"].as_array()?;
+    let tamper = statements.iter().find(|s| s["Sid"] == "DenyArchiveTampering")?;
+    let arn = &tamper["Condition"]["ArnNotLike"]["aws:PrincipalArn"];
+    let arn = arn.as_str().or_else(|| arn.as_array().and_then(|a| a.first()).and_then(Value::as_str))?;
+    arn.split_once(":role/").map(|(_, name)| name.rsplit('/').next().unwrap_or(name).to_owned())
+}
+
+/// The `data_events` value of a trail's S3 data-event selector: `all`, or the buckets it names
+/// (the log bucket as `log_bucket`, others with the log-archive id as `{account_id}`).
+fn data_events(selectors: &Value, log_bucket: &str, log_id: &str) -> Option<Value> {
+    let data = selectors.as_array()?.iter().find(|s| {
+        s["field_selectors"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|f| f["field"] == "eventCategory" && f["equals"] == json!(["Data"])))
+    })?;
+    let prefixes = data["field_selectors"]
+        .as_array()?
+        .iter()
+        .find(|f| f["field"] == "resources.ARN")
+        .and_then(|f| f["starts_with"].as_array());
+    let Some(prefixes) = prefixes else { return Some(json!("all")) };
+    let buckets: Vec<String> = prefixes
+        .iter()
+        .filter_map(Value::as_str)
+        .map(|p| p.trim_start_matches("arn:aws:s3:::").trim_end_matches('/'))
+        .map(|b| {
+            if b == log_bucket {
+                groundwork_blueprint::LOG_BUCKET_WORD.to_owned()
+            } else {
+                b.replace(log_id, "{account_id}")
+            }
+        })
+        .collect();
+    Some(json!(buckets))
 }
 
 #[cfg(test)]
