@@ -215,8 +215,12 @@ fn converged_reference() -> (Desired, Found) {
         let spec = r.spec.clone();
         match r.at.kind {
             Kind::Bucket => {
-                found.bucket =
-                    Some(FoundBucket { account_id: id_of(&r.at.account), name: r.at.name.clone(), spec: Some(spec) });
+                // The log bucket is the one the trail delivers to; the other is its access-log bucket.
+                let bucket =
+                    FoundBucket { account_id: id_of(&r.at.account), name: r.at.name.clone(), spec: Some(spec) };
+                let is_access_log =
+                    live.resources.values().any(|o| o.spec["access_logging"]["target_bucket"] == *r.at.name);
+                if is_access_log { found.access_bucket = Some(bucket) } else { found.bucket = Some(bucket) }
             }
             Kind::Trail => {
                 found.org_trails.push(FoundTrail { name: r.at.name.clone(), home_region: "eu-west-1".into(), spec });
