@@ -75,6 +75,13 @@ pub struct Organization {
     pub feature_set: FeatureSet,
     /// Role groundwork assumes in member accounts (default `OrganizationAccountAccessRole`).
     pub access_role: String,
+    /// The role groundwork runs as in the management account (`organization.deployer_role`;
+    /// optional, default none: whatever principal runs it).
+    pub deployer_role: Option<Spanned<String>>,
+    /// A dedicated execution role groundwork creates in every member account and assumes
+    /// instead of the access role once it exists (`organization.execution_role`; optional,
+    /// default none).
+    pub execution_role: Option<Spanned<String>>,
 }
 
 /// AWS Organizations feature set.

@@ -33,6 +33,8 @@ pub(crate) struct RawOrganization {
     pub(crate) management_name: Option<Spanned<String>>,
     pub(crate) feature_set: FeatureSet,
     pub(crate) access_role: Option<Spanned<String>>,
+    pub(crate) deployer_role: Option<Spanned<String>>,
+    pub(crate) execution_role: Option<Spanned<String>>,
 }
 
 /// Raw OU tree node.
@@ -414,7 +416,15 @@ fn read_version(cx: &mut Cx, node: &Node) -> Option<Spanned<u32>> {
 
 fn read_organization(cx: &mut Cx, node: &Node) -> Option<RawOrganization> {
     let f =
-        cx.map(node, "organization", &["name", "home_region", "management_account", "feature_set", "access_role"])?;
+        cx.map(node, "organization", &[
+        "name",
+        "home_region",
+        "management_account",
+        "feature_set",
+        "access_role",
+        "deployer_role",
+        "execution_role",
+    ])?;
     let name = cx.required(&f, "name", "organization").and_then(|n| cx.string(n, "organization.name"));
     let home_region =
         cx.required(&f, "home_region", "organization").and_then(|n| cx.string(n, "organization.home_region"));
@@ -440,6 +450,8 @@ fn read_organization(cx: &mut Cx, node: &Node) -> Option<RawOrganization> {
         );
     }
     let access_role = f.get("access_role").and_then(|n| cx.string(n, "organization.access_role"));
+    let deployer_role = f.get("deployer_role").and_then(|n| cx.string(n, "organization.deployer_role"));
+    let execution_role = f.get("execution_role").and_then(|n| cx.string(n, "organization.execution_role"));
     Some(RawOrganization {
         name: name?,
         home_region: home_region?,
@@ -447,6 +459,8 @@ fn read_organization(cx: &mut Cx, node: &Node) -> Option<RawOrganization> {
         management_name,
         feature_set: feature_set?,
         access_role,
+        deployer_role,
+        execution_role,
     })
 }
 

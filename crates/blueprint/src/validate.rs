@@ -452,6 +452,9 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
     let accounts: Vec<&Account> = placed.iter().map(|p| &p.account).collect();
     let home_region = org.as_ref().map(|o| o.home_region.value.as_str());
     let access_role = crate::guardrails::access_role(cx, org.as_ref().and_then(|o| o.access_role.as_ref()));
+    for role in org.iter().flat_map(|o| o.deployer_role.iter().chain(o.execution_role.iter())) {
+        crate::guardrails::access_role(cx, Some(role));
+    }
     let logging = raw.logging.as_ref().and_then(|l| crate::logging::lower(cx, src, l, &accounts, home_region));
     let scope = crate::guardrails::Scope {
         src,
@@ -486,6 +489,8 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
             management_name: org.management_name,
             feature_set: org.feature_set,
             access_role,
+            deployer_role: org.deployer_role,
+            execution_role: org.execution_role,
         },
         organizational_units: flat
             .into_iter()
