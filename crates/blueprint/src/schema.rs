@@ -415,16 +415,11 @@ fn read_version(cx: &mut Cx, node: &Node) -> Option<Spanned<u32>> {
 }
 
 fn read_organization(cx: &mut Cx, node: &Node) -> Option<RawOrganization> {
-    let f =
-        cx.map(node, "organization", &[
-        "name",
-        "home_region",
-        "management_account",
-        "feature_set",
-        "access_role",
-        "deployer_role",
-        "execution_role",
-    ])?;
+    let f = cx.map(
+        node,
+        "organization",
+        &["name", "home_region", "management_account", "feature_set", "access_role", "deployer_role", "execution_role"],
+    )?;
     let name = cx.required(&f, "name", "organization").and_then(|n| cx.string(n, "organization.name"));
     let home_region =
         cx.required(&f, "home_region", "organization").and_then(|n| cx.string(n, "organization.home_region"));

@@ -15,6 +15,7 @@
 //! assert_eq!(p.summary().add, 2); // the organization and the OU
 //! ```
 
+mod execution;
 mod graph;
 mod identity;
 pub mod import;
@@ -29,8 +30,8 @@ pub use graph::{GraphFormat, render_graph};
 pub use identity::{FORCE_MFA_POLICY, INLINE_POLICY, trust_policy};
 pub use lower::{CLOUDTRAIL_PRINCIPAL, SCP_TYPE, bucket_address, log_bucket_policy, target_text, trail_arn};
 pub use permissions::{
-    Holder, MANAGED_POLICY_MAX_CHARS, PERMISSIONS_FORMAT_VERSION, PermissionSet, Permissions, STATE_BUCKET_PREFIX, Statement,
-    allows, iam_actions, permissions, policy_chars,
+    Holder, MANAGED_POLICY_MAX_CHARS, PERMISSIONS_FORMAT_VERSION, PermissionSet, Permissions, STATE_BUCKET_PREFIX,
+    Statement, allows, iam_actions, permissions, policy_chars,
 };
 pub use plan::{Action, Change, FORMAT_VERSION, Operation, Plan, PlanOptions, Summary, Unmanaged, plan};
 pub use render::{attribute_lines, render_text, symbol};

@@ -278,6 +278,7 @@ pub(crate) fn resources(bp: &Blueprint) -> Vec<DesiredResource> {
     logging_resources(bp, &mut out);
     guardrail_resources(bp, &mut out);
     crate::identity::resources(bp, &mut out);
+    crate::execution::resources(bp, &mut out);
     out
 }
 

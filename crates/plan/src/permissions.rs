@@ -373,8 +373,6 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
             );
         }
         Kind::Trail => {
-            let region = r.spec.get("region").and_then(Value::as_str).unwrap_or("*");
-            let _ = region;
             b.add(
                 "OrganizationTrail",
                 "create the organization trail, converge its settings and event selectors, start logging",
@@ -605,7 +603,12 @@ fn member_holder(bp: &Blueprint, account: &str) -> Holder {
 
 /// The permissions groundwork needs for exactly this blueprint. Offline: no AWS call.
 pub fn permissions(bp: &Blueprint) -> Permissions {
-    let desired = Desired::from_blueprint(bp);
+    compute(bp, &Desired::from_blueprint(bp).resources)
+}
+
+/// [`permissions`] from the blueprint's resources (the execution role's lowering passes the
+/// resources lowered before it).
+pub(crate) fn compute(bp: &Blueprint, resources: &[DesiredResource]) -> Permissions {
     let access_role = bp.organization.access_role.clone();
     let execution_role = bp.organization.execution_role.as_ref().map(|r| r.value.clone());
     let deployer_role = bp.organization.deployer_role.as_ref().map(|r| r.value.clone());
@@ -704,10 +707,10 @@ pub fn permissions(bp: &Blueprint) -> Permissions {
     );
 
     let mut members: BTreeMap<Holder, (Vec<String>, Builder)> = BTreeMap::new();
-    for a in &desired.accounts {
-        let holder = member_holder(bp, &a.name);
+    for a in &bp.accounts {
+        let holder = member_holder(bp, &a.name.value);
         let entry = members.entry(holder).or_default();
-        entry.0.push(a.name.clone());
+        entry.0.push(a.name.value.clone());
         entry.1.add(
             "AccessRoleCheck",
             "read the access role's trust policy (drift of who may assume it)",
@@ -719,15 +722,20 @@ pub fn permissions(bp: &Blueprint) -> Permissions {
             entry.1.add(
                 "ReadExecutionRole",
                 "confirm the execution role and read it (its writes go through the access role)",
-                &["iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRoleTags"],
+                &[
+                    "iam:GetRole",
+                    "iam:ListRolePolicies",
+                    "iam:GetRolePolicy",
+                    "iam:ListAttachedRolePolicies",
+                    "iam:ListRoleTags",
+                ],
                 &role_arns(role),
                 None,
             );
         }
     }
-    for r in &desired.resources {
-        let is_execution_role =
-            r.at.kind == Kind::Role && execution_role.as_deref() == Some(r.at.name.as_str());
+    for r in resources {
+        let is_execution_role = r.at.kind == Kind::Role && execution_role.as_deref() == Some(r.at.name.as_str());
         match &r.at.account {
             None => resource_statements(r, &mut deployer),
             // The execution role is written through the access role, never by itself.
@@ -826,8 +834,7 @@ pub fn allows(documents: &[Value], action: &str, resource: Option<&str>) -> bool
     let effect = |s: &&Value, e: &str| s.get("Effect").and_then(Value::as_str) == Some(e);
     let denied = statements.iter().filter(|s| effect(s, "Deny")).any(|s| {
         // An action-level check (unknown resource) is denied only by a Deny on every resource.
-        statement_matches(s, action, resource)
-            && (resource.is_some() || list(s.get("Resource")).contains(&"*"))
+        statement_matches(s, action, resource) && (resource.is_some() || list(s.get("Resource")).contains(&"*"))
     });
     !denied && statements.iter().filter(|s| effect(s, "Allow")).any(|s| statement_matches(s, action, resource))
 }
@@ -910,7 +917,9 @@ mod tests {
                     sid: format!("S{i}"),
                     effect: "Allow",
                     actions: vec!["iam:GetRole".into()],
-                    resources: (0..10).map(|j| format!("arn:aws:iam::*:role/a-rather-long-role-name-{i}-{j}")).collect(),
+                    resources: (0..10)
+                        .map(|j| format!("arn:aws:iam::*:role/a-rather-long-role-name-{i}-{j}"))
+                        .collect(),
                     condition: None,
                     why: String::new(),
                 })
