@@ -22,19 +22,17 @@ fn file_names(set: &PermissionSet, count: usize) -> Vec<String> {
 }
 
 fn where_text(p: &Permissions, set: &PermissionSet) -> String {
-    match set.holder {
-        Holder::Deployer => match &set.role {
+    if set.holder == Holder::Deployer {
+        return match &set.role {
             Some(r) => format!("the deployer role {r} in the management account"),
             None => "the principal that runs groundwork, in the management account (set `organization.deployer_role` to name a role)".to_owned(),
-        },
-        _ => {
-            let role = match &p.execution_role {
-                Some(r) => format!("the execution role {r}"),
-                None => format!("the access role {} (set `organization.execution_role` for a dedicated one)", p.access_role),
-            };
-            format!("{role} in {}", set.accounts.join(", "))
-        }
+        };
     }
+    let role = match &p.execution_role {
+        Some(r) => format!("the execution role {r}"),
+        None => format!("the access role {} (set `organization.execution_role` for a dedicated one)", p.access_role),
+    };
+    format!("{role} in {}", set.accounts.join(", "))
 }
 
 fn wrap(items: &[String], indent: &str, width: usize) -> String {

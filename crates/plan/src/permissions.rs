@@ -290,16 +290,12 @@ fn wild(name: &str) -> String {
     let mut rest = name;
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
-        match rest[start..].find("}}") {
-            Some(end) => {
-                out.push('*');
-                rest = &rest[start + end + 2..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                return out;
-            }
-        }
+        let Some(end) = rest[start..].find("}}") else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        out.push('*');
+        rest = &rest[start + end + 2..];
     }
     out.push_str(rest);
     out
