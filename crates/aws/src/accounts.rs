@@ -2,6 +2,11 @@
 //! member account, clients whose credentials come from assuming the organization access role
 //! there (refreshed before they expire). The first assumption into an account is retried
 //! within a bound, because a freshly created account's role needs time before it can be used.
+//!
+//! With an execution role (`organization.execution_role`), a member's clients assume it once
+//! it exists there (confirmed with `iam:GetRole` under its own credentials: AssumeRole alone
+//! proves nothing on emulators); until then, and for writes to the execution role itself, the
+//! access role is used (bootstrap). Every client records its calls under its principal.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -40,6 +45,7 @@ pub(crate) struct AccountClients {
 #[derive(Default)]
 pub(crate) struct AccountCache {
     clients: Mutex<HashMap<String, Arc<Mutex<Option<AccountClients>>>>>,
+    bootstrap: Mutex<HashMap<String, Arc<Mutex<Option<AccountClients>>>>>,
 }
 
 /// Credentials from AssumeRole, cached until five minutes before they expire.
@@ -97,22 +103,31 @@ impl ProvideCredentials for AssumedRole {
 }
 
 impl Aws {
-    fn clients_with(&self, id: &str, credentials: Option<SharedCredentialsProvider>) -> AccountClients {
+    fn clients_with(
+        &self,
+        id: &str,
+        credentials: Option<SharedCredentialsProvider>,
+        role: Option<&str>,
+    ) -> AccountClients {
         let config = self.sdk_config();
+        let counter = match role {
+            Some(r) => self.counter().for_principal(&format!("{id}/{r}")),
+            None => self.counter().clone(),
+        };
         let home = Region::new(self.home_region());
         let mut s3 = aws_sdk_s3::config::Builder::from(config)
             .region(home.clone())
             .force_path_style(config.endpoint_url().is_some())
             .retry_config(RetryConfig::disabled())
-            .interceptor(self.counter().clone());
+            .interceptor(counter.clone());
         let mut iam = aws_sdk_iam::config::Builder::from(config)
             .region(Region::new("us-east-1"))
             .retry_config(RetryConfig::disabled())
-            .interceptor(self.counter().clone());
+            .interceptor(counter.clone());
         let mut cloudtrail = aws_sdk_cloudtrail::config::Builder::from(config)
             .region(home)
             .retry_config(RetryConfig::disabled())
-            .interceptor(self.counter().clone());
+            .interceptor(counter.clone());
         if let Some(c) = credentials {
             s3 = s3.credentials_provider(c.clone());
             iam = iam.credentials_provider(c.clone());
@@ -127,8 +142,9 @@ impl Aws {
     }
 
     /// The clients of account `id`: the caller's own credentials for the management account,
-    /// else the access role assumed there. The first assumption into an account is retried on
-    /// AccessDenied for up to [`SETTLE_TIMEOUT`], since a new account's role takes time to work.
+    /// else the execution role when one is configured and exists there, else the access role.
+    /// The first assumption of the access role is retried on AccessDenied for up to
+    /// [`SETTLE_TIMEOUT`], since a new account's role takes time to work.
     pub(crate) async fn account(&self, id: &str, management_id: &str) -> Result<AccountClients, ProviderError> {
         let slot = {
             let mut map = self.accounts.clients.lock().await;
@@ -138,10 +154,51 @@ impl Aws {
         if let Some(c) = slot.as_ref() {
             return Ok(c.clone());
         }
-        if id == management_id {
-            let c = self.clients_with(id, None);
-            *slot = Some(c.clone());
-            return Ok(c);
+        let c = if id == management_id {
+            self.clients_with(id, None, None)
+        } else if let Some(c) = self.execution_clients(id).await {
+            c
+        } else {
+            self.bootstrap_account(id).await?
+        };
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+
+    /// The execution role's clients in member `id`, when the role is configured, assumable and
+    /// exists there; `None` means bootstrap through the access role.
+    async fn execution_clients(&self, id: &str) -> Option<AccountClients> {
+        let role_name = self.execution_role()?.to_owned();
+        let role = AssumedRole {
+            aws: self.clone(),
+            role_arn: format!("arn:aws:iam::{id}:role/{role_name}"),
+            cached: Mutex::new(None),
+        };
+        if let Err(e) = role.get().await {
+            tracing::info!(account = id, error = %e.message, "the execution role is not assumable; using the access role");
+            return None;
+        }
+        let c = self.clients_with(id, Some(SharedCredentialsProvider::new(role)), Some(&role_name));
+        let found = self.run("iam:GetRole", Idempotency::Safe, || c.iam.get_role().role_name(&role_name).send()).await;
+        match found {
+            Ok(_) => Some(c),
+            Err(e) => {
+                tracing::info!(account = id, error = %e.message, "the execution role does not exist yet; using the access role");
+                None
+            }
+        }
+    }
+
+    /// The clients of member `id` through the access role (bootstrap; writes to the execution
+    /// role itself), cached apart from [`Aws::account`]'s.
+    async fn bootstrap_account(&self, id: &str) -> Result<AccountClients, ProviderError> {
+        let slot = {
+            let mut map = self.accounts.bootstrap.lock().await;
+            Arc::clone(map.entry(id.to_owned()).or_default())
+        };
+        let mut slot = slot.lock().await;
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
         }
         let role = AssumedRole {
             aws: self.clone(),
@@ -174,8 +231,26 @@ impl Aws {
                 }
             }
         }
-        let c = self.clients_with(id, Some(SharedCredentialsProvider::new(role)));
+        let c = self.clients_with(id, Some(SharedCredentialsProvider::new(role)), Some(self.access_role()));
         *slot = Some(c.clone());
         Ok(c)
+    }
+
+    /// The clients that write resource `at` in member `id`: the access role for the execution
+    /// role itself (it never rewrites its own permissions), else [`Aws::account`]'s.
+    pub(crate) async fn writer_account(
+        &self,
+        at: &groundwork_plan::Locator,
+        id: &str,
+        management_id: &str,
+    ) -> Result<AccountClients, ProviderError> {
+        if id != management_id
+            && at.kind == groundwork_plan::Kind::Role
+            && self.execution_role() == Some(at.name.as_str())
+        {
+            self.bootstrap_account(id).await
+        } else {
+            self.account(id, management_id).await
+        }
     }
 }

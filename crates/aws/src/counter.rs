@@ -36,6 +36,9 @@ pub fn classify(service: &str, operation: &str) -> CallKind {
 pub struct CallStats {
     /// `service:Operation` -> count (each HTTP request, retries included).
     pub by_operation: BTreeMap<String, u64>,
+    /// The same counts by principal: `caller` (the credentials groundwork runs with, in the
+    /// management account), or `ACCOUNT_ID/ROLE` for a role assumed in a member account.
+    pub by_principal: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 impl CallStats {
@@ -98,6 +101,7 @@ impl fmt::Display for CallStats {
 #[derive(Debug, Clone, Default)]
 pub struct CallCounter {
     inner: Arc<Mutex<CallStats>>,
+    principal: Option<Arc<str>>,
 }
 
 impl CallCounter {
@@ -116,9 +120,19 @@ impl CallCounter {
         *self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = CallStats::default();
     }
 
+    /// A counter sharing this tally that also records calls under `principal` (an account id
+    /// and role, `ACCOUNT_ID/ROLE`) instead of `caller`.
+    #[must_use]
+    pub fn for_principal(&self, principal: &str) -> Self {
+        CallCounter { inner: Arc::clone(&self.inner), principal: Some(Arc::from(principal)) }
+    }
+
     fn record(&self, service: &str, operation: &str) {
         let key = format!("{}:{operation}", service.to_lowercase().replace(' ', ""));
-        *self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner).by_operation.entry(key).or_default() += 1;
+        let mut stats = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let principal = self.principal.as_deref().unwrap_or("caller").to_owned();
+        *stats.by_principal.entry(principal).or_default().entry(key.clone()).or_default() += 1;
+        *stats.by_operation.entry(key).or_default() += 1;
     }
 }
 
@@ -167,5 +181,10 @@ mod tests {
         assert_eq!(s.count("organizations:ListRoots"), 2);
         assert_eq!((s.reads(), s.writes()), (2, 1));
         assert_eq!(s.write_operations(), vec!["organizations:CreateAccount".to_owned()]);
+        c.for_principal("111122223333/Exec").record("IAM", "GetRole");
+        let s = c.snapshot();
+        assert_eq!(s.by_principal["caller"].values().sum::<u64>(), 3);
+        assert_eq!(s.by_principal["111122223333/Exec"]["iam:GetRole"], 1);
+        assert_eq!(s.count("iam:GetRole"), 1);
     }
 }

@@ -107,6 +107,7 @@ pub struct Aws {
 #[derive(Debug, Clone)]
 struct Settings {
     access_role: String,
+    execution_role: Option<String>,
     home_region: String,
     settle_timeout: Duration,
     password_file: Option<std::path::PathBuf>,
@@ -185,6 +186,7 @@ impl Aws {
             accounts: Arc::default(),
             settings: Arc::new(Settings {
                 access_role: "OrganizationAccountAccessRole".into(),
+                execution_role: None,
                 home_region: config.region().map_or_else(|| "us-east-1".to_owned(), ToString::to_string),
                 settle_timeout: accounts::SETTLE_TIMEOUT,
                 password_file: None,
@@ -204,6 +206,21 @@ impl Aws {
         self.settings = Arc::new(s);
         self.accounts = Arc::default();
         self
+    }
+
+    /// Assumes this dedicated execution role in member accounts, once it exists there (the
+    /// blueprint's `organization.execution_role`); the access role stays for bootstrap.
+    #[must_use]
+    pub fn with_execution_role(mut self, execution_role: Option<&str>) -> Self {
+        let mut s = (*self.settings).clone();
+        s.execution_role = execution_role.map(str::to_owned);
+        self.settings = Arc::new(s);
+        self.accounts = Arc::default();
+        self
+    }
+
+    pub(crate) fn execution_role(&self) -> Option<&str> {
+        self.settings.execution_role.as_deref()
     }
 
     /// Bounds how long the first AssumeRole into an account may be retried (default

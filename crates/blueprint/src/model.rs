@@ -82,6 +82,9 @@ pub struct Organization {
     /// besides the management account's root, the only principal a member's access role may
     /// trust (default: none).
     pub deployer_role: Option<String>,
+    /// `organization.execution_role`: a dedicated execution role groundwork creates in every
+    /// member account and assumes instead of the access role once it exists (default: none).
+    pub execution_role: Option<String>,
 }
 
 /// AWS Organizations feature set.

@@ -35,6 +35,7 @@ pub(crate) struct RawOrganization {
     pub(crate) access_role: Option<Spanned<String>>,
     pub(crate) break_glass_role: Option<Spanned<String>>,
     pub(crate) deployer_role: Option<Spanned<String>>,
+    pub(crate) execution_role: Option<Spanned<String>>,
 }
 
 /// Raw OU tree node.
@@ -426,6 +427,7 @@ fn read_organization(cx: &mut Cx, node: &Node) -> Option<RawOrganization> {
             "access_role",
             "break_glass_role",
             "deployer_role",
+            "execution_role",
         ],
     )?;
     let name = cx.required(&f, "name", "organization").and_then(|n| cx.string(n, "organization.name"));
@@ -455,6 +457,7 @@ fn read_organization(cx: &mut Cx, node: &Node) -> Option<RawOrganization> {
     let access_role = f.get("access_role").and_then(|n| cx.string(n, "organization.access_role"));
     let break_glass_role = f.get("break_glass_role").and_then(|n| cx.string(n, "organization.break_glass_role"));
     let deployer_role = f.get("deployer_role").and_then(|n| cx.string(n, "organization.deployer_role"));
+    let execution_role = f.get("execution_role").and_then(|n| cx.string(n, "organization.execution_role"));
     Some(RawOrganization {
         name: name?,
         home_region: home_region?,
@@ -464,6 +467,7 @@ fn read_organization(cx: &mut Cx, node: &Node) -> Option<RawOrganization> {
         access_role,
         break_glass_role,
         deployer_role,
+        execution_role,
     })
 }
 

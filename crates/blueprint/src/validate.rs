@@ -456,6 +456,8 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         crate::guardrails::optional_role(cx, org.as_ref().and_then(|o| o.break_glass_role.as_ref()), &access_role);
     let deployer_role =
         crate::guardrails::optional_role(cx, org.as_ref().and_then(|o| o.deployer_role.as_ref()), &access_role);
+    let execution_role =
+        crate::guardrails::optional_role(cx, org.as_ref().and_then(|o| o.execution_role.as_ref()), &access_role);
     let logging = raw.logging.as_ref().and_then(|l| crate::logging::lower(cx, src, l, &accounts, home_region));
     let scope = crate::guardrails::Scope {
         src,
@@ -493,6 +495,7 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
             access_role,
             break_glass_role,
             deployer_role,
+            execution_role,
         },
         organizational_units: flat
             .into_iter()

@@ -69,6 +69,10 @@ pub(crate) enum Command {
     /// Draw the organization the blueprint describes (OU tree, accounts, guardrails, identity
     /// hub, groups and the roles they may assume) as Mermaid or Graphviz DOT. Never contacts AWS.
     Graph(GraphArgs),
+    /// Print the least-privilege IAM policy groundwork needs for this blueprint: the deployer in
+    /// the management account and the execution role in members, by account purpose. Never
+    /// contacts AWS.
+    Permissions(PermissionsArgs),
     /// Discover the organization (read-only) and show what apply would change.
     Plan(PlanArgs),
     /// Make the organization match the blueprint (or a saved plan).
@@ -114,6 +118,18 @@ pub(crate) struct GraphArgs {
     /// Write the graph to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
+}
+
+/// `permissions`.
+#[derive(Debug, Args)]
+pub(crate) struct PermissionsArgs {
+    /// The blueprint.
+    #[arg(value_name = "BLUEPRINT")]
+    pub(crate) blueprint: PathBuf,
+    /// Also write ready-to-attach policy documents to DIR, one JSON file per role and purpose
+    /// (`deployer.json`, `member-hub.json`, …; `-2`, `-3` when one exceeds IAM's 6,144 characters).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out_dir: Option<PathBuf>,
 }
 
 /// Options shared by `plan` and `apply`.

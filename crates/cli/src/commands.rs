@@ -32,6 +32,7 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
     let result = match &cli.command {
         Command::Validate(args) => Ok(validate(args, printer)),
         Command::Graph(args) => graph(args, printer),
+        Command::Permissions(args) => crate::permissions::run(args, printer),
         Command::Plan(args) => plan(&session, &cli.global, args, printer).await,
         Command::Apply(args) => Box::pin(apply(&session, &cli.global, args, printer)).await,
         Command::Drift(args) => drift(&session, &cli.global, args, printer).await,
@@ -41,7 +42,7 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
     match session.aws.get() {
         Some(aws) => print_stats(&cli.global, &aws.counter().snapshot(), printer),
         // Nothing was sent to AWS (e.g. an invalid blueprint): say so.
-        None if !matches!(cli.command, Command::Validate(_) | Command::Graph(_)) => {
+        None if !matches!(cli.command, Command::Validate(_) | Command::Graph(_) | Command::Permissions(_)) => {
             print_stats(&cli.global, &CallStats::default(), printer);
         }
         None => {}
@@ -172,7 +173,9 @@ pub(crate) async fn connect(session: &Session, g: &Global, planning: &PlanningAr
         ),
         other @ groundwork_aws::AwsError::Call { .. } => anyhow::Error::new(other),
     })?;
-    let aws = aws.with_landing_zone(&desired.access_role, &desired.home_region);
+    let aws = aws
+        .with_landing_zone(&desired.access_role, &desired.home_region)
+        .with_execution_role(desired.execution_role.as_deref());
     let _ = session.aws.set(aws.clone());
     Ok(aws)
 }
@@ -235,6 +238,7 @@ fn print_stats(g: &Global, stats: &CallStats, printer: &Printer) {
         printer.err(
             &json!({
                 "api_calls": stats.by_operation,
+                "by_principal": stats.by_principal,
                 "reads": stats.reads(),
                 "writes": stats.writes(),
                 "write_calls": stats.write_operations().into_iter().map(|op| { let n = stats.count(&op); (op, n) }).collect::<std::collections::BTreeMap<_, _>>(),

@@ -42,6 +42,7 @@ pub(crate) async fn run(session: &Session, g: &Global, args: &ImportArgs, printe
         ous: Vec::new(),
         accounts: Vec::new(),
         access_role: args.access_role.clone(),
+        execution_role: None,
         home_region: home_region.clone(),
         resources: Vec::new(),
     };

@@ -4,6 +4,7 @@ mod audit;
 mod cli;
 mod commands;
 mod import;
+mod permissions;
 mod printer;
 
 use std::fmt::Write as _;

@@ -16,10 +16,12 @@
 //! ```
 
 mod archive;
+mod execution;
 mod graph;
 mod identity;
 pub mod import;
 mod lower;
+mod permissions;
 mod plan;
 mod render;
 mod resource;
@@ -30,6 +32,10 @@ pub use identity::{FORCE_MFA_POLICY, INLINE_POLICY, trust_policy};
 pub use lower::{
     CLOUDTRAIL_PRINCIPAL, LOG_WRITER_SERVICES, S3_LOGGING_PRINCIPAL, SCP_TYPE, access_log_bucket_policy,
     access_role_principals, bucket_address, log_bucket_policy, target_text, trail_arn, trail_event_selectors,
+};
+pub use permissions::{
+    Holder, MANAGED_POLICY_MAX_CHARS, PERMISSIONS_FORMAT_VERSION, PermissionSet, Permissions, STATE_BUCKET_PREFIX,
+    Statement, allows, iam_actions, permissions, policy_chars,
 };
 pub use plan::{Action, Change, FORMAT_VERSION, Finding, Operation, Plan, PlanOptions, Summary, Unmanaged, plan};
 pub use render::{attribute_lines, render_text, symbol};

@@ -448,6 +448,7 @@ pub(crate) fn resources(bp: &Blueprint) -> Vec<DesiredResource> {
     guardrail_resources(bp, &mut out);
     access_role_checks(bp, &mut out);
     crate::identity::resources(bp, &mut out);
+    crate::execution::resources(bp, &mut out);
     out
 }
 

@@ -85,6 +85,9 @@ pub struct Desired {
     pub accounts: Vec<DesiredAccount>,
     /// Role groundwork assumes in member accounts.
     pub access_role: String,
+    /// The dedicated execution role assumed in members once it exists (`None`: the access role).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_role: Option<String>,
     /// The home region (regional resources: the log bucket, the trail).
     pub home_region: String,
     /// Resources beyond the organization tree (logging, guardrails, identity, roles).
@@ -149,6 +152,7 @@ impl Desired {
                 })
                 .collect(),
             access_role: bp.organization.access_role.clone(),
+            execution_role: bp.organization.execution_role.clone(),
             home_region: bp.organization.home_region.value.clone(),
             resources: crate::lower::resources(bp),
         }

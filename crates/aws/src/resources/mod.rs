@@ -159,7 +159,7 @@ impl Aws {
                 at.account.as_deref().unwrap_or("management")
             ))
         })?;
-        let c = self.account(&account_id, &management).await?;
+        let c = self.writer_account(at, &account_id, &management).await?;
         match at.kind {
             Kind::Bucket => self.put_bucket(&c, &at.name, spec, live).await,
             Kind::Trail => self.put_trail(&c, &at.name, spec, live).await,

@@ -9,5 +9,6 @@ mod identity;
 mod import;
 mod logging;
 mod organization;
+mod permissions;
 mod reliability;
 mod validate;
