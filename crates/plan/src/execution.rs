@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use crate::identity::INLINE_POLICY;
 use crate::resource::{DesiredResource, Kind, Locator, canonical_policy};
-use crate::state::Address;
+use crate::state::{Address, TAG_BLUEPRINT, TAG_MANAGED};
 
 /// The execution role's trust policy.
 pub(crate) fn execution_trust(deployer_role: Option<&str>) -> Value {
@@ -44,7 +44,10 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         out.push(DesiredResource {
             address: Address::new(format!("{}/{name}/{}", Kind::Role.prefix(), role)),
             at: Locator { kind: Kind::Role, account: Some(name.clone()), name: role.clone() },
+            // At the root path, so that the ARN groundwork assumes (`role/NAME`) is the role's ARN.
             spec: json!({
+                "path": "/",
+                "tags": { TAG_MANAGED: "true", TAG_BLUEPRINT: bp.organization.name.value },
                 "description": format!("groundwork's execution role ({})", set.name),
                 "trust": trust,
                 "max_session_seconds": 3600,

@@ -46,6 +46,7 @@ pub const STATE_BUCKET_PREFIX: &str = "groundwork-state-";
 const OPERATION_ACTIONS: &[(&str, &[&str])] = &[
     ("sts:GetCallerIdentity", &[]),
     ("s3:HeadBucket", &["s3:ListBucket"]),
+    ("s3:ListBuckets", &["s3:ListAllMyBuckets"]),
     ("s3:HeadObject", &["s3:GetObject"]),
     ("s3:GetBucketLifecycleConfiguration", &["s3:GetLifecycleConfiguration"]),
     ("s3:PutBucketLifecycleConfiguration", &["s3:PutLifecycleConfiguration"]),
@@ -352,6 +353,13 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
                 std::slice::from_ref(&arn),
                 None,
             );
+            b.add(
+                "ListOwnBuckets",
+                "see whether a bucket of that name is this account's own (a bucket owned by another account is refused)",
+                &["s3:ListAllMyBuckets"],
+                &["*".to_owned()],
+                None,
+            );
             b.push(
                 "NeverDeleteLogs",
                 "Deny",
@@ -557,13 +565,8 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
                 Some(json!({ "StringEquals": { "iam:PassedToService": ["ec2.amazonaws.com"] } })),
             );
         }
-        Kind::AccessRole => b.add(
-            "ReadAccessRoleTrust",
-            "read the access role's trust policy (a read-only check: drift, never rewritten)",
-            &["iam:GetRole"],
-            &role_arns(name),
-            None,
-        ),
+        // Covered by `AccessRoleCheck`, which every member set carries.
+        Kind::AccessRole => {}
     }
 }
 
