@@ -3,6 +3,7 @@
 //! but its exception role, groundwork's access role included. A plan that would change such a
 //! setting of an existing bucket says that AWS will refuse it, and how to proceed.
 
+use crate::permissions::wildcard as glob;
 use serde_json::Value;
 
 /// The protected S3 action each converged key of a bucket spec needs.
@@ -16,29 +17,6 @@ const KEY_ACTIONS: &[(&str, &str)] = &[
     ("access_logging", "s3:PutBucketLogging"),
     ("policy", "s3:PutBucketPolicy"),
 ];
-
-/// `*` and `?` glob match, as IAM's `StringLike`/`ArnLike`.
-fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
-}
 
 fn strings(v: &Value) -> Vec<&str> {
     match v {

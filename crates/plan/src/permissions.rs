@@ -783,7 +783,7 @@ pub(crate) fn compute(bp: &Blueprint, resources: &[DesiredResource]) -> Permissi
 }
 
 /// Whether `pattern` (IAM wildcards `*` and `?`, case-sensitive) matches `text`.
-fn wildcard(pattern: &str, text: &str) -> bool {
+pub(crate) fn wildcard(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
     let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
     while ti < t.len() {
