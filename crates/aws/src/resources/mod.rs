@@ -153,12 +153,7 @@ impl Aws {
         ids: &Ids,
     ) -> Result<String, ProviderError> {
         let management = ids.management_account_id.clone().unwrap_or_default();
-        let account_id = ids.account_id(at.account.as_deref()).map(str::to_owned).ok_or_else(|| {
-            crate::organizations::internal(&format!(
-                "the id of account {} is not known",
-                at.account.as_deref().unwrap_or("management")
-            ))
-        })?;
+        let account_id = account_id_of(at, ids)?;
         let c = self.writer_account(at, &account_id, &management).await?;
         match at.kind {
             Kind::Bucket => self.put_bucket(&c, &at.name, spec, live).await,
@@ -185,12 +180,7 @@ impl Aws {
             // Only as the first half of a replacement (IAM cannot move them to another path).
             Kind::Role | Kind::InstanceProfile => {
                 let management = ids.management_account_id.clone().unwrap_or_default();
-                let account_id = ids.account_id(at.account.as_deref()).map(str::to_owned).ok_or_else(|| {
-                    crate::organizations::internal(&format!(
-                        "the id of account {} is not known",
-                        at.account.as_deref().unwrap_or("management")
-                    ))
-                })?;
+                let account_id = account_id_of(at, ids)?;
                 let c = self.account(&account_id, &management).await?;
                 if at.kind == Kind::Role {
                     self.delete_role(&c, &at.name, live).await
@@ -201,4 +191,14 @@ impl Aws {
             other => Err(crate::organizations::internal(&format!("groundwork never deletes a {other}"))),
         }
     }
+}
+
+/// The id of the account a resource lives in, known from discovery or an earlier change.
+fn account_id_of(at: &Locator, ids: &Ids) -> Result<String, ProviderError> {
+    ids.account_id(at.account.as_deref()).map(str::to_owned).ok_or_else(|| {
+        crate::organizations::internal(&format!(
+            "the id of account {} is not known",
+            at.account.as_deref().unwrap_or("management")
+        ))
+    })
 }
