@@ -187,7 +187,9 @@ pub(crate) fn message<E: ProvideErrorMetadata + std::error::Error + 'static>(
     text
 }
 
-/// Whether a call may be repeated without effect when its outcome is unknown.
+/// Whether a call may be repeated without effect when its outcome is unknown. A write that is
+/// not ([`Idempotency::CreatesNew`]) goes through [`call_settled`], which reads back before it
+/// resends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Idempotency {
     /// Reads and writes that converge (tagging, moving, enabling).
@@ -263,6 +265,69 @@ where
     }
 }
 
+/// Runs a write that is not idempotent (it creates something, or fails when repeated) so that a
+/// lost answer never turns into a duplicate or a false failure. Each attempt goes through
+/// [`call`] as [`Idempotency::CreatesNew`], so throttling is retried there and any failure that
+/// may hide a carried-out request (reset, timeout, 5xx) comes back as ambiguous. Then `settle`
+/// reads the resource back: `true` means what was asked is in place (the lost attempt went
+/// through), and the write counts as done (`Ok(None)`); `false` means resend. A resend that is
+/// refused (`EntityAlreadyExists`, `LimitExceeded`, `PreconditionFailed`, ...) after an
+/// ambiguous attempt is settled the same way: success when the read-back matches, otherwise the
+/// refusal, saying that what is there does not match. A refusal with no ambiguous attempt before
+/// it is returned as it is.
+pub(crate) async fn call_settled<T, E, F, Fut, S, SFut>(
+    policy: &RetryPolicy,
+    limiter: &RateLimiter,
+    journal: &Journal,
+    op: &'static str,
+    mut f: F,
+    mut settle: S,
+) -> Result<Option<T>, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    T: RequestId,
+    S: FnMut() -> SFut,
+    SFut: std::future::Future<Output = Result<bool, ProviderError>>,
+{
+    let mut lost: Option<ProviderError> = None;
+    for attempt in 1..=policy.max_attempts {
+        match call(policy, limiter, journal, op, Idempotency::CreatesNew, &mut f).await {
+            Ok(v) => return Ok(Some(v)),
+            Err(e) if e.kind == ErrorKind::Ambiguous => {
+                tracing::info!(op, attempt, error = %e.message, "the answer was lost; reading back before resending");
+                if settle().await? {
+                    tracing::info!(op, "the lost attempt went through");
+                    return Ok(None);
+                }
+                lost = Some(e);
+                tokio::time::sleep(policy.backoff(attempt)).await;
+            }
+            Err(e) if lost.is_some() => {
+                if settle().await? {
+                    tracing::info!(op, code = ?e.code, "refused because the lost attempt went through");
+                    return Ok(None);
+                }
+                return Err(ProviderError {
+                    message: format!(
+                        "{} (an earlier attempt's answer was lost, and what is there now does not match what was asked)",
+                        e.message
+                    ),
+                    ..e
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(lost.unwrap_or_else(|| ProviderError {
+        operation: op.to_owned(),
+        code: None,
+        message: "no attempt was made".into(),
+        kind: ErrorKind::Ambiguous,
+    }))
+}
+
 impl crate::Aws {
     /// [`call`] with this connection's retry policy, rate limiter and journal.
     pub(crate) async fn run<T, E, F, Fut>(
@@ -278,6 +343,24 @@ impl crate::Aws {
         T: RequestId,
     {
         call(&self.retry, &self.limiter, &self.journal, op, idempotency, f).await
+    }
+
+    /// [`call_settled`] with this connection's retry policy, rate limiter and journal.
+    pub(crate) async fn run_settled<T, E, F, Fut, S, SFut>(
+        &self,
+        op: &'static str,
+        f: F,
+        settle: S,
+    ) -> Result<Option<T>, ProviderError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        T: RequestId,
+        S: FnMut() -> SFut,
+        SFut: std::future::Future<Output = Result<bool, ProviderError>>,
+    {
+        call_settled(&self.retry, &self.limiter, &self.journal, op, f, settle).await
     }
 }
 

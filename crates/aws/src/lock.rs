@@ -10,7 +10,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration, PublicAccessBlockConfiguration};
 use serde::{Deserialize, Serialize};
 
-use crate::call::{Idempotency, call};
+use crate::call::{Idempotency, call, call_settled};
 use crate::{Aws, AwsError};
 
 /// The lock object's key in the state bucket.
@@ -89,17 +89,35 @@ impl Aws {
             return Ok(());
         }
         let region = self.sdk_config().region().map(ToString::to_string).unwrap_or_default();
-        let created = call(&self.retry, &self.limiter, &self.journal, "s3:CreateBucket", Idempotency::Safe, || {
-            let mut req = self.s3.create_bucket().bucket(bucket);
-            if !region.is_empty() && region != "us-east-1" {
-                req = req.create_bucket_configuration(
-                    CreateBucketConfiguration::builder()
-                        .location_constraint(BucketLocationConstraint::from(region.as_str()))
-                        .build(),
-                );
+        let head = || async {
+            let found = call(&self.retry, &self.limiter, &self.journal, "s3:HeadBucket", Idempotency::Safe, || {
+                self.s3.head_bucket().bucket(bucket).send()
+            })
+            .await;
+            match found {
+                Ok(_) => Ok(true),
+                Err(e) if matches!(e.code.as_deref(), Some("NotFound" | "NoSuchBucket")) => Ok(false),
+                Err(e) => Err(e),
             }
-            req.send()
-        })
+        };
+        let created = call_settled(
+            &self.retry,
+            &self.limiter,
+            &self.journal,
+            "s3:CreateBucket",
+            || {
+                let mut req = self.s3.create_bucket().bucket(bucket);
+                if !region.is_empty() && region != "us-east-1" {
+                    req = req.create_bucket_configuration(
+                        CreateBucketConfiguration::builder()
+                            .location_constraint(BucketLocationConstraint::from(region.as_str()))
+                            .build(),
+                    );
+                }
+                req.send()
+            },
+            head,
+        )
         .await;
         match created {
             Ok(_) => {}
@@ -165,16 +183,33 @@ impl Aws {
             since: groundwork_apply::journal::now_rfc3339(),
         };
         let body = serde_json::to_vec_pretty(&info).unwrap_or_default();
-        let put = call(&self.retry, &self.limiter, &self.journal, "s3:PutObject", Idempotency::Safe, || {
-            self.s3
-                .put_object()
-                .bucket(&bucket)
-                .key(LOCK_KEY)
-                .if_none_match("*")
-                .content_type("application/json")
-                .body(ByteStream::from(body.clone()))
-                .send()
-        })
+        // After a lost answer, PreconditionFailed may be our own write: the lock names its run.
+        let ours = || async {
+            let held = self.lock_holder(&bucket).await.map_err(|e| groundwork_apply::ProviderError {
+                operation: "s3:GetObject".into(),
+                code: None,
+                message: e.to_string(),
+                kind: groundwork_apply::ErrorKind::Rejected,
+            })?;
+            Ok(held.is_some_and(|h| h.run == run))
+        };
+        let put = call_settled(
+            &self.retry,
+            &self.limiter,
+            &self.journal,
+            "s3:PutObject",
+            || {
+                self.s3
+                    .put_object()
+                    .bucket(&bucket)
+                    .key(LOCK_KEY)
+                    .if_none_match("*")
+                    .content_type("application/json")
+                    .body(ByteStream::from(body.clone()))
+                    .send()
+            },
+            ours,
+        )
         .await;
         match put {
             Ok(_) => Ok(Lock { bucket, info }),

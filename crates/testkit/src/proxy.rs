@@ -3,7 +3,9 @@
 //! With a seeded probability per request it answers with a throttling error in the service's
 //! own wire format (Organizations/Service Quotas JSON, IAM/STS query XML, S3 REST XML), a 500 or
 //! 503, a connection reset (before the request reaches moto, or after moto carried it out: the
-//! ambiguous case), or added latency. Rules match by service and operation.
+//! ambiguous case), a dropped answer (forwarded, then the connection closed with nothing sent),
+//! or added latency. Rules match by service and operation. "Every write once" drops the first
+//! answer of each distinct write.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,12 +30,21 @@ pub enum Fault {
     ResetBefore,
     /// Forward the request (it is carried out), then reset instead of answering.
     ResetAfter,
+    /// Forward the request (it is carried out), then close the connection without a byte of
+    /// the answer: the write happened, the client never learns it.
+    DropAnswer,
 }
 
 impl Fault {
     /// Every fault kind.
-    pub const ALL: [Fault; 5] =
-        [Fault::Throttle, Fault::ServerError, Fault::Unavailable, Fault::ResetBefore, Fault::ResetAfter];
+    pub const ALL: [Fault; 6] = [
+        Fault::Throttle,
+        Fault::ServerError,
+        Fault::Unavailable,
+        Fault::ResetBefore,
+        Fault::ResetAfter,
+        Fault::DropAnswer,
+    ];
 }
 
 /// When to inject faults.
@@ -65,6 +76,10 @@ pub struct ProxyConfig {
     pub rules: Vec<FaultRule>,
     /// Added to every request before it is forwarded.
     pub latency: Duration,
+    /// "Every write once": each distinct write (service, method, path, operation and a hash of
+    /// the body) loses the answer of its first sending ([`Fault::DropAnswer`]); a resend of the
+    /// same request is answered. Reads are never dropped. Applies before `rules`.
+    pub drop_every_write_once: bool,
 }
 
 /// Counts of what the proxy did.
@@ -92,6 +107,8 @@ impl ProxyStats {
 
 struct Shared {
     config: Mutex<ProxyConfig>,
+    /// Writes whose first answer was dropped, for [`ProxyConfig::drop_every_write_once`].
+    dropped: Mutex<std::collections::HashSet<u64>>,
     rng: Mutex<StdRng>,
     stats: Mutex<ProxyStats>,
     stop: AtomicBool,
@@ -113,6 +130,7 @@ impl FaultProxy {
         let shared = Arc::new(Shared {
             rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
             config: Mutex::new(config),
+            dropped: Mutex::new(std::collections::HashSet::new()),
             stats: Mutex::new(ProxyStats::default()),
             stop: AtomicBool::new(false),
         });
@@ -202,6 +220,25 @@ impl Request {
         let body = String::from_utf8_lossy(&self.body);
         body.split('&').find_map(|kv| kv.strip_prefix("Action=")).unwrap_or("unknown").to_owned()
     }
+}
+
+/// Whether `operation` only reads: query and JSON protocols by the operation's verb, S3 by the
+/// HTTP method (GET/HEAD). STS AssumeRole and GetCallerIdentity change nothing either.
+fn is_read(service: &str, operation: &str) -> bool {
+    if service == "s3" {
+        return operation.starts_with("GET ") || operation.starts_with("HEAD ");
+    }
+    ["Get", "List", "Describe", "Head", "Lookup", "AssumeRole"].iter().any(|p| operation.starts_with(p))
+}
+
+/// The identity of a write for "every write once": its target and a hash of its body (stable
+/// across resends, unlike the signature headers).
+fn write_key(req: &Request, service: &str, operation: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let (method, path) = req.method_and_path();
+    (service, operation, method, path, &req.body).hash(&mut h);
+    h.finish()
 }
 
 async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Request>> {
@@ -317,7 +354,11 @@ async fn handle(mut stream: TcpStream, upstream_port: u16, shared: &Shared) -> s
     let Some(req) = read_request(&mut stream).await? else { return Ok(()) };
     let service = req.service();
     let operation = req.operation(&service);
+    let drop_once = shared.config.lock().expect("config").drop_every_write_once
+        && !is_read(&service, &operation)
+        && shared.dropped.lock().expect("dropped").insert(write_key(&req, &service, &operation));
     let (fault, latency) = decide(shared, &service, &operation);
+    let fault = if drop_once { Some(Fault::DropAnswer) } else { fault };
     {
         let mut stats = shared.stats.lock().expect("stats");
         stats.requests += 1;
@@ -337,6 +378,10 @@ async fn handle(mut stream: TcpStream, upstream_port: u16, shared: &Shared) -> s
             let _ = forward(&req, upstream_port).await;
             reset(stream);
             Ok(())
+        }
+        Some(Fault::DropAnswer) => {
+            let _ = forward(&req, upstream_port).await;
+            stream.shutdown().await
         }
         Some(f) => {
             stream.write_all(&error_response(&service, f)).await?;

@@ -105,17 +105,21 @@ impl Aws {
             match holder {
                 Holder::Group(g) => self
                     .attach(arn, || {
-                        self.run("iam:AttachGroupPolicy", Idempotency::Safe, || {
-                            iam.attach_group_policy().group_name(g).policy_arn(arn).send()
-                        })
+                        self.run_settled(
+                            "iam:AttachGroupPolicy",
+                            || iam.attach_group_policy().group_name(g).policy_arn(arn).send(),
+                            || self.has_managed_policy(c, holder, arn),
+                        )
                     })
                     .await
                     .map(drop)?,
                 Holder::Role(r) => self
                     .attach(arn, || {
-                        self.run("iam:AttachRolePolicy", Idempotency::Safe, || {
-                            iam.attach_role_policy().role_name(r).policy_arn(arn).send()
-                        })
+                        self.run_settled(
+                            "iam:AttachRolePolicy",
+                            || iam.attach_role_policy().role_name(r).policy_arn(arn).send(),
+                            || self.has_managed_policy(c, holder, arn),
+                        )
                     })
                     .await
                     .map(drop)?,
@@ -176,6 +180,59 @@ impl Aws {
             done.push(format!("inline policy {policy} removed (not in the blueprint)"));
         }
         Ok(())
+    }
+
+    /// Whether `arn` is attached to the group or role (read back after a lost answer).
+    async fn has_managed_policy(
+        &self,
+        c: &AccountClients,
+        holder: Holder<'_>,
+        arn: &str,
+    ) -> Result<bool, ProviderError> {
+        let arns: Vec<String> = match holder {
+            Holder::Group(g) => self
+                .run("iam:ListAttachedGroupPolicies", Idempotency::Safe, || {
+                    c.iam.list_attached_group_policies().group_name(g).send()
+                })
+                .await?
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn().map(str::to_owned))
+                .collect(),
+            Holder::Role(r) => self
+                .run("iam:ListAttachedRolePolicies", Idempotency::Safe, || {
+                    c.iam.list_attached_role_policies().role_name(r).send()
+                })
+                .await?
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn().map(str::to_owned))
+                .collect(),
+        };
+        Ok(arns.iter().any(|a| a == arn))
+    }
+
+    /// Whether the policy's default version is `document` (read back after a lost answer).
+    async fn has_policy_document(
+        &self,
+        c: &AccountClients,
+        name: &str,
+        document: &Value,
+    ) -> Result<bool, ProviderError> {
+        let want = canonical_policy(document);
+        Ok(self.read_managed_policy(c, name).await?.is_some_and(|p| p["document"] == want))
+    }
+
+    /// Whether `f` finds the entity (read back after a lost answer): NoSuchEntity is "no".
+    async fn found<T, Fut>(&self, read: Fut) -> Result<bool, ProviderError>
+    where
+        Fut: std::future::Future<Output = Result<T, ProviderError>>,
+    {
+        match read.await {
+            Ok(_) => Ok(true),
+            Err(e) if no_such_entity(&e) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Attaching an AWS-managed policy that does not exist is a blueprint error, not IAM settling.
@@ -292,9 +349,11 @@ impl Aws {
         let arn = Self::policy_arn(c, name);
         if live.is_none() {
             match self
-                .run("iam:CreatePolicy", Idempotency::Safe, || {
-                    c.iam.create_policy().policy_name(name).policy_document(&document).send()
-                })
+                .run_settled(
+                    "iam:CreatePolicy",
+                    || c.iam.create_policy().policy_name(name).policy_document(&document).send(),
+                    || self.has_policy_document(c, name, &spec["document"]),
+                )
                 .await
             {
                 Ok(_) => return Ok(format!("created {arn}")),
@@ -317,12 +376,28 @@ impl Aws {
                 note = format!(" (deleted the oldest version {oldest}: IAM keeps {MAX_POLICY_VERSIONS})");
             }
         }
+        // A resend after a lost answer would add a second version (and could reach the limit of
+        // five): the versions are read back first.
         let created = self
-            .run("iam:CreatePolicyVersion", Idempotency::Safe, || {
-                c.iam.create_policy_version().policy_arn(&arn).policy_document(&document).set_as_default(true).send()
-            })
+            .run_settled(
+                "iam:CreatePolicyVersion",
+                || {
+                    c.iam
+                        .create_policy_version()
+                        .policy_arn(&arn)
+                        .policy_document(&document)
+                        .set_as_default(true)
+                        .send()
+                },
+                || self.has_policy_document(c, name, &spec["document"]),
+            )
             .await?;
-        let id = created.policy_version().and_then(|v| v.version_id()).unwrap_or_default().to_owned();
+        let id = created
+            .as_ref()
+            .and_then(|v| v.policy_version())
+            .and_then(|v| v.version_id())
+            .unwrap_or("(created by an attempt whose answer was lost)")
+            .to_owned();
         Ok(format!("{arn}: new default version {id}{note}"))
     }
 
@@ -381,7 +456,17 @@ impl Aws {
     ) -> Result<String, ProviderError> {
         let mut done = Vec::new();
         if live.is_none() {
-            match self.run("iam:CreateGroup", Idempotency::Safe, || c.iam.create_group().group_name(name).send()).await
+            match self
+                .run_settled(
+                    "iam:CreateGroup",
+                    || c.iam.create_group().group_name(name).send(),
+                    || {
+                        self.found(
+                            self.run("iam:GetGroup", Idempotency::Safe, || c.iam.get_group().group_name(name).send()),
+                        )
+                    },
+                )
+                .await
             {
                 Ok(_) => done.push(format!("created group {name}")),
                 Err(e) if exists(&e) => {}
@@ -472,9 +557,15 @@ impl Aws {
             want_tags.iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect();
         if live.is_none() {
             match self
-                .run("iam:CreateUser", Idempotency::Safe, || {
-                    c.iam.create_user().user_name(name).set_tags(Some(tags.clone())).send()
-                })
+                .run_settled(
+                    "iam:CreateUser",
+                    || c.iam.create_user().user_name(name).set_tags(Some(tags.clone())).send(),
+                    || {
+                        self.found(
+                            self.run("iam:GetUser", Idempotency::Safe, || c.iam.get_user().user_name(name).send()),
+                        )
+                    },
+                )
                 .await
             {
                 Ok(_) => done.push(format!("created user {name}")),
@@ -504,9 +595,18 @@ impl Aws {
         let (want, have) = (strings(&spec["groups"]), strings(&live["groups"]));
         for g in want.difference(&have) {
             self.settled(|| {
-                self.run("iam:AddUserToGroup", Idempotency::Safe, || {
-                    c.iam.add_user_to_group().user_name(name).group_name(g).send()
-                })
+                self.run_settled(
+                    "iam:AddUserToGroup",
+                    || c.iam.add_user_to_group().user_name(name).group_name(g).send(),
+                    || async move {
+                        let out = self
+                            .run("iam:ListGroupsForUser", Idempotency::Safe, || {
+                                c.iam.list_groups_for_user().user_name(name).send()
+                            })
+                            .await?;
+                        Ok(out.groups().iter().any(|x| x.group_name() == g))
+                    },
+                )
             })
             .await?;
             done.push(format!("added to {g}"));
@@ -546,14 +646,22 @@ impl Aws {
             let file = self.record_password(name, &c.id, &password)?;
             let made = self
                 .settled(|| {
-                    self.run("iam:CreateLoginProfile", Idempotency::Safe, || {
-                        c.iam
-                            .create_login_profile()
-                            .user_name(name)
-                            .password(&password)
-                            .password_reset_required(true)
-                            .send()
-                    })
+                    self.run_settled(
+                        "iam:CreateLoginProfile",
+                        || {
+                            c.iam
+                                .create_login_profile()
+                                .user_name(name)
+                                .password(&password)
+                                .password_reset_required(true)
+                                .send()
+                        },
+                        || {
+                            self.found(self.run("iam:GetLoginProfile", Idempotency::Safe, || {
+                                c.iam.get_login_profile().user_name(name).send()
+                            }))
+                        },
+                    )
                 })
                 .await;
             match made {
@@ -629,17 +737,23 @@ impl Aws {
         let mut live = live.cloned();
         if live.is_none() {
             match self
-                .run("iam:CreateRole", Idempotency::Safe, || {
-                    c.iam
-                        .create_role()
-                        .role_name(name)
-                        .path(path)
-                        .assume_role_policy_document(&trust)
-                        .max_session_duration(session)
-                        .description(description)
-                        .set_tags(Some(tags.clone()))
-                        .send()
-                })
+                .run_settled(
+                    "iam:CreateRole",
+                    || {
+                        c.iam
+                            .create_role()
+                            .role_name(name)
+                            .path(path)
+                            .assume_role_policy_document(&trust)
+                            .max_session_duration(session)
+                            .description(description)
+                            .set_tags(Some(tags.clone()))
+                            .send()
+                    },
+                    || async move {
+                        Ok(self.read_role(c, name).await?.is_some_and(|r| r.get("trust") == spec.get("trust")))
+                    },
+                )
                 .await
             {
                 Ok(_) => {
@@ -780,14 +894,18 @@ impl Aws {
         let tags = spec_tags(spec);
         if live.is_none() {
             match self
-                .run("iam:CreateInstanceProfile", Idempotency::Safe, || {
-                    c.iam
-                        .create_instance_profile()
-                        .instance_profile_name(name)
-                        .path(path)
-                        .set_tags(Some(tags.clone()))
-                        .send()
-                })
+                .run_settled(
+                    "iam:CreateInstanceProfile",
+                    || {
+                        c.iam
+                            .create_instance_profile()
+                            .instance_profile_name(name)
+                            .path(path)
+                            .set_tags(Some(tags.clone()))
+                            .send()
+                    },
+                    || async move { Ok(self.read_instance_profile(c, name).await?.is_some()) },
+                )
                 .await
             {
                 Ok(_) => done.push(format!("created instance profile {name} at {path}")),
@@ -812,9 +930,14 @@ impl Aws {
         }
         for role in want.difference(&have) {
             self.settled(|| {
-                self.run("iam:AddRoleToInstanceProfile", Idempotency::Safe, || {
-                    c.iam.add_role_to_instance_profile().instance_profile_name(name).role_name(role).send()
-                })
+                self.run_settled(
+                    "iam:AddRoleToInstanceProfile",
+                    || c.iam.add_role_to_instance_profile().instance_profile_name(name).role_name(role).send(),
+                    || async move {
+                        let live = self.read_instance_profile(c, name).await?;
+                        Ok(live.is_some_and(|p| strings(&p["roles"]).contains(role.as_str())))
+                    },
+                )
             })
             .await?;
             done.push(format!("holds role {role}"));

@@ -41,6 +41,16 @@ impl Aws {
             .ok_or_else(|| internal(&format!("service control policy {name} does not exist")))
     }
 
+    /// Whether the SCP named `name` exists with `document` (read back after a lost answer).
+    async fn scp_has_document(&self, name: &str, document: &Value) -> Result<bool, ProviderError> {
+        let Some(id) = self.scps_by_name().await?.remove(name) else { return Ok(false) };
+        let out = self
+            .run("organizations:DescribePolicy", Idempotency::Safe, || self.org.describe_policy().policy_id(&id).send())
+            .await?;
+        let content = out.policy().and_then(|p| p.content()).unwrap_or("{}");
+        Ok(canonical_policy(&parse_document("organizations:DescribePolicy", content)?) == canonical_policy(document))
+    }
+
     pub(crate) async fn read_service_access(&self, principal: &str) -> Result<Option<Value>, ProviderError> {
         let enabled = paginate!(
             self,
@@ -167,23 +177,28 @@ impl Aws {
             .collect();
         let Some(live) = live else {
             let created = self
-                .run("organizations:CreatePolicy", Idempotency::Safe, || {
-                    self.org
-                        .create_policy()
-                        .name(name)
-                        .description(description)
-                        .content(&content)
-                        .r#type(scp_type())
-                        .set_tags(Some(tags.clone()))
-                        .send()
-                })
+                .run_settled(
+                    "organizations:CreatePolicy",
+                    || {
+                        self.org
+                            .create_policy()
+                            .name(name)
+                            .description(description)
+                            .content(&content)
+                            .r#type(scp_type())
+                            .set_tags(Some(tags.clone()))
+                            .send()
+                    },
+                    || self.scp_has_document(name, &spec["document"]),
+                )
                 .await;
             return match created {
-                Ok(out) => Ok(format!(
+                Ok(Some(out)) => Ok(format!(
                     "created {} ({} characters)",
                     out.policy().and_then(|p| p.policy_summary()).and_then(|s| s.id()).unwrap_or_default(),
                     content.len()
                 )),
+                Ok(None) => Ok(format!("created ({} characters; the answer was lost and read back)", content.len())),
                 // An earlier, ambiguous attempt created it: converge that one.
                 Err(e) if e.code.as_deref() == Some("DuplicatePolicyException") => {
                     Box::pin(self.put_scp(name, spec, Some(&Value::Null))).await
@@ -227,9 +242,18 @@ impl Aws {
         let policy_id = self.scp_id(policy).await?;
         let target_id = Self::target_id(target, ids)?;
         let attached = self
-            .run("organizations:AttachPolicy", Idempotency::Safe, || {
-                self.org.attach_policy().policy_id(&policy_id).target_id(&target_id).send()
-            })
+            .run_settled(
+                "organizations:AttachPolicy",
+                || self.org.attach_policy().policy_id(&policy_id).target_id(&target_id).send(),
+                || async {
+                    let out = self
+                        .run("organizations:ListPoliciesForTarget", Idempotency::Safe, || {
+                            self.org.list_policies_for_target().target_id(&target_id).filter(scp_type()).send()
+                        })
+                        .await?;
+                    Ok(out.policies().iter().any(|p| p.id() == Some(policy_id.as_str())))
+                },
+            )
             .await;
         match attached {
             Ok(_) => Ok(format!("attached {policy_id} to {target_id}")),

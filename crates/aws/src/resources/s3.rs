@@ -236,21 +236,38 @@ impl Aws {
             l
         } else {
             let created = self
-                .run("s3:CreateBucket", Idempotency::Safe, || {
-                    let mut req =
-                        s3.create_bucket().bucket(name).object_ownership(ObjectOwnership::BucketOwnerEnforced);
-                    if region != "us-east-1" {
-                        req = req.create_bucket_configuration(
-                            CreateBucketConfiguration::builder()
-                                .location_constraint(BucketLocationConstraint::from(region))
-                                .build(),
-                        );
-                    }
-                    if !spec["object_lock"].is_null() {
-                        req = req.object_lock_enabled_for_bucket(true);
-                    }
-                    req.send()
-                })
+                .run_settled(
+                    "s3:CreateBucket",
+                    || {
+                        let mut req =
+                            s3.create_bucket().bucket(name).object_ownership(ObjectOwnership::BucketOwnerEnforced);
+                        if region != "us-east-1" {
+                            req = req.create_bucket_configuration(
+                                CreateBucketConfiguration::builder()
+                                    .location_constraint(BucketLocationConstraint::from(region))
+                                    .build(),
+                            );
+                        }
+                        if !spec["object_lock"].is_null() {
+                            req = req.object_lock_enabled_for_bucket(true);
+                        }
+                        req.send()
+                    },
+                    || async {
+                        // us-east-1 answers a repeated CreateBucket of one's own bucket with 200, moto
+                        // with BucketAlreadyExists: either way, look for it in this account.
+                        match self
+                            .run("s3:HeadBucket", Idempotency::Safe, || {
+                                s3.head_bucket().bucket(name).expected_bucket_owner(&c.id).send()
+                            })
+                            .await
+                        {
+                            Ok(_) => Ok(true),
+                            Err(e) if missing(&e, &["NotFound", "NoSuchBucket", "404"]) => Ok(false),
+                            Err(e) => Err(e),
+                        }
+                    },
+                )
                 .await;
             match created {
                 Ok(_) => done.push(format!("created bucket {name} in account {}", c.id)),

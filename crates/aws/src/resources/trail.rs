@@ -85,7 +85,20 @@ impl Aws {
         let mut update = live.is_some_and(|l| CONFIG_KEYS.iter().any(|k| l.get(*k) != spec.get(*k)));
         if live.is_none() {
             let created = self
-                .run("cloudtrail:CreateTrail", Idempotency::Safe, || with_settings!(ct.create_trail()).send())
+                .run_settled(
+                    "cloudtrail:CreateTrail",
+                    || with_settings!(ct.create_trail()).send(),
+                    || async {
+                        match self
+                            .run("cloudtrail:GetTrail", Idempotency::Safe, || ct.get_trail().name(name).send())
+                            .await
+                        {
+                            Ok(out) => Ok(out.trail().and_then(|t| t.s3_bucket_name()) == Some(bucket)),
+                            Err(e) if e.code.as_deref() == Some("TrailNotFoundException") => Ok(false),
+                            Err(e) => Err(e),
+                        }
+                    },
+                )
                 .await;
             match created {
                 Ok(_) => done.push(format!("created trail {name} delivering to {bucket}")),
