@@ -69,11 +69,16 @@ impl AssumedRole {
         {
             return Ok(c.clone());
         }
-        let out =
-            call(&self.aws.retry, &self.aws.limiter, &self.aws.journal, "sts:AssumeRole", Idempotency::Safe, || {
-                self.aws.sts.assume_role().role_arn(&self.role_arn).role_session_name("groundwork").send()
-            })
-            .await?;
+        let out = call(
+            &self.aws.retry,
+            &self.aws.limiter,
+            &self.aws.journal,
+            &self.aws.fence,
+            "sts:AssumeRole",
+            Idempotency::Safe,
+            || self.aws.sts.assume_role().role_arn(&self.role_arn).role_session_name("groundwork").send(),
+        )
+        .await?;
         let c = out.credentials().ok_or_else(|| ProviderError {
             operation: "sts:AssumeRole".into(),
             code: None,

@@ -20,7 +20,12 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use groundwork_apply::{ErrorKind, Journal, ProviderError};
 use rand::Rng;
 
+use crate::fence::Fence;
+
 /// Error codes that mean "slow down, the request was not carried out".
+/// The error code of a write the fence stopped before it was sent.
+pub const FENCED: &str = "GroundworkFenced";
+
 const THROTTLING: &[&str] = &[
     "TooManyRequestsException",
     "ThrottlingException",
@@ -204,6 +209,7 @@ pub(crate) async fn call<T, E, F, Fut>(
     policy: &RetryPolicy,
     limiter: &RateLimiter,
     journal: &Journal,
+    fence: &Fence,
     op: &'static str,
     idempotency: Idempotency,
     mut f: F,
@@ -222,6 +228,14 @@ where
     loop {
         attempt += 1;
         limiter.acquire(op).await;
+        if write && let Err(why) = fence.check() {
+            return Err(ProviderError {
+                operation: op.to_owned(),
+                code: Some(FENCED.to_owned()),
+                message: format!("not sent: {why}"),
+                kind: ErrorKind::Rejected,
+            });
+        }
         if write {
             journal.before(op);
         }
@@ -279,6 +293,7 @@ pub(crate) async fn call_settled<T, E, F, Fut, S, SFut>(
     policy: &RetryPolicy,
     limiter: &RateLimiter,
     journal: &Journal,
+    fence: &Fence,
     op: &'static str,
     mut f: F,
     mut settle: S,
@@ -293,7 +308,7 @@ where
 {
     let mut lost: Option<ProviderError> = None;
     for attempt in 1..=policy.max_attempts {
-        match call(policy, limiter, journal, op, Idempotency::CreatesNew, &mut f).await {
+        match call(policy, limiter, journal, fence, op, Idempotency::CreatesNew, &mut f).await {
             Ok(v) => return Ok(Some(v)),
             Err(e) if e.kind == ErrorKind::Ambiguous => {
                 tracing::info!(op, attempt, error = %e.message, "the answer was lost; reading back before resending");
@@ -342,7 +357,7 @@ impl crate::Aws {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         T: RequestId,
     {
-        call(&self.retry, &self.limiter, &self.journal, op, idempotency, f).await
+        call(&self.retry, &self.limiter, &self.journal, &self.fence, op, idempotency, f).await
     }
 
     /// [`call_settled`] with this connection's retry policy, rate limiter and journal.
@@ -360,7 +375,7 @@ impl crate::Aws {
         S: FnMut() -> SFut,
         SFut: std::future::Future<Output = Result<bool, ProviderError>>,
     {
-        call_settled(&self.retry, &self.limiter, &self.journal, op, f, settle).await
+        call_settled(&self.retry, &self.limiter, &self.journal, &self.fence, op, f, settle).await
     }
 }
 

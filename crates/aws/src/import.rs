@@ -113,7 +113,7 @@ impl Aws {
         if let (Some(trail), Some(log)) = (found.org_trails.iter().find(|t| t.home_region == region), log_archive) {
             let name = trail.spec["s3_bucket"].as_str().unwrap_or_default().to_owned();
             match self.account(log, &management).await {
-                Ok(c) => match Box::pin(self.read_bucket(&c, &name)).await {
+                Ok(c) => match Box::pin(self.read_bucket(&c.s3, &c.id, &name)).await {
                     Ok(spec) => {
                         let target = spec
                             .as_ref()
@@ -121,7 +121,7 @@ impl Aws {
                             .map(str::to_owned);
                         found.bucket = Some(FoundBucket { account_id: log.to_owned(), name, spec });
                         if let Some(target) = target {
-                            match Box::pin(self.read_bucket(&c, &target)).await {
+                            match Box::pin(self.read_bucket(&c.s3, &c.id, &target)).await {
                                 Ok(spec) => {
                                     found.access_bucket =
                                         Some(FoundBucket { account_id: log.to_owned(), name: target, spec });

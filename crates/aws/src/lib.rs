@@ -19,6 +19,7 @@ mod accounts;
 mod audit;
 mod call;
 mod counter;
+mod fence;
 mod import;
 mod lock;
 mod organizations;
@@ -40,9 +41,10 @@ pub use audit::{
     Finding, Ignore, KeyFacts, KeyRef, PasswordScope, Severity, key_findings, password_weaknesses, rfc3339, rule,
     whole_days,
 };
-pub use call::{Idempotency, RateLimiter, RetryPolicy};
+pub use call::{FENCED, Idempotency, RateLimiter, RetryPolicy};
 pub use counter::{CallCounter, CallKind, CallStats, classify};
-pub use lock::{LOCK_KEY, Lock, LockError, LockInfo};
+pub use fence::Fence;
+pub use lock::{Acquired, HeldLease, LOCK_KEY, LeaseTerms, Lock, LockError, LockInfo};
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +99,7 @@ pub struct Aws {
     pub(crate) retry: RetryPolicy,
     pub(crate) limiter: Arc<RateLimiter>,
     pub(crate) journal: Arc<Journal>,
+    pub(crate) fence: Arc<Fence>,
     pub(crate) accounts: Arc<accounts::AccountCache>,
     settings: Arc<Settings>,
     counter: CallCounter,
@@ -183,6 +186,7 @@ impl Aws {
             retry: options.retry,
             limiter: Arc::new(RateLimiter::new(options.rate_limit)),
             journal: Arc::new(Journal::disabled()),
+            fence: Arc::new(Fence::default()),
             accounts: Arc::default(),
             settings: Arc::new(Settings {
                 access_role: "OrganizationAccountAccessRole".into(),
@@ -277,12 +281,17 @@ impl Aws {
 
     /// The account id of the caller (STS GetCallerIdentity).
     pub async fn caller_account(&self) -> Result<String, AwsError> {
-        let out =
-            call::call(&self.retry, &self.limiter, &self.journal, "sts:GetCallerIdentity", Idempotency::Safe, || {
-                self.sts.get_caller_identity().send()
-            })
-            .await
-            .map_err(|e| AwsError::call("identifying the caller", e))?;
+        let out = call::call(
+            &self.retry,
+            &self.limiter,
+            &self.journal,
+            &self.fence,
+            "sts:GetCallerIdentity",
+            Idempotency::Safe,
+            || self.sts.get_caller_identity().send(),
+        )
+        .await
+        .map_err(|e| AwsError::call("identifying the caller", e))?;
         Ok(out.account().unwrap_or_default().to_owned())
     }
 }

@@ -41,6 +41,7 @@ macro_rules! paginate {
                     &$aws.retry,
                     &$aws.limiter,
                     &$aws.journal,
+                    &$aws.fence,
                     $op,
                     $crate::call::Idempotency::Safe,
                     || $call(t.clone()),
@@ -72,6 +73,7 @@ impl Aws {
                 &self.retry,
                 &self.limiter,
                 &self.journal,
+                &self.fence,
                 "organizations:DescribeOrganization",
                 Idempotency::Safe,
                 || { self.org.describe_organization().send() }
@@ -254,11 +256,16 @@ impl Aws {
 
     /// The account quota from Service Quotas, or the configured fallback.
     async fn account_quota(&self) -> Option<u64> {
-        let read =
-            call(&self.retry, &self.limiter, &self.journal, "servicequotas:GetServiceQuota", Idempotency::Safe, || {
-                self.quotas.get_service_quota().service_code("organizations").quota_code(ACCOUNT_QUOTA_CODE).send()
-            })
-            .await;
+        let read = call(
+            &self.retry,
+            &self.limiter,
+            &self.journal,
+            &self.fence,
+            "servicequotas:GetServiceQuota",
+            Idempotency::Safe,
+            || self.quotas.get_service_quota().service_code("organizations").quota_code(ACCOUNT_QUOTA_CODE).send(),
+        )
+        .await;
         match read {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             Ok(out) => out.quota().and_then(aws_sdk_servicequotas::types::ServiceQuota::value).map(|v| v as u64),
@@ -286,6 +293,7 @@ impl Provider for Aws {
             &self.retry,
             &self.limiter,
             &self.journal,
+            &self.fence,
             "organizations:DescribeOrganization",
             Idempotency::Safe,
             || self.org.describe_organization().send(),
@@ -319,6 +327,7 @@ impl Provider for Aws {
             &self.retry,
             &self.limiter,
             &self.journal,
+            &self.fence,
             "organizations:CreateOrganization",
             Idempotency::Safe,
             || self.org.create_organization().feature_set(OrganizationFeatureSet::All).send(),
@@ -333,6 +342,7 @@ impl Provider for Aws {
             &self.retry,
             &self.limiter,
             &self.journal,
+            &self.fence,
             "organizations:DescribeOrganization",
             Idempotency::Safe,
             || self.org.describe_organization().send(),
@@ -343,19 +353,30 @@ impl Provider for Aws {
     }
 
     async fn delete_organization(&self) -> Result<(), ProviderError> {
-        call(&self.retry, &self.limiter, &self.journal, "organizations:DeleteOrganization", Idempotency::Safe, || {
-            self.org.delete_organization().send()
-        })
+        call(
+            &self.retry,
+            &self.limiter,
+            &self.journal,
+            &self.fence,
+            "organizations:DeleteOrganization",
+            Idempotency::Safe,
+            || self.org.delete_organization().send(),
+        )
         .await?;
         Ok(())
     }
 
     async fn account_email(&self, account_id: &str) -> Result<String, ProviderError> {
-        let out =
-            call(&self.retry, &self.limiter, &self.journal, "organizations:DescribeAccount", Idempotency::Safe, || {
-                self.org.describe_account().account_id(account_id).send()
-            })
-            .await?;
+        let out = call(
+            &self.retry,
+            &self.limiter,
+            &self.journal,
+            &self.fence,
+            "organizations:DescribeAccount",
+            Idempotency::Safe,
+            || self.org.describe_account().account_id(account_id).send(),
+        )
+        .await?;
         Ok(out.account().and_then(|a| a.email()).unwrap_or_default().to_owned())
     }
 
@@ -369,6 +390,7 @@ impl Provider for Aws {
             &self.retry,
             &self.limiter,
             &self.journal,
+            &self.fence,
             "organizations:CreateOrganizationalUnit",
             Idempotency::CreatesNew,
             || {
@@ -388,9 +410,15 @@ impl Provider for Aws {
         if tags.is_empty() {
             return Ok(());
         }
-        call(&self.retry, &self.limiter, &self.journal, "organizations:TagResource", Idempotency::Safe, || {
-            self.org.tag_resource().resource_id(resource_id).set_tags(Some(to_tags(tags))).send()
-        })
+        call(
+            &self.retry,
+            &self.limiter,
+            &self.journal,
+            &self.fence,
+            "organizations:TagResource",
+            Idempotency::Safe,
+            || self.org.tag_resource().resource_id(resource_id).set_tags(Some(to_tags(tags))).send(),
+        )
         .await?;
         Ok(())
     }
@@ -408,11 +436,16 @@ impl Provider for Aws {
                 .collect::<Vec<_>>()
         )?;
         let Some(id) = accounts.into_iter().next() else { return Ok(None) };
-        let parents =
-            call(&self.retry, &self.limiter, &self.journal, "organizations:ListParents", Idempotency::Safe, || {
-                self.org.list_parents().child_id(&id).send()
-            })
-            .await?;
+        let parents = call(
+            &self.retry,
+            &self.limiter,
+            &self.journal,
+            &self.fence,
+            "organizations:ListParents",
+            Idempotency::Safe,
+            || self.org.list_parents().child_id(&id).send(),
+        )
+        .await?;
         let parent_id = parents.parents().first().and_then(|p| p.id()).unwrap_or_default().to_owned();
         Ok(Some(FoundAccount { id, parent_id }))
     }
@@ -427,6 +460,7 @@ impl Provider for Aws {
             &self.retry,
             &self.limiter,
             &self.journal,
+            &self.fence,
             "organizations:CreateAccount",
             Idempotency::CreatesNew,
             // `RoleName`: the new account's access role is the one groundwork assumes and the
@@ -450,6 +484,7 @@ impl Provider for Aws {
             &self.retry,
             &self.limiter,
             &self.journal,
+            &self.fence,
             "organizations:DescribeCreateAccountStatus",
             Idempotency::Safe,
             || self.org.describe_create_account_status().create_account_request_id(request_id).send(),
@@ -475,14 +510,22 @@ impl Provider for Aws {
         from_parent_id: &str,
         to_parent_id: &str,
     ) -> Result<(), ProviderError> {
-        call(&self.retry, &self.limiter, &self.journal, "organizations:MoveAccount", Idempotency::Safe, || {
-            self.org
-                .move_account()
-                .account_id(account_id)
-                .source_parent_id(from_parent_id)
-                .destination_parent_id(to_parent_id)
-                .send()
-        })
+        call(
+            &self.retry,
+            &self.limiter,
+            &self.journal,
+            &self.fence,
+            "organizations:MoveAccount",
+            Idempotency::Safe,
+            || {
+                self.org
+                    .move_account()
+                    .account_id(account_id)
+                    .source_parent_id(from_parent_id)
+                    .destination_parent_id(to_parent_id)
+                    .send()
+            },
+        )
         .await?;
         Ok(())
     }

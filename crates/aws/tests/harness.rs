@@ -92,7 +92,7 @@ async fn injected_faults_parse_as_the_services_own_errors() {
                 Err(groundwork_aws::AwsError::Call { source, .. }) => source,
                 other => panic!("{fault:?}: expected a call error, got {other:?}"),
             },
-            _ => match aws.lock_holder("some-bucket").await {
+            _ => match aws.lock_holder("some-bucket", "123456789012").await {
                 Err(groundwork_aws::AwsError::Call { source, .. }) => source,
                 other => panic!("{fault:?}: expected a call error, got {other:?}"),
             },

@@ -177,10 +177,16 @@ pub(crate) struct ApplyArgs {
     /// Journal of every write call (JSON lines) [default: .groundwork/<blueprint>.journal.jsonl]
     #[arg(long, value_name = "FILE")]
     pub(crate) journal: Option<PathBuf>,
-    /// Remove the lock left by an apply that died, then take it. Check the holder named in the
-    /// error first: breaking the lock of a live run lets two runs collide.
+    /// Remove the lock even though its holder renewed it recently, then take it. A lock whose
+    /// holder stopped renewing it (a killed run) is taken over without this. Check the holder
+    /// named in the error first: breaking the lock of a live run lets two runs collide.
     #[arg(long)]
     pub(crate) break_lock: bool,
+    /// Seconds this run's lock lasts without renewal; it renews every sixth of that and stops
+    /// writing if it cannot renew for half of it. A later run takes over a lock not renewed
+    /// for this long.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(6..=3600))]
+    pub(crate) lease_expiry: u64,
     /// Give up waiting for one CreateAccount request after this many seconds.
     #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
     pub(crate) create_timeout: u64,

@@ -296,7 +296,8 @@ fn report_interrupted(args: &ApplyArgs, blueprint: &str, printer: &Printer) {
 }
 
 async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit> {
-    let (aws, live, plan, desired) = if is_saved_plan(&args.input) {
+    let from_saved = is_saved_plan(&args.input);
+    let (aws, mut live, mut plan, desired) = if from_saved {
         let text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
         let saved: Plan = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a groundwork plan", args.input.display()))?;
@@ -396,20 +397,62 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
         Journal::open(&journal_path).with_context(|| format!("opening the journal {}", journal_path.display()))?,
     );
     let aws = aws.with_journal(Arc::clone(&journal));
-    let lock = aws.acquire_lock(journal.run_id(), args.break_lock).await?;
+    let terms = groundwork_aws::LeaseTerms { expiry: Duration::from_secs(args.lease_expiry) };
+    let acquired = aws.acquire_lock(journal.run_id(), args.break_lock, terms).await?;
+    let lock = acquired.lock;
+    aws.keep_lease(&lock);
+    if let Some(old) = &acquired.took_over {
+        printer.err(&format!(
+            "Took over the apply lock of {} ({}, pid {}, run {}), taken at {} and last renewed {}s ago, longer than its {}s expiry: that run is gone.",
+            old.info.holder,
+            old.info.caller,
+            old.info.pid,
+            old.info.run,
+            old.info.since,
+            old.age.as_secs(),
+            old.info.expiry().as_secs()
+        ));
+    }
     // Under the lock, make sure nothing changed since the plan was made (another run may have
-    // finished while this one planned).
+    // finished while this one planned, or the run whose lock was taken over got some way).
     let now = discover_all(&aws, &desired).await.context("checking the organization under the lock")?;
     if now.fingerprint() != plan.live_fingerprint {
-        let _ = aws.release_lock(&lock).await;
-        bail!(
-            "the organization changed while this apply was planning (another run?); run it again. Nothing was changed."
-        );
+        if acquired.took_over.is_none() || from_saved {
+            let _ = aws.release_lock(&lock).await;
+            bail!(
+                "the organization changed while this apply was planning (another run?); run it again. Nothing was changed."
+            );
+        }
+        printer.info("The organization changed since the plan was made (the run whose lock was taken over wrote to it); planning again.");
+        plan = groundwork_plan::plan(&desired, &now, PlanOptions { account_quota: args.planning.account_quota });
+        live = now;
+        if !printer.json {
+            print_plan(&plan, printer);
+        }
+        let confirmed = plan.applyable()
+            && !plan.is_empty()
+            && (args.auto_approve || (printer.stdin_tty && printer.confirm("Do you want to perform these actions?")));
+        if !confirmed {
+            let _ = aws.release_lock(&lock).await;
+            if !plan.applyable() {
+                bail!(
+                    "pre-flight checks failed, the plan cannot be applied; nothing was changed:\n  - {}",
+                    plan.errors.join("\n  - ")
+                );
+            }
+            if plan.is_empty() {
+                printer.info("Nothing left to do.");
+                return Ok(Exit::Ok);
+            }
+            printer.err("Apply cancelled. Nothing was changed.");
+            return Ok(Exit::Error);
+        }
     }
     printer.info(&format!(
-        "Took the apply lock (s3://{}/{}); journal: {}",
+        "Took the apply lock (s3://{}/{}, renewed every {}s); journal: {}",
         lock.bucket,
         groundwork_aws::LOCK_KEY,
+        terms.renew_every().as_secs(),
         journal_path.display()
     ));
     journal.run_start(&format!("{} changes for blueprint {}", plan.changes.len(), plan.blueprint));
@@ -417,8 +460,12 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
     let progress = Arc::new(Progress::new(mode, plan.changes.len()));
     let report = execute(&plan, &live, Arc::new(aws.clone()), options, progress).await;
     let secs = started.elapsed().as_secs_f32();
+    let fenced = aws.fenced();
     if let Err(e) = aws.release_lock(&lock).await {
-        printer.err(&format!("warning: could not release the apply lock: {e}; the next apply needs --break-lock"));
+        printer.err(&format!(
+            "warning: could not release the apply lock: {e}; the next apply takes it over once it expires ({}s)",
+            args.lease_expiry
+        ));
     }
     journal.run_end(&format!("{} done, {} failed, {} skipped", report.done(), report.failed(), report.skipped()));
     if printer.json {
@@ -443,6 +490,13 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
             if let Outcome::Failed(m) = o {
                 printer.err(&format!("  {a}: {m}"));
             }
+        }
+        if let Some(why) = fenced {
+            bail!(
+                "apply stopped after {secs:.1}s: {why}. This run sent no write after that; {} done, {} not done. The run that holds the lock now carries on.",
+                report.done(),
+                report.failed() + report.skipped()
+            );
         }
         bail!(
             "apply failed after {secs:.1}s: {} done, {} failed, {} skipped; rerun `groundwork apply` to continue (nothing is created twice)",

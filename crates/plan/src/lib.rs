@@ -30,8 +30,9 @@ mod state;
 pub use graph::{GraphFormat, render_graph};
 pub use identity::{FORCE_MFA_POLICY, INLINE_POLICY, trust_policy};
 pub use lower::{
-    CLOUDTRAIL_PRINCIPAL, LOG_WRITER_SERVICES, S3_LOGGING_PRINCIPAL, SCP_TYPE, access_log_bucket_policy,
-    access_role_principals, bucket_address, log_bucket_policy, target_text, trail_arn, trail_event_selectors,
+    CLOUDTRAIL_PRINCIPAL, LOG_WRITER_SERVICES, S3_LOGGING_PRINCIPAL, SCP_TYPE, STATE_ABORT_MULTIPART_DAYS,
+    STATE_NONCURRENT_DAYS, access_log_bucket_policy, access_role_principals, bucket_address, log_bucket_policy,
+    state_bucket_policy, state_bucket_spec, target_text, trail_arn, trail_event_selectors,
 };
 pub use permissions::{
     Holder, MANAGED_POLICY_MAX_CHARS, PERMISSIONS_FORMAT_VERSION, PermissionSet, Permissions, STATE_BUCKET_PREFIX,

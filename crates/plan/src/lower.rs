@@ -117,6 +117,44 @@ pub const S3_LOGGING_PRINCIPAL: &str = "logging.s3.amazonaws.com";
 /// add `delivery.logs.amazonaws.com` here).
 pub const LOG_WRITER_SERVICES: &[&str] = &[CLOUDTRAIL_PRINCIPAL];
 
+/// Denies every request to the bucket and its objects that does not use TLS.
+fn tls_only_statement(arn: &str) -> Value {
+    json!({
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [arn, format!("{arn}/*")],
+        "Condition": { "Bool": { "aws:SecureTransport": "false" } }
+    })
+}
+
+/// Days a noncurrent version of the apply lease object is kept in the state bucket (a short
+/// record of who held it).
+pub const STATE_NONCURRENT_DAYS: i32 = 30;
+/// Days after which an incomplete multipart upload into the state bucket is aborted.
+pub const STATE_ABORT_MULTIPART_DAYS: i32 = 7;
+
+/// The policy of groundwork's state bucket: TLS only.
+pub fn state_bucket_policy(bucket: &str) -> Value {
+    json!({ "Version": "2012-10-17", "Statement": [tls_only_statement(&format!("arn:aws:s3:::{bucket}"))] })
+}
+
+/// The spec of groundwork's state bucket, in an archive bucket's shape: versioned, the four
+/// public-access blocks, SSE-S3, ACLs disabled, no object lock and no access logging, and the
+/// TLS-only policy. Nothing current expires (`lifecycle_expiration_days` is null); its one
+/// lifecycle rule, for old versions of the lease object, is the lock's own.
+pub fn state_bucket_spec(region: &str, bucket: &str) -> Value {
+    bucket_spec(
+        region,
+        &json!({ "algorithm": "AES256" }),
+        None,
+        &Value::Null,
+        &Value::Null,
+        &state_bucket_policy(bucket),
+    )
+}
+
 /// Who may lift a protection of an archive bucket: the ARN of the exception role, if any.
 fn protection_statements(arn: &str, exception_role: Option<&str>, writers: &[&str]) -> Vec<Value> {
     let mut tamper = json!({
@@ -130,14 +168,7 @@ fn protection_statements(arn: &str, exception_role: Option<&str>, writers: &[&st
         tamper["Condition"] = json!({ "ArnNotLike": { "aws:PrincipalArn": role } });
     }
     vec![
-        json!({
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [arn, format!("{arn}/*")],
-            "Condition": { "Bool": { "aws:SecureTransport": "false" } }
-        }),
+        tls_only_statement(arn),
         tamper,
         // A request by an IAM principal has no `aws:PrincipalServiceName`; a negated operator
         // is true for a missing key, so this denies every writer that is not one of `writers`.

@@ -129,7 +129,7 @@ impl Aws {
 
     async fn read(&self, at: &Locator, c: &AccountClients, shared: &Shared) -> Result<Option<Value>, ProviderError> {
         match at.kind {
-            Kind::Bucket => Box::pin(self.read_bucket(c, &at.name)).await,
+            Kind::Bucket => Box::pin(self.read_bucket(&c.s3, &c.id, &at.name)).await,
             Kind::Trail => self.read_trail(c, &at.name).await,
             Kind::ServiceAccess => self.read_service_access(&at.name).await,
             Kind::PolicyType => self.read_policy_type(&at.name).await,
@@ -156,7 +156,7 @@ impl Aws {
         let account_id = account_id_of(at, ids)?;
         let c = self.writer_account(at, &account_id, &management).await?;
         match at.kind {
-            Kind::Bucket => self.put_bucket(&c, &at.name, spec, live).await,
+            Kind::Bucket => self.put_bucket(&c.s3, &c.id, &at.name, spec, live).await,
             Kind::Trail => self.put_trail(&c, &at.name, spec, live).await,
             Kind::ServiceAccess => self.put_service_access(&at.name).await,
             Kind::PolicyType => self.put_policy_type(&at.name, ids).await,

@@ -20,7 +20,6 @@ use serde_json::{Value, json};
 
 use super::parse_document;
 use crate::Aws;
-use crate::accounts::AccountClients;
 use crate::call::Idempotency;
 
 /// ID of the lifecycle rule groundwork owns.
@@ -62,9 +61,12 @@ fn policy_text(doc: &Value) -> String {
 
 impl Aws {
     /// The bucket's live spec, or `None` when it does not exist (in this account).
-    pub(crate) async fn read_bucket(&self, c: &AccountClients, name: &str) -> Result<Option<Value>, ProviderError> {
-        let s3 = &c.s3;
-        let owner = c.id.as_str();
+    pub(crate) async fn read_bucket(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        owner: &str,
+        name: &str,
+    ) -> Result<Option<Value>, ProviderError> {
         let owned = self
             .run("s3:ListBuckets", Idempotency::Safe, || s3.list_buckets().prefix(name).send())
             .await?
@@ -222,13 +224,12 @@ impl Aws {
     /// setting that differs; the policy goes last.
     pub(crate) async fn put_bucket(
         &self,
-        c: &AccountClients,
+        s3: &aws_sdk_s3::Client,
+        owner: &str,
         name: &str,
         spec: &Value,
         live: Option<&Value>,
     ) -> Result<String, ProviderError> {
-        let s3 = &c.s3;
-        let owner = c.id.as_str();
         let region = spec["region"].as_str().unwrap_or("us-east-1");
         let mut done = Vec::new();
         let null = Value::Null;
@@ -258,7 +259,7 @@ impl Aws {
                         // with BucketAlreadyExists: either way, look for it in this account.
                         match self
                             .run("s3:HeadBucket", Idempotency::Safe, || {
-                                s3.head_bucket().bucket(name).expected_bucket_owner(&c.id).send()
+                                s3.head_bucket().bucket(name).expected_bucket_owner(owner).send()
                             })
                             .await
                         {
@@ -270,7 +271,7 @@ impl Aws {
                 )
                 .await;
             match created {
-                Ok(_) => done.push(format!("created bucket {name} in account {}", c.id)),
+                Ok(_) => done.push(format!("created bucket {name} in account {owner}")),
                 Err(e) if missing(&e, &["BucketAlreadyOwnedByYou"]) => {}
                 Err(e) if missing(&e, &["BucketAlreadyExists"]) => {
                     return Err(rejected(
@@ -290,7 +291,8 @@ impl Aws {
                 format!("bucket {name} is in {actual}, not {region}; a bucket cannot move between regions"),
             ));
         }
-        let differs = |key: &str| live.get(key) != spec.get(key);
+        // A setting missing from what was read (a bucket just created) reads as off.
+        let differs = |key: &str| live.get(key).unwrap_or(&null) != spec.get(key).unwrap_or(&null);
         if differs("versioning") {
             self.run("s3:PutBucketVersioning", Idempotency::Safe, || {
                 s3.put_bucket_versioning()
@@ -458,7 +460,7 @@ impl Aws {
                 None => "server access logging off".into(),
             });
         }
-        if differs("policy") {
+        if differs("policy") && !spec["policy"].is_null() {
             let policy = policy_text(&spec["policy"]);
             self.run("s3:PutBucketPolicy", Idempotency::Safe, || {
                 s3.put_bucket_policy().bucket(name).expected_bucket_owner(owner).policy(&policy).send()

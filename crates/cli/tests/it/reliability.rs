@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use groundwork_aws::{Aws, ConnectOptions};
+use groundwork_aws::{Aws, ConnectOptions, LeaseTerms};
 use groundwork_testkit::{FaultProxy, FaultRule, ProxyConfig};
 use rand::{Rng, SeedableRng};
 
@@ -46,7 +46,7 @@ async fn reference_state() -> State {
 async fn a_held_lock_stops_a_second_apply_until_broken() {
     let env = Env::new();
     let aws = Aws::from_config(&env.moto.sdk_config(), &ConnectOptions::default());
-    let held = aws.acquire_lock("run-of-someone-else", false).await.unwrap();
+    let held = aws.acquire_lock("run-of-someone-else", false, LeaseTerms::default()).await.unwrap().lock;
 
     let refused = env.apply(&reference());
     assert_eq!(refused.code, 1);
@@ -64,7 +64,7 @@ async fn a_held_lock_stops_a_second_apply_until_broken() {
     let broke =
         env.gw(&["apply", reference().to_str().unwrap(), "--auto-approve", "--break-lock", "--no-rate-limit"]).ok();
     assert!(broke.stdout.contains("Plan: 61 to add"), "{}", broke.stdout);
-    assert_eq!(aws.lock_holder(&held.bucket).await.unwrap(), None, "the lock is released after the run");
+    assert_eq!(aws.lock_holder(&held.bucket, &held.owner).await.unwrap(), None, "the lock is released after the run");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -84,7 +84,7 @@ async fn two_concurrent_applies_one_refuses_naming_the_holder() {
     let aws = Aws::from_config(&env.moto.sdk_config(), &ConnectOptions::default());
     let bucket = aws.state_bucket().await.unwrap();
     let deadline = Instant::now() + Duration::from_mins(1);
-    while aws.lock_holder(&bucket).await.unwrap().is_none() {
+    while aws.lock_holder(&bucket, "123456789012").await.unwrap().is_none() {
         assert!(Instant::now() < deadline, "the first apply never took the lock");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -273,4 +273,67 @@ fn billion_laughs() -> String {
         let _ = writeln!(s, "{cur}: &{cur} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]");
     }
     s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_state_bucket_is_hardened_and_a_second_lock_costs_no_bucket_write() {
+    let env = Env::new();
+    let aws = Aws::from_config(&env.moto.sdk_config(), &ConnectOptions::default());
+    let lock = aws.acquire_lock("run-one", false, LeaseTerms::default()).await.unwrap().lock;
+    aws.release_lock(&lock).await.unwrap();
+    let s3 = env.moto.s3();
+    let b = lock.bucket.as_str();
+    let v = s3.get_bucket_versioning().bucket(b).send().await.unwrap();
+    assert_eq!(v.status().map(aws_sdk_s3::types::BucketVersioningStatus::as_str), Some("Enabled"));
+    let pab = s3.get_public_access_block().bucket(b).send().await.unwrap();
+    let c = pab.public_access_block_configuration().unwrap();
+    assert_eq!(
+        (c.block_public_acls(), c.ignore_public_acls(), c.block_public_policy(), c.restrict_public_buckets()),
+        (Some(true), Some(true), Some(true), Some(true))
+    );
+    let enc = s3.get_bucket_encryption().bucket(b).send().await.unwrap();
+    let alg = enc.server_side_encryption_configuration().unwrap().rules()[0]
+        .apply_server_side_encryption_by_default()
+        .unwrap()
+        .sse_algorithm()
+        .as_str()
+        .to_owned();
+    assert_eq!(alg, "AES256");
+    let own = s3.get_bucket_ownership_controls().bucket(b).send().await.unwrap();
+    assert_eq!(own.ownership_controls().unwrap().rules()[0].object_ownership().as_str(), "BucketOwnerEnforced");
+    let life = s3.get_bucket_lifecycle_configuration().bucket(b).send().await.unwrap();
+    let rule = &life.rules()[0];
+    assert_eq!(
+        rule.noncurrent_version_expiration().and_then(aws_sdk_s3::types::NoncurrentVersionExpiration::noncurrent_days),
+        Some(30)
+    );
+    assert_eq!(
+        rule.abort_incomplete_multipart_upload()
+            .and_then(aws_sdk_s3::types::AbortIncompleteMultipartUpload::days_after_initiation),
+        Some(7)
+    );
+    // A second take of the lock reads every setting and writes only the lock object.
+    aws.counter().reset();
+    let again = aws.acquire_lock("run-two", false, LeaseTerms::default()).await.unwrap().lock;
+    let writes = aws.counter().snapshot().write_operations();
+    assert_eq!(writes, ["s3:PutObject"], "a hardened state bucket costs no write but the lock's");
+    aws.release_lock(&again).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_state_bucket_owned_by_another_account_is_refused_and_not_written_to() {
+    let env = Env::new();
+    let aws = Aws::from_config(&env.moto.sdk_config(), &ConnectOptions::default());
+    let name = aws.state_bucket().await.unwrap();
+    let other = env.moto.member_config("210987654321", "us-east-1").await;
+    let other_s3 =
+        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&other).force_path_style(true).build());
+    other_s3.create_bucket().bucket(&name).send().await.unwrap();
+    let err = aws.acquire_lock("run-one", false, LeaseTerms::default()).await.unwrap_err().to_string();
+    assert!(err.contains(&name) && err.contains("another account"), "{err}");
+    let objects = other_s3.list_objects_v2().bucket(&name).send().await.unwrap();
+    assert!(objects.contents().is_empty(), "nothing was written into the foreign bucket: {objects:?}");
+    let refused = env.apply(&reference());
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(refused.stderr.contains(&name), "{}", refused.stderr);
 }
