@@ -360,6 +360,27 @@ impl crate::Aws {
         call(&self.retry, &self.limiter, &self.journal, &self.fence, op, idempotency, f).await
     }
 
+    /// A removal (detach, delete, remove from) through [`call`]: `Ok(true)` when it removed
+    /// something, `Ok(false)` when IAM answers that it is already gone (`NoSuchEntity`). The
+    /// goal holds either way; it is also how a resend sees that an attempt whose answer was
+    /// lost went through.
+    pub(crate) async fn run_removal<T, E, F, Fut>(&self, op: &'static str, f: F) -> Result<bool, ProviderError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        T: RequestId,
+    {
+        match self.run(op, Idempotency::Safe, f).await {
+            Ok(_) => Ok(true),
+            Err(e) if matches!(e.code.as_deref(), Some("NoSuchEntity" | "NoSuchEntityException")) => {
+                tracing::info!(op, "already gone");
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// [`call_settled`] with this connection's retry policy, rate limiter and journal.
     pub(crate) async fn run_settled<T, E, F, Fut, S, SFut>(
         &self,

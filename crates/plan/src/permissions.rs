@@ -702,8 +702,17 @@ pub(crate) fn compute(bp: &Blueprint, resources: &[DesiredResource]) -> Permissi
             "s3:GetBucketPolicy",
             "s3:PutLifecycleConfiguration",
             "s3:GetLifecycleConfiguration",
+            "s3:GetBucketObjectLockConfiguration",
+            "s3:GetBucketLogging",
         ],
         std::slice::from_ref(&state),
+        None,
+    );
+    deployer.add(
+        "ListOwnBuckets",
+        "see whether the state bucket is this account's own (a bucket of that name owned by another account is refused)",
+        &["s3:ListAllMyBuckets"],
+        &["*".to_owned()],
         None,
     );
     deployer.add(

@@ -129,13 +129,13 @@ impl Aws {
         for arn in have.difference(&want) {
             match holder {
                 Holder::Group(g) => self
-                    .run("iam:DetachGroupPolicy", Idempotency::Safe, || {
+                    .run_removal("iam:DetachGroupPolicy", || {
                         iam.detach_group_policy().group_name(g).policy_arn(arn).send()
                     })
                     .await
                     .map(drop)?,
                 Holder::Role(r) => self
-                    .run("iam:DetachRolePolicy", Idempotency::Safe, || {
+                    .run_removal("iam:DetachRolePolicy", || {
                         iam.detach_role_policy().role_name(r).policy_arn(arn).send()
                     })
                     .await
@@ -165,13 +165,13 @@ impl Aws {
         for policy in have.keys().filter(|k| !want.contains_key(*k)) {
             match holder {
                 Holder::Group(g) => self
-                    .run("iam:DeleteGroupPolicy", Idempotency::Safe, || {
+                    .run_removal("iam:DeleteGroupPolicy", || {
                         iam.delete_group_policy().group_name(g).policy_name(policy).send()
                     })
                     .await
                     .map(drop)?,
                 Holder::Role(r) => self
-                    .run("iam:DeleteRolePolicy", Idempotency::Safe, || {
+                    .run_removal("iam:DeleteRolePolicy", || {
                         iam.delete_role_policy().role_name(r).policy_name(policy).send()
                     })
                     .await
@@ -369,7 +369,7 @@ impl Aws {
         if versions.versions().len() >= MAX_POLICY_VERSIONS {
             old.sort_by_key(|v| v.create_date().map(aws_smithy_types::DateTime::secs));
             if let Some(oldest) = old.first().and_then(|v| v.version_id()) {
-                self.run("iam:DeletePolicyVersion", Idempotency::Safe, || {
+                self.run_removal("iam:DeletePolicyVersion", || {
                     c.iam.delete_policy_version().policy_arn(&arn).version_id(oldest).send()
                 })
                 .await?;
@@ -579,14 +579,14 @@ impl Aws {
         // Policies directly on a user: groundwork manages the user, and users get permissions
         // only through groups.
         for arn in strings(&live["managed_policies"]) {
-            self.run("iam:DetachUserPolicy", Idempotency::Safe, || {
+            self.run_removal("iam:DetachUserPolicy", || {
                 c.iam.detach_user_policy().user_name(name).policy_arn(&arn).send()
             })
             .await?;
             done.push(format!("detached {arn} from the user (permissions come from groups only)"));
         }
         for policy in strings(&live["inline_policies"]) {
-            self.run("iam:DeleteUserPolicy", Idempotency::Safe, || {
+            self.run_removal("iam:DeleteUserPolicy", || {
                 c.iam.delete_user_policy().user_name(name).policy_name(&policy).send()
             })
             .await?;
@@ -612,7 +612,7 @@ impl Aws {
             done.push(format!("added to {g}"));
         }
         for g in have.difference(&want) {
-            self.run("iam:RemoveUserFromGroup", Idempotency::Safe, || {
+            self.run_removal("iam:RemoveUserFromGroup", || {
                 c.iam.remove_user_from_group().user_name(name).group_name(g).send()
             })
             .await?;
@@ -671,10 +671,7 @@ impl Aws {
                 Err(e) => return Err(e),
             }
         } else if !want_console && has_console {
-            self.run("iam:DeleteLoginProfile", Idempotency::Safe, || {
-                c.iam.delete_login_profile().user_name(name).send()
-            })
-            .await?;
+            self.run_removal("iam:DeleteLoginProfile", || c.iam.delete_login_profile().user_name(name).send()).await?;
             done.push("console access removed".into());
         }
         Ok(if done.is_empty() { "already as the blueprint says".into() } else { done.join(", ") })
@@ -813,7 +810,7 @@ impl Aws {
             .await?;
         for p in profiles.instance_profiles() {
             let profile = p.instance_profile_name();
-            self.run("iam:RemoveRoleFromInstanceProfile", Idempotency::Safe, || {
+            self.run_removal("iam:RemoveRoleFromInstanceProfile", || {
                 c.iam.remove_role_from_instance_profile().instance_profile_name(profile).role_name(name).send()
             })
             .await?;
@@ -842,7 +839,7 @@ impl Aws {
             return Ok(format!("instance profile {name} was already gone"));
         };
         for role in strings(&now["roles"]) {
-            self.run("iam:RemoveRoleFromInstanceProfile", Idempotency::Safe, || {
+            self.run_removal("iam:RemoveRoleFromInstanceProfile", || {
                 c.iam.remove_role_from_instance_profile().instance_profile_name(name).role_name(&role).send()
             })
             .await?;
@@ -922,7 +919,7 @@ impl Aws {
         let null = Value::Null;
         let (want, have) = (strings(&spec["roles"]), strings(&live.unwrap_or(&null)["roles"]));
         for role in have.difference(&want) {
-            self.run("iam:RemoveRoleFromInstanceProfile", Idempotency::Safe, || {
+            self.run_removal("iam:RemoveRoleFromInstanceProfile", || {
                 c.iam.remove_role_from_instance_profile().instance_profile_name(name).role_name(role).send()
             })
             .await?;
