@@ -116,6 +116,7 @@ async fn every_write_losing_its_first_answer_still_applies_in_one_run_without_du
         FaultProxy::start(env.moto.port(), ProxyConfig { drop_every_write_once: true, ..ProxyConfig::default() });
     let run = apply_once(&env, &proxy.endpoint());
     let dropped = proxy.stats().total_faults();
+    eprintln!("every write once: {dropped} answers dropped of {} requests", proxy.stats().requests);
     assert!(dropped >= 56, "every write lost one answer: {dropped} dropped\n{}", run.stderr);
     let (accounts, entities) = assert_no_duplicates(&env).await;
     assert_eq!(accounts, 10);
@@ -135,8 +136,16 @@ async fn at_twenty_percent_random_faults_each_seed_converges_in_one_run() {
             env.moto.port(),
             ProxyConfig { seed, rules: vec![FaultRule::everything(0.2)], ..ProxyConfig::default() },
         );
+        let started = std::time::Instant::now();
         let run = apply_once(&env, &proxy.endpoint());
-        assert!(proxy.stats().total_faults() > 0, "seed {seed}: no fault\n{}", run.stderr);
+        let stats = proxy.stats();
+        eprintln!(
+            "seed {seed}: converged in one run in {:.1}s; {} requests, faults {:?}",
+            started.elapsed().as_secs_f32(),
+            stats.requests,
+            stats.faults
+        );
+        assert!(stats.total_faults() > 0, "seed {seed}: no fault\n{}", run.stderr);
         let (accounts, _) = assert_no_duplicates(&env).await;
         assert_eq!(accounts, 10, "seed {seed}");
         assert_next_plan_is_empty(&env);
