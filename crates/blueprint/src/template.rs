@@ -484,10 +484,20 @@ impl<'a> Reverse<'a> {
         self.sub(id, Name::AccountId)
     }
 
-    /// Account `name`'s `id` as `{account_id:NAME}`.
+    /// Account `name`'s `id` as `{account_id:NAME}` (skipped for a name with braces, which
+    /// would not read back as one placeholder).
     #[must_use]
     pub fn account(self, name: &str, id: impl Into<Cow<'a, str>>) -> Self {
+        if name.contains(['{', '}']) {
+            return self;
+        }
         self.sub(id, Name::AccountIdOf(name))
+    }
+
+    /// The name of the account the text is deployed in as `{account}`.
+    #[must_use]
+    pub fn account_name(self, name: impl Into<Cow<'a, str>>) -> Self {
+        self.sub(name, Name::Account)
     }
 
     /// The management account's `id` as `{management_account_id}`.
@@ -532,9 +542,17 @@ impl<'a> Reverse<'a> {
         out
     }
 
-    /// [`Reverse::apply`] over every string value of a JSON value (keys stay).
+    /// [`Reverse::apply`] over every string value of a JSON value (keys stay), except statement
+    /// ids (`Sid`), which are names, not templates.
     pub fn apply_json(&self, v: &Value) -> Value {
-        map_json(v, false, &|s| self.apply(s))
+        match v {
+            Value::String(s) => Value::String(self.apply(s)),
+            Value::Array(items) => Value::Array(items.iter().map(|i| self.apply_json(i)).collect()),
+            Value::Object(m) => Value::Object(
+                m.iter().map(|(k, x)| (k.clone(), if k == "Sid" { x.clone() } else { self.apply_json(x) })).collect(),
+            ),
+            other => other.clone(),
+        }
     }
 }
 
@@ -657,8 +675,10 @@ mod tests {
         assert_eq!(r.apply("91111222233339"), "91111222233339");
         assert_eq!(Reverse::new().org_id("o-x").apply("$o-x o-x"), "$o-x {org_id}");
         assert_eq!(Reverse::new().org_id("").apply("x"), "x");
-        let doc = serde_json::json!({ "111122223333": ["arn:aws:iam::111122223333:root"] });
-        assert_eq!(r.apply_json(&doc), serde_json::json!({ "111122223333": ["arn:aws:iam::{account_id}:root"] }));
+        let doc = serde_json::json!({ "Sid": "o-abc", "111122223333": ["arn:aws:iam::111122223333:root"] });
+        let want = serde_json::json!({ "Sid": "o-abc", "111122223333": ["arn:aws:iam::{account_id}:root"] });
+        assert_eq!(r.apply_json(&doc), want);
+        assert_eq!(Reverse::new().account("a{b", "1").account_name("jira").apply("1 jira"), "1 {account}");
     }
 
     fn concrete(cx: &Context<'_>, t: &str) -> String {

@@ -7,6 +7,8 @@ use std::collections::BTreeSet;
 use groundwork_blueprint::{Blueprint, RoleTrust, SessionName};
 use serde_json::{Map, Value, json};
 
+use groundwork_blueprint::template::IdRef;
+
 use crate::lower::{TemplateCx, account_cx, expand, expand_json, hub};
 use crate::resource::{DesiredResource, Kind, Locator, canonical_policy};
 use crate::state::{Address, TAG_BLUEPRINT, TAG_MANAGED};
@@ -31,10 +33,7 @@ fn address(kind: Kind, account: Option<&str>, name: &str) -> Address {
 pub fn trust_policy(trust: RoleTrust, hub: Option<&str>) -> Value {
     let statement = match trust {
         RoleTrust::Hub { max_mfa_age_seconds, session_name } => {
-            let hub_id = match hub {
-                Some(h) => format!("{{{{account_id:{h}}}}}"),
-                None => "{{management_account_id}}".to_owned(),
-            };
+            let hub_id = IdRef::account_or_management(hub);
             let hub_root = format!("arn:aws:iam::{hub_id}:root");
             let mut condition = json!({
                 "Bool": { "aws:MultiFactorAuthPresent": "true" },
@@ -114,10 +113,8 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             });
         }
         let force_mfa = address(Kind::ManagedPolicy, hub_account, FORCE_MFA_POLICY);
-        let force_mfa_arn = match hub_account {
-            Some(h) => format!("arn:aws:iam::{{{{account_id:{h}}}}}:policy/{FORCE_MFA_POLICY}"),
-            None => format!("arn:aws:iam::{{{{management_account_id}}}}:policy/{FORCE_MFA_POLICY}"),
-        };
+        let force_mfa_arn =
+            format!("arn:aws:iam::{}:policy/{FORCE_MFA_POLICY}", IdRef::account_or_management(hub_account));
         if identity.require_mfa {
             out.push(DesiredResource {
                 address: force_mfa.clone(),

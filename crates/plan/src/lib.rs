@@ -40,7 +40,7 @@ pub use permissions::{
 pub use plan::{Action, Change, FORMAT_VERSION, Finding, Operation, Plan, PlanOptions, Summary, Unmanaged, plan};
 pub use render::{attribute_lines, render_text, symbol};
 pub use resource::{
-    DesiredResource, Ids, Kind, LiveResource, Locator, canonical_policy, compact_policy, differences, has_placeholder,
+    DesiredResource, Ids, Kind, LiveResource, Locator, canonical_policy, compact_policy, differences, has_placeholder, is_unresolved,
     referenced_accounts,
 };
 pub use state::synthetic;
