@@ -117,7 +117,7 @@ pub async fn execute(
         in_flight: live
             .create_requests
             .iter()
-            .filter(|r| r.state == "IN_PROGRESS")
+            .filter(|r| r.state == groundwork_plan::CreateRequestState::InProgress)
             .map(|r| (r.account_name.clone(), r.id.clone()))
             .collect(),
     };

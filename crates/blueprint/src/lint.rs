@@ -565,7 +565,7 @@ fn placeholder_problem(env: &Env<'_>, scope: Scope<'_>, name: &str) -> Option<Pr
         ));
     }
     if !DOCUMENT_PLACEHOLDERS.contains(&name) {
-        let list = DOCUMENT_PLACEHOLDERS.iter().map(|p| format!("{{{p}}}")).collect::<Vec<_>>().join(", ");
+        let list = DOCUMENT_PLACEHOLDERS.iter().map(|p| Name::parse(p).to_string()).collect::<Vec<_>>().join(", ");
         let help = if let Some(s) = suggest(name, DOCUMENT_PLACEHOLDERS) {
             format!("did you mean `{{{s}}}`? placeholders are {list} and {{account_id:NAME}}")
         } else if name.contains(':') {

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::diag::Diagnostic;
 use crate::schema::{Cx, did_you_mean};
-use crate::template::{self, Context, DOCUMENT as DOCUMENT_PLACEHOLDERS, Template, suggest};
+use crate::template::{self, Context, DOCUMENT as DOCUMENT_PLACEHOLDERS, Name, Template, suggest};
 use crate::yaml::{Node, NodeKind, Span};
 
 /// The policy language version every document uses.
@@ -120,7 +120,7 @@ fn check_string(cx: &mut Cx, src: &str, span: Span, value: &str, rules: &Placeho
             ok = false;
             let known: Vec<&str> =
                 DOCUMENT_PLACEHOLDERS.iter().copied().filter(|n| !rules.meaningless.contains(n)).collect();
-            let list = known.iter().map(|n| format!("{{{n}}}")).collect::<Vec<_>>().join(", ");
+            let list = known.iter().map(|n| Name::parse(n).to_string()).collect::<Vec<_>>().join(", ");
             let mut d = Diagnostic::error(
                 "blueprint::unknown-placeholder",
                 at,

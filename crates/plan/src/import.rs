@@ -49,7 +49,7 @@ use groundwork_blueprint::template::Reverse;
 use crate::identity::{FORCE_MFA_POLICY, INLINE_POLICY, trust_policy};
 use crate::plan::{Action, Change, Operation, PlanOptions, Summary, plan};
 use crate::resource::{Ids, Kind, LiveResource, compact_policy};
-use crate::state::{Address, Desired, Live, LiveAccount, TAG_BLUEPRINT, TAG_WORKLOAD};
+use crate::state::{AccountStatus, Address, Desired, Live, LiveAccount, TAG_BLUEPRINT, TAG_WORKLOAD};
 
 /// What `groundwork import` read from a live organization.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,7 +200,7 @@ pub fn valid_org_name(s: &str) -> bool {
 /// Active member accounts (not the management account).
 fn members(live: &Live) -> impl Iterator<Item = &LiveAccount> {
     let management = live.organization.as_ref().map(|o| o.management_account_id.as_str());
-    live.accounts.iter().filter(move |a| Some(a.id.as_str()) != management && a.status == "ACTIVE")
+    live.accounts.iter().filter(move |a| Some(a.id.as_str()) != management && a.status == AccountStatus::Active)
 }
 
 /// The active member account named `name`.
@@ -436,7 +436,7 @@ impl<'a> Cx<'a> {
         let live = &found.live;
         let org = live.organization.clone().unwrap_or_else(|| crate::state::LiveOrganization {
             id: String::new(),
-            feature_set: "ALL".into(),
+            feature_set: crate::state::FeatureSet::All,
             management_account_id: String::new(),
             management_email: String::new(),
             root_id: String::new(),
@@ -450,7 +450,7 @@ impl<'a> Cx<'a> {
             if a.id == org.management_account_id {
                 continue;
             }
-            if a.status != "ACTIVE" {
+            if a.status != AccountStatus::Active {
                 account_comments.push(format!(
                     "Skipped: account {} <{}> ({}) is {}; groundwork manages only ACTIVE accounts.",
                     a.name, a.email, a.id, a.status
@@ -1211,7 +1211,7 @@ impl<'a> Cx<'a> {
         let ids = live.ids(desired);
         for r in &desired.resources {
             let at = ids.resolve_locator(&r.at);
-            if at.name.contains("{{") {
+            if crate::resource::is_unresolved(&at.name) {
                 continue;
             }
             let Some(account_id) = ids.account_id(at.account.as_deref()) else { continue };

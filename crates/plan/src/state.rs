@@ -72,6 +72,99 @@ impl std::str::FromStr for Address {
     }
 }
 
+/// A state AWS reports as a string: the values groundwork acts on as variants, anything else
+/// kept as AWS wrote it. Serialized as that string, so saved plans and JSON output keep it.
+macro_rules! aws_state {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+            /// A value this version does not know, as AWS wrote it.
+            Other(String),
+        }
+
+        impl $name {
+            /// As AWS writes it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $text,)+
+                    Self::Other(other) => other,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(text: &str) -> Self {
+                match text {
+                    $($text => Self::$variant,)+
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+        }
+
+        /// Comparison with AWS's text, for code that still holds the text (the audit, being moved
+        /// into its own crate in parallel); new code compares variants.
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                Ok(Self::from(String::deserialize(deserializer)?.as_str()))
+            }
+        }
+    };
+}
+
+aws_state! {
+    /// An account's status in the organization.
+    AccountStatus {
+        /// `ACTIVE`: usable.
+        Active = "ACTIVE",
+        /// `SUSPENDED`: closed or suspended by AWS.
+        Suspended = "SUSPENDED",
+        /// `PENDING_CLOSURE`: being closed.
+        PendingClosure = "PENDING_CLOSURE",
+    }
+}
+
+aws_state! {
+    /// The organization's feature set.
+    FeatureSet {
+        /// `ALL`: all features (service control policies, organization trails).
+        All = "ALL",
+        /// `CONSOLIDATED_BILLING`: billing only.
+        ConsolidatedBilling = "CONSOLIDATED_BILLING",
+    }
+}
+
+aws_state! {
+    /// The state of a CreateAccount request.
+    CreateRequestState {
+        /// `IN_PROGRESS`: the account is being created.
+        InProgress = "IN_PROGRESS",
+        /// `SUCCEEDED`: the account exists.
+        Succeeded = "SUCCEEDED",
+        /// `FAILED`: see the failure reason.
+        Failed = "FAILED",
+    }
+}
+
 /// What the blueprint asks for, lowered to resources.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Desired {
@@ -182,7 +275,7 @@ pub struct LiveOrganization {
     /// `o-…`
     pub id: String,
     /// `ALL` or `CONSOLIDATED_BILLING`.
-    pub feature_set: String,
+    pub feature_set: FeatureSet,
     /// Management account id.
     pub management_account_id: String,
     /// Management account email.
@@ -212,7 +305,7 @@ pub struct LiveAccount {
     /// Email.
     pub email: String,
     /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`.
-    pub status: String,
+    pub status: AccountStatus,
     /// Path of its parent.
     pub parent: OuPath,
     /// Tags.
@@ -227,7 +320,7 @@ pub struct CreateRequest {
     /// Name the account was requested with.
     pub account_name: String,
     /// `IN_PROGRESS` or `FAILED`.
-    pub state: String,
+    pub state: CreateRequestState,
     /// Why it failed, e.g. `EMAIL_ALREADY_EXISTS`.
     pub failure_reason: Option<String>,
 }
@@ -291,7 +384,7 @@ pub fn is_managed_by(tags: &Tags, blueprint: &str) -> bool {
 pub mod synthetic {
     use groundwork_blueprint::OuPath;
 
-    use super::{Desired, Live, LiveAccount, LiveOrganization, LiveOu};
+    use super::{AccountStatus, Desired, FeatureSet, Live, LiveAccount, LiveOrganization, LiveOu};
 
     /// The live state a perfect apply of `desired` leaves: every OU and account in place with its
     /// tags, plus the management account, with made-up ids.
@@ -299,7 +392,7 @@ pub mod synthetic {
         let mut live = Live {
             organization: Some(LiveOrganization {
                 id: "o-example".into(),
-                feature_set: "ALL".into(),
+                feature_set: FeatureSet::All,
                 management_account_id: "123456789012".into(),
                 management_email: desired.management_email.clone(),
                 root_id: "r-root".into(),
@@ -313,7 +406,7 @@ pub mod synthetic {
             id: "123456789012".into(),
             name: "management".into(),
             email: desired.management_email.clone(),
-            status: "ACTIVE".into(),
+            status: AccountStatus::Active,
             parent: OuPath::root(),
             tags: groundwork_blueprint::Tags::new(),
         });
@@ -322,7 +415,7 @@ pub mod synthetic {
                 id: format!("{:012}", 100 + i),
                 name: a.name.clone(),
                 email: a.email.clone(),
-                status: "ACTIVE".into(),
+                status: AccountStatus::Active,
                 parent: a.ou.clone(),
                 tags: a.tags.clone(),
             });
@@ -336,5 +429,41 @@ pub mod synthetic {
         }
         live.normalize();
         live
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_serialize_as_aws_writes_them() {
+        for (status, text) in [
+            (AccountStatus::Active, "ACTIVE"),
+            (AccountStatus::Suspended, "SUSPENDED"),
+            (AccountStatus::PendingClosure, "PENDING_CLOSURE"),
+            (AccountStatus::Other("NEW_STATE".into()), "NEW_STATE"),
+        ] {
+            assert_eq!(serde_json::to_string(&status).unwrap(), format!("\"{text}\""));
+            assert_eq!(serde_json::from_str::<AccountStatus>(&format!("\"{text}\"")).unwrap(), status);
+            assert_eq!(AccountStatus::from(text), status);
+            assert_eq!(status.to_string(), text);
+        }
+        for (set, text) in [(FeatureSet::All, "ALL"), (FeatureSet::ConsolidatedBilling, "CONSOLIDATED_BILLING")] {
+            assert_eq!(serde_json::to_value(&set).unwrap(), serde_json::json!(text));
+            assert_eq!(FeatureSet::from(text), set);
+        }
+        for (state, text) in [
+            (CreateRequestState::InProgress, "IN_PROGRESS"),
+            (CreateRequestState::Succeeded, "SUCCEEDED"),
+            (CreateRequestState::Failed, "FAILED"),
+            (CreateRequestState::Other(String::new()), ""),
+        ] {
+            assert_eq!(serde_json::to_value(&state).unwrap(), serde_json::json!(text));
+            assert_eq!(serde_json::from_value::<CreateRequestState>(serde_json::json!(text)).unwrap(), state);
+        }
+        let kinds = [crate::UnmanagedKind::Ou, crate::UnmanagedKind::Account];
+        assert_eq!(serde_json::to_value(kinds).unwrap(), serde_json::json!(["ou", "account"]));
+        assert_eq!(kinds.map(|k| k.to_string()), ["ou", "account"]);
     }
 }
