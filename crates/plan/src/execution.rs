@@ -44,7 +44,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             inline.insert(key, canonical_policy(&doc));
         }
         out.push(DesiredResource {
-            address: Address::new(format!("{}/{name}/{}", Kind::Role.prefix(), role)),
+            address: Address::role(Some(name), role),
             at: Locator { kind: Kind::Role, account: Some(name.clone()), name: role.clone() },
             // At the root path, so that the ARN groundwork assumes (`role/NAME`) is the role's ARN.
             spec: json!({

@@ -18,13 +18,6 @@ pub const FORCE_MFA_POLICY: &str = "groundwork-force-mfa";
 /// Name of the inline policy groundwork writes on groups and roles.
 pub const INLINE_POLICY: &str = "groundwork";
 
-fn account_label(account: Option<&str>) -> &str {
-    account.unwrap_or("management")
-}
-
-fn address(kind: Kind, account: Option<&str>, name: &str) -> Address {
-    Address::new(format!("{}/{}/{name}", kind.prefix(), account_label(account)))
-}
 
 /// The trust policy of a role. A hub-trusted role trusts the hub account (its root as the
 /// principal) but only its IAM users (`aws:PrincipalArn`), signed in with MFA no older than the
@@ -106,13 +99,13 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         }
         for account in targets {
             out.push(DesiredResource {
-                address: Address::new(format!("password-policy/{}", account_label(account))),
+                address: Address::password_policy(account),
                 at: Locator { kind: Kind::PasswordPolicy, account: account.map(str::to_owned), name: "account".into() },
                 spec: spec.clone(),
                 after: Vec::new(),
             });
         }
-        let force_mfa = address(Kind::ManagedPolicy, hub_account, FORCE_MFA_POLICY);
+        let force_mfa = Address::managed_policy(hub_account, FORCE_MFA_POLICY);
         let force_mfa_arn =
             format!("arn:aws:iam::{}:policy/{FORCE_MFA_POLICY}", IdRef::account_or_management(hub_account));
         if identity.require_mfa {
@@ -136,7 +129,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
                 after.push(force_mfa.clone());
             }
             out.push(DesiredResource {
-                address: address(Kind::Group, hub_account, &g.name.value),
+                address: Address::group(hub_account, &g.name.value),
                 at: Locator { kind: Kind::Group, account: hub_account.map(str::to_owned), name: g.name.value.clone() },
                 spec: json!({ "managed_policies": sorted(managed), "inline_policies": inline(policy) }),
                 after,
@@ -150,7 +143,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             tags.insert(TAG_MANAGED.into(), json!("true"));
             tags.insert(TAG_BLUEPRINT.into(), json!(bp.organization.name.value));
             out.push(DesiredResource {
-                address: address(Kind::User, hub_account, &u.name.value),
+                address: Address::user(hub_account, &u.name.value),
                 at: Locator { kind: Kind::User, account: hub_account.map(str::to_owned), name: u.name.value.clone() },
                 spec: json!({
                     "groups": sorted(u.groups.iter().cloned()),
@@ -159,7 +152,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
                     "managed_policies": [],
                     "inline_policies": [],
                 }),
-                after: u.groups.iter().map(|g| address(Kind::Group, hub_account, g)).collect(),
+                after: u.groups.iter().map(|g| Address::group(hub_account, g)).collect(),
             });
         }
     }
@@ -173,7 +166,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         for account in &role.accounts {
             let cx = account_cx(bp, account, hub_account);
             let policy = groundwork_blueprint::role_inline_policy(role).map(|d| expand_json(&d, &cx));
-            let role_address = address(Kind::Role, Some(account), &role.name.value);
+            let role_address = Address::role(Some(account), &role.name.value);
             out.push(DesiredResource {
                 address: role_address.clone(),
                 at: Locator { kind: Kind::Role, account: Some(account.clone()), name: role.name.value.clone() },
@@ -190,7 +183,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             });
             if role.trust == RoleTrust::Ec2 {
                 out.push(DesiredResource {
-                    address: address(Kind::InstanceProfile, Some(account), &role.name.value),
+                    address: Address::instance_profile(Some(account), &role.name.value),
                     at: Locator {
                         kind: Kind::InstanceProfile,
                         account: Some(account.clone()),

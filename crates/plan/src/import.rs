@@ -1244,7 +1244,7 @@ impl<'a> Cx<'a> {
                         let Some(text) = text else { continue };
                         let key = format!("{}@{text}", at.name);
                         live.resources.insert(
-                            Address::new(format!("scp-attachment/{key}")),
+                            Address::scp_attachment(&at.name, &text),
                             LiveResource {
                                 at: crate::resource::Locator { kind: Kind::ScpAttachment, account: None, name: key },
                                 spec: json!({ "policy": at.name, "target": text }),

@@ -210,7 +210,7 @@ pub fn trail_event_selectors(data: Option<&[String]>) -> Value {
 
 /// Address of the log bucket.
 pub fn bucket_address(logging: &Logging) -> Address {
-    Address::new(format!("bucket/{}/{}", logging.account.value, logging.bucket.value))
+    Address::bucket(&logging.account.value, &logging.bucket.value)
 }
 
 /// The spec of an archive bucket (the log bucket and its access-log bucket): versioned, the four
@@ -266,7 +266,7 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     let access_bucket = logging.access_log_bucket.as_ref().map(|b| expand(&b.value, &cx));
     let mut after = Vec::new();
     if let (Some(name), Some(raw)) = (&access_bucket, &logging.access_log_bucket) {
-        let address = Address::new(format!("bucket/{}/{}", logging.account.value, raw.value));
+        let address = Address::bucket(&logging.account.value, &raw.value);
         out.push(DesiredResource {
             address: address.clone(),
             at: Locator { kind: Kind::Bucket, account: Some(logging.account.value.clone()), name: name.clone() },
@@ -314,7 +314,7 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             })
             .collect(),
     });
-    let access = Address::new(format!("service-access/{CLOUDTRAIL_PRINCIPAL}"));
+    let access = Address::service_access(CLOUDTRAIL_PRINCIPAL);
     out.push(DesiredResource {
         address: access.clone(),
         at: Locator { kind: Kind::ServiceAccess, account: None, name: CLOUDTRAIL_PRINCIPAL.into() },
@@ -322,7 +322,7 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         after: Vec::new(),
     });
     out.push(DesiredResource {
-        address: Address::new(format!("trail/{}", logging.trail.value)),
+        address: Address::trail(&logging.trail.value),
         at: Locator { kind: Kind::Trail, account: None, name: logging.trail.value.clone() },
         spec: json!({
             "s3_bucket": bucket,
@@ -347,7 +347,7 @@ fn guardrail_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     if bp.guardrails.policies.is_empty() {
         return;
     }
-    let policy_type = Address::new(format!("policy-type/{SCP_TYPE}"));
+    let policy_type = Address::policy_type(SCP_TYPE);
     out.push(DesiredResource {
         address: policy_type.clone(),
         at: Locator { kind: Kind::PolicyType, account: None, name: SCP_TYPE.into() },
@@ -357,7 +357,7 @@ fn guardrail_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     let cx = TemplateCx { account: None, workload: None, hub: hub(bp), region: &bp.organization.home_region.value };
     for g in &bp.guardrails.policies {
         let name = &g.name.value;
-        let scp = Address::new(format!("scp/{name}"));
+        let scp = Address::scp(name);
         out.push(DesiredResource {
             address: scp.clone(),
             at: Locator { kind: Kind::Scp, account: None, name: name.clone() },
@@ -377,7 +377,7 @@ fn guardrail_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
                 Target::Account(a) => after.push(Address::account(a)),
             }
             out.push(DesiredResource {
-                address: Address::new(format!("scp-attachment/{name}@{target}")),
+                address: Address::scp_attachment(name, &target),
                 at: Locator { kind: Kind::ScpAttachment, account: None, name: format!("{name}@{target}") },
                 spec: json!({ "policy": name, "target": target }),
                 after,
@@ -405,7 +405,7 @@ fn access_role_checks(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     for a in &bp.accounts {
         let name = &a.name.value;
         out.push(DesiredResource {
-            address: Address::new(format!("{}/{name}", Kind::AccessRole.prefix())),
+            address: Address::access_role(name),
             at: Locator { kind: Kind::AccessRole, account: Some(name.clone()), name: role.clone() },
             spec: json!({ "trusted_principals": trusted }),
             after: Vec::new(),

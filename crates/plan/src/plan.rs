@@ -835,8 +835,8 @@ mod tests {
     fn a_role_at_another_path_is_replaced_and_its_profile_takes_it_back() {
         let d = identity_example();
         let mut live = converged(&d);
-        let role = Address::new("iam-role/webapp-prod/webapp-app".into());
-        let profile = Address::new("instance-profile/webapp-prod/webapp-app".into());
+        let role = "iam-role/webapp-prod/webapp-app".parse::<Address>().unwrap();
+        let profile = "instance-profile/webapp-prod/webapp-app".parse::<Address>().unwrap();
         live.resources.get_mut(&role).unwrap().spec["path"] = json!("/");
         let p = plan(&d, &live, PlanOptions::default());
         let c = p.change(&role).unwrap();

@@ -8,7 +8,7 @@ use groundwork_blueprint::{AccountOrigin, Blueprint, OuPath, Tags};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::resource::{DesiredResource, Ids, LiveResource};
+use crate::resource::{DesiredResource, Ids, Kind, LiveResource};
 
 /// Tag key marking a resource as managed by groundwork.
 pub const TAG_MANAGED: &str = "groundwork:managed";
@@ -18,6 +18,9 @@ pub const TAG_BLUEPRINT: &str = "groundwork:blueprint";
 pub const TAG_WORKLOAD: &str = "groundwork:workload";
 /// Tag key recording the environment of a workload account.
 pub const TAG_ENVIRONMENT: &str = "groundwork:environment";
+
+/// How addresses name the management account.
+const MANAGEMENT_LABEL: &str = "management";
 
 /// A stable, human-readable name of a managed thing, e.g. `ou/Workloads/Prod`,
 /// `account/jira-prod`. Never an AWS id. Ordered by its canonical string.
@@ -41,9 +44,82 @@ impl Address {
         Address(format!("account/{name}"))
     }
 
-    /// Any other resource address (`bucket/…`, `scp/…`, …).
-    pub fn new(text: String) -> Self {
-        Address(text)
+    /// `kind/NAME`: a resource of the organization, named once in it.
+    fn of(kind: Kind, name: &str) -> Self {
+        Address(format!("{}/{name}", kind.prefix()))
+    }
+
+    /// `kind/ACCOUNT/NAME`: a resource named within an account (`None`: the management
+    /// account, written `management`).
+    fn in_account(kind: Kind, account: Option<&str>, name: &str) -> Self {
+        Address(format!("{}/{}/{name}", kind.prefix(), account.unwrap_or(MANAGEMENT_LABEL)))
+    }
+
+    /// Trusted access of an AWS service: `service-access/cloudtrail.amazonaws.com`.
+    pub fn service_access(principal: &str) -> Self {
+        Address::of(Kind::ServiceAccess, principal)
+    }
+
+    /// A policy type enabled on the root: `policy-type/SERVICE_CONTROL_POLICY`.
+    pub fn policy_type(policy_type: &str) -> Self {
+        Address::of(Kind::PolicyType, policy_type)
+    }
+
+    /// A bucket by the blueprint account it lives in and its name as written (placeholders
+    /// unexpanded): `bucket/log-archive/acme-logs-{account_id}`.
+    pub fn bucket(account: &str, name: &str) -> Self {
+        Address::in_account(Kind::Bucket, Some(account), name)
+    }
+
+    /// The organization trail: `trail/org-trail`.
+    pub fn trail(name: &str) -> Self {
+        Address::of(Kind::Trail, name)
+    }
+
+    /// A service control policy: `scp/deny-leave-org`.
+    pub fn scp(name: &str) -> Self {
+        Address::of(Kind::Scp, name)
+    }
+
+    /// An SCP attached to a target (`Root`, `ou:PATH`, `account:NAME`):
+    /// `scp-attachment/deny-leave-org@Root`.
+    pub fn scp_attachment(policy: &str, target: &str) -> Self {
+        Address::of(Kind::ScpAttachment, &format!("{policy}@{target}"))
+    }
+
+    /// An account's password policy: `password-policy/identity`.
+    pub fn password_policy(account: Option<&str>) -> Self {
+        Address(format!("{}/{}", Kind::PasswordPolicy.prefix(), account.unwrap_or(MANAGEMENT_LABEL)))
+    }
+
+    /// A customer-managed IAM policy: `iam-policy/identity/ForceMFA`.
+    pub fn managed_policy(account: Option<&str>, name: &str) -> Self {
+        Address::in_account(Kind::ManagedPolicy, account, name)
+    }
+
+    /// An IAM group: `iam-group/identity/jira-admins`.
+    pub fn group(account: Option<&str>, name: &str) -> Self {
+        Address::in_account(Kind::Group, account, name)
+    }
+
+    /// An IAM user: `iam-user/identity/alice`.
+    pub fn user(account: Option<&str>, name: &str) -> Self {
+        Address::in_account(Kind::User, account, name)
+    }
+
+    /// An IAM role: `iam-role/jira-prod/JiraAdmin`.
+    pub fn role(account: Option<&str>, name: &str) -> Self {
+        Address::in_account(Kind::Role, account, name)
+    }
+
+    /// An instance profile: `instance-profile/webapp-prod/webapp-app`.
+    pub fn instance_profile(account: Option<&str>, name: &str) -> Self {
+        Address::in_account(Kind::InstanceProfile, account, name)
+    }
+
+    /// The check of whom a member account's access role trusts: `access-role/jira-prod`.
+    pub fn access_role(account: &str) -> Self {
+        Address::of(Kind::AccessRole, account)
     }
 
     /// The address as text.
@@ -65,7 +141,7 @@ impl std::str::FromStr for Address {
         let ok = s == "organization"
             || s.strip_prefix("ou/").is_some_and(|r| !r.is_empty())
             || s.strip_prefix("account/").is_some_and(|r| !r.is_empty())
-            || crate::resource::Kind::ALL
+            || Kind::ALL
                 .iter()
                 .any(|k| s.strip_prefix(k.prefix()).and_then(|r| r.strip_prefix('/')).is_some_and(|r| !r.is_empty()));
         if ok { Ok(Address(s.to_owned())) } else { Err(format!("`{s}` is not a groundwork address")) }
