@@ -543,3 +543,37 @@ mod tests {
         assert_eq!(kinds.map(|k| k.to_string()), ["ou", "account"]);
     }
 }
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_has_its_constructor_and_parses_back() {
+        let hub = Some("identity");
+        let all = [
+            (Address::organization(), "organization"),
+            (Address::ou(&OuPath::parse("Workloads/Prod")), "ou/Workloads/Prod"),
+            (Address::account("jira-prod"), "account/jira-prod"),
+            (Address::service_access("cloudtrail.amazonaws.com"), "service-access/cloudtrail.amazonaws.com"),
+            (Address::policy_type("SERVICE_CONTROL_POLICY"), "policy-type/SERVICE_CONTROL_POLICY"),
+            (Address::bucket("log-archive", "acme-{account_id}"), "bucket/log-archive/acme-{account_id}"),
+            (Address::trail("org-trail"), "trail/org-trail"),
+            (Address::scp("deny-leave-org"), "scp/deny-leave-org"),
+            (Address::scp_attachment("deny-leave-org", "Root"), "scp-attachment/deny-leave-org@Root"),
+            (Address::password_policy(hub), "password-policy/identity"),
+            (Address::password_policy(None), "password-policy/management"),
+            (Address::managed_policy(hub, "ForceMFA"), "iam-policy/identity/ForceMFA"),
+            (Address::group(hub, "jira-admins"), "iam-group/identity/jira-admins"),
+            (Address::user(None, "alice"), "iam-user/management/alice"),
+            (Address::role(Some("jira-prod"), "JiraAdmin"), "iam-role/jira-prod/JiraAdmin"),
+            (Address::instance_profile(Some("web"), "app"), "instance-profile/web/app"),
+            (Address::access_role("jira-prod"), "access-role/jira-prod"),
+        ];
+        for (address, text) in all {
+            assert_eq!(address.as_str(), text);
+            assert_eq!(text.parse::<Address>().unwrap(), address);
+        }
+        assert!("nothing/x".parse::<Address>().is_err());
+    }
+}
