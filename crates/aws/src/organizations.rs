@@ -419,7 +419,10 @@ impl Provider for Aws {
 
     async fn find_create_request(&self, name: &str) -> Result<Option<String>, ProviderError> {
         let requests = self.unfinished_requests().await?;
-        Ok(requests.into_iter().find(|r| r.account_name == name && r.state == groundwork_plan::CreateRequestState::InProgress).map(|r| r.id))
+        Ok(requests
+            .into_iter()
+            .find(|r| r.account_name == name && r.state == groundwork_plan::CreateRequestState::InProgress)
+            .map(|r| r.id))
     }
 
     async fn create_account(&self, name: &str, email: &str, tags: &Tags) -> Result<String, ProviderError> {

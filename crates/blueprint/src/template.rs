@@ -455,9 +455,9 @@ pub fn map_json(v: &Value, keys: bool, f: &impl Fn(&str) -> String) -> Value {
     match v {
         Value::String(s) => Value::String(f(s)),
         Value::Array(items) => Value::Array(items.iter().map(|i| map_json(i, keys, f)).collect()),
-        Value::Object(m) => Value::Object(
-            m.iter().map(|(k, v)| (if keys { f(k) } else { k.clone() }, map_json(v, keys, f))).collect(),
-        ),
+        Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, v)| (if keys { f(k) } else { k.clone() }, map_json(v, keys, f))).collect())
+        }
         other => other.clone(),
     }
 }
@@ -581,10 +581,10 @@ mod tests {
                 Segment::Literal("/x"),
             ]
         );
-        assert_eq!(t.placeholders().map(Placeholder::kind).collect::<Vec<_>>(), [
-            Name::AccountIdOf("log"),
-            Name::Region
-        ]);
+        assert_eq!(
+            t.placeholders().map(Placeholder::kind).collect::<Vec<_>>(),
+            [Name::AccountIdOf("log"), Name::Region]
+        );
         assert!(t.problem().is_none());
         let t = Template::document("a{account_id}b${x}{env}");
         let found: Vec<(usize, &str)> = t.placeholders().map(|p| (p.range.start, p.name)).collect();
@@ -638,10 +638,7 @@ mod tests {
             ..Context::default()
         };
         let t = Template::document("{workload}-{env}-{account_id}/{account_id:log}/{region}/{unknown}/${aws:x}");
-        assert_eq!(
-            t.expand(&cx),
-            "jira-prod-{{account_id:jira-prod}}/{{account_id:log}}/eu-west-1/{unknown}/${aws:x}"
-        );
+        assert_eq!(t.expand(&cx), "jira-prod-{{account_id:jira-prod}}/{{account_id:log}}/eu-west-1/{unknown}/${aws:x}");
         let t = Template::parse("{Workload}{Env}@{org}", Syntax::Name);
         let cx = Context { workload: Some("jira".into()), env: Some("prod".into()), ..Context::default() };
         assert_eq!(t.expand(&cx), "JiraProd@{org}");

@@ -251,12 +251,8 @@ pub(crate) fn sub_span(src: &str, span: Span, needle: &str) -> Span {
 }
 
 fn expand(template: &str, org: &str, workload: &str, env: &str) -> String {
-    let cx = Context {
-        workload: Some(workload.into()),
-        env: Some(env.into()),
-        org: Some(org.into()),
-        ..Context::default()
-    };
+    let cx =
+        Context { workload: Some(workload.into()), env: Some(env.into()), org: Some(org.into()), ..Context::default() };
     Template::parse(template, Syntax::Name).expand(&cx)
 }
 

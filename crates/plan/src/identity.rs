@@ -18,7 +18,6 @@ pub const FORCE_MFA_POLICY: &str = "groundwork-force-mfa";
 /// Name of the inline policy groundwork writes on groups and roles.
 pub const INLINE_POLICY: &str = "groundwork";
 
-
 /// The trust policy of a role. A hub-trusted role trusts the hub account (its root as the
 /// principal) but only its IAM users (`aws:PrincipalArn`), signed in with MFA no older than the
 /// bound, and by default only with their own name as the session name, so CloudTrail in the

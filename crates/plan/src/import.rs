@@ -1502,18 +1502,15 @@ fn data_events(selectors: &Value, log_bucket: &str, log_id: &str) -> Option<Valu
         .find(|f| f["field"] == "resources.ARN")
         .and_then(|f| f["starts_with"].as_array());
     let Some(prefixes) = prefixes else { return Some(json!("all")) };
-    let buckets: Vec<String> = prefixes
-        .iter()
-        .filter_map(Value::as_str)
-        .map(|p| p.trim_start_matches("arn:aws:s3:::").trim_end_matches('/'))
-        .map(|b| {
-            if b == log_bucket {
-                groundwork_blueprint::LOG_BUCKET_WORD.to_owned()
-            } else {
-                in_log_archive.apply(b)
-            }
-        })
-        .collect();
+    let buckets: Vec<String> =
+        prefixes
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|p| p.trim_start_matches("arn:aws:s3:::").trim_end_matches('/'))
+            .map(|b| {
+                if b == log_bucket { groundwork_blueprint::LOG_BUCKET_WORD.to_owned() } else { in_log_archive.apply(b) }
+            })
+            .collect();
     Some(json!(buckets))
 }
 

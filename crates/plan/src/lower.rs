@@ -1,8 +1,8 @@
 //! Lowering of the blueprint's `logging`, `guardrails`, `identity` and `roles` sections into
 //! generic resources with JSON specs (see [`crate::resource`]).
 
-use groundwork_blueprint::{AccountOrigin, Blueprint, DataEvents, Logging, ObjectLockMode, Target};
 use groundwork_blueprint::template::{self, AccountIds, Context, IdRef, Template};
+use groundwork_blueprint::{AccountOrigin, Blueprint, DataEvents, Logging, ObjectLockMode, Target};
 use serde_json::{Value, json};
 use std::borrow::Cow;
 
