@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use groundwork_blueprint::{OuPath, Tags};
-use groundwork_plan::{Address, Change, Ids, Live, Operation, Plan, has_placeholder};
+use groundwork_plan::{Address, Change, Ids, Live, Operation, Plan, has_placeholder, is_unresolved};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -117,7 +117,7 @@ pub async fn execute(
         in_flight: live
             .create_requests
             .iter()
-            .filter(|r| r.state == "IN_PROGRESS")
+            .filter(|r| r.state == groundwork_plan::CreateRequestState::InProgress)
             .map(|r| (r.account_name.clone(), r.id.clone()))
             .collect(),
     };
@@ -296,7 +296,7 @@ async fn run_change(ctx: &Ctx, change: &Change) -> Result<String, String> {
         Operation::Put { at, spec, live } => {
             let ids = lock(&ctx.known).ids.clone();
             let (at, spec) = (ids.resolve_locator(at), ids.resolve_spec(spec));
-            if has_placeholder(&spec) || at.name.contains("{{") {
+            if has_placeholder(&spec) || is_unresolved(&at.name) {
                 return Err(
                     "an id it refers to is still unknown (did an account or the organization fail to be created?)"
                         .into(),
@@ -309,7 +309,7 @@ async fn run_change(ctx: &Ctx, change: &Change) -> Result<String, String> {
             // nothing and creates it.
             let ids = lock(&ctx.known).ids.clone();
             let (at, spec) = (ids.resolve_locator(at), ids.resolve_spec(spec));
-            if has_placeholder(&spec) || at.name.contains("{{") {
+            if has_placeholder(&spec) || is_unresolved(&at.name) {
                 return Err("an id it refers to is still unknown".into());
             }
             let deleted = ctx.provider.delete_resource(&at, live, &ids).await.map_err(|e| fail(&e))?;

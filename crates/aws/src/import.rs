@@ -296,7 +296,12 @@ impl Aws {
         let mut tasks: JoinSet<(String, Result<Vec<FoundRole>, ProviderError>)> = JoinSet::new();
         let names: HashMap<String, String> =
             found.live.accounts.iter().map(|a| (a.id.clone(), a.name.clone())).collect();
-        for a in found.live.accounts.iter().filter(|a| a.id != management && a.status == "ACTIVE") {
+        for a in found
+            .live
+            .accounts
+            .iter()
+            .filter(|a| a.id != management && a.status == groundwork_plan::AccountStatus::Active)
+        {
             let (aws, gate, id, management, hub) =
                 (self.clone(), Arc::clone(&gate), a.id.clone(), management.clone(), hub.map(str::to_owned));
             tasks.spawn(async move {

@@ -90,7 +90,7 @@ impl Aws {
         let root_id = root.map_err(|e| AwsError::call("listing roots", e))?;
         live.organization = Some(LiveOrganization {
             id: org.id().unwrap_or_default().to_owned(),
-            feature_set: org.feature_set().map_or("ALL", OrganizationFeatureSet::as_str).to_owned(),
+            feature_set: org.feature_set().map_or("ALL", OrganizationFeatureSet::as_str).into(),
             management_account_id: org.master_account_id().unwrap_or_default().to_owned(),
             management_email: org.master_account_email().unwrap_or_default().to_owned(),
             root_id: root_id.clone(),
@@ -204,7 +204,7 @@ impl Aws {
                         id: a.id().unwrap_or_default().to_owned(),
                         name: a.name().unwrap_or_default().to_owned(),
                         email: a.email().unwrap_or_default().to_owned(),
-                        status: a.status().map_or("ACTIVE", |s| s.as_str()).to_owned(),
+                        status: a.status().map_or("ACTIVE", |s| s.as_str()).into(),
                         parent: path.clone(),
                         tags: Tags::new(),
                     })
@@ -247,7 +247,7 @@ impl Aws {
                 .map(|s| CreateRequest {
                     id: s.id().unwrap_or_default().to_owned(),
                     account_name: s.account_name().unwrap_or_default().to_owned(),
-                    state: s.state().map_or("", |x| x.as_str()).to_owned(),
+                    state: s.state().map_or("", |x| x.as_str()).into(),
                     failure_reason: s.failure_reason().map(|r| r.as_str().to_owned()),
                 })
                 .collect::<Vec<_>>()
@@ -452,7 +452,10 @@ impl Provider for Aws {
 
     async fn find_create_request(&self, name: &str) -> Result<Option<String>, ProviderError> {
         let requests = self.unfinished_requests().await?;
-        Ok(requests.into_iter().find(|r| r.account_name == name && r.state == "IN_PROGRESS").map(|r| r.id))
+        Ok(requests
+            .into_iter()
+            .find(|r| r.account_name == name && r.state == groundwork_plan::CreateRequestState::InProgress)
+            .map(|r| r.id))
     }
 
     async fn create_account(&self, name: &str, email: &str, tags: &Tags) -> Result<String, ProviderError> {

@@ -7,6 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::policy::POLICY_VERSION;
+use crate::template::{Context, Name, Template};
 
 /// The built-in guardrails, by the name used in `builtin:`.
 pub const BUILTIN_GUARDRAILS: &[&str] = &[
@@ -247,7 +248,9 @@ pub(crate) fn deny_leave_organization() -> Value {
 /// exactly [`LOG_BUCKET_PROTECTED_ACTIONS`]. `bucket` is the bucket name as written in
 /// `logging.bucket`; its `{account_id}` means the log-archive account `log_account`.
 pub(crate) fn protect_cloudtrail(trail: &str, bucket: &str, log_account: &str, exempt: Exempt<'_>) -> Value {
-    let bucket = bucket.replace("{account_id}", &format!("{{account_id:{log_account}}}"));
+    let in_log_archive =
+        Context { account_id: Some(Name::AccountIdOf(log_account).to_string().into()), ..Context::default() };
+    let bucket = Template::document(bucket).expand(&in_log_archive);
     let exempt = exempt.condition();
     json!({
         "Version": POLICY_VERSION,
@@ -262,7 +265,7 @@ pub(crate) fn protect_cloudtrail(trail: &str, bucket: &str, log_account: &str, e
                     "cloudtrail:PutEventSelectors",
                     "cloudtrail:PutInsightSelectors",
                 ],
-                "Resource": format!("arn:aws:cloudtrail:*:{{management_account_id}}:trail/{trail}"),
+                "Resource": format!("arn:aws:cloudtrail:*:{}:trail/{trail}", Name::ManagementAccountId),
                 "Condition": exempt,
             },
             {
@@ -320,7 +323,7 @@ pub(crate) fn deny_iam_users_outside_identity(identity_account: &str) -> Value {
             "Action": ["iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"],
             "Resource": "*",
             "Condition": {
-                "StringNotEquals": { "aws:PrincipalAccount": format!("{{account_id:{identity_account}}}") },
+                "StringNotEquals": { "aws:PrincipalAccount": Name::AccountIdOf(identity_account).to_string() },
             },
         }],
     })

@@ -15,6 +15,7 @@ use crate::model::{
 };
 use crate::schema::{Cx, RawOrganization, did_you_mean};
 use crate::selector::{self, RawSelector};
+use crate::template::{Segment, Template};
 use crate::yaml::{Node, Span};
 
 /// `identity.account: management` puts the hub in the management account (allowed, warned
@@ -518,8 +519,13 @@ fn looks_like_policy_arn(arn: &str) -> bool {
     };
     let account_ok = account == "aws"
         || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
-        || (account.starts_with('{') && account.ends_with('}'));
+        || is_one_placeholder(&account);
     account_ok && policy_resource(resource)
+}
+
+/// Whether `text` is a single placeholder and nothing else.
+fn is_one_placeholder(text: &str) -> bool {
+    matches!(Template::document(text).segments(), [Segment::Placeholder(_)])
 }
 
 fn policy_resource(resource: &str) -> bool {

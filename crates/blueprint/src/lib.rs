@@ -37,6 +37,7 @@ pub mod regions;
 mod schema;
 mod selector;
 pub mod synthetic;
+pub mod template;
 mod validate;
 pub mod yaml;
 
@@ -61,7 +62,8 @@ pub use model::{
     Organization, OrganizationalUnit, OuPath, PasswordPolicy, Purpose, Role, RoleTrust, SessionName, Spanned, Tags,
     Target, User,
 };
-pub use policy::{ACCOUNT_ID_LEN, ORG_ID_MAX_LEN, POLICY_VERSION, scp_size};
+pub use policy::{POLICY_VERSION, scp_size};
+pub use template::{ACCOUNT_ID_LEN, ORG_ID_MAX_LEN};
 pub use validate::{MAX_ACCOUNT_NAME, MAX_OU_DEPTH, MAX_OU_NAME, email_problem};
 pub use yaml::{MAX_DEPTH, MAX_INPUT_BYTES, Span};
 

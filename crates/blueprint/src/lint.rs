@@ -15,8 +15,9 @@ use std::collections::HashMap;
 use serde_json::{Map, Value, json};
 
 use crate::diag::{Diagnostic, Severity};
-use crate::model::{Account, AccountOrigin, DOCUMENT_PLACEHOLDERS, Grant, Group, Role};
+use crate::model::{Account, AccountOrigin, Grant, Group, Role};
 use crate::schema::{Cx, did_you_mean};
+use crate::template::{self, Context, DOCUMENT as DOCUMENT_PLACEHOLDERS, Name, Template, suggest};
 use crate::yaml::{Node, NodeKind, Span};
 
 pub(crate) use crate::policy::POLICY_VERSION;
@@ -32,7 +33,7 @@ pub const MAX_MANAGED_POLICIES: usize = 10;
 pub const MAX_GROUPS_PER_USER: usize = 10;
 /// Characters an account id placeholder (`{account_id}`, `{account_id:NAME}`,
 /// `{hub_account_id}`, `{management_account_id}`) takes once expanded.
-pub const ACCOUNT_ID_CHARS: usize = crate::policy::ACCOUNT_ID_LEN;
+pub const ACCOUNT_ID_CHARS: usize = crate::template::ACCOUNT_ID_LEN;
 /// `Sid` of the statement groundwork adds to a group's inline policy to let members assume the
 /// roles granted to the group.
 pub const ASSUME_ROLE_SID: &str = "AssumeGrantedRoles";
@@ -41,8 +42,6 @@ pub const EXCEPTION_KEY: &str = "approved_exception";
 
 /// Services whose wildcard on every resource amounts to administrator access.
 const PRIVILEGED_SERVICES: &[&str] = &["iam", "sts", "organizations"];
-/// Longest organization id (`o-` and 10 to 32 characters), used when measuring.
-const ORG_ID_MAX_CHARS: usize = 34;
 /// The keys a statement may have (`Principal` is read only to say it has no place here).
 const STATEMENT_KEYS: &[&str] = &[
     "Sid",
@@ -149,7 +148,7 @@ pub fn assume_role_statement(grants: &[Grant]) -> Option<Value> {
     let mut resources: Vec<String> = Vec::new();
     for g in grants {
         for a in &g.accounts {
-            let arn = role_arn(&format!("{{account_id:{a}}}"), &g.path, &g.role);
+            let arn = role_arn(&Name::AccountIdOf(a).to_string(), &g.path, &g.role);
             if !resources.contains(&arn) {
                 resources.push(arn);
             }
@@ -508,35 +507,13 @@ fn walk_strings(cx: &mut Cx, env: &Env<'_>, scope: Scope<'_>, node: &Node) {
     }
 }
 
-/// The `{placeholder}`s of a string: `(byte offset of '{', name)`; `${...}` (IAM policy
-/// variables) are skipped. `Err(offset)` at an unclosed `{`.
-fn placeholders(text: &str) -> Result<Vec<(usize, &str)>, usize> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(rel) = text[i..].find('{') {
-        let open = i + rel;
-        let Some(close) = text[open..].find('}').map(|c| open + c) else {
-            // An unclosed IAM variable is IAM's business; an unclosed placeholder is ours.
-            return if open > 0 && text.as_bytes()[open - 1] == b'$' { Ok(out) } else { Err(open) };
-        };
-        if !(open > 0 && text.as_bytes()[open - 1] == b'$') {
-            let name = &text[open + 1..close];
-            if name.contains('{') {
-                return Err(open);
-            }
-            out.push((open, name));
-        }
-        i = close + 1;
-    }
-    Ok(out)
-}
-
 /// Checks the placeholders of one string of a policy document or policy ARN.
 pub(crate) fn check_placeholders(cx: &mut Cx, env: &Env<'_>, scope: Scope<'_>, text: &str, span: Span) -> bool {
-    let names = match placeholders(text) {
-        Ok(n) => n,
-        Err(open) => {
-            let at = crate::validate::sub_span(env.src, span, &text[open..]);
+    let parsed = Template::document(text);
+    match parsed.problem() {
+        None => {}
+        Some(problem) => {
+            let at = crate::validate::sub_span(env.src, span, &text[problem.at()..]);
             cx.push(
                 Diagnostic::error("blueprint::template", at, format!("unclosed `{{` in `{text}`"))
                     .label("unclosed")
@@ -544,11 +521,11 @@ pub(crate) fn check_placeholders(cx: &mut Cx, env: &Env<'_>, scope: Scope<'_>, t
             );
             return false;
         }
-    };
+    }
     let mut ok = true;
-    for (open, name) in names {
-        let at = crate::validate::sub_span(env.src, span, &text[open..open + name.len() + 2]);
-        if let Some(problem) = placeholder_problem(env, scope, name) {
+    for p in parsed.placeholders() {
+        let at = crate::validate::sub_span(env.src, span, &text[p.range.clone()]);
+        if let Some(problem) = placeholder_problem(env, scope, p.name) {
             ok = false;
             cx.push(problem.at(at));
         }
@@ -576,7 +553,7 @@ fn placeholder_problem(env: &Env<'_>, scope: Scope<'_>, name: &str) -> Option<Pr
             return None;
         }
         let names: Vec<&str> = env.accounts.iter().map(|a| a.name.value.as_str()).collect();
-        let help = match did_you_mean(account, names.iter().copied()) {
+        let help = match suggest(account, &names) {
             Some(s) => format!("did you mean `{{account_id:{s}}}`?"),
             None => "name an account of the blueprint; the management account is `{management_account_id}`".to_owned(),
         };
@@ -588,8 +565,8 @@ fn placeholder_problem(env: &Env<'_>, scope: Scope<'_>, name: &str) -> Option<Pr
         ));
     }
     if !DOCUMENT_PLACEHOLDERS.contains(&name) {
-        let list = DOCUMENT_PLACEHOLDERS.iter().map(|p| format!("{{{p}}}")).collect::<Vec<_>>().join(", ");
-        let help = if let Some(s) = did_you_mean(name, DOCUMENT_PLACEHOLDERS.iter().copied()) {
+        let list = DOCUMENT_PLACEHOLDERS.iter().map(|p| Name::parse(p).to_string()).collect::<Vec<_>>().join(", ");
+        let help = if let Some(s) = suggest(name, DOCUMENT_PLACEHOLDERS) {
             format!("did you mean `{{{s}}}`? placeholders are {list} and {{account_id:NAME}}")
         } else if name.contains(':') {
             format!("IAM policy variables are written `${{{name}}}`; placeholders are {list} and {{account_id:NAME}}")
@@ -652,37 +629,15 @@ pub(crate) struct SizeVars<'a> {
     pub(crate) region: &'a str,
 }
 
-fn expand_for_size(text: &str, vars: &SizeVars<'_>) -> String {
-    let Ok(found) = placeholders(text) else { return text.to_owned() };
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    for (open, name) in found {
-        out.push_str(&text[last..open]);
-        let value = match name {
-            "account" => vars.account.to_owned(),
-            "workload" => vars.workload.to_owned(),
-            "env" => vars.env.to_owned(),
-            "region" => vars.region.to_owned(),
-            "org_id" => "o".repeat(ORG_ID_MAX_CHARS),
-            n if n.starts_with("account_id:") || n.ends_with("account_id") => "0".repeat(ACCOUNT_ID_CHARS),
-            other => format!("{{{other}}}"),
-        };
-        out.push_str(&value);
-        last = open + name.len() + 2;
-    }
-    out.push_str(&text[last..]);
-    out
-}
-
 fn expand_value(value: &Value, vars: &SizeVars<'_>) -> Value {
-    match value {
-        Value::String(s) => Value::String(expand_for_size(s, vars)),
-        Value::Array(items) => Value::Array(items.iter().map(|v| expand_value(v, vars)).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter().map(|(k, v)| (expand_for_size(k, vars), expand_value(v, vars))).collect::<Map<_, _>>(),
-        ),
-        other => other.clone(),
-    }
+    let cx = Context {
+        account: Some(vars.account.into()),
+        workload: Some(vars.workload.into()),
+        env: Some(vars.env.into()),
+        region: Some(vars.region.into()),
+        ..Context::longest()
+    };
+    template::map_json(value, true, &|s| Template::document(s).expand(&cx))
 }
 
 /// Characters of the minified document once its placeholders are expanded with `vars`
@@ -751,14 +706,6 @@ mod tests {
         }
         let sids: std::collections::BTreeSet<&str> = statements.iter().map(|s| s["Sid"].as_str().unwrap()).collect();
         assert_eq!(sids.len(), statements.len());
-    }
-
-    #[test]
-    fn iam_variables_are_not_placeholders() {
-        assert_eq!(placeholders("arn:aws:iam::*:user/${aws:username}").unwrap(), []);
-        assert_eq!(placeholders("a{account_id}b${x}{env}").unwrap(), [(1, "account_id"), (18, "env")]);
-        assert_eq!(placeholders("arn:{account_id"), Err(4));
-        assert_eq!(placeholders("${aws:username"), Ok(vec![]));
     }
 
     #[test]

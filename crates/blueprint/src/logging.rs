@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 
 use crate::diag::Diagnostic;
 use crate::model::{Account, DataEvents, Logging, ObjectLock, ObjectLockMode, Purpose, Spanned};
-use crate::policy::{ACCOUNT_ID_LEN, ORG_ID_MAX_LEN, piece_span, placeholders};
-use crate::regions::max_region_len;
+use crate::policy::piece_span;
 use crate::schema::{Cx, did_you_mean};
+use crate::template::{self, ACCOUNT_ID_LEN, Context, ORG_ID_MAX_LEN, Placeholder, Template};
 use crate::yaml::{Node, NodeKind, PlainType, scalar_type};
 
 /// Keys of the `logging` section.
@@ -26,7 +26,7 @@ const LOGGING_KEYS: &[&str] = &[
 ];
 
 /// Placeholders a bucket name may use.
-pub const BUCKET_PLACEHOLDERS: &[&str] = &["account_id", "org_id", "region"];
+pub use crate::template::BUCKET as BUCKET_PLACEHOLDERS;
 
 /// Raw `object_lock`.
 #[derive(Debug, Clone)]
@@ -139,7 +139,7 @@ fn data_events(cx: &mut Cx, node: &Node) -> Option<DataEvents> {
         let Some(text) = cx.string(item, "a logging.data_events bucket") else { continue };
         let name = text.value.strip_prefix("arn:aws:s3:::").unwrap_or(&text.value);
         if text.value != LOG_BUCKET_WORD
-            && !name.contains('{')
+            && Template::document(name).is_literal()
             && let Some(problem) = bucket_problem(name)
         {
             cx.push(
@@ -346,58 +346,46 @@ pub(crate) fn bucket_problem(name: &str) -> Option<String> {
 
 fn check_bucket(cx: &mut Cx, src: &str, bucket: &Spanned<String>, home_region: Option<&str>, global: bool, key: &str) {
     let text = &bucket.value;
-    let found = match placeholders(text) {
-        Ok(found) => found,
-        Err(open) => {
-            cx.push(
-                Diagnostic::error(
-                    "blueprint::template",
-                    piece_span(src, bucket.span, text, open..text.len()),
-                    format!("unclosed `{{` in bucket name `{text}`"),
-                )
-                .label("never closed"),
-            );
-            return;
-        }
-    };
-    let region = home_region.map_or_else(|| "x".repeat(max_region_len()), str::to_owned);
-    let mut longest = String::new();
-    let mut last = 0;
-    let mut ok = true;
-    for p in &found {
-        longest.push_str(&text[last..p.range.start]);
-        last = p.range.end;
-        match p.name {
-            "account_id" => longest.push_str(&"0".repeat(ACCOUNT_ID_LEN)),
-            "org_id" => {
-                let _ = write!(longest, "o-{}", "a".repeat(ORG_ID_MAX_LEN - 2));
-            }
-            "region" => longest.push_str(&region),
-            other => {
-                ok = false;
-                let at = piece_span(src, bucket.span, text, p.range.clone());
-                let d = Diagnostic::error(
-                    "blueprint::unknown-placeholder",
-                    at,
-                    format!("unknown placeholder `{{{other}}}` in bucket name"),
-                )
-                .label("not a bucket placeholder");
-                cx.push(match did_you_mean(other, BUCKET_PLACEHOLDERS.iter().copied()) {
-                    Some(s) => d.help(format!(
-                        "did you mean `{{{s}}}`? a bucket name may use {{account_id}} (the log-archive account), \
-                         {{org_id}} and {{region}}"
-                    )),
-                    None => {
-                        d.help("a bucket name may use {account_id} (the log-archive account), {org_id} and {region}")
-                    }
-                });
-            }
-        }
+    let parsed = Template::document(text);
+    if let Some(problem) = parsed.problem() {
+        cx.push(
+            Diagnostic::error(
+                "blueprint::template",
+                piece_span(src, bucket.span, text, problem.at()..text.len()),
+                format!("unclosed `{{` in bucket name `{text}`"),
+            )
+            .label("never closed"),
+        );
+        return;
     }
-    longest.push_str(&text[last..]);
+    let found: Vec<&Placeholder<'_>> = parsed.placeholders().collect();
+    let mut ok = true;
+    for p in found.iter().filter(|p| !BUCKET_PLACEHOLDERS.contains(&p.name)) {
+        ok = false;
+        let at = piece_span(src, bucket.span, text, p.range.clone());
+        let d = Diagnostic::error(
+            "blueprint::unknown-placeholder",
+            at,
+            format!("unknown placeholder `{{{}}}` in bucket name", p.name),
+        )
+        .label("not a bucket placeholder");
+        cx.push(match template::suggest(p.name, BUCKET_PLACEHOLDERS) {
+            Some(s) => d.help(format!(
+                "did you mean `{{{s}}}`? a bucket name may use {{account_id}} (the log-archive account), \
+                 {{org_id}} and {{region}}"
+            )),
+            None => d.help("a bucket name may use {account_id} (the log-archive account), {org_id} and {region}"),
+        });
+    }
     if !ok {
         return;
     }
+    let mut at_longest = Context::longest();
+    if let Some(home) = home_region {
+        at_longest.region = Some(home.into());
+    }
+    let region = at_longest.region.clone().unwrap_or_default();
+    let longest = parsed.expand(&at_longest);
     if let Some(problem) = bucket_problem(&longest) {
         let mut message = format!("bucket name `{text}` {problem}");
         if !found.is_empty() {

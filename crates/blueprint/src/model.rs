@@ -262,9 +262,8 @@ pub struct Account {
 // `{management_account_id}`, `{region}` (the home region).
 // ---------------------------------------------------------------------------------------------
 
-/// Placeholders a policy document or bucket name may use (besides `{account_id:NAME}`).
-pub const DOCUMENT_PLACEHOLDERS: &[&str] =
-    &["account_id", "account", "workload", "env", "hub_account_id", "org_id", "management_account_id", "region"];
+/// Placeholders a policy document may use (besides `{account_id:NAME}`).
+pub use crate::template::DOCUMENT as DOCUMENT_PLACEHOLDERS;
 
 /// The `logging` section: the log-archive account, its bucket and the organization trail.
 #[derive(Debug, Clone)]

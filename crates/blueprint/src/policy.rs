@@ -7,87 +7,20 @@ use std::ops::Range;
 use serde_json::Value;
 
 use crate::diag::Diagnostic;
-use crate::model::DOCUMENT_PLACEHOLDERS;
-use crate::regions::max_region_len;
 use crate::schema::{Cx, did_you_mean};
+use crate::template::{self, Context, DOCUMENT as DOCUMENT_PLACEHOLDERS, Name, Template, suggest};
 use crate::yaml::{Node, NodeKind, Span};
 
 /// The policy language version every document uses.
 pub const POLICY_VERSION: &str = "2012-10-17";
-/// Length of an AWS account ID.
-pub const ACCOUNT_ID_LEN: usize = 12;
-/// Longest organization ID: `o-` and up to 32 characters.
-pub const ORG_ID_MAX_LEN: usize = 34;
-
-/// One `{name}` in a string.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Placeholder<'a> {
-    /// Byte range of `{name}` in the string, braces included.
-    pub(crate) range: Range<usize>,
-    /// The name between the braces.
-    pub(crate) name: &'a str,
-}
-
-/// The placeholders of `text`, in order. IAM policy variables (`${aws:username}`) are not
-/// placeholders and are skipped. `Err(offset)` for a `{` that is never closed.
-pub(crate) fn placeholders(text: &str) -> Result<Vec<Placeholder<'_>>, usize> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(rel) = text[from..].find('{') {
-        let open = from + rel;
-        let Some(len) = text[open..].find('}') else { return Err(open) };
-        let close = open + len;
-        if !text[..open].ends_with('$') {
-            out.push(Placeholder { range: open..close + 1, name: &text[open + 1..close] });
-        }
-        from = close + 1;
-    }
-    Ok(out)
-}
-
-/// The longest a placeholder can be once expanded, when that is known.
-fn expanded_len(name: &str) -> Option<usize> {
-    match name {
-        "account_id" | "hub_account_id" | "management_account_id" => Some(ACCOUNT_ID_LEN),
-        "org_id" => Some(ORG_ID_MAX_LEN),
-        "region" => Some(max_region_len()),
-        _ if name.starts_with("account_id:") => Some(ACCOUNT_ID_LEN),
-        _ => None,
-    }
-}
-
-/// `text` with every measurable placeholder replaced by as many characters as it can expand to.
-fn measure_string(text: &str) -> String {
-    let Ok(found) = placeholders(text) else { return text.to_owned() };
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    for p in found {
-        out.push_str(&text[last..p.range.start]);
-        match expanded_len(p.name) {
-            Some(n) => out.extend(std::iter::repeat_n('0', n)),
-            None => out.push_str(&text[p.range.clone()]),
-        }
-        last = p.range.end;
-    }
-    out.push_str(&text[last..]);
-    out
-}
-
-fn measured(v: &Value) -> Value {
-    match v {
-        Value::String(s) => Value::String(measure_string(s)),
-        Value::Array(items) => Value::Array(items.iter().map(measured).collect()),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (measure_string(k), measured(v))).collect()),
-        other => other.clone(),
-    }
-}
-
 /// The size AWS will measure for a service control policy: the characters of its minified JSON,
 /// with each account ID placeholder (`{account_id:NAME}`, `{management_account_id}`,
 /// `{hub_account_id}`) counted as 12 characters, `{org_id}` as 34 and `{region}` as the longest
 /// region code.
 pub fn scp_size(document: &Value) -> usize {
-    serde_json::to_string(&measured(document)).map_or(0, |s| s.chars().count())
+    let longest = Context::longest();
+    let measured = template::map_json(document, true, &|s| Template::document(s).expand(&longest));
+    serde_json::to_string(&measured).map_or(0, |s| s.chars().count())
 }
 
 /// The span of `value[range]` inside the scalar at `span` in `src`: exact for plain scalars and
@@ -136,9 +69,11 @@ pub(crate) fn check_placeholders(cx: &mut Cx, src: &str, node: &Node, rules: &Pl
 }
 
 fn check_string(cx: &mut Cx, src: &str, span: Span, value: &str, rules: &PlaceholderRules<'_>) -> bool {
-    let found = match placeholders(value) {
-        Ok(found) => found,
-        Err(open) => {
+    let parsed = Template::document(value);
+    match parsed.problem() {
+        None => {}
+        Some(problem) => {
+            let open = problem.at();
             cx.push(
                 Diagnostic::error(
                     "blueprint::template",
@@ -150,9 +85,9 @@ fn check_string(cx: &mut Cx, src: &str, span: Span, value: &str, rules: &Placeho
             );
             return false;
         }
-    };
+    }
     let mut ok = true;
-    for p in found {
+    for p in parsed.placeholders() {
         let at = piece_span(src, span, value, p.range.clone());
         if let Some(account) = p.name.strip_prefix("account_id:") {
             if rules.accounts.contains(&account) {
@@ -165,7 +100,7 @@ fn check_string(cx: &mut Cx, src: &str, span: Span, value: &str, rules: &Placeho
                 format!("`{{{}}}` names account `{account}`, which is not in the blueprint", p.name),
             )
             .label("unknown account");
-            d = match did_you_mean(account, rules.accounts.iter().copied()) {
+            d = match suggest(account, rules.accounts) {
                 Some(s) => d.help(format!("did you mean `{{account_id:{s}}}`?")),
                 None => d.help("use the name of an account of `accounts` or of an expanded workload"),
             };
@@ -185,14 +120,14 @@ fn check_string(cx: &mut Cx, src: &str, span: Span, value: &str, rules: &Placeho
             ok = false;
             let known: Vec<&str> =
                 DOCUMENT_PLACEHOLDERS.iter().copied().filter(|n| !rules.meaningless.contains(n)).collect();
-            let list = known.iter().map(|n| format!("{{{n}}}")).collect::<Vec<_>>().join(", ");
+            let list = known.iter().map(|n| Name::parse(n).to_string()).collect::<Vec<_>>().join(", ");
             let mut d = Diagnostic::error(
                 "blueprint::unknown-placeholder",
                 at,
                 format!("unknown placeholder `{{{}}}` in policy document", p.name),
             )
             .label("not a placeholder");
-            d = match did_you_mean(p.name, known.iter().copied()) {
+            d = match suggest(p.name, &known) {
                 Some(s) => d.help(format!("did you mean `{{{s}}}`? placeholders here are {list}, {{account_id:NAME}}")),
                 None => d.help(format!(
                     "placeholders here are {list}, {{account_id:NAME}}; IAM policy variables are written `${{...}}`"
@@ -554,14 +489,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    #[test]
-    fn finds_placeholders_and_skips_policy_variables() {
-        let found = placeholders("arn:aws:s3:::{account_id:log}-{region}/${aws:username}").unwrap();
-        let names: Vec<&str> = found.iter().map(|p| p.name).collect();
-        assert_eq!(names, ["account_id:log", "region"]);
-        assert_eq!(placeholders("a{b"), Err(1));
-    }
 
     #[test]
     fn size_counts_placeholders_at_their_expanded_length() {

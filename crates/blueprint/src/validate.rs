@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::diag::Diagnostic;
 use crate::model::{Account, AccountOrigin, Blueprint, OrganizationalUnit, OuPath, Purpose, Spanned, Tags};
 use crate::schema::{Cx, RawBlueprint, RawOu, RawTemplates, did_you_mean};
+use crate::template::{self, Context, Problem, Syntax, Template};
 use crate::yaml::Span;
 
 /// AWS Organizations: OUs nest at most five levels below the root.
@@ -19,7 +20,7 @@ pub(crate) const EMAIL_LEN: (usize, usize) = (6, 64);
 /// AWS allows 50 tags per resource; groundwork uses up to four of them.
 pub(crate) const MAX_USER_TAGS: usize = 46;
 /// The placeholders a workload template may use.
-pub(crate) const PLACEHOLDERS: &[&str] = &["workload", "env", "Workload", "Env", "org"];
+pub(crate) use crate::template::ACCOUNT_TEMPLATE as PLACEHOLDERS;
 
 /// Checks an email the way AWS Organizations does (`[^\s@]+@[^\s@]+\.[^\s@]+`, 6–64 chars).
 pub fn email_problem(email: &str) -> Option<String> {
@@ -185,48 +186,51 @@ pub(crate) fn resolve_ou(
 
 /// Finds the `{placeholder}`s of a template, reporting unknown ones and stray braces.
 fn check_template(cx: &mut Cx, src: &str, t: &Spanned<String>) -> bool {
-    let mut ok = true;
     let text = &t.value;
-    let mut rest = text.as_str();
-    let mut offset = 0;
-    while let Some(open) = rest.find(['{', '}']) {
-        if rest[open..].starts_with('}') {
-            cx.push(Diagnostic::error("blueprint::template", t.span, format!("unmatched `}}` in template `{text}`")));
-            return false;
+    let parsed = Template::parse(text, Syntax::Name);
+    let problem = parsed.problem();
+    // What comes first: a stray `}`, a broken `{`, or neither.
+    let stray = parsed.stray_close().filter(|s| problem.is_none_or(|p| *s < p.at()));
+    let end = stray.or(problem.map(Problem::at)).unwrap_or(text.len());
+    let mut ok = true;
+    for p in parsed.placeholders().filter(|p| p.range.start < end) {
+        if PLACEHOLDERS.contains(&p.name) {
+            continue;
         }
-        let Some(close) = rest[open..].find('}') else {
-            cx.push(Diagnostic::error("blueprint::template", t.span, format!("unclosed `{{` in template `{text}`")));
-            return false;
+        ok = false;
+        let span = sub_span(src, t.span, &text[p.range.clone()]);
+        let mut d = Diagnostic::error(
+            "blueprint::unknown-placeholder",
+            span,
+            format!("unknown placeholder `{{{}}}` in template", p.name),
+        )
+        .label("not a placeholder");
+        d = match template::suggest(p.name, PLACEHOLDERS) {
+            Some(s) => d.help(format!(
+                "did you mean `{{{s}}}`? placeholders are {{workload}}, {{env}}, {{Workload}}, {{Env}}, {{org}}"
+            )),
+            None => d.help("placeholders are {workload}, {env}, {Workload}, {Env}, {org}"),
         };
-        let name = &rest[open + 1..open + close];
-        if name.contains('{') {
+        cx.push(d);
+    }
+    if stray.is_some() {
+        cx.push(Diagnostic::error("blueprint::template", t.span, format!("unmatched `}}` in template `{text}`")));
+        return false;
+    }
+    match problem {
+        Some(Problem::Unclosed(_)) => {
+            cx.push(Diagnostic::error("blueprint::template", t.span, format!("unclosed `{{` in template `{text}`")));
+            false
+        }
+        Some(Problem::Nested(_)) => {
             cx.push(
                 Diagnostic::error("blueprint::template", t.span, format!("unclosed `{{` in template `{text}`"))
                     .help("placeholders are written `{workload}`, `{env}`, `{Workload}`, `{Env}` or `{org}`"),
             );
-            return false;
+            false
         }
-        if !PLACEHOLDERS.contains(&name) {
-            ok = false;
-            let span = sub_span(src, t.span, &text[(offset + open)..=(offset + open + close)]);
-            let mut d = Diagnostic::error(
-                "blueprint::unknown-placeholder",
-                span,
-                format!("unknown placeholder `{{{name}}}` in template"),
-            )
-            .label("not a placeholder");
-            d = match did_you_mean(name, PLACEHOLDERS.iter().copied()) {
-                Some(s) => d.help(format!(
-                    "did you mean `{{{s}}}`? placeholders are {{workload}}, {{env}}, {{Workload}}, {{Env}}, {{org}}"
-                )),
-                None => d.help("placeholders are {workload}, {env}, {Workload}, {Env}, {org}"),
-            };
-            cx.push(d);
-        }
-        offset += open + close + 1;
-        rest = &text[offset..];
+        None => ok,
     }
-    ok
 }
 
 /// The span of `needle` inside the source text of `span` (falls back to `span`).
@@ -246,18 +250,10 @@ pub(crate) fn sub_span(src: &str, span: Span, needle: &str) -> Span {
     }
 }
 
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
-}
-
 fn expand(template: &str, org: &str, workload: &str, env: &str) -> String {
-    template
-        .replace("{workload}", workload)
-        .replace("{env}", env)
-        .replace("{Workload}", &capitalize(workload))
-        .replace("{Env}", &capitalize(env))
-        .replace("{org}", org)
+    let cx =
+        Context { workload: Some(workload.into()), env: Some(env.into()), org: Some(org.into()), ..Context::default() };
+    Template::parse(template, Syntax::Name).expand(&cx)
 }
 
 fn check_slug(cx: &mut Cx, s: &Spanned<String>, what: &str) -> bool {

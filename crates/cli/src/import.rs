@@ -56,7 +56,7 @@ pub(crate) async fn run(session: &Session, g: &Global, args: &ImportArgs, printe
         let mut n: Vec<&str> = live
             .accounts
             .iter()
-            .filter(|a| a.id != org.management_account_id && a.status == "ACTIVE")
+            .filter(|a| a.id != org.management_account_id && a.status == groundwork_plan::AccountStatus::Active)
             .map(|a| a.name.as_str())
             .collect();
         n.sort_unstable();

@@ -7,6 +7,8 @@
 use groundwork_blueprint::Blueprint;
 use serde_json::{Map, Value, json};
 
+use groundwork_blueprint::template::IdRef;
+
 use crate::identity::INLINE_POLICY;
 use crate::resource::{DesiredResource, Kind, Locator, canonical_policy};
 use crate::state::{Address, TAG_BLUEPRINT, TAG_MANAGED};
@@ -16,12 +18,12 @@ pub(crate) fn execution_trust(deployer_role: Option<&str>) -> Value {
     let mut statement = json!({
         "Sid": "AssumeFromDeployer",
         "Effect": "Allow",
-        "Principal": { "AWS": "arn:aws:iam::{{management_account_id}}:root" },
+        "Principal": { "AWS": format!("arn:aws:iam::{}:root", IdRef::Management) },
         "Action": "sts:AssumeRole",
     });
     if let Some(role) = deployer_role {
         statement["Condition"] = json!({
-            "ArnEquals": { "aws:PrincipalArn": format!("arn:aws:iam::{{{{management_account_id}}}}:role/{role}") }
+            "ArnEquals": { "aws:PrincipalArn": format!("arn:aws:iam::{}:role/{role}", IdRef::Management) }
         });
     }
     canonical_policy(&groundwork_blueprint::policy_document(vec![statement]))
@@ -42,7 +44,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             inline.insert(key, canonical_policy(&doc));
         }
         out.push(DesiredResource {
-            address: Address::new(format!("{}/{name}/{}", Kind::Role.prefix(), role)),
+            address: Address::role(Some(name), role),
             at: Locator { kind: Kind::Role, account: Some(name.clone()), name: role.clone() },
             // At the root path, so that the ARN groundwork assumes (`role/NAME`) is the role's ARN.
             spec: json!({

@@ -7,6 +7,8 @@ use std::collections::BTreeSet;
 use groundwork_blueprint::{Blueprint, RoleTrust, SessionName};
 use serde_json::{Map, Value, json};
 
+use groundwork_blueprint::template::IdRef;
+
 use crate::lower::{TemplateCx, account_cx, expand, expand_json, hub};
 use crate::resource::{DesiredResource, Kind, Locator, canonical_policy};
 use crate::state::{Address, TAG_BLUEPRINT, TAG_MANAGED};
@@ -16,14 +18,6 @@ pub const FORCE_MFA_POLICY: &str = "groundwork-force-mfa";
 /// Name of the inline policy groundwork writes on groups and roles.
 pub const INLINE_POLICY: &str = "groundwork";
 
-fn account_label(account: Option<&str>) -> &str {
-    account.unwrap_or("management")
-}
-
-fn address(kind: Kind, account: Option<&str>, name: &str) -> Address {
-    Address::new(format!("{}/{}/{name}", kind.prefix(), account_label(account)))
-}
-
 /// The trust policy of a role. A hub-trusted role trusts the hub account (its root as the
 /// principal) but only its IAM users (`aws:PrincipalArn`), signed in with MFA no older than the
 /// bound, and by default only with their own name as the session name, so CloudTrail in the
@@ -31,10 +25,7 @@ fn address(kind: Kind, account: Option<&str>, name: &str) -> Address {
 pub fn trust_policy(trust: RoleTrust, hub: Option<&str>) -> Value {
     let statement = match trust {
         RoleTrust::Hub { max_mfa_age_seconds, session_name } => {
-            let hub_id = match hub {
-                Some(h) => format!("{{{{account_id:{h}}}}}"),
-                None => "{{management_account_id}}".to_owned(),
-            };
+            let hub_id = IdRef::account_or_management(hub);
             let hub_root = format!("arn:aws:iam::{hub_id}:root");
             let mut condition = json!({
                 "Bool": { "aws:MultiFactorAuthPresent": "true" },
@@ -107,17 +98,15 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         }
         for account in targets {
             out.push(DesiredResource {
-                address: Address::new(format!("password-policy/{}", account_label(account))),
+                address: Address::password_policy(account),
                 at: Locator { kind: Kind::PasswordPolicy, account: account.map(str::to_owned), name: "account".into() },
                 spec: spec.clone(),
                 after: Vec::new(),
             });
         }
-        let force_mfa = address(Kind::ManagedPolicy, hub_account, FORCE_MFA_POLICY);
-        let force_mfa_arn = match hub_account {
-            Some(h) => format!("arn:aws:iam::{{{{account_id:{h}}}}}:policy/{FORCE_MFA_POLICY}"),
-            None => format!("arn:aws:iam::{{{{management_account_id}}}}:policy/{FORCE_MFA_POLICY}"),
-        };
+        let force_mfa = Address::managed_policy(hub_account, FORCE_MFA_POLICY);
+        let force_mfa_arn =
+            format!("arn:aws:iam::{}:policy/{FORCE_MFA_POLICY}", IdRef::account_or_management(hub_account));
         if identity.require_mfa {
             out.push(DesiredResource {
                 address: force_mfa.clone(),
@@ -139,7 +128,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
                 after.push(force_mfa.clone());
             }
             out.push(DesiredResource {
-                address: address(Kind::Group, hub_account, &g.name.value),
+                address: Address::group(hub_account, &g.name.value),
                 at: Locator { kind: Kind::Group, account: hub_account.map(str::to_owned), name: g.name.value.clone() },
                 spec: json!({ "managed_policies": sorted(managed), "inline_policies": inline(policy) }),
                 after,
@@ -153,7 +142,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             tags.insert(TAG_MANAGED.into(), json!("true"));
             tags.insert(TAG_BLUEPRINT.into(), json!(bp.organization.name.value));
             out.push(DesiredResource {
-                address: address(Kind::User, hub_account, &u.name.value),
+                address: Address::user(hub_account, &u.name.value),
                 at: Locator { kind: Kind::User, account: hub_account.map(str::to_owned), name: u.name.value.clone() },
                 spec: json!({
                     "groups": sorted(u.groups.iter().cloned()),
@@ -162,7 +151,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
                     "managed_policies": [],
                     "inline_policies": [],
                 }),
-                after: u.groups.iter().map(|g| address(Kind::Group, hub_account, g)).collect(),
+                after: u.groups.iter().map(|g| Address::group(hub_account, g)).collect(),
             });
         }
     }
@@ -176,7 +165,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         for account in &role.accounts {
             let cx = account_cx(bp, account, hub_account);
             let policy = groundwork_blueprint::role_inline_policy(role).map(|d| expand_json(&d, &cx));
-            let role_address = address(Kind::Role, Some(account), &role.name.value);
+            let role_address = Address::role(Some(account), &role.name.value);
             out.push(DesiredResource {
                 address: role_address.clone(),
                 at: Locator { kind: Kind::Role, account: Some(account.clone()), name: role.name.value.clone() },
@@ -193,7 +182,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             });
             if role.trust == RoleTrust::Ec2 {
                 out.push(DesiredResource {
-                    address: address(Kind::InstanceProfile, Some(account), &role.name.value),
+                    address: Address::instance_profile(Some(account), &role.name.value),
                     at: Locator {
                         kind: Kind::InstanceProfile,
                         account: Some(account.clone()),

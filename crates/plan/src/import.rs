@@ -44,10 +44,12 @@ use groundwork_blueprint::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use groundwork_blueprint::template::Reverse;
+
 use crate::identity::{FORCE_MFA_POLICY, INLINE_POLICY, trust_policy};
 use crate::plan::{Action, Change, Operation, PlanOptions, Summary, plan};
 use crate::resource::{Ids, Kind, LiveResource, compact_policy};
-use crate::state::{Address, Desired, Live, LiveAccount, TAG_BLUEPRINT, TAG_WORKLOAD};
+use crate::state::{AccountStatus, Address, Desired, Live, LiveAccount, TAG_BLUEPRINT, TAG_WORKLOAD};
 
 /// What `groundwork import` read from a live organization.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,7 +200,7 @@ pub fn valid_org_name(s: &str) -> bool {
 /// Active member accounts (not the management account).
 fn members(live: &Live) -> impl Iterator<Item = &LiveAccount> {
     let management = live.organization.as_ref().map(|o| o.management_account_id.as_str());
-    live.accounts.iter().filter(move |a| Some(a.id.as_str()) != management && a.status == "ACTIVE")
+    live.accounts.iter().filter(move |a| Some(a.id.as_str()) != management && a.status == AccountStatus::Active)
 }
 
 /// The active member account named `name`.
@@ -383,41 +385,6 @@ fn readable_statements(statements: &[Value]) -> Vec<Value> {
     doc["Statement"].as_array().cloned().unwrap_or_default()
 }
 
-/// `s` with each needle replaced by its placeholder, never right after a `$` (that would make
-/// an IAM policy variable of it); a needle of digits (an account id) only where no digit touches it.
-fn replace_all(s: &str, subs: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    'outer: while let Some(c) = rest.chars().next() {
-        for (needle, placeholder) in subs {
-            let digits = needle.bytes().all(|b| b.is_ascii_digit());
-            let bounded = !digits
-                || (!out.ends_with(|c: char| c.is_ascii_digit())
-                    && !rest[needle.len().min(rest.len())..].starts_with(|c: char| c.is_ascii_digit()));
-            if !needle.is_empty() && rest.starts_with(needle) && !out.ends_with('$') && bounded {
-                out.push_str(placeholder);
-                rest = &rest[needle.len()..];
-                continue 'outer;
-            }
-        }
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
-    }
-    out
-}
-
-/// [`replace_all`] over every string value of a JSON value, except statement ids.
-fn template(v: &Value, subs: &[(&str, &str)]) -> Value {
-    match v {
-        Value::String(s) => Value::String(replace_all(s, subs)),
-        Value::Array(items) => Value::Array(items.iter().map(|i| template(i, subs)).collect()),
-        Value::Object(m) => Value::Object(
-            m.iter().map(|(k, x)| (k.clone(), if k == "Sid" { x.clone() } else { template(x, subs) })).collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
 /// The statements of the one inline policy groundwork writes (`groundwork`); `Err` when there are
 /// others or the document has more than a version and statements.
 fn groundwork_statements(inline: &Value) -> Result<Vec<Value>, String> {
@@ -469,7 +436,7 @@ impl<'a> Cx<'a> {
         let live = &found.live;
         let org = live.organization.clone().unwrap_or_else(|| crate::state::LiveOrganization {
             id: String::new(),
-            feature_set: "ALL".into(),
+            feature_set: crate::state::FeatureSet::All,
             management_account_id: String::new(),
             management_email: String::new(),
             root_id: String::new(),
@@ -483,7 +450,7 @@ impl<'a> Cx<'a> {
             if a.id == org.management_account_id {
                 continue;
             }
-            if a.status != "ACTIVE" {
+            if a.status != AccountStatus::Active {
                 account_comments.push(format!(
                     "Skipped: account {} <{}> ({}) is {}; groundwork manages only ACTIVE accounts.",
                     a.name, a.email, a.id, a.status
@@ -596,23 +563,20 @@ impl<'a> Cx<'a> {
 
     /// Ids as placeholders: `own` (the account a policy is deployed in) as `{account_id}`, other
     /// member accounts as `{account_id:NAME}`, the management account and the organization.
-    fn id_subs(&self, own: Option<&str>) -> Vec<(String, String)> {
-        let mut subs: Vec<(String, String)> = Vec::new();
+    fn id_subs(&self, own: Option<&str>) -> Reverse<'_> {
+        let mut subs = Reverse::new();
         if let Some(own) = own {
-            subs.push((own.to_owned(), "{account_id}".to_owned()));
+            subs = subs.account_id(own.to_owned());
         }
         for (a, _) in &self.accounts {
-            if Some(a.id.as_str()) != own && !a.name.contains(['{', '}']) {
-                subs.push((a.id.clone(), format!("{{account_id:{}}}", a.name)));
+            if Some(a.id.as_str()) != own {
+                subs = subs.account(&a.name, a.id.as_str());
             }
         }
-        if Some(self.management_id.as_str()) != own && !self.management_id.is_empty() {
-            subs.push((self.management_id.clone(), "{management_account_id}".to_owned()));
+        if Some(self.management_id.as_str()) != own {
+            subs = subs.management_account_id(self.management_id.as_str());
         }
-        if !self.org_id.is_empty() {
-            subs.push((self.org_id.clone(), "{org_id}".to_owned()));
-        }
-        subs
+        subs.org_id(self.org_id.as_str())
     }
 
     fn access_role(&self) -> &str {
@@ -748,7 +712,7 @@ impl<'a> Cx<'a> {
         };
         let mut m = Map::new();
         m.insert("account".into(), json!(log.name));
-        m.insert("bucket".into(), json!(replace_all(bucket_name, &[(&log.id, "{account_id}")])));
+        m.insert("bucket".into(), json!(Reverse::new().account_id(log.id.as_str()).apply(bucket_name)));
         if !bucket_name.contains(&log.id) {
             // A name without the account id is accepted explicitly (validate refuses it otherwise).
             m.insert("global_bucket_name".into(), json!(true));
@@ -766,7 +730,7 @@ impl<'a> Cx<'a> {
             m.insert("protection_exception_role".into(), json!(role));
         }
         if let Some(target) = spec["access_logging"]["target_bucket"].as_str() {
-            m.insert("access_log_bucket".into(), json!(replace_all(target, &[(&log.id, "{account_id}")])));
+            m.insert("access_log_bucket".into(), json!(Reverse::new().account_id(log.id.as_str()).apply(target)));
         }
         if let Some(events) = data_events(&trail.spec["event_selectors"], bucket_name, &log.id) {
             m.insert("data_events".into(), events);
@@ -812,9 +776,7 @@ impl<'a> Cx<'a> {
                 let mut m = Map::new();
                 m.insert("name".into(), json!(s.name));
                 m.insert("description".into(), json!(s.spec["description"].as_str().unwrap_or_default()));
-                let subs = self.id_subs(None);
-                let subs: Vec<(&str, &str)> = subs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-                m.insert("document".into(), readable(&template(&s.spec["document"], &subs)));
+                m.insert("document".into(), readable(&self.id_subs(None).apply_json(&s.spec["document"])));
                 let unattached = targets.is_empty();
                 m.insert("targets".into(), Value::Array(targets.into_iter().map(|(_, v)| v).collect()));
                 let (problem, note) = match (unattached, outside.is_empty()) {
@@ -864,12 +826,11 @@ impl<'a> Cx<'a> {
                 .to_owned()
         })?;
         let statements = groundwork_statements(&r.spec["inline_policies"])?;
-        let ids = self.id_subs(Some(&id));
-        let mut subs: Vec<(&str, &str)> = ids.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let mut subs = self.id_subs(Some(&id));
         if with_name {
-            subs.push((account, "{account}"));
+            subs = subs.account_name(account);
         }
-        let statements = template(&Value::Array(statements), &subs);
+        let statements = subs.apply_json(&Value::Array(statements));
         let mut session = SessionName::Username;
         let (trust, age) = match trust {
             RoleTrust::Ec2 => {
@@ -1033,7 +994,6 @@ impl<'a> Cx<'a> {
             strings(&spec["managed_policies"]).into_iter().filter(|a| !(require_mfa && *a == force_mfa)).collect();
         let statements = groundwork_statements(&spec["inline_policies"])?;
         let subs = self.id_subs(Some(&hub.id));
-        let subs: Vec<(&str, &str)> = subs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         let mut own = Vec::new();
         let mut grants = None;
         for s in statements {
@@ -1044,7 +1004,7 @@ impl<'a> Cx<'a> {
                 }
                 // Not all of it can be grants: it stays a statement, as it is.
             }
-            own.push(template(&s, &subs));
+            own.push(subs.apply_json(&s));
         }
         let mut m = Map::new();
         m.insert("name".into(), json!(name));
@@ -1251,7 +1211,7 @@ impl<'a> Cx<'a> {
         let ids = live.ids(desired);
         for r in &desired.resources {
             let at = ids.resolve_locator(&r.at);
-            if at.name.contains("{{") {
+            if crate::resource::is_unresolved(&at.name) {
                 continue;
             }
             let Some(account_id) = ids.account_id(at.account.as_deref()) else { continue };
@@ -1284,7 +1244,7 @@ impl<'a> Cx<'a> {
                         let Some(text) = text else { continue };
                         let key = format!("{}@{text}", at.name);
                         live.resources.insert(
-                            Address::new(format!("scp-attachment/{key}")),
+                            Address::scp_attachment(&at.name, &text),
                             LiveResource {
                                 at: crate::resource::Locator { kind: Kind::ScpAttachment, account: None, name: key },
                                 spec: json!({ "policy": at.name, "target": text }),
@@ -1530,6 +1490,7 @@ fn exception_role(policy: &Value) -> Option<String> {
 /// The `data_events` value of a trail's S3 data-event selector: `all`, or the buckets it names
 /// (the log bucket as `log_bucket`, others with the log-archive id as `{account_id}`).
 fn data_events(selectors: &Value, log_bucket: &str, log_id: &str) -> Option<Value> {
+    let in_log_archive = Reverse::new().account_id(log_id);
     let data = selectors.as_array()?.iter().find(|s| {
         s["field_selectors"]
             .as_array()
@@ -1541,18 +1502,15 @@ fn data_events(selectors: &Value, log_bucket: &str, log_id: &str) -> Option<Valu
         .find(|f| f["field"] == "resources.ARN")
         .and_then(|f| f["starts_with"].as_array());
     let Some(prefixes) = prefixes else { return Some(json!("all")) };
-    let buckets: Vec<String> = prefixes
-        .iter()
-        .filter_map(Value::as_str)
-        .map(|p| p.trim_start_matches("arn:aws:s3:::").trim_end_matches('/'))
-        .map(|b| {
-            if b == log_bucket {
-                groundwork_blueprint::LOG_BUCKET_WORD.to_owned()
-            } else {
-                b.replace(log_id, "{account_id}")
-            }
-        })
-        .collect();
+    let buckets: Vec<String> =
+        prefixes
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|p| p.trim_start_matches("arn:aws:s3:::").trim_end_matches('/'))
+            .map(|b| {
+                if b == log_bucket { groundwork_blueprint::LOG_BUCKET_WORD.to_owned() } else { in_log_archive.apply(b) }
+            })
+            .collect();
     Some(json!(buckets))
 }
 

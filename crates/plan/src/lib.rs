@@ -38,14 +38,16 @@ pub use permissions::{
     Holder, MANAGED_POLICY_MAX_CHARS, PERMISSIONS_FORMAT_VERSION, PermissionSet, Permissions, STATE_BUCKET_PREFIX,
     Statement, allows, iam_actions, permissions, policy_chars,
 };
-pub use plan::{Action, Change, FORMAT_VERSION, Finding, Operation, Plan, PlanOptions, Summary, Unmanaged, plan};
+pub use plan::{
+    Action, Change, FORMAT_VERSION, Finding, Operation, Plan, PlanOptions, Summary, Unmanaged, UnmanagedKind, plan,
+};
 pub use render::{attribute_lines, render_text, symbol};
 pub use resource::{
     DesiredResource, Ids, Kind, LiveResource, Locator, canonical_policy, compact_policy, differences, has_placeholder,
-    referenced_accounts,
+    is_unresolved, referenced_accounts,
 };
 pub use state::synthetic;
 pub use state::{
-    Address, CreateRequest, Desired, DesiredAccount, DesiredOu, Live, LiveAccount, LiveOrganization, LiveOu,
-    TAG_BLUEPRINT, TAG_ENVIRONMENT, TAG_MANAGED, TAG_WORKLOAD, is_managed_by,
+    AccountStatus, Address, CreateRequest, CreateRequestState, Desired, DesiredAccount, DesiredOu, FeatureSet, Live,
+    LiveAccount, LiveOrganization, LiveOu, TAG_BLUEPRINT, TAG_ENVIRONMENT, TAG_MANAGED, TAG_WORKLOAD, is_managed_by,
 };

@@ -1,8 +1,10 @@
 //! Lowering of the blueprint's `logging`, `guardrails`, `identity` and `roles` sections into
 //! generic resources with JSON specs (see [`crate::resource`]).
 
+use groundwork_blueprint::template::{self, AccountIds, Context, IdRef, Template};
 use groundwork_blueprint::{AccountOrigin, Blueprint, DataEvents, Logging, ObjectLockMode, Target};
 use serde_json::{Value, json};
+use std::borrow::Cow;
 
 use crate::resource::{DesiredResource, Kind, Locator, canonical_policy};
 use crate::state::{Address, TAG_BLUEPRINT, TAG_MANAGED};
@@ -25,66 +27,36 @@ pub(crate) struct TemplateCx<'a> {
     pub(crate) region: &'a str,
 }
 
-fn account_ref(account: Option<&str>) -> String {
-    match account {
-        Some(name) => format!("{{{{account_id:{name}}}}}"),
-        None => "{{management_account_id}}".to_owned(),
+impl<'a> TemplateCx<'a> {
+    /// The template context: names and regions become text, ids the planner's `{{…}}`
+    /// references (resolved once the ids are known).
+    fn context(&self) -> Context<'a> {
+        let id = |account: Option<&str>| Some(Cow::Owned(IdRef::account_or_management(account).to_string()));
+        Context {
+            account_id: id(self.account),
+            account_ids: AccountIds::Deferred,
+            account: Some(Cow::Borrowed(self.account.unwrap_or("management"))),
+            workload: self.workload.map(|(w, _)| Cow::Borrowed(w)),
+            env: self.workload.map(|(_, e)| Cow::Borrowed(e)),
+            org: None,
+            hub_account_id: id(self.hub),
+            management_account_id: Some(Cow::Owned(IdRef::Management.to_string())),
+            org_id: Some(Cow::Owned(IdRef::Org.to_string())),
+            region: Some(Cow::Borrowed(self.region)),
+        }
     }
 }
 
 /// Expands the blueprint's `{…}` placeholders: names and regions become text, ids become the
 /// planner's `{{…}}` placeholders. `${aws:…}` IAM policy variables are left alone.
 pub(crate) fn expand(text: &str, cx: &TemplateCx<'_>) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find('{') {
-        let (before, after) = rest.split_at(start);
-        out.push_str(before);
-        let Some(end) = after.find('}') else {
-            out.push_str(after);
-            return out;
-        };
-        let name = &after[1..end];
-        let iam_variable = before.ends_with('$') || after.starts_with("{{");
-        let value = if iam_variable {
-            None
-        } else {
-            match name.split_once(':') {
-                Some(("account_id", account)) => Some(account_ref(Some(account))),
-                Some(_) => None,
-                None => match name {
-                    "account_id" => Some(account_ref(cx.account)),
-                    "account" => Some(cx.account.unwrap_or("management").to_owned()),
-                    "workload" => cx.workload.map(|(w, _)| w.to_owned()),
-                    "env" => cx.workload.map(|(_, e)| e.to_owned()),
-                    "hub_account_id" => Some(account_ref(cx.hub)),
-                    "org_id" => Some("{{org_id}}".to_owned()),
-                    "management_account_id" => Some("{{management_account_id}}".to_owned()),
-                    "region" => Some(cx.region.to_owned()),
-                    _ => None,
-                },
-            }
-        };
-        if let Some(v) = value {
-            out.push_str(&v);
-            rest = &after[end + 1..];
-        } else {
-            out.push('{');
-            rest = &after[1..];
-        }
-    }
-    out.push_str(rest);
-    out
+    Template::document(text).expand(&cx.context())
 }
 
 /// [`expand`] over every string of a JSON value.
 pub(crate) fn expand_json(v: &Value, cx: &TemplateCx<'_>) -> Value {
-    match v {
-        Value::String(s) => Value::String(expand(s, cx)),
-        Value::Array(items) => Value::Array(items.iter().map(|i| expand_json(i, cx)).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), expand_json(v, cx))).collect()),
-        other => other.clone(),
-    }
+    let cx = cx.context();
+    template::map_json(v, false, &|s| Template::document(s).expand(&cx))
 }
 
 /// The template context of a blueprint account.
@@ -107,7 +79,7 @@ fn ownership(bp: &Blueprint) -> Value {
 
 /// The ARN of the organization trail (always in the management account, home region).
 pub fn trail_arn(region: &str, trail: &str) -> String {
-    format!("arn:aws:cloudtrail:{region}:{{{{management_account_id}}}}:trail/{trail}")
+    format!("arn:aws:cloudtrail:{region}:{}:trail/{trail}", IdRef::Management)
 }
 
 /// The service principal of S3 server access logging.
@@ -205,8 +177,8 @@ pub fn log_bucket_policy(bucket: &str, trail_arn: &str, exception_role: Option<&
             "Principal": { "Service": CLOUDTRAIL_PRINCIPAL },
             "Action": "s3:PutObject",
             "Resource": [
-                format!("{arn}/AWSLogs/{{{{management_account_id}}}}/*"),
-                format!("{arn}/AWSLogs/{{{{org_id}}}}/*")
+                format!("{arn}/AWSLogs/{}/*", IdRef::Management),
+                format!("{arn}/AWSLogs/{}/*", IdRef::Org)
             ],
             "Condition": { "StringEquals": {
                 "s3:x-amz-acl": "bucket-owner-full-control",
@@ -269,7 +241,7 @@ pub fn trail_event_selectors(data: Option<&[String]>) -> Value {
 
 /// Address of the log bucket.
 pub fn bucket_address(logging: &Logging) -> Address {
-    Address::new(format!("bucket/{}/{}", logging.account.value, logging.bucket.value))
+    Address::bucket(&logging.account.value, &logging.bucket.value)
 }
 
 /// The spec of an archive bucket (the log bucket and its access-log bucket): versioned, the four
@@ -319,13 +291,13 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         json!({ "mode": mode, "days": l.days })
     });
     let bucket_address = bucket_address(logging);
-    let log_account = account_ref(Some(&logging.account.value));
+    let log_account = IdRef::Account(&logging.account.value).to_string();
     let exception =
         logging.protection_exception_role.as_ref().map(|r| format!("arn:aws:iam::{log_account}:role/{}", r.value));
     let access_bucket = logging.access_log_bucket.as_ref().map(|b| expand(&b.value, &cx));
     let mut after = Vec::new();
     if let (Some(name), Some(raw)) = (&access_bucket, &logging.access_log_bucket) {
-        let address = Address::new(format!("bucket/{}/{}", logging.account.value, raw.value));
+        let address = Address::bucket(&logging.account.value, &raw.value);
         out.push(DesiredResource {
             address: address.clone(),
             at: Locator { kind: Kind::Bucket, account: Some(logging.account.value.clone()), name: name.clone() },
@@ -373,7 +345,7 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             })
             .collect(),
     });
-    let access = Address::new(format!("service-access/{CLOUDTRAIL_PRINCIPAL}"));
+    let access = Address::service_access(CLOUDTRAIL_PRINCIPAL);
     out.push(DesiredResource {
         address: access.clone(),
         at: Locator { kind: Kind::ServiceAccess, account: None, name: CLOUDTRAIL_PRINCIPAL.into() },
@@ -381,7 +353,7 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         after: Vec::new(),
     });
     out.push(DesiredResource {
-        address: Address::new(format!("trail/{}", logging.trail.value)),
+        address: Address::trail(&logging.trail.value),
         at: Locator { kind: Kind::Trail, account: None, name: logging.trail.value.clone() },
         spec: json!({
             "s3_bucket": bucket,
@@ -406,7 +378,7 @@ fn guardrail_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     if bp.guardrails.policies.is_empty() {
         return;
     }
-    let policy_type = Address::new(format!("policy-type/{SCP_TYPE}"));
+    let policy_type = Address::policy_type(SCP_TYPE);
     out.push(DesiredResource {
         address: policy_type.clone(),
         at: Locator { kind: Kind::PolicyType, account: None, name: SCP_TYPE.into() },
@@ -416,7 +388,7 @@ fn guardrail_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     let cx = TemplateCx { account: None, workload: None, hub: hub(bp), region: &bp.organization.home_region.value };
     for g in &bp.guardrails.policies {
         let name = &g.name.value;
-        let scp = Address::new(format!("scp/{name}"));
+        let scp = Address::scp(name);
         out.push(DesiredResource {
             address: scp.clone(),
             at: Locator { kind: Kind::Scp, account: None, name: name.clone() },
@@ -436,7 +408,7 @@ fn guardrail_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
                 Target::Account(a) => after.push(Address::account(a)),
             }
             out.push(DesiredResource {
-                address: Address::new(format!("scp-attachment/{name}@{target}")),
+                address: Address::scp_attachment(name, &target),
                 at: Locator { kind: Kind::ScpAttachment, account: None, name: format!("{name}@{target}") },
                 spec: json!({ "policy": name, "target": target }),
                 after,
@@ -449,9 +421,9 @@ fn guardrail_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
 /// (which is how AWS Organizations creates the role) and the deployer role, when the blueprint
 /// names one.
 pub fn access_role_principals(deployer_role: Option<&str>) -> Vec<String> {
-    let mut out = vec!["arn:aws:iam::{{management_account_id}}:root".to_owned()];
+    let mut out = vec![format!("arn:aws:iam::{}:root", IdRef::Management)];
     if let Some(role) = deployer_role {
-        out.push(format!("arn:aws:iam::{{{{management_account_id}}}}:role/{role}"));
+        out.push(format!("arn:aws:iam::{}:role/{role}", IdRef::Management));
     }
     out
 }
@@ -464,7 +436,7 @@ fn access_role_checks(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     for a in &bp.accounts {
         let name = &a.name.value;
         out.push(DesiredResource {
-            address: Address::new(format!("{}/{name}", Kind::AccessRole.prefix())),
+            address: Address::access_role(name),
             at: Locator { kind: Kind::AccessRole, account: Some(name.clone()), name: role.clone() },
             spec: json!({ "trusted_principals": trusted }),
             after: Vec::new(),

@@ -26,6 +26,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use groundwork_blueprint::Blueprint;
+use groundwork_blueprint::template::Template;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -287,19 +288,7 @@ fn merge_condition(a: Option<Value>, b: Value) -> Value {
 
 /// A name with the planner's `{{…}}` id placeholders made `*` (ids are unknown offline).
 fn wild(name: &str) -> String {
-    let mut out = String::new();
-    let mut rest = name;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let Some(end) = rest[start..].find("}}") else {
-            out.push_str(&rest[start..]);
-            return out;
-        };
-        out.push('*');
-        rest = &rest[start + end + 2..];
-    }
-    out.push_str(rest);
-    out
+    Template::ids(name).map(|_| Some("*".into()))
 }
 
 fn iam_arn(kind: &str, name: &str) -> String {

@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::resource::{Ids, Kind, Locator, differences, referenced_accounts};
-use crate::state::{Address, Desired, Live, LiveAccount, TAG_BLUEPRINT, TAG_MANAGED, is_managed_by};
+use crate::state::{
+    AccountStatus, Address, CreateRequestState, Desired, FeatureSet, Live, LiveAccount, TAG_BLUEPRINT, TAG_MANAGED,
+    is_managed_by,
+};
 
 /// Version of the JSON plan format. Bump on any change a consumer must know about.
 pub const FORMAT_VERSION: &str = "1.2";
@@ -126,11 +129,30 @@ pub struct Change {
     pub depends_on: Vec<Address>,
 }
 
+/// What kind of object an [`Unmanaged`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnmanagedKind {
+    /// An organizational unit.
+    Ou,
+    /// A member account.
+    Account,
+}
+
+impl std::fmt::Display for UnmanagedKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            UnmanagedKind::Ou => "ou",
+            UnmanagedKind::Account => "account",
+        })
+    }
+}
+
 /// An object that exists but is not in the blueprint; groundwork leaves it alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unmanaged {
     /// `ou` or `account`.
-    pub kind: String,
+    pub kind: UnmanagedKind,
     /// AWS id.
     pub id: String,
     /// Path or name and email.
@@ -277,7 +299,7 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
                 org.id, org.management_email, desired.management_email
             ));
         }
-        if org.feature_set != "ALL" {
+        if org.feature_set != FeatureSet::All {
             p.errors.push(format!(
                 "organization {} has feature set {}; enable all features (a handshake with every member account) before running groundwork",
                 org.id, org.feature_set
@@ -373,7 +395,7 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
     let in_progress: std::collections::HashMap<&str, &crate::state::CreateRequest> = live
         .create_requests
         .iter()
-        .filter(|r| r.state == "IN_PROGRESS")
+        .filter(|r| r.state == CreateRequestState::InProgress)
         .map(|r| (r.account_name.as_str(), r))
         .collect();
     let mut creations = 0u64;
@@ -418,7 +440,7 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
             });
             continue;
         };
-        if l.status != "ACTIVE" {
+        if l.status != AccountStatus::Active {
             p.errors.push(format!(
                 "{address}: account {} ({}) is {}; groundwork only manages ACTIVE accounts",
                 l.id, l.email, l.status
@@ -486,7 +508,7 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
     }
 
     // Failed requests for accounts we still need to create are worth a word.
-    for r in live.create_requests.iter().filter(|r| r.state == "FAILED") {
+    for r in live.create_requests.iter().filter(|r| r.state == CreateRequestState::Failed) {
         if p.changes
             .iter()
             .any(|c| matches!(&c.operation, Operation::CreateAccount { name, .. } if *name == r.account_name))
@@ -504,7 +526,7 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
     let desired_paths: BTreeSet<&OuPath> = desired.ous.iter().map(|o| &o.path).collect();
     for ou in &live.ous {
         if !desired_paths.contains(&ou.path) {
-            p.unmanaged.push(Unmanaged { kind: "ou".into(), id: ou.id.clone(), name: ou.path.to_string() });
+            p.unmanaged.push(Unmanaged { kind: UnmanagedKind::Ou, id: ou.id.clone(), name: ou.path.to_string() });
         }
     }
     let desired_emails: BTreeSet<String> = desired.accounts.iter().map(|a| a.email.to_lowercase()).collect();
@@ -512,7 +534,7 @@ pub fn plan(desired: &Desired, live: &Live, options: PlanOptions) -> Plan {
     for a in &live.accounts {
         if Some(a.id.as_str()) != management_id && !desired_emails.contains(&a.email.to_lowercase()) {
             p.unmanaged.push(Unmanaged {
-                kind: "account".into(),
+                kind: UnmanagedKind::Account,
                 id: a.id.clone(),
                 name: format!("{} <{}>", a.name, a.email),
             });
@@ -813,8 +835,8 @@ mod tests {
     fn a_role_at_another_path_is_replaced_and_its_profile_takes_it_back() {
         let d = identity_example();
         let mut live = converged(&d);
-        let role = Address::new("iam-role/webapp-prod/webapp-app".into());
-        let profile = Address::new("instance-profile/webapp-prod/webapp-app".into());
+        let role = "iam-role/webapp-prod/webapp-app".parse::<Address>().unwrap();
+        let profile = "instance-profile/webapp-prod/webapp-app".parse::<Address>().unwrap();
         live.resources.get_mut(&role).unwrap().spec["path"] = json!("/");
         let p = plan(&d, &live, PlanOptions::default());
         let c = p.change(&role).unwrap();

@@ -9,9 +9,10 @@
 //! [`Ids`] at plan time where known, and again at apply time.
 
 use std::collections::BTreeMap;
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use groundwork_blueprint::OuPath;
+use groundwork_blueprint::template::{self, AccountIds, Context, Name, Template};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -169,47 +170,25 @@ impl Ids {
         }
     }
 
+    /// What the planner's `{{…}}` references expand to with these ids.
+    fn context(&self) -> Context<'_> {
+        Context {
+            account_ids: AccountIds::Known(&self.accounts),
+            management_account_id: self.management_account_id.as_deref().map(Into::into),
+            org_id: self.org_id.as_deref().map(Into::into),
+            ..Context::default()
+        }
+    }
+
     /// Replaces every placeholder this knows in `text`; unknown ones stay.
     pub fn resolve_str(&self, text: &str) -> String {
-        if !text.contains("{{") {
-            return text.to_owned();
-        }
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(start) = rest.find("{{") {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            let Some(end) = after.find("}}") else {
-                out.push_str(&rest[start..]);
-                return out;
-            };
-            let name = &after[..end];
-            let value = match name.split_once(':') {
-                Some(("account_id", account)) => self.accounts.get(account).cloned(),
-                None if name == "org_id" => self.org_id.clone(),
-                None if name == "management_account_id" => self.management_account_id.clone(),
-                _ => None,
-            };
-            match value {
-                Some(v) => out.push_str(&v),
-                None => {
-                    let _ = write!(out, "{{{{{name}}}}}");
-                }
-            }
-            rest = &after[end + 2..];
-        }
-        out.push_str(rest);
-        out
+        Template::ids(text).expand(&self.context())
     }
 
     /// [`Ids::resolve_str`] over every string of a JSON value.
     pub fn resolve(&self, v: &Value) -> Value {
-        match v {
-            Value::String(s) => Value::String(self.resolve_str(s)),
-            Value::Array(items) => Value::Array(items.iter().map(|i| self.resolve(i)).collect()),
-            Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), self.resolve(v))).collect()),
-            other => other.clone(),
-        }
+        let cx = self.context();
+        template::map_json(v, false, &|s| Template::ids(s).expand(&cx))
     }
 
     /// [`Ids::resolve`], then every policy document in the spec (any object with a `Statement`)
@@ -237,15 +216,10 @@ pub(crate) fn canonical_documents(v: &Value) -> Value {
 /// The account names a value's placeholders refer to (`{{account_id:NAME}}`).
 pub fn referenced_accounts(v: &Value, out: &mut Vec<String>) {
     match v {
-        Value::String(s) => {
-            let mut rest = s.as_str();
-            while let Some(start) = rest.find("{{account_id:") {
-                let after = &rest[start + "{{account_id:".len()..];
-                let Some(end) = after.find("}}") else { break };
-                out.push(after[..end].to_owned());
-                rest = &after[end..];
-            }
-        }
+        Value::String(s) => out.extend(Template::ids(s).placeholders().filter_map(|p| match p.kind() {
+            Name::AccountIdOf(account) => Some(account.to_owned()),
+            _ => None,
+        })),
         Value::Array(items) => items.iter().for_each(|i| referenced_accounts(i, out)),
         Value::Object(m) => m.values().for_each(|i| referenced_accounts(i, out)),
         _ => {}
@@ -255,11 +229,16 @@ pub fn referenced_accounts(v: &Value, out: &mut Vec<String>) {
 /// Whether a value still holds a placeholder.
 pub fn has_placeholder(v: &Value) -> bool {
     match v {
-        Value::String(s) => s.contains("{{"),
+        Value::String(s) => is_unresolved(s),
         Value::Array(items) => items.iter().any(has_placeholder),
         Value::Object(m) => m.values().any(has_placeholder),
         _ => false,
     }
+}
+
+/// Whether a text (a spec's string, a resource's name) still holds a `{{…}}` reference.
+pub fn is_unresolved(text: &str) -> bool {
+    Template::ids(text).has_placeholders()
 }
 
 /// Keys of a policy statement whose values are sets (order and a single value vs a one-item

@@ -8,7 +8,7 @@ use groundwork_blueprint::{AccountOrigin, Blueprint, OuPath, Tags};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::resource::{DesiredResource, Ids, LiveResource};
+use crate::resource::{DesiredResource, Ids, Kind, LiveResource};
 
 /// Tag key marking a resource as managed by groundwork.
 pub const TAG_MANAGED: &str = "groundwork:managed";
@@ -18,6 +18,9 @@ pub const TAG_BLUEPRINT: &str = "groundwork:blueprint";
 pub const TAG_WORKLOAD: &str = "groundwork:workload";
 /// Tag key recording the environment of a workload account.
 pub const TAG_ENVIRONMENT: &str = "groundwork:environment";
+
+/// How addresses name the management account.
+const MANAGEMENT_LABEL: &str = "management";
 
 /// A stable, human-readable name of a managed thing, e.g. `ou/Workloads/Prod`,
 /// `account/jira-prod`. Never an AWS id. Ordered by its canonical string.
@@ -41,9 +44,82 @@ impl Address {
         Address(format!("account/{name}"))
     }
 
-    /// Any other resource address (`bucket/…`, `scp/…`, …).
-    pub fn new(text: String) -> Self {
-        Address(text)
+    /// `kind/NAME`: a resource of the organization, named once in it.
+    fn of(kind: Kind, name: &str) -> Self {
+        Address(format!("{}/{name}", kind.prefix()))
+    }
+
+    /// `kind/ACCOUNT/NAME`: a resource named within an account (`None`: the management
+    /// account, written `management`).
+    fn in_account(kind: Kind, account: Option<&str>, name: &str) -> Self {
+        Address(format!("{}/{}/{name}", kind.prefix(), account.unwrap_or(MANAGEMENT_LABEL)))
+    }
+
+    /// Trusted access of an AWS service: `service-access/cloudtrail.amazonaws.com`.
+    pub fn service_access(principal: &str) -> Self {
+        Address::of(Kind::ServiceAccess, principal)
+    }
+
+    /// A policy type enabled on the root: `policy-type/SERVICE_CONTROL_POLICY`.
+    pub fn policy_type(policy_type: &str) -> Self {
+        Address::of(Kind::PolicyType, policy_type)
+    }
+
+    /// A bucket by the blueprint account it lives in and its name as written (placeholders
+    /// unexpanded): `bucket/log-archive/acme-logs-{account_id}`.
+    pub fn bucket(account: &str, name: &str) -> Self {
+        Address::in_account(Kind::Bucket, Some(account), name)
+    }
+
+    /// The organization trail: `trail/org-trail`.
+    pub fn trail(name: &str) -> Self {
+        Address::of(Kind::Trail, name)
+    }
+
+    /// A service control policy: `scp/deny-leave-org`.
+    pub fn scp(name: &str) -> Self {
+        Address::of(Kind::Scp, name)
+    }
+
+    /// An SCP attached to a target (`Root`, `ou:PATH`, `account:NAME`):
+    /// `scp-attachment/deny-leave-org@Root`.
+    pub fn scp_attachment(policy: &str, target: &str) -> Self {
+        Address::of(Kind::ScpAttachment, &format!("{policy}@{target}"))
+    }
+
+    /// An account's password policy: `password-policy/identity`.
+    pub fn password_policy(account: Option<&str>) -> Self {
+        Address(format!("{}/{}", Kind::PasswordPolicy.prefix(), account.unwrap_or(MANAGEMENT_LABEL)))
+    }
+
+    /// A customer-managed IAM policy: `iam-policy/identity/ForceMFA`.
+    pub fn managed_policy(account: Option<&str>, name: &str) -> Self {
+        Address::in_account(Kind::ManagedPolicy, account, name)
+    }
+
+    /// An IAM group: `iam-group/identity/jira-admins`.
+    pub fn group(account: Option<&str>, name: &str) -> Self {
+        Address::in_account(Kind::Group, account, name)
+    }
+
+    /// An IAM user: `iam-user/identity/alice`.
+    pub fn user(account: Option<&str>, name: &str) -> Self {
+        Address::in_account(Kind::User, account, name)
+    }
+
+    /// An IAM role: `iam-role/jira-prod/JiraAdmin`.
+    pub fn role(account: Option<&str>, name: &str) -> Self {
+        Address::in_account(Kind::Role, account, name)
+    }
+
+    /// An instance profile: `instance-profile/webapp-prod/webapp-app`.
+    pub fn instance_profile(account: Option<&str>, name: &str) -> Self {
+        Address::in_account(Kind::InstanceProfile, account, name)
+    }
+
+    /// The check of whom a member account's access role trusts: `access-role/jira-prod`.
+    pub fn access_role(account: &str) -> Self {
+        Address::of(Kind::AccessRole, account)
     }
 
     /// The address as text.
@@ -65,10 +141,103 @@ impl std::str::FromStr for Address {
         let ok = s == "organization"
             || s.strip_prefix("ou/").is_some_and(|r| !r.is_empty())
             || s.strip_prefix("account/").is_some_and(|r| !r.is_empty())
-            || crate::resource::Kind::ALL
+            || Kind::ALL
                 .iter()
                 .any(|k| s.strip_prefix(k.prefix()).and_then(|r| r.strip_prefix('/')).is_some_and(|r| !r.is_empty()));
         if ok { Ok(Address(s.to_owned())) } else { Err(format!("`{s}` is not a groundwork address")) }
+    }
+}
+
+/// A state AWS reports as a string: the values groundwork acts on as variants, anything else
+/// kept as AWS wrote it. Serialized as that string, so saved plans and JSON output keep it.
+macro_rules! aws_state {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+            /// A value this version does not know, as AWS wrote it.
+            Other(String),
+        }
+
+        impl $name {
+            /// As AWS writes it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $text,)+
+                    Self::Other(other) => other,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(text: &str) -> Self {
+                match text {
+                    $($text => Self::$variant,)+
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+        }
+
+        /// Comparison with AWS's text, for code that still holds the text (the audit, being moved
+        /// into its own crate in parallel); new code compares variants.
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                Ok(Self::from(String::deserialize(deserializer)?.as_str()))
+            }
+        }
+    };
+}
+
+aws_state! {
+    /// An account's status in the organization.
+    AccountStatus {
+        /// `ACTIVE`: usable.
+        Active = "ACTIVE",
+        /// `SUSPENDED`: closed or suspended by AWS.
+        Suspended = "SUSPENDED",
+        /// `PENDING_CLOSURE`: being closed.
+        PendingClosure = "PENDING_CLOSURE",
+    }
+}
+
+aws_state! {
+    /// The organization's feature set.
+    FeatureSet {
+        /// `ALL`: all features (service control policies, organization trails).
+        All = "ALL",
+        /// `CONSOLIDATED_BILLING`: billing only.
+        ConsolidatedBilling = "CONSOLIDATED_BILLING",
+    }
+}
+
+aws_state! {
+    /// The state of a CreateAccount request.
+    CreateRequestState {
+        /// `IN_PROGRESS`: the account is being created.
+        InProgress = "IN_PROGRESS",
+        /// `SUCCEEDED`: the account exists.
+        Succeeded = "SUCCEEDED",
+        /// `FAILED`: see the failure reason.
+        Failed = "FAILED",
     }
 }
 
@@ -182,7 +351,7 @@ pub struct LiveOrganization {
     /// `o-…`
     pub id: String,
     /// `ALL` or `CONSOLIDATED_BILLING`.
-    pub feature_set: String,
+    pub feature_set: FeatureSet,
     /// Management account id.
     pub management_account_id: String,
     /// Management account email.
@@ -212,7 +381,7 @@ pub struct LiveAccount {
     /// Email.
     pub email: String,
     /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`.
-    pub status: String,
+    pub status: AccountStatus,
     /// Path of its parent.
     pub parent: OuPath,
     /// Tags.
@@ -227,7 +396,7 @@ pub struct CreateRequest {
     /// Name the account was requested with.
     pub account_name: String,
     /// `IN_PROGRESS` or `FAILED`.
-    pub state: String,
+    pub state: CreateRequestState,
     /// Why it failed, e.g. `EMAIL_ALREADY_EXISTS`.
     pub failure_reason: Option<String>,
 }
@@ -291,7 +460,7 @@ pub fn is_managed_by(tags: &Tags, blueprint: &str) -> bool {
 pub mod synthetic {
     use groundwork_blueprint::OuPath;
 
-    use super::{Desired, Live, LiveAccount, LiveOrganization, LiveOu};
+    use super::{AccountStatus, Desired, FeatureSet, Live, LiveAccount, LiveOrganization, LiveOu};
 
     /// The live state a perfect apply of `desired` leaves: every OU and account in place with its
     /// tags, plus the management account, with made-up ids.
@@ -299,7 +468,7 @@ pub mod synthetic {
         let mut live = Live {
             organization: Some(LiveOrganization {
                 id: "o-example".into(),
-                feature_set: "ALL".into(),
+                feature_set: FeatureSet::All,
                 management_account_id: "123456789012".into(),
                 management_email: desired.management_email.clone(),
                 root_id: "r-root".into(),
@@ -313,7 +482,7 @@ pub mod synthetic {
             id: "123456789012".into(),
             name: "management".into(),
             email: desired.management_email.clone(),
-            status: "ACTIVE".into(),
+            status: AccountStatus::Active,
             parent: OuPath::root(),
             tags: groundwork_blueprint::Tags::new(),
         });
@@ -322,7 +491,7 @@ pub mod synthetic {
                 id: format!("{:012}", 100 + i),
                 name: a.name.clone(),
                 email: a.email.clone(),
-                status: "ACTIVE".into(),
+                status: AccountStatus::Active,
                 parent: a.ou.clone(),
                 tags: a.tags.clone(),
             });
@@ -336,5 +505,75 @@ pub mod synthetic {
         }
         live.normalize();
         live
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_serialize_as_aws_writes_them() {
+        for (status, text) in [
+            (AccountStatus::Active, "ACTIVE"),
+            (AccountStatus::Suspended, "SUSPENDED"),
+            (AccountStatus::PendingClosure, "PENDING_CLOSURE"),
+            (AccountStatus::Other("NEW_STATE".into()), "NEW_STATE"),
+        ] {
+            assert_eq!(serde_json::to_string(&status).unwrap(), format!("\"{text}\""));
+            assert_eq!(serde_json::from_str::<AccountStatus>(&format!("\"{text}\"")).unwrap(), status);
+            assert_eq!(AccountStatus::from(text), status);
+            assert_eq!(status.to_string(), text);
+        }
+        for (set, text) in [(FeatureSet::All, "ALL"), (FeatureSet::ConsolidatedBilling, "CONSOLIDATED_BILLING")] {
+            assert_eq!(serde_json::to_value(&set).unwrap(), serde_json::json!(text));
+            assert_eq!(FeatureSet::from(text), set);
+        }
+        for (state, text) in [
+            (CreateRequestState::InProgress, "IN_PROGRESS"),
+            (CreateRequestState::Succeeded, "SUCCEEDED"),
+            (CreateRequestState::Failed, "FAILED"),
+            (CreateRequestState::Other(String::new()), ""),
+        ] {
+            assert_eq!(serde_json::to_value(&state).unwrap(), serde_json::json!(text));
+            assert_eq!(serde_json::from_value::<CreateRequestState>(serde_json::json!(text)).unwrap(), state);
+        }
+        let kinds = [crate::UnmanagedKind::Ou, crate::UnmanagedKind::Account];
+        assert_eq!(serde_json::to_value(kinds).unwrap(), serde_json::json!(["ou", "account"]));
+        assert_eq!(kinds.map(|k| k.to_string()), ["ou", "account"]);
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_has_its_constructor_and_parses_back() {
+        let hub = Some("identity");
+        let all = [
+            (Address::organization(), "organization"),
+            (Address::ou(&OuPath::parse("Workloads/Prod")), "ou/Workloads/Prod"),
+            (Address::account("jira-prod"), "account/jira-prod"),
+            (Address::service_access("cloudtrail.amazonaws.com"), "service-access/cloudtrail.amazonaws.com"),
+            (Address::policy_type("SERVICE_CONTROL_POLICY"), "policy-type/SERVICE_CONTROL_POLICY"),
+            (Address::bucket("log-archive", "acme-{account_id}"), "bucket/log-archive/acme-{account_id}"),
+            (Address::trail("org-trail"), "trail/org-trail"),
+            (Address::scp("deny-leave-org"), "scp/deny-leave-org"),
+            (Address::scp_attachment("deny-leave-org", "Root"), "scp-attachment/deny-leave-org@Root"),
+            (Address::password_policy(hub), "password-policy/identity"),
+            (Address::password_policy(None), "password-policy/management"),
+            (Address::managed_policy(hub, "ForceMFA"), "iam-policy/identity/ForceMFA"),
+            (Address::group(hub, "jira-admins"), "iam-group/identity/jira-admins"),
+            (Address::user(None, "alice"), "iam-user/management/alice"),
+            (Address::role(Some("jira-prod"), "JiraAdmin"), "iam-role/jira-prod/JiraAdmin"),
+            (Address::instance_profile(Some("web"), "app"), "instance-profile/web/app"),
+            (Address::access_role("jira-prod"), "access-role/jira-prod"),
+        ];
+        for (address, text) in all {
+            assert_eq!(address.as_str(), text);
+            assert_eq!(text.parse::<Address>().unwrap(), address);
+        }
+        assert!("nothing/x".parse::<Address>().is_err());
     }
 }

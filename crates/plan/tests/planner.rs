@@ -99,9 +99,9 @@ fn matching_email_is_adopted_and_strangers_are_left_alone() {
 fn an_scp_or_user_groundwork_did_not_create_is_adopted_when_only_its_tags_differ() {
     let d = desired();
     let mut live = converged(&d);
-    let scp = Address::new("scp/deny-leave-org".into());
+    let scp = "scp/deny-leave-org".parse::<Address>().unwrap();
     live.resources.get_mut(&scp).unwrap().spec["tags"] = serde_json::json!({});
-    let alice = Address::new("iam-user/identity/alice".into());
+    let alice = "iam-user/identity/alice".parse::<Address>().unwrap();
     live.resources.get_mut(&alice).unwrap().spec["tags"] = serde_json::json!({ "Team": "it" });
     let p = plan(&d, &live, PlanOptions::default());
     let actions: Vec<(&str, Action)> = p.changes.iter().map(|c| (c.address.as_str(), c.action)).collect();
@@ -153,7 +153,7 @@ fn in_progress_request_is_resumed_not_duplicated() {
     assert_eq!(accounts.len(), 1);
     assert!(accounts[0].reason.contains("car-1"), "{}", accounts[0].reason);
     // Its roles wait for it: they depend on the account's change.
-    let role = p.change(&Address::new("iam-role/webapp-prod/webapp-admin".into())).unwrap();
+    let role = p.change(&"iam-role/webapp-prod/webapp-admin".parse::<Address>().unwrap()).unwrap();
     assert!(role.depends_on.contains(&Address::account("webapp-prod")), "{:?}", role.depends_on);
 }
 
@@ -193,7 +193,7 @@ fn identity_lowers_to_hub_resources_and_roles_scoped_per_account() {
     let live = organization_only(&d);
     let ids = live.ids(&d);
     let p = plan(&d, &live, PlanOptions::default());
-    let spec = |a: &str| match &p.change(&Address::new(a.to_owned())).unwrap_or_else(|| panic!("no {a}")).operation {
+    let spec = |a: &str| match &p.change(&a.parse::<Address>().unwrap()).unwrap_or_else(|| panic!("no {a}")).operation {
         Operation::Put { spec, .. } => spec.clone(),
         other => panic!("{a}: {other:?}"),
     };
@@ -235,11 +235,11 @@ fn identity_lowers_to_hub_resources_and_roles_scoped_per_account() {
     let text = role["inline_policies"].to_string();
     assert!(text.contains(&format!(":{jira_prod}:instance/*")), "{text}");
     assert!(text.contains("\"jira\""), "{{workload}} expanded: {text}");
-    assert!(p.change(&Address::new("iam-role/webapp-prod/jira-admin".into())).is_none());
+    assert!(p.change(&"iam-role/webapp-prod/jira-admin".parse::<Address>().unwrap()).is_none());
 
     // A workload role with its instance profile, after the role.
-    let profile = p.change(&Address::new("instance-profile/webapp-prod/webapp-app".into())).unwrap();
-    assert!(profile.depends_on.contains(&Address::new("iam-role/webapp-prod/webapp-app".into())));
+    let profile = p.change(&"instance-profile/webapp-prod/webapp-app".parse::<Address>().unwrap()).unwrap();
+    assert!(profile.depends_on.contains(&"iam-role/webapp-prod/webapp-app".parse::<Address>().unwrap()));
     assert_eq!(
         spec("iam-role/webapp-prod/webapp-app")["trust"]["Statement"][0]["Principal"]["Service"][0],
         "ec2.amazonaws.com"
@@ -265,7 +265,7 @@ fn a_management_account_hub_puts_identity_in_the_management_account() {
     let d = Desired::from_blueprint(&parsed.blueprint);
     let live = organization_only(&d);
     let p = plan(&d, &live, PlanOptions::default());
-    let change = |a: &str| p.change(&Address::new(a.to_owned())).unwrap_or_else(|| panic!("no {a}"));
+    let change = |a: &str| p.change(&a.parse::<Address>().unwrap()).unwrap_or_else(|| panic!("no {a}"));
     let Operation::Put { at, .. } = &change("iam-group/management/jira-admins").operation else { panic!() };
     assert_eq!(at.account, None, "the group lives in the management account");
     let Operation::Put { spec, .. } = &change("iam-role/jira-prod/jira-admin").operation else { panic!() };
@@ -277,7 +277,7 @@ fn a_management_account_hub_puts_identity_in_the_management_account() {
 fn a_wider_access_role_trust_is_drift_and_a_finding_never_a_change() {
     let d = desired();
     let mut live = converged(&d);
-    let address = Address::new("access-role/jira-prod".to_owned());
+    let address = "access-role/jira-prod".parse::<Address>().unwrap();
     let check = live.resources.get_mut(&address).expect("an access-role check per member account");
     let mut trusted = check.spec["trusted_principals"].as_array().unwrap().clone();
     trusted.push(serde_json::json!("arn:aws:iam::999999999999:root"));

@@ -95,7 +95,7 @@ impl Aws {
         let mut tasks: JoinSet<Result<Vec<(groundwork_plan::Address, LiveResource)>, ProviderError>> = JoinSet::new();
         for r in &desired.resources {
             let at = shared.ids.resolve_locator(&r.at);
-            if at.name.contains("{{") {
+            if groundwork_plan::is_unresolved(&at.name) {
                 continue;
             }
             let Some(account_id) = shared.ids.account_id(at.account.as_deref()).map(str::to_owned) else { continue };

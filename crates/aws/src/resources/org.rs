@@ -151,7 +151,7 @@ impl Aws {
             let Some(text) = text else { continue };
             let key = format!("{name}@{text}");
             out.push((
-                Address::new(format!("scp-attachment/{key}")),
+                Address::scp_attachment(name, &text),
                 LiveResource {
                     at: Locator { kind: Kind::ScpAttachment, account: None, name: key },
                     spec: json!({ "policy": name, "target": text }),
