@@ -36,11 +36,7 @@ use aws_credential_types::provider::ProvideCredentials;
 use groundwork_apply::{Journal, ProviderError};
 
 pub use accounts::SETTLE_TIMEOUT;
-pub use audit::{
-    AUDIT_CONCURRENCY, AUDIT_FORMAT_VERSION, AccountAudit, AuditPolicy, AuditReport, AuditSummary, Deactivation,
-    Finding, Ignore, KeyFacts, KeyRef, PasswordScope, Severity, key_findings, password_weaknesses, rfc3339, rule,
-    whole_days,
-};
+pub use audit::AUDIT_CONCURRENCY;
 pub use call::{FENCED, Idempotency, RateLimiter, RetryPolicy};
 pub use counter::{CallCounter, CallKind, CallStats, classify};
 pub use fence::Fence;

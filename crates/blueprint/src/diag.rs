@@ -5,16 +5,8 @@ use std::sync::Arc;
 
 use miette::{Diagnostic as MietteDiagnostic, LabeledSpan, NamedSource, Severity as MietteSeverity};
 
+use crate::severity::Severity;
 use crate::yaml::Span;
-
-/// How serious a finding is. Errors stop every command; warnings are printed and do not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    /// The blueprint is valid but something is unwise.
-    Warning,
-    /// The blueprint cannot be used.
-    Error,
-}
 
 /// A secondary location shown with a diagnostic (e.g. "first defined here").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +22,7 @@ pub struct Related {
 pub struct Diagnostic {
     /// Stable code, e.g. `blueprint::unknown-key`.
     pub code: &'static str,
-    /// Error or warning.
+    /// [`Severity::Error`] or [`Severity::Warning`].
     pub severity: Severity,
     /// One-line message.
     pub message: String,
@@ -141,11 +133,7 @@ impl Diagnostics {
     pub fn render_short(&self) -> String {
         let mut out = String::new();
         for d in &self.items {
-            let sev = match d.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-            };
-            let _ = writeln!(out, "{}: {sev}[{}]: {}", self.location(d), d.code, d.message);
+            let _ = writeln!(out, "{}: {}[{}]: {}", self.location(d), d.severity, d.code, d.message);
         }
         out
     }
@@ -186,10 +174,8 @@ impl MietteDiagnostic for Rendered<'_> {
     }
 
     fn severity(&self) -> Option<MietteSeverity> {
-        Some(match self.diag.severity {
-            Severity::Error => MietteSeverity::Error,
-            Severity::Warning => MietteSeverity::Warning,
-        })
+        // A diagnostic is built only by `Diagnostic::error` or `Diagnostic::warning`.
+        Some(if self.diag.severity == Severity::Warning { MietteSeverity::Warning } else { MietteSeverity::Error })
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {

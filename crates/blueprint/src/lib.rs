@@ -36,6 +36,7 @@ mod posture;
 pub mod regions;
 mod schema;
 mod selector;
+mod severity;
 pub mod synthetic;
 pub mod template;
 mod validate;
@@ -47,7 +48,7 @@ pub use builtins::{
     ACCESS_ROLE_PROTECTED_ACTIONS, BUILTIN_GUARDRAILS, EXEMPTING_BUILTINS, GLOBAL_SERVICE_ACTIONS,
     LOG_BUCKET_PROTECTED_ACTIONS,
 };
-pub use diag::{Diagnostic, Diagnostics, Related, Severity};
+pub use diag::{Diagnostic, Diagnostics, Related};
 pub use guardrails::{DEFAULT_ACCESS_ROLE, DEFAULT_MAX_PER_TARGET, DEFAULT_MAX_POLICY_CHARS, PROTECT_ACCESS_ROLE};
 pub use identity::{MANAGEMENT_HUB, MIN_PASSWORD_LENGTH};
 pub use lint::{
@@ -63,6 +64,7 @@ pub use model::{
     Target, User,
 };
 pub use policy::{POLICY_VERSION, scp_size};
+pub use severity::Severity;
 pub use template::{ACCOUNT_ID_LEN, ORG_ID_MAX_LEN};
 pub use validate::{MAX_ACCOUNT_NAME, MAX_OU_DEPTH, MAX_OU_NAME, email_problem};
 pub use yaml::{MAX_DEPTH, MAX_INPUT_BYTES, Span};

@@ -14,9 +14,10 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::Diagnostic;
 use crate::model::{Account, AccountOrigin, Grant, Group, Role};
 use crate::schema::{Cx, did_you_mean};
+use crate::severity::Severity;
 use crate::template::{self, Context, DOCUMENT as DOCUMENT_PLACEHOLDERS, Name, Template, suggest};
 use crate::yaml::{Node, NodeKind, Span};
 

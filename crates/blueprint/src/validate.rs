@@ -477,7 +477,7 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
     );
 
     let org = org?;
-    if cx.diags.iter().any(|d| d.severity == crate::diag::Severity::Error) {
+    if cx.diags.iter().any(|d| d.severity == crate::severity::Severity::Error) {
         return None;
     }
     Some(Blueprint {

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
-use groundwork_aws::{AuditPolicy, AuditReport, Deactivation, Finding, KeyRef, Severity, rfc3339};
+use groundwork_audit::{AuditPolicy, AuditReport, Deactivation, Finding, KeyRef, Rule, Severity, rfc3339};
 use groundwork_plan::Desired;
 use serde_json::json;
 
@@ -98,9 +98,10 @@ pub(crate) async fn audit(session: &Session, g: &Global, args: &AuditArgs, print
     policy.max_unused_days = args.max_unused;
     policy.member_root_mfa = args.member_root_mfa;
     policy.ignore.clone_from(&args.ignore);
-    let active = live.accounts.iter().filter(|a| a.status == "ACTIVE").count();
+    let active = live.accounts.iter().filter(|a| a.status == groundwork_plan::AccountStatus::Active).count();
     printer.info(&format!("Auditing {active} active accounts of {} (read-only)...", org.id));
-    let report = aws.audit(&live, &policy).await.context("auditing the organization (read-only)")?;
+    let (org, reads) = aws.read_credentials(&live, &policy).await.context("auditing the organization (read-only)")?;
+    let report = AuditReport::evaluate(&org.id, &org.management_account_id, &policy, &reads);
     for a in report.accounts.iter().filter(|a| a.error.is_some()) {
         printer.err(&format!(
             "error: account {} ({}) could not be audited: {}",
@@ -183,9 +184,9 @@ fn account_label(f: &Finding) -> String {
 
 fn paint_severity(s: Severity, text: &str, printer: &Printer) -> String {
     let code = match s {
-        Severity::Critical => "1;31",
+        Severity::Critical | Severity::Error => "1;31",
         Severity::High => "31",
-        Severity::Medium => "33",
+        Severity::Medium | Severity::Warning => "33",
         Severity::Low => "36",
     };
     printer.paint(code, text)
@@ -199,7 +200,7 @@ fn summary_line(report: &AuditReport) -> String {
         format!("No findings: {} accounts audited as of {date}", s.accounts)
     } else {
         let by: Vec<String> =
-            Severity::ALL.iter().filter(|x| s.count(**x) > 0).map(|x| format!("{} {x}", s.count(*x))).collect();
+            Severity::AUDIT.iter().filter(|x| s.count(**x) > 0).map(|x| format!("{} {x}", s.count(*x))).collect();
         format!(
             "Findings: {} in {} of {} accounts ({}), as of {date}",
             s.findings,
@@ -226,7 +227,9 @@ fn render_table(report: &AuditReport, printer: &Printer) -> String {
         let rows: Vec<[String; 5]> = report
             .findings
             .iter()
-            .map(|f| [account_label(f), f.severity.to_string(), f.rule.clone(), f.subject.clone(), f.detail.clone()])
+            .map(|f| {
+                [account_label(f), f.severity.to_string(), f.rule.to_string(), f.subject.clone(), f.detail.clone()]
+            })
             .collect();
         let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).chain([head[i].len()]).max().unwrap_or(0);
         let w = [width(0), width(1), width(2), width(3)];
@@ -264,7 +267,7 @@ fn render_table(report: &AuditReport, printer: &Printer) -> String {
 }
 
 fn key_line(k: &KeyRef) -> String {
-    format!("{} ({}): {}/{} [{}]", k.account_name, k.account_id, k.user, k.access_key_id, k.rules.join(", "))
+    format!("{} ({}): {}/{} [{}]", k.account_name, k.account_id, k.user, k.access_key_id, rule_list(&k.rules))
 }
 
 fn render_plan(planned: &[KeyRef], skipped: &[(KeyRef, String)]) -> String {
@@ -285,6 +288,11 @@ fn render_plan(planned: &[KeyRef], skipped: &[(KeyRef, String)]) -> String {
         let _ = writeln!(text, "Skipped {}: {why}", key_line(k));
     }
     text
+}
+
+/// `key-too-old, key-unused`.
+fn rule_list(rules: &[Rule]) -> String {
+    rules.iter().map(|r| r.id()).collect::<Vec<_>>().join(", ")
 }
 
 /// "1 access key", "2 access keys".
@@ -323,34 +331,6 @@ fn esc(s: &str) -> String {
     out
 }
 
-/// What each rule checks, for the report's legend.
-const RULES: &[(&str, &str, &str)] = &[
-    ("root-access-keys", "critical", "The root user has access keys (iam:GetAccountSummary AccountAccessKeysPresent)."),
-    (
-        "root-mfa",
-        "critical",
-        "The management account's root user has no MFA device (AccountMFAEnabled). Member accounts only with --member-root-mfa (high).",
-    ),
-    ("key-too-old", "high", "An active access key is older than the maximum age."),
-    ("console-without-mfa", "high", "A user has a console password and no MFA device."),
-    (
-        "several-mfa-devices",
-        "medium",
-        "A user has more than one MFA device: the first enrolment is trust on first use, so check each extra one.",
-    ),
-    (
-        "key-unused",
-        "medium",
-        "An active access key was not used for longer than the threshold, or never used and older than it.",
-    ),
-    ("user-direct-policy", "medium", "A user has managed policies attached directly, or inline policies."),
-    (
-        "password-policy",
-        "medium",
-        "The account password policy is missing or weaker than the blueprint's (length, character classes, maximum age, reuse prevention).",
-    ),
-];
-
 const CSS: &str = "
 :root{--ink:#1d2430;--muted:#5b6675;--line:#d9dee5;--bg:#f6f7f9;--crit:#8b0a1a;--high:#c62828;--med:#b26a00;--low:#1f6f8b;--ok:#2e7d32}
 *{box-sizing:border-box}
@@ -383,7 +363,7 @@ fn findings_table(html: &mut String, findings: &[&Finding]) {
         let _ = writeln!(
             html,
             "<tr><td><span class=\"badge {s}\">{s}</span></td><td>{}</td><td class=\"subject\">{}</td><td>{}</td></tr>",
-            esc(&f.rule),
+            esc(f.rule.id()),
             esc(&f.subject),
             esc(&f.detail),
             s = f.severity.as_str(),
@@ -415,7 +395,7 @@ fn render_html(report: &AuditReport, enforcement: Option<&Enforcement>, generate
     if report.findings.is_empty() {
         html.push_str("<div class=\"card clean\"><span class=\"n\">0</span><span class=\"l\">findings</span></div>\n");
     }
-    for sev in Severity::ALL {
+    for sev in Severity::AUDIT {
         let _ = writeln!(
             html,
             "<div class=\"card {c}\"><span class=\"n\">{}</span><span class=\"l\">{c}</span></div>",
@@ -463,7 +443,7 @@ fn render_html(report: &AuditReport, enforcement: Option<&Enforcement>, generate
                         esc(&d.key.account_id),
                         esc(&d.key.user),
                         esc(&d.key.access_key_id),
-                        esc(&d.key.rules.join(", "))
+                        esc(&rule_list(&d.key.rules))
                     );
                 }
                 html.push_str("</tbody></table>\n");
@@ -515,7 +495,7 @@ fn render_html(report: &AuditReport, enforcement: Option<&Enforcement>, generate
                 html,
                 "<tr><td>{}</td><td><span class=\"badge {s}\">{s}</span></td><td>{}</td><td class=\"subject\">{}</td><td>{}</td></tr>",
                 esc(&account_label(f)),
-                esc(&f.rule),
+                esc(f.rule.id()),
                 esc(&f.subject),
                 esc(&f.detail),
                 s = f.severity.as_str()
@@ -525,12 +505,13 @@ fn render_html(report: &AuditReport, enforcement: Option<&Enforcement>, generate
     }
 
     html.push_str("<h2>What is checked</h2>\n<table><thead><tr><th>Rule</th><th>Severity</th><th>Finding when</th></tr></thead><tbody>\n");
-    for (rule, sev, what) in RULES {
+    for rule in Rule::ALL {
         let _ = writeln!(
             html,
             "<tr><td class=\"mono\">{}</td><td><span class=\"badge {sev}\">{sev}</span></td><td>{}</td></tr>",
-            esc(rule),
-            esc(what)
+            esc(rule.id()),
+            esc(rule.description()),
+            sev = rule.severity().as_str(),
         );
     }
     html.push_str("</tbody></table>\n<footer>Produced by <code>groundwork audit</code>. The audit only reads; with <code>--enforce</code> it deactivates the access keys listed above and changes nothing else. Secret access keys are never read; access key ids identify keys and are not secrets.</footer>\n</main>\n</body>\n</html>\n");

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use groundwork_aws::Ignore;
+use groundwork_audit::Ignore;
 
 /// groundwork: build and reconcile a secure multi-account AWS landing zone from one YAML
 /// blueprint.

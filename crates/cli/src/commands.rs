@@ -10,7 +10,7 @@ use groundwork_apply::Journal;
 use groundwork_apply::journal::last_interrupted;
 use groundwork_apply::{ExecOptions, Outcome, Progress, ProgressMode, execute};
 use groundwork_aws::{Aws, CallStats, ConnectOptions};
-use groundwork_blueprint::{Blueprint, Diagnostics, Severity};
+use groundwork_blueprint::{Blueprint, Diagnostics};
 use groundwork_plan::{Desired, FORMAT_VERSION, GraphFormat, Live, Plan, PlanOptions, render_graph, render_text};
 use serde_json::json;
 
@@ -68,7 +68,7 @@ fn diagnostics_json(d: &Diagnostics) -> serde_json::Value {
         "errors": d.error_count(),
         "warnings": d.warning_count(),
         "diagnostics": d.items.iter().map(|x| json!({
-            "severity": if x.severity == Severity::Error { "error" } else { "warning" },
+            "severity": x.severity,
             "code": x.code,
             "message": x.message,
             "line": x.span.line,

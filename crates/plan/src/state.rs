@@ -179,14 +179,6 @@ macro_rules! aws_state {
             }
         }
 
-        /// Comparison with AWS's text, for code that still holds the text (the audit, being moved
-        /// into its own crate in parallel); new code compares variants.
-        impl PartialEq<&str> for $name {
-            fn eq(&self, other: &&str) -> bool {
-                self.as_str() == *other
-            }
-        }
-
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())
