@@ -110,6 +110,7 @@ fn assert_next_plan_is_empty(env: &Env) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[expect(clippy::print_stderr, reason = "what was dropped, for docs/reliability.md")]
 async fn every_write_losing_its_first_answer_still_applies_in_one_run_without_duplicates() {
     let env = Env::new();
     let proxy =
@@ -128,6 +129,7 @@ async fn every_write_losing_its_first_answer_still_applies_in_one_run_without_du
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[expect(clippy::print_stderr, reason = "each seed's faults and time, for docs/reliability.md")]
 async fn at_twenty_percent_random_faults_each_seed_converges_in_one_run() {
     let seeds: Vec<u64> = if soak() { (1..=10).collect() } else { vec![3] };
     for seed in seeds {
