@@ -4,9 +4,29 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use groundwork_testkit::Moto;
+use groundwork_testkit::{FaultProxy, Moto, ProxyConfig};
 
 /// The reference blueprint.
+/// Starts `apply --auto-approve` of the reference blueprint in the background, through a proxy
+/// adding 150 ms to every call, so the run holds the lock for seconds; stderr is piped. Keep the
+/// proxy alive as long as the run.
+pub(crate) fn spawn_slow_apply(env: &Env, extra: &[&str]) -> (FaultProxy, std::process::Child) {
+    let slow = FaultProxy::start(
+        env.moto.port(),
+        ProxyConfig { latency: std::time::Duration::from_millis(150), ..ProxyConfig::default() },
+    );
+    let reference = reference();
+    let mut args = vec!["apply", reference.to_str().unwrap(), "--auto-approve", "--no-rate-limit"];
+    args.extend_from_slice(extra);
+    let child = env
+        .command(&slow.endpoint(), &args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    (slow, child)
+}
+
 pub(crate) fn reference() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../blueprints/landing-zone.yaml")
 }

@@ -2,14 +2,12 @@
 //! by the next apply on its own; one that is renewed is refused; and a run whose lease is taken
 //! over stops at its next renewal, without another write.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
 use groundwork_aws::{Aws, ConnectOptions, LOCK_KEY, LeaseTerms};
-use groundwork_testkit::{FaultProxy, ProxyConfig};
 
-use crate::common::{Env, reference};
+use crate::common::{Env, reference, spawn_slow_apply};
 
 const MANAGEMENT: &str = "123456789012";
 
@@ -66,29 +64,8 @@ async fn a_lease_renewed_by_a_live_run_is_refused_with_when_it_would_expire() {
 async fn a_run_whose_lease_is_taken_over_stops_at_its_next_renewal_without_further_writes() {
     let env = Env::new();
     // Slow enough that the run is still applying when its lease is taken over.
-    let slow = FaultProxy::start(
-        env.moto.port(),
-        ProxyConfig { latency: Duration::from_millis(150), ..ProxyConfig::default() },
-    );
     let journal = env.path("journal.jsonl");
-    let first = env
-        .command(
-            &slow.endpoint(),
-            &[
-                "apply",
-                reference().to_str().unwrap(),
-                "--auto-approve",
-                "--no-rate-limit",
-                "--lease-expiry",
-                "6",
-                "--journal",
-                journal.to_str().unwrap(),
-            ],
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (_slow, first) = spawn_slow_apply(&env, &["--lease-expiry", "6", "--journal", journal.to_str().unwrap()]);
     let aws = Aws::from_config(&env.moto.sdk_config(), &ConnectOptions::default());
     let bucket = aws.state_bucket().await.unwrap();
     // Wait until the run holds the lease and has renewed it once.

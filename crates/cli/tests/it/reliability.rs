@@ -12,7 +12,7 @@ use groundwork_aws::{Aws, ConnectOptions, LeaseTerms};
 use groundwork_testkit::{FaultProxy, FaultRule, ProxyConfig};
 use rand::{Rng, SeedableRng};
 
-use crate::common::{Env, Run, Seen, bare, read_org, reference};
+use crate::common::{Env, Run, Seen, bare, read_org, reference, spawn_slow_apply};
 
 /// `apply` of the reference blueprint through `endpoint`, breaking a lock a killed run left.
 fn apply_breaking_lock(env: &Env, endpoint: &str) -> std::process::Command {
@@ -71,16 +71,7 @@ async fn a_held_lock_stops_a_second_apply_until_broken() {
 async fn two_concurrent_applies_one_refuses_naming_the_holder() {
     let env = Env::new();
     // The first run goes through a proxy adding latency, so it holds the lock for seconds.
-    let slow = FaultProxy::start(
-        env.moto.port(),
-        ProxyConfig { latency: Duration::from_millis(150), ..ProxyConfig::default() },
-    );
-    let first = env
-        .command(&slow.endpoint(), &["apply", reference().to_str().unwrap(), "--auto-approve", "--no-rate-limit"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (_slow, first) = spawn_slow_apply(&env, &[]);
     let aws = Aws::from_config(&env.moto.sdk_config(), &ConnectOptions::default());
     let bucket = aws.state_bucket().await.unwrap();
     let deadline = Instant::now() + Duration::from_mins(1);
