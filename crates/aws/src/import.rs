@@ -20,6 +20,8 @@ use crate::call::Idempotency;
 use crate::organizations::paginate;
 use crate::resources::{Shared, parse_document};
 use crate::{Aws, AwsError};
+use groundwork_plan::kinds::Spec;
+use groundwork_plan::kinds::trail::TrailSpec;
 
 /// Member accounts read at once.
 const ACCOUNT_CONCURRENCY: usize = 8;
@@ -111,14 +113,13 @@ impl Aws {
             self.org_trails(&home).await.map_err(|e| AwsError::call("reading the organization trail", e))?;
         let region = self.home_region();
         if let (Some(trail), Some(log)) = (found.org_trails.iter().find(|t| t.home_region == region), log_archive) {
-            let name = trail.spec["s3_bucket"].as_str().unwrap_or_default().to_owned();
+            let name = TrailSpec::from_value(&trail.spec).map(|t| t.s3_bucket).unwrap_or_default();
             match self.account(log, &management).await {
-                Ok(c) => match Box::pin(self.read_bucket(&c.s3, &c.id, &name)).await {
-                    Ok(spec) => {
-                        let target = spec
-                            .as_ref()
-                            .and_then(|s| s["access_logging"]["target_bucket"].as_str())
-                            .map(str::to_owned);
+                Ok(c) => match Box::pin(self.read_bucket_spec(&c.s3, &c.id, &name)).await {
+                    Ok(bucket) => {
+                        let target =
+                            bucket.as_ref().and_then(|b| b.access_logging.as_ref()).map(|l| l.target_bucket.clone());
+                        let spec = bucket.map(|b| b.to_value());
                         found.bucket = Some(FoundBucket { account_id: log.to_owned(), name, spec });
                         if let Some(target) = target {
                             match Box::pin(self.read_bucket(&c.s3, &c.id, &target)).await {

@@ -233,7 +233,7 @@ impl Aws {
     /// bucket of this name that another account owns is refused before anything is written.
     async fn ensure_state_bucket(&self, bucket: &str, owner: &str) -> Result<(), AwsError> {
         let ctx = |what: &str| format!("the state bucket {bucket}: {what}");
-        let live = match Box::pin(self.read_bucket(&self.s3, owner, bucket)).await {
+        let live = match Box::pin(self.read_bucket_spec(&self.s3, owner, bucket)).await {
             Ok(live) => live,
             Err(e) if e.operation == "s3:ListBuckets" && e.code.is_none() => {
                 let why = format!(
@@ -249,9 +249,9 @@ impl Aws {
             // Over plain HTTP a TLS-only policy denies groundwork's own requests, as it should:
             // only an emulator endpoint can be plain HTTP. The policy there is left as it is.
             tracing::warn!(bucket, "plain-HTTP endpoint: the state bucket's TLS-only policy is not set");
-            spec["policy"] = live.as_ref().map_or(serde_json::Value::Null, |l| l["policy"].clone());
+            spec.policy = live.as_ref().map_or(serde_json::Value::Null, |l| l.policy.clone());
         }
-        Box::pin(self.put_bucket(&self.s3, owner, bucket, &spec, live.as_ref()))
+        Box::pin(self.put_bucket_spec(&self.s3, owner, bucket, &spec, live.as_ref()))
             .await
             .map_err(|e| AwsError::call(ctx("hardening it"), e))?;
         self.ensure_lock_lifecycle(bucket, owner).await.map_err(|e| AwsError::call(ctx("its lifecycle rule"), e))
@@ -588,7 +588,8 @@ mod tests {
 
     #[test]
     fn the_state_bucket_is_specified_as_hard_as_the_archive() {
-        let spec = state_bucket_spec("eu-west-1", "groundwork-state-1-eu-west-1");
+        let spec =
+            groundwork_plan::kinds::Spec::to_value(&state_bucket_spec("eu-west-1", "groundwork-state-1-eu-west-1"));
         assert_eq!(spec["versioning"], "Enabled");
         assert_eq!(spec["ownership"], "BucketOwnerEnforced");
         assert_eq!(spec["encryption"]["algorithm"], "AES256");

@@ -47,6 +47,9 @@ use serde_json::{Map, Value, json};
 use groundwork_blueprint::template::Reverse;
 
 use crate::identity::{FORCE_MFA_POLICY, INLINE_POLICY, trust_policy};
+use crate::kinds::Spec;
+use crate::kinds::bucket::{BucketSpec, ObjectLock};
+use crate::kinds::trail::TrailSpec;
 use crate::plan::{Action, Change, Operation, PlanOptions, Summary, plan};
 use crate::resource::{Ids, Kind, LiveResource, compact_policy};
 use crate::state::{AccountStatus, Address, Desired, Live, LiveAccount, TAG_BLUEPRINT, TAG_WORKLOAD};
@@ -696,7 +699,8 @@ impl<'a> Cx<'a> {
                 ),
             });
         };
-        let bucket_name = trail.spec["s3_bucket"].as_str().unwrap_or_default();
+        let trail_spec = TrailSpec::from_value(&trail.spec).map_err(|e| e.to_string())?;
+        let bucket_name = trail_spec.s3_bucket.as_str();
         let Some(log) = &self.log else {
             return Err(format!(
                 "organization trail {} delivers to bucket {bucket_name}, and which account holds it is not known: import with --log-archive ACCOUNT",
@@ -718,24 +722,28 @@ impl<'a> Cx<'a> {
             m.insert("global_bucket_name".into(), json!(true));
         }
         m.insert("trail".into(), json!(trail.name));
-        m.insert("all_regions".into(), json!(trail.spec["multi_region"].as_bool().unwrap_or(false)));
-        m.insert("log_file_validation".into(), json!(trail.spec["log_file_validation"].as_bool().unwrap_or(false)));
-        if let Some(days) = spec["lifecycle_expiration_days"].as_u64() {
+        let spec = BucketSpec::from_value(spec).map_err(|e| e.to_string())?;
+        m.insert("all_regions".into(), json!(trail_spec.multi_region));
+        m.insert("log_file_validation".into(), json!(trail_spec.log_file_validation));
+        if let Some(days) = spec.lifecycle_expiration_days {
             m.insert("retention_days".into(), json!(days));
         }
-        if let (Some(mode), Some(days)) = (spec["object_lock"]["mode"].as_str(), spec["object_lock"]["days"].as_u64()) {
+        if let Some(ObjectLock { mode: Some(mode), days: Some(days) }) = &spec.object_lock {
             m.insert("object_lock".into(), json!({ "mode": mode.to_lowercase(), "days": days }));
         }
-        if let Some(role) = exception_role(&spec["policy"]) {
+        if let Some(role) = exception_role(&spec.policy) {
             m.insert("protection_exception_role".into(), json!(role));
         }
-        if let Some(target) = spec["access_logging"]["target_bucket"].as_str() {
-            m.insert("access_log_bucket".into(), json!(Reverse::new().account_id(log.id.as_str()).apply(target)));
+        if let Some(l) = &spec.access_logging {
+            m.insert(
+                "access_log_bucket".into(),
+                json!(Reverse::new().account_id(log.id.as_str()).apply(&l.target_bucket)),
+            );
         }
         if let Some(events) = data_events(&trail.spec["event_selectors"], bucket_name, &log.id) {
             m.insert("data_events".into(), events);
         }
-        let key = trail.spec["kms_key_id"].as_str().or_else(|| spec["encryption"]["kms_key_id"].as_str());
+        let key = trail_spec.kms_key_id.as_deref().or_else(|| spec.encryption.as_ref()?.kms_key_id.as_deref());
         if let Some(key) = key {
             m.insert("kms_key_arn".into(), json!(key));
         }

@@ -20,6 +20,7 @@ mod execution;
 mod graph;
 mod identity;
 pub mod import;
+pub mod kinds;
 mod lower;
 mod permissions;
 mod plan;
@@ -32,7 +33,7 @@ pub use identity::{FORCE_MFA_POLICY, INLINE_POLICY, trust_policy};
 pub use lower::{
     CLOUDTRAIL_PRINCIPAL, LOG_WRITER_SERVICES, S3_LOGGING_PRINCIPAL, SCP_TYPE, STATE_ABORT_MULTIPART_DAYS,
     STATE_NONCURRENT_DAYS, access_log_bucket_policy, access_role_principals, bucket_address, log_bucket_policy,
-    state_bucket_policy, state_bucket_spec, target_text, trail_arn, trail_event_selectors,
+    state_bucket_policy, state_bucket_spec, target_text, trail_arn,
 };
 pub use permissions::{
     Holder, MANAGED_POLICY_MAX_CHARS, PERMISSIONS_FORMAT_VERSION, PermissionSet, Permissions, STATE_BUCKET_PREFIX,

@@ -6,6 +6,9 @@ use groundwork_blueprint::{AccountOrigin, Blueprint, DataEvents, Logging, Object
 use serde_json::{Value, json};
 use std::borrow::Cow;
 
+use crate::kinds::Spec;
+use crate::kinds::bucket::{AccessLogging, BucketSpec, Encryption, ObjectLock, PublicAccessBlock};
+use crate::kinds::trail::{TrailSpec, event_selectors};
 use crate::resource::{DesiredResource, Kind, Locator, canonical_policy};
 use crate::state::{Address, TAG_BLUEPRINT, TAG_MANAGED};
 
@@ -116,15 +119,8 @@ pub fn state_bucket_policy(bucket: &str) -> Value {
 /// public-access blocks, SSE-S3, ACLs disabled, no object lock and no access logging, and the
 /// TLS-only policy. Nothing current expires (`lifecycle_expiration_days` is null); its one
 /// lifecycle rule, for old versions of the lease object, is the lock's own.
-pub fn state_bucket_spec(region: &str, bucket: &str) -> Value {
-    bucket_spec(
-        region,
-        &json!({ "algorithm": "AES256" }),
-        None,
-        &Value::Null,
-        &Value::Null,
-        &state_bucket_policy(bucket),
-    )
+pub fn state_bucket_spec(region: &str, bucket: &str) -> BucketSpec {
+    bucket_spec(region, Encryption::sse_s3(), None, None, None, &state_bucket_policy(bucket))
 }
 
 /// Who may lift a protection of an archive bucket: the ARN of the exception role, if any.
@@ -215,30 +211,6 @@ pub fn access_log_bucket_policy(
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
-/// The trail's advanced event selectors: every management event (read and write), and the S3
-/// data events the blueprint asks for. Field selectors sorted by field, values sorted.
-pub fn trail_event_selectors(data: Option<&[String]>) -> Value {
-    let mut out = vec![json!({
-        "name": "Management events",
-        "field_selectors": [{ "field": "eventCategory", "equals": ["Management"] }]
-    })];
-    if let Some(buckets) = data {
-        let mut fields = vec![
-            json!({ "field": "eventCategory", "equals": ["Data"] }),
-            json!({ "field": "resources.type", "equals": ["AWS::S3::Object"] }),
-        ];
-        if !buckets.is_empty() {
-            let mut prefixes: Vec<String> = buckets.iter().map(|b| format!("arn:aws:s3:::{b}/")).collect();
-            prefixes.sort();
-            prefixes.dedup();
-            fields.push(json!({ "field": "resources.ARN", "starts_with": prefixes }));
-        }
-        fields.sort_by(|a, b| a["field"].as_str().cmp(&b["field"].as_str()));
-        out.push(json!({ "name": "S3 data events", "field_selectors": fields }));
-    }
-    Value::Array(out)
-}
-
 /// Address of the log bucket.
 pub fn bucket_address(logging: &Logging) -> Address {
     Address::bucket(&logging.account.value, &logging.bucket.value)
@@ -249,28 +221,23 @@ pub fn bucket_address(logging: &Logging) -> Address {
 /// server access logging and the policy (written last).
 fn bucket_spec(
     region: &str,
-    encryption: &Value,
+    encryption: Encryption,
     retention_days: Option<u32>,
-    object_lock: &Value,
-    access_logging: &Value,
+    object_lock: Option<ObjectLock>,
+    access_logging: Option<AccessLogging>,
     policy: &Value,
-) -> Value {
-    json!({
-        "region": region,
-        "versioning": "Enabled",
-        "public_access_block": {
-            "block_public_acls": true,
-            "ignore_public_acls": true,
-            "block_public_policy": true,
-            "restrict_public_buckets": true
-        },
-        "encryption": encryption,
-        "ownership": "BucketOwnerEnforced",
-        "lifecycle_expiration_days": retention_days,
-        "object_lock": object_lock,
-        "access_logging": access_logging,
-        "policy": canonical_policy(policy),
-    })
+) -> BucketSpec {
+    BucketSpec {
+        region: region.to_owned(),
+        versioning: "Enabled".into(),
+        public_access_block: PublicAccessBlock::ALL,
+        encryption: Some(encryption),
+        ownership: Some("BucketOwnerEnforced".into()),
+        lifecycle_expiration_days: retention_days,
+        object_lock,
+        access_logging,
+        policy: canonical_policy(policy),
+    }
 }
 
 fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
@@ -280,15 +247,15 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     let bucket = expand(&logging.bucket.value, &cx);
     let trail_arn = trail_arn(region, &logging.trail.value);
     let encryption = match &logging.kms_key_arn {
-        Some(key) => json!({ "algorithm": "aws:kms", "kms_key_id": key.value }),
-        None => json!({ "algorithm": "AES256" }),
+        Some(key) => Encryption { algorithm: "aws:kms".into(), kms_key_id: Some(key.value.clone()) },
+        None => Encryption::sse_s3(),
     };
-    let object_lock = logging.object_lock.map_or(Value::Null, |l| {
+    let object_lock = logging.object_lock.map(|l| {
         let mode = match l.mode {
             ObjectLockMode::Governance => "GOVERNANCE",
             ObjectLockMode::Compliance => "COMPLIANCE",
         };
-        json!({ "mode": mode, "days": l.days })
+        ObjectLock { mode: Some(mode.into()), days: Some(l.days) }
     });
     let bucket_address = bucket_address(logging);
     let log_account = IdRef::Account(&logging.account.value).to_string();
@@ -304,30 +271,32 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             spec: bucket_spec(
                 region,
                 // Server access logs can only be delivered to a bucket encrypted with SSE-S3.
-                &json!({ "algorithm": "AES256" }),
+                Encryption::sse_s3(),
                 logging.retention_days,
-                &Value::Null,
-                &Value::Null,
+                None,
+                None,
                 &access_log_bucket_policy(name, &bucket, &log_account, exception.as_deref()),
-            ),
+            )
+            .to_value(),
             after: Vec::new(),
         });
         after.push(address);
     }
     let access_logging = access_bucket
         .as_ref()
-        .map_or(Value::Null, |target| json!({ "target_bucket": target, "target_prefix": format!("{bucket}/") }));
+        .map(|target| AccessLogging { target_bucket: target.clone(), target_prefix: format!("{bucket}/") });
     out.push(DesiredResource {
         address: bucket_address.clone(),
         at: Locator { kind: Kind::Bucket, account: Some(logging.account.value.clone()), name: bucket.clone() },
         spec: bucket_spec(
             region,
-            &encryption,
+            encryption,
             logging.retention_days,
-            &object_lock,
-            &access_logging,
+            object_lock,
+            access_logging,
             &log_bucket_policy(&bucket, &trail_arn, exception.as_deref()),
-        ),
+        )
+        .to_value(),
         after,
     });
     let data_buckets: Option<Vec<String>> = logging.data_events.as_ref().map(|d| match d {
@@ -355,16 +324,17 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     out.push(DesiredResource {
         address: Address::trail(&logging.trail.value),
         at: Locator { kind: Kind::Trail, account: None, name: logging.trail.value.clone() },
-        spec: json!({
-            "s3_bucket": bucket,
-            "is_organization_trail": true,
-            "multi_region": logging.all_regions,
-            "log_file_validation": logging.log_file_validation,
-            "global_service_events": true,
-            "kms_key_id": logging.kms_key_arn.as_ref().map(|k| k.value.clone()),
-            "event_selectors": trail_event_selectors(data_buckets.as_deref()),
-            "logging": true,
-        }),
+        spec: TrailSpec {
+            s3_bucket: bucket,
+            is_organization_trail: true,
+            multi_region: logging.all_regions,
+            log_file_validation: logging.log_file_validation,
+            global_service_events: true,
+            kms_key_id: logging.kms_key_arn.as_ref().map(|k| k.value.clone()),
+            event_selectors: event_selectors(data_buckets.as_deref()),
+            logging: true,
+        }
+        .to_value(),
         after: vec![bucket_address, access],
     });
 }

@@ -15,8 +15,10 @@ use aws_sdk_s3::types::{
     VersioningConfiguration,
 };
 use groundwork_apply::{ErrorKind, ProviderError};
+use groundwork_plan::kinds::Spec;
+use groundwork_plan::kinds::bucket::{AccessLogging, BucketSpec, Encryption, ObjectLock, PublicAccessBlock};
 use groundwork_plan::{canonical_policy, compact_policy};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::parse_document;
 use crate::Aws;
@@ -33,7 +35,7 @@ fn rejected(op: &str, message: String) -> ProviderError {
     ProviderError { operation: op.to_owned(), code: None, message, kind: ErrorKind::Rejected }
 }
 
-fn to_i32(n: u64) -> i32 {
+fn to_i32(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
@@ -67,6 +69,16 @@ impl Aws {
         owner: &str,
         name: &str,
     ) -> Result<Option<Value>, ProviderError> {
+        Ok(Box::pin(self.read_bucket_spec(s3, owner, name)).await?.map(|b| b.to_value()))
+    }
+
+    /// [`Aws::read_bucket`], typed.
+    pub(crate) async fn read_bucket_spec(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        owner: &str,
+        name: &str,
+    ) -> Result<Option<BucketSpec>, ProviderError> {
         let owned = self
             .run("s3:ListBuckets", Idempotency::Safe, || s3.list_buckets().prefix(name).send())
             .await?
@@ -129,26 +141,21 @@ impl Aws {
             })
             .await?
             .logging_enabled()
-            .map_or(Value::Null, |l| json!({ "target_bucket": l.target_bucket(), "target_prefix": l.target_prefix() }));
+            .map(|l| AccessLogging {
+                target_bucket: l.target_bucket().to_owned(),
+                target_prefix: l.target_prefix().to_owned(),
+            });
         let versioning = versioning?.status().map_or("Disabled", BucketVersioningStatus::as_str).to_owned();
-        let pab = match pab {
-            Ok(out) => out.public_access_block_configuration().map_or_else(
-                || json!({}),
-                |p| {
-                    json!({
-                        "block_public_acls": p.block_public_acls().unwrap_or(false),
-                        "ignore_public_acls": p.ignore_public_acls().unwrap_or(false),
-                        "block_public_policy": p.block_public_policy().unwrap_or(false),
-                        "restrict_public_buckets": p.restrict_public_buckets().unwrap_or(false),
-                    })
-                },
-            ),
-            Err(e) if missing(&e, &["NoSuchPublicAccessBlockConfiguration"]) => json!({
-                "block_public_acls": false,
-                "ignore_public_acls": false,
-                "block_public_policy": false,
-                "restrict_public_buckets": false,
-            }),
+        let public_access_block = match pab {
+            Ok(out) => {
+                out.public_access_block_configuration().map_or_else(PublicAccessBlock::default, |p| PublicAccessBlock {
+                    block_public_acls: p.block_public_acls().unwrap_or(false),
+                    ignore_public_acls: p.ignore_public_acls().unwrap_or(false),
+                    block_public_policy: p.block_public_policy().unwrap_or(false),
+                    restrict_public_buckets: p.restrict_public_buckets().unwrap_or(false),
+                })
+            }
+            Err(e) if missing(&e, &["NoSuchPublicAccessBlockConfiguration"]) => PublicAccessBlock::default(),
             Err(e) => return Err(e),
         };
         let encryption = match encryption {
@@ -156,47 +163,49 @@ impl Aws {
                 .server_side_encryption_configuration()
                 .and_then(|c| c.rules().first())
                 .and_then(|r| r.apply_server_side_encryption_by_default())
-                .map_or(Value::Null, |d| match d.kms_master_key_id() {
-                    Some(key) if d.sse_algorithm() != &ServerSideEncryption::Aes256 => {
-                        json!({ "algorithm": d.sse_algorithm().as_str(), "kms_key_id": key })
-                    }
-                    _ => json!({ "algorithm": d.sse_algorithm().as_str() }),
+                .map(|d| Encryption {
+                    algorithm: d.sse_algorithm().as_str().to_owned(),
+                    kms_key_id: d
+                        .kms_master_key_id()
+                        .filter(|_| d.sse_algorithm() != &ServerSideEncryption::Aes256)
+                        .map(str::to_owned),
                 }),
-            Err(e) if missing(&e, &["ServerSideEncryptionConfigurationNotFoundError"]) => Value::Null,
+            Err(e) if missing(&e, &["ServerSideEncryptionConfigurationNotFoundError"]) => None,
             Err(e) => return Err(e),
         };
         let ownership = match ownership {
             Ok(out) => out
                 .ownership_controls()
                 .and_then(|o| o.rules().first())
-                .map_or(Value::Null, |r| json!(r.object_ownership().as_str())),
-            Err(e) if missing(&e, &["OwnershipControlsNotFoundError"]) => Value::Null,
+                .map(|r| r.object_ownership().as_str().to_owned()),
+            Err(e) if missing(&e, &["OwnershipControlsNotFoundError"]) => None,
             Err(e) => return Err(e),
         };
-        let expiration = match lifecycle {
+        let lifecycle_expiration_days = match lifecycle {
             Ok(out) => out
                 .rules()
                 .iter()
                 .find(|r| r.id() == Some(RETENTION_RULE) && r.status() == &ExpirationStatus::Enabled)
                 .and_then(|r| r.expiration().and_then(LifecycleExpiration::days))
-                .map_or(Value::Null, |d| json!(d)),
-            Err(e) if missing(&e, &["NoSuchLifecycleConfiguration"]) => Value::Null,
+                .and_then(|d| u32::try_from(d).ok()),
+            Err(e) if missing(&e, &["NoSuchLifecycleConfiguration"]) => None,
             Err(e) => return Err(e),
         };
-        // Null: object lock is off (and can only be turned on at creation). Enabled without a
+        // None: object lock is off (and can only be turned on at creation). Enabled without a
         // default retention (a run killed between CreateBucket and PutObjectLockConfiguration)
         // reads as a lock with no mode, which the next apply completes.
         let object_lock = match lock {
             Ok(out) => match out.object_lock_configuration() {
                 Some(c) if c.object_lock_enabled() == Some(&ObjectLockEnabled::Enabled) => {
-                    c.rule().and_then(ObjectLockRule::default_retention).map_or(
-                        json!({ "mode": null, "days": null }),
-                        |r| json!({ "mode": r.mode().map(ObjectLockRetentionMode::as_str), "days": r.days() }),
-                    )
+                    let retention = c.rule().and_then(ObjectLockRule::default_retention);
+                    Some(ObjectLock {
+                        mode: retention.and_then(|r| r.mode()).map(|m| m.as_str().to_owned()),
+                        days: retention.and_then(DefaultRetention::days).and_then(|d| u32::try_from(d).ok()),
+                    })
                 }
-                _ => Value::Null,
+                _ => None,
             },
-            Err(e) if missing(&e, &["ObjectLockConfigurationNotFoundError"]) => Value::Null,
+            Err(e) if missing(&e, &["ObjectLockConfigurationNotFoundError"]) => None,
             Err(e) => return Err(e),
         };
         let policy = match policy {
@@ -207,17 +216,17 @@ impl Aws {
             Err(e) if missing(&e, &["NoSuchBucketPolicy"]) => Value::Null,
             Err(e) => return Err(e),
         };
-        Ok(Some(json!({
-            "region": location,
-            "versioning": versioning,
-            "public_access_block": pab,
-            "encryption": encryption,
-            "ownership": ownership,
-            "lifecycle_expiration_days": expiration,
-            "object_lock": object_lock,
-            "access_logging": access_logging,
-            "policy": policy,
-        })))
+        Ok(Some(BucketSpec {
+            region: location,
+            versioning,
+            public_access_block,
+            encryption,
+            ownership,
+            lifecycle_expiration_days,
+            object_lock,
+            access_logging,
+            policy,
+        }))
     }
 
     /// Creates the bucket (with object lock when asked: only possible now) and converges each
@@ -230,9 +239,35 @@ impl Aws {
         spec: &Value,
         live: Option<&Value>,
     ) -> Result<String, ProviderError> {
-        let region = spec["region"].as_str().unwrap_or("us-east-1");
+        let spec = BucketSpec::from_value(spec).map_err(|e| rejected("s3:PutBucketPolicy", e.to_string()))?;
+        let live =
+            live.map(BucketSpec::from_value).transpose().map_err(|e| rejected("s3:GetBucketPolicy", e.to_string()))?;
+        Box::pin(self.put_bucket_spec(s3, owner, name, &spec, live.as_ref())).await
+    }
+
+    /// [`Aws::put_bucket`], typed.
+    pub(crate) async fn put_bucket_spec(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        owner: &str,
+        name: &str,
+        spec: &BucketSpec,
+        live: Option<&BucketSpec>,
+    ) -> Result<String, ProviderError> {
+        let region = spec.region.as_str();
         let mut done = Vec::new();
-        let null = Value::Null;
+        // What a bucket just created has: every setting off, no policy.
+        let fresh = BucketSpec {
+            region: spec.region.clone(),
+            versioning: "Disabled".into(),
+            public_access_block: PublicAccessBlock::default(),
+            encryption: None,
+            ownership: None,
+            lifecycle_expiration_days: None,
+            object_lock: None,
+            access_logging: None,
+            policy: Value::Null,
+        };
         let live = if let Some(l) = live {
             l
         } else {
@@ -249,7 +284,7 @@ impl Aws {
                                     .build(),
                             );
                         }
-                        if !spec["object_lock"].is_null() {
+                        if spec.object_lock.is_some() {
                             req = req.object_lock_enabled_for_bucket(true);
                         }
                         req.send()
@@ -281,19 +316,16 @@ impl Aws {
                 }
                 Err(e) => return Err(e),
             }
-            &null
+            &fresh
         };
-        if let Some(actual) = live.get("region").and_then(Value::as_str)
-            && actual != region
-        {
+        if live.region != region {
+            let actual = &live.region;
             return Err(rejected(
                 "s3:GetBucketLocation",
                 format!("bucket {name} is in {actual}, not {region}; a bucket cannot move between regions"),
             ));
         }
-        // A setting missing from what was read (a bucket just created) reads as off.
-        let differs = |key: &str| live.get(key).unwrap_or(&null) != spec.get(key).unwrap_or(&null);
-        if differs("versioning") {
+        if live.versioning != spec.versioning {
             self.run("s3:PutBucketVersioning", Idempotency::Safe, || {
                 s3.put_bucket_versioning()
                     .bucket(name)
@@ -306,19 +338,18 @@ impl Aws {
             .await?;
             done.push("versioning enabled".into());
         }
-        if differs("public_access_block") {
-            let p = &spec["public_access_block"];
-            let flag = |k: &str| p[k].as_bool().unwrap_or(true);
+        if live.public_access_block != spec.public_access_block {
+            let p = spec.public_access_block;
             self.run("s3:PutPublicAccessBlock", Idempotency::Safe, || {
                 s3.put_public_access_block()
                     .bucket(name)
                     .expected_bucket_owner(owner)
                     .public_access_block_configuration(
                         PublicAccessBlockConfiguration::builder()
-                            .block_public_acls(flag("block_public_acls"))
-                            .ignore_public_acls(flag("ignore_public_acls"))
-                            .block_public_policy(flag("block_public_policy"))
-                            .restrict_public_buckets(flag("restrict_public_buckets"))
+                            .block_public_acls(p.block_public_acls)
+                            .ignore_public_acls(p.ignore_public_acls)
+                            .block_public_policy(p.block_public_policy)
+                            .restrict_public_buckets(p.restrict_public_buckets)
                             .build(),
                     )
                     .send()
@@ -326,10 +357,11 @@ impl Aws {
             .await?;
             done.push("public access blocked".into());
         }
-        if differs("encryption") {
-            let e = &spec["encryption"];
-            let algorithm = ServerSideEncryption::from(e["algorithm"].as_str().unwrap_or("AES256"));
-            let key = e["kms_key_id"].as_str().map(str::to_owned);
+        if live.encryption != spec.encryption
+            && let Some(e) = &spec.encryption
+        {
+            let algorithm = ServerSideEncryption::from(e.algorithm.as_str());
+            let key = e.kms_key_id.clone();
             let default = ServerSideEncryptionByDefault::builder()
                 .sse_algorithm(algorithm)
                 .set_kms_master_key_id(key)
@@ -353,7 +385,7 @@ impl Aws {
             .await?;
             done.push("default encryption set".into());
         }
-        if differs("ownership") {
+        if live.ownership != spec.ownership && spec.ownership.is_some() {
             let rule = OwnershipControlsRule::builder()
                 .object_ownership(ObjectOwnership::BucketOwnerEnforced)
                 .build()
@@ -372,8 +404,8 @@ impl Aws {
             .await?;
             done.push("ACLs disabled (BucketOwnerEnforced)".into());
         }
-        if differs("lifecycle_expiration_days") {
-            if let Some(days) = spec["lifecycle_expiration_days"].as_u64() {
+        if live.lifecycle_expiration_days != spec.lifecycle_expiration_days {
+            if let Some(days) = spec.lifecycle_expiration_days {
                 let rule = LifecycleRule::builder()
                     .id(RETENTION_RULE)
                     .status(ExpirationStatus::Enabled)
@@ -405,10 +437,11 @@ impl Aws {
                 done.push("retention rule removed (logs kept forever)".into());
             }
         }
-        if differs("object_lock")
-            && let Some(mode) = spec["object_lock"]["mode"].as_str()
+        if live.object_lock != spec.object_lock
+            && let Some(ObjectLock { mode: Some(mode), days }) = &spec.object_lock
         {
-            let days = spec["object_lock"]["days"].as_u64().unwrap_or(1);
+            let mode = mode.as_str();
+            let days = days.unwrap_or(1);
             let config = ObjectLockConfiguration::builder()
                 .object_lock_enabled(ObjectLockEnabled::Enabled)
                 .rule(
@@ -434,13 +467,12 @@ impl Aws {
         }
         // Server access logging, then the policy: once the policy is in place it denies
         // `s3:PutBucketLogging` and every other protected setting to everyone but its exception.
-        if differs("access_logging") {
-            let l = &spec["access_logging"];
-            let status = match l["target_bucket"].as_str() {
-                Some(target) => {
+        if live.access_logging != spec.access_logging {
+            let status = match &spec.access_logging {
+                Some(l) => {
                     let enabled = LoggingEnabled::builder()
-                        .target_bucket(target)
-                        .target_prefix(l["target_prefix"].as_str().unwrap_or_default())
+                        .target_bucket(&l.target_bucket)
+                        .target_prefix(&l.target_prefix)
                         .build()
                         .map_err(|err| rejected("s3:PutBucketLogging", err.to_string()))?;
                     BucketLoggingStatus::builder().logging_enabled(enabled).build()
@@ -455,13 +487,13 @@ impl Aws {
                     .send()
             })
             .await?;
-            done.push(match l["target_bucket"].as_str() {
-                Some(target) => format!("server access logs to {target}"),
+            done.push(match &spec.access_logging {
+                Some(l) => format!("server access logs to {}", l.target_bucket),
                 None => "server access logging off".into(),
             });
         }
-        if differs("policy") && !spec["policy"].is_null() {
-            let policy = policy_text(&spec["policy"]);
+        if live.policy != spec.policy && !spec.policy.is_null() {
+            let policy = policy_text(&spec.policy);
             self.run("s3:PutBucketPolicy", Idempotency::Safe, || {
                 s3.put_bucket_policy().bucket(name).expected_bucket_owner(owner).policy(&policy).send()
             })

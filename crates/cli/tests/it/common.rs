@@ -8,12 +8,12 @@ use groundwork_testkit::{FaultProxy, Moto, ProxyConfig};
 
 /// The reference blueprint.
 /// Starts `apply --auto-approve` of the reference blueprint in the background, through a proxy
-/// adding 150 ms to every call, so the run holds the lock for seconds; stderr is piped. Keep the
-/// proxy alive as long as the run.
-pub(crate) fn spawn_slow_apply(env: &Env, extra: &[&str]) -> (FaultProxy, std::process::Child) {
+/// adding `latency_ms` to every call, so the run holds the lock for seconds; stderr is piped.
+/// Keep the proxy alive as long as the run.
+pub(crate) fn spawn_slow_apply(env: &Env, latency_ms: u64, extra: &[&str]) -> (FaultProxy, std::process::Child) {
     let slow = FaultProxy::start(
         env.moto.port(),
-        ProxyConfig { latency: std::time::Duration::from_millis(150), ..ProxyConfig::default() },
+        ProxyConfig { latency: std::time::Duration::from_millis(latency_ms), ..ProxyConfig::default() },
     );
     let reference = reference();
     let mut args = vec!["apply", reference.to_str().unwrap(), "--auto-approve", "--no-rate-limit"];

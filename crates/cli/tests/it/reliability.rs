@@ -71,7 +71,7 @@ async fn a_held_lock_stops_a_second_apply_until_broken() {
 async fn two_concurrent_applies_one_refuses_naming_the_holder() {
     let env = Env::new();
     // The first run goes through a proxy adding latency, so it holds the lock for seconds.
-    let (_slow, first) = spawn_slow_apply(&env, &[]);
+    let (_slow, first) = spawn_slow_apply(&env, 150, &[]);
     let aws = Aws::from_config(&env.moto.sdk_config(), &ConnectOptions::default());
     let bucket = aws.state_bucket().await.unwrap();
     let deadline = Instant::now() + Duration::from_mins(1);
