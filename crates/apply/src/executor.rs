@@ -592,10 +592,10 @@ mod tests {
         let changes =
             [change("A", &[]), change("B", &["A"]), change("C", &["A"]), change("D", &["B", "C"]), change("E", &[])];
         let mut walk = Walk::new(&changes);
-        let (progress, mut report) = (Progress::new(crate::progress::ProgressMode::Quiet, changes.len()), Report::default());
+        let (progress, mut report) =
+            (Progress::new(crate::progress::ProgressMode::Quiet, changes.len()), Report::default());
         walk.fail(0, &progress, &mut report);
-        let skipped: Vec<(String, Outcome)> =
-            report.results.iter().map(|(a, o)| (a.to_string(), o.clone())).collect();
+        let skipped: Vec<(String, Outcome)> = report.results.iter().map(|(a, o)| (a.to_string(), o.clone())).collect();
         assert_eq!(skipped.len(), 3, "{skipped:?}");
         for (a, o) in &skipped {
             assert_eq!(skipped.iter().filter(|(b, _)| b == a).count(), 1, "{a} reported once");

@@ -150,10 +150,9 @@ impl IamSnapshot {
 
     fn group(&self, name: &str) -> Result<Lookup, ProviderError> {
         Ok(match self.groups.get(name) {
-            Some(g) => Lookup::Found(group_spec(
-                attached_arns(g.attached_managed_policies()),
-                inline(g.group_policy_list())?,
-            )),
+            Some(g) => {
+                Lookup::Found(group_spec(attached_arns(g.attached_managed_policies()), inline(g.group_policy_list())?))
+            }
             None => Lookup::Absent,
         })
     }
@@ -325,6 +324,9 @@ mod tests {
         for k in [Kind::Role, Kind::Group, Kind::User, Kind::ManagedPolicy] {
             all.add(k);
         }
-        assert_eq!(all.filter(), [EntityType::Role, EntityType::Group, EntityType::User, EntityType::LocalManagedPolicy]);
+        assert_eq!(
+            all.filter(),
+            [EntityType::Role, EntityType::Group, EntityType::User, EntityType::LocalManagedPolicy]
+        );
     }
 }
