@@ -105,18 +105,18 @@ impl RoleParts<'_> {
 }
 
 /// The spec of a group: its managed policies and inline documents.
-pub(super) fn group_spec(managed: BTreeSet<String>, inline: Map<String, Value>) -> Value {
+pub(super) fn group_spec(managed: &BTreeSet<String>, inline: &Map<String, Value>) -> Value {
     json!({ "managed_policies": managed, "inline_policies": inline })
 }
 
 /// The spec of a user: every tag (a user's tags are all groundwork's to set), and the names of
 /// policies on the user itself (groundwork removes them).
 pub(super) fn user_spec(
-    groups: BTreeSet<String>,
+    groups: &BTreeSet<String>,
     console: bool,
     tags: &[Tag],
-    managed: BTreeSet<String>,
-    inline: BTreeSet<String>,
+    managed: &BTreeSet<String>,
+    inline: &BTreeSet<String>,
 ) -> Value {
     let tags: BTreeMap<String, String> = tags.iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect();
     json!({
@@ -518,7 +518,7 @@ impl Aws {
                 Ok(out.policy_document().to_owned())
             })
             .await?;
-        Ok(Some(group_spec(managed, inline)))
+        Ok(Some(group_spec(&managed, &inline)))
     }
 
     pub(crate) async fn put_group(
@@ -575,7 +575,7 @@ impl Aws {
         let attached = attached_arns(attached?.attached_policies());
         let inline: BTreeSet<String> = inline?.policy_names().iter().cloned().collect();
         let console = Self::has_console(profile)?;
-        Ok(Some(user_spec(groups, console, tags?.tags(), attached, inline)))
+        Ok(Some(user_spec(&groups, console, tags?.tags(), &attached, &inline)))
     }
 
     /// Whether a user has console access, from its GetLoginProfile answer.

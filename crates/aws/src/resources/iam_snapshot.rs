@@ -150,9 +150,10 @@ impl IamSnapshot {
 
     fn group(&self, name: &str) -> Result<Lookup, ProviderError> {
         Ok(match self.groups.get(name) {
-            Some(g) => {
-                Lookup::Found(group_spec(attached_arns(g.attached_managed_policies()), inline(g.group_policy_list())?))
-            }
+            Some(g) => Lookup::Found(group_spec(
+                &attached_arns(g.attached_managed_policies()),
+                &inline(g.group_policy_list())?,
+            )),
             None => Lookup::Absent,
         })
     }
@@ -161,11 +162,11 @@ impl IamSnapshot {
     fn user(&self, name: &str) -> Lookup {
         match self.users.get(name) {
             Some(u) => Lookup::Found(user_spec(
-                u.group_list().iter().cloned().collect(),
+                &u.group_list().iter().cloned().collect(),
                 false,
                 u.tags(),
-                attached_arns(u.attached_managed_policies()),
-                u.user_policy_list().iter().filter_map(|p| p.policy_name().map(str::to_owned)).collect(),
+                &attached_arns(u.attached_managed_policies()),
+                &u.user_policy_list().iter().filter_map(|p| p.policy_name().map(str::to_owned)).collect(),
             )),
             None => Lookup::Absent,
         }
