@@ -68,6 +68,13 @@ async fn ids(env: &Env) -> BTreeMap<String, String> {
     accounts.into_values().map(|a| (a.name, a.id)).collect()
 }
 
+/// The reference landing zone, applied: the password file and the account ids by name.
+async fn applied(env: &Env) -> (std::path::PathBuf, BTreeMap<String, String>) {
+    let passwords = env.path("passwords.tsv");
+    apply_with_passwords(env, &passwords).ok();
+    (passwords, ids(env).await)
+}
+
 fn apply_with_passwords(env: &Env, file: &std::path::Path) -> crate::common::Run {
     env.gw(&[
         "apply",
@@ -254,9 +261,7 @@ async fn hub_groups_users_and_member_roles_are_built_read_back_and_rerun_writes_
 #[tokio::test(flavor = "multi_thread")]
 async fn out_of_band_identity_changes_are_named_and_restored() {
     let env = Env::new();
-    let passwords = env.path("passwords.tsv");
-    apply_with_passwords(&env, &passwords).ok();
-    let ids = ids(&env).await;
+    let (passwords, ids) = applied(&env).await;
     let hub = iam_in(&env, &ids["identity"]).await;
     let jira = iam_in(&env, &ids["jira-prod"]).await;
 
@@ -342,9 +347,7 @@ async fn out_of_band_identity_changes_are_named_and_restored() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_role_at_another_path_is_a_planned_replacement() {
     let env = Env::new();
-    let passwords = env.path("passwords.tsv");
-    apply_with_passwords(&env, &passwords).ok();
-    let ids = ids(&env).await;
+    let (passwords, ids) = applied(&env).await;
     let iam = iam_in(&env, &ids["webapp-prod"]).await;
 
     // Rebuild webapp-app and its instance profile as an earlier version made them.
@@ -443,9 +446,7 @@ const BULK_IAM_READS: [&str; 4] =
 #[tokio::test(flavor = "multi_thread")]
 async fn discovery_reads_iam_in_bulk_per_account_and_sees_every_part() {
     let env = Env::new();
-    let passwords = env.path("passwords.tsv");
-    apply_with_passwords(&env, &passwords).ok();
-    let ids = ids(&env).await;
+    let (passwords, ids) = applied(&env).await;
 
     let plan = env.plan_json(&reference()).ok();
     assert_eq!(plan.json()["changes"], serde_json::json!([]), "{}", plan.stdout);
