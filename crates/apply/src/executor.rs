@@ -2,7 +2,7 @@
 //! change skips its dependents (reported once each); concurrency is bounded overall and for
 //! account creations.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -103,6 +103,82 @@ enum NodeState {
     Ended(bool),
 }
 
+/// The dependency walk's bookkeeping (Kahn's algorithm): per change, how many of its
+/// dependencies have not finished yet and which changes depend on it; the changes whose
+/// dependencies all succeeded wait in a queue. A completion touches only its dependents.
+struct Walk<'a> {
+    changes: &'a [Change],
+    state: Vec<NodeState>,
+    /// Dependencies (in the plan) not yet finished, per change.
+    waiting: Vec<usize>,
+    /// The changes that depend on each change (once per mention).
+    dependents: Vec<Vec<usize>>,
+    /// Ready to start, in plan order among those that became ready together.
+    ready: VecDeque<usize>,
+    /// Changes that name a dependency the plan lacks, with the first such address.
+    unknown: Vec<(usize, Address)>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(changes: &'a [Change]) -> Self {
+        let index: HashMap<&Address, usize> = changes.iter().enumerate().map(|(i, c)| (&c.address, i)).collect();
+        let mut walk = Walk {
+            changes,
+            state: vec![NodeState::Pending; changes.len()],
+            waiting: vec![0; changes.len()],
+            dependents: vec![Vec::new(); changes.len()],
+            ready: VecDeque::new(),
+            unknown: Vec::new(),
+        };
+        for (i, c) in changes.iter().enumerate() {
+            if let Some(unknown) = c.depends_on.iter().find(|d| !index.contains_key(d)) {
+                walk.unknown.push((i, unknown.clone()));
+            }
+            for d in c.depends_on.iter().filter_map(|d| index.get(d).copied()) {
+                walk.waiting[i] += 1;
+                walk.dependents[d].push(i);
+            }
+        }
+        walk
+    }
+
+    /// `i` succeeded: its dependents wait for one change less.
+    fn succeed(&mut self, i: usize) {
+        self.state[i] = NodeState::Ended(true);
+        for &d in &self.dependents[i] {
+            self.waiting[d] -= 1;
+            if self.waiting[d] == 0 && self.state[d] == NodeState::Pending {
+                self.ready.push_back(d);
+            }
+        }
+    }
+
+    /// `i` failed: everything that depends on it, directly or not, is skipped, each reported
+    /// once with the change it waited for.
+    fn fail(&mut self, i: usize, progress: &Progress, report: &mut Report) {
+        self.state[i] = NodeState::Ended(false);
+        self.skip_dependents(i, progress, report);
+    }
+
+    fn skip_dependents(&mut self, i: usize, progress: &Progress, report: &mut Report) {
+        let mut failed = vec![i];
+        while let Some(f) = failed.pop() {
+            for k in 0..self.dependents[f].len() {
+                let d = self.dependents[f][k];
+                if self.state[d] != NodeState::Pending {
+                    continue;
+                }
+                self.state[d] = NodeState::Ended(false);
+                let (address, cause) = (&self.changes[d].address, &self.changes[f].address);
+                progress.log(&format!("{address}: skipped, because {cause} did not succeed"));
+                progress.advance();
+                report.results.push((address.clone(), Outcome::Skipped(cause.clone())));
+                failed.push(d);
+            }
+        }
+    }
+}
+
 /// Applies `plan` to the organization described by `live` (the discovery the plan was made
 /// from). Returns the outcome of every change; never panics on provider errors.
 pub async fn execute(
@@ -138,58 +214,38 @@ pub async fn execute(
     });
     let limit = Arc::new(Semaphore::new(options.parallelism.max(1)));
     let changes = &plan.changes;
-    let index: HashMap<&Address, usize> = changes.iter().enumerate().map(|(i, c)| (&c.address, i)).collect();
-    let mut state = vec![NodeState::Pending; changes.len()];
+    let mut walk = Walk::new(changes);
     let mut report = Report::default();
     let mut running: JoinSet<(usize, Result<String, String>)> = JoinSet::new();
     let mut task_index: HashMap<tokio::task::Id, usize> = HashMap::new();
 
+    // Only a damaged or hand-edited saved plan names a dependency it lacks.
+    let unknown = std::mem::take(&mut walk.unknown);
+    for (i, missing) in &unknown {
+        let msg = format!("depends on {missing}, which is not in the plan; make the plan again");
+        progress.log(&format!("{}: FAILED: {msg}", changes[*i].address));
+        progress.advance();
+        report.results.push((changes[*i].address.clone(), Outcome::Failed(msg)));
+        walk.state[*i] = NodeState::Ended(false);
+    }
+    for (i, _) in &unknown {
+        walk.skip_dependents(*i, &progress, &mut report);
+    }
+    walk.ready.extend((0..changes.len()).filter(|&i| walk.waiting[i] == 0 && walk.state[i] == NodeState::Pending));
     loop {
-        // Start what is ready; skip what can no longer run. Repeat until stable, since a skip
-        // can make another change skippable.
-        let mut progressed = true;
-        while progressed {
-            progressed = false;
-            for i in 0..changes.len() {
-                if state[i] != NodeState::Pending {
-                    continue;
-                }
-                if let Some(unknown) = changes[i].depends_on.iter().find(|d| !index.contains_key(d)) {
-                    // Only a damaged or hand-edited saved plan names a dependency it lacks.
-                    state[i] = NodeState::Ended(false);
-                    let msg = format!("depends on {unknown}, which is not in the plan; make the plan again");
-                    progress.log(&format!("{}: FAILED: {msg}", changes[i].address));
-                    progress.advance();
-                    report.results.push((changes[i].address.clone(), Outcome::Failed(msg)));
-                    progressed = true;
-                    continue;
-                }
-                let deps: Vec<usize> = changes[i].depends_on.iter().filter_map(|d| index.get(d).copied()).collect();
-                if let Some(bad) = deps.iter().find(|d| state[**d] == NodeState::Ended(false)) {
-                    state[i] = NodeState::Ended(false);
-                    let cause = changes[*bad].address.clone();
-                    progress.log(&format!("{}: skipped, because {cause} did not succeed", changes[i].address));
-                    progress.advance();
-                    report.results.push((changes[i].address.clone(), Outcome::Skipped(cause)));
-                    progressed = true;
-                    continue;
-                }
-                if deps.iter().all(|d| state[*d] == NodeState::Ended(true)) {
-                    state[i] = NodeState::Running;
-                    let change = changes[i].clone();
-                    let ctx = Arc::clone(&ctx);
-                    let limit = Arc::clone(&limit);
-                    let handle = running.spawn(async move {
-                        let _permit = limit.acquire_owned().await;
-                        ctx.progress.log(&format!("{}: {}…", change.address, describe(&change)));
-                        let address = change.address.to_string();
-                        let result = crate::journal::CURRENT_ADDRESS.scope(address, run_change(&ctx, &change)).await;
-                        (i, result)
-                    });
-                    task_index.insert(handle.id(), i);
-                    progressed = true;
-                }
-            }
+        while let Some(i) = walk.ready.pop_front() {
+            walk.state[i] = NodeState::Running;
+            let change = changes[i].clone();
+            let ctx = Arc::clone(&ctx);
+            let limit = Arc::clone(&limit);
+            let handle = running.spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                ctx.progress.log(&format!("{}: {}…", change.address, describe(&change)));
+                let address = change.address.to_string();
+                let result = crate::journal::CURRENT_ADDRESS.scope(address, run_change(&ctx, &change)).await;
+                (i, result)
+            });
+            task_index.insert(handle.id(), i);
         }
         let Some(joined) = running.join_next_with_id().await else { break };
         let (i, result) = match joined {
@@ -205,19 +261,19 @@ pub async fn execute(
         match result {
             Ok(done) => {
                 progress.log(&format!("{address}: {done}"));
-                state[i] = NodeState::Ended(true);
                 report.results.push((address, Outcome::Done(done)));
+                walk.succeed(i);
             }
             Err(e) => {
                 progress.log(&format!("{address}: FAILED: {e}"));
-                state[i] = NodeState::Ended(false);
                 report.results.push((address, Outcome::Failed(e)));
+                walk.fail(i, &progress, &mut report);
             }
         }
     }
     // Whatever never became ready (a dependency cycle in a damaged saved plan) is a failure,
     // never silently dropped.
-    for (i, st) in state.iter().enumerate() {
+    for (i, st) in walk.state.iter().enumerate() {
         if *st == NodeState::Pending {
             report.results.push((
                 changes[i].address.clone(),
@@ -487,5 +543,76 @@ async fn wait_for_creation(ctx: &Ctx, request: &str) -> Result<String, String> {
         }
         tokio::time::sleep(interval).await;
         interval = (interval * 2).min(Duration::from_secs(10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use groundwork_plan::Action;
+
+    use super::*;
+
+    /// A change to OU `name` that depends on the OUs `deps`.
+    fn change(name: &str, deps: &[&str]) -> Change {
+        let path = OuPath::parse(name);
+        Change {
+            address: Address::ou(&path),
+            action: Action::Create,
+            before: None,
+            after: None,
+            reason: String::new(),
+            operation: Operation::CreateOu { path, tags: Tags::new() },
+            depends_on: deps.iter().map(|d| Address::ou(&OuPath::parse(d))).collect(),
+        }
+    }
+
+    fn drain(walk: &mut Walk<'_>) -> Vec<usize> {
+        walk.ready.drain(..).collect()
+    }
+
+    #[test]
+    fn a_change_becomes_ready_when_its_last_dependency_succeeds() {
+        // a <- b, a <- c, (b, c) <- d
+        let changes = [change("A", &[]), change("B", &["A"]), change("C", &["A"]), change("D", &["B", "C"])];
+        let mut walk = Walk::new(&changes);
+        assert_eq!(walk.waiting, [0, 1, 1, 2]);
+        walk.ready.extend((0..changes.len()).filter(|&i| walk.waiting[i] == 0));
+        assert_eq!(drain(&mut walk), [0]);
+        walk.succeed(0);
+        assert_eq!(drain(&mut walk), [1, 2], "both dependents at once, in plan order");
+        walk.succeed(2);
+        assert!(walk.ready.is_empty(), "D still waits for B");
+        walk.succeed(1);
+        assert_eq!(drain(&mut walk), [3]);
+    }
+
+    #[test]
+    fn a_failure_skips_every_dependent_once_and_names_what_it_waited_for() {
+        // a <- b <- d, a <- c <- d, e independent
+        let changes =
+            [change("A", &[]), change("B", &["A"]), change("C", &["A"]), change("D", &["B", "C"]), change("E", &[])];
+        let mut walk = Walk::new(&changes);
+        let (progress, mut report) =
+            (Progress::new(crate::progress::ProgressMode::Quiet, changes.len()), Report::default());
+        walk.fail(0, &progress, &mut report);
+        let skipped: Vec<(String, Outcome)> = report.results.iter().map(|(a, o)| (a.to_string(), o.clone())).collect();
+        assert_eq!(skipped.len(), 3, "{skipped:?}");
+        for (a, o) in &skipped {
+            assert_eq!(skipped.iter().filter(|(b, _)| b == a).count(), 1, "{a} reported once");
+            let Outcome::Skipped(cause) = o else { panic!("{a}: {o:?}") };
+            assert!(changes.iter().find(|c| c.address.to_string() == *a).unwrap().depends_on.contains(cause));
+        }
+        assert_eq!(walk.state[4], NodeState::Pending, "E does not depend on A");
+        // A late success of a dependency does not revive a skipped change.
+        walk.succeed(1);
+        assert!(walk.ready.is_empty());
+    }
+
+    #[test]
+    fn unknown_dependencies_and_cycles_never_become_ready() {
+        let changes = [change("A", &["Missing"]), change("B", &["C"]), change("C", &["B"])];
+        let walk = Walk::new(&changes);
+        assert_eq!(walk.unknown, [(0, Address::ou(&OuPath::parse("Missing")))]);
+        assert_eq!(walk.waiting, [0, 1, 1], "an unknown dependency is not waited for; it fails the change");
     }
 }

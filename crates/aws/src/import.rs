@@ -30,7 +30,7 @@ const EC2_PRINCIPAL: &str = "ec2.amazonaws.com";
 
 /// Pages of an IAM list call (IAM pages with a marker). `page` maps the marker to the page's
 /// items and the next marker. Stops when a marker repeats.
-async fn pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, ProviderError>
+pub(crate) async fn pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, ProviderError>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: Future<Output = Result<(Vec<T>, Option<String>), ProviderError>>,

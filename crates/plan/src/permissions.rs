@@ -308,9 +308,26 @@ fn policy_arn_condition(arns: &[String]) -> Option<Value> {
     (!arns.is_empty()).then(|| json!({ "ArnLike": { "iam:PolicyARN": arns } }))
 }
 
+/// Discovery reads an account's IAM in bulk (`GetAccountAuthorizationDetails`, `ListRoles`);
+/// neither has a resource narrower than the account.
+fn iam_discovery(b: &mut Builder, actions: &[&str]) {
+    b.add(
+        "IamDiscovery",
+        "read the account's IAM in bulk for the plan: roles (and the access role's trust), groups, users, customer-managed policies",
+        actions,
+        &["*".into()],
+        None,
+    );
+}
+
+const IAM_BULK_READS: &[&str] = &["iam:GetAccountAuthorizationDetails", "iam:ListRoles"];
+
 /// The statements one resource needs in its account.
 fn resource_statements(r: &DesiredResource, b: &mut Builder) {
     let name = &r.at.name;
+    if matches!(r.at.kind, Kind::ManagedPolicy | Kind::Group | Kind::User | Kind::Role | Kind::InstanceProfile) {
+        iam_discovery(b, IAM_BULK_READS);
+    }
     match r.at.kind {
         Kind::Bucket => {
             let arn = format!("arn:aws:s3:::{}", wild(name));
@@ -724,6 +741,9 @@ pub(crate) fn compute(bp: &Blueprint, resources: &[DesiredResource]) -> Permissi
             &[iam_arn("role", &access_role)],
             None,
         );
+        // The access role's trust comes from the role listing; the execution role (a role in
+        // every member) from the bulk read as well.
+        iam_discovery(&mut entry.1, if execution_role.is_some() { IAM_BULK_READS } else { &["iam:ListRoles"] });
         if let Some(role) = &execution_role {
             entry.1.add(
                 "ReadExecutionRole",

@@ -1,5 +1,6 @@
 //! The access-role check (`groundwork_plan::Kind::AccessRole`): whom a member account's access
-//! role trusts, read with `iam:GetRole` through that same role. Read-only: the guardrails exempt
+//! role trusts, read through that same role (in discovery from the account's role listing, see
+//! `iam_snapshot`; else with `iam:GetRole`). Read-only: the guardrails exempt
 //! the access role, so a wider trust is reported as drift and never rewritten here (a wrong
 //! trust policy would lock groundwork out of the account).
 
@@ -64,9 +65,14 @@ impl Aws {
             Err(e) => return Err(e),
         };
         let Some(role) = out.role else { return Ok(None) };
-        let trust = parse_document("iam:GetRole", role.assume_role_policy_document().unwrap_or("{}"))?;
-        Ok(Some(json!({ "trusted_principals": trusted_principals(&trust) })))
+        Ok(Some(access_role_spec("iam:GetRole", role.assume_role_policy_document())?))
     }
+}
+
+/// The live spec of an access role from its trust policy as IAM returns it.
+pub(super) fn access_role_spec(op: &str, trust: Option<&str>) -> Result<Value, ProviderError> {
+    let trust = parse_document(op, trust.unwrap_or("{}"))?;
+    Ok(json!({ "trusted_principals": trusted_principals(&trust) }))
 }
 
 #[cfg(test)]

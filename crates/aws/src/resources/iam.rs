@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use aws_sdk_iam::types::Tag;
+use aws_sdk_iam::types::{AttachedPolicy, InstanceProfile, Tag};
 use groundwork_apply::{ErrorKind, ProviderError};
 use groundwork_plan::{canonical_policy, compact_policy};
 use rand::Rng;
@@ -62,6 +62,81 @@ fn spec_tags(spec: &Value) -> Vec<Tag> {
 
 fn to_i32(v: &Value, default: i32) -> i32 {
     v.as_u64().and_then(|n| i32::try_from(n).ok()).unwrap_or(default)
+}
+
+// The live specs, built from whichever read returned their parts: the per-entity reads below
+// (after a write, and for import) and the account's bulk read in discovery (`iam_snapshot`),
+// so the two cannot disagree on a key.
+
+/// A policy document as IAM returns it (URL-encoded), parsed and put in canonical form.
+pub(super) fn canonical_document(op: &str, text: &str) -> Result<Value, ProviderError> {
+    Ok(canonical_policy(&parse_document(op, text)?))
+}
+
+/// The ARNs of attached managed policies.
+pub(super) fn attached_arns(attached: &[AttachedPolicy]) -> BTreeSet<String> {
+    attached.iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect()
+}
+
+/// The spec of a role.
+pub(super) struct RoleParts<'a> {
+    pub(super) path: &'a str,
+    pub(super) tags: &'a [Tag],
+    pub(super) description: Option<&'a str>,
+    pub(super) max_session_seconds: Option<i32>,
+    pub(super) trust: Value,
+    pub(super) managed: BTreeSet<String>,
+    pub(super) inline: Map<String, Value>,
+}
+
+impl RoleParts<'_> {
+    /// Only groundwork's tags are part of it.
+    pub(super) fn spec(self) -> Value {
+        json!({
+            "path": self.path,
+            "tags": own_tags(self.tags),
+            "description": self.description.unwrap_or_default(),
+            "trust": self.trust,
+            "max_session_seconds": self.max_session_seconds.unwrap_or(3600),
+            "managed_policies": self.managed,
+            "inline_policies": self.inline,
+        })
+    }
+}
+
+/// The spec of a group: its managed policies and inline documents.
+pub(super) fn group_spec(managed: &BTreeSet<String>, inline: &Map<String, Value>) -> Value {
+    json!({ "managed_policies": managed, "inline_policies": inline })
+}
+
+/// The spec of a user: every tag (a user's tags are all groundwork's to set), and the names of
+/// policies on the user itself (groundwork removes them).
+pub(super) fn user_spec(
+    groups: &BTreeSet<String>,
+    console: bool,
+    tags: &[Tag],
+    managed: &BTreeSet<String>,
+    inline: &BTreeSet<String>,
+) -> Value {
+    let tags: BTreeMap<String, String> = tags.iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect();
+    json!({
+        "groups": groups,
+        "console": console,
+        "tags": tags,
+        "managed_policies": managed,
+        "inline_policies": inline,
+    })
+}
+
+/// The spec of an instance profile.
+pub(super) fn profile_spec(p: &InstanceProfile) -> Value {
+    let roles: BTreeSet<String> = p.roles().iter().map(|r| r.role_name().to_owned()).collect();
+    json!({ "path": p.path(), "tags": own_tags(p.tags()), "roles": roles })
+}
+
+/// The spec of a customer-managed policy: its default version's document.
+pub(super) fn managed_policy_spec(op: &str, document: &str) -> Result<Value, ProviderError> {
+    Ok(json!({ "document": canonical_document(op, document)? }))
 }
 
 /// A console password: [`PASSWORD_LEN`] random characters with every character class.
@@ -310,7 +385,7 @@ impl Aws {
         Ok(format!("password policy set in {}", c.id))
     }
 
-    fn policy_arn(c: &AccountClients, name: &str) -> String {
+    pub(super) fn policy_arn(c: &AccountClients, name: &str) -> String {
         format!("arn:aws:iam::{}:policy/{name}", c.id)
     }
 
@@ -333,7 +408,7 @@ impl Aws {
             })
             .await?;
         let text = out.policy_version().and_then(|v| v.document()).unwrap_or("{}");
-        Ok(Some(json!({ "document": canonical_policy(&parse_document("iam:GetPolicyVersion", text)?) })))
+        Ok(Some(managed_policy_spec("iam:GetPolicyVersion", text)?))
     }
 
     /// Creates the policy, or makes the desired document its new default version (deleting
@@ -410,7 +485,7 @@ impl Aws {
         let mut out = Map::new();
         for n in names {
             let text = get(n.clone()).await?;
-            out.insert(n, canonical_policy(&parse_document("iam:GetInlinePolicy", &text)?));
+            out.insert(n, canonical_document("iam:GetInlinePolicy", &text)?);
         }
         Ok(out)
     }
@@ -431,8 +506,7 @@ impl Aws {
                 .group_name(name)
                 .send()),
         );
-        let managed: BTreeSet<String> =
-            attached?.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
+        let managed = attached_arns(attached?.attached_policies());
         let names: Vec<String> = inline?.policy_names().to_vec();
         let inline = self
             .inline_documents(names, |n| async move {
@@ -444,7 +518,7 @@ impl Aws {
                 Ok(out.policy_document().to_owned())
             })
             .await?;
-        Ok(Some(json!({ "managed_policies": managed, "inline_policies": inline })))
+        Ok(Some(group_spec(&managed, &inline)))
     }
 
     pub(crate) async fn put_group(
@@ -498,23 +572,27 @@ impl Aws {
             self.run("iam:GetLoginProfile", Idempotency::Safe, || c.iam.get_login_profile().user_name(name).send()),
         );
         let groups: BTreeSet<String> = groups?.groups().iter().map(|g| g.group_name().to_owned()).collect();
-        let attached: BTreeSet<String> =
-            attached?.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
+        let attached = attached_arns(attached?.attached_policies());
         let inline: BTreeSet<String> = inline?.policy_names().iter().cloned().collect();
-        let tags: BTreeMap<String, String> =
-            tags?.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect();
-        let console = match profile {
-            Ok(_) => true,
-            Err(e) if no_such_entity(&e) => false,
-            Err(e) => return Err(e),
-        };
-        Ok(Some(json!({
-            "groups": groups,
-            "console": console,
-            "tags": tags,
-            "managed_policies": attached,
-            "inline_policies": inline,
-        })))
+        let console = Self::has_console(profile)?;
+        Ok(Some(user_spec(&groups, console, tags?.tags(), &attached, &inline)))
+    }
+
+    /// Whether a user has console access, from its GetLoginProfile answer.
+    fn has_console<T>(profile: Result<T, ProviderError>) -> Result<bool, ProviderError> {
+        match profile {
+            Ok(_) => Ok(true),
+            Err(e) if no_such_entity(&e) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether the user has console access (`iam:GetLoginProfile`: the bulk read lacks it).
+    pub(super) async fn read_console(&self, c: &AccountClients, name: &str) -> Result<bool, ProviderError> {
+        Self::has_console(
+            self.run("iam:GetLoginProfile", Idempotency::Safe, || c.iam.get_login_profile().user_name(name).send())
+                .await,
+        )
     }
 
     /// Writes a generated password to the operator's file (mode 0600), never anywhere else.
@@ -686,16 +764,14 @@ impl Aws {
             Err(e) if no_such_entity(&e) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let trust =
-            canonical_policy(&parse_document("iam:GetRole", role.assume_role_policy_document().unwrap_or("{}"))?);
+        let trust = canonical_document("iam:GetRole", role.assume_role_policy_document().unwrap_or("{}"))?;
         let (attached, inline) = tokio::join!(
             self.run("iam:ListAttachedRolePolicies", Idempotency::Safe, || {
                 c.iam.list_attached_role_policies().role_name(name).send()
             }),
             self.run("iam:ListRolePolicies", Idempotency::Safe, || c.iam.list_role_policies().role_name(name).send()),
         );
-        let managed: BTreeSet<String> =
-            attached?.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
+        let managed = attached_arns(attached?.attached_policies());
         let inline = self
             .inline_documents(inline?.policy_names().to_vec(), |n| async move {
                 let out = self
@@ -706,16 +782,19 @@ impl Aws {
                 Ok(out.policy_document().to_owned())
             })
             .await?;
-        // GetRole returns the role's tags; groundwork's are part of the spec.
-        Ok(Some(json!({
-            "path": role.path(),
-            "tags": own_tags(role.tags()),
-            "description": role.description().unwrap_or_default(),
-            "trust": trust,
-            "max_session_seconds": role.max_session_duration().unwrap_or(3600),
-            "managed_policies": managed,
-            "inline_policies": inline,
-        })))
+        // GetRole returns the role's tags.
+        Ok(Some(
+            RoleParts {
+                path: role.path(),
+                tags: role.tags(),
+                description: role.description(),
+                max_session_seconds: role.max_session_duration(),
+                trust,
+                managed,
+                inline,
+            }
+            .spec(),
+        ))
     }
 
     pub(crate) async fn put_role(
@@ -871,8 +950,7 @@ impl Aws {
         {
             Ok(out) => {
                 let Some(p) = out.instance_profile() else { return Ok(None) };
-                let roles: BTreeSet<String> = p.roles().iter().map(|r| r.role_name().to_owned()).collect();
-                Ok(Some(json!({ "path": p.path(), "tags": own_tags(p.tags()), "roles": roles })))
+                Ok(Some(profile_spec(p)))
             }
             Err(e) if no_such_entity(&e) => Ok(None),
             Err(e) => Err(e),

@@ -4,6 +4,7 @@
 
 mod access_role;
 mod iam;
+mod iam_snapshot;
 mod org;
 mod s3;
 mod trail;
@@ -19,6 +20,7 @@ use tokio::task::JoinSet;
 
 use crate::accounts::AccountClients;
 use crate::{Aws, AwsError};
+use iam_snapshot::{AccountIam, IamWants};
 
 /// Reads at once while discovering resources.
 const RESOURCE_CONCURRENCY: usize = 16;
@@ -91,6 +93,19 @@ impl Aws {
         };
         let ou_paths = live.ous.iter().map(|o| (o.id.clone(), o.path.to_string())).collect();
         let shared = Arc::new(Shared { ids, scps, ou_paths });
+        // Each account's IAM resources share one bulk read, asking only for the kinds there.
+        let mut wants: HashMap<String, IamWants> = HashMap::new();
+        for r in &desired.resources {
+            let at = shared.ids.resolve_locator(&r.at);
+            if let Some(id) = shared.ids.account_id(at.account.as_deref()) {
+                let mut w = wants.get(id).copied().unwrap_or_default();
+                if w.add(at.kind) {
+                    wants.insert(id.to_owned(), w);
+                }
+            }
+        }
+        let iam: Arc<HashMap<String, AccountIam>> =
+            Arc::new(wants.into_iter().map(|(id, w)| (id, AccountIam::new(w))).collect());
         let gate = Arc::new(Semaphore::new(RESOURCE_CONCURRENCY));
         let mut tasks: JoinSet<Result<Vec<(groundwork_plan::Address, LiveResource)>, ProviderError>> = JoinSet::new();
         for r in &desired.resources {
@@ -99,8 +114,8 @@ impl Aws {
                 continue;
             }
             let Some(account_id) = shared.ids.account_id(at.account.as_deref()).map(str::to_owned) else { continue };
-            let (aws, gate, shared, management) =
-                (self.clone(), Arc::clone(&gate), Arc::clone(&shared), management.clone());
+            let (aws, gate, shared, iam, management) =
+                (self.clone(), Arc::clone(&gate), Arc::clone(&shared), Arc::clone(&iam), management.clone());
             let address = r.address.clone();
             tasks.spawn(async move {
                 let _permit = gate.acquire_owned().await;
@@ -110,7 +125,7 @@ impl Aws {
                     // The policy's attachments, read per policy (never per target).
                     found.extend(aws.scp_attachments(&at.name, &shared).await?);
                 }
-                if let Some(spec) = Box::pin(aws.read(&at, &clients, &shared)).await? {
+                if let Some(spec) = Box::pin(aws.read(&at, &clients, &shared, iam.get(&account_id))).await? {
                     found.push((address, LiveResource { at, spec }));
                 }
                 Ok(found)
@@ -127,7 +142,13 @@ impl Aws {
         Ok(())
     }
 
-    async fn read(&self, at: &Locator, c: &AccountClients, shared: &Shared) -> Result<Option<Value>, ProviderError> {
+    async fn read(
+        &self,
+        at: &Locator,
+        c: &AccountClients,
+        shared: &Shared,
+        iam: Option<&AccountIam>,
+    ) -> Result<Option<Value>, ProviderError> {
         match at.kind {
             Kind::Bucket => Box::pin(self.read_bucket(&c.s3, &c.id, &at.name)).await,
             Kind::Trail => self.read_trail(c, &at.name).await,
@@ -136,12 +157,9 @@ impl Aws {
             Kind::Scp => self.read_scp(&at.name, shared).await,
             Kind::ScpAttachment => Ok(None),
             Kind::PasswordPolicy => self.read_password_policy(c).await,
-            Kind::ManagedPolicy => self.read_managed_policy(c, &at.name).await,
-            Kind::Group => self.read_group(c, &at.name).await,
-            Kind::User => Box::pin(self.read_user(c, &at.name)).await,
-            Kind::Role => self.read_role(c, &at.name).await,
-            Kind::InstanceProfile => self.read_instance_profile(c, &at.name).await,
-            Kind::AccessRole => self.read_access_role(c, &at.name).await,
+            Kind::ManagedPolicy | Kind::Group | Kind::User | Kind::Role | Kind::InstanceProfile | Kind::AccessRole => {
+                Box::pin(self.read_iam(at, c, iam)).await
+            }
         }
     }
 

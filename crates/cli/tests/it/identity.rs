@@ -68,6 +68,13 @@ async fn ids(env: &Env) -> BTreeMap<String, String> {
     accounts.into_values().map(|a| (a.name, a.id)).collect()
 }
 
+/// The reference landing zone, applied: the password file and the account ids by name.
+async fn applied(env: &Env) -> (std::path::PathBuf, BTreeMap<String, String>) {
+    let passwords = env.path("passwords.tsv");
+    apply_with_passwords(env, &passwords).ok();
+    (passwords, ids(env).await)
+}
+
 fn apply_with_passwords(env: &Env, file: &std::path::Path) -> crate::common::Run {
     env.gw(&[
         "apply",
@@ -254,9 +261,7 @@ async fn hub_groups_users_and_member_roles_are_built_read_back_and_rerun_writes_
 #[tokio::test(flavor = "multi_thread")]
 async fn out_of_band_identity_changes_are_named_and_restored() {
     let env = Env::new();
-    let passwords = env.path("passwords.tsv");
-    apply_with_passwords(&env, &passwords).ok();
-    let ids = ids(&env).await;
+    let (passwords, ids) = applied(&env).await;
     let hub = iam_in(&env, &ids["identity"]).await;
     let jira = iam_in(&env, &ids["jira-prod"]).await;
 
@@ -342,9 +347,7 @@ async fn out_of_band_identity_changes_are_named_and_restored() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_role_at_another_path_is_a_planned_replacement() {
     let env = Env::new();
-    let passwords = env.path("passwords.tsv");
-    apply_with_passwords(&env, &passwords).ok();
-    let ids = ids(&env).await;
+    let (passwords, ids) = applied(&env).await;
     let iam = iam_in(&env, &ids["webapp-prod"]).await;
 
     // Rebuild webapp-app and its instance profile as an earlier version made them.
@@ -425,6 +428,110 @@ async fn a_role_at_another_path_is_a_planned_replacement() {
     assert_eq!(profile.path(), "/groundwork/");
     let roles: Vec<&str> = profile.roles().iter().map(aws_sdk_iam::types::Role::role_name).collect();
     assert_eq!(roles, ["webapp-app"]);
+
+    let rerun = apply_with_passwords(&env, &passwords).ok();
+    assert_eq!(rerun.writes(), 0, "{}", rerun.stderr);
+}
+
+/// IAM reads a rerun may make in one account: the bulk read, the role listing, the password
+/// policy, and one login-profile read per user (the bulk read has no login profiles).
+const BULK_IAM_READS: [&str; 4] =
+    ["iam:GetAccountAuthorizationDetails", "iam:ListRoles", "iam:GetAccountPasswordPolicy", "iam:GetLoginProfile"];
+
+/// Discovery reads each account's IAM in bulk (never per role, group or policy), and still sees
+/// every part of every IAM kind: out-of-band changes the other drift tests do not make (a role's
+/// inline document, session and description, and tag; a profile emptied of its role, which the
+/// bulk read cannot see; a user's console access; a group's managed and inline policies) are each
+/// planned as exactly that update, repaired by apply, and the rerun is clean with zero writes.
+#[tokio::test(flavor = "multi_thread")]
+async fn discovery_reads_iam_in_bulk_per_account_and_sees_every_part() {
+    let env = Env::new();
+    let (passwords, ids) = applied(&env).await;
+
+    let plan = env.plan_json(&reference()).ok();
+    assert_eq!(plan.json()["changes"], serde_json::json!([]), "{}", plan.stdout);
+    let users = 2; // alice and bob, in the hub
+    let mut bulk_accounts = 0;
+    for (principal, ops) in plan.stats()["by_principal"].as_object().unwrap() {
+        for (op, n) in ops.as_object().unwrap().iter().filter(|(op, _)| op.starts_with("iam:")) {
+            let n = n.as_u64().unwrap();
+            assert!(BULK_IAM_READS.contains(&op.as_str()), "{principal}: {op} is a per-entity read");
+            let bound = if op == "iam:GetLoginProfile" { users } else { 1 };
+            assert!(n <= bound, "{principal}: {op} {n} times");
+            bulk_accounts += u64::from(op == "iam:GetAccountAuthorizationDetails");
+        }
+    }
+    assert!(bulk_accounts >= 4, "the hub and the workload accounts read their IAM in bulk ({bulk_accounts})");
+
+    // Out of band, one change per part.
+    let hub = iam_in(&env, &ids["identity"]).await;
+    let jira = iam_in(&env, &ids["jira-prod"]).await;
+    let webapp = iam_in(&env, &ids["webapp-prod"]).await;
+    let dev = iam_in(&env, &ids["webapp-dev"]).await;
+    let inline = jira.list_role_policies().role_name("jira-admin").send().await.unwrap().policy_names()[0].clone();
+    let before = jira.get_role_policy().role_name("jira-admin").policy_name(&inline).send().await.unwrap();
+    let before = decode(before.policy_document());
+    let wide = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#;
+    jira.put_role_policy().role_name("jira-admin").policy_name(&inline).policy_document(wide).send().await.unwrap();
+    webapp.update_role().role_name("webapp-admin").max_session_duration(43200).description("x").send().await.unwrap();
+    webapp
+        .remove_role_from_instance_profile()
+        .instance_profile_name("webapp-app")
+        .role_name("webapp-app")
+        .send()
+        .await
+        .unwrap();
+    dev.untag_role().role_name("auditor").tag_keys("groundwork:blueprint").send().await.unwrap();
+    hub.delete_login_profile().user_name("alice").send().await.unwrap();
+    let force_mfa = format!("arn:aws:iam::{}:policy/groundwork-force-mfa", ids["identity"]);
+    hub.detach_group_policy().group_name("auditors").policy_arn(&force_mfa).send().await.unwrap();
+    let group_inline =
+        hub.list_group_policies().group_name("jira-admins").send().await.unwrap().policy_names()[0].clone();
+    hub.delete_group_policy().group_name("jira-admins").policy_name(&group_inline).send().await.unwrap();
+
+    let plan = env.plan_json(&reference()).ok();
+    assert_eq!(plan.writes(), 0);
+    let mut changed: Vec<String> = plan.json()["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{} {}", c["action"].as_str().unwrap(), c["address"].as_str().unwrap()))
+        .collect();
+    changed.sort();
+    assert_eq!(
+        changed,
+        [
+            "update iam-group/identity/auditors",
+            "update iam-group/identity/jira-admins",
+            "update iam-role/jira-prod/jira-admin",
+            "update iam-role/webapp-dev/auditor",
+            "update iam-role/webapp-prod/webapp-admin",
+            "update iam-user/identity/alice",
+            "update instance-profile/webapp-prod/webapp-app",
+        ],
+        "{}",
+        plan.stdout
+    );
+
+    let applied = apply_with_passwords(&env, &passwords).ok();
+    assert_eq!(applied.json()["failed"], 0, "{}", applied.stdout);
+    // Read back independently.
+    let now = jira.get_role_policy().role_name("jira-admin").policy_name(&inline).send().await.unwrap();
+    assert_eq!(decode(now.policy_document()), before);
+    let admin = webapp.get_role().role_name("webapp-admin").send().await.unwrap();
+    assert_eq!(admin.role().unwrap().max_session_duration(), Some(7200));
+    assert_ne!(admin.role().unwrap().description(), Some("x"));
+    let profile = webapp.get_instance_profile().instance_profile_name("webapp-app").send().await.unwrap();
+    let roles: Vec<&str> =
+        profile.instance_profile().unwrap().roles().iter().map(aws_sdk_iam::types::Role::role_name).collect();
+    assert_eq!(roles, ["webapp-app"]);
+    let auditor = dev.get_role().role_name("auditor").send().await.unwrap();
+    assert_eq!(own_tags(auditor.role().unwrap().tags()), ownership());
+    assert!(hub.get_login_profile().user_name("alice").send().await.is_ok());
+    let attached = hub.list_attached_group_policies().group_name("auditors").send().await.unwrap();
+    assert!(attached.attached_policies().iter().any(|p| p.policy_arn() == Some(force_mfa.as_str())));
+    let group_policies = hub.list_group_policies().group_name("jira-admins").send().await.unwrap();
+    assert_eq!(group_policies.policy_names(), [group_inline]);
 
     let rerun = apply_with_passwords(&env, &passwords).ok();
     assert_eq!(rerun.writes(), 0, "{}", rerun.stderr);
