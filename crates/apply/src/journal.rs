@@ -35,6 +35,8 @@ pub enum Event {
     Before,
     /// A write call returned.
     After,
+    /// The run lost its apply lease: no write is sent after this line.
+    Fenced,
     /// The apply ended (successfully or not) without being killed.
     RunEnd,
 }
@@ -130,7 +132,12 @@ impl Journal {
         self.write(&Entry { outcome: Some(summary.to_owned()), ..self.entry(Event::RunStart) });
     }
 
-    /// Records the end of a run.
+    /// Records that the run lost its apply lease (every later write is refused before it is sent).
+    pub fn fenced(&self, why: &str) {
+        self.write(&Entry { outcome: Some(why.to_owned()), ..self.entry(Event::Fenced) });
+    }
+
+    /// The apply ended (successfully or not).
     pub fn run_end(&self, summary: &str) {
         self.write(&Entry { outcome: Some(summary.to_owned()), ..self.entry(Event::RunEnd) });
     }

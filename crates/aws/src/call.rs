@@ -228,16 +228,13 @@ where
     loop {
         attempt += 1;
         limiter.acquire(op).await;
-        if write && let Err(why) = fence.check() {
+        if write && let Err(why) = fence.admit(journal, || journal.before(op)) {
             return Err(ProviderError {
                 operation: op.to_owned(),
                 code: Some(FENCED.to_owned()),
                 message: format!("not sent: {why}"),
                 kind: ErrorKind::Rejected,
             });
-        }
-        if write {
-            journal.before(op);
         }
         let result = f().await;
         if write {

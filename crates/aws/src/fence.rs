@@ -4,10 +4,16 @@
 //! (the lease object's ETag changed), or too long has passed since the last renewal that S3
 //! confirmed, measured on this machine's own clocks, so a run that was stalled (a suspended
 //! laptop, a network partition) stops before a later run can have taken its lease over. Every
-//! write call checks it before each attempt ([`crate::call::call`]); reads go on.
+//! write call is admitted by it before each attempt ([`crate::call::call`]); reads go on.
+//!
+//! Admitting a write (and journalling its `before` line) and tripping (and journalling the
+//! `fenced` line) happen under one lock, so the journal shows exactly which writes were sent
+//! before the fence tripped: none follows the `fenced` line.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
+
+use groundwork_apply::Journal;
 
 /// Whether this process may still write. A fence without a limit (no lease held) never trips
 /// on time.
@@ -41,12 +47,40 @@ impl Fence {
         s.renewed = Some(sent);
     }
 
-    /// Stops every later write, saying why.
-    pub fn trip(&self, why: impl Into<String>) {
+    /// Stops every later write, saying why, and journals it.
+    pub fn trip(&self, journal: &Journal, why: impl Into<String>) {
         let mut s = self.state.lock().expect("fence");
         if s.tripped.is_none() {
+            let why = why.into();
+            journal.fenced(&why);
+            s.tripped = Some(why);
+        }
+    }
+
+    /// Replaces the reason of a tripped fence with a fuller one (who took the lease over).
+    pub fn explain(&self, why: impl Into<String>) {
+        let mut s = self.state.lock().expect("fence");
+        if s.tripped.is_some() {
             s.tripped = Some(why.into());
         }
+    }
+
+    /// Admits one write attempt: runs `record` (journalling it) and returns `Ok`, unless writing
+    /// has stopped.
+    ///
+    /// # Errors
+    /// Why writing stopped.
+    pub fn admit(&self, journal: &Journal, record: impl FnOnce()) -> Result<(), String> {
+        let mut s = self.state.lock().expect("fence");
+        if let Some(why) = Self::stopped(&mut s) {
+            if s.tripped.is_none() {
+                journal.fenced(&why);
+                s.tripped = Some(why.clone());
+            }
+            return Err(why);
+        }
+        record();
+        Ok(())
     }
 
     /// No longer guarding a lease (it was released).
@@ -57,25 +91,32 @@ impl Fence {
     }
 
     /// `Err(why)` once writing must stop.
+    ///
+    /// # Errors
+    /// Why writing stopped.
     pub fn check(&self) -> Result<(), String> {
         let mut s = self.state.lock().expect("fence");
+        match Self::stopped(&mut s) {
+            Some(why) => Err(why),
+            None => Ok(()),
+        }
+    }
+
+    /// Why writing must stop: tripped, or too long since the last confirmed renewal.
+    fn stopped(s: &mut State) -> Option<String> {
         if let Some(why) = &s.tripped {
-            return Err(why.clone());
+            return Some(why.clone());
         }
-        if let (Some(limit), Some((mono, wall))) = (s.limit, s.renewed) {
-            let age = mono.elapsed().max(wall.elapsed().unwrap_or_default());
-            if age > limit {
-                let why = format!(
-                    "the apply lease was last renewed {}s ago, longer than its safe age of {}s: another run may have \
-                     taken it over, so this run stops writing",
-                    age.as_secs(),
-                    limit.as_secs()
-                );
-                s.tripped = Some(why.clone());
-                return Err(why);
-            }
-        }
-        Ok(())
+        let (Some(limit), Some((mono, wall))) = (s.limit, s.renewed) else { return None };
+        let age = mono.elapsed().max(wall.elapsed().unwrap_or_default());
+        (age > limit).then(|| {
+            format!(
+                "the apply lease was last renewed {}s ago, longer than its safe age of {}s: another run may have \
+                 taken it over, so this run stops writing",
+                age.as_secs(),
+                limit.as_secs()
+            )
+        })
     }
 
     /// Whether writing has stopped.
@@ -102,7 +143,7 @@ mod tests {
         f.arm(Duration::from_mins(1), long_ago);
         assert!(f.check().is_ok());
         f.arm(Duration::from_secs(5), long_ago);
-        let why = f.check().unwrap_err();
+        let why = f.admit(&Journal::disabled(), || panic!("not admitted")).unwrap_err();
         assert!(why.contains("safe age of 5s"), "{why}");
         f.renewed((Instant::now(), SystemTime::now()));
         assert!(f.check().is_err(), "a tripped fence does not reset");
@@ -121,8 +162,9 @@ mod tests {
     #[test]
     fn a_trip_keeps_its_first_reason() {
         let f = Fence::default();
-        f.trip("taken over by run B");
-        f.trip("later");
+        let journal = Journal::disabled();
+        f.trip(&journal, "taken over by run B");
+        f.trip(&journal, "later");
         assert_eq!(f.check().unwrap_err(), "taken over by run B");
     }
 }

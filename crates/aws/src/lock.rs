@@ -527,7 +527,9 @@ impl Aws {
                 true
             }
             Err(e) if precondition_failed(&e) => {
-                let why = match self.read_lease(bucket, owner).await {
+                // Stop first, then find out who took over (the message names them).
+                self.fence.trip(&self.journal, "the apply lease was taken over by another run");
+                let who = match self.read_lease(bucket, owner).await {
                     Ok(Some(now)) => format!(
                         "the apply lease was taken over by {} ({}, run {}) at {}",
                         now.info.holder, now.info.caller, now.info.run, now.info.since
@@ -535,8 +537,8 @@ impl Aws {
                     Ok(None) => "the apply lease was removed by someone else (--break-lock?)".to_owned(),
                     Err(read) => format!("the apply lease was lost ({read})"),
                 };
-                tracing::error!(%why, "stopping: no further writes");
-                self.fence.trip(why);
+                tracing::error!(%who, "stopping: no further writes");
+                self.fence.explain(who);
                 false
             }
             Err(e) if e.code.as_deref() == Some(crate::FENCED) => false,

@@ -111,8 +111,13 @@ async fn a_run_whose_lease_is_taken_over_stops_at_its_next_renewal_without_furth
         .iter()
         .position(|l| l["event"] == "after" && l["operation"] == "s3:PutObject" && l["outcome"] != "ok")
         .unwrap_or_else(|| panic!("a renewal was refused: {lines:#?}"));
-    let later: Vec<&serde_json::Value> = lines[refused + 1..].iter().filter(|l| l["event"] == "before").collect();
-    assert!(later.is_empty(), "no write was sent after the refused renewal: {later:#?}");
+    let fenced = lines
+        .iter()
+        .position(|l| l["event"] == "fenced")
+        .unwrap_or_else(|| panic!("the journal records where the run stopped: {lines:#?}"));
+    assert!(fenced > refused, "it stopped at the refused renewal: {lines:#?}");
+    let later: Vec<&serde_json::Value> = lines[fenced + 1..].iter().filter(|l| l["event"] == "before").collect();
+    assert!(later.is_empty(), "no write was sent once the renewal was refused: {later:#?}");
     assert_eq!(
         aws.lock_holder(&bucket, MANAGEMENT).await.unwrap().map(|i| i.run).as_deref(),
         Some("run-that-took-over"),
