@@ -11,7 +11,7 @@ use groundwork_apply::journal::last_interrupted;
 use groundwork_apply::{ExecOptions, Progress, ProgressMode, execute};
 use groundwork_aws::{Aws, CallStats, ConnectOptions};
 use groundwork_blueprint::Blueprint;
-use groundwork_plan::{Desired, Drift, FORMAT_VERSION, GraphFormat, Live, Plan, PlanOptions, render_graph};
+use groundwork_plan::{Desired, Drift, FORMAT_VERSION, GraphFormat, Live, Plan, PlanOptions, count, render_graph};
 
 use crate::Exit;
 use crate::cli::{
@@ -146,10 +146,10 @@ async fn discover_and_plan(
     let started = Instant::now();
     let live = discover_all(aws, desired).await?;
     printer.info(&format!(
-        "Discovered {} OUs, {} accounts and {} other resources in {:.1}s.",
-        live.ous.len(),
-        live.accounts.len(),
-        live.resources.len(),
+        "Discovered {}, {} and {} in {:.1}s.",
+        count(live.ous.len(), "OU"),
+        count(live.accounts.len(), "account"),
+        count(live.resources.len(), "other resource"),
         started.elapsed().as_secs_f32()
     ));
     let plan = groundwork_plan::plan(desired, &live, PlanOptions { account_quota: planning.account_quota });

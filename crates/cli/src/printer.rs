@@ -175,3 +175,46 @@ fn ansi(style: Style) -> Option<&'static str> {
         Style::Severity(Severity::Critical | Severity::Error) => "1;31",
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn printer() -> Printer {
+        Printer { quiet: false, json: false, color_out: true, color_err: true, progress_bars: false, stdin_tty: false }
+    }
+
+    #[test]
+    fn styles_become_colour_line_by_line_only_when_colour_is_on() {
+        let mut s = Styled::default();
+        s.line(Style::Added, "  + ou/Prod will be created");
+        s.text("      # why\n");
+        s.push(Style::Error, "a\n\nb");
+        s.push(Style::Severity(Severity::Critical), "critical");
+        assert_eq!(
+            printer().render(&s, true),
+            "\x1b[32m  + ou/Prod will be created\x1b[0m\n      # why\n\x1b[31ma\x1b[0m\n\n\x1b[31mb\x1b[0m\x1b[1;31mcritical\x1b[0m"
+        );
+        assert_eq!(printer().render(&s, false), s.plain());
+    }
+
+    #[test]
+    fn a_plan_is_coloured_by_action_and_kind_of_line() {
+        let desired = groundwork_plan::Desired {
+            blueprint: "x".into(),
+            management_email: "root@x.example".into(),
+            ous: Vec::new(),
+            accounts: Vec::new(),
+            access_role: "OrganizationAccountAccessRole".into(),
+            execution_role: None,
+            home_region: "us-east-1".into(),
+            resources: Vec::new(),
+        };
+        let plan =
+            groundwork_plan::plan(&desired, &groundwork_plan::Live::default(), groundwork_plan::PlanOptions::default());
+        let text = printer().render(&plan.styled(), true);
+        assert!(text.contains("\x1b[32m  + organization will be created\x1b[0m\n"), "{text}");
+        assert!(text.contains("\n      # the caller's account is not in an organization\n"), "{text}");
+        assert_eq!(printer().render(&plan.styled(), false), groundwork_plan::render_text(&plan));
+    }
+}

@@ -55,4 +55,4 @@ pub use state::{
     AccountStatus, Address, CreateRequest, CreateRequestState, Desired, DesiredAccount, DesiredOu, FeatureSet, Live,
     LiveAccount, LiveOrganization, LiveOu, TAG_BLUEPRINT, TAG_ENVIRONMENT, TAG_MANAGED, TAG_WORKLOAD, is_managed_by,
 };
-pub use styled::{Piece, Render, Style, Styled};
+pub use styled::{Piece, Render, Style, Styled, count};

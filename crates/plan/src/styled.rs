@@ -127,6 +127,11 @@ impl fmt::Write for Styled {
     }
 }
 
+/// `1 account`, `2 accounts`: a count with its noun, plural by adding `s`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
 /// An output document: one per command, rendered as text or as JSON from the same value.
 pub trait Render {
     /// The human form.
@@ -155,5 +160,12 @@ mod tests {
         out.line(Style::Error, "c");
         assert_eq!(out.pieces().len(), 3);
         assert_eq!(out.plain(), "abc\n");
+    }
+
+    #[test]
+    fn counts_are_singular_only_for_one() {
+        assert_eq!(count(0, "OU"), "0 OUs");
+        assert_eq!(count(1, "account"), "1 account");
+        assert_eq!(count(2, "warning"), "2 warnings");
     }
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use groundwork_blueprint::Diagnostics;
-use groundwork_plan::{Render, Style, Styled};
+use groundwork_plan::{Render, Style, Styled, count};
 use serde_json::{Value, json};
 
 /// What `validate` found in one file.
@@ -67,8 +67,10 @@ impl Render for Validate {
                     }
                     if !self.quiet {
                         out.text(format!(
-                            "{path}: valid ({ous} OUs, {accounts} accounts, {} warnings)\n",
-                            warnings.warning_count()
+                            "{path}: valid ({}, {}, {})\n",
+                            count(*ous, "OU"),
+                            count(*accounts, "account"),
+                            count(warnings.warning_count(), "warning")
                         ));
                     }
                 }
