@@ -4,6 +4,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
 use groundwork_blueprint::{Diagnostics, Severity};
@@ -131,7 +132,7 @@ impl Printer {
                                 out.push('\n');
                             }
                             if !line.is_empty() {
-                                out.push_str(&format!("\x1b[{code}m{line}\x1b[0m"));
+                                let _ = write!(out, "\x1b[{code}m{line}\x1b[0m");
                             }
                         }
                     }

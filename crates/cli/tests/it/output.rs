@@ -5,9 +5,8 @@
 
 use std::path::Path;
 
-use aws_sdk_organizations::types::Tag;
-
-use crate::common::{Env, Run, bare, read_org, reference};
+use crate::common::{Env, Run, bare, reference};
+use crate::drift::three_out_of_band_changes;
 
 fn repo(path: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
@@ -95,26 +94,7 @@ async fn drift_audit_and_import_text() {
     let h = env.home.path();
     std::fs::copy(reference(), h.join("landing-zone.yaml")).unwrap();
     env.apply(&h.join("landing-zone.yaml")).ok();
-    let org = env.org();
-    let (_, accounts) = read_org(&org).await;
-    let jira = &accounts["aws+jira-prod@acme.example"].id;
-    let identity = &accounts["aws+identity@acme.example"].id;
-    let root = org.list_roots().send().await.unwrap().roots()[0].id().unwrap().to_owned();
-    let tops = org.list_organizational_units_for_parent().parent_id(&root).send().await.unwrap();
-    let ou = |name: &str| {
-        tops.organizational_units().iter().find(|o| o.name() == Some(name)).unwrap().id().unwrap().to_owned()
-    };
-    let parent = org.list_parents().child_id(jira).send().await.unwrap().parents()[0].id().unwrap().to_owned();
-    org.move_account()
-        .account_id(jira)
-        .source_parent_id(parent)
-        .destination_parent_id(ou("Sandbox"))
-        .send()
-        .await
-        .unwrap();
-    let tag = Tag::builder().key("Owner").value("someone").build().unwrap();
-    org.tag_resource().resource_id(ou("Security")).tags(tag).send().await.unwrap();
-    org.untag_resource().resource_id(identity).tag_keys("CostCenter").send().await.unwrap();
+    three_out_of_band_changes(&env).await;
 
     let drift = env.gw(&["drift", "landing-zone.yaml", "--no-rate-limit"]);
     assert_eq!(drift.code, 2, "{}", drift.stderr);
