@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::plan::{Action, Change, FORMAT_VERSION, Finding, Operation, Plan, Unmanaged};
 use crate::render::{action_style, attribute_lines, symbol};
 use crate::state::Address;
-use crate::styled::{Render, Style, Styled};
+use crate::styled::{Render, Style, Styled, count};
 
 /// What kind of difference a drift entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -158,7 +158,12 @@ impl<'p> Drift<'p> {
         let summary = if differences == 0 {
             "No drift: the organization matches the blueprint.".to_owned()
         } else {
-            format!("Drift: {differences} differences in {} groups ({accounts} accounts).", groups.len())
+            format!(
+                "Drift: {} in {} ({}).",
+                count(differences, "difference"),
+                count(groups.len(), "group"),
+                count(accounts, "account")
+            )
         };
         Drift {
             format_version: FORMAT_VERSION,
