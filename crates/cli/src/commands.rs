@@ -367,8 +367,8 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
     journal.run_end(&format!("{} done, {} failed, {} skipped", report.done(), report.failed(), report.skipped()));
     let applied = Applied { report, secs: Some(secs) };
     printer.print(&applied, applied.to());
-    let report = applied.report;
-    if report.failed() > 0 || report.skipped() > 0 {
+    let report = &applied.report;
+    if !applied.complete() {
         if let Some(why) = fenced {
             bail!(
                 "apply stopped after {secs:.1}s: {why}. This run sent no write after that; {} done, {} not done. The run that holds the lock now carries on.",
