@@ -46,12 +46,18 @@ fn converged_state_plans_nothing() {
     assert!(render_text(&p).ends_with("No changes. The organization matches the blueprint.\n"));
 }
 
+/// Moves jira-prod to Sandbox in a live state; returns its id.
+fn move_jira_to_sandbox(live: &mut Live) -> String {
+    let jira = live.accounts.iter_mut().find(|a| a.name == "jira-prod").unwrap();
+    jira.parent = OuPath::parse("Sandbox");
+    jira.id.clone()
+}
+
 #[test]
 fn moved_account_is_one_update_with_a_drift_note() {
     let d = desired();
     let mut live = converged(&d);
-    let jira = live.accounts.iter_mut().find(|a| a.name == "jira-prod").unwrap();
-    jira.parent = OuPath::parse("Sandbox");
+    move_jira_to_sandbox(&mut live);
     let p = plan(&d, &live, PlanOptions::default());
     assert_eq!(p.changes.len(), 1);
     let c = &p.changes[0];
@@ -296,9 +302,7 @@ fn a_wider_access_role_trust_is_drift_and_a_finding_never_a_change() {
 fn drift_groups_changes_then_findings_by_account_and_the_rest_under_the_organization() {
     let d = desired();
     let mut live = converged(&d);
-    let jira = live.accounts.iter_mut().find(|a| a.name == "jira-prod").unwrap();
-    jira.parent = OuPath::parse("Sandbox");
-    let jira_id = jira.id.clone();
+    let jira_id = move_jira_to_sandbox(&mut live);
     let security = live.ous.iter_mut().find(|o| o.path == OuPath::parse("Security")).unwrap();
     security.tags.insert("Owner".into(), "someone".into());
     let address = "access-role/jira-prod".parse::<Address>().unwrap();
