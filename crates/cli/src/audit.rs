@@ -1,18 +1,19 @@
-//! `groundwork audit`: the credential audit of every account, as a table, a JSON document or a
-//! self-contained HTML report, and `--enforce`, which deactivates the non-compliant access keys.
+//! `groundwork audit`: the credential audit of every account, as a table or a JSON document
+//! ([`crate::output::audit`]) and a self-contained HTML report, and `--enforce`, which
+//! deactivates the non-compliant access keys.
 
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
-use groundwork_audit::{AuditPolicy, AuditReport, Deactivation, Finding, KeyRef, Rule, Severity, rfc3339};
+use groundwork_audit::{AuditPolicy, AuditReport, Finding, KeyRef, Rule, Severity, rfc3339};
 use groundwork_plan::Desired;
-use serde_json::json;
 
 use crate::Exit;
 use crate::cli::{AuditArgs, Global, PlanningArgs};
 use crate::commands::{Session, connect, load_blueprint};
-use crate::printer::Printer;
+use crate::output::audit::{Audit, Enforcement, Preview, access_keys, account_label, rule_list, summary_line};
+use crate::printer::{Printer, To};
 
 /// `--as-of`: `YYYY-MM-DD` (midnight UTC) or RFC 3339.
 pub(crate) fn parse_as_of(s: &str) -> Result<SystemTime, String> {
@@ -24,56 +25,6 @@ pub(crate) fn parse_as_of(s: &str) -> Result<SystemTime, String> {
     time::OffsetDateTime::parse(s, &Rfc3339)
         .map(Into::into)
         .map_err(|_| format!("`{s}` is not a date: use YYYY-MM-DD or RFC 3339 (2026-03-31T00:00:00Z)"))
-}
-
-/// What `--enforce` did.
-enum Enforcement {
-    /// Keys were deactivated (or failed to be); keys skipped, and why.
-    Done { results: Vec<Deactivation>, skipped: Vec<(KeyRef, String)> },
-    /// Nothing to deactivate (or only skipped keys).
-    Nothing { skipped: Vec<(KeyRef, String)> },
-    /// The operator said no at the prompt.
-    Cancelled { planned: Vec<KeyRef> },
-    /// No terminal and no --auto-approve.
-    Refused { planned: Vec<KeyRef> },
-}
-
-impl Enforcement {
-    fn json(&self) -> serde_json::Value {
-        let skipped = |s: &[(KeyRef, String)]| -> Vec<serde_json::Value> {
-            s.iter()
-                .map(|(k, why)| {
-                    let mut v = serde_json::to_value(k).unwrap_or_default();
-                    v["reason"] = json!(why);
-                    v
-                })
-                .collect()
-        };
-        match self {
-            Enforcement::Done { results, skipped: s } => json!({
-                "status": "done",
-                "deactivated": results.iter().filter(|d| d.succeeded()).collect::<Vec<_>>(),
-                "failed": results.iter().filter(|d| !d.succeeded()).collect::<Vec<_>>(),
-                "skipped": skipped(s),
-            }),
-            Enforcement::Nothing { skipped: s } => {
-                json!({ "status": "nothing-to-do", "deactivated": [], "failed": [], "skipped": skipped(s) })
-            }
-            Enforcement::Cancelled { planned } => {
-                json!({ "status": "cancelled", "planned": planned, "deactivated": [], "failed": [], "skipped": [] })
-            }
-            Enforcement::Refused { planned } => {
-                json!({ "status": "refused", "planned": planned, "deactivated": [], "failed": [], "skipped": [] })
-            }
-        }
-    }
-
-    fn failed(&self) -> usize {
-        match self {
-            Enforcement::Done { results, .. } => results.iter().filter(|d| !d.succeeded()).count(),
-            _ => 0,
-        }
-    }
 }
 
 pub(crate) async fn audit(session: &Session, g: &Global, args: &AuditArgs, printer: &Printer) -> Result<Exit> {
@@ -102,6 +53,7 @@ pub(crate) async fn audit(session: &Session, g: &Global, args: &AuditArgs, print
     printer.info(&format!("Auditing {active} active accounts of {} (read-only)...", org.id));
     let (org, reads) = aws.read_credentials(&live, &policy).await.context("auditing the organization (read-only)")?;
     let report = AuditReport::evaluate(&org.id, &org.management_account_id, &policy, &reads);
+    let mut asked = false;
     for a in report.accounts.iter().filter(|a| a.error.is_some()) {
         printer.err(&format!(
             "error: account {} ({}) could not be audited: {}",
@@ -110,10 +62,6 @@ pub(crate) async fn audit(session: &Session, g: &Global, args: &AuditArgs, print
             a.error.as_deref().unwrap_or("")
         ));
     }
-    if !printer.json {
-        printer.out(&render_table(&report, printer));
-    }
-
     let enforcement = if args.enforce {
         let keys = report.keys_to_deactivate();
         let own = aws.own_access_key_id().await;
@@ -123,32 +71,27 @@ pub(crate) async fn audit(session: &Session, g: &Global, args: &AuditArgs, print
             .into_iter()
             .map(|k| (k, "it is the access key this run is signed with; rotate it yourself".to_owned()))
             .collect();
-        if !printer.json {
-            printer.out(&render_plan(&planned, &skipped));
-        }
         Some(if planned.is_empty() {
             Enforcement::Nothing { skipped }
         } else if !args.auto_approve && !printer.stdin_tty {
-            Enforcement::Refused { planned }
-        } else if !args.auto_approve && !printer.confirm("Do you want to deactivate these access keys?") {
-            Enforcement::Cancelled { planned }
+            Enforcement::Refused { planned, skipped }
         } else {
-            let results = aws.deactivate_keys(&report.management_account_id, &planned).await;
-            if !printer.json {
-                printer.out(&render_results(&results));
+            // At a terminal: what will happen first, then the question.
+            asked = !args.auto_approve;
+            if asked {
+                printer.show(&Preview { report: &report, planned: &planned, skipped: &skipped }, To::Stdout);
             }
-            Enforcement::Done { results, skipped }
+            if args.auto_approve || printer.confirm("Do you want to deactivate these access keys?") {
+                let results = aws.deactivate_keys(&report.management_account_id, &planned).await;
+                Enforcement::Done { results, skipped }
+            } else {
+                Enforcement::Cancelled { planned, skipped }
+            }
         })
     } else {
         None
     };
-
-    if printer.json {
-        let mut doc = serde_json::to_value(&report)?;
-        doc["clean"] = json!(report.is_clean());
-        doc["enforcement"] = enforcement.as_ref().map_or(serde_json::Value::Null, Enforcement::json);
-        printer.out(&format!("{}\n", serde_json::to_string_pretty(&doc)?));
-    }
+    printer.print(&Audit { report: &report, enforcement: enforcement.as_ref(), asked }, To::Stdout);
     if let Some(path) = &args.report {
         let html = render_html(&report, enforcement.as_ref(), SystemTime::now());
         std::fs::write(path, html).with_context(|| format!("writing the HTML report to {}", path.display()))?;
@@ -176,143 +119,6 @@ pub(crate) async fn audit(session: &Session, g: &Global, args: &AuditArgs, print
         );
     }
     Ok(if report.findings.is_empty() { Exit::Ok } else { Exit::Changes })
-}
-
-fn account_label(f: &Finding) -> String {
-    format!("{} ({})", f.account_name, f.account_id)
-}
-
-fn paint_severity(s: Severity, text: &str, printer: &Printer) -> String {
-    let code = match s {
-        Severity::Critical | Severity::Error => "1;31",
-        Severity::High => "31",
-        Severity::Medium | Severity::Warning => "33",
-        Severity::Low => "36",
-    };
-    printer.paint(code, text)
-}
-
-/// The one-line summary.
-fn summary_line(report: &AuditReport) -> String {
-    let s = &report.summary;
-    let date = &report.as_of;
-    let mut line = if report.findings.is_empty() {
-        format!("No findings: {} accounts audited as of {date}", s.accounts)
-    } else {
-        let by: Vec<String> =
-            Severity::AUDIT.iter().filter(|x| s.count(**x) > 0).map(|x| format!("{} {x}", s.count(*x))).collect();
-        format!(
-            "Findings: {} in {} of {} accounts ({}), as of {date}",
-            s.findings,
-            s.accounts_with_findings,
-            s.accounts,
-            by.join(", ")
-        )
-    };
-    if s.ignored > 0 {
-        let _ = write!(line, "; {} ignored ({})", s.ignored, report.ignore.join(", "));
-    }
-    if s.accounts_failed > 0 {
-        let _ = write!(line, "; {} accounts could not be read", s.accounts_failed);
-    }
-    line.push('.');
-    line
-}
-
-/// The findings as a table, then the summary line.
-fn render_table(report: &AuditReport, printer: &Printer) -> String {
-    let mut text = String::new();
-    if !report.findings.is_empty() {
-        let head = ["ACCOUNT", "SEVERITY", "RULE", "SUBJECT"];
-        let rows: Vec<[String; 5]> = report
-            .findings
-            .iter()
-            .map(|f| {
-                [account_label(f), f.severity.to_string(), f.rule.to_string(), f.subject.clone(), f.detail.clone()]
-            })
-            .collect();
-        let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).chain([head[i].len()]).max().unwrap_or(0);
-        let w = [width(0), width(1), width(2), width(3)];
-        let _ = writeln!(
-            text,
-            "{:<a$}  {:<b$}  {:<c$}  {:<d$}  DETAIL",
-            head[0],
-            head[1],
-            head[2],
-            head[3],
-            a = w[0],
-            b = w[1],
-            c = w[2],
-            d = w[3]
-        );
-        for (f, r) in report.findings.iter().zip(&rows) {
-            let severity = paint_severity(f.severity, &format!("{:<b$}", r[1], b = w[1]), printer);
-            let _ = writeln!(
-                text,
-                "{:<a$}  {severity}  {:<c$}  {:<d$}  {}",
-                r[0],
-                r[2],
-                r[3],
-                r[4],
-                a = w[0],
-                c = w[2],
-                d = w[3]
-            );
-        }
-        text.push('\n');
-    }
-    text.push_str(&summary_line(report));
-    text.push('\n');
-    text
-}
-
-fn key_line(k: &KeyRef) -> String {
-    format!("{} ({}): {}/{} [{}]", k.account_name, k.account_id, k.user, k.access_key_id, rule_list(&k.rules))
-}
-
-fn render_plan(planned: &[KeyRef], skipped: &[(KeyRef, String)]) -> String {
-    let mut text = String::from("\n");
-    if planned.is_empty() {
-        text.push_str("Enforcement: no access key to deactivate.\n");
-    } else {
-        let _ = writeln!(
-            text,
-            "groundwork will deactivate {} (status Inactive; nothing is deleted, a key can be reactivated):",
-            access_keys(planned.len())
-        );
-        for k in planned {
-            let _ = writeln!(text, "  - {}", key_line(k));
-        }
-    }
-    for (k, why) in skipped {
-        let _ = writeln!(text, "Skipped {}: {why}", key_line(k));
-    }
-    text
-}
-
-/// `key-too-old, key-unused`.
-fn rule_list(rules: &[Rule]) -> String {
-    rules.iter().map(|r| r.id()).collect::<Vec<_>>().join(", ")
-}
-
-/// "1 access key", "2 access keys".
-fn access_keys(n: usize) -> String {
-    if n == 1 { "1 access key".to_owned() } else { format!("{n} access keys") }
-}
-
-fn render_results(results: &[Deactivation]) -> String {
-    let mut text = String::new();
-    let ok: Vec<&Deactivation> = results.iter().filter(|d| d.succeeded()).collect();
-    let _ = writeln!(text, "Deactivated {} of {} (status read back from IAM):", ok.len(), access_keys(results.len()));
-    for d in results {
-        let state = match (&d.status, &d.error) {
-            (_, Some(e)) => format!("FAILED: {e}"),
-            (Some(s), None) => s.clone(),
-            (None, None) => "unknown".to_owned(),
-        };
-        let _ = writeln!(text, "  - {}: {state}", key_line(&d.key));
-    }
-    text
 }
 
 /// Escapes text for HTML content and attribute values.
@@ -453,7 +259,7 @@ fn render_html(report: &AuditReport, enforcement: Option<&Enforcement>, generate
                 html.push_str("<p>No access key needed deactivating.</p>\n");
                 skipped_html(&mut html, skipped);
             }
-            Enforcement::Cancelled { planned } | Enforcement::Refused { planned } => {
+            Enforcement::Cancelled { planned, .. } | Enforcement::Refused { planned, .. } => {
                 let _ = writeln!(
                     html,
                     "<p class=\"note\">{} to be deactivated; nothing was changed (not confirmed).</p>",

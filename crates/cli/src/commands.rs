@@ -1,6 +1,6 @@
-//! The commands: validate, graph, plan, apply, drift (audit and import have their own modules).
+//! The commands: validate, graph, plan, apply, drift (audit and import have their own modules;
+//! what each prints is a document of `crate::output` or of the plan crate).
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,17 +8,19 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use groundwork_apply::Journal;
 use groundwork_apply::journal::last_interrupted;
-use groundwork_apply::{ExecOptions, Outcome, Progress, ProgressMode, execute};
+use groundwork_apply::{ExecOptions, Progress, ProgressMode, execute};
 use groundwork_aws::{Aws, CallStats, ConnectOptions};
-use groundwork_blueprint::{Blueprint, Diagnostics};
-use groundwork_plan::{Desired, FORMAT_VERSION, GraphFormat, Live, Plan, PlanOptions, render_graph, render_text};
-use serde_json::json;
+use groundwork_blueprint::Blueprint;
+use groundwork_plan::{Desired, Drift, FORMAT_VERSION, GraphFormat, Live, Plan, PlanOptions, count, render_graph};
 
 use crate::Exit;
 use crate::cli::{
     ApplyArgs, Cli, Command, DriftArgs, Global, GraphArgs, GraphFormatArg, PlanArgs, PlanningArgs, ValidateArgs,
 };
-use crate::printer::Printer;
+use crate::output::apply::Applied;
+use crate::output::stats::Stats;
+use crate::output::validate::{Checked, FileReport, Validate};
+use crate::printer::{Printer, To};
 
 /// State of one invocation: the AWS connection, once made, so `--stats` can report the calls
 /// made whatever way the command ends.
@@ -50,77 +52,25 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
     result
 }
 
-pub(crate) fn render_diagnostics(d: &Diagnostics, printer: &Printer) -> String {
-    let theme =
-        if printer.color_err { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
-    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(110).with_links(false);
-    let mut out = String::new();
-    for r in d.reports() {
-        let _ = handler.render_report(&mut out, &r);
-    }
-    out
-}
-
-fn diagnostics_json(d: &Diagnostics) -> serde_json::Value {
-    json!({
-        "file": d.name,
-        "valid": !d.has_errors(),
-        "errors": d.error_count(),
-        "warnings": d.warning_count(),
-        "diagnostics": d.items.iter().map(|x| json!({
-            "severity": x.severity,
-            "code": x.code,
-            "message": x.message,
-            "line": x.span.line,
-            "column": x.span.col,
-            "help": x.help,
-            "related": x.related.iter().map(|r| json!({ "line": r.span.line, "column": r.span.col, "label": r.label })).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    })
-}
-
 fn validate(args: &ValidateArgs, printer: &Printer) -> Exit {
-    let mut failed = false;
-    let mut reports = Vec::new();
-    for file in &args.files {
-        match groundwork_blueprint::load(file) {
-            Ok(parsed) => {
-                if printer.json {
-                    reports.push(diagnostics_json(&parsed.warnings));
-                } else {
-                    if !parsed.warnings.items.is_empty() {
-                        printer.err(&render_diagnostics(&parsed.warnings, printer));
-                    }
-                    let bp = &parsed.blueprint;
-                    printer.info(&format!(
-                        "{}: valid ({} OUs, {} accounts, {} warnings)",
-                        file.display(),
-                        bp.organizational_units.len(),
-                        bp.accounts.len(),
-                        parsed.warnings.warning_count()
-                    ));
-                }
-            }
-            Err(d) => {
-                failed = true;
-                if printer.json {
-                    reports.push(diagnostics_json(&d));
-                } else {
-                    printer.err(&render_diagnostics(&d, printer));
-                    printer.err(&format!(
-                        "{}: {} errors, {} warnings",
-                        file.display(),
-                        d.error_count(),
-                        d.warning_count()
-                    ));
-                }
-            }
-        }
-    }
-    if printer.json {
-        printer.out(&format!("{}\n", serde_json::to_string_pretty(&json!({ "files": reports })).unwrap_or_default()));
-    }
-    if failed { Exit::Error } else { Exit::Ok }
+    let files = args
+        .files
+        .iter()
+        .map(|file| FileReport {
+            path: file.clone(),
+            checked: match groundwork_blueprint::load(file) {
+                Ok(parsed) => Checked::Valid {
+                    ous: parsed.blueprint.organizational_units.len(),
+                    accounts: parsed.blueprint.accounts.len(),
+                    warnings: parsed.warnings,
+                },
+                Err(d) => Checked::Invalid(d),
+            },
+        })
+        .collect();
+    let doc = Validate { files, quiet: printer.quiet };
+    printer.print(&doc, To::Stderr);
+    if doc.failed() { Exit::Error } else { Exit::Ok }
 }
 
 /// Draws the organization from the blueprint alone, like `validate` (no AWS call).
@@ -146,12 +96,12 @@ pub(crate) fn load_blueprint(path: &Path, printer: &Printer) -> Result<Blueprint
     match groundwork_blueprint::load(path) {
         Ok(parsed) => {
             if !parsed.warnings.items.is_empty() && !printer.quiet {
-                printer.err(&render_diagnostics(&parsed.warnings, printer));
+                printer.diagnostics(&parsed.warnings);
             }
             Ok(parsed.blueprint)
         }
         Err(d) => {
-            printer.err(&render_diagnostics(&d, printer));
+            printer.diagnostics(&d);
             bail!("{} is not a valid blueprint ({} errors); nothing was sent to AWS", path.display(), d.error_count())
         }
     }
@@ -196,66 +146,21 @@ async fn discover_and_plan(
     let started = Instant::now();
     let live = discover_all(aws, desired).await?;
     printer.info(&format!(
-        "Discovered {} OUs, {} accounts and {} other resources in {:.1}s.",
-        live.ous.len(),
-        live.accounts.len(),
-        live.resources.len(),
+        "Discovered {}, {} and {} in {:.1}s.",
+        count(live.ous.len(), "OU"),
+        count(live.accounts.len(), "account"),
+        count(live.resources.len(), "other resource"),
         started.elapsed().as_secs_f32()
     ));
     let plan = groundwork_plan::plan(desired, &live, PlanOptions { account_quota: planning.account_quota });
     Ok((live, plan))
 }
 
-fn paint_plan(text: &str, printer: &Printer) -> String {
-    text.lines()
-        .map(|l| {
-            let code = if l.starts_with("  +") {
-                "32"
-            } else if l.starts_with("  ~") {
-                "33"
-            } else if l.starts_with("  >") {
-                "36"
-            } else if l.starts_with("Error:") {
-                "31"
-            } else if l.starts_with("Warning:") || l.starts_with("Note:") {
-                "35"
-            } else {
-                return l.to_owned();
-            };
-            printer.paint(code, l)
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
-}
-
 fn print_stats(g: &Global, stats: &CallStats, printer: &Printer) {
     if !g.stats {
         return;
     }
-    if printer.json {
-        // One JSON line on stderr, so stdout stays the command's own document.
-        printer.err(
-            &json!({
-                "api_calls": stats.by_operation,
-                "by_principal": stats.by_principal,
-                "reads": stats.reads(),
-                "writes": stats.writes(),
-                "write_calls": stats.write_operations().into_iter().map(|op| { let n = stats.count(&op); (op, n) }).collect::<std::collections::BTreeMap<_, _>>(),
-            })
-            .to_string(),
-        );
-    } else {
-        printer.err(&stats.to_string());
-    }
-}
-
-fn print_plan(plan: &Plan, printer: &Printer) {
-    if printer.json {
-        printer.out(&format!("{}\n", serde_json::to_string_pretty(plan).unwrap_or_default()));
-    } else {
-        printer.out(&paint_plan(&render_text(plan), printer));
-    }
+    printer.aside(&Stats(stats));
 }
 
 async fn plan(session: &Session, g: &Global, args: &PlanArgs, printer: &Printer) -> Result<Exit> {
@@ -263,7 +168,7 @@ async fn plan(session: &Session, g: &Global, args: &PlanArgs, printer: &Printer)
     let desired = Desired::from_blueprint(&bp);
     let aws = connect(session, g, &args.planning, &desired).await?;
     let (_, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;
-    print_plan(&plan, printer);
+    printer.print(&plan, To::Stdout);
     if let Some(out) = &args.out {
         let saved = Plan { desired: Some(desired.clone()), ..plan.clone() };
         let text = serde_json::to_string_pretty(&saved)?;
@@ -323,9 +228,7 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
                 args.input.display()
             );
         }
-        if !printer.json {
-            print_plan(&saved, printer);
-        }
+        printer.show(&saved, To::Stdout);
         (aws, live, saved, desired)
     } else {
         let bp = load_blueprint(&args.input, printer)?;
@@ -333,9 +236,7 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
         let desired = Desired::from_blueprint(&bp);
         let aws = connect(session, g, &args.planning, &desired).await?;
         let (live, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;
-        if !printer.json {
-            print_plan(&plan, printer);
-        }
+        printer.show(&plan, To::Stdout);
         (aws, live, plan, desired)
     };
     if !plan.applyable() {
@@ -345,9 +246,7 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
         );
     }
     if plan.is_empty() {
-        if printer.json {
-            printer.out(&format!("{}\n", json!({ "applied": [], "failed": 0, "skipped": 0 })));
-        }
+        printer.print(&Applied::nothing(), To::Stdout);
         return Ok(Exit::Ok);
     }
     let needs_passwords: Vec<&str> = plan
@@ -426,9 +325,7 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
         printer.info("The organization changed since the plan was made (the run whose lock was taken over wrote to it); planning again.");
         plan = groundwork_plan::plan(&desired, &now, PlanOptions { account_quota: args.planning.account_quota });
         live = now;
-        if !printer.json {
-            print_plan(&plan, printer);
-        }
+        printer.show(&plan, To::Stdout);
         let confirmed = plan.applyable()
             && !plan.is_empty()
             && (args.auto_approve || (printer.stdin_tty && printer.confirm("Do you want to perform these actions?")));
@@ -468,29 +365,10 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
         ));
     }
     journal.run_end(&format!("{} done, {} failed, {} skipped", report.done(), report.failed(), report.skipped()));
-    if printer.json {
-        let results: Vec<_> = report
-            .results
-            .iter()
-            .map(|(a, o)| match o {
-                Outcome::Done(m) => json!({ "address": a, "outcome": "done", "detail": m }),
-                Outcome::Failed(m) => json!({ "address": a, "outcome": "failed", "detail": m }),
-                Outcome::Skipped(c) => json!({ "address": a, "outcome": "skipped", "because": c }),
-            })
-            .collect();
-        printer.out(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(
-                &json!({ "applied": results, "failed": report.failed(), "skipped": report.skipped() })
-            )?
-        ));
-    }
-    if report.failed() > 0 || report.skipped() > 0 {
-        for (a, o) in &report.results {
-            if let Outcome::Failed(m) = o {
-                printer.err(&format!("  {a}: {m}"));
-            }
-        }
+    let applied = Applied { report, secs: Some(secs) };
+    printer.print(&applied, applied.to());
+    let report = &applied.report;
+    if !applied.complete() {
         if let Some(why) = fenced {
             bail!(
                 "apply stopped after {secs:.1}s: {why}. This run sent no write after that; {} done, {} not done. The run that holds the lock now carries on.",
@@ -505,122 +383,18 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
             report.skipped()
         );
     }
-    printer.info(&format!("Apply complete in {secs:.1}s: {} changes made.", report.done()));
     Ok(Exit::Ok)
-}
-
-/// One difference between the organization and the blueprint.
-fn drift_kind(action: groundwork_plan::Action) -> &'static str {
-    match action {
-        groundwork_plan::Action::Create => "missing",
-        groundwork_plan::Action::Adopt => "not-managed-yet",
-        groundwork_plan::Action::Update | groundwork_plan::Action::Replace | groundwork_plan::Action::NoOp => "differs",
-        groundwork_plan::Action::Delete => "unexpected",
-    }
 }
 
 async fn drift(session: &Session, g: &Global, args: &DriftArgs, printer: &Printer) -> Result<Exit> {
     let bp = load_blueprint(&args.blueprint, printer)?;
     let desired = Desired::from_blueprint(&bp);
     let aws = connect(session, g, &args.planning, &desired).await?;
-    let (live, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;
+    let (_, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;
     if !plan.applyable() {
         bail!("cannot compare with this organization:\n  - {}", plan.errors.join("\n  - "));
     }
-    // Group by account: account changes under the account, everything else under the
-    // organization (the management account's).
-    let mut groups: std::collections::BTreeMap<String, Vec<&groundwork_plan::Change>> =
-        std::collections::BTreeMap::new();
-    let group_of = |account: Option<&str>| match account {
-        Some(name) => {
-            let id = live
-                .account_by_email(desired.accounts.iter().find(|a| a.name == name).map_or("", |a| a.email.as_str()))
-                .map(|a| a.id.clone());
-            format!("account {name}{}", id.map(|i| format!(" ({i})")).unwrap_or_default())
-        }
-        None => "organization".to_owned(),
-    };
-    for c in &plan.changes {
-        let resource_account = match &c.operation {
-            groundwork_plan::Operation::Put { at, .. }
-            | groundwork_plan::Operation::Replace { at, .. }
-            | groundwork_plan::Operation::Delete { at, .. } => at.account.as_deref(),
-            _ => None,
-        };
-        groups.entry(group_of(c.address.as_str().strip_prefix("account/").or(resource_account))).or_default().push(c);
-    }
-    // Drift no change repairs (an access role trusting someone else): reported, never applied.
-    let mut findings: std::collections::BTreeMap<String, Vec<&groundwork_plan::Finding>> =
-        std::collections::BTreeMap::new();
-    for f in &plan.findings {
-        findings.entry(group_of(f.account.as_deref())).or_default().push(f);
-    }
-    for g in findings.keys() {
-        groups.entry(g.clone()).or_default();
-    }
-    let differences = plan.changes.len() + plan.findings.len();
-    let accounts = groups.keys().filter(|k| k.starts_with("account ")).count();
-    let summary = if differences == 0 {
-        "No drift: the organization matches the blueprint.".to_owned()
-    } else {
-        format!("Drift: {differences} differences in {} groups ({accounts} accounts).", groups.len())
-    };
-    if printer.json {
-        let groups: Vec<_> = groups
-            .iter()
-            .map(|(group, changes)| {
-                let mut differences: Vec<_> = changes
-                    .iter()
-                    .map(|c| {
-                        json!({
-                            "address": c.address,
-                            "kind": drift_kind(c.action),
-                            "detail": c.reason,
-                            "before": c.before,
-                            "after": c.after,
-                        })
-                    })
-                    .collect();
-                differences.extend(findings.get(group).into_iter().flatten().map(
-                    |f| json!({ "address": f.address, "kind": "not-repaired", "detail": f.detail, "values": f.values }),
-                ));
-                json!({ "group": group, "differences": differences })
-            })
-            .collect();
-        printer.out(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&json!({
-                "format_version": FORMAT_VERSION,
-                "clean": differences == 0,
-                "differences": differences,
-                "groups": groups,
-                "unmanaged": plan.unmanaged,
-                "summary": summary,
-            }))?
-        ));
-    } else {
-        let mut text = String::new();
-        for (group, changes) in &groups {
-            let _ = writeln!(text, "{group}:");
-            for c in changes {
-                let _ = writeln!(
-                    text,
-                    "{} {} [{}] {}",
-                    groundwork_plan::symbol(c.action),
-                    c.address,
-                    drift_kind(c.action),
-                    c.reason
-                );
-                text.push_str(&groundwork_plan::attribute_lines(c));
-            }
-            for f in findings.get(group).into_iter().flatten() {
-                let _ = writeln!(text, "  ! {} [not-repaired] {}", f.address, f.detail);
-            }
-            text.push('\n');
-        }
-        text.push_str(&summary);
-        text.push('\n');
-        printer.out(&text);
-    }
-    Ok(if differences == 0 { Exit::Ok } else { Exit::Changes })
+    let report = Drift::of(&plan);
+    printer.print(&report, To::Stdout);
+    Ok(if report.clean { Exit::Ok } else { Exit::Changes })
 }

@@ -8,12 +8,12 @@ use groundwork_apply::journal::now_rfc3339;
 use groundwork_blueprint::{DEFAULT_ACCESS_ROLE, MANAGEMENT_HUB};
 use groundwork_plan::Desired;
 use groundwork_plan::import::{ImportOptions, log_archive_account, member_account, valid_org_name, write_blueprint};
-use serde_json::json;
 
 use crate::Exit;
 use crate::cli::{Global, ImportArgs};
-use crate::commands::{Session, connect, render_diagnostics};
-use crate::printer::Printer;
+use crate::commands::{Session, connect};
+use crate::output::import::Import;
+use crate::printer::{Printer, To};
 
 pub(crate) async fn run(session: &Session, g: &Global, args: &ImportArgs, printer: &Printer) -> Result<Exit> {
     if args.out.exists() && !args.force {
@@ -89,7 +89,7 @@ pub(crate) async fn run(session: &Session, g: &Global, args: &ImportArgs, printe
     let imported = match write_blueprint(&found, &options) {
         Ok(i) => i,
         Err(d) => {
-            printer.err(&render_diagnostics(&d, printer));
+            printer.diagnostics(&d);
             bail!(
                 "the blueprint written from organization {} does not validate ({} errors above); this is a bug in groundwork import. Nothing was written.",
                 org.id,
@@ -105,42 +105,12 @@ pub(crate) async fn run(session: &Session, g: &Global, args: &ImportArgs, printe
         .open(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     file.write_all(imported.yaml.as_bytes()).with_context(|| format!("writing {}", args.out.display()))?;
-    let s = imported.summary;
-    if printer.json {
-        printer.out(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&json!({
-                "file": args.out.display().to_string(),
-                "organization": org.id,
-                "plan": { "add": s.add, "change": s.change, "adopt": s.adopt, "delete": s.delete },
-                "commented": imported.commented,
-                "notes": imported.notes,
-                "warnings": imported.warnings,
-            }))?
-        ));
-    } else {
-        let mut text = format!(
-            "Wrote {} from organization {} in {:.1}s; `groundwork plan {}` will show {} to adopt, {} to add, {} to change.",
-            args.out.display(),
-            org.id,
-            started.elapsed().as_secs_f32(),
-            args.out.display(),
-            s.adopt,
-            s.add,
-            s.change
-        );
-        if !imported.commented.is_empty() {
-            text.push_str("\nCommented out (see the file):");
-            for c in &imported.commented {
-                text.push_str("\n  - ");
-                text.push_str(c);
-            }
-        }
-        for n in imported.notes.iter().chain(&imported.warnings) {
-            text.push_str("\nNote: ");
-            text.push_str(n);
-        }
-        printer.info(&text);
-    }
+    let doc = Import {
+        file: args.out.clone(),
+        organization: &org.id,
+        imported: &imported,
+        secs: started.elapsed().as_secs_f32(),
+    };
+    printer.print(&doc, To::Status);
     Ok(Exit::Ok)
 }

@@ -4,6 +4,7 @@ mod audit;
 mod cli;
 mod commands;
 mod import;
+mod output;
 mod permissions;
 mod printer;
 

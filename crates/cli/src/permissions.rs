@@ -4,13 +4,13 @@
 use std::fmt::Write as _;
 
 use anyhow::{Context, Result};
-use groundwork_plan::{Holder, MANAGED_POLICY_MAX_CHARS, PermissionSet, Permissions, policy_chars};
+use groundwork_plan::{Holder, MANAGED_POLICY_MAX_CHARS, PermissionSet, Permissions, Render, Styled, policy_chars};
 use serde_json::{Value, json};
 
 use crate::Exit;
 use crate::cli::PermissionsArgs;
 use crate::commands::load_blueprint;
-use crate::printer::Printer;
+use crate::printer::{Printer, To};
 
 /// The file names of a set's documents: `deployer.json`, or `deployer-1.json`, `deployer-2.json`.
 fn file_names(set: &PermissionSet, count: usize) -> Vec<String> {
@@ -74,8 +74,21 @@ fn condition_text(c: &Value) -> Vec<String> {
     out
 }
 
+/// The `permissions` document.
+pub(crate) struct PermissionsDoc<'a>(pub(crate) &'a Permissions);
+
+impl Render for PermissionsDoc<'_> {
+    fn text(&self, out: &mut Styled) {
+        out.text(render_text(self.0));
+    }
+
+    fn json(&self) -> Value {
+        render_json(self.0)
+    }
+}
+
 /// The human rendering.
-pub(crate) fn render_text(p: &Permissions) -> String {
+fn render_text(p: &Permissions) -> String {
     let mut t = String::new();
     let _ = writeln!(
         t,
@@ -111,7 +124,7 @@ pub(crate) fn render_text(p: &Permissions) -> String {
 }
 
 /// The `--json` document: the sets with their statements, reasons and documents.
-pub(crate) fn render_json(p: &Permissions) -> Value {
+fn render_json(p: &Permissions) -> Value {
     let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
     if let Some(sets) = v.get_mut("sets").and_then(Value::as_array_mut) {
         for (out, set) in sets.iter_mut().zip(&p.sets) {
@@ -145,10 +158,8 @@ pub(crate) fn run(args: &PermissionsArgs, printer: &Printer) -> Result<Exit> {
             written.join(", ")
         ));
     }
-    if printer.json {
-        printer.out(&format!("{}\n", serde_json::to_string_pretty(&render_json(&p))?));
-    } else if args.out_dir.is_none() || !printer.quiet {
-        printer.out(&render_text(&p));
-    }
+    // With --out-dir the files are the result, and --quiet leaves the text out (not the JSON).
+    let to = if args.out_dir.is_some() { To::StatusOut } else { To::Stdout };
+    printer.print(&PermissionsDoc(&p), to);
     Ok(Exit::Ok)
 }

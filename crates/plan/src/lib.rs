@@ -2,7 +2,8 @@
 //!
 //! Owns addresses (`ou/Workloads/Prod`, `account/jira-prod`), the desired state lowered from a
 //! blueprint, the live state that discovery fills, the diff between them (a pure function, unit
-//! tested without AWS), dependency ordering, text and JSON rendering, and a picture of the
+//! tested without AWS), dependency ordering, text and JSON rendering (the plan and drift
+//! documents, [`Render`] into [`Styled`] spans; drift grouped by account in [`Drift`]), and a picture of the
 //! organization as Mermaid or Graphviz DOT ([`render_graph`]).
 //!
 //! ```
@@ -16,6 +17,7 @@
 //! ```
 
 mod archive;
+mod drift;
 mod execution;
 mod graph;
 mod identity;
@@ -27,7 +29,9 @@ mod plan;
 mod render;
 mod resource;
 mod state;
+mod styled;
 
+pub use drift::{Difference, Drift, DriftGroup, DriftKind};
 pub use graph::{GraphFormat, render_graph};
 pub use identity::{FORCE_MFA_POLICY, INLINE_POLICY, trust_policy};
 pub use lower::{
@@ -42,7 +46,7 @@ pub use permissions::{
 pub use plan::{
     Action, Change, FORMAT_VERSION, Finding, Operation, Plan, PlanOptions, Summary, Unmanaged, UnmanagedKind, plan,
 };
-pub use render::{attribute_lines, render_text, symbol};
+pub use render::{action_style, attribute_lines, render_text, symbol};
 pub use resource::{
     DesiredResource, Ids, Kind, LiveResource, Locator, canonical_policy, compact_policy, differences, has_placeholder,
     is_unresolved, referenced_accounts,
@@ -52,3 +56,4 @@ pub use state::{
     AccountStatus, Address, CreateRequest, CreateRequestState, Desired, DesiredAccount, DesiredOu, FeatureSet, Live,
     LiveAccount, LiveOrganization, LiveOu, TAG_BLUEPRINT, TAG_ENVIRONMENT, TAG_MANAGED, TAG_WORKLOAD, is_managed_by,
 };
+pub use styled::{Piece, Render, Style, Styled, count};

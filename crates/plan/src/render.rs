@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::plan::{Action, Change, Plan};
+use crate::styled::{Render, Style, Styled};
 
 /// The fixed-width symbol of an action.
 pub fn symbol(action: Action) -> &'static str {
@@ -120,57 +121,78 @@ fn attributes(c: &Change, out: &mut String) {
     }
 }
 
-/// Renders the plan for a terminal (no colour codes; the CLI adds colour).
+/// The style of an action's line.
+pub fn action_style(action: Action) -> Style {
+    match action {
+        Action::Create => Style::Added,
+        Action::Update => Style::Changed,
+        Action::Adopt => Style::Adopted,
+        Action::Delete | Action::Replace => Style::Removed,
+        Action::NoOp => Style::Plain,
+    }
+}
+
+/// Renders the plan for a terminal, without styles (the CLI prints [`Render::text`]).
 pub fn render_text(plan: &Plan) -> String {
-    let mut out = String::new();
-    for e in &plan.errors {
-        let _ = writeln!(out, "Error: {e}");
+    plan.styled().plain()
+}
+
+impl Render for Plan {
+    /// The JSON plan, as `plan --out` saves it.
+    fn json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
-    if !plan.errors.is_empty() {
-        out.push('\n');
-    }
-    if !plan.drift.is_empty() {
-        out.push_str("Note: objects managed by groundwork differ from the blueprint (changed outside groundwork, or the blueprint changed):\n");
-        for d in &plan.drift {
-            let _ = writeln!(out, "  - {d}");
+
+    fn text(&self, out: &mut Styled) {
+        let plan = self;
+        for e in &plan.errors {
+            out.line(Style::Error, format!("Error: {e}"));
         }
-        out.push('\n');
-    }
-    for w in &plan.warnings {
-        let _ = writeln!(out, "Warning: {w}");
-    }
-    if !plan.warnings.is_empty() {
-        out.push('\n');
-    }
-    if !plan.changes.is_empty() {
-        out.push_str("groundwork will perform the following actions:\n\n");
-        for c in &plan.changes {
-            let _ = writeln!(out, "{} {} {}", symbol(c.action), c.address, verb(c.action));
-            let _ = writeln!(out, "      # {}", c.reason);
-            attributes(c, &mut out);
-            out.push('\n');
+        if !plan.errors.is_empty() {
+            out.text("\n");
         }
-    }
-    if !plan.unmanaged.is_empty() {
-        let _ = writeln!(out, "Not in the blueprint, left untouched ({}):", plan.unmanaged.len());
-        for u in &plan.unmanaged {
-            let _ = writeln!(out, "  . {} {} ({})", u.kind, u.name, u.id);
+        if !plan.drift.is_empty() {
+            out.line(Style::Note, "Note: objects managed by groundwork differ from the blueprint (changed outside groundwork, or the blueprint changed):");
+            for d in &plan.drift {
+                let _ = writeln!(out, "  - {d}");
+            }
+            out.text("\n");
         }
-        out.push('\n');
-    }
-    if plan.changes.is_empty() {
-        out.push_str("No changes. The organization matches the blueprint.\n");
-    } else {
-        let s = plan.summary();
-        if s.delete > 0 {
-            let _ = writeln!(
-                out,
-                "Plan: {} to add, {} to change, {} to adopt, {} to remove.",
-                s.add, s.change, s.adopt, s.delete
-            );
+        for w in &plan.warnings {
+            out.line(Style::Warning, format!("Warning: {w}"));
+        }
+        if !plan.warnings.is_empty() {
+            out.text("\n");
+        }
+        if !plan.changes.is_empty() {
+            out.text("groundwork will perform the following actions:\n\n");
+            for c in &plan.changes {
+                out.line(action_style(c.action), format!("{} {} {}", symbol(c.action), c.address, verb(c.action)));
+                let _ = writeln!(out, "      # {}", c.reason);
+                out.text(attribute_lines(c));
+                out.text("\n");
+            }
+        }
+        if !plan.unmanaged.is_empty() {
+            let _ = writeln!(out, "Not in the blueprint, left untouched ({}):", plan.unmanaged.len());
+            for u in &plan.unmanaged {
+                let _ = writeln!(out, "  . {} {} ({})", u.kind, u.name, u.id);
+            }
+            out.text("\n");
+        }
+        if plan.changes.is_empty() {
+            out.text("No changes. The organization matches the blueprint.\n");
         } else {
-            let _ = writeln!(out, "Plan: {} to add, {} to change, {} to adopt.", s.add, s.change, s.adopt);
+            let s = plan.summary();
+            if s.delete > 0 {
+                let _ = writeln!(
+                    out,
+                    "Plan: {} to add, {} to change, {} to adopt, {} to remove.",
+                    s.add, s.change, s.adopt, s.delete
+                );
+            } else {
+                let _ = writeln!(out, "Plan: {} to add, {} to change, {} to adopt.", s.add, s.change, s.adopt);
+            }
         }
     }
-    out
 }

@@ -3,8 +3,8 @@
 use groundwork_blueprint::{OuPath, Tags};
 use groundwork_plan::synthetic::converged;
 use groundwork_plan::{
-    Action, Address, CreateRequest, Desired, Live, LiveAccount, LiveOrganization, LiveOu, Operation, PlanOptions,
-    TAG_BLUEPRINT, TAG_MANAGED, plan, render_text,
+    Action, Address, CreateRequest, Desired, Difference, Drift, DriftKind, Live, LiveAccount, LiveOrganization, LiveOu,
+    Operation, PlanOptions, Render, TAG_BLUEPRINT, TAG_MANAGED, plan, render_text,
 };
 
 fn desired() -> Desired {
@@ -46,12 +46,18 @@ fn converged_state_plans_nothing() {
     assert!(render_text(&p).ends_with("No changes. The organization matches the blueprint.\n"));
 }
 
+/// Moves jira-prod to Sandbox in a live state; returns its id.
+fn move_jira_to_sandbox(live: &mut Live) -> String {
+    let jira = live.accounts.iter_mut().find(|a| a.name == "jira-prod").unwrap();
+    jira.parent = OuPath::parse("Sandbox");
+    jira.id.clone()
+}
+
 #[test]
 fn moved_account_is_one_update_with_a_drift_note() {
     let d = desired();
     let mut live = converged(&d);
-    let jira = live.accounts.iter_mut().find(|a| a.name == "jira-prod").unwrap();
-    jira.parent = OuPath::parse("Sandbox");
+    move_jira_to_sandbox(&mut live);
     let p = plan(&d, &live, PlanOptions::default());
     assert_eq!(p.changes.len(), 1);
     let c = &p.changes[0];
@@ -290,4 +296,40 @@ fn a_wider_access_role_trust_is_drift_and_a_finding_never_a_change() {
     assert_eq!(p.findings[0].values, ["arn:aws:iam::999999999999:root"]);
     assert_eq!(p.drift.len(), 1);
     assert!(p.drift[0].contains("arn:aws:iam::999999999999:root"), "{:?}", p.drift);
+}
+
+#[test]
+fn drift_groups_changes_then_findings_by_account_and_the_rest_under_the_organization() {
+    let d = desired();
+    let mut live = converged(&d);
+    let jira_id = move_jira_to_sandbox(&mut live);
+    let security = live.ous.iter_mut().find(|o| o.path == OuPath::parse("Security")).unwrap();
+    security.tags.insert("Owner".into(), "someone".into());
+    let address = "access-role/jira-prod".parse::<Address>().unwrap();
+    let check = live.resources.get_mut(&address).unwrap();
+    let mut trusted = check.spec["trusted_principals"].as_array().unwrap().clone();
+    trusted.push(serde_json::json!("arn:aws:iam::999999999999:root"));
+    check.spec["trusted_principals"] = serde_json::Value::Array(trusted);
+    let p = plan(&d, &live, PlanOptions::default());
+    let drift = Drift::of(&p);
+    assert!(!drift.clean);
+    assert_eq!(drift.differences, 3);
+    let groups: Vec<&str> = drift.groups.iter().map(|g| g.group.as_str()).collect();
+    assert_eq!(groups, [format!("account jira-prod ({jira_id})").as_str(), "organization"]);
+    let kinds: Vec<DriftKind> = drift.groups[0]
+        .differences
+        .iter()
+        .map(|d| match d {
+            Difference::Change { kind, .. } | Difference::NotRepaired { kind, .. } => *kind,
+        })
+        .collect();
+    assert_eq!(kinds, [DriftKind::Differs, DriftKind::NotRepaired], "changes first, then findings");
+    assert_eq!(drift.summary, "Drift: 3 differences in 2 groups (1 account).");
+    insta::assert_snapshot!("drift_text", drift.styled().plain());
+    insta::assert_json_snapshot!("drift_json", drift.json());
+
+    let clean = plan(&d, &converged(&d), PlanOptions::default());
+    let clean = Drift::of(&clean);
+    assert!(clean.clean && clean.groups.is_empty());
+    assert_eq!(clean.styled().plain(), "No drift: the organization matches the blueprint.\n");
 }

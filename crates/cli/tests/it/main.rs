@@ -11,6 +11,7 @@ mod import;
 mod lease;
 mod logging;
 mod organization;
+mod output;
 mod permissions;
 mod reliability;
 mod validate;
