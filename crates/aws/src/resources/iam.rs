@@ -897,10 +897,10 @@ impl Aws {
         }
         let none = json!({ "managed_policies": [], "inline_policies": {} });
         self.converge_policies(c, Holder::Role(name), &none, live, &mut done).await?;
-        match self.run("iam:DeleteRole", Idempotency::Safe, || c.iam.delete_role().role_name(name).send()).await {
-            Ok(_) => done.push(format!("deleted role {name} at {}", live["path"].as_str().unwrap_or("/"))),
-            Err(e) if no_such_entity(&e) => done.push(format!("role {name} was already gone")),
-            Err(e) => return Err(e),
+        if self.run_removal("iam:DeleteRole", || c.iam.delete_role().role_name(name).send()).await? {
+            done.push(format!("deleted role {name} at {}", live["path"].as_str().unwrap_or("/")));
+        } else {
+            done.push(format!("role {name} was already gone"));
         }
         Ok(done.join(", "))
     }
@@ -924,15 +924,15 @@ impl Aws {
             .await?;
             done.push(format!("removed role {role}"));
         }
-        match self
-            .run("iam:DeleteInstanceProfile", Idempotency::Safe, || {
+        if self
+            .run_removal("iam:DeleteInstanceProfile", || {
                 c.iam.delete_instance_profile().instance_profile_name(name).send()
             })
-            .await
+            .await?
         {
-            Ok(_) => done.push(format!("deleted instance profile {name} at {}", live["path"].as_str().unwrap_or("/"))),
-            Err(e) if no_such_entity(&e) => done.push(format!("instance profile {name} was already gone")),
-            Err(e) => return Err(e),
+            done.push(format!("deleted instance profile {name} at {}", live["path"].as_str().unwrap_or("/")));
+        } else {
+            done.push(format!("instance profile {name} was already gone"));
         }
         Ok(done.join(", "))
     }
