@@ -122,8 +122,9 @@ impl Aws {
                         let spec = bucket.map(|b| b.to_value());
                         found.bucket = Some(FoundBucket { account_id: log.to_owned(), name, spec });
                         if let Some(target) = target {
-                            match Box::pin(self.read_bucket(&c.s3, &c.id, &target)).await {
+                            match Box::pin(self.read_bucket_spec(&c.s3, &c.id, &target)).await {
                                 Ok(spec) => {
+                                    let spec = spec.map(|b| b.to_value());
                                     found.access_bucket =
                                         Some(FoundBucket { account_id: log.to_owned(), name: target, spec });
                                 }
@@ -205,7 +206,7 @@ impl Aws {
             let (Some(name), true) = (t.name(), t.is_organization_trail().unwrap_or(false)) else { continue };
             let home_region = t.home_region().unwrap_or(&region).to_owned();
             let spec = if home_region == region {
-                self.read_trail(c, name).await?.unwrap_or(Value::Null)
+                self.read_trail(c, name).await?.map_or(Value::Null, |t| t.to_value())
             } else {
                 Value::Null
             };

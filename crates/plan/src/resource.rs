@@ -8,110 +8,14 @@
 //! (`{{account_id:NAME}}`, `{{org_id}}`, `{{management_account_id}}`); they are resolved from
 //! [`Ids`] at plan time where known, and again at apply time.
 
-use std::collections::BTreeMap;
-use std::fmt;
-
 use groundwork_blueprint::OuPath;
 use groundwork_blueprint::template::{self, AccountIds, Context, Name, Template};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
+pub use crate::kinds::Kind;
 use crate::state::Address;
-
-/// What kind of thing a resource is; decides how the provider reads and writes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    /// Trusted access of an AWS service to the organization.
-    ServiceAccess,
-    /// A policy type enabled on the root.
-    PolicyType,
-    /// An S3 bucket with its settings and policy.
-    Bucket,
-    /// A CloudTrail trail and whether it is logging.
-    Trail,
-    /// A service control policy.
-    Scp,
-    /// An SCP attached to a target.
-    ScpAttachment,
-    /// An IAM account password policy.
-    PasswordPolicy,
-    /// A customer-managed IAM policy.
-    ManagedPolicy,
-    /// An IAM group.
-    Group,
-    /// An IAM user.
-    User,
-    /// An IAM role.
-    Role,
-    /// An EC2 instance profile.
-    InstanceProfile,
-    /// A check, never written: whom a member account's access role trusts. Anything beyond the
-    /// management account (and the deployer role) is drift that the plan reports and apply
-    /// leaves alone, since rewriting the access role's trust could lock groundwork out.
-    AccessRole,
-}
-
-impl Kind {
-    /// The address prefix, e.g. `bucket`.
-    pub fn prefix(self) -> &'static str {
-        match self {
-            Kind::ServiceAccess => "service-access",
-            Kind::PolicyType => "policy-type",
-            Kind::Bucket => "bucket",
-            Kind::Trail => "trail",
-            Kind::Scp => "scp",
-            Kind::ScpAttachment => "scp-attachment",
-            Kind::PasswordPolicy => "password-policy",
-            Kind::ManagedPolicy => "iam-policy",
-            Kind::Group => "iam-group",
-            Kind::User => "iam-user",
-            Kind::Role => "iam-role",
-            Kind::InstanceProfile => "instance-profile",
-            Kind::AccessRole => "access-role",
-        }
-    }
-
-    /// Every kind.
-    pub const ALL: [Kind; 13] = [
-        Kind::ServiceAccess,
-        Kind::PolicyType,
-        Kind::Bucket,
-        Kind::Trail,
-        Kind::Scp,
-        Kind::ScpAttachment,
-        Kind::PasswordPolicy,
-        Kind::ManagedPolicy,
-        Kind::Group,
-        Kind::User,
-        Kind::Role,
-        Kind::InstanceProfile,
-        Kind::AccessRole,
-    ];
-
-    /// Ordering rank: what must exist before what (attachments after policies, groups after
-    /// policies, users after groups, instance profiles after roles).
-    pub fn rank(self) -> usize {
-        match self {
-            Kind::ServiceAccess | Kind::PolicyType | Kind::PasswordPolicy | Kind::AccessRole => 0,
-            Kind::Bucket | Kind::Scp | Kind::ManagedPolicy | Kind::Role => 1,
-            Kind::Trail | Kind::ScpAttachment | Kind::Group | Kind::InstanceProfile => 2,
-            Kind::User => 3,
-        }
-    }
-
-    /// Whether the plan only reports on this kind: it is read and compared, a difference is
-    /// drift, and it is never written.
-    pub fn report_only(self) -> bool {
-        self == Kind::AccessRole
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.prefix())
-    }
-}
 
 /// Where a resource lives and how it is named there.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

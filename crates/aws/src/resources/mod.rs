@@ -13,6 +13,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use groundwork_apply::ProviderError;
+use groundwork_plan::kinds::Spec;
+use groundwork_plan::kinds::bucket::BucketSpec;
+use groundwork_plan::kinds::trail::TrailSpec;
 use groundwork_plan::{Desired, Ids, Kind, Live, LiveResource, Locator};
 use serde_json::Value;
 use tokio::sync::Semaphore;
@@ -125,7 +128,8 @@ impl Aws {
                     // The policy's attachments, read per policy (never per target).
                     found.extend(aws.scp_attachments(&at.name, &shared).await?);
                 }
-                if let Some(spec) = Box::pin(aws.read(&at, &clients, &shared, iam.get(&account_id))).await? {
+                let cx = ReadCx { aws: &aws, at: &at, clients: &clients, shared: &shared, iam: iam.get(&account_id) };
+                if let Some(spec) = aws.read(&cx).await? {
                     found.push((address, LiveResource { at, spec }));
                 }
                 Ok(found)
@@ -142,24 +146,24 @@ impl Aws {
         Ok(())
     }
 
-    async fn read(
-        &self,
-        at: &Locator,
-        c: &AccountClients,
-        shared: &Shared,
-        iam: Option<&AccountIam>,
-    ) -> Result<Option<Value>, ProviderError> {
+    /// The live spec of one resource, through its kind's [`Converge::read`].
+    async fn read(&self, cx: &ReadCx<'_>) -> Result<Option<Value>, ProviderError> {
+        Box::pin(self.read_kind(cx)).await
+    }
+
+    /// What the kinds not yet on [`Converge`] read.
+    async fn read_legacy(&self, cx: &ReadCx<'_>) -> Result<Option<Value>, ProviderError> {
+        let (at, c, shared) = (cx.at, cx.clients, cx.shared);
         match at.kind {
-            Kind::Bucket => Box::pin(self.read_bucket(&c.s3, &c.id, &at.name)).await,
-            Kind::Trail => self.read_trail(c, &at.name).await,
             Kind::ServiceAccess => self.read_service_access(&at.name).await,
             Kind::PolicyType => self.read_policy_type(&at.name).await,
             Kind::Scp => self.read_scp(&at.name, shared).await,
             Kind::ScpAttachment => Ok(None),
             Kind::PasswordPolicy => self.read_password_policy(c).await,
             Kind::ManagedPolicy | Kind::Group | Kind::User | Kind::Role | Kind::InstanceProfile | Kind::AccessRole => {
-                Box::pin(self.read_iam(at, c, iam)).await
+                Box::pin(self.read_iam(at, c, cx.iam)).await
             }
+            other => Err(crate::organizations::internal(&format!("no reader for {other}"))),
         }
     }
 
@@ -173,42 +177,144 @@ impl Aws {
         let management = ids.management_account_id.clone().unwrap_or_default();
         let account_id = account_id_of(at, ids)?;
         let c = self.writer_account(at, &account_id, &management).await?;
+        let cx = WriteCx { aws: self, at, clients: &c, ids };
+        Box::pin(self.put_kind(&cx, spec, live)).await
+    }
+
+    /// What the kinds not yet on [`Converge`] write.
+    async fn put_legacy(&self, cx: &WriteCx<'_>, spec: &Value, live: Option<&Value>) -> Result<String, ProviderError> {
+        let (at, c, ids) = (cx.at, cx.clients, cx.ids);
         match at.kind {
-            Kind::Bucket => self.put_bucket(&c.s3, &c.id, &at.name, spec, live).await,
-            Kind::Trail => self.put_trail(&c, &at.name, spec, live).await,
             Kind::ServiceAccess => self.put_service_access(&at.name).await,
             Kind::PolicyType => self.put_policy_type(&at.name, ids).await,
             Kind::Scp => self.put_scp(&at.name, spec, live).await,
             Kind::ScpAttachment => self.attach_scp(spec, ids).await,
-            Kind::PasswordPolicy => self.put_password_policy(&c, spec).await,
-            Kind::ManagedPolicy => self.put_managed_policy(&c, &at.name, spec, live).await,
-            Kind::Group => self.put_group(&c, &at.name, spec, live).await,
-            Kind::User => self.put_user(&c, &at.name, spec, live).await,
-            Kind::Role => self.put_role(&c, &at.name, spec, live).await,
-            Kind::InstanceProfile => self.put_instance_profile(&c, &at.name, spec, live).await,
+            Kind::PasswordPolicy => self.put_password_policy(c, spec).await,
+            Kind::ManagedPolicy => self.put_managed_policy(c, &at.name, spec, live).await,
+            Kind::Group => self.put_group(c, &at.name, spec, live).await,
+            Kind::User => self.put_user(c, &at.name, spec, live).await,
+            Kind::Role => self.put_role(c, &at.name, spec, live).await,
+            Kind::InstanceProfile => self.put_instance_profile(c, &at.name, spec, live).await,
             Kind::AccessRole => {
                 Err(crate::organizations::internal("groundwork never rewrites the access role's trust"))
             }
+            other => Err(crate::organizations::internal(&format!("no writer for {other}"))),
         }
     }
 
     pub(crate) async fn delete(&self, at: &Locator, live: &Value, ids: &Ids) -> Result<String, ProviderError> {
+        let management = ids.management_account_id.clone().unwrap_or_default();
+        let account_id = account_id_of(at, ids)?;
+        let c = self.account(&account_id, &management).await?;
+        let cx = WriteCx { aws: self, at, clients: &c, ids };
+        Box::pin(self.delete_kind(&cx, live)).await
+    }
+
+    /// What the kinds not yet on [`Converge`] delete.
+    async fn delete_legacy(&self, cx: &WriteCx<'_>, live: &Value) -> Result<String, ProviderError> {
+        let (at, c, ids) = (cx.at, cx.clients, cx.ids);
         match at.kind {
             Kind::ScpAttachment => self.detach_scp(live, ids).await,
             // Only as the first half of a replacement (IAM cannot move them to another path).
-            Kind::Role | Kind::InstanceProfile => {
-                let management = ids.management_account_id.clone().unwrap_or_default();
-                let account_id = account_id_of(at, ids)?;
-                let c = self.account(&account_id, &management).await?;
-                if at.kind == Kind::Role {
-                    self.delete_role(&c, &at.name, live).await
-                } else {
-                    self.delete_instance_profile(&c, &at.name, live).await
-                }
-            }
+            Kind::Role => self.delete_role(c, &at.name, live).await,
+            Kind::InstanceProfile => self.delete_instance_profile(c, &at.name, live).await,
             other => Err(crate::organizations::internal(&format!("groundwork never deletes a {other}"))),
         }
     }
+}
+
+/// What a kind's reader gets: where the resource lives (placeholders resolved), that account's
+/// clients, and what every reader of one discovery shares.
+pub(crate) struct ReadCx<'a> {
+    pub(crate) aws: &'a Aws,
+    pub(crate) at: &'a Locator,
+    pub(crate) clients: &'a AccountClients,
+    pub(crate) shared: &'a Shared,
+    pub(crate) iam: Option<&'a AccountIam>,
+}
+
+/// What a kind's writer gets: where the resource lives (placeholders resolved), that account's
+/// clients, and the ids known so far.
+pub(crate) struct WriteCx<'a> {
+    pub(crate) aws: &'a Aws,
+    pub(crate) at: &'a Locator,
+    pub(crate) clients: &'a AccountClients,
+    pub(crate) ids: &'a Ids,
+}
+
+/// A kind's reads and writes, on the same typed spec as its lowering (`groundwork_plan::kinds`):
+/// a key the reader and the lowering disagree on does not compile. No default lives here: a
+/// setting the spec lacks is an error where the JSON is read ([`Spec::from_value`]).
+#[async_trait::async_trait]
+pub(crate) trait Converge: Spec + Send + Sync {
+    /// The live spec, or `None` when the object does not exist. Read-only.
+    async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError>;
+
+    /// Creates the object, or converges it from `live` with only the writes whose part differs.
+    /// Returns what it did, for people.
+    async fn put(&self, cx: &WriteCx<'_>, live: Option<&Self>) -> Result<String, ProviderError>;
+
+    /// Deletes the object (only ever one groundwork owns; a replacement's first half, or a
+    /// `--prune`). Kinds that are never deleted keep this default, which refuses.
+    async fn delete(cx: &WriteCx<'_>, live: &Self) -> Result<String, ProviderError> {
+        let _ = (cx, live);
+        Err(crate::organizations::internal(&format!("groundwork never deletes a {}", Self::KIND)))
+    }
+}
+
+/// The typed spec of a JSON spec, or an error that names the kind.
+fn typed<S: Spec>(op: &str, spec: &Value) -> Result<S, ProviderError> {
+    S::from_value(spec).map_err(|e| ProviderError {
+        operation: op.to_owned(),
+        code: None,
+        message: e.to_string(),
+        kind: groundwork_apply::ErrorKind::Rejected,
+    })
+}
+
+/// The one list of kinds on this side: each kind's [`Converge`] implementation. A kind missing
+/// here falls to the legacy readers and writers until it has moved.
+macro_rules! registry {
+    ($($variant:ident => $ty:ty,)*) => {
+        impl Aws {
+            async fn read_kind(&self, cx: &ReadCx<'_>) -> Result<Option<Value>, ProviderError> {
+                match cx.at.kind {
+                    $( Kind::$variant => Ok(<$ty as Converge>::read(cx).await?.map(|s| s.to_value())), )*
+                    #[allow(unreachable_patterns)]
+                    _ => self.read_legacy(cx).await,
+                }
+            }
+
+            async fn put_kind(&self, cx: &WriteCx<'_>, spec: &Value, live: Option<&Value>) -> Result<String, ProviderError> {
+                match cx.at.kind {
+                    $( Kind::$variant => {
+                        let op = concat!(stringify!($variant), ": desired spec");
+                        let spec: $ty = typed(op, spec)?;
+                        let live: Option<$ty> = live.map(|l| typed(concat!(stringify!($variant), ": live spec"), l)).transpose()?;
+                        spec.put(cx, live.as_ref()).await
+                    } )*
+                    #[allow(unreachable_patterns)]
+                    _ => self.put_legacy(cx, spec, live).await,
+                }
+            }
+
+            async fn delete_kind(&self, cx: &WriteCx<'_>, live: &Value) -> Result<String, ProviderError> {
+                match cx.at.kind {
+                    $( Kind::$variant => {
+                        let live: $ty = typed(concat!(stringify!($variant), ": live spec"), live)?;
+                        <$ty as Converge>::delete(cx, &live).await
+                    } )*
+                    #[allow(unreachable_patterns)]
+                    _ => self.delete_legacy(cx, live).await,
+                }
+            }
+        }
+    };
+}
+
+registry! {
+    Bucket => BucketSpec,
+    Trail => TrailSpec,
 }
 
 /// The id of the account a resource lives in, known from discovery or an earlier change.

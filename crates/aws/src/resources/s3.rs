@@ -15,12 +15,11 @@ use aws_sdk_s3::types::{
     VersioningConfiguration,
 };
 use groundwork_apply::{ErrorKind, ProviderError};
-use groundwork_plan::kinds::Spec;
 use groundwork_plan::kinds::bucket::{AccessLogging, BucketSpec, Encryption, ObjectLock, PublicAccessBlock};
 use groundwork_plan::{canonical_policy, compact_policy};
 use serde_json::Value;
 
-use super::parse_document;
+use super::{Converge, ReadCx, WriteCx, parse_document};
 use crate::Aws;
 use crate::call::Idempotency;
 
@@ -61,18 +60,19 @@ fn policy_text(doc: &Value) -> String {
     compact.to_string()
 }
 
-impl Aws {
-    /// The bucket's live spec, or `None` when it does not exist (in this account).
-    pub(crate) async fn read_bucket(
-        &self,
-        s3: &aws_sdk_s3::Client,
-        owner: &str,
-        name: &str,
-    ) -> Result<Option<Value>, ProviderError> {
-        Ok(Box::pin(self.read_bucket_spec(s3, owner, name)).await?.map(|b| b.to_value()))
+#[async_trait::async_trait]
+impl Converge for BucketSpec {
+    async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
+        Box::pin(cx.aws.read_bucket_spec(&cx.clients.s3, &cx.clients.id, &cx.at.name)).await
     }
 
-    /// [`Aws::read_bucket`], typed.
+    async fn put(&self, cx: &WriteCx<'_>, live: Option<&Self>) -> Result<String, ProviderError> {
+        Box::pin(cx.aws.put_bucket_spec(&cx.clients.s3, &cx.clients.id, &cx.at.name, self, live)).await
+    }
+}
+
+impl Aws {
+    /// The bucket's live spec, or `None` when it does not exist (in this account).
     pub(crate) async fn read_bucket_spec(
         &self,
         s3: &aws_sdk_s3::Client,
@@ -231,21 +231,6 @@ impl Aws {
 
     /// Creates the bucket (with object lock when asked: only possible now) and converges each
     /// setting that differs; the policy goes last.
-    pub(crate) async fn put_bucket(
-        &self,
-        s3: &aws_sdk_s3::Client,
-        owner: &str,
-        name: &str,
-        spec: &Value,
-        live: Option<&Value>,
-    ) -> Result<String, ProviderError> {
-        let spec = BucketSpec::from_value(spec).map_err(|e| rejected("s3:PutBucketPolicy", e.to_string()))?;
-        let live =
-            live.map(BucketSpec::from_value).transpose().map_err(|e| rejected("s3:GetBucketPolicy", e.to_string()))?;
-        Box::pin(self.put_bucket_spec(s3, owner, name, &spec, live.as_ref())).await
-    }
-
-    /// [`Aws::put_bucket`], typed.
     pub(crate) async fn put_bucket_spec(
         &self,
         s3: &aws_sdk_s3::Client,

@@ -3,17 +3,27 @@
 
 use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector};
 use groundwork_apply::{ErrorKind, ProviderError};
-use groundwork_plan::kinds::Spec;
 use groundwork_plan::kinds::trail::{AdvancedSelector, EventSelectors, FieldSelector, TrailSpec};
-use serde_json::Value;
 
+use super::{Converge, ReadCx, WriteCx};
 use crate::Aws;
 use crate::accounts::AccountClients;
 use crate::call::Idempotency;
 
+#[async_trait::async_trait]
+impl Converge for TrailSpec {
+    async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
+        cx.aws.read_trail(cx.clients, &cx.at.name).await
+    }
+
+    async fn put(&self, cx: &WriteCx<'_>, live: Option<&Self>) -> Result<String, ProviderError> {
+        cx.aws.put_trail(cx.clients, &cx.at.name, self, live).await
+    }
+}
+
 impl Aws {
     /// The trail's live spec, or `None` when there is no trail of that name.
-    pub(crate) async fn read_trail(&self, c: &AccountClients, name: &str) -> Result<Option<Value>, ProviderError> {
+    pub(crate) async fn read_trail(&self, c: &AccountClients, name: &str) -> Result<Option<TrailSpec>, ProviderError> {
         let ct = &c.cloudtrail;
         let trail = match self.run("cloudtrail:GetTrail", Idempotency::Safe, || ct.get_trail().name(name).send()).await
         {
@@ -37,19 +47,16 @@ impl Aws {
             // so they differ from the advanced ones the blueprint asks for.
             EventSelectors::Basic { basic: format!("{:?}", selectors.event_selectors()) }
         };
-        Ok(Some(
-            TrailSpec {
-                s3_bucket: trail.s3_bucket_name().unwrap_or_default().to_owned(),
-                is_organization_trail: trail.is_organization_trail().unwrap_or(false),
-                multi_region: trail.is_multi_region_trail().unwrap_or(false),
-                log_file_validation: trail.log_file_validation_enabled().unwrap_or(false),
-                global_service_events: trail.include_global_service_events().unwrap_or(false),
-                kms_key_id: trail.kms_key_id().map(str::to_owned),
-                event_selectors,
-                logging: status.is_logging().unwrap_or(false),
-            }
-            .to_value(),
-        ))
+        Ok(Some(TrailSpec {
+            s3_bucket: trail.s3_bucket_name().unwrap_or_default().to_owned(),
+            is_organization_trail: trail.is_organization_trail().unwrap_or(false),
+            multi_region: trail.is_multi_region_trail().unwrap_or(false),
+            log_file_validation: trail.log_file_validation_enabled().unwrap_or(false),
+            global_service_events: trail.include_global_service_events().unwrap_or(false),
+            kms_key_id: trail.kms_key_id().map(str::to_owned),
+            event_selectors,
+            logging: status.is_logging().unwrap_or(false),
+        }))
     }
 
     /// Creates or updates the trail, then starts logging when it is not.
@@ -57,8 +64,8 @@ impl Aws {
         &self,
         c: &AccountClients,
         name: &str,
-        spec: &Value,
-        live: Option<&Value>,
+        spec: &TrailSpec,
+        live: Option<&TrailSpec>,
     ) -> Result<String, ProviderError> {
         let ct = &c.cloudtrail;
         let bad = |op: &str, e: &dyn std::fmt::Display| ProviderError {
@@ -67,8 +74,6 @@ impl Aws {
             message: e.to_string(),
             kind: ErrorKind::Rejected,
         };
-        let spec = TrailSpec::from_value(spec).map_err(|e| bad("cloudtrail:UpdateTrail", &e))?;
-        let live = live.map(TrailSpec::from_value).transpose().map_err(|e| bad("cloudtrail:GetTrail", &e))?;
         let bucket = spec.s3_bucket.as_str();
         // CreateTrail and UpdateTrail take the same settings (their builders are distinct types).
         macro_rules! with_settings {
@@ -83,7 +88,7 @@ impl Aws {
             };
         }
         let mut done = Vec::new();
-        let mut update = live.as_ref().is_some_and(|l| {
+        let mut update = live.is_some_and(|l| {
             (&l.s3_bucket, l.is_organization_trail, l.multi_region, l.log_file_validation, l.global_service_events)
                 != (
                     &spec.s3_bucket,
@@ -122,7 +127,7 @@ impl Aws {
             self.run("cloudtrail:UpdateTrail", Idempotency::Safe, || with_settings!(ct.update_trail()).send()).await?;
             done.push("trail settings restored".into());
         }
-        if live.as_ref().is_none_or(|l| l.event_selectors != spec.event_selectors) {
+        if live.is_none_or(|l| l.event_selectors != spec.event_selectors) {
             let selectors = match &spec.event_selectors {
                 EventSelectors::Advanced(list) => list.iter().map(selector_sdk).collect::<Result<Vec<_>, _>>()?,
                 EventSelectors::Basic { .. } => {
@@ -138,7 +143,7 @@ impl Aws {
             .await?;
             done.push("event selectors set".into());
         }
-        if live.as_ref().is_none_or(|l| !l.logging) {
+        if live.is_none_or(|l| !l.logging) {
             self.run("cloudtrail:StartLogging", Idempotency::Safe, || ct.start_logging().name(name).send()).await?;
             done.push("logging started".into());
         }

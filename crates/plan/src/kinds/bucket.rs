@@ -4,8 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::Spec;
-use crate::resource::Kind;
+use super::{Kind, KindMeta, Scope, Spec};
 
 /// An S3 bucket with the settings groundwork converges. The policy goes last when writing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,9 +30,14 @@ pub struct BucketSpec {
     pub policy: Value,
 }
 
-impl Spec for BucketSpec {
+impl KindMeta for BucketSpec {
     const KIND: Kind = Kind::Bucket;
+    const PREFIX: &'static str = "bucket";
+    const RANK: usize = 1;
+    const SCOPE: Scope = Scope::Account;
 }
+
+impl Spec for BucketSpec {}
 
 /// The four public-access blocks (all off when none is set).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

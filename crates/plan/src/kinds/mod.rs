@@ -1,26 +1,58 @@
-//! Typed specs: one module per kind holds the shape of its spec as a serde struct. The planner
-//! still compares specs as JSON (so saved plans and the generic diff stay as they are), but a
-//! spec is built from its struct by the lowering and by the AWS reader, and read through it by
-//! the AWS writer and by import: a missing or mistyped setting is an error, never a silent
-//! default.
+//! The resource kinds, one module each, registered in one list ([`registry!`] below).
 //!
-//! Kinds on typed specs so far: [`trail`], [`bucket`]. The others still build their JSON by
-//! hand (issue "One home per resource kind").
+//! A kind's module on this side holds what the planner knows of it: its typed spec (a serde
+//! struct whose JSON is exactly the spec a saved plan holds), its [`KindMeta`] (address prefix,
+//! ordering rank, scope, whether it is only reported on) and, as kinds move here, its lowering
+//! from the blueprint and the reverse that import uses. Its counterpart in `groundwork-aws`
+//! (`crates/aws/src/resources/`) reads and writes the same typed spec, so a key the reader and
+//! the lowering disagree on does not compile.
+//!
+//! The planner still compares specs as JSON (ADR 0008): one generic comparison for every kind,
+//! placeholders resolved in one pass, plan files any tool can read. A spec is built from its
+//! struct by the lowering and by the AWS reader, and read through it by the AWS writer: a
+//! missing or mistyped setting is an error, never a silent default.
+//!
+//! Adding a kind: `docs/adding-a-kind.md`.
 
 pub mod bucket;
+mod legacy;
 pub mod trail;
 
-use serde::Serialize;
+use std::fmt;
+
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::resource::Kind;
+/// Where a kind's objects live, and so what its locator names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Once in the organization, written from the management account (trusted access, SCPs).
+    Organization,
+    /// Once per account (IAM, which is global; a bucket, whose name is global).
+    Account,
+    /// Once per (account, region).
+    Region,
+}
+
+/// What the planner knows of a kind without looking at a spec.
+pub trait KindMeta {
+    /// The kind.
+    const KIND: Kind;
+    /// The address prefix, e.g. `bucket`.
+    const PREFIX: &'static str;
+    /// Ordering rank: a change of a lower rank is listed (and, with a dependency, run) first.
+    const RANK: usize;
+    /// Where its objects live.
+    const SCOPE: Scope;
+    /// Whether the plan only reports on this kind: it is read and compared, a difference is
+    /// drift, and it is never written.
+    const REPORT_ONLY: bool = false;
+}
 
 /// A kind's typed spec.
-pub trait Spec: Serialize + DeserializeOwned {
-    /// The kind whose spec this is.
-    const KIND: Kind;
-
+pub trait Spec: KindMeta + Serialize + DeserializeOwned {
     /// The spec as the planner compares it and a saved plan holds it.
     fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
@@ -43,4 +75,94 @@ pub struct SpecError {
     pub kind: Kind,
     /// What serde says.
     pub message: String,
+}
+
+/// Generates [`Kind`] and its metadata from the one list of kinds.
+macro_rules! registry {
+    ($( $(#[$doc:meta])* $variant:ident => $ty:ty, )*) => {
+        /// What kind of thing a resource is; decides how the provider reads and writes it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum Kind {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Kind {
+            /// Every kind, in the registry's order.
+            pub const ALL: &'static [Kind] = &[$( Kind::$variant, )*];
+
+            /// The address prefix, e.g. `bucket`.
+            pub fn prefix(self) -> &'static str {
+                match self { $( Kind::$variant => <$ty as KindMeta>::PREFIX, )* }
+            }
+
+            /// Ordering rank: what must exist before what (attachments after policies, groups
+            /// after policies, users after groups, instance profiles after roles).
+            pub fn rank(self) -> usize {
+                match self { $( Kind::$variant => <$ty as KindMeta>::RANK, )* }
+            }
+
+            /// Where its objects live.
+            pub fn scope(self) -> Scope {
+                match self { $( Kind::$variant => <$ty as KindMeta>::SCOPE, )* }
+            }
+
+            /// Whether the plan only reports on this kind: it is read and compared, a
+            /// difference is drift, and it is never written.
+            pub fn report_only(self) -> bool {
+                match self { $( Kind::$variant => <$ty as KindMeta>::REPORT_ONLY, )* }
+            }
+        }
+    };
+}
+
+registry! {
+    /// Trusted access of an AWS service to the organization.
+    ServiceAccess => legacy::ServiceAccess,
+    /// A policy type enabled on the root.
+    PolicyType => legacy::PolicyType,
+    /// An S3 bucket with its settings and policy.
+    Bucket => bucket::BucketSpec,
+    /// A CloudTrail trail and whether it is logging.
+    Trail => trail::TrailSpec,
+    /// A service control policy.
+    Scp => legacy::Scp,
+    /// An SCP attached to a target.
+    ScpAttachment => legacy::ScpAttachment,
+    /// An IAM account password policy.
+    PasswordPolicy => legacy::PasswordPolicy,
+    /// A customer-managed IAM policy.
+    ManagedPolicy => legacy::ManagedPolicy,
+    /// An IAM group.
+    Group => legacy::Group,
+    /// An IAM user.
+    User => legacy::User,
+    /// An IAM role.
+    Role => legacy::Role,
+    /// An EC2 instance profile.
+    InstanceProfile => legacy::InstanceProfile,
+    /// A check, never written: whom a member account's access role trusts. Anything beyond the
+    /// management account (and the deployer role) is drift that the plan reports and apply
+    /// leaves alone, since rewriting the access role's trust could lock groundwork out.
+    AccessRole => legacy::AccessRole,
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.prefix())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_unique_and_serde_names_match_the_prefix_or_kind() {
+        let mut seen = std::collections::BTreeSet::new();
+        for k in Kind::ALL {
+            assert!(seen.insert(k.prefix()), "{k:?} repeats a prefix");
+            assert!(serde_json::to_value(k).unwrap().is_string());
+        }
+    }
 }

@@ -2,8 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Spec;
-use crate::resource::Kind;
+use super::{Kind, KindMeta, Scope, Spec};
 
 /// A CloudTrail trail: where it delivers, how widely it records, its event selectors and
 /// whether it is logging.
@@ -28,9 +27,14 @@ pub struct TrailSpec {
     pub logging: bool,
 }
 
-impl Spec for TrailSpec {
+impl KindMeta for TrailSpec {
     const KIND: Kind = Kind::Trail;
+    const PREFIX: &'static str = "trail";
+    const RANK: usize = 2;
+    const SCOPE: Scope = Scope::Account;
 }
+
+impl Spec for TrailSpec {}
 
 /// A trail's event selectors: advanced ones (what groundwork writes), or basic ones (a new
 /// trail's default, or set out of band), kept as AWS's text so they differ from any advanced set.
