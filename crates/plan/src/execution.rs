@@ -45,7 +45,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         }
         out.push(DesiredResource {
             address: Address::role(Some(name), role),
-            at: Locator { kind: Kind::Role, account: Some(name.clone()), name: role.clone() },
+            at: Locator::new(Kind::Role, Some(name.clone()), role.clone()),
             // At the root path, so that the ARN groundwork assumes (`role/NAME`) is the role's ARN.
             spec: json!({
                 "path": "/",

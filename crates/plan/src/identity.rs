@@ -99,7 +99,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         for account in targets {
             out.push(DesiredResource {
                 address: Address::password_policy(account),
-                at: Locator { kind: Kind::PasswordPolicy, account: account.map(str::to_owned), name: "account".into() },
+                at: Locator::new(Kind::PasswordPolicy, account.map(str::to_owned), "account".into()),
                 spec: spec.clone(),
                 after: Vec::new(),
             });
@@ -110,11 +110,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         if identity.require_mfa {
             out.push(DesiredResource {
                 address: force_mfa.clone(),
-                at: Locator {
-                    kind: Kind::ManagedPolicy,
-                    account: hub_account.map(str::to_owned),
-                    name: FORCE_MFA_POLICY.into(),
-                },
+                at: Locator::new(Kind::ManagedPolicy, hub_account.map(str::to_owned), FORCE_MFA_POLICY.into()),
                 spec: json!({ "document": canonical_policy(&groundwork_blueprint::force_mfa_policy()) }),
                 after: Vec::new(),
             });
@@ -129,7 +125,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             }
             out.push(DesiredResource {
                 address: Address::group(hub_account, &g.name.value),
-                at: Locator { kind: Kind::Group, account: hub_account.map(str::to_owned), name: g.name.value.clone() },
+                at: Locator::new(Kind::Group, hub_account.map(str::to_owned), g.name.value.clone()),
                 spec: json!({ "managed_policies": sorted(managed), "inline_policies": inline(policy) }),
                 after,
             });
@@ -143,7 +139,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             tags.insert(TAG_BLUEPRINT.into(), json!(bp.organization.name.value));
             out.push(DesiredResource {
                 address: Address::user(hub_account, &u.name.value),
-                at: Locator { kind: Kind::User, account: hub_account.map(str::to_owned), name: u.name.value.clone() },
+                at: Locator::new(Kind::User, hub_account.map(str::to_owned), u.name.value.clone()),
                 spec: json!({
                     "groups": sorted(u.groups.iter().cloned()),
                     "console": u.console,
@@ -168,7 +164,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             let role_address = Address::role(Some(account), &role.name.value);
             out.push(DesiredResource {
                 address: role_address.clone(),
-                at: Locator { kind: Kind::Role, account: Some(account.clone()), name: role.name.value.clone() },
+                at: Locator::new(Kind::Role, Some(account.clone()), role.name.value.clone()),
                 spec: json!({
                     "path": role.path,
                     "tags": ownership(),
@@ -183,11 +179,7 @@ pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             if role.trust == RoleTrust::Ec2 {
                 out.push(DesiredResource {
                     address: Address::instance_profile(Some(account), &role.name.value),
-                    at: Locator {
-                        kind: Kind::InstanceProfile,
-                        account: Some(account.clone()),
-                        name: role.name.value.clone(),
-                    },
+                    at: Locator::new(Kind::InstanceProfile, Some(account.clone()), role.name.value.clone()),
                     spec: json!({ "path": role.path, "tags": ownership(), "roles": [role.name.value] }),
                     after: vec![role_address],
                 });

@@ -1254,7 +1254,7 @@ impl<'a> Cx<'a> {
                         live.resources.insert(
                             Address::scp_attachment(&at.name, &text),
                             LiveResource {
-                                at: crate::resource::Locator { kind: Kind::ScpAttachment, account: None, name: key },
+                                at: crate::resource::Locator::new(Kind::ScpAttachment, None, key),
                                 spec: json!({ "policy": at.name, "target": text }),
                             },
                         );

@@ -267,7 +267,7 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         let address = Address::bucket(&logging.account.value, &raw.value);
         out.push(DesiredResource {
             address: address.clone(),
-            at: Locator { kind: Kind::Bucket, account: Some(logging.account.value.clone()), name: name.clone() },
+            at: Locator::new(Kind::Bucket, Some(logging.account.value.clone()), name.clone()),
             spec: bucket_spec(
                 region,
                 // Server access logs can only be delivered to a bucket encrypted with SSE-S3.
@@ -287,7 +287,7 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         .map(|target| AccessLogging { target_bucket: target.clone(), target_prefix: format!("{bucket}/") });
     out.push(DesiredResource {
         address: bucket_address.clone(),
-        at: Locator { kind: Kind::Bucket, account: Some(logging.account.value.clone()), name: bucket.clone() },
+        at: Locator::new(Kind::Bucket, Some(logging.account.value.clone()), bucket.clone()),
         spec: bucket_spec(
             region,
             encryption,
@@ -317,13 +317,13 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     let access = Address::service_access(CLOUDTRAIL_PRINCIPAL);
     out.push(DesiredResource {
         address: access.clone(),
-        at: Locator { kind: Kind::ServiceAccess, account: None, name: CLOUDTRAIL_PRINCIPAL.into() },
+        at: Locator::new(Kind::ServiceAccess, None, CLOUDTRAIL_PRINCIPAL.into()),
         spec: json!({ "enabled": true }),
         after: Vec::new(),
     });
     out.push(DesiredResource {
         address: Address::trail(&logging.trail.value),
-        at: Locator { kind: Kind::Trail, account: None, name: logging.trail.value.clone() },
+        at: Locator::new(Kind::Trail, None, logging.trail.value.clone()),
         spec: TrailSpec {
             s3_bucket: bucket,
             is_organization_trail: true,
@@ -351,7 +351,7 @@ fn guardrail_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     let policy_type = Address::policy_type(SCP_TYPE);
     out.push(DesiredResource {
         address: policy_type.clone(),
-        at: Locator { kind: Kind::PolicyType, account: None, name: SCP_TYPE.into() },
+        at: Locator::new(Kind::PolicyType, None, SCP_TYPE.into()),
         spec: json!({ "enabled": true }),
         after: Vec::new(),
     });
@@ -361,7 +361,7 @@ fn guardrail_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         let scp = Address::scp(name);
         out.push(DesiredResource {
             address: scp.clone(),
-            at: Locator { kind: Kind::Scp, account: None, name: name.clone() },
+            at: Locator::new(Kind::Scp, None, name.clone()),
             spec: json!({
                 "description": g.description,
                 "document": canonical_policy(&expand_json(&g.document, &cx)),
@@ -379,7 +379,7 @@ fn guardrail_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             }
             out.push(DesiredResource {
                 address: Address::scp_attachment(name, &target),
-                at: Locator { kind: Kind::ScpAttachment, account: None, name: format!("{name}@{target}") },
+                at: Locator::new(Kind::ScpAttachment, None, format!("{name}@{target}")),
                 spec: json!({ "policy": name, "target": target }),
                 after,
             });
@@ -407,7 +407,7 @@ fn access_role_checks(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         let name = &a.name.value;
         out.push(DesiredResource {
             address: Address::access_role(name),
-            at: Locator { kind: Kind::AccessRole, account: Some(name.clone()), name: role.clone() },
+            at: Locator::new(Kind::AccessRole, Some(name.clone()), role.clone()),
             spec: json!({ "trusted_principals": trusted }),
             after: Vec::new(),
         });
@@ -509,10 +509,7 @@ guardrails:
         let all = by_address(&blueprint("  access_role: GroundworkAccess\n  deployer_role: Deployer\n"));
         for account in ["logs", "app"] {
             let check = &all[&format!("access-role/{account}")];
-            assert_eq!(
-                check.at,
-                Locator { kind: Kind::AccessRole, account: Some(account.into()), name: "GroundworkAccess".into() }
-            );
+            assert_eq!(check.at, Locator::new(Kind::AccessRole, Some(account.into()), "GroundworkAccess".into()));
             assert_eq!(
                 check.spec["trusted_principals"],
                 json!([

@@ -26,6 +26,23 @@ pub struct Locator {
     pub account: Option<String>,
     /// Its name in that account (may hold placeholders, e.g. a bucket named after the account id).
     pub name: String,
+    /// The region it lives in, for a kind of [`Scope::Region`](crate::kinds::Scope::Region);
+    /// `None` for the others (absent from a saved plan's JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+impl Locator {
+    /// A resource of an organization- or account-scoped kind (`account`: `None` is the
+    /// management account).
+    pub fn new(kind: Kind, account: Option<String>, name: String) -> Self {
+        Locator { kind, account, name, region: None }
+    }
+
+    /// A resource of a regional kind, in `region` of `account`.
+    pub fn regional(kind: Kind, account: Option<String>, region: String, name: String) -> Self {
+        Locator { kind, account, name, region: Some(region) }
+    }
 }
 
 /// A resource the blueprint asks for.
@@ -103,7 +120,7 @@ impl Ids {
 
     /// A locator with its name resolved.
     pub fn resolve_locator(&self, at: &Locator) -> Locator {
-        Locator { kind: at.kind, account: at.account.clone(), name: self.resolve_str(&at.name) }
+        Locator { name: self.resolve_str(&at.name), ..at.clone() }
     }
 }
 

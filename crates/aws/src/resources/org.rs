@@ -153,7 +153,7 @@ impl Aws {
             out.push((
                 Address::scp_attachment(name, &text),
                 LiveResource {
-                    at: Locator { kind: Kind::ScpAttachment, account: None, name: key },
+                    at: Locator::new(Kind::ScpAttachment, None, key),
                     spec: json!({ "policy": name, "target": text }),
                 },
             ));
