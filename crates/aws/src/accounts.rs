@@ -39,6 +39,8 @@ pub(crate) struct AccountClients {
     pub(crate) iam: aws_sdk_iam::Client,
     /// CloudTrail in the home region.
     pub(crate) cloudtrail: aws_sdk_cloudtrail::Client,
+    /// KMS in the home region.
+    pub(crate) kms: aws_sdk_kms::Client,
 }
 
 /// Cached clients per account id.
@@ -130,19 +132,25 @@ impl Aws {
             .retry_config(RetryConfig::disabled())
             .interceptor(counter.clone());
         let mut cloudtrail = aws_sdk_cloudtrail::config::Builder::from(config)
+            .region(home.clone())
+            .retry_config(RetryConfig::disabled())
+            .interceptor(counter.clone());
+        let mut kms = aws_sdk_kms::config::Builder::from(config)
             .region(home)
             .retry_config(RetryConfig::disabled())
             .interceptor(counter.clone());
         if let Some(c) = credentials {
             s3 = s3.credentials_provider(c.clone());
             iam = iam.credentials_provider(c.clone());
-            cloudtrail = cloudtrail.credentials_provider(c);
+            cloudtrail = cloudtrail.credentials_provider(c.clone());
+            kms = kms.credentials_provider(c);
         }
         AccountClients {
             id: id.to_owned(),
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
             iam: aws_sdk_iam::Client::from_conf(iam.build()),
             cloudtrail: aws_sdk_cloudtrail::Client::from_conf(cloudtrail.build()),
+            kms: aws_sdk_kms::Client::from_conf(kms.build()),
         }
     }
 

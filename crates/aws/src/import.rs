@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use aws_sdk_organizations::types::{PolicyType, TargetType};
 use groundwork_apply::ProviderError;
-use groundwork_plan::import::{Found, FoundBucket, FoundHub, FoundRole, FoundScp, FoundTarget, FoundTrail};
+use groundwork_plan::import::{Found, FoundBucket, FoundHub, FoundKey, FoundRole, FoundScp, FoundTarget, FoundTrail};
 use groundwork_plan::{CLOUDTRAIL_PRINCIPAL, FORCE_MFA_POLICY, Ids, Live, SCP_TYPE};
 use serde_json::Value;
 use tokio::sync::Semaphore;
@@ -119,6 +119,23 @@ impl Aws {
                     Ok(bucket) => {
                         let target =
                             bucket.as_ref().and_then(|b| b.access_logging.as_ref()).map(|l| l.target_bucket.clone());
+                        // A key named by an alias of the log-archive account (groundwork's archive key).
+                        let alias = bucket
+                            .as_ref()
+                            .and_then(|b| b.encryption.as_ref()?.kms_key_id.as_deref())
+                            .filter(|k| k.starts_with("arn:aws:kms:") && k.contains(&format!(":{log}:alias/")))
+                            .and_then(|k| k.split_once(":alias/"))
+                            .map(|(_, name)| format!("alias/{name}"));
+                        if let Some(alias) = alias {
+                            match Box::pin(self.key_by_alias(&c, &alias)).await {
+                                Ok(Some(key)) => {
+                                    found.kms_key =
+                                        Some(FoundKey { account_id: log.to_owned(), alias, spec: key.to_value() });
+                                }
+                                Ok(None) => {}
+                                Err(e) => found.problems.push(format!("KMS key {alias} in account {log}: {e}")),
+                            }
+                        }
                         let spec = bucket.map(|b| b.to_value());
                         found.bucket = Some(FoundBucket { account_id: log.to_owned(), name, spec });
                         if let Some(target) = target {
@@ -161,6 +178,7 @@ impl Aws {
             ids: Ids::default(),
             scps: list.iter().map(|(name, id, _)| (name.clone(), id.clone())).collect(),
             ou_paths: live.ous.iter().map(|o| (o.id.clone(), o.path.to_string())).collect(),
+            key_aliases: crate::resources::KeyAliases::default(),
         };
         let mut out = Vec::new();
         for (name, id, aws_managed) in list {

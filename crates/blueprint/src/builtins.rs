@@ -69,6 +69,20 @@ pub const LOG_BUCKET_PROTECTED_ACTIONS: &[&str] = &[
     "s3:BypassGovernanceRetention",
 ];
 
+/// The KMS actions that would make the archive key unusable or hand it to someone else:
+/// disabling it, scheduling its deletion, turning its rotation off, rewriting its policy or
+/// grants, and moving or deleting its alias. Denied by `protect-cloudtrail` on the key (matched by
+/// its alias, `kms:ResourceAliases`) and on the alias itself.
+pub const LOG_KEY_PROTECTED_ACTIONS: &[&str] = &[
+    "kms:DisableKey",
+    "kms:ScheduleKeyDeletion",
+    "kms:DisableKeyRotation",
+    "kms:PutKeyPolicy",
+    "kms:CreateGrant",
+    "kms:DeleteAlias",
+    "kms:UpdateAlias",
+];
+
 /// Actions of the global services, exempted from `deny-regions-outside`: their endpoints live in
 /// one region (mostly us-east-1), so a region lock must not apply to them. The list is AWS Control
 /// Tower's Region deny control (GRREGIONDENY, and CT.MULTISERVICE.PV.1 for an OU), as the Control
@@ -246,13 +260,21 @@ pub(crate) fn deny_leave_organization() -> Value {
 /// that can manage organization trails, which is a CloudTrail delegated administrator (its
 /// trails stay owned by, and named after, the management account). The bucket statement denies
 /// exactly [`LOG_BUCKET_PROTECTED_ACTIONS`]. `bucket` is the bucket name as written in
-/// `logging.bucket`; its `{account_id}` means the log-archive account `log_account`.
-pub(crate) fn protect_cloudtrail(trail: &str, bucket: &str, log_account: &str, exempt: Exempt<'_>) -> Value {
+/// `logging.bucket`; its `{account_id}` means the log-archive account `log_account`. With the
+/// archive key groundwork makes (`key_alias`, without `alias/`), [`LOG_KEY_PROTECTED_ACTIONS`]
+/// are denied on it and on its alias too.
+pub(crate) fn protect_cloudtrail(
+    trail: &str,
+    bucket: &str,
+    log_account: &str,
+    key_alias: Option<&str>,
+    exempt: Exempt<'_>,
+) -> Value {
     let in_log_archive =
         Context { account_id: Some(Name::AccountIdOf(log_account).to_string().into()), ..Context::default() };
     let bucket = Template::document(bucket).expand(&in_log_archive);
     let exempt = exempt.condition();
-    json!({
+    let mut doc = json!({
         "Version": POLICY_VERSION,
         "Statement": [
             {
@@ -276,7 +298,26 @@ pub(crate) fn protect_cloudtrail(trail: &str, bucket: &str, log_account: &str, e
                 "Condition": exempt,
             },
         ],
-    })
+    });
+    if let (Some(alias), Some(statements)) = (key_alias, doc["Statement"].as_array_mut()) {
+        let mut on_key = exempt.clone();
+        on_key["ForAnyValue:StringEquals"] = json!({ "kms:ResourceAliases": format!("alias/{alias}") });
+        statements.push(json!({
+            "Sid": "ProtectLogKey",
+            "Effect": "Deny",
+            "Action": LOG_KEY_PROTECTED_ACTIONS,
+            "Resource": "*",
+            "Condition": on_key,
+        }));
+        statements.push(json!({
+            "Sid": "ProtectLogKeyAlias",
+            "Effect": "Deny",
+            "Action": ["kms:DeleteAlias", "kms:UpdateAlias"],
+            "Resource": format!("arn:aws:kms:*:{}:alias/{alias}", Name::AccountIdOf(log_account)),
+            "Condition": exempt,
+        }));
+    }
+    doc
 }
 
 /// `deny-root-user`: the root user of an account the policy applies to can do nothing. (SCPs
@@ -366,7 +407,7 @@ mod tests {
     #[test]
     fn protect_cloudtrail_covers_trail_and_bucket_and_exempts_the_access_role() {
         let exempt = Exempt { access_role: "GroundworkAccess", break_glass_role: None };
-        let doc = protect_cloudtrail("org-trail", "acme-trail-{account_id}-{region}", "log-archive", exempt);
+        let doc = protect_cloudtrail("org-trail", "acme-trail-{account_id}-{region}", "log-archive", None, exempt);
         let s = statements(&doc);
         assert_eq!(s.len(), 2);
         let trail_actions = strings(&s[0]["Action"]);
@@ -435,12 +476,30 @@ mod tests {
     }
 
     #[test]
+    fn protect_cloudtrail_guards_the_archive_key_by_its_alias() {
+        let exempt = Exempt { access_role: "GroundworkAccess", break_glass_role: None };
+        let s = statements(&protect_cloudtrail("t", "b", "log-archive", Some("groundwork-log-archive"), exempt));
+        assert_eq!(s.len(), 4);
+        assert_eq!(s[2]["Sid"], "ProtectLogKey");
+        assert_eq!(strings(&s[2]["Action"]), LOG_KEY_PROTECTED_ACTIONS);
+        for a in ["kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"] {
+            assert!(LOG_KEY_PROTECTED_ACTIONS.contains(&a), "{a}");
+        }
+        assert_eq!(
+            s[2]["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"],
+            "alias/groundwork-log-archive"
+        );
+        assert_eq!(s[3]["Resource"], "arn:aws:kms:*:{account_id:log-archive}:alias/groundwork-log-archive");
+        assert_eq!(strings(&s[3]["Action"]), ["kms:DeleteAlias", "kms:UpdateAlias"]);
+    }
+
+    #[test]
     fn break_glass_role_is_exempt_wherever_the_access_role_is() {
         let exempt = Exempt { access_role: "Access", break_glass_role: Some("BreakGlass") };
         let both = ["arn:aws:iam::*:role/Access", "arn:aws:iam::*:role/BreakGlass"];
         let regions = statements(&deny_regions_outside(&["eu-west-1".to_owned()], exempt));
         assert_eq!(strings(&regions[0]["Condition"]["ArnNotLike"]["aws:PrincipalArn"]), both);
-        for st in statements(&protect_cloudtrail("t", "b", "log", exempt)) {
+        for st in statements(&protect_cloudtrail("t", "b", "log", Some("k"), exempt)) {
             assert_eq!(strings(&st["Condition"]["ArnNotLike"]["aws:PrincipalArn"]), both);
         }
         let protect = statements(&protect_access_role(exempt));
@@ -482,7 +541,13 @@ mod tests {
         let exempt = Exempt { access_role: &role, break_glass_role: Some(&role) };
         for doc in [
             deny_leave_organization(),
-            protect_cloudtrail(&"t".repeat(128), &format!("{{org_id}}-{}", "b".repeat(20)), &long, exempt),
+            protect_cloudtrail(
+                &"t".repeat(128),
+                &format!("{{org_id}}-{}", "b".repeat(20)),
+                &long,
+                Some(&"k".repeat(128)),
+                exempt,
+            ),
             deny_root_user(),
             deny_regions_outside(&regions, exempt),
             deny_iam_users_outside_identity(&long),

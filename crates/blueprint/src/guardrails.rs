@@ -484,7 +484,13 @@ fn lower_document(cx: &mut Cx, p: &RawPolicy, scope: &Scope<'_>) -> Option<(serd
         "protect-access-role" => builtins::protect_access_role(exempt),
         "deny-root-user" => builtins::deny_root_user(),
         "protect-cloudtrail" => match scope.logging {
-            Some(l) => builtins::protect_cloudtrail(&l.trail.value, &l.bucket.value, &l.account.value, exempt),
+            Some(l) => builtins::protect_cloudtrail(
+                &l.trail.value,
+                &l.bucket.value,
+                &l.account.value,
+                l.kms_key.as_ref().map(|k| k.value.as_str()),
+                exempt,
+            ),
             None if scope.has_logging => return None,
             None => {
                 cx.push(

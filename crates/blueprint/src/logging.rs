@@ -19,6 +19,7 @@ const LOGGING_KEYS: &[&str] = &[
     "retention_days",
     "object_lock",
     "kms_key_arn",
+    "kms_key",
     "protection_exception_role",
     "global_bucket_name",
     "access_log_bucket",
@@ -35,6 +36,18 @@ pub(crate) struct RawObjectLock {
     days: Spanned<u32>,
 }
 
+/// The alias of the archive key groundwork makes when the blueprint names none.
+pub const DEFAULT_LOG_KEY_ALIAS: &str = "groundwork-log-archive";
+
+/// Raw `kms_key`: `false`, `true`, or `{ alias: NAME }`.
+#[derive(Debug, Clone)]
+pub(crate) enum RawKmsKey {
+    /// `kms_key: false`: SSE-S3, no key.
+    Off,
+    /// `kms_key: true`, or `{ alias: … }` (`None`: the default alias).
+    On(crate::yaml::Span, Option<Spanned<String>>),
+}
+
 /// Raw `logging` section; every field `None` when missing or broken (already reported).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RawLogging {
@@ -46,6 +59,7 @@ pub(crate) struct RawLogging {
     retention_days: Option<Spanned<u32>>,
     object_lock: Option<RawObjectLock>,
     kms_key_arn: Option<Spanned<String>>,
+    kms_key: Option<RawKmsKey>,
     protection_exception_role: Option<Spanned<String>>,
     global_bucket_name: Option<bool>,
     access_log_bucket: Option<Spanned<String>>,
@@ -97,6 +111,7 @@ pub(crate) fn read(cx: &mut Cx, node: &Node) -> RawLogging {
     raw.log_file_validation = f.get("log_file_validation").and_then(|n| boolean(cx, n, "logging.log_file_validation"));
     raw.retention_days = f.get("retention_days").and_then(|n| days(cx, n, "logging.retention_days"));
     raw.kms_key_arn = f.get("kms_key_arn").and_then(|n| cx.string(n, "logging.kms_key_arn"));
+    raw.kms_key = f.get("kms_key").and_then(|n| kms_key(cx, n));
     raw.protection_exception_role =
         f.get("protection_exception_role").and_then(|n| cx.string(n, "logging.protection_exception_role"));
     raw.global_bucket_name = f.get("global_bucket_name").and_then(|n| boolean(cx, n, "logging.global_bucket_name"));
@@ -112,6 +127,32 @@ pub(crate) fn read(cx: &mut Cx, node: &Node) -> RawLogging {
         }
     }
     raw
+}
+
+/// `kms_key`: `true`, `false`, or `{ alias: NAME }`.
+fn kms_key(cx: &mut Cx, node: &Node) -> Option<RawKmsKey> {
+    if let NodeKind::Scalar { .. } = &node.kind {
+        return boolean(cx, node, "logging.kms_key")
+            .map(|on| if on { RawKmsKey::On(node.span, None) } else { RawKmsKey::Off });
+    }
+    let f = cx.map(node, "logging.kms_key", &["alias"])?;
+    let alias = f.get("alias").and_then(|n| cx.string(n, "logging.kms_key.alias"));
+    Some(RawKmsKey::On(node.span, alias))
+}
+
+/// What is wrong with a KMS alias name (written without `alias/`), if anything.
+fn alias_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() || name.len() > 250 {
+        Some("must be 1 to 250 characters")
+    } else if name.starts_with("alias/") {
+        Some("is written without the `alias/` prefix, which groundwork adds")
+    } else if name.starts_with("aws/") {
+        Some("must not start with `aws/`, which AWS reserves for its own keys")
+    } else if !name.chars().all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c)) {
+        Some("may contain only letters, digits, `/`, `_` and `-`")
+    } else {
+        None
+    }
 }
 
 /// `data_events`: `all`, or a list of bucket names or ARNs.
@@ -238,6 +279,37 @@ pub(crate) fn lower(
     if let Some(arn) = &raw.kms_key_arn {
         check_kms_key(cx, arn, home_region);
     }
+    let kms_key = match (&raw.kms_key, &raw.kms_key_arn) {
+        (Some(RawKmsKey::On(span, _)), Some(arn)) => {
+            cx.push(
+                Diagnostic::error(
+                    "blueprint::kms-key",
+                    *span,
+                    "`kms_key` asks groundwork for a key of its own, and `kms_key_arn` names another one",
+                )
+                .label("a key of groundwork's")
+                .related(arn.span, "a key of your own")
+                .help("keep `kms_key_arn` to use your key, or remove it to let groundwork make and guard one"),
+            );
+            None
+        }
+        (Some(RawKmsKey::On(_, Some(alias))), None) => {
+            if let Some(problem) = alias_problem(&alias.value) {
+                cx.push(
+                    Diagnostic::error("blueprint::kms-alias", alias.span, format!("alias `{}` {problem}", alias.value))
+                        .label("not a KMS alias name")
+                        .help(format!("e.g. `{DEFAULT_LOG_KEY_ALIAS}`")),
+                );
+            }
+            Some(alias.clone())
+        }
+        (Some(RawKmsKey::On(span, None)), None) => Some(Spanned::new(DEFAULT_LOG_KEY_ALIAS.to_owned(), *span)),
+        (None, None) => Some(Spanned::new(
+            DEFAULT_LOG_KEY_ALIAS.to_owned(),
+            raw.account.as_ref().map_or_else(crate::yaml::Span::default, |a| a.span),
+        )),
+        (Some(RawKmsKey::Off), _) | (None, Some(_)) => None,
+    };
     if let (Some(retention), Some(lock)) = (&raw.retention_days, &raw.object_lock)
         && retention.value < lock.days.value
     {
@@ -268,6 +340,7 @@ pub(crate) fn lower(
         retention_days: raw.retention_days.as_ref().map(|d| d.value),
         object_lock: raw.object_lock.as_ref().map(|l| ObjectLock { mode: l.mode, days: l.days.value }),
         kms_key_arn: raw.kms_key_arn.clone(),
+        kms_key,
         protection_exception_role: raw.protection_exception_role.clone(),
         global_bucket_name: global,
         access_log_bucket: raw.access_log_bucket.clone(),

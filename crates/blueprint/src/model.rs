@@ -282,8 +282,13 @@ pub struct Logging {
     pub retention_days: Option<u32>,
     /// Object lock, only possible when the bucket is created.
     pub object_lock: Option<ObjectLock>,
-    /// KMS key for the bucket's default encryption and the trail; SSE-S3 when `None`.
+    /// A KMS key of the blueprint's own for the bucket's default encryption and the trail;
+    /// `None` with `kms_key` below unless both are off (SSE-S3).
     pub kms_key_arn: Option<Spanned<String>>,
+    /// The alias (without `alias/`) of the key groundwork makes and guards in the log-archive
+    /// account for the bucket and the trail: on by default (`groundwork-log-archive`); `None`
+    /// when the blueprint says `kms_key: false` or names its own key in `kms_key_arn`.
+    pub kms_key: Option<Spanned<String>>,
     /// The one role (by name, in the log-archive account) the bucket policy lets lift a
     /// protection; `None` (the default): nobody but the root user.
     pub protection_exception_role: Option<Spanned<String>>,

@@ -72,6 +72,10 @@ pub struct Found {
     /// The bucket the log bucket's server access logs go to, read in the log-archive account.
     #[serde(default)]
     pub access_bucket: Option<FoundBucket>,
+    /// The key the log bucket is encrypted with, when it is named by an alias in the
+    /// log-archive account (as groundwork's archive key is).
+    #[serde(default)]
+    pub kms_key: Option<FoundKey>,
     /// The identity hub's IAM (only with a hub).
     pub hub: Option<FoundHub>,
     /// Roles in member accounts that trust the hub or EC2.
@@ -127,6 +131,17 @@ pub struct FoundBucket {
     pub name: String,
     /// Its spec as discovery reads a bucket; `None` when it is not in that account.
     pub spec: Option<Value>,
+}
+
+/// A KMS key found by its alias.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundKey {
+    /// The account it is in.
+    pub account_id: String,
+    /// `alias/NAME`.
+    pub alias: String,
+    /// Its spec as discovery reads a key.
+    pub spec: Value,
 }
 
 /// The identity hub's IAM.
@@ -743,9 +758,19 @@ impl<'a> Cx<'a> {
         if let Some(events) = data_events(&trail.spec["event_selectors"], bucket_name, &log.id) {
             m.insert("data_events".into(), events);
         }
-        let key = trail_spec.kms_key_id.as_deref().or_else(|| spec.encryption.as_ref()?.kms_key_id.as_deref());
-        if let Some(key) = key {
-            m.insert("kms_key_arn".into(), json!(key));
+        // The bucket names a key as it was written (an alias ARN stays one); the trail, on AWS,
+        // names the key itself.
+        let key = spec.encryption.as_ref().and_then(|e| e.kms_key_id.as_deref()).or(trail_spec.kms_key_id.as_deref());
+        let own_alias = format!(":{}:alias/{}", log.id, groundwork_blueprint::DEFAULT_LOG_KEY_ALIAS);
+        match key {
+            // groundwork's archive key under its default alias: the blueprint's default.
+            Some(key) if key.starts_with("arn:aws:kms:") && key.ends_with(&own_alias) => {}
+            Some(key) => {
+                m.insert("kms_key_arn".into(), json!(key));
+            }
+            None => {
+                m.insert("kms_key".into(), json!(false));
+            }
         }
         Ok(Value::Object(m))
     }
@@ -1237,6 +1262,11 @@ impl<'a> Cx<'a> {
                     .iter()
                     .find(|t| t.name == at.name && t.home_region == desired.home_region)
                     .map(|t| t.spec.clone()),
+                Kind::KmsKey => found
+                    .kms_key
+                    .as_ref()
+                    .filter(|k| k.account_id == account_id && k.alias == at.name)
+                    .map(|k| k.spec.clone()),
                 Kind::ServiceAccess => found.service_access.contains(&at.name).then(|| json!({ "enabled": true })),
                 Kind::PolicyType => found.scp_policy_type.then(|| json!({ "enabled": true })),
                 Kind::Scp => {
@@ -1324,7 +1354,7 @@ fn item_of(change: &Change) -> Option<Item> {
         _ => return None,
     };
     match at.kind {
-        Kind::Bucket | Kind::Trail | Kind::ServiceAccess => Some(Item::Logging),
+        Kind::Bucket | Kind::Trail | Kind::ServiceAccess | Kind::KmsKey => Some(Item::Logging),
         Kind::Scp => Some(Item::Guardrail(at.name.clone())),
         Kind::ScpAttachment => spec["policy"].as_str().map(|p| Item::Guardrail(p.to_owned())),
         Kind::ManagedPolicy if at.name == FORCE_MFA_POLICY => Some(Item::ForceMfa),

@@ -246,8 +246,15 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     let cx = account_cx(bp, &logging.account.value, hub(bp));
     let bucket = expand(&logging.bucket.value, &cx);
     let trail_arn = trail_arn(region, &logging.trail.value);
-    let encryption = match &logging.kms_key_arn {
-        Some(key) => Encryption { algorithm: "aws:kms".into(), kms_key_id: Some(key.value.clone()) },
+    // The archive key groundwork makes (the default), a key of the blueprint's own, or SSE-S3.
+    let own_key = crate::kinds::kms_key::lower(bp, out);
+    let key_id = match (&own_key, &logging.kms_key_arn) {
+        (Some((_, alias_arn)), _) => Some(alias_arn.clone()),
+        (None, Some(key)) => Some(key.value.clone()),
+        (None, None) => None,
+    };
+    let encryption = match &key_id {
+        Some(key) => Encryption { algorithm: "aws:kms".into(), kms_key_id: Some(key.clone()) },
         None => Encryption::sse_s3(),
     };
     let object_lock = logging.object_lock.map(|l| {
@@ -262,7 +269,7 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     let exception =
         logging.protection_exception_role.as_ref().map(|r| format!("arn:aws:iam::{log_account}:role/{}", r.value));
     let access_bucket = logging.access_log_bucket.as_ref().map(|b| expand(&b.value, &cx));
-    let mut after = Vec::new();
+    let mut after: Vec<Address> = own_key.iter().map(|(a, _)| a.clone()).collect();
     if let (Some(name), Some(raw)) = (&access_bucket, &logging.access_log_bucket) {
         let address = Address::bucket(&logging.account.value, &raw.value);
         out.push(DesiredResource {
@@ -330,12 +337,12 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             multi_region: logging.all_regions,
             log_file_validation: logging.log_file_validation,
             global_service_events: true,
-            kms_key_id: logging.kms_key_arn.as_ref().map(|k| k.value.clone()),
+            kms_key_id: key_id,
             event_selectors: event_selectors(data_buckets.as_deref()),
             logging: true,
         }
         .to_value(),
-        after: vec![bucket_address, access],
+        after: [bucket_address, access].into_iter().chain(own_key.map(|(a, _)| a)).collect(),
     });
 }
 

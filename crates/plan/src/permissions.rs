@@ -382,6 +382,40 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
                 None,
             );
         }
+        Kind::KmsKey => {
+            b.add(
+                "ArchiveKey",
+                "create the archive's KMS key, converge its state, rotation, policy and tags",
+                &[
+                    "kms:DescribeKey",
+                    "kms:GetKeyPolicy",
+                    "kms:PutKeyPolicy",
+                    "kms:GetKeyRotationStatus",
+                    "kms:EnableKeyRotation",
+                    "kms:EnableKey",
+                    "kms:CancelKeyDeletion",
+                    "kms:UpdateKeyDescription",
+                    "kms:ListResourceTags",
+                    "kms:TagResource",
+                ],
+                &["arn:aws:kms:*:*:key/*".to_owned()],
+                None,
+            );
+            b.add(
+                "ArchiveKeyAlias",
+                "name the archive key by its alias",
+                &["kms:CreateAlias"],
+                &["arn:aws:kms:*:*:key/*".to_owned(), format!("arn:aws:kms:*:*:{}", wild(name))],
+                None,
+            );
+            b.add(
+                "FindArchiveKey",
+                "find the archive key by its alias (and a key a crashed run created before naming it)",
+                &["kms:CreateKey", "kms:ListAliases", "kms:ListKeys"],
+                &["*".to_owned()],
+                None,
+            );
+        }
         Kind::Trail => {
             b.add(
                 "OrganizationTrail",

@@ -55,6 +55,12 @@ impl Address {
         Address(format!("{}/{}/{name}", kind.prefix(), account.unwrap_or(MANAGEMENT_LABEL)))
     }
 
+    /// `kind/ACCOUNT/REGION/NAME`: a resource of a regional kind, named within an account and
+    /// region. Only the kind modules build these, each through its own typed constructor.
+    pub(crate) fn regional(kind: Kind, account: &str, region: &str, name: &str) -> Self {
+        Address(format!("{}/{account}/{region}/{name}", kind.prefix()))
+    }
+
     /// Trusted access of an AWS service: `service-access/cloudtrail.amazonaws.com`.
     pub fn service_access(principal: &str) -> Self {
         Address::of(Kind::ServiceAccess, principal)

@@ -5,6 +5,8 @@
 mod access_role;
 mod iam;
 mod iam_snapshot;
+mod kms;
+pub(crate) use kms::KeyAliases;
 mod org;
 mod s3;
 mod trail;
@@ -15,6 +17,7 @@ use std::sync::Arc;
 use groundwork_apply::ProviderError;
 use groundwork_plan::kinds::Spec;
 use groundwork_plan::kinds::bucket::BucketSpec;
+use groundwork_plan::kinds::kms_key::KmsKeySpec;
 use groundwork_plan::kinds::trail::TrailSpec;
 use groundwork_plan::{Desired, Ids, Kind, Live, LiveResource, Locator};
 use serde_json::Value;
@@ -33,6 +36,8 @@ pub(crate) struct Shared {
     pub(crate) ids: Ids,
     pub(crate) scps: HashMap<String, String>,
     pub(crate) ou_paths: HashMap<String, String>,
+    /// The aliases of the accounts that hold a KMS key of the blueprint.
+    pub(crate) key_aliases: kms::KeyAliases,
 }
 
 /// A parse error of a document AWS returned.
@@ -95,7 +100,21 @@ impl Aws {
             HashMap::new()
         };
         let ou_paths = live.ous.iter().map(|o| (o.id.clone(), o.path.to_string())).collect();
-        let shared = Arc::new(Shared { ids, scps, ou_paths });
+        // One ListAliases per account that holds a key of the blueprint, shared by the keys'
+        // readers and by the readers of what names a key (the trail, the bucket).
+        let mut key_accounts = Vec::new();
+        for r in desired.resources.iter().filter(|r| r.at.kind == Kind::KmsKey) {
+            if let Some(id) = ids.account_id(r.at.account.as_deref())
+                && !key_accounts.iter().any(|c: &AccountClients| c.id == id)
+            {
+                let clients =
+                    self.account(id, &management).await.map_err(|e| AwsError::call("reading KMS aliases", e))?;
+                key_accounts.push(clients);
+            }
+        }
+        let key_aliases =
+            self.key_aliases(&key_accounts).await.map_err(|e| AwsError::call("reading KMS aliases", e))?;
+        let shared = Arc::new(Shared { ids, scps, ou_paths, key_aliases });
         // Each account's IAM resources share one bulk read, asking only for the kinds there.
         let mut wants: HashMap<String, IamWants> = HashMap::new();
         for r in &desired.resources {
@@ -315,6 +334,7 @@ macro_rules! registry {
 registry! {
     Bucket => BucketSpec,
     Trail => TrailSpec,
+    KmsKey => KmsKeySpec,
 }
 
 /// The id of the account a resource lives in, known from discovery or an earlier change.

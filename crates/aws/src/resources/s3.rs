@@ -63,7 +63,14 @@ fn policy_text(doc: &Value) -> String {
 #[async_trait::async_trait]
 impl Converge for BucketSpec {
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
-        Box::pin(cx.aws.read_bucket_spec(&cx.clients.s3, &cx.clients.id, &cx.at.name)).await
+        let mut bucket = Box::pin(cx.aws.read_bucket_spec(&cx.clients.s3, &cx.clients.id, &cx.at.name)).await?;
+        // A key of the blueprint set out of band by its id or ARN is the same key as its alias.
+        if let Some(e) = bucket.as_mut().and_then(|b| b.encryption.as_mut())
+            && let Some(alias) = e.kms_key_id.as_deref().and_then(|k| cx.shared.key_aliases.alias_arn(k))
+        {
+            e.kms_key_id = Some(alias.to_owned());
+        }
+        Ok(bucket)
     }
 
     async fn put(&self, cx: &WriteCx<'_>, live: Option<&Self>) -> Result<String, ProviderError> {

@@ -13,7 +13,15 @@ use crate::call::Idempotency;
 #[async_trait::async_trait]
 impl Converge for TrailSpec {
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
-        cx.aws.read_trail(cx.clients, &cx.at.name).await
+        let mut trail = cx.aws.read_trail(cx.clients, &cx.at.name).await?;
+        // AWS describes the trail's key by the key's own ARN; a key of the blueprint is named by
+        // its alias in the spec.
+        if let Some(t) = &mut trail
+            && let Some(alias) = t.kms_key_id.as_deref().and_then(|k| cx.shared.key_aliases.alias_arn(k))
+        {
+            t.kms_key_id = Some(alias.to_owned());
+        }
+        Ok(trail)
     }
 
     async fn put(&self, cx: &WriteCx<'_>, live: Option<&Self>) -> Result<String, ProviderError> {

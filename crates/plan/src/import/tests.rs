@@ -225,6 +225,9 @@ fn converged_reference() -> (Desired, Found) {
             Kind::Trail => {
                 found.org_trails.push(FoundTrail { name: r.at.name.clone(), home_region: "eu-west-1".into(), spec });
             }
+            Kind::KmsKey => {
+                found.kms_key = Some(FoundKey { account_id: id_of(&r.at.account), alias: r.at.name.clone(), spec });
+            }
             Kind::ServiceAccess => found.service_access.push(r.at.name.clone()),
             Kind::PolicyType => found.scp_policy_type = true,
             Kind::Scp => found.scps.push(FoundScp {

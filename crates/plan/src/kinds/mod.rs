@@ -15,6 +15,7 @@
 //! Adding a kind: `docs/adding-a-kind.md`.
 
 pub mod bucket;
+pub mod kms_key;
 mod legacy;
 pub mod trail;
 
@@ -125,6 +126,8 @@ registry! {
     Bucket => bucket::BucketSpec,
     /// A CloudTrail trail and whether it is logging.
     Trail => trail::TrailSpec,
+    /// A customer-managed KMS key, found by its alias (the archive's key).
+    KmsKey => kms_key::KmsKeySpec,
     /// A service control policy.
     Scp => legacy::Scp,
     /// An SCP attached to a target.
