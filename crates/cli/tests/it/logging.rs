@@ -81,9 +81,10 @@ async fn log_archive_trail_and_guardrails_are_built_read_back_and_rerun_writes_n
         [pab.block_public_acls(), pab.ignore_public_acls(), pab.block_public_policy(), pab.restrict_public_buckets()],
         [Some(true); 4]
     );
+    // Encrypted with the archive's KMS key (on by default; `kms` checks the key itself).
     let enc = s3.get_bucket_encryption().bucket(&bucket).send().await.unwrap();
     let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
-    assert_eq!(rule.apply_server_side_encryption_by_default().unwrap().sse_algorithm().as_str(), "AES256");
+    assert_eq!(rule.apply_server_side_encryption_by_default().unwrap().sse_algorithm().as_str(), "aws:kms");
     let own = s3.get_bucket_ownership_controls().bucket(&bucket).send().await.unwrap();
     assert_eq!(own.ownership_controls().unwrap().rules()[0].object_ownership().as_str(), "BucketOwnerEnforced");
     let lifecycle = s3.get_bucket_lifecycle_configuration().bucket(&bucket).send().await.unwrap();

@@ -8,6 +8,7 @@ mod drift;
 mod graph;
 mod identity;
 mod import;
+mod kms;
 mod lease;
 mod logging;
 mod organization;
