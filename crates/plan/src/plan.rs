@@ -707,12 +707,10 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
                 } else {
                     p.drift.push(format!("{}: {} differ", r.address, paths.join(", ")));
                     let mut reason = format!("{} differ from the blueprint", paths.join(", "));
-                    if r.at.kind == Kind::User {
-                        if UserSpec::from_value(&l.spec).is_ok_and(|u| u.has_direct_policies()) {
-                            reason.push_str(
+                    if r.at.kind == Kind::User && UserSpec::from_value(&l.spec).is_ok_and(|u| u.has_direct_policies()) {
+                        reason.push_str(
                             "; the policies attached directly to this user will be removed, because groundwork manages this user and users get permissions only through groups",
                         );
-                        }
                     }
                     (Action::Update, reason)
                 }
