@@ -599,8 +599,8 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
         // and the live profile as it is.
         let rejoin = (r.at.kind == Kind::InstanceProfile)
             .then(|| {
-                let want = InstanceProfileSpec::from_value(&spec).ok()?;
-                let have = InstanceProfileSpec::from_value(&current?.spec).ok().filter(|l| l.path == want.path)?;
+                let have = InstanceProfileSpec::from_value(&current?.spec).ok()?;
+                let want = InstanceProfileSpec::from_value(&spec).ok().filter(|w| w.path == have.path)?;
                 let role = want
                     .roles
                     .into_iter()
