@@ -255,19 +255,19 @@ impl Aws {
         .await?;
         let mut hub = FoundHub {
             account_id: c.id.clone(),
-            password_policy: self.read_password_policy(c).await?,
-            force_mfa: self.read_managed_policy(c, FORCE_MFA_POLICY).await?,
+            password_policy: self.read_password_policy(c).await?.map(|p| p.to_value()),
+            force_mfa: self.read_managed_policy(c, FORCE_MFA_POLICY).await?.map(|p| p.to_value()),
             groups: BTreeMap::new(),
             users: BTreeMap::new(),
         };
         for g in group_names {
             if let Some(spec) = self.read_group(c, &g).await? {
-                hub.groups.insert(g, spec);
+                hub.groups.insert(g, spec.to_value());
             }
         }
         for u in user_names {
             if let Some(spec) = Box::pin(self.read_user(c, &u)).await? {
-                hub.users.insert(u, spec);
+                hub.users.insert(u, spec.to_value());
             }
         }
         Ok(hub)
@@ -303,6 +303,7 @@ impl Aws {
             } else {
                 None
             };
+            let (spec, instance_profile) = (spec.to_value(), instance_profile.map(|p| p.to_value()));
             out.push(FoundRole { account_id: c.id.clone(), name, spec, instance_profile });
         }
         Ok(out)

@@ -46,9 +46,11 @@ use serde_json::{Map, Value, json};
 
 use groundwork_blueprint::template::Reverse;
 
-use crate::identity::{FORCE_MFA_POLICY, INLINE_POLICY, trust_policy};
 use crate::kinds::Spec;
 use crate::kinds::bucket::{BucketSpec, ObjectLock};
+use crate::kinds::iam::INLINE_POLICY;
+use crate::kinds::managed_policy::FORCE_MFA_POLICY;
+use crate::kinds::role::trust_policy;
 use crate::kinds::trail::TrailSpec;
 use crate::plan::{Action, Change, Operation, PlanOptions, Summary, plan};
 use crate::resource::{Ids, Kind, LiveResource, compact_policy};

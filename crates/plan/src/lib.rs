@@ -18,9 +18,7 @@
 
 mod archive;
 mod drift;
-mod execution;
 mod graph;
-mod identity;
 pub mod import;
 pub mod kinds;
 mod lower;
@@ -33,11 +31,14 @@ mod styled;
 
 pub use drift::{Difference, Drift, DriftGroup, DriftKind};
 pub use graph::{GraphFormat, render_graph};
-pub use identity::{FORCE_MFA_POLICY, INLINE_POLICY, trust_policy};
+pub use kinds::access_role::access_role_principals;
+pub use kinds::iam::INLINE_POLICY;
+pub use kinds::managed_policy::FORCE_MFA_POLICY;
+pub use kinds::role::trust_policy;
 pub use lower::{
     CLOUDTRAIL_PRINCIPAL, LOG_WRITER_SERVICES, S3_LOGGING_PRINCIPAL, SCP_TYPE, STATE_ABORT_MULTIPART_DAYS,
-    STATE_NONCURRENT_DAYS, access_log_bucket_policy, access_role_principals, bucket_address, log_bucket_policy,
-    state_bucket_policy, state_bucket_spec, target_text, trail_arn,
+    STATE_NONCURRENT_DAYS, access_log_bucket_policy, bucket_address, log_bucket_policy, state_bucket_policy,
+    state_bucket_spec, target_text, trail_arn,
 };
 pub use permissions::{
     Holder, MANAGED_POLICY_MAX_CHARS, PERMISSIONS_FORMAT_VERSION, PermissionSet, Permissions, STATE_BUCKET_PREFIX,

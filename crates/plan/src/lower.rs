@@ -1,14 +1,15 @@
-//! Lowering of the blueprint's `logging`, `guardrails`, `identity` and `roles` sections into
-//! generic resources with JSON specs (see [`crate::resource`]).
+//! Lowering of the blueprint into generic resources with JSON specs (see [`crate::resource`]):
+//! the `logging` and `guardrails` sections here; the access-role check and the `identity` and
+//! `roles` sections in their kinds' modules (`crate::kinds`), which [`resources`] runs in order.
 
 use groundwork_blueprint::template::{self, AccountIds, Context, IdRef, Template};
 use groundwork_blueprint::{AccountOrigin, Blueprint, DataEvents, Logging, ObjectLockMode, Target};
 use serde_json::{Value, json};
 use std::borrow::Cow;
 
-use crate::kinds::Spec;
 use crate::kinds::bucket::{AccessLogging, BucketSpec, Encryption, ObjectLock, PublicAccessBlock};
 use crate::kinds::trail::{TrailSpec, event_selectors};
+use crate::kinds::{self, Spec};
 use crate::resource::{DesiredResource, Kind, Locator, canonical_policy};
 use crate::state::{Address, TAG_BLUEPRINT, TAG_MANAGED};
 
@@ -394,41 +395,19 @@ fn guardrail_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     }
 }
 
-/// The principals a member account's access role may trust: the management account's root
-/// (which is how AWS Organizations creates the role) and the deployer role, when the blueprint
-/// names one.
-pub fn access_role_principals(deployer_role: Option<&str>) -> Vec<String> {
-    let mut out = vec![format!("arn:aws:iam::{}:root", IdRef::Management)];
-    if let Some(role) = deployer_role {
-        out.push(format!("arn:aws:iam::{}:role/{role}", IdRef::Management));
-    }
-    out
-}
-
-/// One read-only check per member account: whom its access role trusts (see
-/// [`Kind::AccessRole`]). The guardrails exempt that role, so whoever can assume it is exempt.
-fn access_role_checks(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
-    let role = &bp.organization.access_role;
-    let trusted = access_role_principals(bp.organization.deployer_role.as_deref());
-    for a in &bp.accounts {
-        let name = &a.name.value;
-        out.push(DesiredResource {
-            address: Address::access_role(name),
-            at: Locator::new(Kind::AccessRole, Some(name.clone()), role.clone()),
-            spec: json!({ "trusted_principals": trusted }),
-            after: Vec::new(),
-        });
-    }
-}
-
 /// Every resource of the blueprint beyond the organization tree.
 pub(crate) fn resources(bp: &Blueprint) -> Vec<DesiredResource> {
     let mut out = Vec::new();
     logging_resources(bp, &mut out);
     guardrail_resources(bp, &mut out);
-    access_role_checks(bp, &mut out);
-    crate::identity::resources(bp, &mut out);
-    crate::execution::resources(bp, &mut out);
+    kinds::access_role::lower(bp, &mut out);
+    kinds::password_policy::lower(bp, &mut out);
+    kinds::managed_policy::lower(bp, &mut out);
+    kinds::group::lower(bp, &mut out);
+    kinds::user::lower(bp, &mut out);
+    kinds::role::lower(bp, &mut out);
+    // Last: its permissions are computed from everything else.
+    kinds::role::lower_execution(bp, &mut out);
     out
 }
 

@@ -6,6 +6,11 @@ use groundwork_blueprint::{MAX_OU_DEPTH, OuPath, Tags};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::kinds::Spec;
+use crate::kinds::access_role::AccessRoleSpec;
+use crate::kinds::instance_profile::InstanceProfileSpec;
+use crate::kinds::role::RoleSpec;
+use crate::kinds::user::UserSpec;
 use crate::resource::{Ids, Kind, Locator, differences, referenced_accounts};
 use crate::state::{
     AccountStatus, Address, CreateRequestState, Desired, FeatureSet, Live, LiveAccount, TAG_BLUEPRINT, TAG_MANAGED,
@@ -590,15 +595,19 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
             }
             continue;
         }
-        let rejoin = (r.at.kind == Kind::InstanceProfile
-            && current.is_some_and(|l| l.spec.get("path") == spec.get("path")))
-        .then(|| {
-            strings(&spec["roles"])
-                .into_iter()
-                .find(|role| replaced_roles.contains(&(r.at.account.clone(), (*role).to_owned())))
-                .map(str::to_owned)
-        })
-        .flatten();
+        // An instance profile at its path that holds a role replaced in this plan: the role,
+        // and the live profile as it is.
+        let rejoin = (r.at.kind == Kind::InstanceProfile)
+            .then(|| {
+                let have = InstanceProfileSpec::from_value(&current?.spec).ok()?;
+                let want = InstanceProfileSpec::from_value(&spec).ok().filter(|w| w.path == have.path)?;
+                let role = want
+                    .roles
+                    .into_iter()
+                    .find(|role| replaced_roles.contains(&(r.at.account.clone(), role.clone())))?;
+                Some((role, have))
+            })
+            .flatten();
         if let Some(l) = current
             && l.spec == spec
             && rejoin.is_none()
@@ -622,18 +631,13 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
         deps.extend(r.after.iter().filter(|d| in_plan.contains(*d)).cloned());
         deps.sort();
         deps.dedup();
-        if let (Some(role), Some(l)) = (&rejoin, current)
+        if let (Some((role, have)), Some(l)) = (&rejoin, current)
             && l.spec == spec
         {
             // The live profile holds the role as it is now; after the replacement it holds none.
-            let mut without = l.spec.clone();
-            without["roles"] = Value::Array(
-                strings(&l.spec["roles"])
-                    .into_iter()
-                    .filter(|x| x != role)
-                    .map(|x| Value::String(x.to_owned()))
-                    .collect(),
-            );
+            let mut without = have.clone();
+            without.roles.remove(role);
+            let without = without.to_value();
             in_plan.insert(r.address.clone());
             p.changes.push(Change {
                 address: r.address.clone(),
@@ -647,9 +651,8 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
             continue;
         }
         let moved = current.and_then(|l| {
-            let (from, to) = (l.spec.get("path")?.as_str()?, spec.get("path")?.as_str()?);
-            (matches!(r.at.kind, Kind::Role | Kind::InstanceProfile) && from != to)
-                .then(|| (from.to_owned(), to.to_owned()))
+            let (from, to) = (iam_path(r.at.kind, &l.spec)?, iam_path(r.at.kind, &spec)?);
+            (from != to).then_some((from, to))
         });
         if let (Some((from, to)), Some(l)) = (moved, current) {
             let what = if r.at.kind == Kind::Role { "a role" } else { "an instance profile" };
@@ -704,13 +707,10 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
                 } else {
                     p.drift.push(format!("{}: {} differ", r.address, paths.join(", ")));
                     let mut reason = format!("{} differ from the blueprint", paths.join(", "));
-                    if r.at.kind == Kind::User {
-                        let direct = |k: &str| l.spec[k].as_array().is_some_and(|a| !a.is_empty());
-                        if direct("managed_policies") || direct("inline_policies") {
-                            reason.push_str(
+                    if r.at.kind == Kind::User && UserSpec::from_value(&l.spec).is_ok_and(|u| u.has_direct_policies()) {
+                        reason.push_str(
                             "; the policies attached directly to this user will be removed, because groundwork manages this user and users get permissions only through groups",
                         );
-                        }
                     }
                     (Action::Update, reason)
                 }
@@ -750,16 +750,16 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
 fn report(r: &crate::resource::DesiredResource, at: &Locator, spec: &Value, live: &Value, p: &mut Plan) {
     match r.at.kind {
         Kind::AccessRole => {
-            let allowed: BTreeSet<&str> =
-                spec["trusted_principals"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-            let extra: Vec<String> = live["trusted_principals"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .filter(|t| !allowed.contains(t))
-                .map(str::to_owned)
-                .collect();
+            let (allowed, extra) = match (AccessRoleSpec::from_value(spec), AccessRoleSpec::from_value(live)) {
+                (Ok(want), Ok(have)) => {
+                    let extra = want.beyond(&have);
+                    (want.trusted_principals, extra)
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    p.errors.push(format!("{}: {e}", r.address));
+                    return;
+                }
+            };
             if extra.is_empty() {
                 return;
             }
@@ -777,9 +777,14 @@ fn report(r: &crate::resource::DesiredResource, at: &Locator, spec: &Value, live
     }
 }
 
-/// The strings of a JSON list.
-fn strings(v: &Value) -> Vec<&str> {
-    v.as_array().into_iter().flatten().filter_map(Value::as_str).collect()
+/// The IAM path of a role or instance profile spec (IAM cannot move either: a new path is a
+/// replacement); `None` for other kinds.
+fn iam_path(kind: Kind, spec: &Value) -> Option<String> {
+    match kind {
+        Kind::Role => RoleSpec::from_value(spec).ok().map(|s| s.path),
+        Kind::InstanceProfile => InstanceProfileSpec::from_value(spec).ok().map(|s| s.path),
+        _ => None,
+    }
 }
 
 fn merged(live: &Tags, set: &Tags) -> Tags {

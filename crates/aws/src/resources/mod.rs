@@ -2,9 +2,7 @@
 //! kind reads its live spec in the same shape as the desired one, and converges a resource
 //! with only the writes whose part differs.
 
-mod access_role;
 mod iam;
-mod iam_snapshot;
 mod kms;
 pub(crate) use kms::KeyAliases;
 mod org;
@@ -16,9 +14,16 @@ use std::sync::Arc;
 
 use groundwork_apply::ProviderError;
 use groundwork_plan::kinds::Spec;
+use groundwork_plan::kinds::access_role::AccessRoleSpec;
 use groundwork_plan::kinds::bucket::BucketSpec;
+use groundwork_plan::kinds::group::GroupSpec;
+use groundwork_plan::kinds::instance_profile::InstanceProfileSpec;
 use groundwork_plan::kinds::kms_key::KmsKeySpec;
+use groundwork_plan::kinds::managed_policy::ManagedPolicySpec;
+use groundwork_plan::kinds::password_policy::PasswordPolicySpec;
+use groundwork_plan::kinds::role::RoleSpec;
 use groundwork_plan::kinds::trail::TrailSpec;
+use groundwork_plan::kinds::user::UserSpec;
 use groundwork_plan::{Desired, Ids, Kind, Live, LiveResource, Locator};
 use serde_json::Value;
 use tokio::sync::Semaphore;
@@ -26,7 +31,7 @@ use tokio::task::JoinSet;
 
 use crate::accounts::AccountClients;
 use crate::{Aws, AwsError};
-use iam_snapshot::{AccountIam, IamWants};
+use iam::snapshot::{AccountIam, IamWants};
 
 /// Reads at once while discovering resources.
 const RESOURCE_CONCURRENCY: usize = 16;
@@ -172,16 +177,12 @@ impl Aws {
 
     /// What the kinds not yet on [`Converge`] read.
     async fn read_legacy(&self, cx: &ReadCx<'_>) -> Result<Option<Value>, ProviderError> {
-        let (at, c, shared) = (cx.at, cx.clients, cx.shared);
+        let (at, shared) = (cx.at, cx.shared);
         match at.kind {
             Kind::ServiceAccess => self.read_service_access(&at.name).await,
             Kind::PolicyType => self.read_policy_type(&at.name).await,
             Kind::Scp => self.read_scp(&at.name, shared).await,
             Kind::ScpAttachment => Ok(None),
-            Kind::PasswordPolicy => self.read_password_policy(c).await,
-            Kind::ManagedPolicy | Kind::Group | Kind::User | Kind::Role | Kind::InstanceProfile | Kind::AccessRole => {
-                Box::pin(self.read_iam(at, c, cx.iam)).await
-            }
             other => Err(crate::organizations::internal(&format!("no reader for {other}"))),
         }
     }
@@ -202,21 +203,12 @@ impl Aws {
 
     /// What the kinds not yet on [`Converge`] write.
     async fn put_legacy(&self, cx: &WriteCx<'_>, spec: &Value, live: Option<&Value>) -> Result<String, ProviderError> {
-        let (at, c, ids) = (cx.at, cx.clients, cx.ids);
+        let (at, ids) = (cx.at, cx.ids);
         match at.kind {
             Kind::ServiceAccess => self.put_service_access(&at.name).await,
             Kind::PolicyType => self.put_policy_type(&at.name, ids).await,
             Kind::Scp => self.put_scp(&at.name, spec, live).await,
             Kind::ScpAttachment => self.attach_scp(spec, ids).await,
-            Kind::PasswordPolicy => self.put_password_policy(c, spec).await,
-            Kind::ManagedPolicy => self.put_managed_policy(c, &at.name, spec, live).await,
-            Kind::Group => self.put_group(c, &at.name, spec, live).await,
-            Kind::User => self.put_user(c, &at.name, spec, live).await,
-            Kind::Role => self.put_role(c, &at.name, spec, live).await,
-            Kind::InstanceProfile => self.put_instance_profile(c, &at.name, spec, live).await,
-            Kind::AccessRole => {
-                Err(crate::organizations::internal("groundwork never rewrites the access role's trust"))
-            }
             other => Err(crate::organizations::internal(&format!("no writer for {other}"))),
         }
     }
@@ -231,12 +223,9 @@ impl Aws {
 
     /// What the kinds not yet on [`Converge`] delete.
     async fn delete_legacy(&self, cx: &WriteCx<'_>, live: &Value) -> Result<String, ProviderError> {
-        let (at, c, ids) = (cx.at, cx.clients, cx.ids);
+        let (at, ids) = (cx.at, cx.ids);
         match at.kind {
             Kind::ScpAttachment => self.detach_scp(live, ids).await,
-            // Only as the first half of a replacement (IAM cannot move them to another path).
-            Kind::Role => self.delete_role(c, &at.name, live).await,
-            Kind::InstanceProfile => self.delete_instance_profile(c, &at.name, live).await,
             other => Err(crate::organizations::internal(&format!("groundwork never deletes a {other}"))),
         }
     }
@@ -335,6 +324,13 @@ registry! {
     Bucket => BucketSpec,
     Trail => TrailSpec,
     KmsKey => KmsKeySpec,
+    PasswordPolicy => PasswordPolicySpec,
+    ManagedPolicy => ManagedPolicySpec,
+    Group => GroupSpec,
+    User => UserSpec,
+    Role => RoleSpec,
+    InstanceProfile => InstanceProfileSpec,
+    AccessRole => AccessRoleSpec,
 }
 
 /// The id of the account a resource lives in, known from discovery or an earlier change.

@@ -31,7 +31,7 @@ async fn customer_keys(kms: &aws_sdk_kms::Client) -> Vec<String> {
     for k in kms.list_keys().send().await.unwrap().keys() {
         let id = k.key_id().unwrap();
         let meta = kms.describe_key().key_id(id).send().await.unwrap().key_metadata.unwrap();
-        if meta.key_manager().map(|m| m.as_str()) == Some("CUSTOMER") {
+        if meta.key_manager().map(aws_sdk_kms::types::KeyManagerType::as_str) == Some("CUSTOMER") {
             out.push(id.to_owned());
         }
     }
@@ -61,7 +61,7 @@ async fn the_archive_key_is_built_used_by_bucket_and_trail_read_back_and_restore
 
     // One customer-managed key, named by the alias, enabled, rotating, with groundwork's tags.
     let key = key_of(&kms).await.expect("the alias names a key");
-    assert_eq!(customer_keys(&kms).await, [key.clone()]);
+    assert_eq!(customer_keys(&kms).await, std::slice::from_ref(&key));
     let meta = kms.describe_key().key_id(&key).send().await.unwrap().key_metadata.unwrap();
     assert_eq!(meta.key_state().unwrap().as_str(), "Enabled");
     assert_eq!(meta.key_spec().unwrap().as_str(), "SYMMETRIC_DEFAULT");

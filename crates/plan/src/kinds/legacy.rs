@@ -25,11 +25,4 @@ legacy! {
     PolicyType: "policy-type", rank 0, Organization;
     Scp: "scp", rank 1, Organization;
     ScpAttachment: "scp-attachment", rank 2, Organization;
-    PasswordPolicy: "password-policy", rank 0, Account;
-    ManagedPolicy: "iam-policy", rank 1, Account;
-    Group: "iam-group", rank 2, Account;
-    User: "iam-user", rank 3, Account;
-    Role: "iam-role", rank 1, Account;
-    InstanceProfile: "instance-profile", rank 2, Account;
-    AccessRole: "access-role", rank 0, Account, true;
 }

@@ -14,10 +14,19 @@
 //!
 //! Adding a kind: `docs/adding-a-kind.md`.
 
+pub mod access_role;
 pub mod bucket;
+pub mod group;
+pub mod iam;
+pub mod instance_profile;
 pub mod kms_key;
 mod legacy;
+pub mod managed_policy;
+pub mod password_policy;
+pub mod role;
+pub mod tags;
 pub mod trail;
+pub mod user;
 
 use std::fmt;
 
@@ -133,21 +142,21 @@ registry! {
     /// An SCP attached to a target.
     ScpAttachment => legacy::ScpAttachment,
     /// An IAM account password policy.
-    PasswordPolicy => legacy::PasswordPolicy,
+    PasswordPolicy => password_policy::PasswordPolicySpec,
     /// A customer-managed IAM policy.
-    ManagedPolicy => legacy::ManagedPolicy,
+    ManagedPolicy => managed_policy::ManagedPolicySpec,
     /// An IAM group.
-    Group => legacy::Group,
+    Group => group::GroupSpec,
     /// An IAM user.
-    User => legacy::User,
+    User => user::UserSpec,
     /// An IAM role.
-    Role => legacy::Role,
+    Role => role::RoleSpec,
     /// An EC2 instance profile.
-    InstanceProfile => legacy::InstanceProfile,
+    InstanceProfile => instance_profile::InstanceProfileSpec,
     /// A check, never written: whom a member account's access role trusts. Anything beyond the
     /// management account (and the deployer role) is drift that the plan reports and apply
     /// leaves alone, since rewriting the access role's trust could lock groundwork out.
-    AccessRole => legacy::AccessRole,
+    AccessRole => access_role::AccessRoleSpec,
 }
 
 impl fmt::Display for Kind {

@@ -1,20 +1,37 @@
 //! The access-role check (`groundwork_plan::Kind::AccessRole`): whom a member account's access
 //! role trusts, read through that same role (in discovery from the account's role listing, see
-//! `iam_snapshot`; else with `iam:GetRole`). Read-only: the guardrails exempt
+//! [`snapshot`](super::snapshot); else with `iam:GetRole`). Read-only: the guardrails exempt
 //! the access role, so a wider trust is reported as drift and never rewritten here (a wrong
 //! trust policy would lock groundwork out of the account).
 
 use groundwork_apply::ProviderError;
-use serde_json::{Value, json};
+use groundwork_plan::kinds::access_role::AccessRoleSpec;
+use serde_json::Value;
 
-use super::parse_document;
+use super::snapshot::IamSnapshot;
+use super::{no_such_entity, required};
 use crate::Aws;
 use crate::accounts::AccountClients;
 use crate::call::Idempotency;
+use crate::resources::{Converge, ReadCx, WriteCx, parse_document};
+
+#[async_trait::async_trait]
+impl Converge for AccessRoleSpec {
+    async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
+        cx.iam_lookup(IamSnapshot::access_role)
+            .await?
+            .or_read(|| cx.aws.read_access_role(cx.clients, &cx.at.name))
+            .await
+    }
+
+    async fn put(&self, _cx: &WriteCx<'_>, _live: Option<&Self>) -> Result<String, ProviderError> {
+        Err(crate::organizations::internal("groundwork never rewrites the access role's trust"))
+    }
+}
 
 /// Every principal an `Allow` statement of a trust policy names, as text: IAM ARNs (a bare
 /// account id as its `:root` ARN), `*`, service and federated principals by name; sorted.
-pub(crate) fn trusted_principals(trust: &Value) -> Vec<String> {
+fn trusted_principals(trust: &Value) -> Vec<String> {
     let statements = match &trust["Statement"] {
         Value::Array(items) => items.clone(),
         one @ Value::Object(_) => vec![one.clone()],
@@ -52,31 +69,28 @@ pub(crate) fn trusted_principals(trust: &Value) -> Vec<String> {
 }
 
 impl Aws {
-    /// The live spec of an access role: `{ "trusted_principals": [...] }`, or `None` when the
-    /// role does not exist.
-    pub(crate) async fn read_access_role(
-        &self,
-        c: &AccountClients,
-        name: &str,
-    ) -> Result<Option<Value>, ProviderError> {
+    /// Whom the access role trusts, or `None` when the role does not exist.
+    async fn read_access_role(&self, c: &AccountClients, name: &str) -> Result<Option<AccessRoleSpec>, ProviderError> {
         let out = match self.run("iam:GetRole", Idempotency::Safe, || c.iam.get_role().role_name(name).send()).await {
             Ok(out) => out,
-            Err(e) if e.code.as_deref() == Some("NoSuchEntity") => return Ok(None),
+            Err(e) if no_such_entity(&e) => return Ok(None),
             Err(e) => return Err(e),
         };
         let Some(role) = out.role else { return Ok(None) };
-        Ok(Some(access_role_spec("iam:GetRole", role.assume_role_policy_document())?))
+        Ok(Some(spec("iam:GetRole", role.assume_role_policy_document())?))
     }
 }
 
 /// The live spec of an access role from its trust policy as IAM returns it.
-pub(super) fn access_role_spec(op: &str, trust: Option<&str>) -> Result<Value, ProviderError> {
-    let trust = parse_document(op, trust.unwrap_or("{}"))?;
-    Ok(json!({ "trusted_principals": trusted_principals(&trust) }))
+pub(super) fn spec(op: &str, trust: Option<&str>) -> Result<AccessRoleSpec, ProviderError> {
+    let trust = parse_document(op, required(op, "the role's trust policy", trust)?)?;
+    Ok(AccessRoleSpec { trusted_principals: trusted_principals(&trust) })
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

@@ -13,21 +13,27 @@
 //! read back per entity as before: a snapshot is only for the plan.
 
 use std::collections::HashMap;
+use std::future::Future;
 
 use aws_sdk_iam::types::{EntityType, GroupDetail, InstanceProfile, ManagedPolicyDetail, Role, RoleDetail, UserDetail};
 use groundwork_apply::ProviderError;
-use groundwork_plan::{Kind, Locator};
+use groundwork_plan::Kind;
+use groundwork_plan::kinds::access_role::AccessRoleSpec;
+use groundwork_plan::kinds::group::GroupSpec;
+use groundwork_plan::kinds::instance_profile::InstanceProfileSpec;
+use groundwork_plan::kinds::managed_policy::ManagedPolicySpec;
+use groundwork_plan::kinds::role::RoleSpec;
+use groundwork_plan::kinds::user::UserSpec;
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
-use super::access_role::access_role_spec;
-use super::iam::{
-    RoleParts, attached_arns, canonical_document, group_spec, managed_policy_spec, profile_spec, user_spec,
-};
+use super::role::RoleParts;
+use super::{access_role, all_tags, attached_arns, canonical_document, instance_profile, managed_policy, required};
 use crate::Aws;
 use crate::accounts::AccountClients;
 use crate::call::Idempotency;
 use crate::import::pages;
+use crate::resources::ReadCx;
 
 /// The operation named in errors about documents the bulk read returned.
 const OP: &str = "iam:GetAccountAuthorizationDetails";
@@ -94,7 +100,7 @@ impl AccountIam {
 
 /// One account's IAM as the bulk reads returned it, by name (customer policies by ARN).
 #[derive(Default)]
-struct IamSnapshot {
+pub(crate) struct IamSnapshot {
     roles: HashMap<String, RoleDetail>,
     listed: HashMap<String, Role>,
     groups: HashMap<String, GroupDetail>,
@@ -104,13 +110,42 @@ struct IamSnapshot {
 }
 
 /// What a snapshot says about one resource.
-enum Lookup {
-    /// It exists with this spec (or, for a user, these parts of it).
-    Found(Value),
+pub(crate) enum Lookup<T> {
+    /// It exists with this spec (for a user, without its console access).
+    Found(T),
     /// The bulk read lists every entity of the kind, and not this one.
     Absent,
-    /// The bulk read cannot tell: read it per entity.
+    /// The bulk read cannot tell (or there is none): read it per entity.
     Ask,
+}
+
+impl<T> Lookup<T> {
+    /// The spec found, or none, or what the per-entity `read` says.
+    pub(crate) async fn or_read<F, Fut>(self, read: F) -> Result<Option<T>, ProviderError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<T>, ProviderError>>,
+    {
+        match self {
+            Lookup::Found(spec) => Ok(Some(spec)),
+            Lookup::Absent => Ok(None),
+            Lookup::Ask => read().await,
+        }
+    }
+}
+
+impl ReadCx<'_> {
+    /// What the account's bulk read (made by the first resource that needs it) says of this
+    /// resource, through `look` (given the snapshot and the resource's name); [`Lookup::Ask`]
+    /// without a bulk read.
+    pub(crate) async fn iam_lookup<T>(
+        &self,
+        look: impl FnOnce(&IamSnapshot, &str) -> Result<Lookup<T>, ProviderError>,
+    ) -> Result<Lookup<T>, ProviderError> {
+        let Some(account) = self.iam else { return Ok(Lookup::Ask) };
+        let snap = account.snapshot.get_or_try_init(|| self.aws.iam_snapshot(self.clients, account.wants)).await?;
+        look(snap, &self.at.name)
+    }
 }
 
 /// Inline policies as the details carry them, name → canonical document.
@@ -118,79 +153,87 @@ fn inline(list: &[aws_sdk_iam::types::PolicyDetail]) -> Result<Map<String, Value
     let mut out = Map::new();
     for p in list {
         let Some(name) = p.policy_name() else { continue };
-        out.insert(name.to_owned(), canonical_document(OP, p.policy_document().unwrap_or("{}"))?);
+        out.insert(
+            name.to_owned(),
+            canonical_document(OP, required(OP, "an inline policy's document", p.policy_document())?)?,
+        );
     }
     Ok(out)
 }
 
 impl IamSnapshot {
-    fn role(&self, name: &str) -> Result<Lookup, ProviderError> {
+    pub(crate) fn role(&self, name: &str) -> Result<Lookup<RoleSpec>, ProviderError> {
         let Some(d) = self.roles.get(name) else { return Ok(Lookup::Absent) };
         let Some(listed) = self.listed.get(name) else { return Ok(Lookup::Ask) };
-        Ok(Lookup::Found(
-            RoleParts {
-                path: d.path().unwrap_or("/"),
-                tags: d.tags(),
-                description: listed.description(),
-                max_session_seconds: listed.max_session_duration(),
-                trust: canonical_document(OP, d.assume_role_policy_document().unwrap_or("{}"))?,
-                managed: attached_arns(d.attached_managed_policies()),
-                inline: inline(d.role_policy_list())?,
-            }
-            .spec(),
-        ))
+        let parts = RoleParts {
+            op: OP,
+            path: d.path(),
+            tags: d.tags(),
+            description: listed.description(),
+            max_session_seconds: listed.max_session_duration(),
+            trust: d.assume_role_policy_document(),
+            managed: attached_arns(d.attached_managed_policies()),
+            inline: inline(d.role_policy_list())?,
+        };
+        Ok(Lookup::Found(parts.spec()?))
     }
 
-    fn access_role(&self, name: &str) -> Result<Lookup, ProviderError> {
+    pub(crate) fn access_role(&self, name: &str) -> Result<Lookup<AccessRoleSpec>, ProviderError> {
         Ok(match self.listed.get(name) {
-            Some(r) => Lookup::Found(access_role_spec("iam:ListRoles", r.assume_role_policy_document())?),
+            Some(r) => Lookup::Found(access_role::spec("iam:ListRoles", r.assume_role_policy_document())?),
             None => Lookup::Absent,
         })
     }
 
-    fn group(&self, name: &str) -> Result<Lookup, ProviderError> {
+    pub(crate) fn group(&self, name: &str) -> Result<Lookup<GroupSpec>, ProviderError> {
         Ok(match self.groups.get(name) {
-            Some(g) => Lookup::Found(group_spec(
-                &attached_arns(g.attached_managed_policies()),
-                &inline(g.group_policy_list())?,
-            )),
+            Some(g) => Lookup::Found(GroupSpec {
+                managed_policies: attached_arns(g.attached_managed_policies()),
+                inline_policies: inline(g.group_policy_list())?,
+            }),
             None => Lookup::Absent,
         })
     }
 
     /// A user's spec without its console access (`console: false`; the caller reads it).
-    fn user(&self, name: &str) -> Lookup {
-        match self.users.get(name) {
-            Some(u) => Lookup::Found(user_spec(
-                &u.group_list().iter().cloned().collect(),
-                false,
-                u.tags(),
-                &attached_arns(u.attached_managed_policies()),
-                &u.user_policy_list().iter().filter_map(|p| p.policy_name().map(str::to_owned)).collect(),
-            )),
+    #[allow(clippy::unnecessary_wraps)] // the shape every lookup has
+    pub(crate) fn user(&self, name: &str) -> Result<Lookup<UserSpec>, ProviderError> {
+        Ok(match self.users.get(name) {
+            Some(u) => Lookup::Found(UserSpec {
+                groups: u.group_list().iter().cloned().collect(),
+                console: false,
+                tags: all_tags(u.tags()),
+                managed_policies: attached_arns(u.attached_managed_policies()),
+                inline_policies: u
+                    .user_policy_list()
+                    .iter()
+                    .filter_map(|p| p.policy_name().map(str::to_owned))
+                    .collect(),
+            }),
             None => Lookup::Absent,
-        }
+        })
     }
 
-    fn managed_policy(&self, arn: &str) -> Result<Lookup, ProviderError> {
+    pub(crate) fn managed_policy(&self, arn: &str) -> Result<Lookup<ManagedPolicySpec>, ProviderError> {
         let Some(p) = self.policies.get(arn) else { return Ok(Lookup::Absent) };
         let default = p
             .policy_version_list()
             .iter()
             .find(|v| v.is_default_version() || (v.version_id().is_some() && v.version_id() == p.default_version_id()));
         Ok(match default.and_then(|v| v.document()) {
-            Some(doc) => Lookup::Found(managed_policy_spec(OP, doc)?),
+            Some(doc) => Lookup::Found(managed_policy::spec(OP, doc)?),
             None => Lookup::Ask,
         })
     }
 
     /// Profiles appear only under the role they hold; an untagged one is read again in case
     /// the nested copy lacks tags.
-    fn instance_profile(&self, name: &str) -> Lookup {
-        match self.profiles.get(name) {
-            Some(p) if !p.tags().is_empty() => Lookup::Found(profile_spec(p)),
+    #[allow(clippy::unnecessary_wraps)] // the shape every lookup has
+    pub(crate) fn instance_profile(&self, name: &str) -> Result<Lookup<InstanceProfileSpec>, ProviderError> {
+        Ok(match self.profiles.get(name) {
+            Some(p) if !p.tags().is_empty() => Lookup::Found(instance_profile::spec(p)),
             _ => Lookup::Ask,
-        }
+        })
     }
 }
 
@@ -258,50 +301,6 @@ impl Aws {
             snap.listed = roles.into_iter().map(|r| (r.role_name().to_owned(), r)).collect();
         }
         Ok(snap)
-    }
-
-    /// Reads an IAM resource from its account's bulk read (made on first use), and per entity
-    /// only what that read cannot tell (or everything, without a bulk read).
-    pub(crate) async fn read_iam(
-        &self,
-        at: &Locator,
-        c: &AccountClients,
-        account: Option<&AccountIam>,
-    ) -> Result<Option<Value>, ProviderError> {
-        let Some(account) = account else { return self.read_one(at, c).await };
-        let snap = account.snapshot.get_or_try_init(|| self.iam_snapshot(c, account.wants)).await?;
-        let name = at.name.as_str();
-        let found = match at.kind {
-            Kind::Role => snap.role(name)?,
-            Kind::AccessRole => snap.access_role(name)?,
-            Kind::Group => snap.group(name)?,
-            Kind::User => snap.user(name),
-            Kind::ManagedPolicy => snap.managed_policy(&Self::policy_arn(c, name))?,
-            Kind::InstanceProfile => snap.instance_profile(name),
-            _ => Lookup::Ask,
-        };
-        match (found, at.kind) {
-            (Lookup::Found(mut spec), Kind::User) => {
-                spec["console"] = Value::Bool(self.read_console(c, name).await?);
-                Ok(Some(spec))
-            }
-            (Lookup::Found(spec), _) => Ok(Some(spec)),
-            (Lookup::Absent, _) => Ok(None),
-            (Lookup::Ask, _) => self.read_one(at, c).await,
-        }
-    }
-
-    /// The per-entity read of an IAM resource.
-    async fn read_one(&self, at: &Locator, c: &AccountClients) -> Result<Option<Value>, ProviderError> {
-        match at.kind {
-            Kind::Role => self.read_role(c, &at.name).await,
-            Kind::AccessRole => self.read_access_role(c, &at.name).await,
-            Kind::Group => self.read_group(c, &at.name).await,
-            Kind::User => Box::pin(self.read_user(c, &at.name)).await,
-            Kind::ManagedPolicy => self.read_managed_policy(c, &at.name).await,
-            Kind::InstanceProfile => self.read_instance_profile(c, &at.name).await,
-            other => Err(crate::organizations::internal(&format!("{other} is not an IAM entity"))),
-        }
     }
 }
 

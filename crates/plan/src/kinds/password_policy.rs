@@ -1,0 +1,109 @@
+//! The IAM account password policy (`password-policy/<account>`): in the identity hub, and in
+//! every account when the blueprint says `password_policy_everywhere`.
+
+use groundwork_blueprint::{Blueprint, PasswordPolicy};
+use serde::{Deserialize, Serialize};
+
+use super::{Kind, KindMeta, Scope, Spec};
+use crate::lower::hub;
+use crate::resource::{DesiredResource, Locator};
+use crate::state::Address;
+
+/// An account's password policy, every setting explicit (the blueprint model holds the
+/// defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordPolicySpec {
+    /// Minimum length.
+    pub min_length: u32,
+    /// Require an uppercase letter.
+    pub require_uppercase: bool,
+    /// Require a lowercase letter.
+    pub require_lowercase: bool,
+    /// Require a digit.
+    pub require_numbers: bool,
+    /// Require a symbol.
+    pub require_symbols: bool,
+    /// Days before a password expires (0: never, as IAM reports a policy without expiry).
+    pub max_age_days: u32,
+    /// Previous passwords that cannot be reused (0: no rule).
+    pub reuse_prevention: u32,
+    /// Users may change their own password.
+    pub allow_users_to_change: bool,
+}
+
+impl KindMeta for PasswordPolicySpec {
+    const KIND: Kind = Kind::PasswordPolicy;
+    const PREFIX: &'static str = "password-policy";
+    const RANK: usize = 0;
+    const SCOPE: Scope = Scope::Account;
+}
+
+impl Spec for PasswordPolicySpec {}
+
+impl From<PasswordPolicy> for PasswordPolicySpec {
+    fn from(p: PasswordPolicy) -> Self {
+        PasswordPolicySpec {
+            min_length: p.min_length,
+            require_uppercase: p.require_uppercase,
+            require_lowercase: p.require_lowercase,
+            require_numbers: p.require_numbers,
+            require_symbols: p.require_symbols,
+            max_age_days: p.max_age_days,
+            reuse_prevention: p.reuse_prevention,
+            allow_users_to_change: p.allow_users_to_change,
+        }
+    }
+}
+
+/// The password policy of the hub, and of every account with `password_policy_everywhere`.
+pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
+    let Some(identity) = &bp.identity else { return };
+    let hub_account = hub(bp);
+    let spec = PasswordPolicySpec::from(identity.password_policy).to_value();
+    let mut targets: Vec<Option<&str>> = vec![hub_account];
+    if identity.password_policy_everywhere {
+        targets.push(None);
+        targets.extend(bp.accounts.iter().map(|a| Some(a.name.value.as_str())));
+        targets.sort_unstable();
+        targets.dedup();
+    }
+    for account in targets {
+        out.push(DesiredResource {
+            address: Address::password_policy(account),
+            at: Locator::new(Kind::PasswordPolicy, account.map(str::to_owned), "account".into()),
+            spec: spec.clone(),
+            after: Vec::new(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_json_keeps_the_shape_saved_plans_hold() {
+        let v = PasswordPolicySpec::from(PasswordPolicy::default()).to_value();
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            json!({
+                "min_length": 14, "require_uppercase": true, "require_lowercase": true,
+                "require_numbers": true, "require_symbols": true, "max_age_days": 90,
+                "reuse_prevention": 24, "allow_users_to_change": true
+            })
+            .to_string()
+        );
+        assert_eq!(PasswordPolicySpec::from_value(&v).unwrap(), PasswordPolicy::default().into());
+    }
+
+    #[test]
+    fn a_missing_setting_is_an_error_not_a_default() {
+        let mut v = PasswordPolicySpec::from(PasswordPolicy::default()).to_value();
+        v.as_object_mut().unwrap().remove("require_symbols");
+        let err = PasswordPolicySpec::from_value(&v).unwrap_err().to_string();
+        assert!(err.contains("password-policy") && err.contains("require_symbols"), "{err}");
+    }
+}

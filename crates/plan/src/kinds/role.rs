@@ -1,0 +1,204 @@
+//! An IAM role in a member account (`iam-role/<account>/<name>`): the blueprint's cross-account
+//! and workload roles (trusted by the hub with MFA, or by EC2), and groundwork's execution role
+//! (`organization.execution_role`), which carries the member permissions `groundwork
+//! permissions` prints for its account and is created through the access role (see the AWS
+//! crate's `writer_account`).
+
+use std::collections::BTreeSet;
+
+use groundwork_blueprint::template::IdRef;
+use groundwork_blueprint::{Blueprint, RoleTrust, SessionName};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::iam::{INLINE_POLICY, inline, ownership};
+use super::tags::Tags;
+use super::{Kind, KindMeta, Scope, Spec, instance_profile};
+use crate::lower::{account_cx, expand, expand_json, hub};
+use crate::resource::{DesiredResource, Locator, canonical_policy};
+use crate::state::Address;
+
+/// A role. Only groundwork's own tags (`groundwork:…`) are part of it: tags others add (cost
+/// allocation, owners) are left alone and never drift.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleSpec {
+    /// Its IAM path (IAM cannot move a role: a new path replaces it).
+    pub path: String,
+    /// groundwork's tags on it.
+    pub tags: Tags,
+    /// Its description.
+    pub description: String,
+    /// Its trust policy, canonical.
+    pub trust: Value,
+    /// Its maximum session duration.
+    pub max_session_seconds: u32,
+    /// ARNs of the attached managed policies.
+    pub managed_policies: BTreeSet<String>,
+    /// Inline policies, name → canonical document.
+    pub inline_policies: Map<String, Value>,
+}
+
+impl KindMeta for RoleSpec {
+    const KIND: Kind = Kind::Role;
+    const PREFIX: &'static str = "iam-role";
+    const RANK: usize = 1;
+    const SCOPE: Scope = Scope::Account;
+}
+
+impl Spec for RoleSpec {}
+
+/// The trust policy of a role. A hub-trusted role trusts the hub account (its root as the
+/// principal) but only its IAM users (`aws:PrincipalArn`), signed in with MFA no older than the
+/// bound, and by default only with their own name as the session name, so CloudTrail in the
+/// member account names the person.
+pub fn trust_policy(trust: RoleTrust, hub: Option<&str>) -> Value {
+    let statement = match trust {
+        RoleTrust::Hub { max_mfa_age_seconds, session_name } => {
+            let hub_id = IdRef::account_or_management(hub);
+            let hub_root = format!("arn:aws:iam::{hub_id}:root");
+            let mut condition = json!({
+                "Bool": { "aws:MultiFactorAuthPresent": "true" },
+                "NumericLessThan": { "aws:MultiFactorAuthAge": max_mfa_age_seconds.to_string() },
+                "ArnLike": { "aws:PrincipalArn": format!("arn:aws:iam::{hub_id}:user/*") },
+            });
+            if session_name == SessionName::Username {
+                condition["StringEquals"] = json!({ "sts:RoleSessionName": "${aws:username}" });
+            }
+            json!({
+                "Sid": "AssumeFromHubWithMfa",
+                "Effect": "Allow",
+                "Principal": { "AWS": hub_root },
+                "Action": "sts:AssumeRole",
+                "Condition": condition
+            })
+        }
+        RoleTrust::Ec2 => json!({
+            "Sid": "Ec2Instances",
+            "Effect": "Allow",
+            "Principal": { "Service": "ec2.amazonaws.com" },
+            "Action": "sts:AssumeRole"
+        }),
+    };
+    canonical_policy(&groundwork_blueprint::policy_document(vec![statement]))
+}
+
+/// The execution role's trust policy: the management account, only its deployer role when the
+/// blueprint names one.
+pub(crate) fn execution_trust(deployer_role: Option<&str>) -> Value {
+    let mut statement = json!({
+        "Sid": "AssumeFromDeployer",
+        "Effect": "Allow",
+        "Principal": { "AWS": format!("arn:aws:iam::{}:root", IdRef::Management) },
+        "Action": "sts:AssumeRole",
+    });
+    if let Some(role) = deployer_role {
+        statement["Condition"] = json!({
+            "ArnEquals": { "aws:PrincipalArn": format!("arn:aws:iam::{}:role/{role}", IdRef::Management) }
+        });
+    }
+    canonical_policy(&groundwork_blueprint::policy_document(vec![statement]))
+}
+
+/// The blueprint's roles in each of their accounts, each EC2 role followed by its instance
+/// profile.
+pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
+    let hub_account = hub(bp);
+    for role in &bp.roles {
+        for account in &role.accounts {
+            let cx = account_cx(bp, account, hub_account);
+            let policy = groundwork_blueprint::role_inline_policy(role).map(|d| expand_json(&d, &cx));
+            let role_address = Address::role(Some(account), &role.name.value);
+            out.push(DesiredResource {
+                address: role_address.clone(),
+                at: Locator::new(Kind::Role, Some(account.clone()), role.name.value.clone()),
+                spec: RoleSpec {
+                    path: role.path.clone(),
+                    tags: ownership(bp),
+                    description: role.description.clone(),
+                    trust: trust_policy(role.trust, hub_account),
+                    max_session_seconds: role.max_session_seconds,
+                    managed_policies: role.managed_policies.iter().map(|p| expand(&p.value, &cx)).collect(),
+                    inline_policies: inline(policy),
+                }
+                .to_value(),
+                after: Vec::new(),
+            });
+            out.extend(instance_profile::for_role(bp, role, account, role_address));
+        }
+    }
+}
+
+/// The execution role of every member account. `out` holds the blueprint's other resources,
+/// from which its permissions are computed.
+pub(crate) fn lower_execution(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
+    let Some(role) = &bp.organization.execution_role else { return };
+    let permissions = crate::permissions::compute(bp, out);
+    let trust = execution_trust(bp.organization.deployer_role.as_deref());
+    for account in &bp.accounts {
+        let name = &account.name.value;
+        let Some(set) = permissions.set_for(Some(name)) else { continue };
+        let mut inline = Map::new();
+        for (i, doc) in set.documents().into_iter().enumerate() {
+            let key = if i == 0 { INLINE_POLICY.to_owned() } else { format!("{INLINE_POLICY}-{}", i + 1) };
+            inline.insert(key, canonical_policy(&doc));
+        }
+        out.push(DesiredResource {
+            address: Address::role(Some(name), role),
+            at: Locator::new(Kind::Role, Some(name.clone()), role.clone()),
+            spec: RoleSpec {
+                // At the root path, so that the ARN groundwork assumes (`role/NAME`) is the role's ARN.
+                path: "/".into(),
+                tags: ownership(bp),
+                description: format!("groundwork's execution role ({})", set.name),
+                trust: trust.clone(),
+                max_session_seconds: 3600,
+                managed_policies: BTreeSet::new(),
+                inline_policies: inline,
+            }
+            .to_value(),
+            after: Vec::new(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> RoleSpec {
+        RoleSpec {
+            path: "/groundwork/".into(),
+            tags: Tags::from_iter([("groundwork:managed", "true"), ("groundwork:blueprint", "acme")]),
+            description: "d".into(),
+            trust: trust_policy(RoleTrust::Ec2, None),
+            max_session_seconds: 3600,
+            managed_policies: ["arn:aws:iam::aws:policy/ReadOnlyAccess".to_owned()].into(),
+            inline_policies: Map::new(),
+        }
+    }
+
+    #[test]
+    fn the_json_keeps_the_shape_saved_plans_hold() {
+        let spec = spec();
+        let v = spec.to_value();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            ["path", "tags", "description", "trust", "max_session_seconds", "managed_policies", "inline_policies"]
+        );
+        let tags: Vec<&str> = v["tags"].as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(tags, ["groundwork:managed", "groundwork:blueprint"]);
+        assert_eq!(v["managed_policies"], json!(["arn:aws:iam::aws:policy/ReadOnlyAccess"]));
+        assert_eq!(v["inline_policies"], json!({}));
+        assert_eq!(RoleSpec::from_value(&v).unwrap(), spec);
+    }
+
+    #[test]
+    fn a_missing_key_is_an_error_naming_the_kind() {
+        let mut v = spec().to_value();
+        v.as_object_mut().unwrap().shift_remove("max_session_seconds");
+        let err = RoleSpec::from_value(&v).unwrap_err().to_string();
+        assert!(err.contains("iam-role") && err.contains("max_session_seconds"), "{err}");
+    }
+}
