@@ -32,7 +32,7 @@ use serde_json::{Value, json};
 
 use crate::lower::{CLOUDTRAIL_PRINCIPAL, SCP_TYPE, hub};
 use crate::resource::{DesiredResource, Kind};
-use crate::state::Desired;
+use crate::state::{Desired, TAG_BLUEPRINT, TAG_MANAGED};
 
 /// Version of the JSON document `groundwork permissions --json` prints.
 pub const PERMISSIONS_FORMAT_VERSION: u32 = 1;
@@ -577,6 +577,29 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
 }
 
 /// What `audit` reads in every account, and what `audit --enforce` writes.
+/// Deleting a leftover SCP (`--prune`, `guardrails.prune`): detach it from every target, then
+/// delete it, only an SCP whose tags say groundwork owns it for this blueprint.
+fn prune_statements(blueprint: &str, b: &mut Builder) {
+    b.add(
+        "ServiceControlPolicies",
+        "create, update, attach and detach the blueprint's service control policies",
+        &["organizations:DetachPolicy"],
+        &["*".into()],
+        Some(json!({ "StringEquals": { "organizations:PolicyType": [SCP_TYPE] } })),
+    );
+    b.add(
+        "PruneServiceControlPolicies",
+        "delete an SCP groundwork owns for this blueprint that the blueprint no longer lists (with --prune or guardrails.prune), once detached",
+        &["organizations:DeletePolicy"],
+        &["*".into()],
+        Some(json!({ "StringEquals": {
+            "organizations:PolicyType": [SCP_TYPE],
+            format!("aws:ResourceTag/{TAG_MANAGED}"): ["true"],
+            format!("aws:ResourceTag/{TAG_BLUEPRINT}"): [blueprint],
+        } })),
+    );
+}
+
 fn audit_statements(b: &mut Builder) {
     b.add(
         "Audit",
@@ -772,6 +795,11 @@ pub(crate) fn compute(bp: &Blueprint, resources: &[DesiredResource]) -> Permissi
                 resource_statements(r, &mut entry.1);
             }
         }
+    }
+    // Pruning is possible wherever discovery lists the organization's SCPs: when the blueprint
+    // has some, or asks to prune them (`guardrails.prune`).
+    if resources.iter().any(|r| r.at.kind == Kind::Scp) || bp.guardrails.prune {
+        prune_statements(&bp.organization.name.value, &mut deployer);
     }
     audit_statements(&mut deployer);
     let mut sets = vec![PermissionSet {

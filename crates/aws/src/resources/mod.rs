@@ -5,16 +5,23 @@
 mod access_role;
 mod iam;
 mod iam_snapshot;
-mod org;
+mod policy_type;
 mod s3;
+mod scp;
+mod scp_attachment;
+mod service_access;
 mod trail;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use groundwork_apply::ProviderError;
 use groundwork_plan::kinds::Spec;
 use groundwork_plan::kinds::bucket::BucketSpec;
+use groundwork_plan::kinds::policy_type::PolicyTypeSpec;
+use groundwork_plan::kinds::scp::ScpSpec;
+use groundwork_plan::kinds::scp_attachment::ScpAttachmentSpec;
+use groundwork_plan::kinds::service_access::ServiceAccessSpec;
 use groundwork_plan::kinds::trail::TrailSpec;
 use groundwork_plan::{Desired, Ids, Kind, Live, LiveResource, Locator};
 use serde_json::Value;
@@ -28,11 +35,13 @@ use iam_snapshot::{AccountIam, IamWants};
 /// Reads at once while discovering resources.
 const RESOURCE_CONCURRENCY: usize = 16;
 
-/// What every reader of one discovery shares: ids and the organization's SCPs by name.
+/// What every reader of one discovery shares: ids, the organization's SCPs by name (name →
+/// id), OU paths by id, and the policy types enabled on the root (from discovery's ListRoots).
 pub(crate) struct Shared {
     pub(crate) ids: Ids,
     pub(crate) scps: HashMap<String, String>,
     pub(crate) ou_paths: HashMap<String, String>,
+    pub(crate) policy_types: Vec<String>,
 }
 
 /// A parse error of a document AWS returned.
@@ -80,22 +89,31 @@ fn percent_decode(s: &str) -> String {
 impl Aws {
     /// Reads every resource of `desired` that can exist (its account exists and its name is
     /// known) into `live.resources`, plus attachments of the blueprint's SCPs to targets the
-    /// blueprint does not list (so the plan can remove them). Read-only.
+    /// blueprint does not list (so the plan can remove them), and the SCPs groundwork owns for
+    /// this blueprint that it no longer names (so the plan can name them, and `--prune` delete
+    /// them). The organization's SCPs are listed only when the blueprint has SCPs or asks to
+    /// prune them. Read-only.
     pub async fn discover_resources(&self, desired: &Desired, live: &mut Live) -> Result<(), AwsError> {
         let Some(org) = &live.organization else { return Ok(()) };
-        if desired.resources.is_empty() {
+        let wants_scps = desired.resources.iter().any(|r| matches!(r.at.kind, Kind::Scp | Kind::ScpAttachment))
+            || desired.prune.covers(Kind::Scp);
+        if desired.resources.is_empty() && !wants_scps {
             return Ok(());
         }
         let ids = live.ids(desired);
         let management = org.management_account_id.clone();
-        let wants_scps = desired.resources.iter().any(|r| matches!(r.at.kind, Kind::Scp | Kind::ScpAttachment));
-        let scps = if wants_scps {
-            self.scps_by_name().await.map_err(|e| AwsError::call("listing service control policies", e))?
+        let listed = if wants_scps {
+            self.list_scps().await.map_err(|e| AwsError::call("listing service control policies", e))?
         } else {
-            HashMap::new()
+            Vec::new()
         };
+        let named: HashSet<&str> =
+            desired.resources.iter().filter(|r| r.at.kind == Kind::Scp).map(|r| r.at.name.as_str()).collect();
+        let leftovers: Vec<scp::ScpListing> =
+            listed.iter().filter(|s| !s.aws_managed && !named.contains(s.name.as_str())).cloned().collect();
+        let scps = listed.into_iter().map(|s| (s.name, s.id)).collect();
         let ou_paths = live.ous.iter().map(|o| (o.id.clone(), o.path.to_string())).collect();
-        let shared = Arc::new(Shared { ids, scps, ou_paths });
+        let shared = Arc::new(Shared { ids, scps, ou_paths, policy_types: org.policy_types.clone() });
         // Each account's IAM resources share one bulk read, asking only for the kinds there.
         let mut wants: HashMap<String, IamWants> = HashMap::new();
         for r in &desired.resources {
@@ -135,6 +153,13 @@ impl Aws {
                 Ok(found)
             });
         }
+        for leftover in leftovers {
+            let (aws, gate, blueprint) = (self.clone(), Arc::clone(&gate), desired.blueprint.clone());
+            tasks.spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                Ok(aws.leftover_scp(&leftover, &blueprint).await?.into_iter().collect())
+            });
+        }
         while let Some(joined) = tasks.join_next().await {
             let found = joined
                 .map_err(|e| AwsError::call("discovering resources", crate::organizations::internal(&e.to_string())))?
@@ -153,12 +178,8 @@ impl Aws {
 
     /// What the kinds not yet on [`Converge`] read.
     async fn read_legacy(&self, cx: &ReadCx<'_>) -> Result<Option<Value>, ProviderError> {
-        let (at, c, shared) = (cx.at, cx.clients, cx.shared);
+        let (at, c) = (cx.at, cx.clients);
         match at.kind {
-            Kind::ServiceAccess => self.read_service_access(&at.name).await,
-            Kind::PolicyType => self.read_policy_type(&at.name).await,
-            Kind::Scp => self.read_scp(&at.name, shared).await,
-            Kind::ScpAttachment => Ok(None),
             Kind::PasswordPolicy => self.read_password_policy(c).await,
             Kind::ManagedPolicy | Kind::Group | Kind::User | Kind::Role | Kind::InstanceProfile | Kind::AccessRole => {
                 Box::pin(self.read_iam(at, c, cx.iam)).await
@@ -183,12 +204,8 @@ impl Aws {
 
     /// What the kinds not yet on [`Converge`] write.
     async fn put_legacy(&self, cx: &WriteCx<'_>, spec: &Value, live: Option<&Value>) -> Result<String, ProviderError> {
-        let (at, c, ids) = (cx.at, cx.clients, cx.ids);
+        let (at, c) = (cx.at, cx.clients);
         match at.kind {
-            Kind::ServiceAccess => self.put_service_access(&at.name).await,
-            Kind::PolicyType => self.put_policy_type(&at.name, ids).await,
-            Kind::Scp => self.put_scp(&at.name, spec, live).await,
-            Kind::ScpAttachment => self.attach_scp(spec, ids).await,
             Kind::PasswordPolicy => self.put_password_policy(c, spec).await,
             Kind::ManagedPolicy => self.put_managed_policy(c, &at.name, spec, live).await,
             Kind::Group => self.put_group(c, &at.name, spec, live).await,
@@ -212,9 +229,8 @@ impl Aws {
 
     /// What the kinds not yet on [`Converge`] delete.
     async fn delete_legacy(&self, cx: &WriteCx<'_>, live: &Value) -> Result<String, ProviderError> {
-        let (at, c, ids) = (cx.at, cx.clients, cx.ids);
+        let (at, c) = (cx.at, cx.clients);
         match at.kind {
-            Kind::ScpAttachment => self.detach_scp(live, ids).await,
             // Only as the first half of a replacement (IAM cannot move them to another path).
             Kind::Role => self.delete_role(c, &at.name, live).await,
             Kind::InstanceProfile => self.delete_instance_profile(c, &at.name, live).await,
@@ -313,8 +329,12 @@ macro_rules! registry {
 }
 
 registry! {
+    ServiceAccess => ServiceAccessSpec,
+    PolicyType => PolicyTypeSpec,
     Bucket => BucketSpec,
     Trail => TrailSpec,
+    Scp => ScpSpec,
+    ScpAttachment => ScpAttachmentSpec,
 }
 
 /// The id of the account a resource lives in, known from discovery or an earlier change.

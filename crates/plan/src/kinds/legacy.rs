@@ -21,10 +21,6 @@ macro_rules! legacy {
 }
 
 legacy! {
-    ServiceAccess: "service-access", rank 0, Organization;
-    PolicyType: "policy-type", rank 0, Organization;
-    Scp: "scp", rank 1, Organization;
-    ScpAttachment: "scp-attachment", rank 2, Organization;
     PasswordPolicy: "password-policy", rank 0, Account;
     ManagedPolicy: "iam-policy", rank 1, Account;
     Group: "iam-group", rank 2, Account;

@@ -16,6 +16,10 @@
 
 pub mod bucket;
 mod legacy;
+pub mod policy_type;
+pub mod scp;
+pub mod scp_attachment;
+pub mod service_access;
 pub mod trail;
 
 use std::fmt;
@@ -118,17 +122,17 @@ macro_rules! registry {
 
 registry! {
     /// Trusted access of an AWS service to the organization.
-    ServiceAccess => legacy::ServiceAccess,
+    ServiceAccess => service_access::ServiceAccessSpec,
     /// A policy type enabled on the root.
-    PolicyType => legacy::PolicyType,
+    PolicyType => policy_type::PolicyTypeSpec,
     /// An S3 bucket with its settings and policy.
     Bucket => bucket::BucketSpec,
     /// A CloudTrail trail and whether it is logging.
     Trail => trail::TrailSpec,
     /// A service control policy.
-    Scp => legacy::Scp,
+    Scp => scp::ScpSpec,
     /// An SCP attached to a target.
-    ScpAttachment => legacy::ScpAttachment,
+    ScpAttachment => scp_attachment::ScpAttachmentSpec,
     /// An IAM account password policy.
     PasswordPolicy => legacy::PasswordPolicy,
     /// A customer-managed IAM policy.
