@@ -984,4 +984,33 @@ mod tests {
         assert!(docs.iter().all(|d| policy_chars(d) <= MANAGED_POLICY_MAX_CHARS));
         assert_eq!(docs.iter().map(|d| d["Statement"].as_array().unwrap().len()).sum::<usize>(), 40);
     }
+
+    #[test]
+    fn deleting_an_scp_is_allowed_where_pruning_is_possible_and_only_for_this_blueprint() {
+        let deployer = |src: &str| {
+            let bp = groundwork_blueprint::parse("x.yaml", src.as_bytes()).unwrap().blueprint;
+            permissions(&bp).sets.remove(0)
+        };
+        let head = "version: 1\norganization: { name: x, home_region: us-east-1, management_account: { email: root@x.example } }\n";
+        let none = deployer(head);
+        assert!(!allows(&none.documents(), "organizations:DeletePolicy", None));
+        // `guardrails.prune` with no policy left: detach and delete, nothing else.
+        let only = deployer(&format!("{head}guardrails: {{ prune: true }}\n"));
+        assert!(allows(&only.documents(), "organizations:DetachPolicy", None));
+        assert!(allows(&only.documents(), "organizations:DeletePolicy", None));
+        assert!(!allows(&only.documents(), "organizations:CreatePolicy", None));
+        let p = permissions(&reference());
+        let set = p.set_for(None).unwrap();
+        assert!(allows(&set.documents(), "organizations:DeletePolicy", None));
+        let prune = set.statements.iter().find(|s| s.sid == "PruneServiceControlPolicies").unwrap();
+        assert_eq!(prune.actions, ["organizations:DeletePolicy"]);
+        assert_eq!(
+            prune.condition,
+            Some(json!({ "StringEquals": {
+                "organizations:PolicyType": ["SERVICE_CONTROL_POLICY"],
+                "aws:ResourceTag/groundwork:managed": ["true"],
+                "aws:ResourceTag/groundwork:blueprint": ["acme"],
+            } }))
+        );
+    }
 }

@@ -13,5 +13,6 @@ mod logging;
 mod organization;
 mod output;
 mod permissions;
+mod prune;
 mod reliability;
 mod validate;
