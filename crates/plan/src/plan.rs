@@ -738,6 +738,26 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
             leftover(desired, address, l, p);
         }
     }
+    // A target holds at most a few SCPs (five by default): new attachments wait for the
+    // detachments and SCP deletions of the same plan, which may free their target's slot.
+    let removals: Vec<Address> = p
+        .changes
+        .iter()
+        .filter(|c| {
+            c.action == Action::Delete
+                && matches!(&c.operation, Operation::Delete { at, .. } if matches!(at.kind, Kind::Scp | Kind::ScpAttachment))
+        })
+        .map(|c| c.address.clone())
+        .collect();
+    if !removals.is_empty() {
+        for c in &mut p.changes {
+            if matches!(&c.operation, Operation::Put { at, live: None, .. } if at.kind == Kind::ScpAttachment) {
+                c.depends_on.extend(removals.iter().cloned());
+                c.depends_on.sort();
+                c.depends_on.dedup();
+            }
+        }
+    }
 }
 
 /// An attachment of one of the blueprint's SCPs to a target the blueprint does not list for
@@ -1031,5 +1051,16 @@ mod tests {
         let c = p.change(&spec.address()).unwrap();
         assert_eq!(c.action, Action::Delete);
         assert!(c.reason.contains("drift repair, with or without --prune"), "{}", c.reason);
+        // A new attachment waits for the removals, which may free its target's slot.
+        let (mut d, mut live, leftover) = with_leftover("acme", false);
+        d.prune.all = true;
+        let new = "scp-attachment/deny-leave-org@Security".parse::<Address>().unwrap();
+        live.resources.remove(&new).unwrap();
+        live.resources.insert(
+            spec.address(),
+            crate::resource::LiveResource { at: spec.locator(), spec: crate::kinds::Spec::to_value(&spec) },
+        );
+        let p = plan(&d, &live, PlanOptions::default());
+        assert_eq!(p.change(&new).unwrap().depends_on, [spec.address(), leftover]);
     }
 }
