@@ -210,6 +210,7 @@ accounts:
                 management_account_id: "123456789012".into(),
                 management_email: "master@example.com".into(),
                 root_id: "r-test".into(),
+                policy_types: Vec::new(),
             }),
             accounts: vec![
                 account("123456789012", "master@example.com"),

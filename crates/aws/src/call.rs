@@ -358,7 +358,8 @@ impl crate::Aws {
     }
 
     /// A removal (detach, delete, remove from) through [`call`]: `Ok(true)` when it removed
-    /// something, `Ok(false)` when IAM answers that it is already gone (`NoSuchEntity`). The
+    /// something, `Ok(false)` when the service answers that it is already gone (IAM's
+    /// `NoSuchEntity`, Organizations' `PolicyNotFoundException`). The
     /// goal holds either way; it is also how a resend sees that an attempt whose answer was
     /// lost went through.
     pub(crate) async fn run_removal<T, E, F, Fut>(&self, op: &'static str, f: F) -> Result<bool, ProviderError>
@@ -370,7 +371,12 @@ impl crate::Aws {
     {
         match self.run(op, Idempotency::Safe, f).await {
             Ok(_) => Ok(true),
-            Err(e) if matches!(e.code.as_deref(), Some("NoSuchEntity" | "NoSuchEntityException")) => {
+            Err(e)
+                if matches!(
+                    e.code.as_deref(),
+                    Some("NoSuchEntity" | "NoSuchEntityException" | "PolicyNotFoundException")
+                ) =>
+            {
                 tracing::info!(op, "already gone");
                 Ok(false)
             }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use aws_sdk_organizations::types::{PolicyType, TargetType};
 use groundwork_apply::ProviderError;
 use groundwork_plan::import::{Found, FoundBucket, FoundHub, FoundKey, FoundRole, FoundScp, FoundTarget, FoundTrail};
-use groundwork_plan::{CLOUDTRAIL_PRINCIPAL, FORCE_MFA_POLICY, Ids, Live, SCP_TYPE};
+use groundwork_plan::{CLOUDTRAIL_PRINCIPAL, FORCE_MFA_POLICY, Live, SCP_TYPE};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use crate::accounts::AccountClients;
 use crate::call::Idempotency;
 use crate::organizations::paginate;
-use crate::resources::{Shared, parse_document};
+use crate::resources::parse_document;
 use crate::{Aws, AwsError};
 use groundwork_plan::kinds::Spec;
 use groundwork_plan::kinds::trail::TrailSpec;
@@ -94,14 +94,10 @@ impl Aws {
         };
         let management = org.management_account_id.clone();
         let mut found = Found { live, ..Found::default() };
-        let (scps, policy_type, access) = tokio::join!(
-            self.scps_for_import(&found.live),
-            self.read_policy_type(SCP_TYPE),
-            self.read_service_access(CLOUDTRAIL_PRINCIPAL)
-        );
+        let (scps, access) = tokio::join!(self.scps_for_import(), self.read_service_access(CLOUDTRAIL_PRINCIPAL));
         found.scps = scps.map_err(|e| AwsError::call("reading service control policies", e))?;
-        found.scp_policy_type =
-            policy_type.map_err(|e| AwsError::call("reading the root's policy types", e))?.is_some();
+        // Discovery's ListRoots returned the root's policy types.
+        found.scp_policy_type = org.policy_types.iter().any(|t| t == SCP_TYPE);
         if access.map_err(|e| AwsError::call("reading trusted service access", e))?.is_some() {
             found.service_access.push(CLOUDTRAIL_PRINCIPAL.to_owned());
         }
@@ -163,7 +159,7 @@ impl Aws {
     }
 
     /// Every SCP with its description, document, groundwork tags and targets.
-    async fn scps_for_import(&self, live: &Live) -> Result<Vec<FoundScp>, ProviderError> {
+    async fn scps_for_import(&self) -> Result<Vec<FoundScp>, ProviderError> {
         let list = paginate!(
             self,
             "organizations:ListPolicies",
@@ -174,19 +170,13 @@ impl Aws {
                 .filter_map(|s| Some((s.name()?.to_owned(), s.id()?.to_owned(), s.aws_managed())))
                 .collect::<Vec<_>>()
         )?;
-        let shared = Shared {
-            ids: Ids::default(),
-            scps: list.iter().map(|(name, id, _)| (name.clone(), id.clone())).collect(),
-            ou_paths: live.ous.iter().map(|o| (o.id.clone(), o.path.to_string())).collect(),
-            key_aliases: crate::resources::KeyAliases::default(),
-        };
         let mut out = Vec::new();
         for (name, id, aws_managed) in list {
             if aws_managed {
                 out.push(FoundScp { id, name, aws_managed, spec: Value::Null, targets: Vec::new() });
                 continue;
             }
-            let spec = self.read_scp(&name, &shared).await?.unwrap_or(Value::Null);
+            let spec = self.read_scp(&id).await?.to_value();
             let targets = paginate!(
                 self,
                 "organizations:ListTargetsForPolicy",

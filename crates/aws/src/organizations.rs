@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, Tag};
+use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, PolicyTypeStatus, Tag};
 use groundwork_apply::{CreateState, FoundAccount, Provider, ProviderError};
 use groundwork_blueprint::{OuPath, Tags};
 use groundwork_plan::{CreateRequest, Live, LiveAccount, LiveOrganization, LiveOu};
@@ -78,7 +78,7 @@ impl Aws {
                 Idempotency::Safe,
                 || { self.org.describe_organization().send() }
             ),
-            self.root_id()
+            self.root()
         );
         let org = match described {
             Ok(out) => out.organization.ok_or_else(|| {
@@ -87,13 +87,14 @@ impl Aws {
             Err(e) if e.code.as_deref() == Some("AWSOrganizationsNotInUseException") => return Ok(live),
             Err(e) => return Err(AwsError::call("describing the organization", e)),
         };
-        let root_id = root.map_err(|e| AwsError::call("listing roots", e))?;
+        let (root_id, policy_types) = root.map_err(|e| AwsError::call("listing roots", e))?;
         live.organization = Some(LiveOrganization {
             id: org.id().unwrap_or_default().to_owned(),
             feature_set: org.feature_set().map_or("ALL", OrganizationFeatureSet::as_str).into(),
             management_account_id: org.master_account_id().unwrap_or_default().to_owned(),
             management_email: org.master_account_email().unwrap_or_default().to_owned(),
             root_id: root_id.clone(),
+            policy_types,
         });
         let (tree, requests, quota) =
             tokio::join!(self.walk_tree(root_id), self.unfinished_requests(), self.account_quota());
@@ -161,6 +162,12 @@ impl Aws {
 
     /// The id of the organization's root.
     async fn root_id(&self) -> Result<String, ProviderError> {
+        Ok(self.root().await?.0)
+    }
+
+    /// The organization's root: its id and the policy types enabled on it (sorted), both from
+    /// one ListRoots, so that the `policy-type` resources need no read of their own.
+    async fn root(&self) -> Result<(String, Vec<String>), ProviderError> {
         let roots = paginate!(
             self,
             "organizations:ListRoots",
@@ -168,10 +175,20 @@ impl Aws {
             |p: &aws_sdk_organizations::operation::list_roots::ListRootsOutput| p
                 .roots()
                 .iter()
-                .filter_map(|r| r.id().map(str::to_owned))
+                .filter_map(|r| {
+                    let enabled = r
+                        .policy_types()
+                        .iter()
+                        .filter(|t| t.status() == Some(&PolicyTypeStatus::Enabled))
+                        .filter_map(|t| t.r#type().map(|x| x.as_str().to_owned()));
+                    Some((r.id()?.to_owned(), enabled.collect::<Vec<_>>()))
+                })
                 .collect::<Vec<_>>()
         )?;
-        roots.into_iter().next().ok_or_else(|| internal("the organization has no root"))
+        let (id, mut types) = roots.into_iter().next().ok_or_else(|| internal("the organization has no root"))?;
+        types.sort();
+        types.dedup();
+        Ok((id, types))
     }
 
     /// Child OUs (id, name) and accounts of one parent.

@@ -22,7 +22,7 @@ pub const DEFAULT_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
 /// AWS Organizations: a policy description is at most 512 characters.
 const MAX_DESCRIPTION: usize = 512;
 
-const GUARDRAILS_KEYS: &[&str] = &["limits", "policies", "access_role_protection"];
+const GUARDRAILS_KEYS: &[&str] = &["limits", "policies", "access_role_protection", "prune"];
 const PROTECTION_KEYS: &[&str] = &["disabled", "reason"];
 /// The name of the built-in that protects the access role (and of the SCP groundwork attaches
 /// at Root when the blueprint does not list it).
@@ -64,6 +64,8 @@ pub(crate) struct RawGuardrails {
     policies: Vec<RawPolicy>,
     /// `access_role_protection:`: `disabled`, `reason`, and the span of the key.
     protection: Option<(Option<bool>, Option<Spanned<String>>, Span)>,
+    /// `prune:`: delete the SCPs groundwork owns that the blueprint no longer lists.
+    prune: Option<bool>,
 }
 
 /// Reads the `guardrails` section.
@@ -90,6 +92,7 @@ pub(crate) fn read(cx: &mut Cx, node: &Node) -> RawGuardrails {
         let key = key_node(node, "access_role_protection").map_or(p.span, |k| k.span);
         raw.protection = Some((disabled, reason, key));
     }
+    raw.prune = f.get("prune").and_then(|n| crate::logging::boolean(cx, n, "guardrails.prune"));
     raw
 }
 
@@ -255,8 +258,10 @@ pub(crate) fn lower(cx: &mut Cx, raw: Option<&RawGuardrails>, scope: &Scope<'_>)
         max_policy_chars: DEFAULT_MAX_POLICY_CHARS,
         max_per_target: DEFAULT_MAX_PER_TARGET,
         access_role_protection_disabled: None,
+        prune: false,
     };
     let Some(raw) = raw else { return out };
+    out.prune = raw.prune.unwrap_or(false);
     out.max_policy_chars =
         limit(cx, raw.max_policy_chars.as_ref(), DEFAULT_MAX_POLICY_CHARS, "guardrails.limits.max_policy_chars");
     out.max_per_target =

@@ -342,6 +342,10 @@ pub struct Guardrails {
     /// `guardrails.access_role_protection`: the reason given for not protecting the access role
     /// (`disabled: true`); `None`, the default, protects it.
     pub access_role_protection_disabled: Option<String>,
+    /// `guardrails.prune`: SCPs groundwork owns (its tags name this blueprint) that the
+    /// blueprint no longer lists are deleted (detached first) by every apply, as with
+    /// `--prune`. Default `false`: the plan names them and leaves them.
+    pub prune: bool,
 }
 
 /// One service control policy and where it is attached.

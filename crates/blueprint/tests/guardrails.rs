@@ -207,3 +207,16 @@ fn protect_access_role_is_attached_at_root_unless_listed_or_opted_out() {
             .unwrap();
     assert_eq!(names(&plain), ["stay"]);
 }
+
+#[test]
+fn prune_is_off_unless_the_section_says_true() {
+    assert!(!load("examples/minimal.yaml").guardrails.prune);
+    assert!(!with("guardrails: { policies: [] }\n").unwrap().guardrails.prune);
+    assert!(with("guardrails: { prune: true, policies: [] }\n").unwrap().guardrails.prune);
+    assert!(!with("guardrails: { prune: false }\n").unwrap().guardrails.prune);
+    let err = with("guardrails:\n  prune: yes\n").unwrap_err();
+    assert!(
+        err.contains("t.yaml:12:10: error[blueprint::wrong-type]: guardrails.prune must be true or false"),
+        "{err}"
+    );
+}

@@ -155,6 +155,10 @@ pub(crate) struct PlanArgs {
     /// Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.
     #[arg(long)]
     pub(crate) detailed_exitcode: bool,
+    /// Delete what groundwork owns (its tags name this blueprint) and the blueprint no longer
+    /// lists; without it the plan only names such leftovers. Saved with `--out`.
+    #[arg(long)]
+    pub(crate) prune: bool,
     #[command(flatten)]
     pub(crate) planning: PlanningArgs,
 }
@@ -168,6 +172,11 @@ pub(crate) struct ApplyArgs {
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long)]
     pub(crate) auto_approve: bool,
+    /// Delete what groundwork owns (its tags name this blueprint) and the blueprint no longer
+    /// lists; without it the plan only names such leftovers. Not with a saved plan, which holds
+    /// the deletes it was made with.
+    #[arg(long)]
+    pub(crate) prune: bool,
     /// Changes in flight at once.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub(crate) parallelism: u16,

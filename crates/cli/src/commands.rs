@@ -165,7 +165,8 @@ fn print_stats(g: &Global, stats: &CallStats, printer: &Printer) {
 
 async fn plan(session: &Session, g: &Global, args: &PlanArgs, printer: &Printer) -> Result<Exit> {
     let bp = load_blueprint(&args.blueprint, printer)?;
-    let desired = Desired::from_blueprint(&bp);
+    let mut desired = Desired::from_blueprint(&bp);
+    desired.prune.all = args.prune;
     let aws = connect(session, g, &args.planning, &desired).await?;
     let (_, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;
     printer.print(&plan, To::Stdout);
@@ -202,6 +203,12 @@ fn report_interrupted(args: &ApplyArgs, blueprint: &str, printer: &Printer) {
 
 async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit> {
     let from_saved = is_saved_plan(&args.input);
+    if from_saved && args.prune {
+        bail!(
+            "--prune is for planning: the saved plan {} holds the deletes it was made with (make it with `groundwork plan --prune --out FILE`). Nothing was changed.",
+            args.input.display()
+        );
+    }
     let (aws, mut live, mut plan, desired) = if from_saved {
         let text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
         let saved: Plan = serde_json::from_str(&text)
@@ -233,7 +240,8 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
     } else {
         let bp = load_blueprint(&args.input, printer)?;
         report_interrupted(args, &bp.organization.name.value, printer);
-        let desired = Desired::from_blueprint(&bp);
+        let mut desired = Desired::from_blueprint(&bp);
+        desired.prune.all = args.prune;
         let aws = connect(session, g, &args.planning, &desired).await?;
         let (live, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;
         printer.show(&plan, To::Stdout);

@@ -45,6 +45,7 @@ pub(crate) async fn run(session: &Session, g: &Global, args: &ImportArgs, printe
         execution_role: None,
         home_region: home_region.clone(),
         resources: Vec::new(),
+        prune: groundwork_plan::Prune::default(),
     };
     let aws = connect(session, g, &args.planning, &desired).await?;
     let started = Instant::now();

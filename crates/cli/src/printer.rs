@@ -210,6 +210,7 @@ mod tests {
             execution_role: None,
             home_region: "us-east-1".into(),
             resources: Vec::new(),
+            prune: groundwork_plan::Prune::default(),
         };
         let plan =
             groundwork_plan::plan(&desired, &groundwork_plan::Live::default(), groundwork_plan::PlanOptions::default());

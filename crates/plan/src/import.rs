@@ -23,6 +23,7 @@
 //!             management_account_id: "111111111111".into(),
 //!             management_email: "root@acme.example".into(),
 //!             root_id: "r-1".into(),
+//!             policy_types: Vec::new(),
 //!         }),
 //!         ..Live::default()
 //!     },
@@ -460,6 +461,7 @@ impl<'a> Cx<'a> {
             management_account_id: String::new(),
             management_email: String::new(),
             root_id: String::new(),
+            policy_types: Vec::new(),
         });
         let mut notes = Vec::new();
         let mut account_comments = Vec::new();

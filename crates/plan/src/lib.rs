@@ -55,6 +55,7 @@ pub use resource::{
 pub use state::synthetic;
 pub use state::{
     AccountStatus, Address, CreateRequest, CreateRequestState, Desired, DesiredAccount, DesiredOu, FeatureSet, Live,
-    LiveAccount, LiveOrganization, LiveOu, TAG_BLUEPRINT, TAG_ENVIRONMENT, TAG_MANAGED, TAG_WORKLOAD, is_managed_by,
+    LiveAccount, LiveOrganization, LiveOu, Prune, TAG_BLUEPRINT, TAG_ENVIRONMENT, TAG_MANAGED, TAG_WORKLOAD,
+    is_managed_by,
 };
 pub use styled::{Piece, Render, Style, Styled, count};

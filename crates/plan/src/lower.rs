@@ -11,7 +11,7 @@ use crate::kinds::bucket::{AccessLogging, BucketSpec, Encryption, ObjectLock, Pu
 use crate::kinds::trail::{TrailSpec, event_selectors};
 use crate::kinds::{self, Spec};
 use crate::resource::{DesiredResource, Kind, Locator, canonical_policy};
-use crate::state::{Address, TAG_BLUEPRINT, TAG_MANAGED};
+use crate::state::Address;
 
 /// The service principal of CloudTrail.
 pub const CLOUDTRAIL_PRINCIPAL: &str = "cloudtrail.amazonaws.com";
@@ -75,10 +75,6 @@ pub(crate) fn account_cx<'a>(bp: &'a Blueprint, name: &'a str, hub: Option<&'a s
 /// The identity hub's account name (`None`: the management account).
 pub(crate) fn hub(bp: &Blueprint) -> Option<&str> {
     bp.identity.as_ref().and_then(|i| i.account.as_ref()).map(|a| a.value.as_str())
-}
-
-fn ownership(bp: &Blueprint) -> Value {
-    json!({ TAG_MANAGED: "true", TAG_BLUEPRINT: bp.organization.name.value })
 }
 
 /// The ARN of the organization trail (always in the management account, home region).
@@ -322,13 +318,9 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             })
             .collect(),
     });
-    let access = Address::service_access(CLOUDTRAIL_PRINCIPAL);
-    out.push(DesiredResource {
-        address: access.clone(),
-        at: Locator::new(Kind::ServiceAccess, None, CLOUDTRAIL_PRINCIPAL.into()),
-        spec: json!({ "enabled": true }),
-        after: Vec::new(),
-    });
+    let access = crate::kinds::service_access::desired(CLOUDTRAIL_PRINCIPAL);
+    let access_address = access.address.clone();
+    out.push(access);
     out.push(DesiredResource {
         address: Address::trail(&logging.trail.value),
         at: Locator::new(Kind::Trail, None, logging.trail.value.clone()),
@@ -343,7 +335,7 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             logging: true,
         }
         .to_value(),
-        after: [bucket_address, access].into_iter().chain(own_key.map(|(a, _)| a)).collect(),
+        after: [bucket_address, access_address].into_iter().chain(own_key.map(|(a, _)| a)).collect(),
     });
 }
 
@@ -352,54 +344,20 @@ pub fn target_text(t: &Target) -> String {
     t.to_string()
 }
 
-fn guardrail_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
-    if bp.guardrails.policies.is_empty() {
-        return;
+/// What the blueprint's sections ask to prune (`guardrails.prune`: SCPs).
+pub(crate) fn prune(bp: &Blueprint) -> crate::state::Prune {
+    let mut out = crate::state::Prune::default();
+    if bp.guardrails.prune {
+        out.sections.insert(Kind::Scp, "guardrails.prune".to_owned());
     }
-    let policy_type = Address::policy_type(SCP_TYPE);
-    out.push(DesiredResource {
-        address: policy_type.clone(),
-        at: Locator::new(Kind::PolicyType, None, SCP_TYPE.into()),
-        spec: json!({ "enabled": true }),
-        after: Vec::new(),
-    });
-    let cx = TemplateCx { account: None, workload: None, hub: hub(bp), region: &bp.organization.home_region.value };
-    for g in &bp.guardrails.policies {
-        let name = &g.name.value;
-        let scp = Address::scp(name);
-        out.push(DesiredResource {
-            address: scp.clone(),
-            at: Locator::new(Kind::Scp, None, name.clone()),
-            spec: json!({
-                "description": g.description,
-                "document": canonical_policy(&expand_json(&g.document, &cx)),
-                "tags": ownership(bp),
-            }),
-            after: vec![policy_type.clone()],
-        });
-        for t in &g.targets {
-            let target = target_text(&t.value);
-            let mut after = vec![scp.clone()];
-            match &t.value {
-                Target::Root => {}
-                Target::Ou(path) => after.push(Address::ou(path)),
-                Target::Account(a) => after.push(Address::account(a)),
-            }
-            out.push(DesiredResource {
-                address: Address::scp_attachment(name, &target),
-                at: Locator::new(Kind::ScpAttachment, None, format!("{name}@{target}")),
-                spec: json!({ "policy": name, "target": target }),
-                after,
-            });
-        }
-    }
+    out
 }
 
 /// Every resource of the blueprint beyond the organization tree.
 pub(crate) fn resources(bp: &Blueprint) -> Vec<DesiredResource> {
     let mut out = Vec::new();
     logging_resources(bp, &mut out);
-    guardrail_resources(bp, &mut out);
+    kinds::scp::lower(bp, &mut out);
     kinds::access_role::lower(bp, &mut out);
     kinds::password_policy::lower(bp, &mut out);
     kinds::managed_policy::lower(bp, &mut out);

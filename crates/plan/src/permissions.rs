@@ -32,7 +32,7 @@ use serde_json::{Value, json};
 
 use crate::lower::{CLOUDTRAIL_PRINCIPAL, SCP_TYPE, hub};
 use crate::resource::{DesiredResource, Kind};
-use crate::state::Desired;
+use crate::state::{Desired, TAG_BLUEPRINT, TAG_MANAGED};
 
 /// Version of the JSON document `groundwork permissions --json` prints.
 pub const PERMISSIONS_FORMAT_VERSION: u32 = 1;
@@ -611,6 +611,29 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
 }
 
 /// What `audit` reads in every account, and what `audit --enforce` writes.
+/// Deleting a leftover SCP (`--prune`, `guardrails.prune`): detach it from every target, then
+/// delete it, only an SCP whose tags say groundwork owns it for this blueprint.
+fn prune_statements(blueprint: &str, b: &mut Builder) {
+    b.add(
+        "ServiceControlPolicies",
+        "create, update, attach and detach the blueprint's service control policies",
+        &["organizations:DetachPolicy"],
+        &["*".into()],
+        Some(json!({ "StringEquals": { "organizations:PolicyType": [SCP_TYPE] } })),
+    );
+    b.add(
+        "PruneServiceControlPolicies",
+        "delete an SCP groundwork owns for this blueprint that the blueprint no longer lists (with --prune or guardrails.prune), once detached",
+        &["organizations:DeletePolicy"],
+        &["*".into()],
+        Some(json!({ "StringEquals": {
+            "organizations:PolicyType": [SCP_TYPE],
+            format!("aws:ResourceTag/{TAG_MANAGED}"): ["true"],
+            format!("aws:ResourceTag/{TAG_BLUEPRINT}"): [blueprint],
+        } })),
+    );
+}
+
 fn audit_statements(b: &mut Builder) {
     b.add(
         "Audit",
@@ -807,6 +830,11 @@ pub(crate) fn compute(bp: &Blueprint, resources: &[DesiredResource]) -> Permissi
             }
         }
     }
+    // Pruning is possible wherever discovery lists the organization's SCPs: when the blueprint
+    // has some, or asks to prune them (`guardrails.prune`).
+    if resources.iter().any(|r| r.at.kind == Kind::Scp) || bp.guardrails.prune {
+        prune_statements(&bp.organization.name.value, &mut deployer);
+    }
     audit_statements(&mut deployer);
     let mut sets = vec![PermissionSet {
         name: Holder::Deployer.name(),
@@ -989,5 +1017,34 @@ mod tests {
         assert!(docs.len() > 1);
         assert!(docs.iter().all(|d| policy_chars(d) <= MANAGED_POLICY_MAX_CHARS));
         assert_eq!(docs.iter().map(|d| d["Statement"].as_array().unwrap().len()).sum::<usize>(), 40);
+    }
+
+    #[test]
+    fn deleting_an_scp_is_allowed_where_pruning_is_possible_and_only_for_this_blueprint() {
+        let deployer = |src: &str| {
+            let bp = groundwork_blueprint::parse("x.yaml", src.as_bytes()).unwrap().blueprint;
+            permissions(&bp).sets.remove(0)
+        };
+        let head = "version: 1\norganization: { name: x, home_region: us-east-1, management_account: { email: root@x.example } }\n";
+        let none = deployer(head);
+        assert!(!allows(&none.documents(), "organizations:DeletePolicy", None));
+        // `guardrails.prune` with no policy left: detach and delete, nothing else.
+        let only = deployer(&format!("{head}guardrails: {{ prune: true }}\n"));
+        assert!(allows(&only.documents(), "organizations:DetachPolicy", None));
+        assert!(allows(&only.documents(), "organizations:DeletePolicy", None));
+        assert!(!allows(&only.documents(), "organizations:CreatePolicy", None));
+        let p = permissions(&reference());
+        let set = p.set_for(None).unwrap();
+        assert!(allows(&set.documents(), "organizations:DeletePolicy", None));
+        let prune = set.statements.iter().find(|s| s.sid == "PruneServiceControlPolicies").unwrap();
+        assert_eq!(prune.actions, ["organizations:DeletePolicy"]);
+        assert_eq!(
+            prune.condition,
+            Some(json!({ "StringEquals": {
+                "organizations:PolicyType": ["SERVICE_CONTROL_POLICY"],
+                "aws:ResourceTag/groundwork:managed": ["true"],
+                "aws:ResourceTag/groundwork:blueprint": ["acme"],
+            } }))
+        );
     }
 }

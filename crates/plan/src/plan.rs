@@ -732,17 +732,104 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
         if wanted.contains(address) {
             continue;
         }
-        p.drift.push(format!("{address}: exists but the blueprint does not ask for it"));
-        p.changes.push(Change {
-            address: address.clone(),
-            action: Action::Delete,
-            before: Some(l.spec.clone()),
-            after: None,
-            reason: format!("{} is managed by groundwork and no longer in the blueprint", l.at.kind),
-            operation: Operation::Delete { at: l.at.clone(), live: l.spec.clone() },
-            depends_on: Vec::new(),
-        });
+        if l.at.kind == Kind::ScpAttachment {
+            detach_unlisted(address, l, p);
+        } else {
+            leftover(desired, address, l, p);
+        }
     }
+    // A target holds at most a few SCPs (five by default): new attachments wait for the
+    // detachments and SCP deletions of the same plan, which may free their target's slot.
+    let removals: Vec<Address> = p
+        .changes
+        .iter()
+        .filter(|c| {
+            c.action == Action::Delete
+                && matches!(&c.operation, Operation::Delete { at, .. } if matches!(at.kind, Kind::Scp | Kind::ScpAttachment))
+        })
+        .map(|c| c.address.clone())
+        .collect();
+    if !removals.is_empty() {
+        for c in &mut p.changes {
+            if matches!(&c.operation, Operation::Put { at, live: None, .. } if at.kind == Kind::ScpAttachment) {
+                c.depends_on.extend(removals.iter().cloned());
+                c.depends_on.sort();
+                c.depends_on.dedup();
+            }
+        }
+    }
+}
+
+/// An attachment of one of the blueprint's SCPs to a target the blueprint does not list for
+/// it: removed by every apply, `--prune` or not, because it is part of that SCP's state (its
+/// attachment set), which the blueprint describes in full: drift repair, not a deletion.
+fn detach_unlisted(address: &Address, l: &crate::resource::LiveResource, p: &mut Plan) {
+    let (policy, target) =
+        (l.spec["policy"].as_str().unwrap_or_default(), l.spec["target"].as_str().unwrap_or_default());
+    p.drift.push(format!("{address}: scp {policy} is attached to {target}, which the blueprint does not list for it"));
+    p.changes.push(Change {
+        address: address.clone(),
+        action: Action::Delete,
+        before: Some(l.spec.clone()),
+        after: None,
+        reason: format!(
+            "scp {policy} is attached to {target}, which its targets in the blueprint do not list: detached to restore the attachments the blueprint gives it (drift repair, with or without --prune)"
+        ),
+        operation: Operation::Delete { at: l.at.clone(), live: l.spec.clone() },
+        depends_on: Vec::new(),
+    });
+}
+
+/// A whole resource the blueprint no longer lists. Deleted only when groundwork owns it for this
+/// blueprint (its spec's tags say `groundwork:managed=true` and `groundwork:blueprint=<this
+/// blueprint>`) and pruning covers its kind (`--prune`, or the section's `prune: true`);
+/// owned and not pruned, it is named as drift and a finding; anyone else's is never touched.
+fn leftover(desired: &Desired, address: &Address, l: &crate::resource::LiveResource, p: &mut Plan) {
+    let tags: Tags = l.spec["tags"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+        .collect();
+    if !is_managed_by(&tags, &desired.blueprint) {
+        return;
+    }
+    let kind = l.at.kind;
+    let Some(why) = desired.prune.why(kind) else {
+        let setting = match kind {
+            Kind::Scp => " (or `guardrails: { prune: true }` in the blueprint)",
+            _ => "",
+        };
+        let detail = format!(
+            "{kind} {} carries groundwork's tags for blueprint {} and is no longer in the blueprint; `--prune`{setting} deletes it",
+            l.at.name, desired.blueprint
+        );
+        p.drift.push(format!("{address}: is no longer in the blueprint; `--prune` deletes it"));
+        p.findings.push(Finding {
+            address: address.clone(),
+            account: l.at.account.clone(),
+            detail,
+            values: Vec::new(),
+        });
+        return;
+    };
+    let how = match kind {
+        Kind::Scp => ": detached from every target, then deleted",
+        _ => "",
+    };
+    p.drift.push(format!("{address}: is no longer in the blueprint"));
+    p.changes.push(Change {
+        address: address.clone(),
+        action: Action::Delete,
+        before: Some(l.spec.clone()),
+        after: None,
+        reason: format!(
+            "{kind} {} carries groundwork's tags for blueprint {} and is no longer in the blueprint, and {why}{how}",
+            l.at.name, desired.blueprint
+        ),
+        operation: Operation::Delete { at: l.at.clone(), live: l.spec.clone() },
+        depends_on: Vec::new(),
+    });
 }
 
 /// A report-only resource (see [`Kind::report_only`]): what the live one has beyond what the
@@ -866,5 +953,119 @@ mod tests {
         assert_eq!(p.change(&role).unwrap().action, Action::Adopt);
         assert!(matches!(p.change(&role).unwrap().operation, Operation::Put { .. }));
         assert!(p.change(&profile).is_none());
+    }
+
+    /// A blueprint with guardrails, converged, plus an SCP `old-guardrail` in the organization
+    /// that the blueprint does not list, tagged for `blueprint`.
+    fn with_leftover(blueprint: &str, prune_setting: bool) -> (Desired, Live, Address) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/logging-guardrails.yaml");
+        let mut bp = groundwork_blueprint::load(&path).unwrap().blueprint;
+        bp.guardrails.prune = prune_setting;
+        let d = Desired::from_blueprint(&bp);
+        let mut live = converged(&d);
+        let address = Address::scp("old-guardrail");
+        let spec = crate::kinds::scp::ScpSpec {
+            description: "no longer wanted".into(),
+            document: json!({ "Version": "2012-10-17", "Statement": [] }),
+            tags: crate::kinds::scp::TagList::ownership(blueprint),
+        };
+        live.resources.insert(
+            address.clone(),
+            crate::resource::LiveResource {
+                at: Locator::new(Kind::Scp, None, "old-guardrail".into()),
+                spec: crate::kinds::Spec::to_value(&spec),
+            },
+        );
+        (d, live, address)
+    }
+
+    #[test]
+    fn an_owned_leftover_without_prune_is_named_and_left_alone() {
+        let (d, live, address) = with_leftover("acme", false);
+        let p = plan(&d, &live, PlanOptions::default());
+        assert!(p.is_empty(), "{:?}", p.changes);
+        assert_eq!(p.drift, ["scp/old-guardrail: is no longer in the blueprint; `--prune` deletes it"]);
+        assert_eq!(p.findings.len(), 1);
+        assert_eq!(p.findings[0].address, address);
+        assert!(p.findings[0].detail.contains("guardrails: { prune: true }"), "{}", p.findings[0].detail);
+        assert!(crate::render_text(&p).contains("No changes."));
+    }
+
+    #[test]
+    fn an_owned_leftover_with_prune_is_deleted_and_the_reason_says_why() {
+        let (mut d, live, address) = with_leftover("acme", false);
+        d.prune.all = true;
+        let p = plan(&d, &live, PlanOptions::default());
+        assert_eq!(p.changes.len(), 1, "{:?}", p.changes);
+        let c = p.change(&address).unwrap();
+        assert_eq!(c.action, Action::Delete);
+        assert_eq!(
+            c.reason,
+            "scp old-guardrail carries groundwork's tags for blueprint acme and is no longer in the blueprint, and `--prune` was given: detached from every target, then deleted"
+        );
+        assert!(
+            matches!(&c.operation, Operation::Delete { at, live } if at.name == "old-guardrail" && live["description"] == "no longer wanted")
+        );
+        assert!(p.findings.is_empty());
+        assert_eq!(p.summary(), Summary { add: 0, change: 0, adopt: 0, delete: 1 });
+        assert!(crate::render_text(&p).contains("  - scp/old-guardrail will be removed"));
+        // The saved plan's `desired` says so; without pruning its JSON is as before.
+        assert_eq!(serde_json::to_value(&d).unwrap()["prune"], json!({ "all": true }));
+        d.prune.all = false;
+        assert!(serde_json::to_value(&d).unwrap().get("prune").is_none());
+    }
+
+    #[test]
+    fn the_guardrails_prune_setting_deletes_owned_leftovers_too() {
+        let (d, live, address) = with_leftover("acme", true);
+        assert_eq!(serde_json::to_value(&d.prune).unwrap(), json!({ "sections": { "scp": "guardrails.prune" } }));
+        assert_eq!(serde_json::from_value::<crate::Prune>(serde_json::to_value(&d.prune).unwrap()).unwrap(), d.prune);
+        let p = plan(&d, &live, PlanOptions::default());
+        let c = p.change(&address).unwrap();
+        assert_eq!(c.action, Action::Delete);
+        assert!(c.reason.contains("the blueprint sets `guardrails.prune: true`"), "{}", c.reason);
+    }
+
+    #[test]
+    fn another_blueprints_or_an_untagged_scp_is_never_deleted_even_with_prune() {
+        for owner in ["someone-else", ""] {
+            let (mut d, mut live, address) = with_leftover(owner, true);
+            if owner.is_empty() {
+                live.resources.get_mut(&address).unwrap().spec["tags"] = json!({});
+            }
+            d.prune.all = true;
+            let p = plan(&d, &live, PlanOptions::default());
+            assert!(p.is_empty(), "{owner}: {:?}", p.changes);
+            assert!(p.drift.is_empty() && p.findings.is_empty(), "{owner}: {:?}", p.drift);
+        }
+    }
+
+    #[test]
+    fn an_unlisted_attachment_of_a_blueprint_scp_is_detached_without_prune() {
+        let (d, mut live, _) = with_leftover("acme", false);
+        let spec = crate::kinds::scp_attachment::ScpAttachmentSpec {
+            policy: "deny-leave-org".into(),
+            target: "account:sandbox-alice".into(),
+        };
+        live.resources.insert(
+            spec.address(),
+            crate::resource::LiveResource { at: spec.locator(), spec: crate::kinds::Spec::to_value(&spec) },
+        );
+        let p = plan(&d, &live, PlanOptions::default());
+        assert_eq!(p.changes.len(), 1, "{:?}", p.changes);
+        let c = p.change(&spec.address()).unwrap();
+        assert_eq!(c.action, Action::Delete);
+        assert!(c.reason.contains("drift repair, with or without --prune"), "{}", c.reason);
+        // A new attachment waits for the removals, which may free its target's slot.
+        let (mut d, mut live, leftover) = with_leftover("acme", false);
+        d.prune.all = true;
+        let new = "scp-attachment/deny-leave-org@Security".parse::<Address>().unwrap();
+        live.resources.remove(&new).unwrap();
+        live.resources.insert(
+            spec.address(),
+            crate::resource::LiveResource { at: spec.locator(), spec: crate::kinds::Spec::to_value(&spec) },
+        );
+        let p = plan(&d, &live, PlanOptions::default());
+        assert_eq!(p.change(&new).unwrap().depends_on, [spec.address(), leftover]);
     }
 }

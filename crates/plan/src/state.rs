@@ -259,6 +259,46 @@ pub struct Desired {
     pub home_region: String,
     /// Resources beyond the organization tree (logging, guardrails, identity, roles).
     pub resources: Vec<DesiredResource>,
+    /// Which resources groundwork owns that the blueprint no longer lists are deleted (absent
+    /// from a saved plan's JSON when none are).
+    #[serde(default, skip_serializing_if = "Prune::is_empty")]
+    pub prune: Prune,
+}
+
+/// Which leftovers the plan deletes: resources that carry groundwork's ownership tags for this
+/// blueprint and that the blueprint no longer lists. Without `--prune` or a section's
+/// `prune: true`, the plan only names them. Saved with the plan (`desired`), so that applying a
+/// saved plan discovers what planning it discovered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prune {
+    /// `--prune`: leftovers of every kind groundwork can delete.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all: bool,
+    /// Kinds whose blueprint section says `prune: true`, with that setting's name (e.g.
+    /// `scp` → `guardrails.prune`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sections: BTreeMap<Kind, String>,
+}
+
+impl Prune {
+    /// Nothing is pruned.
+    pub fn is_empty(&self) -> bool {
+        !self.all && self.sections.is_empty()
+    }
+
+    /// Why leftovers of `kind` are deleted (`--prune`, or the blueprint setting), or `None`
+    /// when they are only named.
+    pub fn why(&self, kind: Kind) -> Option<String> {
+        if self.all {
+            return Some("`--prune` was given".to_owned());
+        }
+        self.sections.get(&kind).map(|setting| format!("the blueprint sets `{setting}: true`"))
+    }
+
+    /// Whether leftovers of `kind` are deleted.
+    pub fn covers(&self, kind: Kind) -> bool {
+        self.all || self.sections.contains_key(&kind)
+    }
 }
 
 /// A desired OU.
@@ -322,6 +362,7 @@ impl Desired {
             execution_role: bp.organization.execution_role.clone(),
             home_region: bp.organization.home_region.value.clone(),
             resources: crate::lower::resources(bp),
+            prune: crate::lower::prune(bp),
         }
     }
 }
@@ -356,6 +397,10 @@ pub struct LiveOrganization {
     pub management_email: String,
     /// `r-…`
     pub root_id: String,
+    /// The policy types enabled on the root (e.g. `SERVICE_CONTROL_POLICY`), sorted: read with
+    /// the root, so that the `policy-type` resources cost no read of their own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_types: Vec<String>,
 }
 
 /// An OU found in the organization.
@@ -470,6 +515,7 @@ pub mod synthetic {
                 management_account_id: "123456789012".into(),
                 management_email: desired.management_email.clone(),
                 root_id: "r-root".into(),
+                policy_types: Vec::new(),
             }),
             ..Live::default()
         };

@@ -4,12 +4,14 @@
 
 mod iam;
 mod kms;
-pub(crate) use kms::KeyAliases;
-mod org;
+mod policy_type;
 mod s3;
+mod scp;
+mod scp_attachment;
+mod service_access;
 mod trail;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use groundwork_apply::ProviderError;
@@ -21,7 +23,11 @@ use groundwork_plan::kinds::instance_profile::InstanceProfileSpec;
 use groundwork_plan::kinds::kms_key::KmsKeySpec;
 use groundwork_plan::kinds::managed_policy::ManagedPolicySpec;
 use groundwork_plan::kinds::password_policy::PasswordPolicySpec;
+use groundwork_plan::kinds::policy_type::PolicyTypeSpec;
 use groundwork_plan::kinds::role::RoleSpec;
+use groundwork_plan::kinds::scp::ScpSpec;
+use groundwork_plan::kinds::scp_attachment::ScpAttachmentSpec;
+use groundwork_plan::kinds::service_access::ServiceAccessSpec;
 use groundwork_plan::kinds::trail::TrailSpec;
 use groundwork_plan::kinds::user::UserSpec;
 use groundwork_plan::{Desired, Ids, Kind, Live, LiveResource, Locator};
@@ -36,13 +42,15 @@ use iam::snapshot::{AccountIam, IamWants};
 /// Reads at once while discovering resources.
 const RESOURCE_CONCURRENCY: usize = 16;
 
-/// What every reader of one discovery shares: ids and the organization's SCPs by name.
+/// What every reader of one discovery shares: ids, the organization's SCPs by name (name →
+/// id), OU paths by id, and the policy types enabled on the root (from discovery's ListRoots).
 pub(crate) struct Shared {
     pub(crate) ids: Ids,
     pub(crate) scps: HashMap<String, String>,
     pub(crate) ou_paths: HashMap<String, String>,
     /// The aliases of the accounts that hold a KMS key of the blueprint.
     pub(crate) key_aliases: kms::KeyAliases,
+    pub(crate) policy_types: Vec<String>,
 }
 
 /// A parse error of a document AWS returned.
@@ -90,20 +98,29 @@ fn percent_decode(s: &str) -> String {
 impl Aws {
     /// Reads every resource of `desired` that can exist (its account exists and its name is
     /// known) into `live.resources`, plus attachments of the blueprint's SCPs to targets the
-    /// blueprint does not list (so the plan can remove them). Read-only.
+    /// blueprint does not list (so the plan can remove them), and the SCPs groundwork owns for
+    /// this blueprint that it no longer names (so the plan can name them, and `--prune` delete
+    /// them). The organization's SCPs are listed only when the blueprint has SCPs or asks to
+    /// prune them. Read-only.
     pub async fn discover_resources(&self, desired: &Desired, live: &mut Live) -> Result<(), AwsError> {
         let Some(org) = &live.organization else { return Ok(()) };
-        if desired.resources.is_empty() {
+        let wants_scps = desired.resources.iter().any(|r| matches!(r.at.kind, Kind::Scp | Kind::ScpAttachment))
+            || desired.prune.covers(Kind::Scp);
+        if desired.resources.is_empty() && !wants_scps {
             return Ok(());
         }
         let ids = live.ids(desired);
         let management = org.management_account_id.clone();
-        let wants_scps = desired.resources.iter().any(|r| matches!(r.at.kind, Kind::Scp | Kind::ScpAttachment));
-        let scps = if wants_scps {
-            self.scps_by_name().await.map_err(|e| AwsError::call("listing service control policies", e))?
+        let listed = if wants_scps {
+            self.list_scps().await.map_err(|e| AwsError::call("listing service control policies", e))?
         } else {
-            HashMap::new()
+            Vec::new()
         };
+        let named: HashSet<&str> =
+            desired.resources.iter().filter(|r| r.at.kind == Kind::Scp).map(|r| r.at.name.as_str()).collect();
+        let leftovers: Vec<scp::ScpListing> =
+            listed.iter().filter(|s| !s.aws_managed && !named.contains(s.name.as_str())).cloned().collect();
+        let scps = listed.into_iter().map(|s| (s.name, s.id)).collect();
         let ou_paths = live.ous.iter().map(|o| (o.id.clone(), o.path.to_string())).collect();
         // One ListAliases per account that holds a key of the blueprint, shared by the keys'
         // readers and by the readers of what names a key (the trail, the bucket).
@@ -119,7 +136,7 @@ impl Aws {
         }
         let key_aliases =
             self.key_aliases(&key_accounts).await.map_err(|e| AwsError::call("reading KMS aliases", e))?;
-        let shared = Arc::new(Shared { ids, scps, ou_paths, key_aliases });
+        let shared = Arc::new(Shared { ids, scps, ou_paths, policy_types: org.policy_types.clone(), key_aliases });
         // Each account's IAM resources share one bulk read, asking only for the kinds there.
         let mut wants: HashMap<String, IamWants> = HashMap::new();
         for r in &desired.resources {
@@ -159,6 +176,13 @@ impl Aws {
                 Ok(found)
             });
         }
+        for leftover in leftovers {
+            let (aws, gate, blueprint) = (self.clone(), Arc::clone(&gate), desired.blueprint.clone());
+            tasks.spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                Ok(aws.leftover_scp(&leftover, &blueprint).await?.into_iter().collect())
+            });
+        }
         while let Some(joined) = tasks.join_next().await {
             let found = joined
                 .map_err(|e| AwsError::call("discovering resources", crate::organizations::internal(&e.to_string())))?
@@ -175,18 +199,6 @@ impl Aws {
         Box::pin(self.read_kind(cx)).await
     }
 
-    /// What the kinds not yet on [`Converge`] read.
-    async fn read_legacy(&self, cx: &ReadCx<'_>) -> Result<Option<Value>, ProviderError> {
-        let (at, shared) = (cx.at, cx.shared);
-        match at.kind {
-            Kind::ServiceAccess => self.read_service_access(&at.name).await,
-            Kind::PolicyType => self.read_policy_type(&at.name).await,
-            Kind::Scp => self.read_scp(&at.name, shared).await,
-            Kind::ScpAttachment => Ok(None),
-            other => Err(crate::organizations::internal(&format!("no reader for {other}"))),
-        }
-    }
-
     pub(crate) async fn put(
         &self,
         at: &Locator,
@@ -201,33 +213,12 @@ impl Aws {
         Box::pin(self.put_kind(&cx, spec, live)).await
     }
 
-    /// What the kinds not yet on [`Converge`] write.
-    async fn put_legacy(&self, cx: &WriteCx<'_>, spec: &Value, live: Option<&Value>) -> Result<String, ProviderError> {
-        let (at, ids) = (cx.at, cx.ids);
-        match at.kind {
-            Kind::ServiceAccess => self.put_service_access(&at.name).await,
-            Kind::PolicyType => self.put_policy_type(&at.name, ids).await,
-            Kind::Scp => self.put_scp(&at.name, spec, live).await,
-            Kind::ScpAttachment => self.attach_scp(spec, ids).await,
-            other => Err(crate::organizations::internal(&format!("no writer for {other}"))),
-        }
-    }
-
     pub(crate) async fn delete(&self, at: &Locator, live: &Value, ids: &Ids) -> Result<String, ProviderError> {
         let management = ids.management_account_id.clone().unwrap_or_default();
         let account_id = account_id_of(at, ids)?;
         let c = self.account(&account_id, &management).await?;
         let cx = WriteCx { aws: self, at, clients: &c, ids };
         Box::pin(self.delete_kind(&cx, live)).await
-    }
-
-    /// What the kinds not yet on [`Converge`] delete.
-    async fn delete_legacy(&self, cx: &WriteCx<'_>, live: &Value) -> Result<String, ProviderError> {
-        let (at, ids) = (cx.at, cx.ids);
-        match at.kind {
-            Kind::ScpAttachment => self.detach_scp(live, ids).await,
-            other => Err(crate::organizations::internal(&format!("groundwork never deletes a {other}"))),
-        }
     }
 }
 
@@ -280,16 +271,15 @@ fn typed<S: Spec>(op: &str, spec: &Value) -> Result<S, ProviderError> {
     })
 }
 
-/// The one list of kinds on this side: each kind's [`Converge`] implementation. A kind missing
-/// here falls to the legacy readers and writers until it has moved.
+/// The one list of kinds on this side: each kind's [`Converge`] implementation. The dispatch it
+/// generates matches on every [`Kind`], so a kind registered on the plan side and missing here
+/// does not compile.
 macro_rules! registry {
     ($($variant:ident => $ty:ty,)*) => {
         impl Aws {
             async fn read_kind(&self, cx: &ReadCx<'_>) -> Result<Option<Value>, ProviderError> {
                 match cx.at.kind {
                     $( Kind::$variant => Ok(<$ty as Converge>::read(cx).await?.map(|s| s.to_value())), )*
-                    #[allow(unreachable_patterns)]
-                    _ => self.read_legacy(cx).await,
                 }
             }
 
@@ -301,8 +291,6 @@ macro_rules! registry {
                         let live: Option<$ty> = live.map(|l| typed(concat!(stringify!($variant), ": live spec"), l)).transpose()?;
                         spec.put(cx, live.as_ref()).await
                     } )*
-                    #[allow(unreachable_patterns)]
-                    _ => self.put_legacy(cx, spec, live).await,
                 }
             }
 
@@ -312,8 +300,6 @@ macro_rules! registry {
                         let live: $ty = typed(concat!(stringify!($variant), ": live spec"), live)?;
                         <$ty as Converge>::delete(cx, &live).await
                     } )*
-                    #[allow(unreachable_patterns)]
-                    _ => self.delete_legacy(cx, live).await,
                 }
             }
         }
@@ -321,6 +307,8 @@ macro_rules! registry {
 }
 
 registry! {
+    ServiceAccess => ServiceAccessSpec,
+    PolicyType => PolicyTypeSpec,
     Bucket => BucketSpec,
     Trail => TrailSpec,
     KmsKey => KmsKeySpec,
@@ -331,6 +319,8 @@ registry! {
     Role => RoleSpec,
     InstanceProfile => InstanceProfileSpec,
     AccessRole => AccessRoleSpec,
+    Scp => ScpSpec,
+    ScpAttachment => ScpAttachmentSpec,
 }
 
 /// The id of the account a resource lives in, known from discovery or an earlier change.

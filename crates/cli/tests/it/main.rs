@@ -14,5 +14,6 @@ mod logging;
 mod organization;
 mod output;
 mod permissions;
+mod prune;
 mod reliability;
 mod validate;

@@ -36,6 +36,7 @@ fn small() -> Found {
             management_account_id: MGMT.into(),
             management_email: "root@acme.example".into(),
             root_id: "r-1".into(),
+            policy_types: Vec::new(),
         }),
         ..Live::default()
     };

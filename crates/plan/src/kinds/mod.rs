@@ -20,10 +20,13 @@ pub mod group;
 pub mod iam;
 pub mod instance_profile;
 pub mod kms_key;
-mod legacy;
 pub mod managed_policy;
 pub mod password_policy;
+pub mod policy_type;
 pub mod role;
+pub mod scp;
+pub mod scp_attachment;
+pub mod service_access;
 pub mod tags;
 pub mod trail;
 pub mod user;
@@ -128,9 +131,9 @@ macro_rules! registry {
 
 registry! {
     /// Trusted access of an AWS service to the organization.
-    ServiceAccess => legacy::ServiceAccess,
+    ServiceAccess => service_access::ServiceAccessSpec,
     /// A policy type enabled on the root.
-    PolicyType => legacy::PolicyType,
+    PolicyType => policy_type::PolicyTypeSpec,
     /// An S3 bucket with its settings and policy.
     Bucket => bucket::BucketSpec,
     /// A CloudTrail trail and whether it is logging.
@@ -138,9 +141,9 @@ registry! {
     /// A customer-managed KMS key, found by its alias (the archive's key).
     KmsKey => kms_key::KmsKeySpec,
     /// A service control policy.
-    Scp => legacy::Scp,
+    Scp => scp::ScpSpec,
     /// An SCP attached to a target.
-    ScpAttachment => legacy::ScpAttachment,
+    ScpAttachment => scp_attachment::ScpAttachmentSpec,
     /// An IAM account password policy.
     PasswordPolicy => password_policy::PasswordPolicySpec,
     /// A customer-managed IAM policy.
