@@ -70,33 +70,39 @@ async fn a_run_whose_lease_is_taken_over_stops_at_its_next_renewal_without_furth
     let (_slow, first) = spawn_slow_apply(&env, 400, &["--lease-expiry", "24", "--journal", journal.to_str().unwrap()]);
     let aws = Aws::from_config(&env.moto.sdk_config(), &ConnectOptions::default());
     let bucket = aws.state_bucket().await.unwrap();
-    // Wait until the run holds the lease and has renewed it once.
-    let deadline = Instant::now() + Duration::from_mins(1);
-    let held = loop {
-        if let Some(h) = aws.read_lease(&bucket, MANAGEMENT).await.unwrap()
-            && h.info.renewals >= 1
-        {
-            break h;
-        }
-        assert!(Instant::now() < deadline, "the apply never took and renewed the lease");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    // Another run takes it over, as a later run does: a conditional write on its ETag.
+    // Wait until the run holds the lease and has renewed it once; then another run takes it
+    // over, as a later run does: a conditional write on the ETag it read. A renewal between the
+    // read and the write changes the ETag (412), and the later run reads again and retries.
     let usurper = serde_json::json!({
         "holder": "later@ci", "caller": "arn:aws:iam::123456789012:user/ci", "pid": 4242,
         "run": "run-that-took-over", "since": "2026-12-02T01:00:00Z", "renewed": "2026-12-02T01:00:00Z",
         "renewals": 0, "expiry_secs": 120
     });
-    env.moto
-        .s3()
-        .put_object()
-        .bucket(&bucket)
-        .key(LOCK_KEY)
-        .if_match(&held.etag)
-        .body(ByteStream::from(serde_json::to_vec(&usurper).unwrap()))
-        .send()
-        .await
-        .unwrap();
+    let deadline = Instant::now() + Duration::from_mins(1);
+    loop {
+        assert!(Instant::now() < deadline, "the apply never took and renewed the lease, or it could not be taken over");
+        let Some(held) = aws.read_lease(&bucket, MANAGEMENT).await.unwrap().filter(|h| h.info.renewals >= 1) else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let taken = env
+            .moto
+            .s3()
+            .put_object()
+            .bucket(&bucket)
+            .key(LOCK_KEY)
+            .if_match(&held.etag)
+            .body(ByteStream::from(serde_json::to_vec(&usurper).unwrap()))
+            .send()
+            .await;
+        match taken {
+            Ok(_) => break,
+            Err(e)
+                if e.as_service_error().and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
+                    == Some("PreconditionFailed") => {}
+            Err(e) => panic!("taking the lease over: {e:?}"),
+        }
+    }
 
     let out = first.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
