@@ -1,10 +1,11 @@
 //! `groundwork import`: from what was read in a live organization to a blueprint.
 //!
-//! [`Found`] is what discovery read (read-only): the organization, its OUs and accounts, its
-//! service control policies with their targets, the organization trail and its bucket, the
-//! identity hub's IAM, and roles in member accounts, each spec in the shape discovery reads it
-//! (the shapes `crate::lower` and `crate::identity` produce on the desired side).
-//! [`write_blueprint`] turns it into blueprint YAML. It is pure: no AWS call.
+//! [`Found`] is what was read (read-only), through discovery: the organization, its OUs and
+//! accounts, and a [`Live`] of every resource each kind's `list` found in the accounts import
+//! looks at, keyed by the address discovery gives it in the blueprint import writes
+//! ([`address_of`]), plus the few facts that are not resources (SCP ids, trails of other
+//! regions). [`write_blueprint`] turns it into blueprint YAML, and plans that blueprint against
+//! the part of that `Live` it asks for, as discovery would read it. It is pure: no AWS call.
 //!
 //! Whatever a blueprint cannot express, or whatever a plan of it would change (anything but
 //! adopting: groundwork's ownership tags on objects it did not create), is written as a YAML
@@ -52,127 +53,113 @@ use crate::kinds::bucket::{BucketSpec, ObjectLock};
 use crate::kinds::iam::INLINE_POLICY;
 use crate::kinds::managed_policy::FORCE_MFA_POLICY;
 use crate::kinds::role::trust_policy;
+use crate::kinds::scp_attachment::ScpAttachmentSpec;
 use crate::kinds::trail::TrailSpec;
 use crate::plan::{Action, Change, Operation, PlanOptions, Summary, plan};
-use crate::resource::{Ids, Kind, LiveResource, compact_policy};
+use crate::resource::{Ids, Kind, LiveResource, Locator, compact_policy};
 use crate::state::{AccountStatus, Address, Desired, Live, LiveAccount, TAG_BLUEPRINT, TAG_WORKLOAD};
 
-/// What `groundwork import` read from a live organization.
+/// What `groundwork import` read from a live organization: the organization, its OUs and
+/// accounts, and every resource its kinds listed (each kind's `list` on the AWS side, read by the
+/// code its `read` uses), keyed by the address discovery gives it in a blueprint that names it
+/// ([`address_of`]); plus the few facts that are not resources.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Found {
-    /// The organization, its OUs and accounts, as discovery reads them (no resources).
+    /// The organization, its OUs and accounts, and the resources listed. SCP attachments to a
+    /// target no blueprint can name (the management account, an account not written) name it
+    /// `account:#ID` (see [`import_ids`]).
     pub live: Live,
-    /// Whether service control policies are enabled on the root.
-    pub scp_policy_type: bool,
-    /// Service principals with trusted access to the organization.
-    pub service_access: Vec<String>,
-    /// Every service control policy.
-    pub scps: Vec<FoundScp>,
-    /// Organization trails seen from the home region.
-    pub org_trails: Vec<FoundTrail>,
-    /// The organization trail's bucket, read in the log-archive account.
-    pub bucket: Option<FoundBucket>,
-    /// The bucket the log bucket's server access logs go to, read in the log-archive account.
-    #[serde(default)]
-    pub access_bucket: Option<FoundBucket>,
-    /// The key the log bucket is encrypted with, when it is named by an alias in the
-    /// log-archive account (as groundwork's archive key is).
-    #[serde(default)]
-    pub kms_key: Option<FoundKey>,
-    /// The identity hub's IAM (only with a hub).
-    pub hub: Option<FoundHub>,
-    /// Roles in member accounts that trust the hub or EC2.
-    pub roles: Vec<FoundRole>,
+    /// SCP ids by name, for messages.
+    pub scp_ids: BTreeMap<String, String>,
+    /// Organization trails that live in another region than the home region: (name, region).
+    pub other_trails: Vec<(String, String)>,
     /// What could not be read, for people.
     pub problems: Vec<String>,
 }
 
-/// A service control policy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FoundScp {
-    /// `p-…`
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// Whether AWS owns it (`FullAWSAccess`).
-    pub aws_managed: bool,
-    /// `{ description, document, tags }` as discovery reads an SCP (tags: `groundwork:` ones).
-    pub spec: Value,
-    /// Where it is attached.
-    pub targets: Vec<FoundTarget>,
+/// The label under which [`import_ids`] names an account no blueprint written by import can
+/// name (the management account, an account not ACTIVE, a second account of the same name):
+/// `#` and its id.
+pub fn unnamed_account(id: &str) -> String {
+    format!("#{id}")
 }
 
-/// Where an SCP is attached, by AWS id.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(tag = "type", content = "id", rename_all = "snake_case")]
-pub enum FoundTarget {
-    /// The root.
-    Root(String),
-    /// An OU.
-    Ou(String),
-    /// An account.
-    Account(String),
+/// The member accounts a blueprint written by import names: active, and the first of each name.
+pub fn written_accounts(live: &Live) -> Vec<&LiveAccount> {
+    let mut seen = BTreeSet::new();
+    members(live).filter(|a| seen.insert(a.name.as_str())).collect()
 }
 
-/// An organization trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FoundTrail {
-    /// Its name.
-    pub name: String,
-    /// The region it lives in.
-    pub home_region: String,
-    /// Its spec as discovery reads a trail (`s3_bucket`, `multi_region`, …).
-    pub spec: Value,
+/// Ids by the names a blueprint written by import uses: the accounts of [`written_accounts`]
+/// by name, every other account by [`unnamed_account`], OUs by path.
+pub fn import_ids(live: &Live) -> Ids {
+    let mut ids = Ids::default();
+    if let Some(org) = &live.organization {
+        ids.org_id = Some(org.id.clone());
+        ids.management_account_id = Some(org.management_account_id.clone());
+        ids.root_id = Some(org.root_id.clone());
+    }
+    for ou in &live.ous {
+        ids.ous.entry(ou.path.clone()).or_insert_with(|| ou.id.clone());
+    }
+    for a in &live.accounts {
+        ids.accounts.insert(unnamed_account(&a.id), a.id.clone());
+    }
+    for a in written_accounts(live) {
+        ids.accounts.remove(&unnamed_account(&a.id));
+        ids.accounts.insert(a.name.clone(), a.id.clone());
+    }
+    ids
 }
 
-/// The organization trail's bucket.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FoundBucket {
-    /// The account it was looked for in.
-    pub account_id: String,
-    /// Its name.
-    pub name: String,
-    /// Its spec as discovery reads a bucket; `None` when it is not in that account.
-    pub spec: Option<Value>,
+/// The address a listed resource has in a blueprint written by import (so in discovery's
+/// [`Live`] of that blueprint): the kind's typed address constructor, with the placeholder the
+/// writer puts in its name (a bucket named after its account's id holds `{account_id}`).
+/// `None` for what no such blueprint names.
+pub fn address_of(at: &Locator, spec: &Value, ids: &Ids) -> Option<Address> {
+    let account = at.account.as_deref();
+    Some(match at.kind {
+        Kind::ServiceAccess => Address::service_access(&at.name),
+        Kind::PolicyType => Address::policy_type(&at.name),
+        Kind::Bucket => {
+            let (name, id) = (account?, ids.account_id(account)?);
+            Address::bucket(name, &Reverse::new().account_id(id).apply(&at.name))
+        }
+        Kind::Trail => Address::trail(&at.name),
+        Kind::KmsKey => crate::kinds::kms_key::address(
+            account?,
+            at.region.as_deref()?,
+            at.name.strip_prefix("alias/").unwrap_or(&at.name),
+        ),
+        Kind::Scp => Address::scp(&at.name),
+        Kind::ScpAttachment => ScpAttachmentSpec::from_value(spec).ok()?.address(),
+        Kind::PasswordPolicy => Address::password_policy(account),
+        Kind::ManagedPolicy => Address::managed_policy(account, &at.name),
+        Kind::Group => Address::group(account, &at.name),
+        Kind::User => Address::user(account, &at.name),
+        Kind::Role => Address::role(account, &at.name),
+        Kind::InstanceProfile => Address::instance_profile(account, &at.name),
+        Kind::AccessRole => Address::access_role(account?),
+    })
 }
 
-/// A KMS key found by its alias.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FoundKey {
-    /// The account it is in.
-    pub account_id: String,
-    /// `alias/NAME`.
-    pub alias: String,
-    /// Its spec as discovery reads a key.
-    pub spec: Value,
+/// Where an SCP is attached, from the target of its attachment as discovery names it.
+enum Target<'a> {
+    Root,
+    Ou(&'a str),
+    Account(&'a str),
+    /// An account [`import_ids`] could not name: its id.
+    Unnamed(&'a str),
 }
 
-/// The identity hub's IAM.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FoundHub {
-    /// The hub's account id.
-    pub account_id: String,
-    /// The account password policy, if any.
-    pub password_policy: Option<Value>,
-    /// groundwork's ForceMFA managed policy (`{ document }`), if it exists.
-    pub force_mfa: Option<Value>,
-    /// Groups by name (`{ managed_policies, inline_policies }`).
-    pub groups: BTreeMap<String, Value>,
-    /// Users by name (`{ groups, console, tags, managed_policies, inline_policies }`).
-    pub users: BTreeMap<String, Value>,
-}
-
-/// A role in a member account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FoundRole {
-    /// The account it is in.
-    pub account_id: String,
-    /// Its name.
-    pub name: String,
-    /// Its spec as discovery reads a role.
-    pub spec: Value,
-    /// The instance profile of the same name (`{ roles }`), if any.
-    pub instance_profile: Option<Value>,
+impl<'a> Target<'a> {
+    fn parse(text: &'a str) -> Self {
+        match text.strip_prefix("account:") {
+            _ if text == "Root" => Target::Root,
+            Some(a) => a.strip_prefix('#').map_or(Target::Account(a), Target::Unnamed),
+            None => Target::Ou(text),
+        }
+    }
 }
 
 /// How to write the blueprint.
@@ -347,8 +334,6 @@ struct Cx<'a> {
     accounts: Vec<(&'a LiveAccount, &'static str)>,
     /// Account id → name, for the accounts written.
     names: HashMap<String, String>,
-    /// OU id → path.
-    ou_paths: HashMap<String, OuPath>,
     hub: Option<Named>,
     log: Option<Named>,
     /// Notes that do not depend on what is commented out.
@@ -561,7 +546,6 @@ impl<'a> Cx<'a> {
             name,
             accounts,
             names,
-            ou_paths: live.ous.iter().map(|o| (o.id.clone(), o.path.clone())).collect(),
             hub,
             log,
             notes,
@@ -706,31 +690,32 @@ impl<'a> Cx<'a> {
     /// The `logging` entry, or why there is none.
     fn logging_value(&self) -> Result<Value, String> {
         let region = &self.opts.home_region;
-        let trails = &self.found.org_trails;
-        let Some(trail) = trails.iter().find(|t| &t.home_region == region) else {
-            return Err(match trails.first() {
-                Some(t) => format!(
-                    "organization trail {} lives in {}, not in the home region {region}; import with --home-region {}",
-                    t.name, t.home_region, t.home_region
+        // Only trails of the home region are listed as resources; the others are facts.
+        let Some(trail) = self.listed(Kind::Trail).next() else {
+            return Err(match self.found.other_trails.first() {
+                Some((name, home)) => format!(
+                    "organization trail {name} lives in {home}, not in the home region {region}; import with --home-region {home}"
                 ),
                 None => format!(
                     "no organization trail was found in {region}; groundwork manages none until a `logging` section is added"
                 ),
             });
         };
+        let trail_name = trail.at.name.as_str();
         let trail_spec = TrailSpec::from_value(&trail.spec).map_err(|e| e.to_string())?;
         let bucket_name = trail_spec.s3_bucket.as_str();
         let Some(log) = &self.log else {
             return Err(format!(
-                "organization trail {} delivers to bucket {bucket_name}, and which account holds it is not known: import with --log-archive ACCOUNT",
-                trail.name
+                "organization trail {trail_name} delivers to bucket {bucket_name}, and which account holds it is not known: import with --log-archive ACCOUNT"
             ));
         };
-        let bucket = self.found.bucket.as_ref().filter(|b| b.name == bucket_name && b.account_id == log.id);
-        let Some(spec) = bucket.and_then(|b| b.spec.as_ref()) else {
+        let bucket = self
+            .listed(Kind::Bucket)
+            .find(|b| b.at.account.as_deref() == Some(log.name.as_str()) && b.at.name == bucket_name);
+        let Some(spec) = bucket.map(|b| &b.spec) else {
             return Err(format!(
-                "bucket {bucket_name} of organization trail {} was not found in account {}; import with --log-archive ACCOUNT naming the account that holds it",
-                trail.name, log.name
+                "bucket {bucket_name} of organization trail {trail_name} was not found in account {}; import with --log-archive ACCOUNT naming the account that holds it",
+                log.name
             ));
         };
         let mut m = Map::new();
@@ -740,7 +725,7 @@ impl<'a> Cx<'a> {
             // A name without the account id is accepted explicitly (validate refuses it otherwise).
             m.insert("global_bucket_name".into(), json!(true));
         }
-        m.insert("trail".into(), json!(trail.name));
+        m.insert("trail".into(), json!(trail_name));
         let spec = BucketSpec::from_value(spec).map_err(|e| e.to_string())?;
         m.insert("all_regions".into(), json!(trail_spec.multi_region));
         m.insert("log_file_validation".into(), json!(trail_spec.log_file_validation));
@@ -779,50 +764,56 @@ impl<'a> Cx<'a> {
         Ok(Value::Object(m))
     }
 
-    fn target_value(&self, t: &FoundTarget) -> Result<(u8, Value), String> {
-        match t {
-            FoundTarget::Root(_) => Ok((0, json!("Root"))),
-            FoundTarget::Ou(id) => match self.ou_paths.get(id) {
-                Some(p) => Ok((1, json!({ "ou": p.to_string() }))),
-                None => Err(format!("OU {id}")),
-            },
-            FoundTarget::Account(id) => match self.names.get(id) {
-                Some(n) => Ok((2, json!({ "account": n }))),
-                None if *id == self.management_id => Err(format!("the management account ({id})")),
-                None => Err(format!("account {id}")),
-            },
+    /// A target of an SCP as the blueprint writes it (with its rank in the order targets are
+    /// written), or what it is when a blueprint cannot name it.
+    fn target_value(&self, text: &str) -> Result<(u8, Value), String> {
+        match Target::parse(text) {
+            Target::Root => Ok((0, json!("Root"))),
+            Target::Ou(path) => Ok((1, json!({ "ou": path }))),
+            Target::Account(name) => Ok((2, json!({ "account": name }))),
+            Target::Unnamed(id) if id == self.management_id => Err(format!("the management account ({id})")),
+            Target::Unnamed(id) => Err(format!("account {id}")),
         }
+    }
+
+    /// The listed resources of one kind, by address.
+    fn listed(&self, kind: Kind) -> impl Iterator<Item = &'a LiveResource> + 'a {
+        self.found.live.resources.values().filter(move |r| r.at.kind == kind)
+    }
+
+    /// A listed resource's spec by address.
+    fn spec(&self, address: &Address) -> Option<&'a Value> {
+        self.found.live.resources.get(address).map(|r| &r.spec)
     }
 
     /// Each SCP but AWS's own, as an entry, with why it cannot be imported or a note.
     fn guardrails(&self) -> Vec<GuardrailDraft> {
-        let mut scps: Vec<&FoundScp> =
-            self.found.scps.iter().filter(|s| !s.aws_managed && s.name != "FullAWSAccess").collect();
-        scps.sort_by(|a, b| a.name.cmp(&b.name));
-        scps.into_iter()
+        // AWS's own (`FullAWSAccess`) are not listed.
+        self.listed(Kind::Scp)
+            .filter(|s| s.at.name != "FullAWSAccess")
             .map(|s| {
+                let (name, spec) = (s.at.name.as_str(), &s.spec);
+                let id = self.found.scp_ids.get(name).map_or("?", String::as_str);
                 let mut targets = Vec::new();
                 let mut outside = Vec::new();
-                for t in &s.targets {
-                    match self.target_value(t) {
+                for a in self.listed(Kind::ScpAttachment).filter(|a| a.spec["policy"] == name) {
+                    match self.target_value(a.spec["target"].as_str().unwrap_or_default()) {
                         Ok(v) => targets.push(v),
                         Err(what) => outside.push(what),
                     }
                 }
                 targets.sort_by_key(|a| (a.0, a.1.to_string()));
                 let mut m = Map::new();
-                m.insert("name".into(), json!(s.name));
-                m.insert("description".into(), json!(s.spec["description"].as_str().unwrap_or_default()));
-                m.insert("document".into(), readable(&self.id_subs(None).apply_json(&s.spec["document"])));
+                m.insert("name".into(), json!(name));
+                m.insert("description".into(), json!(spec["description"].as_str().unwrap_or_default()));
+                m.insert("document".into(), readable(&self.id_subs(None).apply_json(&spec["document"])));
                 let unattached = targets.is_empty();
                 m.insert("targets".into(), Value::Array(targets.into_iter().map(|(_, v)| v).collect()));
                 let (problem, note) = match (unattached, outside.is_empty()) {
-                    (true, true) => (Some(format!("SCP {} ({}) is attached to nothing", s.name, s.id)), None),
+                    (true, true) => (Some(format!("SCP {name} ({id}) is attached to nothing")), None),
                     (true, false) => (
                         Some(format!(
-                            "SCP {} ({}) is attached only to {}, which a blueprint cannot name",
-                            s.name,
-                            s.id,
+                            "SCP {name} ({id}) is attached only to {}, which a blueprint cannot name",
                             outside.join(", ")
                         )),
                         None,
@@ -836,7 +827,7 @@ impl<'a> Cx<'a> {
                         )),
                     ),
                 };
-                GuardrailDraft { name: s.name.clone(), entry: Value::Object(m), problem, note }
+                GuardrailDraft { name: name.to_owned(), entry: Value::Object(m), problem, note }
             })
             .collect()
     }
@@ -856,7 +847,7 @@ impl<'a> Cx<'a> {
     }
 
     /// What must be equal in every account for one role entry to describe them all.
-    fn role_signature(&self, account: &str, r: &FoundRole, with_name: bool) -> Result<Value, String> {
+    fn role_signature(&self, account: &str, r: &LiveResource, with_name: bool) -> Result<Value, String> {
         let id = self.ids().accounts.get(account).cloned().unwrap_or_default();
         let trust = self.trust_kind(&r.spec["trust"]).ok_or_else(|| {
             "its trust policy is not one groundwork writes (the identity hub's root with MFA present, or EC2)"
@@ -871,10 +862,11 @@ impl<'a> Cx<'a> {
         let mut session = SessionName::Username;
         let (trust, age) = match trust {
             RoleTrust::Ec2 => {
-                if r.instance_profile.as_ref().map(|p| &p["roles"]) != Some(&json!([r.name])) {
+                let name = &r.at.name;
+                let profile = self.spec(&Address::instance_profile(Some(account), name));
+                if profile.map(|p| &p["roles"]) != Some(&json!([name])) {
                     return Err(format!(
-                        "it is an EC2 role without an instance profile {} holding only it; groundwork would make one",
-                        r.name
+                        "it is an EC2 role without an instance profile {name} holding only it; groundwork would make one"
                     ));
                 }
                 ("ec2", None)
@@ -922,14 +914,17 @@ impl<'a> Cx<'a> {
     }
 
     fn roles(&self) -> Vec<RoleDraft> {
-        let mut by_name: BTreeMap<&str, Vec<(&str, &FoundRole)>> = BTreeMap::new();
-        for r in &self.found.roles {
-            if r.name == self.access_role() || r.name == DEFAULT_ACCESS_ROLE || r.name.starts_with("AWSServiceRoleFor")
-            {
+        let mut by_name: BTreeMap<&str, Vec<(&str, &LiveResource)>> = BTreeMap::new();
+        for r in self.listed(Kind::Role) {
+            let name = r.at.name.as_str();
+            if name == self.access_role() || name == DEFAULT_ACCESS_ROLE || name.starts_with("AWSServiceRoleFor") {
                 continue;
             }
-            let Some(account) = self.names.get(&r.account_id) else { continue };
-            by_name.entry(&r.name).or_default().push((account, r));
+            // Roles of member accounts the blueprint names.
+            let Some(account) = r.at.account.as_deref().filter(|a| self.names.values().any(|n| n == a)) else {
+                continue;
+            };
+            by_name.entry(name).or_default().push((account, r));
         }
         let mut out = Vec::new();
         for (name, mut found) in by_name {
@@ -1173,11 +1168,21 @@ impl<'a> Cx<'a> {
             .collect();
 
         // identity
-        if let (Some(hub), Some(found)) = (&self.hub, &self.found.hub) {
+        if let Some(hub) = &self.hub {
+            // The hub's resources, as addresses name its account.
+            let at = (hub.name != MANAGEMENT_HUB).then_some(hub.name.as_str());
+            let in_hub = |kind: Kind| -> BTreeMap<String, &Value> {
+                self.listed(kind)
+                    .filter(|r| r.at.account.as_deref() == at)
+                    .map(|r| (r.at.name.clone(), &r.spec))
+                    .collect()
+            };
+            let (found_groups, found_users) = (in_hub(Kind::Group), in_hub(Kind::User));
+            let found_force_mfa = self.spec(&Address::managed_policy(at, FORCE_MFA_POLICY));
             let force_mfa = format!("arn:aws:iam::{}:policy/{FORCE_MFA_POLICY}", hub.id);
-            let everywhere = found.groups.values().all(|g| strings(&g["managed_policies"]).contains(&force_mfa));
-            let require_mfa = found.force_mfa.is_some() && everywhere && !excluded.contains_key(&Item::ForceMfa);
-            if found.force_mfa.is_some() && !require_mfa {
+            let everywhere = found_groups.values().all(|g| strings(&g["managed_policies"]).contains(&force_mfa));
+            let require_mfa = found_force_mfa.is_some() && everywhere && !excluded.contains_key(&Item::ForceMfa);
+            if found_force_mfa.is_some() && !require_mfa {
                 let why = excluded
                     .get(&Item::ForceMfa)
                     .map_or_else(|| format!("policy {FORCE_MFA_POLICY} is not attached to every group"), Clone::clone);
@@ -1188,7 +1193,7 @@ impl<'a> Cx<'a> {
             m.insert("account".into(), json!(hub.name));
             m.insert("require_mfa".into(), json!(require_mfa));
             let mut policy_notes = Vec::new();
-            let policy = Self::password_policy(found.password_policy.as_ref(), &mut policy_notes);
+            let policy = Self::password_policy(self.spec(&Address::password_policy(at)), &mut policy_notes);
             if !policy.is_empty() {
                 m.insert("password_policy".into(), Value::Object(policy));
             }
@@ -1198,8 +1203,7 @@ impl<'a> Cx<'a> {
             }
             out.notes.extend(policy_notes);
             pieces.push(Piece::text(lines));
-            let groups: Vec<(String, Result<Value, String>)> = found
-                .groups
+            let groups: Vec<(String, Result<Value, String>)> = found_groups
                 .iter()
                 .map(|(name, spec)| (name.clone(), self.group_value(name, spec, hub, require_mfa, &active_roles)))
                 .collect();
@@ -1211,8 +1215,7 @@ impl<'a> Cx<'a> {
             let groups: Vec<(Item, Result<Value, String>)> =
                 groups.iter().map(|(n, r)| (Item::Group(n.clone()), r.clone())).collect();
             list_section(&mut pieces, &mut out, excluded, "groups", &groups);
-            let users: Vec<(Item, Result<Value, String>)> = found
-                .users
+            let users: Vec<(Item, Result<Value, String>)> = found_users
                 .iter()
                 .map(|(name, spec)| (Item::User(name.clone()), Self::user_value(name, spec, &active_groups)))
                 .collect();
@@ -1240,73 +1243,19 @@ impl<'a> Cx<'a> {
         (pieces, out)
     }
 
-    /// The live state with every resource the blueprint names that was found, keyed as
-    /// discovery keys them.
-    fn live_with_resources(&self, desired: &Desired) -> Live {
-        let found = self.found;
-        let mut live = found.live.clone();
-        let ids = live.ids(desired);
-        for r in &desired.resources {
-            let at = ids.resolve_locator(&r.at);
-            if crate::resource::is_unresolved(&at.name) {
-                continue;
-            }
-            let Some(account_id) = ids.account_id(at.account.as_deref()) else { continue };
-            let hub = found.hub.as_ref().filter(|h| h.account_id == account_id);
-            let role = || found.roles.iter().find(|x| x.account_id == account_id && x.name == at.name);
-            let spec = match at.kind {
-                Kind::Bucket => found
-                    .bucket
-                    .iter()
-                    .chain(&found.access_bucket)
-                    .find(|b| b.account_id == account_id && b.name == at.name)
-                    .and_then(|b| b.spec.clone()),
-                Kind::Trail => found
-                    .org_trails
-                    .iter()
-                    .find(|t| t.name == at.name && t.home_region == desired.home_region)
-                    .map(|t| t.spec.clone()),
-                Kind::KmsKey => found
-                    .kms_key
-                    .as_ref()
-                    .filter(|k| k.account_id == account_id && k.alias == at.name)
-                    .map(|k| k.spec.clone()),
-                Kind::ServiceAccess => found.service_access.contains(&at.name).then(|| json!({ "enabled": true })),
-                Kind::PolicyType => found.scp_policy_type.then(|| json!({ "enabled": true })),
-                Kind::Scp => {
-                    let scp = found.scps.iter().find(|s| s.name == at.name);
-                    for t in scp.iter().flat_map(|s| &s.targets) {
-                        let text = match t {
-                            FoundTarget::Root(_) => Some("Root".to_owned()),
-                            FoundTarget::Ou(id) => self.ou_paths.get(id).map(ToString::to_string),
-                            FoundTarget::Account(id) => {
-                                ids.accounts.iter().find(|(_, v)| *v == id).map(|(k, _)| format!("account:{k}"))
-                            }
-                        };
-                        let Some(text) = text else { continue };
-                        let key = format!("{}@{text}", at.name);
-                        live.resources.insert(
-                            Address::scp_attachment(&at.name, &text),
-                            LiveResource {
-                                at: crate::resource::Locator::new(Kind::ScpAttachment, None, key),
-                                spec: json!({ "policy": at.name, "target": text }),
-                            },
-                        );
-                    }
-                    scp.map(|s| s.spec.clone())
-                }
-                Kind::ScpAttachment | Kind::AccessRole => None,
-                Kind::PasswordPolicy => hub.and_then(|h| h.password_policy.clone()),
-                Kind::ManagedPolicy => hub.and_then(|h| h.force_mfa.clone()).filter(|_| at.name == FORCE_MFA_POLICY),
-                Kind::Group => hub.and_then(|h| h.groups.get(&at.name).cloned()),
-                Kind::User => hub.and_then(|h| h.users.get(&at.name).cloned()),
-                Kind::Role => role().map(|x| x.spec.clone()),
-                Kind::InstanceProfile => role().and_then(|x| x.instance_profile.clone()),
-            };
-            if let Some(spec) = spec {
-                live.resources.insert(r.address.clone(), LiveResource { at, spec });
-            }
-        }
+    /// What discovery reads for `desired`: the listed resources it names, and the attachments
+    /// of its SCPs to targets it can name (so a plan would detach those it does not list).
+    fn asked(&self, desired: &Desired) -> Live {
+        let wanted: BTreeSet<&Address> = desired.resources.iter().map(|r| &r.address).collect();
+        let scps: BTreeSet<&str> =
+            desired.resources.iter().filter(|r| r.at.kind == Kind::Scp).map(|r| r.at.name.as_str()).collect();
+        let mut live = self.found.live.clone();
+        live.resources.retain(|address, r| {
+            wanted.contains(address)
+                || (r.at.kind == Kind::ScpAttachment
+                    && r.spec["policy"].as_str().is_some_and(|p| scps.contains(p))
+                    && !matches!(Target::parse(r.spec["target"].as_str().unwrap_or_default()), Target::Unnamed(_)))
+        });
         live
     }
 }
@@ -1470,7 +1419,7 @@ pub fn write_blueprint(found: &Found, options: &ImportOptions) -> Result<Importe
             }
         };
         let desired = Desired::from_blueprint(&parsed.blueprint);
-        let p = plan(&desired, &cx.live_with_resources(&desired), PlanOptions::default());
+        let p = plan(&desired, &cx.asked(&desired), PlanOptions::default());
         let mut progressed = false;
         let mut kept = Vec::new();
         let mut adopted: BTreeMap<(u8, &'static str), usize> = BTreeMap::new();
