@@ -4,7 +4,10 @@ use groundwork_blueprint::Tags;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::state::{LiveOrganization, LiveOu, TAG_MANAGED};
+use crate::kinds::managed_policy::FORCE_MFA_POLICY;
+use crate::resource::LiveResource;
+use crate::state::{Desired, LiveOrganization, LiveOu, TAG_BLUEPRINT, TAG_MANAGED};
+use groundwork_blueprint::{OuPath, RoleTrust};
 
 const MGMT: &str = "111111111111";
 
