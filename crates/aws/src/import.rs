@@ -210,6 +210,8 @@ impl Aws {
         }
         found.other_trails.sort();
         found.problems.sort();
+        // An account that cannot be reached is said once.
+        found.problems.dedup();
         found.live = live;
         Ok(found)
     }
