@@ -1,32 +1,40 @@
-//! Reading an organization for `groundwork import` (read-only): its service control policies
-//! with their targets, the organization trail and its bucket, the identity hub's IAM, and the
-//! roles of member accounts that trust the hub or EC2. Everything is read with the same readers
-//! discovery uses, so the specs have the shapes the planner compares.
+//! Reading an organization for `groundwork import` (read-only), through discovery: each kind's
+//! [`Converge::list`](crate::resources::Converge) lists its live resources in the accounts
+//! import looks at, read by the same code discovery reads them with (the bulk IAM read for the
+//! IAM kinds), and the result is a [`Live`] keyed as discovery keys a blueprint's resources
+//! ([`address_of`]). What import needs beyond that is a filter over what was listed: the roles
+//! that trust the hub or EC2, the trails of other regions.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 
-use aws_sdk_organizations::types::{PolicyType, TargetType};
 use groundwork_apply::ProviderError;
-use groundwork_plan::import::{Found, FoundBucket, FoundHub, FoundKey, FoundRole, FoundScp, FoundTarget, FoundTrail};
-use groundwork_plan::{CLOUDTRAIL_PRINCIPAL, FORCE_MFA_POLICY, Live, SCP_TYPE};
+use groundwork_plan::import::{Found, address_of, import_ids, written_accounts};
+use groundwork_plan::kinds::role::RoleSpec;
+use groundwork_plan::{Kind, Live, LiveResource, Locator};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::accounts::AccountClients;
-use crate::call::Idempotency;
-use crate::organizations::paginate;
-use crate::resources::parse_document;
+use crate::resources::iam::snapshot::{AccountIam, IamWants};
+use crate::resources::{ListCx, Shared};
 use crate::{Aws, AwsError};
 use groundwork_plan::kinds::Spec;
-use groundwork_plan::kinds::trail::TrailSpec;
 
-/// Member accounts read at once.
+/// Accounts read at once.
 const ACCOUNT_CONCURRENCY: usize = 8;
 /// The EC2 service principal.
 const EC2_PRINCIPAL: &str = "ec2.amazonaws.com";
+/// The kinds listed for the organization (in the management account).
+const ORGANIZATION_KINDS: [Kind; 5] =
+    [Kind::ServiceAccess, Kind::PolicyType, Kind::Scp, Kind::ScpAttachment, Kind::Trail];
+/// The kinds listed in the log-archive account.
+const LOG_ARCHIVE_KINDS: [Kind; 2] = [Kind::Bucket, Kind::KmsKey];
+/// The kinds listed in the identity hub.
+const HUB_KINDS: [Kind; 4] = [Kind::PasswordPolicy, Kind::ManagedPolicy, Kind::Group, Kind::User];
+/// The kinds listed in every member account written.
+const MEMBER_KINDS: [Kind; 2] = [Kind::Role, Kind::InstanceProfile];
 
 /// Pages of an IAM list call (IAM pages with a marker). `page` maps the marker to the page's
 /// items and the next marker. Stops when a marker repeats.
@@ -75,6 +83,18 @@ fn candidate(name: &str, path: &str, trust: &Value, hub: Option<&str>, access_ro
     hub_trusted || principals(trust, "Service").iter().any(|p| p == EC2_PRINCIPAL)
 }
 
+/// What the kinds of one account listed.
+type Listed = Vec<(Locator, Value)>;
+
+/// One account to list kinds in: its id, its name in addresses (`None`: the management
+/// account), the kinds, and what to call it when it cannot be read (`None`: an error).
+struct Listing {
+    id: String,
+    label: Option<String>,
+    kinds: Vec<Kind>,
+    problem: Option<String>,
+}
+
 impl Aws {
     /// Reads what `groundwork import` writes a blueprint from, given the organization `live`
     /// (from [`Aws::discover`]), the hub's account id and the log-archive account's id. Read-only.
@@ -82,7 +102,7 @@ impl Aws {
     /// in [`Found::problems`], not an error.
     pub async fn read_for_import(
         &self,
-        live: Live,
+        mut live: Live,
         hub: Option<&str>,
         log_archive: Option<&str>,
     ) -> Result<Found, AwsError> {
@@ -93,248 +113,126 @@ impl Aws {
             ));
         };
         let management = org.management_account_id.clone();
-        let mut found = Found { live, ..Found::default() };
-        let (scps, access) = tokio::join!(self.scps_for_import(), self.read_service_access(CLOUDTRAIL_PRINCIPAL));
-        found.scps = scps.map_err(|e| AwsError::call("reading service control policies", e))?;
-        // Discovery's ListRoots returned the root's policy types.
-        found.scp_policy_type = org.policy_types.iter().any(|t| t == SCP_TYPE);
-        if access.map_err(|e| AwsError::call("reading trusted service access", e))?.is_some() {
-            found.service_access.push(CLOUDTRAIL_PRINCIPAL.to_owned());
-        }
-        let home = self
-            .account(&management, &management)
-            .await
-            .map_err(|e| AwsError::call("reading the management account", e))?;
-        found.org_trails =
-            self.org_trails(&home).await.map_err(|e| AwsError::call("reading the organization trail", e))?;
-        let region = self.home_region();
-        if let (Some(trail), Some(log)) = (found.org_trails.iter().find(|t| t.home_region == region), log_archive) {
-            let name = TrailSpec::from_value(&trail.spec).map(|t| t.s3_bucket).unwrap_or_default();
-            match self.account(log, &management).await {
-                Ok(c) => match Box::pin(self.read_bucket_spec(&c.s3, &c.id, &name)).await {
-                    Ok(bucket) => {
-                        let target =
-                            bucket.as_ref().and_then(|b| b.access_logging.as_ref()).map(|l| l.target_bucket.clone());
-                        // A key named by an alias of the log-archive account (groundwork's archive key).
-                        let alias = bucket
-                            .as_ref()
-                            .and_then(|b| b.encryption.as_ref()?.kms_key_id.as_deref())
-                            .filter(|k| k.starts_with("arn:aws:kms:") && k.contains(&format!(":{log}:alias/")))
-                            .and_then(|k| k.split_once(":alias/"))
-                            .map(|(_, name)| format!("alias/{name}"));
-                        if let Some(alias) = alias {
-                            match Box::pin(self.key_by_alias(&c, &alias)).await {
-                                Ok(Some(key)) => {
-                                    found.kms_key =
-                                        Some(FoundKey { account_id: log.to_owned(), alias, spec: key.to_value() });
-                                }
-                                Ok(None) => {}
-                                Err(e) => found.problems.push(format!("KMS key {alias} in account {log}: {e}")),
-                            }
-                        }
-                        let spec = bucket.map(|b| b.to_value());
-                        found.bucket = Some(FoundBucket { account_id: log.to_owned(), name, spec });
-                        if let Some(target) = target {
-                            match Box::pin(self.read_bucket_spec(&c.s3, &c.id, &target)).await {
-                                Ok(spec) => {
-                                    let spec = spec.map(|b| b.to_value());
-                                    found.access_bucket =
-                                        Some(FoundBucket { account_id: log.to_owned(), name: target, spec });
-                                }
-                                Err(e) => found.problems.push(format!("bucket {target} in account {log}: {e}")),
-                            }
-                        }
+        let ids = import_ids(&live);
+        let label = |id: &str| -> Option<String> {
+            (id != management).then(|| ids.accounts.iter().find(|(_, v)| *v == id).map(|(k, _)| k.clone())).flatten()
+        };
+        // Where each kind is listed.
+        let mut listings: Vec<Listing> =
+            vec![Listing { id: management.clone(), label: None, kinds: ORGANIZATION_KINDS.to_vec(), problem: None }];
+        let mut add = |id: &str, kinds: &[Kind], problem: Option<String>| {
+            match listings.iter_mut().find(|l| l.id == id) {
+                Some(l) => {
+                    l.kinds.extend_from_slice(kinds);
+                    // An account that must be read stays so.
+                    if problem.is_none() {
+                        l.problem = None;
                     }
-                    Err(e) => found.problems.push(format!("bucket {name} in account {log}: {e}")),
-                },
+                }
+                None => listings.push(Listing { id: id.to_owned(), label: label(id), kinds: kinds.to_vec(), problem }),
+            }
+        };
+        if let Some(log) = log_archive {
+            add(log, &LOG_ARCHIVE_KINDS, Some(format!("account {log}")));
+        }
+        if let Some(hub) = hub {
+            add(hub, &HUB_KINDS, None);
+        }
+        for a in written_accounts(&live) {
+            add(&a.id, &MEMBER_KINDS, Some(format!("roles of account {} ({})", a.name, a.id)));
+        }
+        // What every lister shares: the SCPs (AWS's own left out), the aliases of the
+        // log-archive account's keys.
+        let listed = self.list_scps().await.map_err(|e| AwsError::call("listing service control policies", e))?;
+        let scps: HashMap<String, String> =
+            listed.into_iter().filter(|s| !s.aws_managed).map(|s| (s.name, s.id)).collect();
+        let mut found =
+            Found { scp_ids: scps.iter().map(|(n, i)| (n.clone(), i.clone())).collect(), ..Found::default() };
+        let mut key_accounts = Vec::new();
+        if let Some(log) = log_archive {
+            match self.account(log, &management).await {
+                Ok(c) => key_accounts.push(c),
                 Err(e) => found.problems.push(format!("account {log}: {e}")),
             }
         }
-        if let Some(hub) = hub {
-            let c = self.account(hub, &management).await.map_err(|e| AwsError::call("reaching the identity hub", e))?;
-            found.hub = Some(self.hub_for_import(&c).await.map_err(|e| AwsError::call("reading the identity hub", e))?);
+        let key_aliases = match self.key_aliases(&key_accounts).await {
+            Ok(k) => k,
+            Err(e) => {
+                found.problems.push(format!("KMS aliases of account {}: {e}", log_archive.unwrap_or_default()));
+                crate::resources::KeyAliases::default()
+            }
+        };
+        let ou_paths = live.ous.iter().map(|o| (o.id.clone(), o.path.to_string())).collect();
+        let shared =
+            Arc::new(Shared { ids: ids.clone(), scps, ou_paths, policy_types: org.policy_types.clone(), key_aliases });
+        let gate = Arc::new(Semaphore::new(ACCOUNT_CONCURRENCY));
+        let mut tasks: JoinSet<(Listing, Result<Listed, ProviderError>)> = JoinSet::new();
+        for listing in listings {
+            let (aws, gate, shared, management) =
+                (self.clone(), Arc::clone(&gate), Arc::clone(&shared), management.clone());
+            tasks.spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                let listed = aws.list_account(&listing, &management, &shared).await;
+                (listing, listed)
+            });
         }
-        self.roles_for_import(&mut found, hub).await;
+        let hub_root = hub.map(str::to_owned);
+        while let Some(joined) = tasks.join_next().await {
+            let (listing, listed) = joined
+                .map_err(|e| AwsError::call("reading for import", crate::organizations::internal(&e.to_string())))?;
+            let listed = match (listed, listing.problem) {
+                (Ok(l), _) => l,
+                (Err(e), Some(what)) => {
+                    found.problems.push(format!("{what}: {e}"));
+                    continue;
+                }
+                (Err(e), None) => return Err(AwsError::call("reading the organization for import", e)),
+            };
+            for (at, spec) in listed {
+                // Roles import looks at: those that trust the hub or EC2.
+                if at.kind == Kind::Role
+                    && !RoleSpec::from_value(&spec)
+                        .is_ok_and(|r| candidate(&at.name, &r.path, &r.trust, hub_root.as_deref(), self.access_role()))
+                {
+                    continue;
+                }
+                // A trail of another region is a fact, not a resource of the blueprint.
+                if at.kind == Kind::Trail
+                    && let Some(region) = &at.region
+                {
+                    found.other_trails.push((at.name.clone(), region.clone()));
+                    continue;
+                }
+                if let Some(address) = address_of(&at, &spec, &ids) {
+                    live.resources.insert(address, LiveResource { at, spec });
+                }
+            }
+        }
+        found.other_trails.sort();
+        found.problems.sort();
+        // An account that cannot be reached is said once.
+        found.problems.dedup();
+        found.live = live;
         Ok(found)
     }
 
-    /// Every SCP with its description, document, groundwork tags and targets.
-    async fn scps_for_import(&self) -> Result<Vec<FoundScp>, ProviderError> {
-        let list = paginate!(
-            self,
-            "organizations:ListPolicies",
-            |t| self.org.list_policies().filter(PolicyType::ServiceControlPolicy).set_next_token(t).send(),
-            |p: &aws_sdk_organizations::operation::list_policies::ListPoliciesOutput| p
-                .policies()
-                .iter()
-                .filter_map(|s| Some((s.name()?.to_owned(), s.id()?.to_owned(), s.aws_managed())))
-                .collect::<Vec<_>>()
-        )?;
+    /// The kinds of one account, each through its [`Converge::list`](crate::resources::Converge),
+    /// sharing one bulk IAM read.
+    async fn list_account(
+        &self,
+        listing: &Listing,
+        management: &str,
+        shared: &Shared,
+    ) -> Result<Listed, ProviderError> {
+        let clients = self.account(&listing.id, management).await?;
+        let mut wants = IamWants::default();
+        let iam = listing.kinds.iter().fold(false, |any, k| wants.add(*k) | any).then(|| AccountIam::new(wants));
+        let cx = ListCx { aws: self, account: listing.label.as_deref(), clients: &clients, shared, iam: iam.as_ref() };
         let mut out = Vec::new();
-        for (name, id, aws_managed) in list {
-            if aws_managed {
-                out.push(FoundScp { id, name, aws_managed, spec: Value::Null, targets: Vec::new() });
-                continue;
-            }
-            let spec = self.read_scp(&id).await?.to_value();
-            let targets = paginate!(
-                self,
-                "organizations:ListTargetsForPolicy",
-                |t| self.org.list_targets_for_policy().policy_id(&id).set_next_token(t).send(),
-                |p: &aws_sdk_organizations::operation::list_targets_for_policy::ListTargetsForPolicyOutput| p
-                    .targets()
-                    .iter()
-                    .filter_map(|t| {
-                        let target = t.target_id()?.to_owned();
-                        match t.r#type()? {
-                            TargetType::Root => Some(FoundTarget::Root(target)),
-                            TargetType::OrganizationalUnit => Some(FoundTarget::Ou(target)),
-                            TargetType::Account => Some(FoundTarget::Account(target)),
-                            _ => None,
-                        }
-                    })
-                    .collect::<Vec<_>>()
-            )?;
-            out.push(FoundScp { id, name, aws_managed, spec, targets });
+        for kind in &listing.kinds {
+            out.extend(Box::pin(self.list_kind(*kind, &cx)).await?);
         }
         Ok(out)
-    }
-
-    /// Organization trails visible from the management account's home region; the spec is read
-    /// only for those that live there.
-    async fn org_trails(&self, c: &AccountClients) -> Result<Vec<FoundTrail>, ProviderError> {
-        let out = self
-            .run("cloudtrail:DescribeTrails", Idempotency::Safe, || {
-                c.cloudtrail.describe_trails().include_shadow_trails(true).send()
-            })
-            .await?;
-        let region = self.home_region();
-        let mut trails = Vec::new();
-        for t in out.trail_list() {
-            let (Some(name), true) = (t.name(), t.is_organization_trail().unwrap_or(false)) else { continue };
-            let home_region = t.home_region().unwrap_or(&region).to_owned();
-            let spec = if home_region == region {
-                self.read_trail(c, name).await?.map_or(Value::Null, |t| t.to_value())
-            } else {
-                Value::Null
-            };
-            trails.push(FoundTrail { name: name.to_owned(), home_region, spec });
-        }
-        trails.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(trails)
-    }
-
-    /// The hub's password policy, the ForceMFA policy, every group and every user.
-    async fn hub_for_import(&self, c: &AccountClients) -> Result<FoundHub, ProviderError> {
-        let iam = &c.iam;
-        let group_names = pages(|marker| async move {
-            let out = self
-                .run("iam:ListGroups", Idempotency::Safe, || iam.list_groups().set_marker(marker.clone()).send())
-                .await?;
-            let next = if out.is_truncated() { out.marker().map(str::to_owned) } else { None };
-            Ok((out.groups().iter().map(|g| g.group_name().to_owned()).collect::<Vec<_>>(), next))
-        })
-        .await?;
-        let user_names = pages(|marker| async move {
-            let out = self
-                .run("iam:ListUsers", Idempotency::Safe, || iam.list_users().set_marker(marker.clone()).send())
-                .await?;
-            let next = if out.is_truncated() { out.marker().map(str::to_owned) } else { None };
-            Ok((out.users().iter().map(|u| u.user_name().to_owned()).collect::<Vec<_>>(), next))
-        })
-        .await?;
-        let mut hub = FoundHub {
-            account_id: c.id.clone(),
-            password_policy: self.read_password_policy(c).await?.map(|p| p.to_value()),
-            force_mfa: self.read_managed_policy(c, FORCE_MFA_POLICY).await?.map(|p| p.to_value()),
-            groups: BTreeMap::new(),
-            users: BTreeMap::new(),
-        };
-        for g in group_names {
-            if let Some(spec) = self.read_group(c, &g).await? {
-                hub.groups.insert(g, spec.to_value());
-            }
-        }
-        for u in user_names {
-            if let Some(spec) = Box::pin(self.read_user(c, &u)).await? {
-                hub.users.insert(u, spec.to_value());
-            }
-        }
-        Ok(hub)
-    }
-
-    /// The roles of one account that trust the hub or EC2, with their instance profiles.
-    async fn account_roles(&self, c: &AccountClients, hub: Option<&str>) -> Result<Vec<FoundRole>, ProviderError> {
-        let iam = &c.iam;
-        let listed = pages(|marker| async move {
-            let out = self
-                .run("iam:ListRoles", Idempotency::Safe, || iam.list_roles().set_marker(marker.clone()).send())
-                .await?;
-            let next = if out.is_truncated() { out.marker().map(str::to_owned) } else { None };
-            let roles = out
-                .roles()
-                .iter()
-                .map(|r| {
-                    (r.role_name().to_owned(), r.path().to_owned(), r.assume_role_policy_document().map(str::to_owned))
-                })
-                .collect::<Vec<_>>();
-            Ok((roles, next))
-        })
-        .await?;
-        let mut out = Vec::new();
-        for (name, path, trust) in listed {
-            let trust = parse_document("iam:ListRoles", trust.as_deref().unwrap_or("{}"))?;
-            if !candidate(&name, &path, &trust, hub, self.access_role()) {
-                continue;
-            }
-            let Some(spec) = self.read_role(c, &name).await? else { continue };
-            let instance_profile = if principals(&trust, "Service").iter().any(|p| p == EC2_PRINCIPAL) {
-                self.read_instance_profile(c, &name).await?
-            } else {
-                None
-            };
-            let (spec, instance_profile) = (spec.to_value(), instance_profile.map(|p| p.to_value()));
-            out.push(FoundRole { account_id: c.id.clone(), name, spec, instance_profile });
-        }
-        Ok(out)
-    }
-
-    /// Candidate roles of every active member account, a few accounts at a time.
-    async fn roles_for_import(&self, found: &mut Found, hub: Option<&str>) {
-        let Some(org) = &found.live.organization else { return };
-        let management = org.management_account_id.clone();
-        let gate = Arc::new(Semaphore::new(ACCOUNT_CONCURRENCY));
-        let mut tasks: JoinSet<(String, Result<Vec<FoundRole>, ProviderError>)> = JoinSet::new();
-        let names: HashMap<String, String> =
-            found.live.accounts.iter().map(|a| (a.id.clone(), a.name.clone())).collect();
-        for a in found
-            .live
-            .accounts
-            .iter()
-            .filter(|a| a.id != management && a.status == groundwork_plan::AccountStatus::Active)
-        {
-            let (aws, gate, id, management, hub) =
-                (self.clone(), Arc::clone(&gate), a.id.clone(), management.clone(), hub.map(str::to_owned));
-            tasks.spawn(async move {
-                let _permit = gate.acquire_owned().await;
-                let roles = match aws.account(&id, &management).await {
-                    Ok(c) => aws.account_roles(&c, hub.as_deref()).await,
-                    Err(e) => Err(e),
-                };
-                (id, roles)
-            });
-        }
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok((_, Ok(roles))) => found.roles.extend(roles),
-                Ok((id, Err(e))) => found
-                    .problems
-                    .push(format!("roles of account {} ({id}): {e}", names.get(&id).map_or("?", String::as_str))),
-                Err(e) => found.problems.push(format!("roles of an account: {e}")),
-            }
-        }
-        found.roles.sort_by(|a, b| (&a.account_id, &a.name).cmp(&(&b.account_id, &b.name)));
-        found.problems.sort();
     }
 }
 

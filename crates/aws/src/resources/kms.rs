@@ -12,10 +12,11 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_kms::types::{KeySpec, KeyUsageType, Tag};
 use groundwork_apply::{ErrorKind, ProviderError};
 use groundwork_plan::compact_policy;
+use groundwork_plan::kinds::KindMeta;
 use groundwork_plan::kinds::kms_key::{KeyState, KmsKeySpec};
 use groundwork_plan::{Locator, canonical_policy};
 
-use super::{Converge, ReadCx, WriteCx, parse_document};
+use super::{Converge, ListCx, ReadCx, WriteCx, parse_document};
 use crate::Aws;
 use crate::accounts::AccountClients;
 use crate::call::Idempotency;
@@ -70,6 +71,29 @@ impl Converge for KmsKeySpec {
         }
     }
 
+    /// The customer's keys of the account named by an alias (from the discovery's one
+    /// ListAliases of the account, `Shared::key_aliases`; AWS's `alias/aws/…` left out), each
+    /// read as [`Converge::read`] reads it, in the home region.
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        let mut named: Vec<(&String, &String)> = cx
+            .shared
+            .key_aliases
+            .key_of
+            .iter()
+            .filter(|((account, alias), _)| *account == cx.clients.id && !alias.starts_with("alias/aws/"))
+            .map(|((_, alias), key)| (alias, key))
+            .collect();
+        named.sort();
+        let region = cx.aws.home_region();
+        let mut out = Vec::new();
+        for (alias, key) in named {
+            let spec = Box::pin(cx.aws.read_key(cx.clients, key)).await?;
+            let at = Locator::regional(Self::KIND, cx.account.map(str::to_owned), region.clone(), alias.clone());
+            out.push((at, spec));
+        }
+        Ok(out)
+    }
+
     async fn put(&self, cx: &WriteCx<'_>, live: Option<&Self>) -> Result<String, ProviderError> {
         Box::pin(cx.aws.put_key(cx.clients, cx.at, self, live)).await
     }
@@ -113,19 +137,6 @@ impl Aws {
             }
         }
         Ok(found)
-    }
-
-    /// The key an alias (`alias/NAME`) of account `c` names, for import.
-    pub(crate) async fn key_by_alias(
-        &self,
-        c: &AccountClients,
-        alias: &str,
-    ) -> Result<Option<KmsKeySpec>, ProviderError> {
-        let aliases = self.key_aliases(std::slice::from_ref(c)).await?;
-        match aliases.key_of.get(&(c.id.clone(), alias.to_owned())) {
-            Some(key) => Box::pin(self.read_key(c, key)).await.map(Some),
-            None => Ok(None),
-        }
     }
 
     /// A key's live spec.

@@ -2,7 +2,7 @@
 //! kind reads its live spec in the same shape as the desired one, and converges a resource
 //! with only the writes whose part differs.
 
-mod iam;
+pub(crate) mod iam;
 mod kms;
 mod policy_type;
 mod s3;
@@ -38,6 +38,7 @@ use tokio::task::JoinSet;
 use crate::accounts::AccountClients;
 use crate::{Aws, AwsError};
 use iam::snapshot::{AccountIam, IamWants};
+pub(crate) use kms::KeyAliases;
 
 /// Reads at once while discovering resources.
 const RESOURCE_CONCURRENCY: usize = 16;
@@ -232,6 +233,41 @@ pub(crate) struct ReadCx<'a> {
     pub(crate) iam: Option<&'a AccountIam>,
 }
 
+/// What a kind's lister gets: the account listed (its blueprint name; `None` is the management
+/// account, and organization-wide kinds are listed there), its clients, and what every reader of
+/// one discovery shares.
+pub(crate) struct ListCx<'a> {
+    pub(crate) aws: &'a Aws,
+    pub(crate) account: Option<&'a str>,
+    pub(crate) clients: &'a AccountClients,
+    pub(crate) shared: &'a Shared,
+    pub(crate) iam: Option<&'a AccountIam>,
+}
+
+impl ListCx<'_> {
+    /// The locator of a resource of this account.
+    pub(crate) fn locator(&self, kind: Kind, name: &str) -> Locator {
+        Locator::new(kind, self.account.map(str::to_owned), name.to_owned())
+    }
+
+    /// Each of `names`, read as discovery reads it ([`Converge::read`]); the ones gone since
+    /// they were listed are left out.
+    pub(crate) async fn read_each<S: Converge>(
+        &self,
+        names: impl IntoIterator<Item = String>,
+    ) -> Result<Vec<(Locator, S)>, ProviderError> {
+        let mut out = Vec::new();
+        for name in names {
+            let at = self.locator(S::KIND, &name);
+            let cx = ReadCx { aws: self.aws, at: &at, clients: self.clients, shared: self.shared, iam: self.iam };
+            if let Some(spec) = S::read(&cx).await? {
+                out.push((at, spec));
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// What a kind's writer gets: where the resource lives (placeholders resolved), that account's
 /// clients, and the ids known so far.
 pub(crate) struct WriteCx<'a> {
@@ -248,6 +284,14 @@ pub(crate) struct WriteCx<'a> {
 pub(crate) trait Converge: Spec + Send + Sync {
     /// The live spec, or `None` when the object does not exist. Read-only.
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError>;
+
+    /// Every live object of this kind in `cx`'s account (or the organization), each with its
+    /// locator and its spec as [`Converge::read`] reads it (`groundwork import` reads through
+    /// this). Read-only. Kinds that cannot be listed keep this default, which lists nothing.
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        let _ = cx;
+        Ok(Vec::new())
+    }
 
     /// Creates the object, or converges it from `live` with only the writes whose part differs.
     /// Returns what it did, for people.
@@ -280,6 +324,13 @@ macro_rules! registry {
             async fn read_kind(&self, cx: &ReadCx<'_>) -> Result<Option<Value>, ProviderError> {
                 match cx.at.kind {
                     $( Kind::$variant => Ok(<$ty as Converge>::read(cx).await?.map(|s| s.to_value())), )*
+                }
+            }
+
+            /// [`Converge::list`] of `kind`, the specs as JSON.
+            pub(crate) async fn list_kind(&self, kind: Kind, cx: &ListCx<'_>) -> Result<Vec<(Locator, Value)>, ProviderError> {
+                match kind {
+                    $( Kind::$variant => Ok(<$ty as Converge>::list(cx).await?.into_iter().map(|(at, s)| (at, s.to_value())).collect()), )*
                 }
             }
 

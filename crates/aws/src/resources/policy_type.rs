@@ -6,7 +6,10 @@ use aws_sdk_organizations::types::PolicyType;
 use groundwork_apply::ProviderError;
 use groundwork_plan::kinds::policy_type::PolicyTypeSpec;
 
-use super::{Converge, ReadCx, WriteCx};
+use groundwork_plan::Locator;
+use groundwork_plan::kinds::KindMeta;
+
+use super::{Converge, ListCx, ReadCx, WriteCx};
 use crate::call::Idempotency;
 use crate::organizations::internal;
 
@@ -14,6 +17,11 @@ use crate::organizations::internal;
 impl Converge for PolicyTypeSpec {
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
         Ok(cx.shared.policy_types.contains(&cx.at.name).then_some(PolicyTypeSpec::ENABLED))
+    }
+
+    /// The policy types enabled on the root (no read: discovery's ListRoots returned them).
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        Ok(cx.shared.policy_types.iter().map(|t| (cx.locator(Self::KIND, t), PolicyTypeSpec::ENABLED)).collect())
     }
 
     async fn put(&self, cx: &WriteCx<'_>, _live: Option<&Self>) -> Result<String, ProviderError> {

@@ -15,11 +15,12 @@ use aws_sdk_s3::types::{
     VersioningConfiguration,
 };
 use groundwork_apply::{ErrorKind, ProviderError};
+use groundwork_plan::kinds::KindMeta;
 use groundwork_plan::kinds::bucket::{AccessLogging, BucketSpec, Encryption, ObjectLock, PublicAccessBlock};
-use groundwork_plan::{canonical_policy, compact_policy};
+use groundwork_plan::{Locator, canonical_policy, compact_policy};
 use serde_json::Value;
 
-use super::{Converge, ReadCx, WriteCx, parse_document};
+use super::{Converge, ListCx, ReadCx, WriteCx, parse_document};
 use crate::Aws;
 use crate::call::Idempotency;
 
@@ -60,17 +61,42 @@ fn policy_text(doc: &Value) -> String {
     compact.to_string()
 }
 
+/// A key of the blueprint set out of band by its id or ARN is the same key as its alias.
+fn named_by_alias(mut bucket: BucketSpec, shared: &super::Shared) -> BucketSpec {
+    if let Some(e) = bucket.encryption.as_mut()
+        && let Some(alias) = e.kms_key_id.as_deref().and_then(|k| shared.key_aliases.alias_arn(k))
+    {
+        e.kms_key_id = Some(alias.to_owned());
+    }
+    bucket
+}
+
 #[async_trait::async_trait]
 impl Converge for BucketSpec {
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
-        let mut bucket = Box::pin(cx.aws.read_bucket_spec(&cx.clients.s3, &cx.clients.id, &cx.at.name)).await?;
-        // A key of the blueprint set out of band by its id or ARN is the same key as its alias.
-        if let Some(e) = bucket.as_mut().and_then(|b| b.encryption.as_mut())
-            && let Some(alias) = e.kms_key_id.as_deref().and_then(|k| cx.shared.key_aliases.alias_arn(k))
-        {
-            e.kms_key_id = Some(alias.to_owned());
+        let bucket = Box::pin(cx.aws.read_bucket_spec(&cx.clients.s3, &cx.clients.id, &cx.at.name)).await?;
+        Ok(bucket.map(|b| named_by_alias(b, cx.shared)))
+    }
+
+    /// Every bucket the account owns (one ListBuckets), each read as [`Converge::read`] reads
+    /// it but for the ownership check the listing already made.
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        let (aws, s3) = (cx.aws, &cx.clients.s3);
+        let mut names: Vec<String> = aws
+            .run("s3:ListBuckets", Idempotency::Safe, || s3.list_buckets().send())
+            .await?
+            .buckets()
+            .iter()
+            .filter_map(|b| b.name().map(str::to_owned))
+            .collect();
+        names.sort();
+        let mut out = Vec::new();
+        for name in names {
+            if let Some(b) = Box::pin(aws.read_owned_bucket(s3, &cx.clients.id, &name, true)).await? {
+                out.push((cx.locator(Self::KIND, &name), named_by_alias(b, cx.shared)));
+            }
         }
-        Ok(bucket)
+        Ok(out)
     }
 
     async fn put(&self, cx: &WriteCx<'_>, live: Option<&Self>) -> Result<String, ProviderError> {
@@ -92,6 +118,17 @@ impl Aws {
             .buckets()
             .iter()
             .any(|b| b.name() == Some(name));
+        Box::pin(self.read_owned_bucket(s3, owner, name, owned)).await
+    }
+
+    /// [`Aws::read_bucket_spec`] once ListBuckets said whether `owner` owns the bucket.
+    async fn read_owned_bucket(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        owner: &str,
+        name: &str,
+        owned: bool,
+    ) -> Result<Option<BucketSpec>, ProviderError> {
         let location = match self
             .run("s3:GetBucketLocation", Idempotency::Safe, || {
                 s3.get_bucket_location().bucket(name).expected_bucket_owner(owner).send()

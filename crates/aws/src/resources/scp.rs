@@ -14,7 +14,7 @@ use groundwork_plan::kinds::{KindMeta, Spec};
 use groundwork_plan::{Address, LiveResource, Locator, canonical_policy, compact_policy, is_managed_by};
 use serde_json::Value;
 
-use super::{Converge, ReadCx, Shared, WriteCx, parse_document};
+use super::{Converge, ListCx, ReadCx, Shared, WriteCx, parse_document};
 use crate::Aws;
 use crate::call::Idempotency;
 use crate::organizations::{internal, paginate};
@@ -37,6 +37,13 @@ impl Converge for ScpSpec {
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
         let Some(id) = cx.shared.scps.get(&cx.at.name) else { return Ok(None) };
         cx.aws.read_scp(id).await.map(Some)
+    }
+
+    /// The SCPs of the discovery's listing (`Shared::scps`), by name.
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        let mut names: Vec<String> = cx.shared.scps.keys().cloned().collect();
+        names.sort();
+        cx.read_each(names).await
     }
 
     async fn put(&self, cx: &WriteCx<'_>, live: Option<&Self>) -> Result<String, ProviderError> {
@@ -182,6 +189,20 @@ impl Aws {
         name: &str,
         shared: &Shared,
     ) -> Result<Vec<(Address, LiveResource)>, ProviderError> {
+        Ok(self
+            .scp_attachment_specs(name, shared)
+            .await?
+            .into_iter()
+            .map(|spec| (spec.address(), LiveResource { at: spec.locator(), spec: spec.to_value() }))
+            .collect())
+    }
+
+    /// The attachments of one SCP to targets `shared` names (one ListTargetsForPolicy).
+    pub(crate) async fn scp_attachment_specs(
+        &self,
+        name: &str,
+        shared: &Shared,
+    ) -> Result<Vec<ScpAttachmentSpec>, ProviderError> {
         let Some(id) = shared.scps.get(name) else { return Ok(Vec::new()) };
         let mut out = Vec::new();
         for (target_id, kind) in self.scp_targets(id).await? {
@@ -195,8 +216,7 @@ impl Aws {
             };
             // Attachments to things outside the blueprint are not groundwork's to judge.
             let Some(text) = text else { continue };
-            let spec = ScpAttachmentSpec { policy: name.to_owned(), target: text };
-            out.push((spec.address(), LiveResource { at: spec.locator(), spec: spec.to_value() }));
+            out.push(ScpAttachmentSpec { policy: name.to_owned(), target: text });
         }
         Ok(out)
     }

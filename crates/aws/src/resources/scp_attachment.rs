@@ -3,11 +3,11 @@
 
 use groundwork_apply::ProviderError;
 use groundwork_blueprint::OuPath;
-use groundwork_plan::Ids;
 use groundwork_plan::kinds::scp_attachment::ScpAttachmentSpec;
+use groundwork_plan::{Ids, Locator};
 
 use super::scp::scp_type;
-use super::{Converge, ReadCx, WriteCx};
+use super::{Converge, ListCx, ReadCx, WriteCx};
 use crate::Aws;
 use crate::call::Idempotency;
 use crate::organizations::internal;
@@ -17,6 +17,18 @@ impl Converge for ScpAttachmentSpec {
     /// Found with their policy (`Aws::scp_attachments`), never per target.
     async fn read(_cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
         Ok(None)
+    }
+
+    /// The attachments of every SCP of the discovery's listing to targets it names, read per
+    /// policy as discovery reads them.
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        let mut names: Vec<&String> = cx.shared.scps.keys().collect();
+        names.sort();
+        let mut out = Vec::new();
+        for name in names {
+            out.extend(cx.aws.scp_attachment_specs(name, cx.shared).await?.into_iter().map(|a| (a.locator(), a)));
+        }
+        Ok(out)
     }
 
     async fn put(&self, cx: &WriteCx<'_>, _live: Option<&Self>) -> Result<String, ProviderError> {

@@ -3,7 +3,10 @@
 use groundwork_apply::ProviderError;
 use groundwork_plan::kinds::service_access::ServiceAccessSpec;
 
-use super::{Converge, ReadCx, WriteCx};
+use groundwork_plan::Locator;
+use groundwork_plan::kinds::KindMeta;
+
+use super::{Converge, ListCx, ReadCx, WriteCx};
 use crate::Aws;
 use crate::call::Idempotency;
 use crate::organizations::paginate;
@@ -12,6 +15,13 @@ use crate::organizations::paginate;
 impl Converge for ServiceAccessSpec {
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
         cx.aws.read_service_access(&cx.at.name).await
+    }
+
+    /// Every service principal with trusted access (one listing).
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        let mut enabled = cx.aws.enabled_service_principals().await?;
+        enabled.sort();
+        Ok(enabled.iter().map(|p| (cx.locator(Self::KIND, p), ServiceAccessSpec::ENABLED)).collect())
     }
 
     async fn put(&self, cx: &WriteCx<'_>, _live: Option<&Self>) -> Result<String, ProviderError> {
@@ -31,7 +41,13 @@ impl Aws {
         &self,
         principal: &str,
     ) -> Result<Option<ServiceAccessSpec>, ProviderError> {
-        let enabled = paginate!(
+        let enabled = self.enabled_service_principals().await?;
+        Ok(enabled.iter().any(|p| p == principal).then_some(ServiceAccessSpec::ENABLED))
+    }
+
+    /// The service principals with trusted access to the organization. Read-only.
+    async fn enabled_service_principals(&self) -> Result<Vec<String>, ProviderError> {
+        paginate!(
             self,
             "organizations:ListAWSServiceAccessForOrganization",
             |t| self.org.list_aws_service_access_for_organization().set_next_token(t).send(),
@@ -40,7 +56,6 @@ impl Aws {
                 .iter()
                 .filter_map(|s| s.service_principal().map(str::to_owned))
                 .collect::<Vec<_>>()
-        )?;
-        Ok(enabled.iter().any(|p| p == principal).then_some(ServiceAccessSpec::ENABLED))
+        )
     }
 }

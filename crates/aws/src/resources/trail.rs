@@ -5,7 +5,10 @@ use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector};
 use groundwork_apply::{ErrorKind, ProviderError};
 use groundwork_plan::kinds::trail::{AdvancedSelector, EventSelectors, FieldSelector, TrailSpec};
 
-use super::{Converge, ReadCx, WriteCx};
+use groundwork_plan::Locator;
+use groundwork_plan::kinds::KindMeta;
+
+use super::{Converge, ListCx, ReadCx, WriteCx};
 use crate::Aws;
 use crate::accounts::AccountClients;
 use crate::call::Idempotency;
@@ -22,6 +25,43 @@ impl Converge for TrailSpec {
             t.kms_key_id = Some(alias.to_owned());
         }
         Ok(trail)
+    }
+
+    /// The organization trails visible from the home region (one DescribeTrails), each read as
+    /// [`Converge::read`] reads it. A trail that lives in another region is read by its ARN and
+    /// has that region in its locator.
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        let (aws, c) = (cx.aws, cx.clients);
+        let out = aws
+            .run("cloudtrail:DescribeTrails", Idempotency::Safe, || {
+                c.cloudtrail.describe_trails().include_shadow_trails(true).send()
+            })
+            .await?;
+        let region = aws.home_region();
+        let mut trails: Vec<(String, String, String)> = out
+            .trail_list()
+            .iter()
+            .filter(|t| t.is_organization_trail().unwrap_or(false))
+            .filter_map(|t| {
+                let name = t.name()?.to_owned();
+                let arn = t.trail_arn().map_or_else(|| name.clone(), str::to_owned);
+                Some((name, t.home_region().unwrap_or(&region).to_owned(), arn))
+            })
+            .collect();
+        trails.sort();
+        let mut listed = Vec::new();
+        for (name, home, arn) in trails {
+            if home == region {
+                let at = cx.locator(Self::KIND, &name);
+                let read = ReadCx { aws, at: &at, clients: c, shared: cx.shared, iam: cx.iam };
+                if let Some(spec) = Self::read(&read).await? {
+                    listed.push((at, spec));
+                }
+            } else if let Some(spec) = aws.read_trail(c, &arn).await? {
+                listed.push((Locator::regional(Self::KIND, None, home, name), spec));
+            }
+        }
+        Ok(listed)
     }
 
     async fn put(&self, cx: &WriteCx<'_>, live: Option<&Self>) -> Result<String, ProviderError> {

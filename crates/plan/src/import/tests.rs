@@ -4,7 +4,10 @@ use groundwork_blueprint::Tags;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::state::{LiveOrganization, LiveOu, TAG_MANAGED};
+use crate::kinds::managed_policy::FORCE_MFA_POLICY;
+use crate::resource::LiveResource;
+use crate::state::{Desired, LiveOrganization, LiveOu, TAG_BLUEPRINT, TAG_MANAGED};
+use groundwork_blueprint::{OuPath, RoleTrust};
 
 const MGMT: &str = "111111111111";
 
@@ -70,37 +73,35 @@ fn small() -> Found {
             &json!({ "Version": "2012-10-17", "Statement": [{ "Sid": sid, "Effect": "Deny", "Action": action, "Resource": "*" }] }),
         )
     };
-    let scp = |id: &str, name: &str, document: Value, targets: Vec<FoundTarget>| FoundScp {
-        id: id.into(),
-        name: name.into(),
-        aws_managed: false,
-        spec: json!({ "description": format!("{name} guardrail"), "document": document, "tags": {} }),
-        targets,
+    // As the AWS side lists them: AWS's own `FullAWSAccess` is not listed; attachments name
+    // their targets as discovery does (`account:#ID` for what a blueprint cannot name).
+    let mut found = Found { live, ..Found::default() };
+    let mut scp = |id: &str, name: &str, document: Value, targets: &[&str]| {
+        found.scp_ids.insert(name.into(), id.into());
+        let spec = json!({ "description": format!("{name} guardrail"), "document": document, "tags": {} });
+        let at = Locator::new(Kind::Scp, None, name.into());
+        found.live.resources.insert(Address::scp(name), LiveResource { at, spec });
+        for t in targets {
+            let a = ScpAttachmentSpec { policy: name.into(), target: (*t).into() };
+            found.live.resources.insert(a.address(), LiveResource { at: a.locator(), spec: a.to_value() });
+        }
     };
-    Found {
-        live,
-        scp_policy_type: true,
-        scps: vec![
-            FoundScp {
-                aws_managed: true,
-                ..scp("p-FullAWSAccess", "FullAWSAccess", doc("All", "*"), vec![FoundTarget::Root("r-1".into())])
-            },
-            scp(
-                "p-2",
-                "deny-leave",
-                doc("DenyLeave", "organizations:LeaveOrganization"),
-                vec![
-                    FoundTarget::Ou("ou-2".into()),
-                    FoundTarget::Root("r-1".into()),
-                    FoundTarget::Account("555555555555".into()),
-                    FoundTarget::Account(MGMT.into()),
-                ],
-            ),
-            scp("p-3", "bad-sid", doc("deny-things", "ec2:DeleteVpc"), vec![FoundTarget::Root("r-1".into())]),
-            scp("p-4", "spare", doc("Spare", "s3:DeleteBucket"), vec![]),
-        ],
-        ..Found::default()
-    }
+    scp(
+        "p-2",
+        "deny-leave",
+        doc("DenyLeave", "organizations:LeaveOrganization"),
+        &["Workloads", "Root", "account:sandbox-alice", &format!("account:#{MGMT}")],
+    );
+    scp("p-3", "bad-sid", doc("deny-things", "ec2:DeleteVpc"), &["Root"]);
+    scp("p-4", "spare", doc("Spare", "s3:DeleteBucket"), &[]);
+    found.live.resources.insert(
+        Address::policy_type("SERVICE_CONTROL_POLICY"),
+        LiveResource {
+            at: Locator::new(Kind::PolicyType, None, "SERVICE_CONTROL_POLICY".into()),
+            spec: json!({ "enabled": true }),
+        },
+    );
+    found
 }
 
 fn canonical(v: &Value) -> Value {
@@ -200,80 +201,15 @@ fn the_name_comes_from_the_blueprint_tag_and_the_log_account_is_guessed() {
 fn converged_reference() -> (Desired, Found) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../blueprints/landing-zone.yaml");
     let desired = Desired::from_blueprint(&groundwork_blueprint::load(&path).unwrap().blueprint);
+    // Discovery's live state of the blueprint is what import lists, keyed the same way.
     let live = crate::state::synthetic::converged(&desired);
-    let ids = live.ids(&desired);
-    let mut found = Found { live: Live { resources: BTreeMap::new(), ..live.clone() }, ..Found::default() };
-    let id_of = |name: &Option<String>| ids.account_id(name.as_deref()).unwrap().to_owned();
-    let hub_id = ids.accounts["identity"].clone();
-    let mut hub = FoundHub {
-        account_id: hub_id.clone(),
-        password_policy: None,
-        force_mfa: None,
-        groups: BTreeMap::new(),
-        users: BTreeMap::new(),
-    };
-    for r in live.resources.values() {
-        let spec = r.spec.clone();
-        match r.at.kind {
-            Kind::Bucket => {
-                // The log bucket is the one the trail delivers to; the other is its access-log bucket.
-                let bucket =
-                    FoundBucket { account_id: id_of(&r.at.account), name: r.at.name.clone(), spec: Some(spec) };
-                let is_access_log =
-                    live.resources.values().any(|o| o.spec["access_logging"]["target_bucket"] == *r.at.name);
-                if is_access_log { found.access_bucket = Some(bucket) } else { found.bucket = Some(bucket) }
-            }
-            Kind::Trail => {
-                found.org_trails.push(FoundTrail { name: r.at.name.clone(), home_region: "eu-west-1".into(), spec });
-            }
-            Kind::KmsKey => {
-                found.kms_key = Some(FoundKey { account_id: id_of(&r.at.account), alias: r.at.name.clone(), spec });
-            }
-            Kind::ServiceAccess => found.service_access.push(r.at.name.clone()),
-            Kind::PolicyType => found.scp_policy_type = true,
-            Kind::Scp => found.scps.push(FoundScp {
-                id: format!("p-{}", r.at.name),
-                name: r.at.name.clone(),
-                aws_managed: false,
-                spec,
-                targets: Vec::new(),
-            }),
-            // Read with their policy and role, below.
-            Kind::ScpAttachment | Kind::InstanceProfile | Kind::AccessRole => {}
-            Kind::PasswordPolicy => hub.password_policy = Some(spec),
-            Kind::ManagedPolicy => hub.force_mfa = Some(spec),
-            Kind::Group => drop(hub.groups.insert(r.at.name.clone(), spec)),
-            Kind::User => drop(hub.users.insert(r.at.name.clone(), spec)),
-            Kind::Role => found.roles.push(FoundRole {
-                account_id: id_of(&r.at.account),
-                name: r.at.name.clone(),
-                spec,
-                instance_profile: None,
-            }),
-        }
-    }
-    for r in live.resources.values() {
-        match r.at.kind {
-            Kind::ScpAttachment => {
-                let (policy, target) = (r.spec["policy"].as_str().unwrap(), r.spec["target"].as_str().unwrap());
-                let t = if target == "Root" {
-                    FoundTarget::Root("r-root".into())
-                } else if let Some(a) = target.strip_prefix("account:") {
-                    FoundTarget::Account(ids.accounts[a].clone())
-                } else {
-                    FoundTarget::Ou(ids.ous[&OuPath::parse(target)].clone())
-                };
-                found.scps.iter_mut().find(|s| s.name == policy).unwrap().targets.push(t);
-            }
-            Kind::InstanceProfile => {
-                let account = id_of(&r.at.account);
-                let role = found.roles.iter_mut().find(|x| x.account_id == account && x.name == r.at.name).unwrap();
-                role.instance_profile = Some(r.spec.clone());
-            }
-            _ => {}
-        }
-    }
-    found.hub = Some(hub);
+    let scp_ids = live
+        .resources
+        .values()
+        .filter(|r| r.at.kind == Kind::Scp)
+        .map(|r| (r.at.name.clone(), format!("p-{}", r.at.name)))
+        .collect();
+    let found = Found { live, scp_ids, ..Found::default() };
     (desired, found)
 }
 
@@ -320,13 +256,13 @@ fn the_reference_landing_zone_round_trips_without_a_change() {
 fn roles_that_differ_between_accounts_groups_with_foreign_policies_and_users_with_their_own_are_comments() {
     let (_, mut found) = converged_reference();
     // jira-admin in jira-dev gets another session duration than in jira-prod.
-    let dev = found.live.accounts.iter().find(|a| a.name == "jira-dev").unwrap().id.clone();
-    let r = found.roles.iter_mut().find(|r| r.name == "jira-admin" && r.account_id == dev).unwrap();
-    r.spec["max_session_seconds"] = json!(7200);
-    let hub = found.hub.as_mut().unwrap();
-    hub.groups.get_mut("auditors").unwrap()["inline_policies"]["handmade"] =
+    let resources = &mut found.live.resources;
+    resources.get_mut(&Address::role(Some("jira-dev"), "jira-admin")).unwrap().spec["max_session_seconds"] =
+        json!(7200);
+    resources.get_mut(&Address::group(Some("identity"), "auditors")).unwrap().spec["inline_policies"]["handmade"] =
         json!({ "Version": "2012-10-17", "Statement": [] });
-    hub.users.get_mut("bob").unwrap()["managed_policies"] = json!(["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
+    resources.get_mut(&Address::user(Some("identity"), "bob")).unwrap().spec["managed_policies"] =
+        json!(["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
     let opts = ImportOptions { hub: Some("identity".into()), log_archive: Some("log-archive".into()), ..options() };
     let imported = write(&found, &opts);
     let text = &imported.yaml;
@@ -354,10 +290,12 @@ fn roles_that_differ_between_accounts_groups_with_foreign_policies_and_users_wit
 fn changes_a_plan_would_make_are_commented_out_or_reported() {
     let (_, mut found) = converged_reference();
     // The bucket is not versioned and the ForceMFA policy was edited; the hub has no password policy.
-    found.bucket.as_mut().unwrap().spec.as_mut().unwrap()["versioning"] = json!("Suspended");
-    let hub = found.hub.as_mut().unwrap();
-    hub.force_mfa = Some(json!({ "document": canonical(&json!({ "Version": "2012-10-17", "Statement": [] })) }));
-    hub.password_policy = None;
+    let resources = &mut found.live.resources;
+    resources.get_mut(&Address::bucket("log-archive", "acme-cloudtrail-{account_id}")).unwrap().spec["versioning"] =
+        json!("Suspended");
+    resources.get_mut(&Address::managed_policy(Some("identity"), FORCE_MFA_POLICY)).unwrap().spec =
+        json!({ "document": canonical(&json!({ "Version": "2012-10-17", "Statement": [] })) });
+    resources.remove(&Address::password_policy(Some("identity"))).unwrap();
     let opts = ImportOptions { hub: Some("identity".into()), log_archive: Some("log-archive".into()), ..options() };
     let imported = write(&found, &opts);
     let text = &imported.yaml;

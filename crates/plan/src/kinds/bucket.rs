@@ -107,6 +107,15 @@ pub struct AccessLogging {
     pub target_prefix: String,
 }
 
+/// The role a log bucket's policy exempts from its tamper protection (`DenyArchiveTampering`).
+pub(crate) fn reverse_exception_role(policy: &Value) -> Option<String> {
+    let statements = policy["Statement"].as_array()?;
+    let tamper = statements.iter().find(|s| s["Sid"] == "DenyArchiveTampering")?;
+    let arn = &tamper["Condition"]["ArnNotLike"]["aws:PrincipalArn"];
+    let arn = arn.as_str().or_else(|| arn.as_array().and_then(|a| a.first()).and_then(Value::as_str))?;
+    arn.split_once(":role/").map(|(_, name)| name.rsplit('/').next().unwrap_or(name).to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -2,15 +2,17 @@
 //! blueprint's, plus ForceMFA when MFA is required) and groundwork's inline policy, which holds
 //! the generated `sts:AssumeRole` statements for the roles it grants.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use groundwork_blueprint::Blueprint;
+use groundwork_blueprint::template::Reverse;
+use groundwork_blueprint::{ASSUME_ROLE_SID, Blueprint};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::iam::inline;
-use super::managed_policy::{force_mfa_address, force_mfa_arn};
+use super::managed_policy::{FORCE_MFA_POLICY, force_mfa_address, force_mfa_arn};
 use super::{Kind, KindMeta, Scope, Spec};
+use crate::import::reverse::{groundwork_statements, readable_statements, role_arn, strings};
 use crate::lower::{TemplateCx, account_cx, expand, expand_json, hub};
 use crate::resource::{DesiredResource, Locator};
 use crate::state::Address;
@@ -57,6 +59,80 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             after,
         });
     }
+}
+
+/// The group entry (`identity.groups`) of the live group `spec` in the hub `hub_id`: its managed
+/// policies (groundwork's ForceMFA left out when `require_mfa`), and the statements of its
+/// inline policy `groundwork`, whose `AssumeGrantedRoles` statement becomes `grants:` when every
+/// role it names is among `roles` (name → accounts it is deployed in; `names`: account id →
+/// name). `Err` when it cannot be written. The reverse of [`lower`].
+pub(crate) fn reverse(
+    name: &str,
+    spec: &Value,
+    hub_id: &str,
+    require_mfa: bool,
+    roles: &BTreeMap<&str, &BTreeSet<String>>,
+    names: &HashMap<String, String>,
+    subs: &Reverse<'_>,
+) -> Result<Value, String> {
+    let force_mfa = format!("arn:aws:iam::{hub_id}:policy/{FORCE_MFA_POLICY}");
+    let managed: Vec<String> =
+        strings(&spec["managed_policies"]).into_iter().filter(|a| !(require_mfa && *a == force_mfa)).collect();
+    let statements = groundwork_statements(&spec["inline_policies"])?;
+    let mut own = Vec::new();
+    let mut grants = None;
+    for s in statements {
+        if s["Sid"] == ASSUME_ROLE_SID {
+            grants = reverse_grants(&s, roles, names);
+            if grants.is_some() {
+                continue;
+            }
+            // Not all of it can be grants: it stays a statement, as it is.
+        }
+        own.push(subs.apply_json(&s));
+    }
+    let mut m = Map::new();
+    m.insert("name".into(), json!(name));
+    if let Some(g) = grants {
+        m.insert("grants".into(), g);
+    }
+    if !managed.is_empty() {
+        m.insert("managed_policies".into(), json!(managed));
+    }
+    if !own.is_empty() {
+        m.insert("statements".into(), Value::Array(readable_statements(&own)));
+    }
+    Ok(Value::Object(m))
+}
+
+/// `grants:` from the statement groundwork generates, when every role ARN in it names a
+/// hub-trusting role of the blueprint deployed in that account.
+fn reverse_grants(
+    statement: &Value,
+    roles: &BTreeMap<&str, &BTreeSet<String>>,
+    names: &HashMap<String, String>,
+) -> Option<Value> {
+    let m = statement.as_object()?;
+    if m.keys().any(|k| !matches!(k.as_str(), "Sid" | "Effect" | "Action" | "Resource"))
+        || m.get("Effect")? != "Allow"
+        || strings(m.get("Action")?) != ["sts:AssumeRole"]
+    {
+        return None;
+    }
+    let mut grants: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let resources = strings(m.get("Resource")?);
+    for arn in &resources {
+        let (id, role) = role_arn(arn)?;
+        let account = names.get(id)?;
+        let (role, deployed) = roles.get_key_value(role)?;
+        if !deployed.contains(account) {
+            return None;
+        }
+        grants.entry(role).or_default().insert(account.clone());
+    }
+    (!grants.is_empty()).then(|| {
+        Value::Array(grants.into_iter().map(|(role, accounts)| json!({ "role": role, "accounts": accounts })).collect())
+    })
 }
 
 #[cfg(test)]

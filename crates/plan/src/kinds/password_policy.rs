@@ -3,6 +3,7 @@
 
 use groundwork_blueprint::{Blueprint, PasswordPolicy};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
 use super::{Kind, KindMeta, Scope, Spec};
 use crate::lower::hub;
@@ -76,6 +77,39 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             after: Vec::new(),
         });
     }
+}
+
+/// The hub's `password_policy` settings from its live policy (none: empty), with a note for
+/// each difference a plan will still show. The reverse of [`lower`].
+pub(crate) fn reverse(spec: Option<&Value>, notes: &mut Vec<String>) -> Map<String, Value> {
+    let mut m = Map::new();
+    let Some(p) = spec else {
+        notes.push("the hub has no password policy; applying sets groundwork's defaults".into());
+        return m;
+    };
+    let min = p["min_length"].as_u64().unwrap_or(0);
+    if min > 0 {
+        m.insert("min_length".into(), json!(min));
+        if min < u64::from(groundwork_blueprint::MIN_PASSWORD_LENGTH) {
+            m.insert("allow_weak".into(), json!(true));
+        }
+    }
+    for key in ["require_uppercase", "require_lowercase", "require_numbers", "require_symbols"] {
+        m.insert(key.into(), json!(p[key].as_bool().unwrap_or(false)));
+    }
+    for (key, what) in [("max_age_days", "passwords never expire"), ("reuse_prevention", "old passwords may be reused")]
+    {
+        match p[key].as_u64() {
+            Some(n) if n > 0 => {
+                m.insert(key.into(), json!(n));
+            }
+            _ => notes.push(format!(
+                "the hub's password policy has no {key} ({what}); a blueprint always sets one, so applying sets groundwork's default"
+            )),
+        }
+    }
+    m.insert("allow_users_to_change".into(), json!(p["allow_users_to_change"].as_bool().unwrap_or(false)));
+    m
 }
 
 #[cfg(test)]

@@ -6,16 +6,17 @@
 
 use std::collections::BTreeSet;
 
-use groundwork_blueprint::template::IdRef;
-use groundwork_blueprint::{Blueprint, RoleTrust, SessionName};
+use groundwork_blueprint::template::{IdRef, Reverse};
+use groundwork_blueprint::{Blueprint, DEFAULT_MAX_MFA_AGE_SECONDS, MANAGEMENT_HUB, RoleTrust, SessionName};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::iam::{INLINE_POLICY, inline, ownership};
 use super::tags::Tags;
 use super::{Kind, KindMeta, Scope, Spec, instance_profile};
+use crate::import::reverse::{groundwork_statements, mfa_age, readable_statements};
 use crate::lower::{account_cx, expand, expand_json, hub};
-use crate::resource::{DesiredResource, Locator, canonical_policy};
+use crate::resource::{DesiredResource, Ids, Locator, canonical_policy};
 use crate::state::Address;
 
 /// A role. Only groundwork's own tags (`groundwork:…`) are part of it: tags others add (cost
@@ -160,6 +161,95 @@ pub(crate) fn lower_execution(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             after: Vec::new(),
         });
     }
+}
+
+/// A role's session duration when the blueprint says nothing.
+const DEFAULT_SESSION: u64 = 3600;
+
+/// The trust a role's live trust policy is, when it is one groundwork writes: EC2, or the hub
+/// (`hub`: its account's name as the blueprint writes it, `management` too; `None` without a
+/// hub) with MFA.
+pub(crate) fn reverse_trust(live: &Value, hub: Option<&str>, ids: &Ids) -> Option<RoleTrust> {
+    if *live == trust_policy(RoleTrust::Ec2, None) {
+        return Some(RoleTrust::Ec2);
+    }
+    let hub = hub?;
+    let hub_name = (hub != MANAGEMENT_HUB).then_some(hub);
+    let max_mfa_age_seconds = mfa_age(live)?;
+    [SessionName::Username, SessionName::Any]
+        .into_iter()
+        .map(|session_name| RoleTrust::Hub { max_mfa_age_seconds, session_name })
+        .find(|trust| ids.resolve_spec(&trust_policy(*trust, hub_name)) == *live)
+}
+
+/// What must be equal in every account for one role entry to describe them all: the live
+/// role's spec `spec` as a blueprint entry's settings, given the trust it was recognized as
+/// (`None`: not one groundwork writes), its instance profile and the placeholders of the account
+/// it is in. The reverse of [`lower`], per account.
+pub(crate) fn reverse_signature(
+    name: &str,
+    spec: &Value,
+    trust: Option<RoleTrust>,
+    profile: Option<&Value>,
+    subs: &Reverse<'_>,
+) -> Result<Value, String> {
+    let trust = trust.ok_or_else(|| {
+        "its trust policy is not one groundwork writes (the identity hub's root with MFA present, or EC2)".to_owned()
+    })?;
+    let statements = groundwork_statements(&spec["inline_policies"])?;
+    let statements = subs.apply_json(&Value::Array(statements));
+    let mut session = SessionName::Username;
+    let (trust, age) = match trust {
+        RoleTrust::Ec2 => {
+            if profile.map(|p| &p["roles"]) != Some(&json!([name])) {
+                return Err(format!(
+                    "it is an EC2 role without an instance profile {name} holding only it; groundwork would make one"
+                ));
+            }
+            ("ec2", None)
+        }
+        RoleTrust::Hub { max_mfa_age_seconds, session_name } => {
+            session = session_name;
+            ("hub", Some(max_mfa_age_seconds))
+        }
+    };
+    Ok(json!({
+        "description": spec["description"],
+        "trust": trust,
+        "max_mfa_age_seconds": age,
+        "session_name": if session == SessionName::Any { json!("any") } else { Value::Null },
+        "max_session_seconds": spec["max_session_seconds"],
+        "managed_policies": spec["managed_policies"],
+        "statements": statements,
+    }))
+}
+
+/// The role entry (`roles:`) for the accounts that share the signature `sig`
+/// ([`reverse_signature`]), with only what differs from the blueprint's defaults.
+pub(crate) fn reverse_entry(name: &str, accounts: &[&str], sig: &Value) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), json!(name));
+    if let Some(d) = sig["description"].as_str().filter(|d| !d.is_empty()) {
+        m.insert("description".into(), json!(d));
+    }
+    m.insert("select".into(), json!({ "accounts": accounts }));
+    m.insert("trust".into(), sig["trust"].clone());
+    if sig["max_mfa_age_seconds"].as_u64().is_some_and(|a| a != u64::from(DEFAULT_MAX_MFA_AGE_SECONDS)) {
+        m.insert("max_mfa_age_seconds".into(), sig["max_mfa_age_seconds"].clone());
+    }
+    if !sig["session_name"].is_null() {
+        m.insert("session_name".into(), sig["session_name"].clone());
+    }
+    if sig["max_session_seconds"].as_u64().is_some_and(|s| s != DEFAULT_SESSION) {
+        m.insert("max_session_seconds".into(), sig["max_session_seconds"].clone());
+    }
+    if sig["managed_policies"].as_array().is_some_and(|a| !a.is_empty()) {
+        m.insert("managed_policies".into(), sig["managed_policies"].clone());
+    }
+    if let Some(s) = sig["statements"].as_array().filter(|a| !a.is_empty()) {
+        m.insert("statements".into(), Value::Array(readable_statements(s)));
+    }
+    Value::Object(m)
 }
 
 #[cfg(test)]

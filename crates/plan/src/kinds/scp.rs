@@ -5,12 +5,14 @@
 use std::fmt;
 
 use groundwork_blueprint::Blueprint;
+use groundwork_blueprint::template::Reverse;
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
 use super::{Kind, KindMeta, Scope, Spec};
+use crate::import::reverse::readable;
 use crate::lower::{SCP_TYPE, TemplateCx, expand_json, hub};
 use crate::resource::{DesiredResource, Locator, canonical_policy};
 use crate::state::{Address, TAG_BLUEPRINT, TAG_MANAGED};
@@ -134,6 +136,19 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             out.push(super::scp_attachment::desired(name, &t.value, &scp));
         }
     }
+}
+
+/// The guardrail entry (`guardrails.policies`) of the live SCP `spec` named `name`: its
+/// description, its document in reading order with ids as placeholders (`subs`), and its
+/// `targets` as the blueprint writes them (see `scp_attachment::reverse_target`). The reverse
+/// of [`lower`].
+pub(crate) fn reverse(name: &str, spec: &Value, targets: Vec<Value>, subs: &Reverse<'_>) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), json!(name));
+    m.insert("description".into(), json!(spec["description"].as_str().unwrap_or_default()));
+    m.insert("document".into(), readable(&subs.apply_json(&spec["document"])));
+    m.insert("targets".into(), Value::Array(targets));
+    Value::Object(m)
 }
 
 #[cfg(test)]

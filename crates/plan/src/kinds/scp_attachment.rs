@@ -4,6 +4,7 @@
 
 use groundwork_blueprint::Target;
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 use super::{Kind, KindMeta, Scope, Spec};
 use crate::resource::{DesiredResource, Locator};
@@ -51,6 +52,42 @@ pub(crate) fn desired(policy: &str, target: &Target, scp: &Address) -> DesiredRe
         Target::Account(a) => after.push(Address::account(a)),
     }
     DesiredResource { address: spec.address(), at: spec.locator(), spec: spec.to_value(), after }
+}
+
+/// Where an SCP is attached, from an attachment's target as discovery names it.
+pub(crate) enum ReverseTarget<'a> {
+    /// `Root`.
+    Root,
+    /// An OU path.
+    Ou(&'a str),
+    /// `account:NAME`.
+    Account(&'a str),
+    /// An account import cannot name (`account:#ID`, see `import::unnamed_account`): its id.
+    Unnamed(&'a str),
+}
+
+impl<'a> ReverseTarget<'a> {
+    /// The target of `text` (an attachment's `target`).
+    pub(crate) fn parse(text: &'a str) -> Self {
+        match text.strip_prefix("account:") {
+            _ if text == "Root" => ReverseTarget::Root,
+            Some(a) => a.strip_prefix('#').map_or(ReverseTarget::Account(a), ReverseTarget::Unnamed),
+            None => ReverseTarget::Ou(text),
+        }
+    }
+}
+
+/// A target of an SCP as the blueprint writes it, with its rank in the order targets are
+/// written (`Root`, OUs, accounts), or what it is when a blueprint cannot name it (`management`:
+/// the management account's id). The reverse of [`desired`]'s target.
+pub(crate) fn reverse_target(text: &str, management: &str) -> Result<(u8, Value), String> {
+    match ReverseTarget::parse(text) {
+        ReverseTarget::Root => Ok((0, json!("Root"))),
+        ReverseTarget::Ou(path) => Ok((1, json!({ "ou": path }))),
+        ReverseTarget::Account(name) => Ok((2, json!({ "account": name }))),
+        ReverseTarget::Unnamed(id) if id == management => Err(format!("the management account ({id})")),
+        ReverseTarget::Unnamed(id) => Err(format!("account {id}")),
+    }
 }
 
 #[cfg(test)]

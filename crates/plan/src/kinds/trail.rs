@@ -1,7 +1,10 @@
 //! The organization trail's spec.
 
+use groundwork_blueprint::template::Reverse;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
+use super::bucket::{BucketSpec, ObjectLock, reverse_exception_role};
 use super::{Kind, KindMeta, Scope, Spec};
 
 /// A CloudTrail trail: where it delivers, how widely it records, its event selectors and
@@ -141,6 +144,88 @@ pub fn event_selectors(data: Option<&[String]>) -> EventSelectors {
         out.push(AdvancedSelector { name: Some("S3 data events".into()), field_selectors: fields }.canonical());
     }
     EventSelectors::Advanced(out)
+}
+
+/// The `logging` section from the live organization trail `trail_name` (`trail_spec`, and as
+/// JSON `trail_live`), the live bucket it delivers to (`spec`, named `bucket_name`) and the key
+/// they name, in the log-archive account `log_name` (`log_id`): the account's id in bucket names
+/// as `{account_id}`, nothing for groundwork's archive key under its default alias (the
+/// blueprint's default). The reverse of the logging lowering (bucket, trail and KMS key).
+pub(crate) fn reverse_logging(
+    trail_name: &str,
+    trail_spec: &TrailSpec,
+    trail_live: &Value,
+    spec: &BucketSpec,
+    bucket_name: &str,
+    (log_name, log_id): (&str, &str),
+) -> Value {
+    let mut m = Map::new();
+    m.insert("account".into(), json!(log_name));
+    m.insert("bucket".into(), json!(Reverse::new().account_id(log_id).apply(bucket_name)));
+    if !bucket_name.contains(log_id) {
+        // A name without the account id is accepted explicitly (validate refuses it otherwise).
+        m.insert("global_bucket_name".into(), json!(true));
+    }
+    m.insert("trail".into(), json!(trail_name));
+    m.insert("all_regions".into(), json!(trail_spec.multi_region));
+    m.insert("log_file_validation".into(), json!(trail_spec.log_file_validation));
+    if let Some(days) = spec.lifecycle_expiration_days {
+        m.insert("retention_days".into(), json!(days));
+    }
+    if let Some(ObjectLock { mode: Some(mode), days: Some(days) }) = &spec.object_lock {
+        m.insert("object_lock".into(), json!({ "mode": mode.to_lowercase(), "days": days }));
+    }
+    if let Some(role) = reverse_exception_role(&spec.policy) {
+        m.insert("protection_exception_role".into(), json!(role));
+    }
+    if let Some(l) = &spec.access_logging {
+        m.insert("access_log_bucket".into(), json!(Reverse::new().account_id(log_id).apply(&l.target_bucket)));
+    }
+    if let Some(events) = reverse_data_events(&trail_live["event_selectors"], bucket_name, log_id) {
+        m.insert("data_events".into(), events);
+    }
+    // The bucket names a key as it was written (an alias ARN stays one); the trail, on AWS,
+    // names the key itself.
+    let key = spec.encryption.as_ref().and_then(|e| e.kms_key_id.as_deref()).or(trail_spec.kms_key_id.as_deref());
+    let own_alias = format!(":{log_id}:alias/{}", groundwork_blueprint::DEFAULT_LOG_KEY_ALIAS);
+    match key {
+        // groundwork's archive key under its default alias: the blueprint's default.
+        Some(key) if key.starts_with("arn:aws:kms:") && key.ends_with(&own_alias) => {}
+        Some(key) => {
+            m.insert("kms_key_arn".into(), json!(key));
+        }
+        None => {
+            m.insert("kms_key".into(), json!(false));
+        }
+    }
+    Value::Object(m)
+}
+
+/// The `data_events` value of a trail's S3 data-event selector: `all`, or the buckets it names
+/// (the log bucket as `log_bucket`, others with the log-archive id as `{account_id}`).
+fn reverse_data_events(selectors: &Value, log_bucket: &str, log_id: &str) -> Option<Value> {
+    let in_log_archive = Reverse::new().account_id(log_id);
+    let data = selectors.as_array()?.iter().find(|s| {
+        s["field_selectors"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|f| f["field"] == "eventCategory" && f["equals"] == json!(["Data"])))
+    })?;
+    let prefixes = data["field_selectors"]
+        .as_array()?
+        .iter()
+        .find(|f| f["field"] == "resources.ARN")
+        .and_then(|f| f["starts_with"].as_array());
+    let Some(prefixes) = prefixes else { return Some(json!("all")) };
+    let buckets: Vec<String> =
+        prefixes
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|p| p.trim_start_matches("arn:aws:s3:::").trim_end_matches('/'))
+            .map(|b| {
+                if b == log_bucket { groundwork_blueprint::LOG_BUCKET_WORD.to_owned() } else { in_log_archive.apply(b) }
+            })
+            .collect();
+    Some(json!(buckets))
 }
 
 #[cfg(test)]

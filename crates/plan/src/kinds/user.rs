@@ -6,9 +6,11 @@ use std::collections::BTreeSet;
 
 use groundwork_blueprint::Blueprint;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
 use super::tags::Tags;
 use super::{Kind, KindMeta, Scope, Spec};
+use crate::import::reverse::{strings, user_tags};
 use crate::lower::hub;
 use crate::resource::{DesiredResource, Locator};
 use crate::state::{Address, TAG_BLUEPRINT, TAG_MANAGED};
@@ -68,6 +70,44 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             after: u.groups.iter().map(|g| Address::group(hub_account, g)).collect(),
         });
     }
+}
+
+/// The user entry (`identity.users`) of the live user `spec`, given the groups imported; `Err`
+/// when it cannot be written (policies of its own, a group not imported). The reverse of
+/// [`lower`].
+pub(crate) fn reverse(name: &str, spec: &Value, groups: &BTreeSet<&str>) -> Result<Value, String> {
+    let direct: Vec<String> =
+        strings(&spec["managed_policies"]).into_iter().chain(strings(&spec["inline_policies"])).collect();
+    if !direct.is_empty() {
+        return Err(format!(
+            "it has policies of its own ({}); users get permissions only through groups, and applying would remove them",
+            direct.join(", ")
+        ));
+    }
+    let mine = strings(&spec["groups"]);
+    let missing: Vec<&str> = mine.iter().map(String::as_str).filter(|g| !groups.contains(g)).collect();
+    if !missing.is_empty() {
+        return Err(format!("it is in groups that are not imported ({})", missing.join(", ")));
+    }
+    let mut m = Map::new();
+    m.insert("name".into(), json!(name));
+    if !mine.is_empty() {
+        m.insert("groups".into(), json!(mine));
+    }
+    if spec["console"] == true {
+        m.insert("console".into(), json!(true));
+    }
+    let tags = user_tags(
+        spec["tags"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())),
+    );
+    if !tags.is_empty() {
+        m.insert("tags".into(), Value::Object(tags));
+    }
+    Ok(Value::Object(m))
 }
 
 #[cfg(test)]

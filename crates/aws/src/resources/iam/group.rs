@@ -1,6 +1,7 @@
 //! Groups in the identity hub: created, then their managed and inline policies converged.
 
 use groundwork_apply::ProviderError;
+use groundwork_plan::Locator;
 use groundwork_plan::kinds::group::GroupSpec;
 
 use super::snapshot::IamSnapshot;
@@ -8,10 +9,16 @@ use super::{Holder, Policies, attached_arns, done_text, exists, no_such_entity};
 use crate::Aws;
 use crate::accounts::AccountClients;
 use crate::call::Idempotency;
-use crate::resources::{Converge, ReadCx, WriteCx};
+use crate::resources::{Converge, ListCx, ReadCx, WriteCx};
 
 #[async_trait::async_trait]
 impl Converge for GroupSpec {
+    /// Every group of the account, from its bulk read.
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        let Some(snap) = cx.iam_snapshot().await? else { return Ok(Vec::new()) };
+        cx.read_each(snap.group_names()).await
+    }
+
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
         cx.iam_lookup(IamSnapshot::group).await?.or_read(|| cx.aws.read_group(cx.clients, &cx.at.name)).await
     }

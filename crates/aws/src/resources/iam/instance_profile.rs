@@ -3,6 +3,7 @@
 //! [`Converge::put`]).
 
 use groundwork_apply::ProviderError;
+use groundwork_plan::Locator;
 use groundwork_plan::kinds::instance_profile::InstanceProfileSpec;
 
 use super::snapshot::IamSnapshot;
@@ -10,10 +11,16 @@ use super::{done_text, exists, no_such_entity, own_tags, sdk_tags};
 use crate::Aws;
 use crate::accounts::AccountClients;
 use crate::call::Idempotency;
-use crate::resources::{Converge, ReadCx, WriteCx};
+use crate::resources::{Converge, ListCx, ReadCx, WriteCx};
 
 #[async_trait::async_trait]
 impl Converge for InstanceProfileSpec {
+    /// Every instance profile a role of the account holds, from its bulk read.
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        let Some(snap) = cx.iam_snapshot().await? else { return Ok(Vec::new()) };
+        cx.read_each(snap.profile_names()).await
+    }
+
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
         cx.iam_lookup(IamSnapshot::instance_profile)
             .await?

@@ -3,6 +3,7 @@
 //! first when the limit is reached.
 
 use groundwork_apply::ProviderError;
+use groundwork_plan::Locator;
 use groundwork_plan::compact_policy;
 use groundwork_plan::kinds::managed_policy::ManagedPolicySpec;
 
@@ -11,13 +12,19 @@ use super::{canonical_document, exists, no_such_entity, required};
 use crate::Aws;
 use crate::accounts::AccountClients;
 use crate::call::Idempotency;
-use crate::resources::{Converge, ReadCx, WriteCx};
+use crate::resources::{Converge, ListCx, ReadCx, WriteCx};
 
 /// IAM keeps at most this many versions of a managed policy.
 const MAX_POLICY_VERSIONS: usize = 5;
 
 #[async_trait::async_trait]
 impl Converge for ManagedPolicySpec {
+    /// Every customer-managed policy of the account (at the path `/`), from its bulk read.
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        let Some(snap) = cx.iam_snapshot().await? else { return Ok(Vec::new()) };
+        cx.read_each(snap.policy_names()).await
+    }
+
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
         let arn = Aws::policy_arn(cx.clients, &cx.at.name);
         cx.iam_lookup(|snap: &IamSnapshot, _| snap.managed_policy(&arn))

@@ -2,16 +2,22 @@
 //! so the bulk read does not cover it), written whole with `iam:UpdateAccountPasswordPolicy`.
 
 use groundwork_apply::ProviderError;
+use groundwork_plan::Locator;
 use groundwork_plan::kinds::password_policy::PasswordPolicySpec;
 
 use super::{from_i32, no_such_entity, required, to_i32};
 use crate::Aws;
 use crate::accounts::AccountClients;
 use crate::call::Idempotency;
-use crate::resources::{Converge, ReadCx, WriteCx};
+use crate::resources::{Converge, ListCx, ReadCx, WriteCx};
 
 #[async_trait::async_trait]
 impl Converge for PasswordPolicySpec {
+    /// The account's password policy (named `account`), when it has one.
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        cx.read_each(["account".to_owned()]).await
+    }
+
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
         cx.aws.read_password_policy(cx.clients).await
     }

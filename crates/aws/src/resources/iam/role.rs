@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use aws_sdk_iam::types::Tag;
 use groundwork_apply::ProviderError;
+use groundwork_plan::Locator;
 use groundwork_plan::compact_policy;
 use groundwork_plan::kinds::role::RoleSpec;
 use serde_json::{Map, Value};
@@ -19,10 +20,16 @@ use super::{
 use crate::Aws;
 use crate::accounts::AccountClients;
 use crate::call::Idempotency;
-use crate::resources::{Converge, ReadCx, WriteCx};
+use crate::resources::{Converge, ListCx, ReadCx, WriteCx};
 
 #[async_trait::async_trait]
 impl Converge for RoleSpec {
+    /// Every role of the account, from its bulk read.
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        let Some(snap) = cx.iam_snapshot().await? else { return Ok(Vec::new()) };
+        cx.read_each(snap.role_names()).await
+    }
+
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
         cx.iam_lookup(IamSnapshot::role).await?.or_read(|| cx.aws.read_role(cx.clients, &cx.at.name)).await
     }

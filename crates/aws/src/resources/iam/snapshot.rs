@@ -33,7 +33,7 @@ use crate::Aws;
 use crate::accounts::AccountClients;
 use crate::call::Idempotency;
 use crate::import::pages;
-use crate::resources::ReadCx;
+use crate::resources::{ListCx, ReadCx};
 
 /// The operation named in errors about documents the bulk read returned.
 const OP: &str = "iam:GetAccountAuthorizationDetails";
@@ -148,6 +148,23 @@ impl ReadCx<'_> {
     }
 }
 
+impl ListCx<'_> {
+    /// The account's bulk read (made once, by the first lister that needs it); `None` without
+    /// one.
+    pub(crate) async fn iam_snapshot(&self) -> Result<Option<&IamSnapshot>, ProviderError> {
+        let Some(account) = self.iam else { return Ok(None) };
+        let snap = account.snapshot.get_or_try_init(|| self.aws.iam_snapshot(self.clients, account.wants)).await?;
+        Ok(Some(snap))
+    }
+}
+
+/// Sorted names.
+fn sorted<'a>(names: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut v: Vec<String> = names.cloned().collect();
+    v.sort();
+    v
+}
+
 /// Inline policies as the details carry them, name → canonical document.
 fn inline(list: &[aws_sdk_iam::types::PolicyDetail]) -> Result<Map<String, Value>, ProviderError> {
     let mut out = Map::new();
@@ -162,6 +179,33 @@ fn inline(list: &[aws_sdk_iam::types::PolicyDetail]) -> Result<Map<String, Value
 }
 
 impl IamSnapshot {
+    /// Every role's name.
+    pub(crate) fn role_names(&self) -> Vec<String> {
+        sorted(self.roles.keys())
+    }
+
+    pub(crate) fn group_names(&self) -> Vec<String> {
+        sorted(self.groups.keys())
+    }
+
+    pub(crate) fn user_names(&self) -> Vec<String> {
+        sorted(self.users.keys())
+    }
+
+    /// Every instance profile held by a role.
+    pub(crate) fn profile_names(&self) -> Vec<String> {
+        sorted(self.profiles.keys())
+    }
+
+    /// The name of every customer-managed policy at the path `/` (from its ARN, which is how
+    /// a policy is read by name: not every IAM answers with the policy's name).
+    pub(crate) fn policy_names(&self) -> Vec<String> {
+        let names = self.policies.keys().filter_map(|arn| arn.split_once(":policy/")).map(|(_, name)| name);
+        let mut v: Vec<String> = names.filter(|n| !n.contains('/')).map(str::to_owned).collect();
+        v.sort();
+        v
+    }
+
     pub(crate) fn role(&self, name: &str) -> Result<Lookup<RoleSpec>, ProviderError> {
         let Some(d) = self.roles.get(name) else { return Ok(Lookup::Absent) };
         let Some(listed) = self.listed.get(name) else { return Ok(Lookup::Ask) };

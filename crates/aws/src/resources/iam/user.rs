@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use groundwork_apply::{ErrorKind, ProviderError};
+use groundwork_plan::Locator;
 use groundwork_plan::kinds::tags::Tags;
 use groundwork_plan::kinds::user::UserSpec;
 use rand::Rng;
@@ -14,13 +15,19 @@ use super::{all_tags, attached_arns, done_text, exists, no_such_entity, sdk_tags
 use crate::Aws;
 use crate::accounts::AccountClients;
 use crate::call::Idempotency;
-use crate::resources::{Converge, ReadCx, WriteCx};
+use crate::resources::{Converge, ListCx, ReadCx, WriteCx};
 
 /// Length of generated console passwords.
 const PASSWORD_LEN: usize = 40;
 
 #[async_trait::async_trait]
 impl Converge for UserSpec {
+    /// Every user of the account, from its bulk read (console access read per user).
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        let Some(snap) = cx.iam_snapshot().await? else { return Ok(Vec::new()) };
+        cx.read_each(snap.user_names()).await
+    }
+
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
         let (c, name) = (cx.clients, cx.at.name.as_str());
         match cx.iam_lookup(IamSnapshot::user).await? {
