@@ -61,8 +61,8 @@ pub use logging::{BUCKET_PLACEHOLDERS, LOG_BUCKET_WORD};
 pub use model::{
     Account, AccountOrigin, Baseline, Blueprint, DEFAULT_MAX_MFA_AGE_SECONDS, DEFAULT_ROLE_PATH, DOCUMENT_PLACEHOLDERS,
     DataEvents, FeatureSet, Grant, Group, Guardrail, Guardrails, Identity, Logging, ObjectLock, ObjectLockMode,
-    Organization, OrganizationalUnit, OuPath, PasswordPolicy, Purpose, Regions, Role, RoleTrust, SessionName, Spanned, Tags,
-    Target, User,
+    Organization, OrganizationalUnit, OuPath, PasswordPolicy, Purpose, Regions, Role, RoleTrust, SessionName, Spanned,
+    Tags, Target, User,
 };
 pub use policy::{POLICY_VERSION, scp_size};
 pub use severity::Severity;

@@ -17,6 +17,7 @@
 //! ```
 
 mod archive;
+pub mod baseline;
 mod drift;
 mod execution;
 mod graph;

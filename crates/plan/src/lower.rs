@@ -421,6 +421,8 @@ pub(crate) fn resources(bp: &Blueprint) -> Vec<DesiredResource> {
     guardrail_resources(bp, &mut out);
     access_role_checks(bp, &mut out);
     crate::identity::resources(bp, &mut out);
+    crate::baseline::resources(bp, &mut out);
+    // Last: the execution role's permissions are computed from every resource before it.
     crate::execution::resources(bp, &mut out);
     out
 }

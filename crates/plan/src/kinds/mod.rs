@@ -14,7 +14,9 @@
 //!
 //! Adding a kind: `docs/adding-a-kind.md`.
 
+pub mod account_public_access_block;
 pub mod bucket;
+pub mod ebs_encryption;
 mod legacy;
 pub mod trail;
 
@@ -145,6 +147,10 @@ registry! {
     /// management account (and the deployer role) is drift that the plan reports and apply
     /// leaves alone, since rewriting the access role's trust could lock groundwork out.
     AccessRole => legacy::AccessRole,
+    /// S3's account-level public access block (the account baseline).
+    AccountPublicAccessBlock => account_public_access_block::AccountPublicAccessBlockSpec,
+    /// EBS encryption by default in one region of an account (the account baseline).
+    EbsEncryption => ebs_encryption::EbsEncryptionSpec,
 }
 
 impl fmt::Display for Kind {
