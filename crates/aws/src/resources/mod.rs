@@ -3,6 +3,8 @@
 //! with only the writes whose part differs.
 
 mod access_role;
+mod account_public_access_block;
+mod ebs_encryption;
 mod iam;
 mod iam_snapshot;
 mod org;
@@ -14,7 +16,9 @@ use std::sync::Arc;
 
 use groundwork_apply::ProviderError;
 use groundwork_plan::kinds::Spec;
+use groundwork_plan::kinds::account_public_access_block::AccountPublicAccessBlockSpec;
 use groundwork_plan::kinds::bucket::BucketSpec;
+use groundwork_plan::kinds::ebs_encryption::EbsEncryptionSpec;
 use groundwork_plan::kinds::trail::TrailSpec;
 use groundwork_plan::{Desired, Ids, Kind, Live, LiveResource, Locator};
 use serde_json::Value;
@@ -315,6 +319,8 @@ macro_rules! registry {
 registry! {
     Bucket => BucketSpec,
     Trail => TrailSpec,
+    AccountPublicAccessBlock => AccountPublicAccessBlockSpec,
+    EbsEncryption => EbsEncryptionSpec,
 }
 
 /// The id of the account a resource lives in, known from discovery or an earlier change.
