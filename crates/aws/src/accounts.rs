@@ -7,6 +7,10 @@
 //! it exists there (confirmed with `iam:GetRole` under its own credentials: AssumeRole alone
 //! proves nothing on emulators); until then, and for writes to the execution role itself, the
 //! access role is used (bootstrap). Every client records its calls under its principal.
+//!
+//! The home region's clients are built with the account's; a regional kind's clients (EC2) are
+//! built per (account, region) on first use and cached with the account's, on the same
+//! credentials (a role is assumed once per account, not per region).
 
 use std::collections::HashMap;
 use std::fmt;
