@@ -233,13 +233,16 @@ pub async fn execute(
     }
     walk.ready.extend((0..changes.len()).filter(|&i| walk.waiting[i] == 0 && walk.state[i] == NodeState::Pending));
     loop {
-        while let Some(i) = walk.ready.pop_front() {
+        // A change starts when a slot is free, in the ready queue's order (so that with
+        // `--parallelism 1` the run's order is the plan's, not the scheduler's).
+        while !walk.ready.is_empty() {
+            let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else { break };
+            let Some(i) = walk.ready.pop_front() else { break };
             walk.state[i] = NodeState::Running;
             let change = changes[i].clone();
             let ctx = Arc::clone(&ctx);
-            let limit = Arc::clone(&limit);
             let handle = running.spawn(async move {
-                let _permit = limit.acquire_owned().await;
+                let _permit = permit;
                 ctx.progress.log(&format!("{}: {}…", change.address, describe(&change)));
                 let address = change.address.to_string();
                 let result = crate::journal::CURRENT_ADDRESS.scope(address, run_change(&ctx, &change)).await;

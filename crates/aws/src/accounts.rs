@@ -7,6 +7,10 @@
 //! it exists there (confirmed with `iam:GetRole` under its own credentials: AssumeRole alone
 //! proves nothing on emulators); until then, and for writes to the execution role itself, the
 //! access role is used (bootstrap). Every client records its calls under its principal.
+//!
+//! The home region's clients are built with the account's; a regional kind's clients (EC2) are
+//! built per (account, region) on first use and cached with the account's, on the same
+//! credentials (a role is assumed once per account, not per region).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -35,12 +39,65 @@ pub(crate) struct AccountClients {
     pub(crate) id: String,
     /// S3 in the home region.
     pub(crate) s3: aws_sdk_s3::Client,
+    /// S3 Control (account-level S3 settings), in the home region.
+    pub(crate) s3control: aws_sdk_s3control::Client,
     /// IAM (global).
     pub(crate) iam: aws_sdk_iam::Client,
     /// CloudTrail in the home region.
     pub(crate) cloudtrail: aws_sdk_cloudtrail::Client,
     /// KMS in the home region.
     pub(crate) kms: aws_sdk_kms::Client,
+    /// Clients of this account in other regions, built on first use.
+    regional: Arc<Regional>,
+}
+
+/// What an account's regional clients are built from (its credentials, its call counter), and
+/// the ones built so far, by region.
+struct Regional {
+    config: aws_config::SdkConfig,
+    credentials: Option<SharedCredentialsProvider>,
+    counter: crate::CallCounter,
+    ec2: std::sync::Mutex<HashMap<String, aws_sdk_ec2::Client>>,
+}
+
+impl AccountClients {
+    /// EC2 in `region` of this account: built on the first call for that region, then reused.
+    /// Its credentials are the account's (an assumed role is assumed once, not per region).
+    pub(crate) fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        let r = &self.regional;
+        let mut built = r.ec2.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        built
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let mut conf = aws_sdk_ec2::config::Builder::from(&r.config)
+                    .region(Region::new(region.to_owned()))
+                    .retry_config(RetryConfig::disabled())
+                    .interceptor(r.counter.clone());
+                if let Some(c) = &r.credentials {
+                    conf = conf.credentials_provider(c.clone());
+                }
+                aws_sdk_ec2::Client::from_conf(conf.build())
+            })
+            .clone()
+    }
+}
+
+/// The endpoint override (an emulator) as S3 Control's endpoint, as it is. S3 Control's
+/// endpoint rules put the account id in front of the host (`ACCOUNT.s3-control.REGION…`), which
+/// for an overridden endpoint gives a host that does not resolve (`111122223333.127.0.0.1`).
+/// Only used when an endpoint is overridden; against AWS the SDK's rules apply.
+#[derive(Debug)]
+struct FixedEndpoint(String);
+
+impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for FixedEndpoint {
+    fn resolve_endpoint<'a>(
+        &'a self,
+        _params: &'a aws_sdk_s3control::config::endpoint::Params,
+    ) -> aws_sdk_s3control::config::endpoint::EndpointFuture<'a> {
+        aws_sdk_s3control::config::endpoint::EndpointFuture::ready(Ok(
+            aws_sdk_s3control::config::endpoint::Endpoint::builder().url(self.0.clone()).build(),
+        ))
+    }
 }
 
 /// Cached clients per account id.
@@ -131,6 +188,13 @@ impl Aws {
             .region(Region::new("us-east-1"))
             .retry_config(RetryConfig::disabled())
             .interceptor(counter.clone());
+        let mut s3control = aws_sdk_s3control::config::Builder::from(config)
+            .region(home.clone())
+            .retry_config(RetryConfig::disabled())
+            .interceptor(counter.clone());
+        if let Some(url) = config.endpoint_url() {
+            s3control = s3control.endpoint_resolver(FixedEndpoint(url.to_owned()));
+        }
         let mut cloudtrail = aws_sdk_cloudtrail::config::Builder::from(config)
             .region(home.clone())
             .retry_config(RetryConfig::disabled())
@@ -139,18 +203,26 @@ impl Aws {
             .region(home)
             .retry_config(RetryConfig::disabled())
             .interceptor(counter.clone());
-        if let Some(c) = credentials {
+        if let Some(c) = &credentials {
             s3 = s3.credentials_provider(c.clone());
+            s3control = s3control.credentials_provider(c.clone());
             iam = iam.credentials_provider(c.clone());
             cloudtrail = cloudtrail.credentials_provider(c.clone());
-            kms = kms.credentials_provider(c);
+            kms = kms.credentials_provider(c.clone());
         }
         AccountClients {
             id: id.to_owned(),
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
+            s3control: aws_sdk_s3control::Client::from_conf(s3control.build()),
             iam: aws_sdk_iam::Client::from_conf(iam.build()),
             cloudtrail: aws_sdk_cloudtrail::Client::from_conf(cloudtrail.build()),
             kms: aws_sdk_kms::Client::from_conf(kms.build()),
+            regional: Arc::new(Regional {
+                config: config.clone(),
+                credentials,
+                counter,
+                ec2: std::sync::Mutex::default(),
+            }),
         }
     }
 

@@ -34,7 +34,7 @@ const NOT_IN_SCP: &[&str] = &["account_id", "account", "workload", "env"];
 
 /// Raw target as written.
 #[derive(Debug, Clone)]
-enum RawTarget {
+pub(crate) enum RawTarget {
     /// A plain string (only `Root` is valid).
     Bare(Spanned<String>),
     /// `{ ou: PATH }`; the span is the whole entry.
@@ -148,7 +148,7 @@ fn read_policy(cx: &mut Cx, node: &Node) -> Option<RawPolicy> {
     Some(RawPolicy { name, description, builtin, document, allowed_regions, targets })
 }
 
-fn read_target(cx: &mut Cx, node: &Node) -> Option<RawTarget> {
+pub(crate) fn read_target(cx: &mut Cx, node: &Node) -> Option<RawTarget> {
     if let NodeKind::Scalar { .. } = &node.kind {
         return cx.string(node, "a target").map(RawTarget::Bare);
     }
@@ -335,6 +335,11 @@ pub(crate) fn lower(cx: &mut Cx, raw: Option<&RawGuardrails>, scope: &Scope<'_>)
                 builtin: p.builtin.as_ref().map(|b| b.value.clone()),
                 document: document.map_or(serde_json::Value::Null, |(d, _)| d),
                 targets,
+                allowed_regions: p
+                    .allowed_regions
+                    .as_ref()
+                    .filter(|_| p.builtin.as_ref().is_some_and(|b| b.value == "deny-regions-outside"))
+                    .map(|(regions, _, _)| regions.iter().map(|r| r.value.clone()).collect()),
             });
         }
     }
@@ -432,6 +437,7 @@ fn protect_access_role(cx: &mut Cx, raw: &RawGuardrails, scope: &Scope<'_>, out:
         builtin: Some(PROTECT_ACCESS_ROLE.to_owned()),
         document: builtins::protect_access_role(exempt),
         targets: vec![Spanned::new(Target::Root, exempting_span)],
+        allowed_regions: None,
     });
 }
 
@@ -620,7 +626,7 @@ fn resolve_targets(cx: &mut Cx, p: &RawPolicy, scope: &Scope<'_>) -> Vec<Spanned
     out
 }
 
-fn resolve_target(cx: &mut Cx, t: &RawTarget, scope: &Scope<'_>) -> Option<Spanned<Target>> {
+pub(crate) fn resolve_target(cx: &mut Cx, t: &RawTarget, scope: &Scope<'_>) -> Option<Spanned<Target>> {
     let ou_names = || scope.ous.keys().map(ToString::to_string).collect::<Vec<_>>();
     match t {
         RawTarget::Bare(s) if s.value == "Root" => Some(Spanned::new(Target::Root, s.span)),

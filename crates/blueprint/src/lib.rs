@@ -24,6 +24,7 @@
 //! assert_eq!(parsed.blueprint.accounts[0].name.value, "jira-prod");
 //! ```
 
+mod baseline;
 mod builtins;
 mod diag;
 mod guardrails;
@@ -58,10 +59,10 @@ pub use lint::{
 };
 pub use logging::{BUCKET_PLACEHOLDERS, DEFAULT_LOG_KEY_ALIAS, LOG_BUCKET_WORD};
 pub use model::{
-    Account, AccountOrigin, Blueprint, DEFAULT_MAX_MFA_AGE_SECONDS, DEFAULT_ROLE_PATH, DOCUMENT_PLACEHOLDERS,
+    Account, AccountOrigin, Baseline, Blueprint, DEFAULT_MAX_MFA_AGE_SECONDS, DEFAULT_ROLE_PATH, DOCUMENT_PLACEHOLDERS,
     DataEvents, FeatureSet, Grant, Group, Guardrail, Guardrails, Identity, Logging, ObjectLock, ObjectLockMode,
-    Organization, OrganizationalUnit, OuPath, PasswordPolicy, Purpose, Role, RoleTrust, SessionName, Spanned, Tags,
-    Target, User,
+    Organization, OrganizationalUnit, OuPath, PasswordPolicy, Purpose, Regions, Role, RoleTrust, SessionName, Spanned,
+    Tags, Target, User,
 };
 pub use policy::{POLICY_VERSION, scp_size};
 pub use severity::Severity;

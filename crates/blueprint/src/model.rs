@@ -51,6 +51,8 @@ pub struct Blueprint {
     pub identity: Option<Identity>,
     /// The `roles` section (empty when absent).
     pub roles: Vec<Role>,
+    /// The `baseline` section: what every account gets (on by default).
+    pub baseline: Baseline,
 }
 
 impl Blueprint {
@@ -361,6 +363,8 @@ pub struct Guardrail {
     pub document: serde_json::Value,
     /// Where it is attached.
     pub targets: Vec<Spanned<Target>>,
+    /// The regions a region lock (`deny-regions-outside`) allows; `None` for other guardrails.
+    pub allowed_regions: Option<Vec<String>>,
 }
 
 /// A policy target in the organization.
@@ -531,4 +535,56 @@ pub enum RoleTrust {
     },
     /// EC2 instances (an instance profile of the same name is created).
     Ec2,
+}
+
+/// The `baseline` section: the account baseline groundwork converges in every account of the
+/// organization (the management account included), or in the accounts of `targets`. On by
+/// default: a blueprint without the section gets every control below.
+///
+/// Each control is a flag here, so a later control (the password policy everywhere, a support
+/// role, a security-audit role) is one more field with its default in [`Baseline::default`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Baseline {
+    /// `enabled` (default true): `false` turns every control off.
+    pub enabled: bool,
+    /// `targets` (default `[Root]`: every account, the management account included): the same
+    /// syntax as guardrail targets; an OU target takes its accounts and those of the OUs below.
+    pub targets: Vec<Spanned<Target>>,
+    /// `regions`: where the regional controls live in each account (default
+    /// [`Regions::Allowed`]).
+    pub regions: Regions,
+    /// `s3_public_access_block` (default true): S3's account-level public access block, the
+    /// four flags on, in every targeted account.
+    pub s3_public_access_block: bool,
+    /// `ebs_encryption` (default true): EBS encryption by default, in every targeted account
+    /// and each of its regions.
+    pub ebs_encryption: bool,
+}
+
+impl Default for Baseline {
+    /// Every control on, in every account, in the regions the region lock allows.
+    fn default() -> Self {
+        Baseline {
+            enabled: true,
+            targets: vec![Spanned::new(Target::Root, Span::default())],
+            regions: Regions::Allowed,
+            s3_public_access_block: true,
+            ebs_encryption: true,
+        }
+    }
+}
+
+/// Which regions of an account a regional resource lives in.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Regions {
+    /// `home`: the home region only.
+    Home,
+    /// `allowed` (the default): the regions the region locks that apply to the account allow
+    /// (the `allowed_regions` of every `deny-regions-outside` guardrail attached to it, its OU,
+    /// an OU above or the root; with several, the regions all of them allow); the home region
+    /// where no region lock applies (the management account: SCPs never apply to it).
+    #[default]
+    Allowed,
+    /// A list of regions, the same in every account.
+    List(Vec<String>),
 }

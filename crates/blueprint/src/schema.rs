@@ -22,6 +22,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "guardrails",
     "identity",
     "roles",
+    "baseline",
 ];
 
 /// Raw `organization` section.
@@ -87,6 +88,7 @@ pub(crate) struct RawBlueprint {
     pub(crate) guardrails: Option<crate::guardrails::RawGuardrails>,
     pub(crate) identity: Option<crate::identity::RawIdentity>,
     pub(crate) roles: Vec<crate::identity::RawRole>,
+    pub(crate) baseline: Option<crate::baseline::RawBaseline>,
 }
 
 /// Collects diagnostics while walking the tree.
@@ -393,6 +395,7 @@ pub(crate) fn read(cx: &mut Cx, root: &Node) -> RawBlueprint {
     if let Some(r) = top.get("roles") {
         raw.roles = crate::identity::read_roles(cx, r);
     }
+    raw.baseline = top.get("baseline").map(|n| crate::baseline::read(cx, n));
     raw
 }
 

@@ -466,6 +466,7 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         has_logging: raw.logging.is_some(),
     };
     let guardrails = crate::guardrails::lower(cx, raw.guardrails.as_ref(), &scope);
+    let baseline = crate::baseline::lower(cx, raw.baseline.as_ref(), &scope);
     let (identity, roles) = crate::identity::lower(
         cx,
         src,
@@ -502,6 +503,7 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         guardrails,
         identity,
         roles,
+        baseline,
     })
 }
 

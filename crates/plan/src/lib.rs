@@ -13,10 +13,13 @@
 //! organizational_units: [{ name: Prod }]
 //! ").unwrap().blueprint;
 //! let p = plan(&Desired::from_blueprint(&bp), &Live::default(), PlanOptions::default());
-//! assert_eq!(p.summary().add, 2); // the organization and the OU
+//! // The organization, the OU, and the account baseline in the management account (its S3
+//! // public access block, EBS encryption by default in the home region).
+//! assert_eq!(p.summary().add, 4);
 //! ```
 
 mod archive;
+pub mod baseline;
 mod drift;
 mod graph;
 pub mod import;

@@ -364,6 +364,7 @@ pub(crate) fn resources(bp: &Blueprint) -> Vec<DesiredResource> {
     kinds::group::lower(bp, &mut out);
     kinds::user::lower(bp, &mut out);
     kinds::role::lower(bp, &mut out);
+    crate::baseline::resources(bp, &mut out);
     // Last: its permissions are computed from everything else.
     kinds::role::lower_execution(bp, &mut out);
     out

@@ -62,6 +62,8 @@ const OPERATION_ACTIONS: &[(&str, &[&str])] = &[
     ("s3:ListObjectVersions", &["s3:ListBucketVersions"]),
     ("servicequotas:GetServiceQuota", &["servicequotas:GetServiceQuota"]),
     ("service-quotas:GetServiceQuota", &["servicequotas:GetServiceQuota"]),
+    ("s3control:GetPublicAccessBlock", &["s3:GetAccountPublicAccessBlock"]),
+    ("s3control:PutPublicAccessBlock", &["s3:PutAccountPublicAccessBlock"]),
 ];
 
 /// The IAM actions that authorize an SDK operation (`s3:HeadBucket` → `s3:ListBucket`); empty
@@ -607,6 +609,20 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
         }
         // Covered by `AccessRoleCheck`, which every member set carries.
         Kind::AccessRole => {}
+        Kind::AccountPublicAccessBlock => b.add(
+            "AccountPublicAccessBlock",
+            "read and set S3's account-level public access block (the account baseline; S3 has no resource for it)",
+            &["s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"],
+            &["*".into()],
+            None,
+        ),
+        Kind::EbsEncryption => b.add(
+            "EbsEncryptionByDefault",
+            "read and turn on EBS encryption by default in the baseline's regions (EC2 has no resource for it)",
+            &["ec2:GetEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault"],
+            &["*".into()],
+            r.at.region.as_ref().map(|region| json!({ "StringEquals": { "aws:RequestedRegion": [region] } })),
+        ),
     }
 }
 

@@ -123,6 +123,21 @@ impl Address {
         Address::in_account(Kind::InstanceProfile, account, name)
     }
 
+    /// `kind/ACCOUNT/REGION`: a regional kind's one object in a region of an account.
+    fn in_region(kind: Kind, account: Option<&str>, region: &str) -> Self {
+        Address(format!("{}/{}/{region}", kind.prefix(), account.unwrap_or(MANAGEMENT_LABEL)))
+    }
+
+    /// An account's S3 public access block: `s3-account-public-access-block/jira-prod`.
+    pub fn s3_account_public_access_block(account: Option<&str>) -> Self {
+        Address(format!("{}/{}", Kind::AccountPublicAccessBlock.prefix(), account.unwrap_or(MANAGEMENT_LABEL)))
+    }
+
+    /// EBS encryption by default in a region of an account: `ebs-encryption/prod/eu-west-1`.
+    pub fn ebs_encryption(account: Option<&str>, region: &str) -> Self {
+        Address::in_region(Kind::EbsEncryption, account, region)
+    }
+
     /// The check of whom a member account's access role trusts: `access-role/jira-prod`.
     pub fn access_role(account: &str) -> Self {
         Address::of(Kind::AccessRole, account)
@@ -613,6 +628,10 @@ mod address_tests {
             (Address::role(Some("jira-prod"), "JiraAdmin"), "iam-role/jira-prod/JiraAdmin"),
             (Address::instance_profile(Some("web"), "app"), "instance-profile/web/app"),
             (Address::access_role("jira-prod"), "access-role/jira-prod"),
+            (Address::s3_account_public_access_block(None), "s3-account-public-access-block/management"),
+            (Address::s3_account_public_access_block(Some("prod")), "s3-account-public-access-block/prod"),
+            (Address::ebs_encryption(Some("prod"), "eu-west-1"), "ebs-encryption/prod/eu-west-1"),
+            (Address::ebs_encryption(None, "us-east-1"), "ebs-encryption/management/us-east-1"),
         ];
         for (address, text) in all {
             assert_eq!(address.as_str(), text);

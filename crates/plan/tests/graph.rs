@@ -208,6 +208,7 @@ fn names_are_escaped_and_ids_sanitized() {
         builtin: None,
         document: serde_json::json!({}),
         targets: vec![s(Target::Ou(OuPath::parse("Team \"A\" <x> & #1"))), s(Target::Account("dev_team_a_1".into()))],
+        allowed_regions: None,
     });
     bp.roles = vec![role("Ops\"Role", &["dev@team/a-1"], RoleTrust::Ec2)];
     bp.identity = Some(identity(None, vec![group("g/1", &[("Ops\"Role", &["dev@team/a-1"])])]));

@@ -295,6 +295,7 @@ fn error_response(service: &str, fault: Fault) -> Vec<u8> {
         Fault::Throttle if service == "s3" => (503, "Slow Down", "SlowDown"),
         Fault::Throttle if service == "organizations" => (400, "Bad Request", "TooManyRequestsException"),
         Fault::Throttle if matches!(service, "iam" | "sts") => (400, "Bad Request", "Throttling"),
+        Fault::Throttle if service == "ec2" => (503, "Service Unavailable", "RequestLimitExceeded"),
         Fault::Throttle => (400, "Bad Request", "ThrottlingException"),
         Fault::Unavailable => (503, "Service Unavailable", "ServiceUnavailable"),
         _ => (500, "Internal Server Error", "InternalFailure"),
@@ -310,6 +311,13 @@ fn error_response(service: &str, fault: Fault) -> Vec<u8> {
             "text/xml",
             format!(
                 "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected by the fault proxy</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>"
+            ),
+        ),
+        // EC2's query protocol has its own error document.
+        "ec2" => (
+            "text/xml",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>injected by the fault proxy</Message></Error></Errors><RequestID>fault-proxy</RequestID></Response>"
             ),
         ),
         _ => (

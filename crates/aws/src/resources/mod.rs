@@ -2,6 +2,8 @@
 //! kind reads its live spec in the same shape as the desired one, and converges a resource
 //! with only the writes whose part differs.
 
+mod account_public_access_block;
+mod ebs_encryption;
 pub(crate) mod iam;
 mod kms;
 mod policy_type;
@@ -17,7 +19,9 @@ use std::sync::Arc;
 use groundwork_apply::ProviderError;
 use groundwork_plan::kinds::Spec;
 use groundwork_plan::kinds::access_role::AccessRoleSpec;
+use groundwork_plan::kinds::account_public_access_block::AccountPublicAccessBlockSpec;
 use groundwork_plan::kinds::bucket::BucketSpec;
+use groundwork_plan::kinds::ebs_encryption::EbsEncryptionSpec;
 use groundwork_plan::kinds::group::GroupSpec;
 use groundwork_plan::kinds::instance_profile::InstanceProfileSpec;
 use groundwork_plan::kinds::kms_key::KmsKeySpec;
@@ -372,6 +376,8 @@ registry! {
     AccessRole => AccessRoleSpec,
     Scp => ScpSpec,
     ScpAttachment => ScpAttachmentSpec,
+    AccountPublicAccessBlock => AccountPublicAccessBlockSpec,
+    EbsEncryption => EbsEncryptionSpec,
 }
 
 /// The id of the account a resource lives in, known from discovery or an earlier change.

@@ -3,6 +3,7 @@
 
 mod ambiguous;
 mod audit;
+mod baseline;
 mod common;
 mod drift;
 mod graph;

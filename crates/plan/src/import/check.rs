@@ -60,7 +60,12 @@ fn item_of(change: &Change) -> Option<Item> {
         Kind::Group => Some(Item::Group(at.name.clone())),
         Kind::User => Some(Item::User(at.name.clone())),
         Kind::Role | Kind::InstanceProfile => Some(Item::Role(at.name.clone())),
-        Kind::PasswordPolicy | Kind::PolicyType | Kind::ManagedPolicy | Kind::AccessRole => None,
+        Kind::PasswordPolicy
+        | Kind::PolicyType
+        | Kind::ManagedPolicy
+        | Kind::AccessRole
+        | Kind::AccountPublicAccessBlock
+        | Kind::EbsEncryption => None,
     }
 }
 

@@ -15,7 +15,9 @@
 //! Adding a kind: `docs/adding-a-kind.md`.
 
 pub mod access_role;
+pub mod account_public_access_block;
 pub mod bucket;
+pub mod ebs_encryption;
 pub mod group;
 pub mod iam;
 pub mod instance_profile;
@@ -160,6 +162,10 @@ registry! {
     /// management account (and the deployer role) is drift that the plan reports and apply
     /// leaves alone, since rewriting the access role's trust could lock groundwork out.
     AccessRole => access_role::AccessRoleSpec,
+    /// S3's account-level public access block (the account baseline).
+    AccountPublicAccessBlock => account_public_access_block::AccountPublicAccessBlockSpec,
+    /// EBS encryption by default in one region of an account (the account baseline).
+    EbsEncryption => ebs_encryption::EbsEncryptionSpec,
 }
 
 impl fmt::Display for Kind {
