@@ -13,13 +13,11 @@
 //! The defaults live in [`Baseline::default`]; this module only reads what is written and
 //! checks it (unknown targets and regions are errors at their `file:line:column`).
 
-use std::collections::HashMap;
-
 use crate::diag::Diagnostic;
 use crate::guardrails::{RawTarget, Scope, read_target, resolve_target};
 use crate::logging::boolean;
 use crate::model::{Baseline, Regions, Spanned, Target};
-use crate::regions::check_region;
+use crate::regions::check_region_list;
 use crate::schema::Cx;
 use crate::yaml::{Node, NodeKind, Span};
 
@@ -158,23 +156,7 @@ fn lower_regions(cx: &mut Cx, raw: &RawRegions) -> Regions {
                         .help("list at least one region, or write `home` or `allowed`"),
                 );
             }
-            let mut seen: HashMap<&str, Span> = HashMap::new();
-            for r in regions {
-                check_region(cx, r);
-                if let Some(first) = seen.get(r.value.as_str()) {
-                    cx.push(
-                        Diagnostic::error(
-                            "blueprint::baseline-regions",
-                            r.span,
-                            format!("region `{}` is listed twice", r.value),
-                        )
-                        .label("listed again")
-                        .related(*first, "first listed here"),
-                    );
-                } else {
-                    seen.insert(&r.value, r.span);
-                }
-            }
+            check_region_list(cx, "blueprint::baseline-regions", regions);
             Regions::List(regions.iter().map(|r| r.value.clone()).collect())
         }
     }

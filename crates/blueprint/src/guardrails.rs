@@ -7,7 +7,6 @@ use crate::builtins::{self, BUILTIN_GUARDRAILS};
 use crate::diag::Diagnostic;
 use crate::model::{Account, Guardrail, Guardrails, Logging, OuPath, Purpose, Spanned, Target};
 use crate::policy::{PlaceholderRules, check_placeholders, check_scp_document, key_node, scp_size};
-use crate::regions::check_region;
 use crate::schema::{Cx, did_you_mean};
 use crate::yaml::{Node, NodeKind, Span};
 
@@ -569,26 +568,10 @@ fn allowed_regions(cx: &mut Cx, p: &RawPolicy, b: &Spanned<String>, scope: &Scop
                 .help("an empty list would deny every regional service everywhere; list at least one region"),
         );
     }
-    let mut seen: HashMap<&str, Span> = HashMap::new();
-    for r in regions {
-        check_region(cx, r);
-        if let Some(first) = seen.get(r.value.as_str()) {
-            cx.push(
-                Diagnostic::error(
-                    "blueprint::allowed-regions",
-                    r.span,
-                    format!("region `{}` is listed twice", r.value),
-                )
-                .label("listed again")
-                .related(*first, "first listed here"),
-            );
-        } else {
-            seen.insert(&r.value, r.span);
-        }
-    }
+    crate::regions::check_region_list(cx, "blueprint::allowed-regions", regions);
     if let Some(home) = scope.home_region
         && !regions.is_empty()
-        && !seen.contains_key(home)
+        && !regions.iter().any(|r| r.value == home)
     {
         cx.push(
             Diagnostic::warning(

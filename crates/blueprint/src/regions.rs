@@ -78,6 +78,24 @@ fn region_shaped(name: &str) -> bool {
         && parts[parts.len() - 1].parse::<u8>().is_ok()
 }
 
+/// Checks every region of a list ([`check_region`]) and reports a region listed twice, under
+/// the diagnostic code `code`.
+pub(crate) fn check_region_list(cx: &mut Cx, code: &'static str, regions: &[Spanned<String>]) {
+    let mut seen: std::collections::HashMap<&str, crate::yaml::Span> = std::collections::HashMap::new();
+    for r in regions {
+        check_region(cx, r);
+        if let Some(first) = seen.get(r.value.as_str()) {
+            cx.push(
+                Diagnostic::error(code, r.span, format!("region `{}` is listed twice", r.value))
+                    .label("listed again")
+                    .related(*first, "first listed here"),
+            );
+        } else {
+            seen.insert(&r.value, r.span);
+        }
+    }
+}
+
 /// Checks a region name, reporting anything that is not a known region (with a did-you-mean).
 /// Returns whether it is known.
 pub(crate) fn check_region(cx: &mut Cx, region: &Spanned<String>) -> bool {

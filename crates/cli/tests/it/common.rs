@@ -209,3 +209,22 @@ async fn tags(org: &aws_sdk_organizations::Client, id: &str) -> BTreeMap<String,
     let out = org.list_tags_for_resource().resource_id(id).send().await.unwrap();
     out.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect()
 }
+
+/// The statement of a policy document with this `Sid`.
+pub(crate) fn statement<'a>(doc: &'a serde_json::Value, sid: &str) -> &'a serde_json::Value {
+    doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == sid)
+        .unwrap_or_else(|| panic!("no statement {sid} in {doc}"))
+}
+
+/// A policy value (a string or a list of strings) as a set.
+pub(crate) fn as_set(v: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    match v {
+        serde_json::Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_owned()).collect(),
+        serde_json::Value::String(s) => std::collections::BTreeSet::from([s.clone()]),
+        other => panic!("not a string or list: {other}"),
+    }
+}

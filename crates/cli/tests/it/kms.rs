@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::common::{Env, read_org, reference};
+use crate::common::{Env, as_set, read_org, reference, statement};
 
 const ALIAS: &str = "alias/groundwork-log-archive";
 
@@ -36,18 +36,6 @@ async fn customer_keys(kms: &aws_sdk_kms::Client) -> Vec<String> {
         }
     }
     out
-}
-
-fn statement<'a>(doc: &'a Value, sid: &str) -> &'a Value {
-    doc["Statement"].as_array().unwrap().iter().find(|s| s["Sid"] == sid).unwrap_or_else(|| panic!("no {sid}: {doc}"))
-}
-
-fn as_set(v: &Value) -> BTreeSet<String> {
-    match v {
-        Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_owned()).collect(),
-        Value::String(s) => BTreeSet::from([s.clone()]),
-        other => panic!("not a string or list: {other}"),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

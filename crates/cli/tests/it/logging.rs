@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_organizations::types::PolicyType;
 use serde_json::{Value, json};
 
-use crate::common::{Env, read_org, reference};
+use crate::common::{Env, as_set, read_org, reference, statement};
 
 /// The log-archive account's id and the bucket's name.
 async fn log_bucket(env: &Env) -> (String, String) {
@@ -32,23 +32,6 @@ async fn scps(env: &Env) -> BTreeMap<String, (Value, BTreeSet<String>)> {
         out.insert(p.name().unwrap().to_owned(), (doc, ids));
     }
     out
-}
-
-fn statement<'a>(doc: &'a Value, sid: &str) -> &'a Value {
-    doc["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["Sid"] == sid)
-        .unwrap_or_else(|| panic!("no statement {sid} in {doc}"))
-}
-
-fn as_set(v: &Value) -> BTreeSet<String> {
-    match v {
-        Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_owned()).collect(),
-        Value::String(s) => BTreeSet::from([s.clone()]),
-        other => panic!("not a string or list: {other}"),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
