@@ -134,6 +134,21 @@ pub struct Change {
     pub depends_on: Vec<Address>,
 }
 
+impl Change {
+    /// The deletion of a live resource, with its reason (no dependencies of its own).
+    fn delete(address: &Address, l: &crate::resource::LiveResource, reason: String) -> Self {
+        Change {
+            address: address.clone(),
+            action: Action::Delete,
+            before: Some(l.spec.clone()),
+            after: None,
+            reason,
+            operation: Operation::Delete { at: l.at.clone(), live: l.spec.clone() },
+            depends_on: Vec::new(),
+        }
+    }
+}
+
 /// What kind of object an [`Unmanaged`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -767,17 +782,13 @@ fn detach_unlisted(address: &Address, l: &crate::resource::LiveResource, p: &mut
     let (policy, target) =
         (l.spec["policy"].as_str().unwrap_or_default(), l.spec["target"].as_str().unwrap_or_default());
     p.drift.push(format!("{address}: scp {policy} is attached to {target}, which the blueprint does not list for it"));
-    p.changes.push(Change {
-        address: address.clone(),
-        action: Action::Delete,
-        before: Some(l.spec.clone()),
-        after: None,
-        reason: format!(
+    p.changes.push(Change::delete(
+        address,
+        l,
+        format!(
             "scp {policy} is attached to {target}, which its targets in the blueprint do not list: detached to restore the attachments the blueprint gives it (drift repair, with or without --prune)"
         ),
-        operation: Operation::Delete { at: l.at.clone(), live: l.spec.clone() },
-        depends_on: Vec::new(),
-    });
+    ));
 }
 
 /// A whole resource the blueprint no longer lists. Deleted only when groundwork owns it for this
@@ -818,18 +829,14 @@ fn leftover(desired: &Desired, address: &Address, l: &crate::resource::LiveResou
         _ => "",
     };
     p.drift.push(format!("{address}: is no longer in the blueprint"));
-    p.changes.push(Change {
-        address: address.clone(),
-        action: Action::Delete,
-        before: Some(l.spec.clone()),
-        after: None,
-        reason: format!(
+    p.changes.push(Change::delete(
+        address,
+        l,
+        format!(
             "{kind} {} carries groundwork's tags for blueprint {} and is no longer in the blueprint, and {why}{how}",
             l.at.name, desired.blueprint
         ),
-        operation: Operation::Delete { at: l.at.clone(), live: l.spec.clone() },
-        depends_on: Vec::new(),
-    });
+    ));
 }
 
 /// A report-only resource (see [`Kind::report_only`]): what the live one has beyond what the
