@@ -41,6 +41,7 @@ pub use call::{FENCED, Idempotency, RateLimiter, RetryPolicy};
 pub use counter::{CallCounter, CallKind, CallStats, classify};
 pub use fence::Fence;
 pub use lock::{Acquired, HeldLease, LOCK_KEY, LeaseTerms, Lock, LockError, LockInfo};
+pub use organizations::Focus;
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]

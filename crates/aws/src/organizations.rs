@@ -1,13 +1,14 @@
 //! AWS Organizations: discovery (read-only, top-down, paginated, concurrent per level) and the
 //! write operations of the executor.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, PolicyTypeStatus, Tag};
 use groundwork_apply::{CreateState, FoundAccount, Provider, ProviderError};
 use groundwork_blueprint::{OuPath, Tags};
-use groundwork_plan::{CreateRequest, Live, LiveAccount, LiveOrganization, LiveOu};
+use groundwork_plan::{CreateRequest, Desired, Live, LiveAccount, LiveOrganization, LiveOu};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -60,13 +61,66 @@ macro_rules! paginate {
 }
 pub(crate) use paginate;
 
+/// What discovery reads besides the tree itself: everything (for `import` and `audit`, which
+/// have no blueprint, or a blueprint they are about to write), or what planning `desired` needs.
+///
+/// Planning a blueprint needs the tags of the OUs and accounts it names (tags are converged
+/// additively: a tag the blueprint does not set is never drift, so an object it does not name
+/// needs no tag read), and the CreateAccount requests and the account quota only when one of
+/// its accounts is missing (they serve creations: resuming a request a dead run left in
+/// flight, the word on a failed one, the quota pre-flight). A converged rerun therefore makes
+/// none of these three reads for objects it does not manage.
+#[derive(Debug, Clone, Default)]
+pub struct Focus {
+    /// OU paths and (lowercase) account emails whose tags to read; `None`: every object's.
+    tagged: Option<(HashSet<OuPath>, HashSet<String>)>,
+    /// Emails of the accounts the blueprint names; `None`: always read requests and quota.
+    emails: Option<HashSet<String>>,
+}
+
+impl Focus {
+    /// Everything: every object's tags, the requests and the quota.
+    pub fn everything() -> Self {
+        Focus::default()
+    }
+
+    /// What planning `desired` needs.
+    pub fn blueprint(desired: &Desired) -> Self {
+        let ous = desired.ous.iter().filter(|o| !o.tags.is_empty()).map(|o| o.path.clone()).collect();
+        let tagged = desired.accounts.iter().filter(|a| !a.tags.is_empty()).map(|a| a.email.to_lowercase()).collect();
+        let emails = desired.accounts.iter().map(|a| a.email.to_lowercase()).collect();
+        Focus { tagged: Some((ous, tagged)), emails: Some(emails) }
+    }
+
+    fn ou_tags(&self, path: &OuPath) -> bool {
+        self.tagged.as_ref().is_none_or(|(ous, _)| ous.contains(path))
+    }
+
+    fn account_tags(&self, email: &str) -> bool {
+        self.tagged.as_ref().is_none_or(|(_, emails)| emails.contains(&email.to_lowercase()))
+    }
+
+    /// Whether the requests and the quota matter, once the tree's accounts are known.
+    fn creations_possible(&self, accounts: &[LiveAccount]) -> bool {
+        let Some(wanted) = &self.emails else { return true };
+        let found: HashSet<String> = accounts.iter().map(|a| a.email.to_lowercase()).collect();
+        !wanted.is_subset(&found)
+    }
+}
+
 impl Aws {
+    /// Reads the whole organization: [`Aws::discover_for`] with [`Focus::everything`].
+    pub async fn discover(&self) -> Result<Live, AwsError> {
+        self.discover_for(&Focus::everything()).await
+    }
+
     /// Reads the organization: itself, its root, the OU tree top-down (per parent: child OUs
-    /// and accounts), tags of every OU and account, unfinished CreateAccount requests, and the
+    /// and accounts), the tags of the OUs and accounts `focus` names, and, when `focus` says
+    /// an account may have to be created, the unfinished CreateAccount requests and the
     /// account quota. Read-only. Everything that does not depend on an earlier answer runs
     /// concurrently: the organization and its root together, then the tree walk (each parent's
-    /// children and each object's tags as soon as it is found), the request list and the quota.
-    pub async fn discover(&self) -> Result<Live, AwsError> {
+    /// children and each object's tags as soon as it is found).
+    pub async fn discover_for(&self, focus: &Focus) -> Result<Live, AwsError> {
         let mut live = Live::default();
         let (described, root) = tokio::join!(
             call(
@@ -96,19 +150,25 @@ impl Aws {
             root_id: root_id.clone(),
             policy_types,
         });
-        let (tree, requests, quota) =
-            tokio::join!(self.walk_tree(root_id), self.unfinished_requests(), self.account_quota());
-        (live.ous, live.accounts) = tree.map_err(|e| AwsError::call("discovering the OU tree", e))?;
-        live.create_requests = requests.map_err(|e| AwsError::call("listing CreateAccount requests", e))?;
-        live.account_quota = quota;
+        (live.ous, live.accounts) =
+            self.walk_tree(root_id, focus).await.map_err(|e| AwsError::call("discovering the OU tree", e))?;
+        if focus.creations_possible(&live.accounts) {
+            let (requests, quota) = tokio::join!(self.unfinished_requests(), self.account_quota());
+            live.create_requests = requests.map_err(|e| AwsError::call("listing CreateAccount requests", e))?;
+            live.account_quota = quota;
+        }
         live.normalize();
         Ok(live)
     }
 
-    /// The OU tree below the root with every OU's and account's tags. Each parent's children are
-    /// listed, and each object's tags read, as soon as it is known, at most
-    /// [`DISCOVERY_CONCURRENCY`] calls at a time.
-    async fn walk_tree(&self, root_id: String) -> Result<(Vec<LiveOu>, Vec<LiveAccount>), ProviderError> {
+    /// The OU tree below the root with the tags of the OUs and accounts `focus` names. Each
+    /// parent's children are listed, and each object's tags read, as soon as it is known, at
+    /// most [`DISCOVERY_CONCURRENCY`] calls at a time.
+    async fn walk_tree(
+        &self,
+        root_id: String,
+        focus: &Focus,
+    ) -> Result<(Vec<LiveOu>, Vec<LiveAccount>), ProviderError> {
         enum Found {
             Children(Level),
             OuTags(usize, Tags),
@@ -141,12 +201,16 @@ impl Aws {
                 Found::Children((path, child_ous, child_accounts)) => {
                     for (id, name) in child_ous {
                         let child = path.child(&name);
-                        spawn_tags(&mut tasks, id.clone(), Found::OuTags, ous.len());
+                        if focus.ou_tags(&child) {
+                            spawn_tags(&mut tasks, id.clone(), Found::OuTags, ous.len());
+                        }
                         spawn_children(&mut tasks, id.clone(), child.clone());
                         ous.push(LiveOu { id, path: child, tags: Tags::new() });
                     }
                     for account in child_accounts {
-                        spawn_tags(&mut tasks, account.id.clone(), Found::AccountTags, accounts.len());
+                        if focus.account_tags(&account.email) {
+                            spawn_tags(&mut tasks, account.id.clone(), Found::AccountTags, accounts.len());
+                        }
                         accounts.push(account);
                     }
                 }

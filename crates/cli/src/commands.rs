@@ -132,7 +132,8 @@ pub(crate) async fn connect(session: &Session, g: &Global, planning: &PlanningAr
 
 /// Reads the organization and every resource the blueprint names (read-only).
 async fn discover_all(aws: &Aws, desired: &Desired) -> Result<Live> {
-    let mut live = aws.discover().await.context("discovering the organization (read-only)")?;
+    let focus = groundwork_aws::Focus::blueprint(desired);
+    let mut live = aws.discover_for(&focus).await.context("discovering the organization (read-only)")?;
     aws.discover_resources(desired, &mut live).await.context("discovering the landing zone's resources (read-only)")?;
     Ok(live)
 }

@@ -56,6 +56,8 @@ pub(crate) struct Shared {
     /// The aliases of the accounts that hold a KMS key of the blueprint.
     pub(crate) key_aliases: kms::KeyAliases,
     pub(crate) policy_types: Vec<String>,
+    /// Each account's bucket listing, made once by its first bucket reader.
+    pub(crate) bucket_lists: s3::BucketLists,
 }
 
 /// A parse error of a document AWS returned.
@@ -141,7 +143,14 @@ impl Aws {
         }
         let key_aliases =
             self.key_aliases(&key_accounts).await.map_err(|e| AwsError::call("reading KMS aliases", e))?;
-        let shared = Arc::new(Shared { ids, scps, ou_paths, policy_types: org.policy_types.clone(), key_aliases });
+        let shared = Arc::new(Shared {
+            ids,
+            scps,
+            ou_paths,
+            policy_types: org.policy_types.clone(),
+            key_aliases,
+            bucket_lists: s3::BucketLists::default(),
+        });
         // Each account's IAM resources share one bulk read, asking only for the kinds there.
         let mut wants: HashMap<String, IamWants> = HashMap::new();
         for r in &desired.resources {

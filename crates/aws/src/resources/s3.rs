@@ -19,6 +19,9 @@ use groundwork_plan::kinds::KindMeta;
 use groundwork_plan::kinds::bucket::{AccessLogging, BucketSpec, Encryption, ObjectLock, PublicAccessBlock};
 use groundwork_plan::{Locator, canonical_policy, compact_policy};
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
 
 use super::{Converge, ListCx, ReadCx, WriteCx, parse_document};
 use crate::Aws;
@@ -61,6 +64,28 @@ fn policy_text(doc: &Value) -> String {
     compact.to_string()
 }
 
+/// The buckets one account owns, as one ListBuckets returned them: name → region (AWS names
+/// each bucket's region in the listing; an emulator that does not leaves it `None`, and the
+/// reader asks GetBucketLocation instead).
+type Listing = HashMap<String, Option<String>>;
+
+/// Each account's bucket listing, made once per discovery by the first bucket reader of that
+/// account (so an account's buckets cost one ListBuckets together, not one each).
+#[derive(Default)]
+pub(crate) struct BucketLists(Mutex<HashMap<String, Arc<OnceCell<Arc<Listing>>>>>);
+
+impl BucketLists {
+    /// The listing of the account `s3` reads, made on first use.
+    async fn of(&self, aws: &Aws, s3: &aws_sdk_s3::Client, account: &str) -> Result<Arc<Listing>, ProviderError> {
+        let cell = {
+            let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(map.entry(account.to_owned()).or_default())
+        };
+        let listing = cell.get_or_try_init(|| async { aws.list_owned_buckets(s3, None).await.map(Arc::new) }).await?;
+        Ok(Arc::clone(listing))
+    }
+}
+
 /// A key of the blueprint set out of band by its id or ARN is the same key as its alias.
 fn named_by_alias(mut bucket: BucketSpec, shared: &super::Shared) -> BucketSpec {
     if let Some(e) = bucket.encryption.as_mut()
@@ -74,7 +99,9 @@ fn named_by_alias(mut bucket: BucketSpec, shared: &super::Shared) -> BucketSpec 
 #[async_trait::async_trait]
 impl Converge for BucketSpec {
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
-        let bucket = Box::pin(cx.aws.read_bucket_spec(&cx.clients.s3, &cx.clients.id, &cx.at.name)).await?;
+        let (aws, s3, owner) = (cx.aws, &cx.clients.s3, &cx.clients.id);
+        let listing = cx.shared.bucket_lists.of(aws, s3, owner).await?;
+        let bucket = Box::pin(aws.read_listed_bucket(s3, owner, &cx.at.name, &listing)).await?;
         Ok(bucket.map(|b| named_by_alias(b, cx.shared)))
     }
 
@@ -82,17 +109,12 @@ impl Converge for BucketSpec {
     /// it but for the ownership check the listing already made.
     async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
         let (aws, s3) = (cx.aws, &cx.clients.s3);
-        let mut names: Vec<String> = aws
-            .run("s3:ListBuckets", Idempotency::Safe, || s3.list_buckets().send())
-            .await?
-            .buckets()
-            .iter()
-            .filter_map(|b| b.name().map(str::to_owned))
-            .collect();
+        let listing = aws.list_owned_buckets(s3, None).await?;
+        let mut names: Vec<&String> = listing.keys().collect();
         names.sort();
         let mut out = Vec::new();
         for name in names {
-            if let Some(b) = Box::pin(aws.read_owned_bucket(s3, &cx.clients.id, &name, true)).await? {
+            if let Some(b) = Box::pin(aws.read_listed_bucket(s3, &cx.clients.id, name, &listing)).await? {
                 out.push((cx.locator(Self::KIND, &name), named_by_alias(b, cx.shared)));
             }
         }
@@ -112,23 +134,61 @@ impl Aws {
         owner: &str,
         name: &str,
     ) -> Result<Option<BucketSpec>, ProviderError> {
-        let owned = self
-            .run("s3:ListBuckets", Idempotency::Safe, || s3.list_buckets().prefix(name).send())
-            .await?
-            .buckets()
-            .iter()
-            .any(|b| b.name() == Some(name));
-        Box::pin(self.read_owned_bucket(s3, owner, name, owned)).await
+        let listing = self.list_owned_buckets(s3, Some(name)).await?;
+        Box::pin(self.read_listed_bucket(s3, owner, name, &listing)).await
     }
 
-    /// [`Aws::read_bucket_spec`] once ListBuckets said whether `owner` owns the bucket.
-    async fn read_owned_bucket(
+    /// The buckets the account of `s3` owns (with `prefix`, only those whose name starts with
+    /// it), each with the region the listing names.
+    async fn list_owned_buckets(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        prefix: Option<&str>,
+    ) -> Result<Listing, ProviderError> {
+        let out = self
+            .run("s3:ListBuckets", Idempotency::Safe, || s3.list_buckets().set_prefix(prefix.map(str::to_owned)).send())
+            .await?;
+        Ok(out
+            .buckets()
+            .iter()
+            .filter_map(|b| {
+                Some((b.name()?.to_owned(), b.bucket_region().filter(|r| !r.is_empty()).map(str::to_owned)))
+            })
+            .collect())
+    }
+
+    /// [`Aws::read_bucket_spec`] once ListBuckets said whether `owner` owns the bucket (it is
+    /// in `listing`) and, on AWS, where it is: then GetBucketLocation is not asked.
+    async fn read_listed_bucket(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        owner: &str,
+        name: &str,
+        listing: &Listing,
+    ) -> Result<Option<BucketSpec>, ProviderError> {
+        let owned = listing.contains_key(name);
+        let location = match listing.get(name) {
+            Some(Some(region)) => region.clone(),
+            _ => match self.bucket_location(s3, owner, name, owned).await? {
+                Some(region) => region,
+                None => return Ok(None),
+            },
+        };
+        if !owned {
+            return Err(foreign(name, owner));
+        }
+        Box::pin(self.read_bucket_settings(s3, owner, name, location)).await
+    }
+
+    /// Where a bucket is (GetBucketLocation), `None` when there is no such bucket; a bucket the
+    /// account does not own is refused.
+    async fn bucket_location(
         &self,
         s3: &aws_sdk_s3::Client,
         owner: &str,
         name: &str,
         owned: bool,
-    ) -> Result<Option<BucketSpec>, ProviderError> {
+    ) -> Result<Option<String>, ProviderError> {
         let location = match self
             .run("s3:GetBucketLocation", Idempotency::Safe, || {
                 s3.get_bucket_location().bucket(name).expected_bucket_owner(owner).send()
@@ -145,9 +205,17 @@ impl Aws {
             Err(e) if !owned && missing(&e, &["AccessDenied", "Forbidden"]) => return Err(foreign(name, owner)),
             Err(e) => return Err(e),
         };
-        if !owned {
-            return Err(foreign(name, owner));
-        }
+        Ok(Some(location))
+    }
+
+    /// The settings of a bucket `owner` owns, in `location`.
+    async fn read_bucket_settings(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        owner: &str,
+        name: &str,
+        location: String,
+    ) -> Result<Option<BucketSpec>, ProviderError> {
         let (versioning, pab, encryption, ownership, lifecycle, lock, policy) = tokio::join!(
             self.run("s3:GetBucketVersioning", Idempotency::Safe, || s3
                 .get_bucket_versioning()
