@@ -90,7 +90,13 @@ async fn existing_account_with_matching_email_is_adopted_and_strangers_are_untou
         .unwrap();
     let (_, before) = read_org(&org).await;
 
-    let plan = env.plan_json(&reference()).ok().json();
+    let first = env.plan_json(&reference()).ok();
+    let calls = first.stats()["api_calls"].clone();
+    // Accounts are missing, so the plan reads what creating them needs: requests a dead run may
+    // have left in flight, and the quota.
+    assert_eq!(calls["organizations:ListCreateAccountStatus"], 1, "{calls}");
+    assert_eq!(calls["servicequotas:GetServiceQuota"], 1, "{calls}");
+    let plan = first.json();
     let adopt: Vec<&serde_json::Value> =
         plan["changes"].as_array().unwrap().iter().filter(|c| c["action"] == "adopt").collect();
     assert_eq!(adopt.len(), 1);
@@ -113,6 +119,18 @@ async fn existing_account_with_matching_email_is_adopted_and_strangers_are_untou
     assert_eq!(identity.ou, "Security");
     assert_eq!(identity.tags.get("groundwork:managed").map(String::as_str), Some("true"));
     assert_eq!(after["legacy@acme.example"], before["legacy@acme.example"], "unmanaged account untouched");
+
+    // The converged rerun reads only what planning needs: the tags of the blueprint's 7 OUs, 9
+    // accounts and 6 SCPs (not the stranger's, nor the management account's, which the
+    // blueprint tags nowhere), no CreateAccount requests and no quota (nothing to create), and
+    // one bucket listing for the log-archive account's two buckets.
+    let rerun = env.plan_json(&reference()).ok();
+    assert_eq!(rerun.json()["changes"], serde_json::json!([]), "{}", rerun.stdout);
+    let calls = rerun.stats()["api_calls"].clone();
+    assert_eq!(calls["organizations:ListTagsForResource"], 7 + 9 + 6, "{calls}");
+    assert!(calls.get("organizations:ListCreateAccountStatus").is_none(), "{calls}");
+    assert!(calls.get("servicequotas:GetServiceQuota").is_none(), "{calls}");
+    assert_eq!(calls["s3:ListBuckets"], 1, "{calls}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
