@@ -90,6 +90,7 @@ pub fn pairs(bp: &Blueprint) -> Vec<(Option<&str>, String)> {
 pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     crate::kinds::account_public_access_block::lower(bp, out);
     crate::kinds::ebs_encryption::lower(bp, out);
+    crate::kinds::role::lower_baseline(bp, out);
 }
 
 #[cfg(test)]

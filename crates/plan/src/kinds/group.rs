@@ -45,7 +45,14 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         None => TemplateCx { account: None, workload: None, hub: None, region: &bp.organization.home_region.value },
     };
     for g in &identity.groups {
-        let policy = groundwork_blueprint::group_inline_policy(g).map(|d| expand_json(&d, &hub_cx));
+        let mut policy = groundwork_blueprint::group_inline_policy(g);
+        if let Some(statement) = baseline_statement(bp, &g.name.value) {
+            match policy.as_mut().and_then(|d| d["Statement"].as_array_mut()) {
+                Some(statements) => statements.push(statement),
+                None => policy = Some(groundwork_blueprint::policy_document(vec![statement])),
+            }
+        }
+        let policy = policy.map(|d| expand_json(&d, &hub_cx));
         let mut managed: BTreeSet<String> = g.managed_policies.iter().map(|p| expand(&p.value, &hub_cx)).collect();
         let mut after = Vec::new();
         if identity.require_mfa {
@@ -59,6 +66,34 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             after,
         });
     }
+}
+
+/// The Sid of the statement that lets a group assume the account baseline's roles.
+pub const ASSUME_BASELINE_SID: &str = "AssumeBaselineRoles";
+
+/// The statement that lets the members of `group` assume the baseline's roles that name it in
+/// their `groups` (`None`: none does): `sts:AssumeRole` on the role in any account of the
+/// organization (`aws:ResourceOrgID`), with MFA. The accounts are not listed, unlike a grant's:
+/// the baseline is in every account, and a group's inline policy (5,120 characters) could not
+/// name two roles in hundreds of them. The roles' trust still admits the hub only, with MFA.
+fn baseline_statement(bp: &Blueprint, group: &str) -> Option<Value> {
+    let resources: Vec<String> = super::role::baseline_roles(bp)
+        .into_iter()
+        .filter(|(r, _, _)| r.groups.iter().any(|g| g == group))
+        .map(|(r, _, _)| groundwork_blueprint::role_arn("*", &r.path, &r.name.value))
+        .collect();
+    (!resources.is_empty()).then(|| {
+        json!({
+            "Sid": ASSUME_BASELINE_SID,
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Resource": resources,
+            "Condition": {
+                "StringEquals": { "aws:ResourceOrgID": "{org_id}" },
+                "Bool": { "aws:MultiFactorAuthPresent": "true" },
+            },
+        })
+    })
 }
 
 /// The group entry (`identity.groups`) of the live group `spec` in the hub `hub_id`: its managed

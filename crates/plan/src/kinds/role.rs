@@ -7,7 +7,10 @@
 use std::collections::BTreeSet;
 
 use groundwork_blueprint::template::{IdRef, Reverse};
-use groundwork_blueprint::{Blueprint, DEFAULT_MAX_MFA_AGE_SECONDS, MANAGEMENT_HUB, RoleTrust, SessionName};
+use groundwork_blueprint::{
+    BaselineRole, Blueprint, DEFAULT_MAX_MFA_AGE_SECONDS, MANAGEMENT_HUB, RoleTrust, SECURITY_AUDIT_POLICY_ARN,
+    SUPPORT_POLICY_ARN, SessionName,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -129,6 +132,49 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         }
     }
 }
+
+/// The account baseline's roles (`baseline.support_role`, `baseline.security_audit_role`) in
+/// every account it targets, the management account included: trusted by the hub with MFA as
+/// the blueprint's roles are (the defaults of `trust: hub`), with their one AWS managed policy.
+pub(crate) fn lower_baseline(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
+    let hub_account = hub(bp);
+    let trust = trust_policy(
+        RoleTrust::Hub { max_mfa_age_seconds: DEFAULT_MAX_MFA_AGE_SECONDS, session_name: SessionName::Username },
+        hub_account,
+    );
+    for (role, description, policy) in baseline_roles(bp) {
+        for account in crate::baseline::accounts(bp) {
+            out.push(DesiredResource {
+                address: Address::role(account, &role.name.value),
+                at: Locator::new(Kind::Role, account.map(str::to_owned), role.name.value.clone()),
+                spec: RoleSpec {
+                    path: role.path.clone(),
+                    tags: ownership(bp),
+                    description: description.to_owned(),
+                    trust: trust.clone(),
+                    max_session_seconds: 3600,
+                    managed_policies: [policy.to_owned()].into(),
+                    inline_policies: Map::new(),
+                }
+                .to_value(),
+                after: Vec::new(),
+            });
+        }
+    }
+}
+
+/// The baseline's roles that are on, each with its description and its managed policy.
+pub(crate) fn baseline_roles(bp: &Blueprint) -> Vec<(&BaselineRole, &'static str, &'static str)> {
+    let b = &bp.baseline;
+    let support = b.support_role.as_ref().map(|r| (r, SUPPORT_DESCRIPTION, SUPPORT_POLICY_ARN));
+    let audit = b.security_audit_role.as_ref().map(|r| (r, SECURITY_AUDIT_DESCRIPTION, SECURITY_AUDIT_POLICY_ARN));
+    support.into_iter().chain(audit).collect()
+}
+
+/// The support role's description (import recognizes the role by it).
+pub const SUPPORT_DESCRIPTION: &str = "groundwork's support role: AWS Support cases, from the identity hub (CIS 1.17)";
+/// The security-audit role's description (import recognizes the role by it).
+pub const SECURITY_AUDIT_DESCRIPTION: &str = "groundwork's security-audit role: read-only security audit, from the identity hub";
 
 /// The execution role of every member account. `out` holds the blueprint's other resources,
 /// from which its permissions are computed.
