@@ -352,7 +352,7 @@ fn lower_regions(cx: &mut Cx, raw: &RawRegions) -> Regions {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::{Baseline, Regions, Target};
+    use crate::model::{Baseline, DEFAULT_SECURITY_AUDIT_ROLE, DEFAULT_SUPPORT_ROLE, Regions, Target};
 
     fn parse(extra: &str) -> Result<crate::Blueprint, crate::Diagnostics> {
         let src = format!(
@@ -389,6 +389,55 @@ accounts:
         assert_eq!(bp.baseline.regions, Regions::List(vec!["eu-central-1".into(), "eu-west-1".into()]));
         assert!(bp.baseline.s3_public_access_block && !bp.baseline.ebs_encryption);
         assert_eq!(parse("baseline: { regions: home }\n").unwrap().baseline.regions, Regions::Home);
+    }
+
+    const HUB: &str = "  - { name: identity, email: aws+identity@acme.example, ou: Workloads, purpose: identity }
+identity:
+  account: identity
+  role_path: /acme/
+  groups: [{ name: auditors }, { name: ops }]
+";
+
+    #[test]
+    fn the_roles_are_on_with_an_identity_hub_and_off_without() {
+        let bp = parse("").unwrap();
+        assert!(bp.baseline.password_policy);
+        assert_eq!((bp.baseline.support_role, bp.baseline.security_audit_role), (None, None));
+        let bp = parse(HUB).unwrap();
+        let support = bp.baseline.support_role.unwrap();
+        assert_eq!((support.name.value.as_str(), support.path.as_str()), (DEFAULT_SUPPORT_ROLE, "/acme/"));
+        assert!(support.groups.is_empty());
+        assert_eq!(bp.baseline.security_audit_role.unwrap().name.value, DEFAULT_SECURITY_AUDIT_ROLE);
+        let bp = parse(&format!(
+            "{HUB}baseline:\n  support_role: false\n  security_audit_role: {{ name: Audit, groups: [auditors] }}\n  \
+             password_policy: false\n"
+        ))
+        .unwrap();
+        assert!(bp.baseline.support_role.is_none() && !bp.baseline.password_policy);
+        let audit = bp.baseline.security_audit_role.unwrap();
+        assert_eq!((audit.name.value.as_str(), audit.groups), ("Audit", vec!["auditors".to_owned()]));
+        // Turned off as a whole: no role either.
+        let bp = parse(&format!("{HUB}baseline: {{ enabled: false }}\n")).unwrap();
+        assert!(bp.baseline.support_role.is_none() && bp.baseline.security_audit_role.is_none());
+    }
+
+    #[test]
+    fn apply_to_all_accounts_is_accepted_with_a_warning_pointing_to_the_baseline() {
+        let src = "version: 1
+organization: { name: acme, home_region: eu-west-1, management_account: { email: root@acme.example } }
+organizational_units: [{ name: Workloads }]
+accounts:
+  - { name: identity, email: aws+identity@acme.example, ou: Workloads, purpose: identity }
+identity:
+  account: identity
+  password_policy: { apply_to_all_accounts: true }
+";
+        let parsed = crate::parse("t.yaml", src.as_bytes()).unwrap_or_else(|d| panic!("{}", d.render_plain()));
+        assert!(parsed.blueprint.identity.unwrap().password_policy_everywhere);
+        let w = &parsed.warnings.items;
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].code, "blueprint::superseded");
+        assert!(w[0].help.as_deref().unwrap().contains("baseline.password_policy"), "{w:?}");
     }
 
     #[test]
