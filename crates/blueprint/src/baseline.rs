@@ -86,8 +86,7 @@ fn read_role(cx: &mut Cx, node: &Node, what: &str) -> Option<RawBaselineRole> {
     if let NodeKind::Map(_) = &node.kind {
         let f = cx.map(node, what, ROLE_KEYS)?;
         let name = f.get("name").and_then(|n| cx.string(n, &format!("{what}.name")));
-        let groups =
-            f.get("groups").and_then(|n| crate::selector::strings(cx, n, "a group name")).unwrap_or_default();
+        let groups = f.get("groups").and_then(|n| crate::selector::strings(cx, n, "a group name")).unwrap_or_default();
         return Some(RawBaselineRole { span: node.span, on: true, name, groups });
     }
     let on = boolean(cx, node, what)?;
@@ -218,7 +217,8 @@ fn lower_role(
         }
         return None;
     };
-    let name = raw.and_then(|r| r.name.clone()).unwrap_or_else(|| Spanned::new(default_name.to_owned(), Span::default()));
+    let name =
+        raw.and_then(|r| r.name.clone()).unwrap_or_else(|| Spanned::new(default_name.to_owned(), Span::default()));
     let written = name.span != Span::default();
     let mut ok = true;
     if written {
@@ -234,9 +234,9 @@ fn lower_role(
             format!("role `{}` is both the baseline's `{key}` and a role of the `roles` section", role.value),
         );
         cx.push(if written {
-            d.label("baseline role").related(role.span, "the `roles` section's role").help(format!(
-                "give the baseline's {key} another name, or rename the role of the `roles` section"
-            ))
+            d.label("baseline role")
+                .related(role.span, "the `roles` section's role")
+                .help(format!("give the baseline's {key} another name, or rename the role of the `roles` section"))
         } else {
             d.label(format!("the default name of `baseline.{key}`")).help(format!(
                 "rename this role, or give the baseline's role another name with `{key}: {{ name: ... }}`"

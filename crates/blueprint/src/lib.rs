@@ -60,11 +60,10 @@ pub use lint::{
 pub use logging::{BUCKET_PLACEHOLDERS, DEFAULT_LOG_KEY_ALIAS, LOG_BUCKET_WORD};
 pub use model::{
     Account, AccountOrigin, Baseline, BaselineRole, Blueprint, DEFAULT_MAX_MFA_AGE_SECONDS, DEFAULT_ROLE_PATH,
-    DEFAULT_SECURITY_AUDIT_ROLE, DEFAULT_SUPPORT_ROLE, DOCUMENT_PLACEHOLDERS, SECURITY_AUDIT_POLICY_ARN,
-    SUPPORT_POLICY_ARN,
-    DataEvents, FeatureSet, Grant, Group, Guardrail, Guardrails, Identity, Logging, ObjectLock, ObjectLockMode,
-    Organization, OrganizationalUnit, OuPath, PasswordPolicy, Purpose, Regions, Role, RoleTrust, SessionName, Spanned,
-    Tags, Target, User,
+    DEFAULT_SECURITY_AUDIT_ROLE, DEFAULT_SUPPORT_ROLE, DOCUMENT_PLACEHOLDERS, DataEvents, FeatureSet, Grant, Group,
+    Guardrail, Guardrails, Identity, Logging, ObjectLock, ObjectLockMode, Organization, OrganizationalUnit, OuPath,
+    PasswordPolicy, Purpose, Regions, Role, RoleTrust, SECURITY_AUDIT_POLICY_ARN, SUPPORT_POLICY_ARN, SessionName,
+    Spanned, Tags, Target, User,
 };
 pub use policy::{POLICY_VERSION, scp_size};
 pub use severity::Severity;

@@ -14,7 +14,7 @@ use super::managed_policy::{FORCE_MFA_POLICY, force_mfa_address, force_mfa_arn};
 use super::{Kind, KindMeta, Scope, Spec};
 use crate::import::reverse::{groundwork_statements, readable_statements, role_arn, strings};
 use crate::lower::{TemplateCx, account_cx, expand, expand_json, hub};
-use crate::resource::{DesiredResource, Locator};
+use crate::resource::{DesiredResource, Locator, canonical_policy};
 use crate::state::Address;
 
 /// A group: the managed policies attached to it and its inline policies.
@@ -77,30 +77,52 @@ pub const ASSUME_BASELINE_SID: &str = "AssumeBaselineRoles";
 /// the baseline is in every account, and a group's inline policy (5,120 characters) could not
 /// name two roles in hundreds of them. The roles' trust still admits the hub only, with MFA.
 fn baseline_statement(bp: &Blueprint, group: &str) -> Option<Value> {
-    let resources: Vec<String> = super::role::baseline_roles(bp)
+    let roles: Vec<(&str, &str)> = super::role::baseline_roles(bp)
         .into_iter()
         .filter(|(r, _, _)| r.groups.iter().any(|g| g == group))
-        .map(|(r, _, _)| groundwork_blueprint::role_arn("*", &r.path, &r.name.value))
+        .map(|(r, _, _)| (r.name.value.as_str(), r.path.as_str()))
         .collect();
-    (!resources.is_empty()).then(|| {
-        json!({
-            "Sid": ASSUME_BASELINE_SID,
-            "Effect": "Allow",
-            "Action": "sts:AssumeRole",
-            "Resource": resources,
-            "Condition": {
-                "StringEquals": { "aws:ResourceOrgID": "{org_id}" },
-                "Bool": { "aws:MultiFactorAuthPresent": "true" },
-            },
-        })
+    (!roles.is_empty()).then(|| assume_baseline(&roles, "{org_id}"))
+}
+
+/// The statement granting `roles` (name, path) in every account of the organization `org_id`.
+fn assume_baseline(roles: &[(&str, &str)], org_id: &str) -> Value {
+    let resources: Vec<String> =
+        roles.iter().map(|(name, path)| groundwork_blueprint::role_arn("*", path, name)).collect();
+    json!({
+        "Sid": ASSUME_BASELINE_SID,
+        "Effect": "Allow",
+        "Action": "sts:AssumeRole",
+        "Resource": resources,
+        "Condition": {
+            "StringEquals": { "aws:ResourceOrgID": org_id },
+            "Bool": { "aws:MultiFactorAuthPresent": "true" },
+        },
     })
+}
+
+/// The baseline roles (among `roles`: name, path) a live statement grants, when it is exactly
+/// the statement [`lower`] writes for them in the organization `org_id`; `None` otherwise.
+pub(crate) fn reverse_baseline_grant(statement: &Value, roles: &[(&str, &str)], org_id: &str) -> Option<Vec<String>> {
+    if statement["Sid"] != ASSUME_BASELINE_SID {
+        return None;
+    }
+    let named: Vec<(&str, &str)> = strings(&statement["Resource"])
+        .iter()
+        .map(|arn| roles.iter().find(|(n, p)| *arn == groundwork_blueprint::role_arn("*", p, n)).copied())
+        .collect::<Option<_>>()?;
+    let canonical = |s: Value| canonical_policy(&groundwork_blueprint::policy_document(vec![s]));
+    (!named.is_empty() && canonical(assume_baseline(&named, org_id)) == canonical(statement.clone()))
+        .then(|| named.iter().map(|(n, _)| (*n).to_owned()).collect())
 }
 
 /// The group entry (`identity.groups`) of the live group `spec` in the hub `hub_id`: its managed
 /// policies (groundwork's ForceMFA left out when `require_mfa`), and the statements of its
 /// inline policy `groundwork`, whose `AssumeGrantedRoles` statement becomes `grants:` when every
 /// role it names is among `roles` (name → accounts it is deployed in; `names`: account id →
-/// name). `Err` when it cannot be written. The reverse of [`lower`].
+/// name), and whose baseline grant is left to the baseline section when it names only the
+/// baseline's roles (`baseline`: those imported, and the organization's id). `Err` when it
+/// cannot be written. The reverse of [`lower`].
 pub(crate) fn reverse(
     name: &str,
     spec: &Value,
@@ -109,6 +131,7 @@ pub(crate) fn reverse(
     roles: &BTreeMap<&str, &BTreeSet<String>>,
     names: &HashMap<String, String>,
     subs: &Reverse<'_>,
+    baseline: (&[(&str, &str)], &str),
 ) -> Result<Value, String> {
     let force_mfa = format!("arn:aws:iam::{hub_id}:policy/{FORCE_MFA_POLICY}");
     let managed: Vec<String> =
@@ -117,6 +140,10 @@ pub(crate) fn reverse(
     let mut own = Vec::new();
     let mut grants = None;
     for s in statements {
+        // The baseline's grant is written in the baseline section (`groups:` of its roles).
+        if reverse_baseline_grant(&s, baseline.0, baseline.1).is_some() {
+            continue;
+        }
         if s["Sid"] == ASSUME_ROLE_SID {
             grants = reverse_grants(&s, roles, names);
             if grants.is_some() {

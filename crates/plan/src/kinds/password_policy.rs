@@ -122,6 +122,24 @@ pub(crate) fn reverse(spec: Option<&Value>, notes: &mut Vec<String>) -> Map<Stri
     m
 }
 
+/// The policy a blueprint with the `password_policy` settings `m` (from [`reverse`]) writes.
+pub(crate) fn from_reversed(m: &Map<String, Value>) -> PasswordPolicySpec {
+    let mut p = PasswordPolicy::default();
+    let number = |key: &str, default: u32| {
+        m.get(key).and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()).unwrap_or(default)
+    };
+    let flag = |key: &str, default: bool| m.get(key).and_then(Value::as_bool).unwrap_or(default);
+    p.min_length = number("min_length", p.min_length);
+    p.max_age_days = number("max_age_days", p.max_age_days);
+    p.reuse_prevention = number("reuse_prevention", p.reuse_prevention);
+    p.require_uppercase = flag("require_uppercase", p.require_uppercase);
+    p.require_lowercase = flag("require_lowercase", p.require_lowercase);
+    p.require_numbers = flag("require_numbers", p.require_numbers);
+    p.require_symbols = flag("require_symbols", p.require_symbols);
+    p.allow_users_to_change = flag("allow_users_to_change", p.allow_users_to_change);
+    p.into()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

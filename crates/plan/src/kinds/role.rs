@@ -174,7 +174,8 @@ pub(crate) fn baseline_roles(bp: &Blueprint) -> Vec<(&BaselineRole, &'static str
 /// The support role's description (import recognizes the role by it).
 pub const SUPPORT_DESCRIPTION: &str = "groundwork's support role: AWS Support cases, from the identity hub (CIS 1.17)";
 /// The security-audit role's description (import recognizes the role by it).
-pub const SECURITY_AUDIT_DESCRIPTION: &str = "groundwork's security-audit role: read-only security audit, from the identity hub";
+pub const SECURITY_AUDIT_DESCRIPTION: &str =
+    "groundwork's security-audit role: read-only security audit, from the identity hub";
 
 /// The execution role of every member account. `out` holds the blueprint's other resources,
 /// from which its permissions are computed.
@@ -207,6 +208,30 @@ pub(crate) fn lower_execution(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             after: Vec::new(),
         });
     }
+}
+
+/// Which of the baseline's roles a live role is, when it is exactly what [`lower_baseline`]
+/// writes but for groundwork's tags and its name: `Some(true)` the support role, `Some(false)`
+/// the security-audit role. `hub`: the hub's account name as the blueprint writes it
+/// (`management` too). The reverse of [`lower_baseline`].
+pub(crate) fn reverse_baseline(live: &Value, hub: &str, ids: &Ids) -> Option<bool> {
+    let live = RoleSpec::from_value(live).ok()?;
+    let hub_name = (hub != MANAGEMENT_HUB).then_some(hub);
+    let trust = ids.resolve_spec(&trust_policy(
+        RoleTrust::Hub { max_mfa_age_seconds: DEFAULT_MAX_MFA_AGE_SECONDS, session_name: SessionName::Username },
+        hub_name,
+    ));
+    if live.path != groundwork_blueprint::DEFAULT_ROLE_PATH
+        || live.trust != trust
+        || live.max_session_seconds != 3600
+        || !live.inline_policies.is_empty()
+    {
+        return None;
+    }
+    [(true, SUPPORT_DESCRIPTION, SUPPORT_POLICY_ARN), (false, SECURITY_AUDIT_DESCRIPTION, SECURITY_AUDIT_POLICY_ARN)]
+        .into_iter()
+        .find(|(_, d, p)| live.description == *d && live.managed_policies == BTreeSet::from([(*p).to_owned()]))
+        .map(|(support, _, _)| support)
 }
 
 /// A role's session duration when the blueprint says nothing.
