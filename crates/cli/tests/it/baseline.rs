@@ -56,7 +56,7 @@ async fn ids(env: &Env) -> Vec<(&'static str, String)> {
 
 /// The SDK configuration of an account in a region: the caller's for the management account,
 /// else the access role's.
-async fn config(env: &Env, id: &str, region: &str) -> aws_config::SdkConfig {
+pub(crate) async fn config(env: &Env, id: &str, region: &str) -> aws_config::SdkConfig {
     if id == "123456789012" {
         env.moto.sdk_config().into_builder().region(aws_config::Region::new(region.to_owned())).build()
     } else {
@@ -64,7 +64,7 @@ async fn config(env: &Env, id: &str, region: &str) -> aws_config::SdkConfig {
     }
 }
 
-async fn s3control(env: &Env, id: &str) -> aws_sdk_s3control::Client {
+pub(crate) async fn s3control(env: &Env, id: &str) -> aws_sdk_s3control::Client {
     let conf = aws_sdk_s3control::config::Builder::from(&config(env, id, "eu-west-1").await)
         .endpoint_resolver(Emulator(env.moto.endpoint()))
         .build();
