@@ -861,9 +861,13 @@ impl<'a> Cx<'a> {
                 .iter()
                 .map(|(name, spec)| {
                     let subs = self.id_subs(Some(&hub.id));
-                    let baseline = (&baseline_roles[..], self.org_id.as_str());
-                    let group =
-                        group::reverse(name, spec, &hub.id, require_mfa, &active_roles, &self.names, &subs, baseline);
+                    let grantable = group::Grantable {
+                        roles: &active_roles,
+                        names: &self.names,
+                        baseline: &baseline_roles,
+                        org_id: &self.org_id,
+                    };
+                    let group = group::reverse(name, spec, &hub.id, require_mfa, &grantable, &subs);
                     (name.clone(), group)
                 })
                 .collect();

@@ -116,22 +116,29 @@ pub(crate) fn reverse_baseline_grant(statement: &Value, roles: &[(&str, &str)], 
         .then(|| named.iter().map(|(n, _)| (*n).to_owned()).collect())
 }
 
+/// The roles a group's statements may be turned back into grants of: the `roles` section's
+/// (name → accounts it is deployed in, with `names`: account id → name), and the baseline's
+/// imported ones (name, path) in the organization `org_id`.
+pub(crate) struct Grantable<'a> {
+    pub(crate) roles: &'a BTreeMap<&'a str, &'a BTreeSet<String>>,
+    pub(crate) names: &'a HashMap<String, String>,
+    pub(crate) baseline: &'a [(&'a str, &'a str)],
+    pub(crate) org_id: &'a str,
+}
+
 /// The group entry (`identity.groups`) of the live group `spec` in the hub `hub_id`: its managed
 /// policies (groundwork's ForceMFA left out when `require_mfa`), and the statements of its
 /// inline policy `groundwork`, whose `AssumeGrantedRoles` statement becomes `grants:` when every
-/// role it names is among `roles` (name → accounts it is deployed in; `names`: account id →
-/// name), and whose baseline grant is left to the baseline section when it names only the
-/// baseline's roles (`baseline`: those imported, and the organization's id). `Err` when it
-/// cannot be written. The reverse of [`lower`].
+/// role it names is among `grantable.roles`, and whose baseline grant is left to the baseline
+/// section when it names only the baseline's imported roles. `Err` when it cannot be written.
+/// The reverse of [`lower`].
 pub(crate) fn reverse(
     name: &str,
     spec: &Value,
     hub_id: &str,
     require_mfa: bool,
-    roles: &BTreeMap<&str, &BTreeSet<String>>,
-    names: &HashMap<String, String>,
+    grantable: &Grantable<'_>,
     subs: &Reverse<'_>,
-    baseline: (&[(&str, &str)], &str),
 ) -> Result<Value, String> {
     let force_mfa = format!("arn:aws:iam::{hub_id}:policy/{FORCE_MFA_POLICY}");
     let managed: Vec<String> =
@@ -141,11 +148,11 @@ pub(crate) fn reverse(
     let mut grants = None;
     for s in statements {
         // The baseline's grant is written in the baseline section (`groups:` of its roles).
-        if reverse_baseline_grant(&s, baseline.0, baseline.1).is_some() {
+        if reverse_baseline_grant(&s, grantable.baseline, grantable.org_id).is_some() {
             continue;
         }
         if s["Sid"] == ASSUME_ROLE_SID {
-            grants = reverse_grants(&s, roles, names);
+            grants = reverse_grants(&s, grantable.roles, grantable.names);
             if grants.is_some() {
                 continue;
             }
