@@ -229,6 +229,21 @@ mod tests {
     }
 
     #[test]
+    fn the_baseline_grant_reads_back_only_when_it_is_exactly_what_groundwork_writes() {
+        let roles = [("groundwork-support", "/groundwork/"), ("audit", "/groundwork/")];
+        let live =
+            canonical_policy(&groundwork_blueprint::policy_document(vec![assume_baseline(&roles[1..], "o-abc")]));
+        let s = &live["Statement"][0];
+        assert_eq!(reverse_baseline_grant(s, &roles, "o-abc"), Some(vec!["audit".to_owned()]));
+        // Another organization, a role not imported, no MFA condition: not the baseline's.
+        assert_eq!(reverse_baseline_grant(s, &roles, "o-other"), None);
+        assert_eq!(reverse_baseline_grant(s, &roles[..1], "o-abc"), None);
+        let mut loose = s.clone();
+        loose["Condition"].as_object_mut().unwrap().remove("Bool");
+        assert_eq!(reverse_baseline_grant(&loose, &roles, "o-abc"), None);
+    }
+
+    #[test]
     fn a_missing_key_is_an_error_naming_the_kind() {
         let err = GroupSpec::from_value(&json!({ "managed_policies": [] })).unwrap_err().to_string();
         assert!(err.contains("iam-group") && err.contains("inline_policies"), "{err}");

@@ -356,6 +356,31 @@ mod tests {
     }
 
     #[test]
+    fn the_baseline_roles_are_recognized_by_what_groundwork_writes() {
+        let mut ids = Ids::default();
+        ids.accounts.insert("identity".into(), "111122223333".into());
+        let hub =
+            RoleTrust::Hub { max_mfa_age_seconds: DEFAULT_MAX_MFA_AGE_SECONDS, session_name: SessionName::Username };
+        let mut live = RoleSpec {
+            path: "/groundwork/".into(),
+            tags: Tags::default(),
+            description: SUPPORT_DESCRIPTION.into(),
+            trust: ids.resolve_spec(&trust_policy(hub, Some("identity"))),
+            max_session_seconds: 3600,
+            managed_policies: [SUPPORT_POLICY_ARN.to_owned()].into(),
+            inline_policies: Map::new(),
+        };
+        assert_eq!(reverse_baseline(&live.to_value(), "identity", &ids), Some(true));
+        live.description = SECURITY_AUDIT_DESCRIPTION.into();
+        live.managed_policies = [SECURITY_AUDIT_POLICY_ARN.to_owned()].into();
+        assert_eq!(reverse_baseline(&live.to_value(), "identity", &ids), Some(false));
+        // Another hub, another policy as well, or an inline policy: not the baseline's.
+        assert_eq!(reverse_baseline(&live.to_value(), "management", &ids), None);
+        live.managed_policies.insert("arn:aws:iam::aws:policy/ReadOnlyAccess".into());
+        assert_eq!(reverse_baseline(&live.to_value(), "identity", &ids), None);
+    }
+
+    #[test]
     fn a_missing_key_is_an_error_naming_the_kind() {
         let mut v = spec().to_value();
         v.as_object_mut().unwrap().shift_remove("max_session_seconds");
