@@ -284,6 +284,23 @@ fn lower_role(
             });
             continue;
         }
+        if let Some(span) = identity.statement_sid(&g.value, crate::lint::ASSUME_BASELINE_SID) {
+            ok = false;
+            cx.push(
+                Diagnostic::error(
+                    "blueprint::statement",
+                    span,
+                    format!(
+                        "Sid `{}` is reserved for the statement groundwork generates",
+                        crate::lint::ASSUME_BASELINE_SID
+                    ),
+                )
+                .label("reserved")
+                .related(g.span, format!("group `{}` is granted a baseline role here", g.value))
+                .help("rename the statement's Sid"),
+            );
+            continue;
+        }
         groups.push(g.value.clone());
     }
     let path = identity.role_path();

@@ -81,6 +81,20 @@ impl RawIdentity {
     pub(crate) fn group_names(&self) -> impl Iterator<Item = &Spanned<String>> {
         self.groups.iter().map(|g| &g.name)
     }
+
+    /// Where a statement of group `group` has the `Sid` `sid`, if one has.
+    pub(crate) fn statement_sid(&self, group: &str, sid: &str) -> Option<Span> {
+        let g = self.groups.iter().find(|g| g.name.value == group)?;
+        g.statements.iter().find_map(|s| {
+            let crate::yaml::NodeKind::Map(entries) = &s.kind else { return None };
+            entries.iter().find_map(|(k, v)| {
+                let is = |n: &Node, text: &str| {
+                    matches!(&n.kind, crate::yaml::NodeKind::Scalar { value, .. } if value == text)
+                };
+                (is(k, "Sid") && is(v, sid)).then_some(v.span)
+            })
+        })
+    }
 }
 
 impl RawRole {

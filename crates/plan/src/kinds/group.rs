@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use groundwork_blueprint::template::Reverse;
-use groundwork_blueprint::{ASSUME_ROLE_SID, Blueprint};
+use groundwork_blueprint::{ASSUME_BASELINE_SID, ASSUME_ROLE_SID, Blueprint};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -67,9 +67,6 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         });
     }
 }
-
-/// The Sid of the statement that lets a group assume the account baseline's roles.
-pub const ASSUME_BASELINE_SID: &str = "AssumeBaselineRoles";
 
 /// The statement that lets the members of `group` assume the baseline's roles that name it in
 /// their `groups` (`None`: none does): `sts:AssumeRole` on the role in any account of the
