@@ -86,7 +86,8 @@ pub fn pairs(bp: &Blueprint) -> Vec<(Option<&str>, String)> {
         .collect()
 }
 
-/// Every resource of the account baseline, kind by kind.
+/// Every resource of the account baseline, kind by kind; its password policy is lowered with
+/// the hub's, in `kinds::password_policy::lower` (one policy per account, whoever asks for it).
 pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     crate::kinds::account_public_access_block::lower(bp, out);
     crate::kinds::ebs_encryption::lower(bp, out);
