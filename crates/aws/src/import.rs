@@ -35,6 +35,10 @@ const LOG_ARCHIVE_KINDS: [Kind; 2] = [Kind::Bucket, Kind::KmsKey];
 const HUB_KINDS: [Kind; 4] = [Kind::PasswordPolicy, Kind::ManagedPolicy, Kind::Group, Kind::User];
 /// The kinds listed in every member account written.
 const MEMBER_KINDS: [Kind; 2] = [Kind::Role, Kind::InstanceProfile];
+/// The account baseline's kinds, listed in the management account and every member account
+/// written (EBS encryption in the home region only).
+const BASELINE_KINDS: [Kind; 4] =
+    [Kind::PasswordPolicy, Kind::Role, Kind::AccountPublicAccessBlock, Kind::EbsEncryption];
 
 /// Pages of an IAM list call (IAM pages with a marker). `page` maps the marker to the page's
 /// items and the next marker. Stops when a marker repeats.
@@ -123,7 +127,8 @@ impl Aws {
         let mut add = |id: &str, kinds: &[Kind], problem: Option<String>| {
             match listings.iter_mut().find(|l| l.id == id) {
                 Some(l) => {
-                    l.kinds.extend_from_slice(kinds);
+                    let new: Vec<Kind> = kinds.iter().copied().filter(|k| !l.kinds.contains(k)).collect();
+                    l.kinds.extend(new);
                     // An account that must be read stays so.
                     if problem.is_none() {
                         l.problem = None;
@@ -140,7 +145,9 @@ impl Aws {
         }
         for a in written_accounts(&live) {
             add(&a.id, &MEMBER_KINDS, Some(format!("roles of account {} ({})", a.name, a.id)));
+            add(&a.id, &BASELINE_KINDS, Some(format!("the baseline of account {} ({})", a.name, a.id)));
         }
+        add(&management, &BASELINE_KINDS, None);
         // What every lister shares: the SCPs (AWS's own left out), the aliases of the
         // log-archive account's keys.
         let listed = self.list_scps().await.map_err(|e| AwsError::call("listing service control policies", e))?;

@@ -71,6 +71,39 @@ pub(crate) struct RawIdentity {
     users: Vec<RawUser>,
 }
 
+impl RawIdentity {
+    /// `role_path`, checked (the default when absent or broken).
+    pub(crate) fn role_path(&self) -> &str {
+        &self.role_path
+    }
+
+    /// The names of its groups, as written.
+    pub(crate) fn group_names(&self) -> impl Iterator<Item = &Spanned<String>> {
+        self.groups.iter().map(|g| &g.name)
+    }
+
+    /// Where a statement of group `group` has the `Sid` `sid`, if one has.
+    pub(crate) fn statement_sid(&self, group: &str, sid: &str) -> Option<Span> {
+        let g = self.groups.iter().find(|g| g.name.value == group)?;
+        g.statements.iter().find_map(|s| {
+            let crate::yaml::NodeKind::Map(entries) = &s.kind else { return None };
+            entries.iter().find_map(|(k, v)| {
+                let is = |n: &Node, text: &str| {
+                    matches!(&n.kind, crate::yaml::NodeKind::Scalar { value, .. } if value == text)
+                };
+                (is(k, "Sid") && is(v, sid)).then_some(v.span)
+            })
+        })
+    }
+}
+
+impl RawRole {
+    /// Its name, as written.
+    pub(crate) fn name(&self) -> &Spanned<String> {
+        &self.name
+    }
+}
+
 #[derive(Debug, Clone)]
 struct RawGroup {
     name: Spanned<String>,
@@ -127,7 +160,7 @@ fn bounded(cx: &mut Cx, node: &Node, what: &str, lo: u32, hi: u32) -> Option<Spa
 }
 
 /// IAM user, group and role names: 1 to `max` of letters, digits and `_+=,.@-`.
-fn check_iam_name(cx: &mut Cx, name: &Spanned<String>, what: &str, max: usize) -> bool {
+pub(crate) fn check_iam_name(cx: &mut Cx, name: &Spanned<String>, what: &str, max: usize) -> bool {
     let n = name.value.chars().count();
     let bad = name.value.chars().find(|c| !(c.is_ascii_alphanumeric() || "_+=,.@-".contains(*c)));
     let problem = match bad {
@@ -174,6 +207,21 @@ fn read_password_policy(cx: &mut Cx, node: &Node) -> Option<(PasswordPolicy, boo
     let require_symbols = flag(cx, "require_symbols", true);
     let allow_users_to_change = flag(cx, "allow_users_to_change", true);
     let everywhere = flag(cx, "apply_to_all_accounts", false);
+    if let Some(n) = f.get("apply_to_all_accounts") {
+        cx.push(
+            Diagnostic::warning(
+                "blueprint::superseded",
+                n.span,
+                "`apply_to_all_accounts` is superseded by the baseline's `password_policy`",
+            )
+            .label("superseded")
+            .help(
+                "the account baseline sets this password policy in every account it targets (`baseline.password_policy`, \
+                 on by default); remove `apply_to_all_accounts` (while it is here, `true` still sets it in every \
+                 account, whatever the baseline's targets)",
+            ),
+        );
+    }
     let allow_weak = flag(cx, "allow_weak", false);
     let mut ok = true;
     if let Some(n) = f.get("min_length") {
@@ -682,7 +730,7 @@ fn lower_roles(
 /// A role may not take the name of the access role groundwork works through (the configured
 /// `organization.access_role` and the default, compared without case as IAM does) or of AWS's
 /// service-linked roles.
-fn check_reserved(cx: &mut Cx, name: &Spanned<String>, access_role: Option<&Spanned<String>>) {
+pub(crate) fn check_reserved(cx: &mut Cx, name: &Spanned<String>, access_role: Option<&Spanned<String>>) {
     let default = crate::guardrails::DEFAULT_ACCESS_ROLE;
     let taken = |n: &str| name.value.eq_ignore_ascii_case(n);
     let d = if let Some(custom) = access_role.filter(|c| taken(&c.value)) {

@@ -53,16 +53,17 @@ pub use diag::{Diagnostic, Diagnostics, Related};
 pub use guardrails::{DEFAULT_ACCESS_ROLE, DEFAULT_MAX_PER_TARGET, DEFAULT_MAX_POLICY_CHARS, PROTECT_ACCESS_ROLE};
 pub use identity::{MANAGEMENT_HUB, MIN_PASSWORD_LENGTH};
 pub use lint::{
-    ACCOUNT_ID_CHARS, ASSUME_ROLE_SID, EXCEPTION_KEY, MAX_GROUP_INLINE_POLICY_CHARS, MAX_GROUPS_PER_USER,
-    MAX_MANAGED_POLICIES, MAX_MANAGED_POLICY_CHARS, MAX_ROLE_INLINE_POLICY_CHARS, assume_role_statement,
-    force_mfa_policy, group_inline_policy, policy_document, role_arn, role_inline_policy,
+    ACCOUNT_ID_CHARS, ASSUME_BASELINE_SID, ASSUME_ROLE_SID, EXCEPTION_KEY, MAX_GROUP_INLINE_POLICY_CHARS,
+    MAX_GROUPS_PER_USER, MAX_MANAGED_POLICIES, MAX_MANAGED_POLICY_CHARS, MAX_ROLE_INLINE_POLICY_CHARS,
+    assume_role_statement, force_mfa_policy, group_inline_policy, policy_document, role_arn, role_inline_policy,
 };
 pub use logging::{BUCKET_PLACEHOLDERS, DEFAULT_LOG_KEY_ALIAS, LOG_BUCKET_WORD};
 pub use model::{
-    Account, AccountOrigin, Baseline, Blueprint, DEFAULT_MAX_MFA_AGE_SECONDS, DEFAULT_ROLE_PATH, DOCUMENT_PLACEHOLDERS,
-    DataEvents, FeatureSet, Grant, Group, Guardrail, Guardrails, Identity, Logging, ObjectLock, ObjectLockMode,
-    Organization, OrganizationalUnit, OuPath, PasswordPolicy, Purpose, Regions, Role, RoleTrust, SessionName, Spanned,
-    Tags, Target, User,
+    Account, AccountOrigin, Baseline, BaselineRole, Blueprint, DEFAULT_MAX_MFA_AGE_SECONDS, DEFAULT_ROLE_PATH,
+    DEFAULT_SECURITY_AUDIT_ROLE, DEFAULT_SUPPORT_ROLE, DOCUMENT_PLACEHOLDERS, DataEvents, FeatureSet, Grant, Group,
+    Guardrail, Guardrails, Identity, Logging, ObjectLock, ObjectLockMode, Organization, OrganizationalUnit, OuPath,
+    PasswordPolicy, Purpose, Regions, Role, RoleTrust, SECURITY_AUDIT_POLICY_ARN, SUPPORT_POLICY_ARN, SessionName,
+    Spanned, Tags, Target, User,
 };
 pub use policy::{POLICY_VERSION, scp_size};
 pub use severity::Severity;

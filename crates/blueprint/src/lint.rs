@@ -38,6 +38,9 @@ pub const ACCOUNT_ID_CHARS: usize = crate::template::ACCOUNT_ID_LEN;
 /// `Sid` of the statement groundwork adds to a group's inline policy to let members assume the
 /// roles granted to the group.
 pub const ASSUME_ROLE_SID: &str = "AssumeGrantedRoles";
+/// `Sid` of the statement groundwork adds to the inline policy of a group the account
+/// baseline's roles name in their `groups`.
+pub const ASSUME_BASELINE_SID: &str = "AssumeBaselineRoles";
 /// The statement key that exempts a statement from the least-privilege lint (with a reason).
 pub const EXCEPTION_KEY: &str = "approved_exception";
 

@@ -541,8 +541,7 @@ pub enum RoleTrust {
 /// organization (the management account included), or in the accounts of `targets`. On by
 /// default: a blueprint without the section gets every control below.
 ///
-/// Each control is a flag here, so a later control (the password policy everywhere, a support
-/// role, a security-audit role) is one more field with its default in [`Baseline::default`].
+/// Each control is a field here, with its default in [`Baseline::default`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Baseline {
     /// `enabled` (default true): `false` turns every control off.
@@ -559,10 +558,46 @@ pub struct Baseline {
     /// `ebs_encryption` (default true): EBS encryption by default, in every targeted account
     /// and each of its regions.
     pub ebs_encryption: bool,
+    /// `password_policy` (default true): the IAM password policy in every targeted account,
+    /// with the settings of `identity.password_policy` (its defaults when the blueprint has no
+    /// `identity` section). The identity hub gets it regardless.
+    pub password_policy: bool,
+    /// `support_role` (CIS 1.17): a role with `AWSSupportAccess` in every targeted account,
+    /// trusted by the identity hub with MFA. On by default with an `identity` section (named
+    /// [`DEFAULT_SUPPORT_ROLE`], no group granted); off without one, since nobody could assume it.
+    pub support_role: Option<BaselineRole>,
+    /// `security_audit_role`: a role with `SecurityAudit` in every targeted account, trusted by
+    /// the identity hub with MFA, for the auditors. Defaults as [`Baseline::support_role`]
+    /// (named [`DEFAULT_SECURITY_AUDIT_ROLE`]).
+    pub security_audit_role: Option<BaselineRole>,
+}
+
+/// `baseline.support_role`'s default name.
+pub const DEFAULT_SUPPORT_ROLE: &str = "groundwork-support";
+/// `baseline.security_audit_role`'s default name.
+pub const DEFAULT_SECURITY_AUDIT_ROLE: &str = "groundwork-security-audit";
+/// The AWS managed policy of the support role.
+pub const SUPPORT_POLICY_ARN: &str = "arn:aws:iam::aws:policy/AWSSupportAccess";
+/// The AWS managed policy of the security-audit role.
+pub const SECURITY_AUDIT_POLICY_ARN: &str = "arn:aws:iam::aws:policy/SecurityAudit";
+
+/// A role of the account baseline: in every targeted account, trusted by the identity hub with
+/// MFA ([`RoleTrust::Hub`] with its defaults), at `identity.role_path`, with one AWS managed
+/// policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaselineRole {
+    /// Its name (the default, or `name:` as written).
+    pub name: Spanned<String>,
+    /// Its IAM path (`identity.role_path`, default [`DEFAULT_ROLE_PATH`]).
+    pub path: String,
+    /// The hub groups whose members may assume it (`groups:`, default none).
+    pub groups: Vec<String>,
 }
 
 impl Default for Baseline {
-    /// Every control on, in every account, in the regions the region lock allows.
+    /// Every control on, in every account, in the regions the region lock allows; the two roles
+    /// off, as in a blueprint without an `identity` section (with one, they are on: see
+    /// `baseline::lower`).
     fn default() -> Self {
         Baseline {
             enabled: true,
@@ -570,6 +605,9 @@ impl Default for Baseline {
             regions: Regions::Allowed,
             s3_public_access_block: true,
             ebs_encryption: true,
+            password_policy: true,
+            support_role: None,
+            security_audit_role: None,
         }
     }
 }

@@ -466,7 +466,12 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         has_logging: raw.logging.is_some(),
     };
     let guardrails = crate::guardrails::lower(cx, raw.guardrails.as_ref(), &scope);
-    let baseline = crate::baseline::lower(cx, raw.baseline.as_ref(), &scope);
+    let baseline_roles = crate::baseline::RoleScope {
+        identity: raw.identity.as_ref(),
+        roles: &raw.roles,
+        access_role: org.as_ref().and_then(|o| o.access_role.as_ref()),
+    };
+    let baseline = crate::baseline::lower(cx, raw.baseline.as_ref(), &scope, &baseline_roles);
     let (identity, roles) = crate::identity::lower(
         cx,
         src,

@@ -86,10 +86,12 @@ pub fn pairs(bp: &Blueprint) -> Vec<(Option<&str>, String)> {
         .collect()
 }
 
-/// Every resource of the account baseline, kind by kind.
+/// Every resource of the account baseline, kind by kind; its password policy is lowered with
+/// the hub's, in `kinds::password_policy::lower` (one policy per account, whoever asks for it).
 pub(crate) fn resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     crate::kinds::account_public_access_block::lower(bp, out);
     crate::kinds::ebs_encryption::lower(bp, out);
+    crate::kinds::role::lower_baseline(bp, out);
 }
 
 #[cfg(test)]
@@ -196,5 +198,102 @@ accounts:
         let mut none = Vec::new();
         resources(&off, &mut none);
         assert!(none.is_empty());
+    }
+
+    const HUB: &str = "  - { name: identity, email: aws+identity@acme.example, ou: Security, purpose: identity }
+identity:
+  account: identity
+  password_policy: { min_length: 20 }
+  groups: [{ name: ops }, { name: auditors }]
+";
+
+    #[test]
+    fn with_a_hub_every_account_gets_the_roles_and_the_hubs_password_policy() {
+        let bp = blueprint(HUB, "");
+        let d = crate::Desired::from_blueprint(&bp);
+        let of = |prefix: &str| -> Vec<&str> {
+            d.resources.iter().map(|r| r.address.as_str()).filter(|a| a.starts_with(prefix)).collect()
+        };
+        assert_eq!(
+            of("password-policy/"),
+            [
+                "password-policy/management",
+                "password-policy/app-dev",
+                "password-policy/app-prod",
+                "password-policy/identity",
+                "password-policy/logs",
+            ]
+        );
+        assert!(
+            d.resources.iter().filter(|r| r.at.kind == crate::Kind::PasswordPolicy).all(|r| r.spec["min_length"] == 20)
+        );
+        let roles = of("iam-role/");
+        assert_eq!(roles.len(), 10, "{roles:?}");
+        assert!(roles.contains(&"iam-role/management/groundwork-support"), "{roles:?}");
+        assert!(roles.contains(&"iam-role/identity/groundwork-security-audit"), "{roles:?}");
+        let support = d.resources.iter().find(|r| r.address.as_str() == "iam-role/app-dev/groundwork-support").unwrap();
+        assert_eq!(support.spec["managed_policies"], serde_json::json!(["arn:aws:iam::aws:policy/AWSSupportAccess"]));
+        assert_eq!(support.spec["path"], "/groundwork/");
+        assert_eq!(
+            support.spec["trust"],
+            crate::trust_policy(
+                groundwork_blueprint::RoleTrust::Hub {
+                    max_mfa_age_seconds: groundwork_blueprint::DEFAULT_MAX_MFA_AGE_SECONDS,
+                    session_name: groundwork_blueprint::SessionName::Username,
+                },
+                Some("identity"),
+            )
+        );
+        // No group is named: no group gets the baseline's grant.
+        assert!(!d.resources.iter().any(|r| r.spec.to_string().contains("AssumeBaselineRoles")));
+    }
+
+    #[test]
+    fn the_named_groups_may_assume_the_roles_in_the_organization_with_mfa() {
+        let bp = blueprint(
+            &format!(
+                "{HUB}baseline:\n  targets: [{{ ou: Workloads }}]\n  password_policy: false\n  support_role: {{ groups: [ops] }}\n  \
+                 security_audit_role: {{ name: audit, groups: [ops, auditors] }}\n"
+            ),
+            "",
+        );
+        let d = crate::Desired::from_blueprint(&bp);
+        let group = |name: &str| {
+            let g = d.resources.iter().find(|r| r.address == Address::group(Some("identity"), name)).unwrap();
+            g.spec["inline_policies"]["groundwork"]["Statement"].as_array().unwrap().clone()
+        };
+        let ops = group("ops");
+        let s = ops.iter().find(|s| s["Sid"] == "AssumeBaselineRoles").unwrap();
+        assert_eq!(
+            s["Resource"],
+            serde_json::json!([
+                "arn:aws:iam::*:role/groundwork/audit",
+                "arn:aws:iam::*:role/groundwork/groundwork-support"
+            ])
+        );
+        assert_eq!(s["Condition"]["StringEquals"]["aws:ResourceOrgID"], serde_json::json!(["{{org_id}}"]));
+        assert_eq!(s["Condition"]["Bool"]["aws:MultiFactorAuthPresent"], serde_json::json!(["true"]));
+        let auditors = group("auditors");
+        assert_eq!(auditors[0]["Resource"], serde_json::json!(["arn:aws:iam::*:role/groundwork/audit"]));
+        // Narrowed targets: the roles in the Workloads accounts only; the password policy off but
+        // in the hub.
+        let roles: Vec<&str> =
+            d.resources.iter().filter(|r| r.at.kind == crate::Kind::Role).map(|r| r.address.as_str()).collect();
+        assert_eq!(
+            roles,
+            [
+                "iam-role/app-prod/groundwork-support",
+                "iam-role/app-dev/groundwork-support",
+                "iam-role/app-prod/audit",
+                "iam-role/app-dev/audit"
+            ]
+        );
+        let policies: Vec<&str> = d
+            .resources
+            .iter()
+            .filter(|r| r.at.kind == crate::Kind::PasswordPolicy)
+            .map(|r| r.address.as_str())
+            .collect();
+        assert_eq!(policies, ["password-policy/identity"]);
     }
 }

@@ -134,8 +134,8 @@ pub fn address_of(at: &Locator, spec: &Value, ids: &Ids) -> Option<Address> {
         Kind::Role => Address::role(account, &at.name),
         Kind::InstanceProfile => Address::instance_profile(account, &at.name),
         Kind::AccessRole => Address::access_role(account?),
-        // The baseline's kinds are not listed by import yet (it writes the baseline off).
-        Kind::AccountPublicAccessBlock | Kind::EbsEncryption => return None,
+        Kind::AccountPublicAccessBlock => Address::s3_account_public_access_block(account),
+        Kind::EbsEncryption => Address::ebs_encryption(account, at.region.as_deref()?),
     })
 }
 

@@ -14,8 +14,8 @@
 //! ").unwrap().blueprint;
 //! let p = plan(&Desired::from_blueprint(&bp), &Live::default(), PlanOptions::default());
 //! // The organization, the OU, and the account baseline in the management account (its S3
-//! // public access block, EBS encryption by default in the home region).
-//! assert_eq!(p.summary().add, 4);
+//! // public access block, EBS encryption by default in the home region, its password policy).
+//! assert_eq!(p.summary().add, 5);
 //! ```
 
 mod archive;

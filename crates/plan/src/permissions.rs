@@ -984,7 +984,9 @@ mod tests {
         let hub = p.set_for(Some("identity")).unwrap().documents();
         assert!(allows(&hub, "iam:CreateUser", Some("arn:aws:iam::111122223333:user/alice")));
         assert!(!allows(&hub, "iam:CreateUser", Some("arn:aws:iam::111122223333:user/mallory")));
-        assert!(!allows(&hub, "iam:CreateRole", None));
+        // The hub holds the baseline's roles, and no other.
+        assert!(allows(&hub, "iam:CreateRole", Some("arn:aws:iam::111122223333:role/groundwork/groundwork-support")));
+        assert!(!allows(&hub, "iam:CreateRole", Some("arn:aws:iam::111122223333:role/jira-admin")));
         let work = p.set_for(Some("jira-prod")).unwrap().documents();
         assert!(allows(&work, "iam:CreateRole", Some("arn:aws:iam::111122223333:role/jira-admin")));
         assert!(allows(&work, "iam:CreateInstanceProfile", Some("arn:aws:iam::1:instance-profile/webapp-app")));

@@ -205,11 +205,14 @@ fn identity_lowers_to_hub_resources_and_roles_scoped_per_account() {
     };
     let (hub, jira_prod) = (&ids.accounts["identity"], &ids.accounts["jira-prod"]);
 
-    // The password policy lives in the hub only (apply_to_all_accounts is off).
+    // The password policy lives in every account (the baseline's `password_policy`, on by
+    // default), the management account included, with the hub's settings.
     let policies: Vec<&str> =
         p.changes.iter().map(|c| c.address.as_str()).filter(|a| a.starts_with("password-policy/")).collect();
-    assert_eq!(policies, ["password-policy/identity"]);
+    assert_eq!(policies.len(), d.accounts.len() + 1, "{policies:?}");
+    assert!(policies.contains(&"password-policy/identity") && policies.contains(&"password-policy/management"));
     assert_eq!(spec("password-policy/identity")["min_length"], 16);
+    assert_eq!(spec("password-policy/jira-prod")["min_length"], 16);
 
     // jira-admins may assume jira-admin in jira-prod only (environments: [prod]), and auditor in
     // the jira accounts: exactly those ARNs, ids filled in.

@@ -13,6 +13,11 @@ const NONE_SET: &str = "NoSuchPublicAccessBlockConfiguration";
 
 #[async_trait::async_trait]
 impl Converge for AccountPublicAccessBlockSpec {
+    /// The account's one block (none set reads as all four off, as discovery reads it).
+    async fn list(cx: &super::ListCx<'_>) -> Result<Vec<(groundwork_plan::Locator, Self)>, ProviderError> {
+        cx.read_each([groundwork_plan::kinds::account_public_access_block::NAME.to_owned()]).await
+    }
+
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
         let c = cx.clients;
         let out = match cx

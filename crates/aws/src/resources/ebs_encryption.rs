@@ -15,6 +15,19 @@ fn region(at: &groundwork_plan::Locator) -> Result<&str, ProviderError> {
 
 #[async_trait::async_trait]
 impl Converge for EbsEncryptionSpec {
+    /// The setting in the home region (import writes `regions: home`): one read.
+    async fn list(cx: &super::ListCx<'_>) -> Result<Vec<(groundwork_plan::Locator, Self)>, ProviderError> {
+        let region = cx.aws.home_region();
+        let at = groundwork_plan::Locator::regional(
+            groundwork_plan::Kind::EbsEncryption,
+            cx.account.map(str::to_owned),
+            region,
+            groundwork_plan::kinds::ebs_encryption::NAME.to_owned(),
+        );
+        let read = super::ReadCx { aws: cx.aws, at: &at, clients: cx.clients, shared: cx.shared, iam: cx.iam };
+        Ok(Self::read(&read).await?.map(|spec| vec![(at, spec)]).unwrap_or_default())
+    }
+
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
         let ec2 = cx.clients.ec2(region(cx.at)?);
         let out = cx

@@ -56,7 +56,7 @@ async fn ids(env: &Env) -> Vec<(&'static str, String)> {
 
 /// The SDK configuration of an account in a region: the caller's for the management account,
 /// else the access role's.
-async fn config(env: &Env, id: &str, region: &str) -> aws_config::SdkConfig {
+pub(crate) async fn config(env: &Env, id: &str, region: &str) -> aws_config::SdkConfig {
     if id == "123456789012" {
         env.moto.sdk_config().into_builder().region(aws_config::Region::new(region.to_owned())).build()
     } else {
@@ -64,7 +64,7 @@ async fn config(env: &Env, id: &str, region: &str) -> aws_config::SdkConfig {
     }
 }
 
-async fn s3control(env: &Env, id: &str) -> aws_sdk_s3control::Client {
+pub(crate) async fn s3control(env: &Env, id: &str) -> aws_sdk_s3control::Client {
     let conf = aws_sdk_s3control::config::Builder::from(&config(env, id, "eu-west-1").await)
         .endpoint_resolver(Emulator(env.moto.endpoint()))
         .build();
@@ -180,4 +180,159 @@ async fn a_baseline_turned_off_is_neither_read_nor_written() {
     let stats = applied.stats();
     let ops: Vec<&String> = stats["api_calls"].as_object().unwrap().keys().collect();
     assert!(!ops.iter().any(|op| op.starts_with("s3control:") || op.starts_with("ec2:")), "{ops:?}");
+}
+
+/// The management account, the identity hub and one member; the hub's groups are granted the
+/// baseline's roles.
+const WITH_HUB: &str = "version: 1
+organization:
+  name: acme
+  home_region: eu-west-1
+  management_account: { email: master@example.com }
+organizational_units:
+  - name: Security
+  - name: Workloads
+accounts:
+  - { name: identity, email: aws+identity@acme.example, ou: Security, purpose: identity }
+  - { name: app-prod, email: aws+app-prod@acme.example, ou: Workloads }
+identity:
+  account: identity
+  password_policy: { min_length: 16 }
+  groups: [{ name: ops }, { name: auditors }]
+baseline:
+  regions: home
+  support_role: { groups: [ops] }
+  security_audit_role: { name: sec-audit, groups: [auditors, ops] }
+";
+
+/// An account's IAM client (plain SDK).
+async fn iam(env: &Env, id: &str) -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::new(&config(env, id, "eu-west-1").await)
+}
+
+/// A role's trust policy (decoded) and its attached managed policies, read with plain calls.
+async fn role(env: &Env, id: &str, name: &str) -> (serde_json::Value, Vec<String>) {
+    let iam = iam(env, id).await;
+    let role = iam.get_role().role_name(name).send().await.unwrap().role.unwrap();
+    let trust = crate::identity::decode(role.assume_role_policy_document().unwrap());
+    let attached = iam.list_attached_role_policies().role_name(name).send().await.unwrap();
+    let arns = attached.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
+    (trust, arns)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_password_policy_and_the_baseline_roles_are_built_repaired_and_imported() {
+    let env = Env::new();
+    let bp = env.path("hub.yaml");
+    std::fs::write(&bp, WITH_HUB).unwrap();
+    let b = bp.to_str().unwrap();
+    env.apply(&bp).ok();
+
+    let (_, accounts) = read_org(&env.org()).await;
+    let hub = accounts["aws+identity@acme.example"].id.clone();
+    let app = accounts["aws+app-prod@acme.example"].id.clone();
+    let management = "123456789012".to_owned();
+    for id in [&management, &hub, &app] {
+        // The hub's password policy in every account.
+        let p = iam(&env, id).await.get_account_password_policy().send().await.unwrap();
+        assert_eq!(p.password_policy().unwrap().minimum_password_length(), Some(16), "{id}");
+        // Both roles, trusting the hub's users with MFA, each with its one AWS managed policy.
+        for (name, policy) in [
+            ("groundwork-support", "arn:aws:iam::aws:policy/AWSSupportAccess"),
+            ("sec-audit", "arn:aws:iam::aws:policy/SecurityAudit"),
+        ] {
+            let (trust, attached) = role(&env, id, name).await;
+            assert_eq!(attached, [policy], "{id} {name}");
+            let s = &trust["Statement"][0];
+            let principal = s["Principal"]["AWS"].to_string();
+            assert!(principal.contains(&format!("arn:aws:iam::{hub}:root")), "{trust}");
+            assert_eq!(
+                crate::common::as_set(&s["Condition"]["Bool"]["aws:MultiFactorAuthPresent"]),
+                ["true".to_owned()].into()
+            );
+        }
+    }
+    // The hub side: ops may assume both roles, auditors the security-audit role, with MFA, in
+    // the organization's accounts.
+    let org_id = env.org().describe_organization().send().await.unwrap().organization.unwrap().id.unwrap();
+    let hub_iam = iam(&env, &hub).await;
+    for (group, roles) in [("ops", vec!["groundwork-support", "sec-audit"]), ("auditors", vec!["sec-audit"])] {
+        let doc = hub_iam.get_group_policy().group_name(group).policy_name("groundwork").send().await.unwrap();
+        let doc = crate::identity::decode(doc.policy_document());
+        let s = crate::common::statement(&doc, "AssumeBaselineRoles");
+        let expected: std::collections::BTreeSet<String> =
+            roles.iter().map(|r| format!("arn:aws:iam::*:role/groundwork/{r}")).collect();
+        assert_eq!(crate::common::as_set(&s["Resource"]), expected, "{group}: {doc}");
+        assert_eq!(
+            crate::common::as_set(&s["Condition"]["StringEquals"]["aws:ResourceOrgID"]),
+            [org_id.clone()].into()
+        );
+    }
+
+    // A rerun writes nothing.
+    let rerun = env.apply(&bp).ok();
+    assert_eq!(rerun.writes(), 0, "{}", rerun.stderr);
+
+    // Out of band: a weaker password policy in app-prod, the support role's policy detached
+    // there, the security-audit role's trust replaced in the management account.
+    let app_iam = iam(&env, &app).await;
+    app_iam.update_account_password_policy().minimum_password_length(8).send().await.unwrap();
+    app_iam
+        .detach_role_policy()
+        .role_name("groundwork-support")
+        .policy_arn("arn:aws:iam::aws:policy/AWSSupportAccess")
+        .send()
+        .await
+        .unwrap();
+    let anyone = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}]}"#;
+    iam(&env, &management)
+        .await
+        .update_assume_role_policy()
+        .role_name("sec-audit")
+        .policy_document(anyone)
+        .send()
+        .await
+        .unwrap();
+
+    let drift = env.gw(&["drift", b, "--json", "--no-rate-limit"]);
+    assert_eq!(drift.code, 2, "{}{}", drift.stdout, drift.stderr);
+    let report = drift.json();
+    let mut named: Vec<&str> = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["differences"].as_array().unwrap())
+        .map(|d| d["address"].as_str().unwrap())
+        .collect();
+    named.sort_unstable();
+    assert_eq!(
+        named,
+        ["iam-role/app-prod/groundwork-support", "iam-role/management/sec-audit", "password-policy/app-prod"],
+        "{report:#}"
+    );
+    env.apply(&bp).ok();
+    let after = env.gw(&["drift", b, "--no-rate-limit"]);
+    assert_eq!(after.code, 0, "not repaired:\n{}{}", after.stdout, after.stderr);
+    assert_eq!(role(&env, &app, "groundwork-support").await.1, ["arn:aws:iam::aws:policy/AWSSupportAccess"]);
+
+    // Import writes the baseline as it is (the roles with their name and groups), and its
+    // blueprint plans nothing.
+    let out = env.path("imported.yaml");
+    let out_s = out.to_str().unwrap();
+    env.gw(&["import", "--out", out_s, "--hub", "identity", "--home-region", "eu-west-1", "--no-rate-limit"]).ok();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("\nbaseline:\n"), "{text}");
+    assert!(text.contains("  support_role: { groups: [ops] }\n"), "{text}");
+    assert!(text.contains("  security_audit_role: { name: sec-audit, groups: [auditors, ops] }\n"), "{text}");
+    assert!(text.contains("shows no changes.\n"), "{text}");
+    assert!(!text.contains("AssumeBaselineRoles"), "the grant is the baseline's, not a statement: {text}");
+    let plan = env.plan_json(&out).ok().json();
+    let changes: Vec<&str> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] != "no-op")
+        .map(|c| c["address"].as_str().unwrap())
+        .collect();
+    assert!(changes.is_empty(), "{changes:?}\n{text}");
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::common::{Env, read_org, reference};
 
 /// IAM returns documents URL-encoded.
-fn decode(text: &str) -> Value {
+pub(crate) fn decode(text: &str) -> Value {
     let mut out = Vec::new();
     let b = text.as_bytes();
     let mut i = 0;

@@ -23,8 +23,9 @@ async fn apply_builds_the_reference_landing_zone_and_rerun_writes_nothing() {
     // ForceMFA, 3 groups and 2 users; 13 roles in member accounts and 3 instance profiles. The
     // access-role checks are read, never written: no change. The account baseline: the S3 public
     // access block in the 10 accounts, EBS encryption in 16 (account, region) pairs (two regions
-    // under the region lock's 6 accounts, the home region in the 4 others).
-    assert_eq!(changes, 1 + 7 + 9 + 6 + 6 + 10 + 7 + 16 + 10 + 16, "{}", plan.stdout);
+    // under the region lock's 6 accounts, the home region in the 4 others), the password policy
+    // in the 9 accounts beyond the hub, the support and security-audit roles in the 10 accounts.
+    assert_eq!(changes, 1 + 7 + 9 + 6 + 6 + 10 + 7 + 16 + 10 + 16 + 9 + 20, "{}", plan.stdout);
 
     let applied = env.apply(&bp).ok();
     let report = applied.json();
@@ -209,8 +210,8 @@ async fn saved_plan_applies_exactly_and_refuses_a_changed_organization() {
     let p = plan_file.to_str().unwrap();
     env.gw(&["plan", bp.to_str().unwrap(), "--out", p, "--no-rate-limit"]).ok();
     let applied = env.gw(&["apply", p, "--auto-approve", "--json", "--stats", "--no-rate-limit"]).ok();
-    // 62 (the archive key included), and the account baseline's 26 (see the test above).
-    assert_eq!(applied.json()["applied"].as_array().unwrap().len(), 88);
+    // 62 (the archive key included), and the account baseline's 55 (see the test above).
+    assert_eq!(applied.json()["applied"].as_array().unwrap().len(), 117);
 
     // A plan made, then the organization changes behind its back.
     let account =

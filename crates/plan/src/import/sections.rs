@@ -10,7 +10,7 @@ use groundwork_blueprint::{DEFAULT_ACCESS_ROLE, MANAGEMENT_HUB, OuPath};
 use serde_json::{Map, Value, json};
 
 use super::{Found, ImportOptions, LOG_HINT, log_archive_account, valid_org_name, yaml};
-use crate::import::reverse::{strings, user_tags};
+use crate::import::reverse::{groundwork_statements, strings, user_tags};
 use crate::kinds::Spec;
 use crate::kinds::bucket::BucketSpec;
 use crate::kinds::managed_policy::FORCE_MFA_POLICY;
@@ -19,6 +19,8 @@ use crate::kinds::{group, password_policy, role, scp, scp_attachment, user};
 use crate::plan::Summary;
 use crate::resource::{Ids, Kind, LiveResource};
 use crate::state::{AccountStatus, Address, Live, LiveAccount, TAG_BLUEPRINT, TAG_WORKLOAD};
+
+mod baseline;
 
 /// An OU path containing this makes an account a sandbox.
 const SANDBOX_HINT: &str = "Sandbox";
@@ -494,11 +496,17 @@ impl<'a> Cx<'a> {
         role::reverse_signature(&r.at.name, &r.spec, trust, profile, &subs)
     }
 
-    fn roles(&self) -> Vec<RoleDraft> {
+    /// The roles of the `roles` section: every listed role of a member account but groundwork's
+    /// way in, AWS's own and the baseline's (`baseline`: their names).
+    fn roles(&self, baseline: &[(&str, &str)]) -> Vec<RoleDraft> {
         let mut by_name: BTreeMap<&str, Vec<(&str, &LiveResource)>> = BTreeMap::new();
         for r in self.listed(Kind::Role) {
             let name = r.at.name.as_str();
-            if name == self.access_role() || name == DEFAULT_ACCESS_ROLE || name.starts_with("AWSServiceRoleFor") {
+            if name == self.access_role()
+                || name == DEFAULT_ACCESS_ROLE
+                || name.starts_with("AWSServiceRoleFor")
+                || baseline.iter().any(|(b, _)| *b == name)
+            {
                 continue;
             }
             // Roles of member accounts the blueprint names.
@@ -602,8 +610,13 @@ impl<'a> Cx<'a> {
             }
         }
 
+        // The baseline is decided first (its roles are not the `roles` section's, and groups
+        // may be granted them) and written last.
+        let baseline = self.baseline();
+        let baseline_roles = baseline.roles();
+        let mut baseline_groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
         // Roles are decided first (grants depend on them) and written last.
-        let roles = self.roles();
+        let roles = self.roles(&baseline_roles);
         let active_roles: BTreeMap<&str, &BTreeSet<String>> = roles
             .iter()
             .filter(|r| r.problem.is_none() && r.hub_trust && !excluded.contains_key(&Item::Role(r.name.clone())))
@@ -650,10 +663,31 @@ impl<'a> Cx<'a> {
                 .iter()
                 .map(|(name, spec)| {
                     let subs = self.id_subs(Some(&hub.id));
-                    let group = group::reverse(name, spec, &hub.id, require_mfa, &active_roles, &self.names, &subs);
+                    let grantable = group::Grantable {
+                        roles: &active_roles,
+                        names: &self.names,
+                        baseline: &baseline_roles,
+                        org_id: &self.org_id,
+                    };
+                    let group = group::reverse(name, spec, &hub.id, require_mfa, &grantable, &subs);
                     (name.clone(), group)
                 })
                 .collect();
+            for (name, spec) in &found_groups {
+                if excluded.contains_key(&Item::Group(name.clone()))
+                    || !groups.iter().any(|(n, r)| n == name && r.is_ok())
+                {
+                    continue;
+                }
+                let statements = groundwork_statements(&spec["inline_policies"]).unwrap_or_default();
+                for granted in
+                    statements.iter().filter_map(|s| group::reverse_baseline_grant(s, &baseline_roles, &self.org_id))
+                {
+                    for role in granted {
+                        baseline_groups.entry(role).or_default().push(name.clone());
+                    }
+                }
+            }
             let active_groups: BTreeSet<&str> = groups
                 .iter()
                 .filter(|(n, r)| r.is_ok() && !excluded.contains_key(&Item::Group(n.clone())))
@@ -688,15 +722,8 @@ impl<'a> Cx<'a> {
             }
         }
 
-        // baseline: not read by import yet, so written off (on by default, it would plan changes).
-        pieces.push(Piece::text(vec![
-            String::new(),
-            yaml::comment(
-                0,
-                "The account baseline is not imported yet: remove `enabled: false` to have groundwork converge it.",
-            ),
-            "baseline: { enabled: false }".to_owned(),
-        ]));
+        // baseline
+        pieces.push(Piece::text(Self::baseline_lines(&baseline, &baseline_groups)));
         (pieces, out)
     }
 }

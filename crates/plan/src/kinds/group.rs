@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use groundwork_blueprint::template::Reverse;
-use groundwork_blueprint::{ASSUME_ROLE_SID, Blueprint};
+use groundwork_blueprint::{ASSUME_BASELINE_SID, ASSUME_ROLE_SID, Blueprint};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -14,7 +14,7 @@ use super::managed_policy::{FORCE_MFA_POLICY, force_mfa_address, force_mfa_arn};
 use super::{Kind, KindMeta, Scope, Spec};
 use crate::import::reverse::{groundwork_statements, readable_statements, role_arn, strings};
 use crate::lower::{TemplateCx, account_cx, expand, expand_json, hub};
-use crate::resource::{DesiredResource, Locator};
+use crate::resource::{DesiredResource, Locator, canonical_policy};
 use crate::state::Address;
 
 /// A group: the managed policies attached to it and its inline policies.
@@ -45,7 +45,14 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         None => TemplateCx { account: None, workload: None, hub: None, region: &bp.organization.home_region.value },
     };
     for g in &identity.groups {
-        let policy = groundwork_blueprint::group_inline_policy(g).map(|d| expand_json(&d, &hub_cx));
+        let mut policy = groundwork_blueprint::group_inline_policy(g);
+        if let Some(statement) = baseline_statement(bp, &g.name.value) {
+            match policy.as_mut().and_then(|d| d["Statement"].as_array_mut()) {
+                Some(statements) => statements.push(statement),
+                None => policy = Some(groundwork_blueprint::policy_document(vec![statement])),
+            }
+        }
+        let policy = policy.map(|d| expand_json(&d, &hub_cx));
         let mut managed: BTreeSet<String> = g.managed_policies.iter().map(|p| expand(&p.value, &hub_cx)).collect();
         let mut after = Vec::new();
         if identity.require_mfa {
@@ -61,18 +68,73 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     }
 }
 
+/// The statement that lets the members of `group` assume the baseline's roles that name it in
+/// their `groups` (`None`: none does): `sts:AssumeRole` on the role in any account of the
+/// organization (`aws:ResourceOrgID`), with MFA. The accounts are not listed, unlike a grant's:
+/// the baseline is in every account, and a group's inline policy (5,120 characters) could not
+/// name two roles in hundreds of them. The roles' trust still admits the hub only, with MFA.
+fn baseline_statement(bp: &Blueprint, group: &str) -> Option<Value> {
+    let roles: Vec<(&str, &str)> = super::role::baseline_roles(bp)
+        .into_iter()
+        .filter(|(r, _, _)| r.groups.iter().any(|g| g == group))
+        .map(|(r, _, _)| (r.name.value.as_str(), r.path.as_str()))
+        .collect();
+    (!roles.is_empty()).then(|| assume_baseline(&roles, "{org_id}"))
+}
+
+/// The statement granting `roles` (name, path) in every account of the organization `org_id`.
+fn assume_baseline(roles: &[(&str, &str)], org_id: &str) -> Value {
+    let resources: Vec<String> =
+        roles.iter().map(|(name, path)| groundwork_blueprint::role_arn("*", path, name)).collect();
+    json!({
+        "Sid": ASSUME_BASELINE_SID,
+        "Effect": "Allow",
+        "Action": "sts:AssumeRole",
+        "Resource": resources,
+        "Condition": {
+            "StringEquals": { "aws:ResourceOrgID": org_id },
+            "Bool": { "aws:MultiFactorAuthPresent": "true" },
+        },
+    })
+}
+
+/// The baseline roles (among `roles`: name, path) a live statement grants, when it is exactly
+/// the statement [`lower`] writes for them in the organization `org_id`; `None` otherwise.
+pub(crate) fn reverse_baseline_grant(statement: &Value, roles: &[(&str, &str)], org_id: &str) -> Option<Vec<String>> {
+    if statement["Sid"] != ASSUME_BASELINE_SID {
+        return None;
+    }
+    let named: Vec<(&str, &str)> = strings(&statement["Resource"])
+        .iter()
+        .map(|arn| roles.iter().find(|(n, p)| *arn == groundwork_blueprint::role_arn("*", p, n)).copied())
+        .collect::<Option<_>>()?;
+    let canonical = |s: Value| canonical_policy(&groundwork_blueprint::policy_document(vec![s]));
+    (!named.is_empty() && canonical(assume_baseline(&named, org_id)) == canonical(statement.clone()))
+        .then(|| named.iter().map(|(n, _)| (*n).to_owned()).collect())
+}
+
+/// The roles a group's statements may be turned back into grants of: the `roles` section's
+/// (name → accounts it is deployed in, with `names`: account id → name), and the baseline's
+/// imported ones (name, path) in the organization `org_id`.
+pub(crate) struct Grantable<'a> {
+    pub(crate) roles: &'a BTreeMap<&'a str, &'a BTreeSet<String>>,
+    pub(crate) names: &'a HashMap<String, String>,
+    pub(crate) baseline: &'a [(&'a str, &'a str)],
+    pub(crate) org_id: &'a str,
+}
+
 /// The group entry (`identity.groups`) of the live group `spec` in the hub `hub_id`: its managed
 /// policies (groundwork's ForceMFA left out when `require_mfa`), and the statements of its
 /// inline policy `groundwork`, whose `AssumeGrantedRoles` statement becomes `grants:` when every
-/// role it names is among `roles` (name → accounts it is deployed in; `names`: account id →
-/// name). `Err` when it cannot be written. The reverse of [`lower`].
+/// role it names is among `grantable.roles`, and whose baseline grant is left to the baseline
+/// section when it names only the baseline's imported roles. `Err` when it cannot be written.
+/// The reverse of [`lower`].
 pub(crate) fn reverse(
     name: &str,
     spec: &Value,
     hub_id: &str,
     require_mfa: bool,
-    roles: &BTreeMap<&str, &BTreeSet<String>>,
-    names: &HashMap<String, String>,
+    grantable: &Grantable<'_>,
     subs: &Reverse<'_>,
 ) -> Result<Value, String> {
     let force_mfa = format!("arn:aws:iam::{hub_id}:policy/{FORCE_MFA_POLICY}");
@@ -82,8 +144,12 @@ pub(crate) fn reverse(
     let mut own = Vec::new();
     let mut grants = None;
     for s in statements {
+        // The baseline's grant is written in the baseline section (`groups:` of its roles).
+        if reverse_baseline_grant(&s, grantable.baseline, grantable.org_id).is_some() {
+            continue;
+        }
         if s["Sid"] == ASSUME_ROLE_SID {
-            grants = reverse_grants(&s, roles, names);
+            grants = reverse_grants(&s, grantable.roles, grantable.names);
             if grants.is_some() {
                 continue;
             }
@@ -157,6 +223,21 @@ mod tests {
             .to_string()
         );
         assert_eq!(GroupSpec::from_value(&v).unwrap(), spec);
+    }
+
+    #[test]
+    fn the_baseline_grant_reads_back_only_when_it_is_exactly_what_groundwork_writes() {
+        let roles = [("groundwork-support", "/groundwork/"), ("audit", "/groundwork/")];
+        let live =
+            canonical_policy(&groundwork_blueprint::policy_document(vec![assume_baseline(&roles[1..], "o-abc")]));
+        let s = &live["Statement"][0];
+        assert_eq!(reverse_baseline_grant(s, &roles, "o-abc"), Some(vec!["audit".to_owned()]));
+        // Another organization, a role not imported, no MFA condition: not the baseline's.
+        assert_eq!(reverse_baseline_grant(s, &roles, "o-other"), None);
+        assert_eq!(reverse_baseline_grant(s, &roles[..1], "o-abc"), None);
+        let mut loose = s.clone();
+        loose["Condition"].as_object_mut().unwrap().remove("Bool");
+        assert_eq!(reverse_baseline_grant(&loose, &roles, "o-abc"), None);
     }
 
     #[test]

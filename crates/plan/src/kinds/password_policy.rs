@@ -1,5 +1,7 @@
 //! The IAM account password policy (`password-policy/<account>`): in the identity hub, and in
-//! every account when the blueprint says `password_policy_everywhere`.
+//! every account the account baseline targets (`baseline.password_policy`, on by default), with
+//! the settings of `identity.password_policy` (the blueprint model's defaults without an
+//! `identity` section).
 
 use groundwork_blueprint::{Blueprint, PasswordPolicy};
 use serde::{Deserialize, Serialize};
@@ -57,18 +59,26 @@ impl From<PasswordPolicy> for PasswordPolicySpec {
     }
 }
 
-/// The password policy of the hub, and of every account with `password_policy_everywhere`.
+/// The password policy of the hub, of every account of the baseline
+/// (`baseline.password_policy`), and of every account with the superseded
+/// `identity.password_policy.apply_to_all_accounts`: one setting each, the management account
+/// first.
 pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
-    let Some(identity) = &bp.identity else { return };
-    let hub_account = hub(bp);
-    let spec = PasswordPolicySpec::from(identity.password_policy).to_value();
-    let mut targets: Vec<Option<&str>> = vec![hub_account];
-    if identity.password_policy_everywhere {
-        targets.push(None);
-        targets.extend(bp.accounts.iter().map(|a| Some(a.name.value.as_str())));
-        targets.sort_unstable();
-        targets.dedup();
+    let policy = bp.identity.as_ref().map_or_else(PasswordPolicy::default, |i| i.password_policy);
+    let spec = PasswordPolicySpec::from(policy).to_value();
+    let mut targets: Vec<Option<&str>> = Vec::new();
+    if let Some(identity) = &bp.identity {
+        targets.push(hub(bp));
+        if identity.password_policy_everywhere {
+            targets.push(None);
+            targets.extend(bp.accounts.iter().map(|a| Some(a.name.value.as_str())));
+        }
     }
+    if bp.baseline.password_policy {
+        targets.extend(crate::baseline::accounts(bp));
+    }
+    targets.sort_unstable();
+    targets.dedup();
     for account in targets {
         out.push(DesiredResource {
             address: Address::password_policy(account),
@@ -110,6 +120,24 @@ pub(crate) fn reverse(spec: Option<&Value>, notes: &mut Vec<String>) -> Map<Stri
     }
     m.insert("allow_users_to_change".into(), json!(p["allow_users_to_change"].as_bool().unwrap_or(false)));
     m
+}
+
+/// The policy a blueprint with the `password_policy` settings `m` (from [`reverse`]) writes.
+pub(crate) fn from_reversed(m: &Map<String, Value>) -> PasswordPolicySpec {
+    let mut p = PasswordPolicy::default();
+    let number = |key: &str, default: u32| {
+        m.get(key).and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()).unwrap_or(default)
+    };
+    let flag = |key: &str, default: bool| m.get(key).and_then(Value::as_bool).unwrap_or(default);
+    p.min_length = number("min_length", p.min_length);
+    p.max_age_days = number("max_age_days", p.max_age_days);
+    p.reuse_prevention = number("reuse_prevention", p.reuse_prevention);
+    p.require_uppercase = flag("require_uppercase", p.require_uppercase);
+    p.require_lowercase = flag("require_lowercase", p.require_lowercase);
+    p.require_numbers = flag("require_numbers", p.require_numbers);
+    p.require_symbols = flag("require_symbols", p.require_symbols);
+    p.allow_users_to_change = flag("allow_users_to_change", p.allow_users_to_change);
+    p.into()
 }
 
 #[cfg(test)]

@@ -7,7 +7,10 @@
 use std::collections::BTreeSet;
 
 use groundwork_blueprint::template::{IdRef, Reverse};
-use groundwork_blueprint::{Blueprint, DEFAULT_MAX_MFA_AGE_SECONDS, MANAGEMENT_HUB, RoleTrust, SessionName};
+use groundwork_blueprint::{
+    BaselineRole, Blueprint, DEFAULT_MAX_MFA_AGE_SECONDS, MANAGEMENT_HUB, RoleTrust, SECURITY_AUDIT_POLICY_ARN,
+    SUPPORT_POLICY_ARN, SessionName,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -130,6 +133,50 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     }
 }
 
+/// The account baseline's roles (`baseline.support_role`, `baseline.security_audit_role`) in
+/// every account it targets, the management account included: trusted by the hub with MFA as
+/// the blueprint's roles are (the defaults of `trust: hub`), with their one AWS managed policy.
+pub(crate) fn lower_baseline(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
+    let hub_account = hub(bp);
+    let trust = trust_policy(
+        RoleTrust::Hub { max_mfa_age_seconds: DEFAULT_MAX_MFA_AGE_SECONDS, session_name: SessionName::Username },
+        hub_account,
+    );
+    for (role, description, policy) in baseline_roles(bp) {
+        for account in crate::baseline::accounts(bp) {
+            out.push(DesiredResource {
+                address: Address::role(account, &role.name.value),
+                at: Locator::new(Kind::Role, account.map(str::to_owned), role.name.value.clone()),
+                spec: RoleSpec {
+                    path: role.path.clone(),
+                    tags: ownership(bp),
+                    description: description.to_owned(),
+                    trust: trust.clone(),
+                    max_session_seconds: 3600,
+                    managed_policies: [policy.to_owned()].into(),
+                    inline_policies: Map::new(),
+                }
+                .to_value(),
+                after: Vec::new(),
+            });
+        }
+    }
+}
+
+/// The baseline's roles that are on, each with its description and its managed policy.
+pub(crate) fn baseline_roles(bp: &Blueprint) -> Vec<(&BaselineRole, &'static str, &'static str)> {
+    let b = &bp.baseline;
+    let support = b.support_role.as_ref().map(|r| (r, SUPPORT_DESCRIPTION, SUPPORT_POLICY_ARN));
+    let audit = b.security_audit_role.as_ref().map(|r| (r, SECURITY_AUDIT_DESCRIPTION, SECURITY_AUDIT_POLICY_ARN));
+    support.into_iter().chain(audit).collect()
+}
+
+/// The support role's description (import recognizes the role by it).
+pub const SUPPORT_DESCRIPTION: &str = "groundwork's support role: AWS Support cases, from the identity hub (CIS 1.17)";
+/// The security-audit role's description (import recognizes the role by it).
+pub const SECURITY_AUDIT_DESCRIPTION: &str =
+    "groundwork's security-audit role: read-only security audit, from the identity hub";
+
 /// The execution role of every member account. `out` holds the blueprint's other resources,
 /// from which its permissions are computed.
 pub(crate) fn lower_execution(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
@@ -161,6 +208,30 @@ pub(crate) fn lower_execution(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             after: Vec::new(),
         });
     }
+}
+
+/// Which of the baseline's roles a live role is, when it is exactly what [`lower_baseline`]
+/// writes but for groundwork's tags and its name: `Some(true)` the support role, `Some(false)`
+/// the security-audit role. `hub`: the hub's account name as the blueprint writes it
+/// (`management` too). The reverse of [`lower_baseline`].
+pub(crate) fn reverse_baseline(live: &Value, hub: &str, ids: &Ids) -> Option<bool> {
+    let live = RoleSpec::from_value(live).ok()?;
+    let hub_name = (hub != MANAGEMENT_HUB).then_some(hub);
+    let trust = ids.resolve_spec(&trust_policy(
+        RoleTrust::Hub { max_mfa_age_seconds: DEFAULT_MAX_MFA_AGE_SECONDS, session_name: SessionName::Username },
+        hub_name,
+    ));
+    if live.path != groundwork_blueprint::DEFAULT_ROLE_PATH
+        || live.trust != trust
+        || live.max_session_seconds != 3600
+        || !live.inline_policies.is_empty()
+    {
+        return None;
+    }
+    [(true, SUPPORT_DESCRIPTION, SUPPORT_POLICY_ARN), (false, SECURITY_AUDIT_DESCRIPTION, SECURITY_AUDIT_POLICY_ARN)]
+        .into_iter()
+        .find(|(_, d, p)| live.description == *d && live.managed_policies == BTreeSet::from([(*p).to_owned()]))
+        .map(|(support, _, _)| support)
 }
 
 /// A role's session duration when the blueprint says nothing.
@@ -282,6 +353,31 @@ mod tests {
         assert_eq!(v["managed_policies"], json!(["arn:aws:iam::aws:policy/ReadOnlyAccess"]));
         assert_eq!(v["inline_policies"], json!({}));
         assert_eq!(RoleSpec::from_value(&v).unwrap(), spec);
+    }
+
+    #[test]
+    fn the_baseline_roles_are_recognized_by_what_groundwork_writes() {
+        let mut ids = Ids::default();
+        ids.accounts.insert("identity".into(), "111122223333".into());
+        let hub =
+            RoleTrust::Hub { max_mfa_age_seconds: DEFAULT_MAX_MFA_AGE_SECONDS, session_name: SessionName::Username };
+        let mut live = RoleSpec {
+            path: "/groundwork/".into(),
+            tags: Tags::default(),
+            description: SUPPORT_DESCRIPTION.into(),
+            trust: ids.resolve_spec(&trust_policy(hub, Some("identity"))),
+            max_session_seconds: 3600,
+            managed_policies: [SUPPORT_POLICY_ARN.to_owned()].into(),
+            inline_policies: Map::new(),
+        };
+        assert_eq!(reverse_baseline(&live.to_value(), "identity", &ids), Some(true));
+        live.description = SECURITY_AUDIT_DESCRIPTION.into();
+        live.managed_policies = [SECURITY_AUDIT_POLICY_ARN.to_owned()].into();
+        assert_eq!(reverse_baseline(&live.to_value(), "identity", &ids), Some(false));
+        // Another hub, another policy as well, or an inline policy: not the baseline's.
+        assert_eq!(reverse_baseline(&live.to_value(), "management", &ids), None);
+        live.managed_policies.insert("arn:aws:iam::aws:policy/ReadOnlyAccess".into());
+        assert_eq!(reverse_baseline(&live.to_value(), "identity", &ids), None);
     }
 
     #[test]
