@@ -96,10 +96,11 @@ pub struct AuditPolicy {
 impl AuditPolicy {
     /// The policy a blueprint implies, with the default thresholds (90 days each): the
     /// blueprint's password policy where it applies it (the identity hub, the management account
-    /// when the hub is not named, or every account with `password_policy_everywhere`), or the
-    /// default policy in every account when the blueprint has no `identity` section.
+    /// when the hub is not named, every account with `password_policy_everywhere`, and every
+    /// account the baseline's `password_policy` targets), or the default policy in every account
+    /// when the blueprint has no `identity` section.
     pub fn for_blueprint(blueprint: &Blueprint, live: &Live, as_of: SystemTime) -> Self {
-        let (password_policy, password_scope) = match &blueprint.identity {
+        let (password_policy, mut password_scope) = match &blueprint.identity {
             None => (PasswordPolicy::default(), PasswordScope::Everywhere),
             Some(identity) if identity.password_policy_everywhere => {
                 (identity.password_policy, PasswordScope::Everywhere)
@@ -115,6 +116,17 @@ impl AuditPolicy {
                 (identity.password_policy, PasswordScope::Accounts(hub.into_iter().collect()))
             }
         };
+        if let PasswordScope::Accounts(ids) = &mut password_scope
+            && blueprint.baseline.password_policy
+        {
+            let id_of = |name: Option<&str>| match name {
+                None => live.organization.as_ref().map(|o| o.management_account_id.clone()),
+                Some(name) => {
+                    blueprint.account(name).and_then(|a| live.account_by_email(&a.email.value)).map(|a| a.id.clone())
+                }
+            };
+            ids.extend(groundwork_plan::baseline::accounts(blueprint).into_iter().filter_map(id_of));
+        }
         AuditPolicy {
             as_of,
             max_key_age_days: 90,
@@ -221,6 +233,9 @@ accounts:
         }
     }
 
+    /// The baseline's password policy off: the policy is the hub's alone.
+    const HUB_ONLY: &str = "baseline:\n  password_policy: false\n";
+
     #[test]
     fn the_password_policy_is_checked_where_the_blueprint_applies_it() {
         let ids = |s: &[&str]| PasswordScope::Accounts(s.iter().map(|x| (*x).to_owned()).collect());
@@ -230,7 +245,7 @@ accounts:
         assert_eq!((none.max_key_age_days, none.max_unused_days, none.member_root_mfa), (90, 90, false));
 
         let hub = AuditPolicy::for_blueprint(
-            &blueprint("identity:\n  account: hub\n  password_policy:\n    min_length: 20\n"),
+            &blueprint(&format!("identity:\n  account: hub\n  password_policy:\n    min_length: 20\n{HUB_ONLY}")),
             &live(),
             SystemTime::UNIX_EPOCH,
         );
@@ -246,7 +261,7 @@ accounts:
         assert_eq!(everywhere.password_scope, PasswordScope::Everywhere);
 
         let management = AuditPolicy::for_blueprint(
-            &blueprint("identity:\n  account: management\n"),
+            &blueprint(&format!("identity:\n  account: management\n{HUB_ONLY}")),
             &live(),
             SystemTime::UNIX_EPOCH,
         );
@@ -255,8 +270,26 @@ accounts:
         // A hub that does not exist yet: nothing to check.
         let mut without_hub = live();
         without_hub.accounts.retain(|a| a.id != "111111111111");
-        let missing =
-            AuditPolicy::for_blueprint(&blueprint("identity:\n  account: hub\n"), &without_hub, SystemTime::UNIX_EPOCH);
+        let missing = AuditPolicy::for_blueprint(
+            &blueprint(&format!("identity:\n  account: hub\n{HUB_ONLY}")),
+            &without_hub,
+            SystemTime::UNIX_EPOCH,
+        );
         assert_eq!(missing.password_scope, ids(&[]));
+
+        // By default the baseline puts the policy in every account it targets: each is checked.
+        let baseline =
+            AuditPolicy::for_blueprint(&blueprint("identity:\n  account: hub\n"), &live(), SystemTime::UNIX_EPOCH);
+        assert_eq!(baseline.password_scope, ids(&["111111111111", "123456789012", "222222222222"]));
+        let narrowed = AuditPolicy::for_blueprint(
+            &blueprint("identity:\n  account: hub\nbaseline:\n  targets: [{ account: other }]\n"),
+            &live(),
+            SystemTime::UNIX_EPOCH,
+        );
+        assert_eq!(
+            narrowed.password_scope,
+            ids(&["111111111111", "222222222222"]),
+            "the hub, and the baseline's target"
+        );
     }
 }

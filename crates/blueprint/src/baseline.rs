@@ -438,6 +438,38 @@ identity:
         assert!(bp.baseline.support_role.is_none() && bp.baseline.security_audit_role.is_none());
     }
 
+    /// A group whose own statements leave less room than the baseline's statement needs: its
+    /// inline policy, as groundwork writes it, is too large.
+    #[test]
+    fn the_baseline_statement_counts_toward_a_groups_inline_policy_size() {
+        let resources: Vec<String> = (0..148).map(|i| format!("\"arn:aws:s3:::acme-bucket-{i:03}/*\"")).collect();
+        let group = format!(
+            "  - {{ name: identity, email: aws+identity@acme.example, ou: Workloads, purpose: identity }}
+identity:
+  account: identity
+  groups:
+    - name: ops
+      statements:
+        - {{ Sid: Read, Effect: Allow, Action: [s3:GetObject], Resource: [{}] }}
+",
+            resources.join(", ")
+        );
+        let fits = parse(&group);
+        assert!(
+            fits.is_ok(),
+            "{:?}",
+            fits.err().map(|d| d.items.iter().map(|i| i.message.clone()).collect::<Vec<_>>())
+        );
+        let err = parse(&format!("{group}baseline:\n  support_role: {{ groups: [ops] }}\n")).unwrap_err();
+        let messages: Vec<&str> = err.items.iter().map(|i| i.message.as_str()).collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("the inline policy of group `ops` is") && m.ends_with("IAM allows 5120")),
+            "{messages:?}"
+        );
+    }
+
     #[test]
     fn apply_to_all_accounts_is_accepted_with_a_warning_pointing_to_the_baseline() {
         let src = "version: 1

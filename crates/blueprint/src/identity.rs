@@ -10,7 +10,7 @@ use crate::diag::Diagnostic;
 use crate::lint::{self, Env, Scope, SizeVars};
 use crate::logging::boolean;
 use crate::model::{
-    Account, AccountOrigin, DEFAULT_MAX_MFA_AGE_SECONDS, DEFAULT_ROLE_PATH, Grant, Group, Identity, OuPath,
+    Account, AccountOrigin, Baseline, DEFAULT_MAX_MFA_AGE_SECONDS, DEFAULT_ROLE_PATH, Grant, Group, Identity, OuPath,
     PasswordPolicy, Purpose, Role, RoleTrust, SessionName, Spanned, Tags, User,
 };
 use crate::schema::{Cx, RawOrganization, did_you_mean};
@@ -631,10 +631,11 @@ pub(crate) fn lower<'a>(
     org: Option<&RawOrganization>,
     accounts: impl IntoIterator<Item = &'a Account>,
     ous: &BTreeMap<OuPath, Span>,
+    baseline: &Baseline,
 ) -> (Option<Identity>, Vec<Role>) {
     let accounts: Vec<&Account> = accounts.into_iter().collect();
     let region = org.map_or("us-east-1", |o| o.home_region.value.as_str());
-    let env = Env { src, accounts: &accounts, has_hub: identity.is_some() };
+    let env = Env { src, accounts: &accounts, has_hub: identity.is_some(), baseline };
     let access_role = org.and_then(|o| o.access_role.as_ref());
     let path = identity.map_or(DEFAULT_ROLE_PATH, |i| i.role_path.as_str());
     let roles = lower_roles(cx, &env, raw_roles, ous, region, access_role, path);
@@ -811,7 +812,7 @@ fn lower_identity(
             continue;
         }
         let group = Group { name: g.name.clone(), grants, managed_policies: g.managed_policies.clone(), statements };
-        if let Some(doc) = lint::group_inline_policy(&group) {
+        if let Some(doc) = lint::group_document(&group, env.baseline) {
             let chars = lint::policy_chars(&doc, &vars);
             if chars > lint::MAX_GROUP_INLINE_POLICY_CHARS {
                 cx.push(
@@ -825,10 +826,14 @@ fn lower_identity(
                         ),
                     )
                     .label("inline policy too large")
-                    .help(
+                    .help(if lint::baseline_roles_of(env.baseline, &g.name.value).is_empty() {
                         "it holds the group's statements and one sts:AssumeRole resource per granted role and account; \
-                         split the group, or move statements into managed policies",
-                    ),
+                         split the group, or move statements into managed policies"
+                    } else {
+                        "it holds the group's statements, one sts:AssumeRole resource per granted role and account, \
+                         and the statement for the baseline roles it may assume; split the group, move statements \
+                         into managed policies, or take the group out of the baseline role's `groups`"
+                    }),
                 );
                 continue;
             }

@@ -55,7 +55,8 @@ pub use identity::{MANAGEMENT_HUB, MIN_PASSWORD_LENGTH};
 pub use lint::{
     ACCOUNT_ID_CHARS, ASSUME_BASELINE_SID, ASSUME_ROLE_SID, EXCEPTION_KEY, MAX_GROUP_INLINE_POLICY_CHARS,
     MAX_GROUPS_PER_USER, MAX_MANAGED_POLICIES, MAX_MANAGED_POLICY_CHARS, MAX_ROLE_INLINE_POLICY_CHARS,
-    assume_role_statement, force_mfa_policy, group_inline_policy, policy_document, role_arn, role_inline_policy,
+    assume_baseline_statement, assume_role_statement, baseline_roles_of, force_mfa_policy, group_document,
+    group_inline_policy, policy_document, role_arn, role_inline_policy,
 };
 pub use logging::{BUCKET_PLACEHOLDERS, DEFAULT_LOG_KEY_ALIAS, LOG_BUCKET_WORD};
 pub use model::{

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value, json};
 
 use crate::diag::Diagnostic;
-use crate::model::{Account, AccountOrigin, Grant, Group, Role};
+use crate::model::{Account, AccountOrigin, Baseline, Grant, Group, Role};
 use crate::schema::{Cx, did_you_mean};
 use crate::severity::Severity;
 use crate::template::{self, Context, DOCUMENT as DOCUMENT_PLACEHOLDERS, Name, Template, suggest};
@@ -171,6 +171,47 @@ pub fn group_inline_policy(group: &Group) -> Option<Value> {
     (!statements.is_empty()).then(|| policy_document(statements))
 }
 
+/// The statement that lets a group's members assume the baseline's `roles` (name, path) in
+/// every account of the organization `org_id` (`{org_id}` before planning), with MFA. The
+/// accounts are not listed, unlike a grant's: the baseline is in every account, and a group's
+/// inline policy could not name two roles in hundreds of them. The roles' trust still admits
+/// the hub only, with MFA.
+pub fn assume_baseline_statement(roles: &[(&str, &str)], org_id: &str) -> Value {
+    let resources: Vec<String> = roles.iter().map(|(name, path)| role_arn("*", path, name)).collect();
+    json!({
+        "Sid": ASSUME_BASELINE_SID,
+        "Effect": "Allow",
+        "Action": "sts:AssumeRole",
+        "Resource": resources,
+        "Condition": {
+            "StringEquals": { "aws:ResourceOrgID": org_id },
+            "Bool": { "aws:MultiFactorAuthPresent": "true" },
+        },
+    })
+}
+
+/// The baseline's roles (name, path) that name `group` among the groups that may assume them.
+pub fn baseline_roles_of<'a>(baseline: &'a Baseline, group: &str) -> Vec<(&'a str, &'a str)> {
+    [&baseline.support_role, &baseline.security_audit_role]
+        .into_iter()
+        .flatten()
+        .filter(|r| r.groups.iter().any(|g| g == group))
+        .map(|r| (r.name.value.as_str(), r.path.as_str()))
+        .collect()
+}
+
+/// The whole inline policy groundwork writes for a group: [`group_inline_policy`] and, when
+/// the baseline grants it roles, [`assume_baseline_statement`] (placeholders unexpanded).
+pub fn group_document(group: &Group, baseline: &Baseline) -> Option<Value> {
+    let roles = baseline_roles_of(baseline, &group.name.value);
+    let mut statements = group.statements.clone();
+    statements.extend(assume_role_statement(&group.grants));
+    if !roles.is_empty() {
+        statements.push(assume_baseline_statement(&roles, "{org_id}"));
+    }
+    (!statements.is_empty()).then(|| policy_document(statements))
+}
+
 /// The inline policy of a role (placeholders unexpanded); `None` without statements.
 pub fn role_inline_policy(role: &Role) -> Option<Value> {
     (!role.statements.is_empty()).then(|| policy_document(role.statements.clone()))
@@ -194,6 +235,8 @@ pub(crate) struct Env<'a> {
     pub(crate) accounts: &'a [&'a Account],
     /// Whether the blueprint has an `identity` section (for `{hub_account_id}`).
     pub(crate) has_hub: bool,
+    /// The account baseline (its roles add a statement to the groups they name).
+    pub(crate) baseline: &'a Baseline,
 }
 
 /// Number of errors collected so far.

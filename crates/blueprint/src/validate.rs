@@ -480,6 +480,7 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         org.as_ref(),
         placed.iter().map(|p| &p.account),
         &known,
+        &baseline,
     );
 
     let org = org?;

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use groundwork_blueprint::template::Reverse;
-use groundwork_blueprint::{ASSUME_BASELINE_SID, ASSUME_ROLE_SID, Blueprint};
+use groundwork_blueprint::{ASSUME_BASELINE_SID, ASSUME_ROLE_SID, Blueprint, assume_baseline_statement};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -45,13 +45,7 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
         None => TemplateCx { account: None, workload: None, hub: None, region: &bp.organization.home_region.value },
     };
     for g in &identity.groups {
-        let mut policy = groundwork_blueprint::group_inline_policy(g);
-        if let Some(statement) = baseline_statement(bp, &g.name.value) {
-            match policy.as_mut().and_then(|d| d["Statement"].as_array_mut()) {
-                Some(statements) => statements.push(statement),
-                None => policy = Some(groundwork_blueprint::policy_document(vec![statement])),
-            }
-        }
+        let policy = groundwork_blueprint::group_document(g, &bp.baseline);
         let policy = policy.map(|d| expand_json(&d, &hub_cx));
         let mut managed: BTreeSet<String> = g.managed_policies.iter().map(|p| expand(&p.value, &hub_cx)).collect();
         let mut after = Vec::new();
@@ -68,36 +62,6 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     }
 }
 
-/// The statement that lets the members of `group` assume the baseline's roles that name it in
-/// their `groups` (`None`: none does): `sts:AssumeRole` on the role in any account of the
-/// organization (`aws:ResourceOrgID`), with MFA. The accounts are not listed, unlike a grant's:
-/// the baseline is in every account, and a group's inline policy (5,120 characters) could not
-/// name two roles in hundreds of them. The roles' trust still admits the hub only, with MFA.
-fn baseline_statement(bp: &Blueprint, group: &str) -> Option<Value> {
-    let roles: Vec<(&str, &str)> = super::role::baseline_roles(bp)
-        .into_iter()
-        .filter(|(r, _, _)| r.groups.iter().any(|g| g == group))
-        .map(|(r, _, _)| (r.name.value.as_str(), r.path.as_str()))
-        .collect();
-    (!roles.is_empty()).then(|| assume_baseline(&roles, "{org_id}"))
-}
-
-/// The statement granting `roles` (name, path) in every account of the organization `org_id`.
-fn assume_baseline(roles: &[(&str, &str)], org_id: &str) -> Value {
-    let resources: Vec<String> =
-        roles.iter().map(|(name, path)| groundwork_blueprint::role_arn("*", path, name)).collect();
-    json!({
-        "Sid": ASSUME_BASELINE_SID,
-        "Effect": "Allow",
-        "Action": "sts:AssumeRole",
-        "Resource": resources,
-        "Condition": {
-            "StringEquals": { "aws:ResourceOrgID": org_id },
-            "Bool": { "aws:MultiFactorAuthPresent": "true" },
-        },
-    })
-}
-
 /// The baseline roles (among `roles`: name, path) a live statement grants, when it is exactly
 /// the statement [`lower`] writes for them in the organization `org_id`; `None` otherwise.
 pub(crate) fn reverse_baseline_grant(statement: &Value, roles: &[(&str, &str)], org_id: &str) -> Option<Vec<String>> {
@@ -109,7 +73,7 @@ pub(crate) fn reverse_baseline_grant(statement: &Value, roles: &[(&str, &str)], 
         .map(|arn| roles.iter().find(|(n, p)| *arn == groundwork_blueprint::role_arn("*", p, n)).copied())
         .collect::<Option<_>>()?;
     let canonical = |s: Value| canonical_policy(&groundwork_blueprint::policy_document(vec![s]));
-    (!named.is_empty() && canonical(assume_baseline(&named, org_id)) == canonical(statement.clone()))
+    (!named.is_empty() && canonical(assume_baseline_statement(&named, org_id)) == canonical(statement.clone()))
         .then(|| named.iter().map(|(n, _)| (*n).to_owned()).collect())
 }
 
@@ -228,8 +192,10 @@ mod tests {
     #[test]
     fn the_baseline_grant_reads_back_only_when_it_is_exactly_what_groundwork_writes() {
         let roles = [("groundwork-support", "/groundwork/"), ("audit", "/groundwork/")];
-        let live =
-            canonical_policy(&groundwork_blueprint::policy_document(vec![assume_baseline(&roles[1..], "o-abc")]));
+        let live = canonical_policy(&groundwork_blueprint::policy_document(vec![assume_baseline_statement(
+            &roles[1..],
+            "o-abc",
+        )]));
         let s = &live["Statement"][0];
         assert_eq!(reverse_baseline_grant(s, &roles, "o-abc"), Some(vec!["audit".to_owned()]));
         // Another organization, a role not imported, no MFA condition: not the baseline's.
