@@ -176,7 +176,7 @@ impl Aws {
             ou_paths,
             policy_types: org.policy_types.clone(),
             key_aliases,
-            bucket_lists: Default::default(),
+            bucket_lists: crate::resources::BucketLists::default(),
         });
         let gate = Arc::new(Semaphore::new(ACCOUNT_CONCURRENCY));
         let mut tasks: JoinSet<(Listing, Result<Listed, ProviderError>)> = JoinSet::new();

@@ -10,7 +10,7 @@ use crate::diag::Diagnostic;
 use crate::lint::{self, Env, Scope, SizeVars};
 use crate::logging::boolean;
 use crate::model::{
-    Account, AccountOrigin, Baseline, DEFAULT_MAX_MFA_AGE_SECONDS, DEFAULT_ROLE_PATH, Grant, Group, Identity, OuPath,
+    Account, AccountOrigin, DEFAULT_MAX_MFA_AGE_SECONDS, DEFAULT_ROLE_PATH, Grant, Group, Identity, OuPath,
     PasswordPolicy, Purpose, Role, RoleTrust, SessionName, Spanned, Tags, User,
 };
 use crate::schema::{Cx, RawOrganization, did_you_mean};
@@ -622,24 +622,21 @@ fn lint_statements(
     ok.then_some(out)
 }
 
-/// Validates `identity` and `roles` against the accounts and lowers them into the model.
-pub(crate) fn lower<'a>(
+/// Validates `identity` and `roles` against the accounts (in `env`) and lowers them into the
+/// model.
+pub(crate) fn lower(
     cx: &mut Cx,
-    src: &str,
+    env: &Env<'_>,
     identity: Option<&RawIdentity>,
     raw_roles: &[RawRole],
     org: Option<&RawOrganization>,
-    accounts: impl IntoIterator<Item = &'a Account>,
     ous: &BTreeMap<OuPath, Span>,
-    baseline: &Baseline,
 ) -> (Option<Identity>, Vec<Role>) {
-    let accounts: Vec<&Account> = accounts.into_iter().collect();
     let region = org.map_or("us-east-1", |o| o.home_region.value.as_str());
-    let env = Env { src, accounts: &accounts, has_hub: identity.is_some(), baseline };
     let access_role = org.and_then(|o| o.access_role.as_ref());
     let path = identity.map_or(DEFAULT_ROLE_PATH, |i| i.role_path.as_str());
-    let roles = lower_roles(cx, &env, raw_roles, ous, region, access_role, path);
-    let identity = identity.and_then(|i| lower_identity(cx, &env, i, raw_roles, &roles, ous, region));
+    let roles = lower_roles(cx, env, raw_roles, ous, region, access_role, path);
+    let identity = identity.and_then(|i| lower_identity(cx, env, i, raw_roles, &roles, ous, region));
     (identity, roles)
 }
 

@@ -472,16 +472,8 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         access_role: org.as_ref().and_then(|o| o.access_role.as_ref()),
     };
     let baseline = crate::baseline::lower(cx, raw.baseline.as_ref(), &scope, &baseline_roles);
-    let (identity, roles) = crate::identity::lower(
-        cx,
-        src,
-        raw.identity.as_ref(),
-        &raw.roles,
-        org.as_ref(),
-        placed.iter().map(|p| &p.account),
-        &known,
-        &baseline,
-    );
+    let env = crate::lint::Env { src, accounts: &accounts, has_hub: raw.identity.is_some(), baseline: &baseline };
+    let (identity, roles) = crate::identity::lower(cx, &env, raw.identity.as_ref(), &raw.roles, org.as_ref(), &known);
 
     let org = org?;
     if cx.diags.iter().any(|d| d.severity == crate::severity::Severity::Error) {

@@ -43,6 +43,7 @@ use crate::accounts::AccountClients;
 use crate::{Aws, AwsError};
 use iam::snapshot::{AccountIam, IamWants};
 pub(crate) use kms::KeyAliases;
+pub(crate) use s3::BucketLists;
 
 /// Reads at once while discovering resources.
 const RESOURCE_CONCURRENCY: usize = 16;

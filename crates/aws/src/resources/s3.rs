@@ -115,7 +115,7 @@ impl Converge for BucketSpec {
         let mut out = Vec::new();
         for name in names {
             if let Some(b) = Box::pin(aws.read_listed_bucket(s3, &cx.clients.id, name, &listing)).await? {
-                out.push((cx.locator(Self::KIND, &name), named_by_alias(b, cx.shared)));
+                out.push((cx.locator(Self::KIND, name), named_by_alias(b, cx.shared)));
             }
         }
         Ok(out)
