@@ -156,12 +156,20 @@ enum Class {
     Fatal,
 }
 
-fn classify<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Class {
+/// Error codes that mean "not carried out, try again" for one service only: Identity Center's
+/// `ConflictException` (another operation on the same permission set or assignment is in
+/// progress; AWS asks callers to retry with backoff). The identity store uses the same code for
+/// a uniqueness violation, which is final, so it is not listed for `identitystore`.
+const SERVICE_RETRYABLE: &[(&str, &str)] = &[("sso", "ConflictException")];
+
+fn classify<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>, op: &str) -> Class {
     match err {
         SdkError::ServiceError(_) => {
             let code = err.code().unwrap_or_default();
             let status = err.raw_response().map_or(0, |r| r.status().as_u16());
-            if THROTTLING.contains(&code) || status == 429 {
+            let service = op.split_once(':').map_or("", |(s, _)| s);
+            let retryable_here = SERVICE_RETRYABLE.iter().any(|(s, c)| *s == service && *c == code);
+            if THROTTLING.contains(&code) || status == 429 || retryable_here {
                 Class::Throttled
             } else if TRANSIENT.contains(&code) || status >= 500 {
                 Class::Transient
@@ -248,7 +256,7 @@ where
             Ok(v) => return Ok(v),
             Err(e) => e,
         };
-        let class = classify(&err);
+        let class = classify(&err, op);
         let retryable = match class {
             Class::Throttled => true,
             Class::Transient => idempotency == Idempotency::Safe,

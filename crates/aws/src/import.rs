@@ -163,8 +163,14 @@ impl Aws {
             }
         };
         let ou_paths = live.ous.iter().map(|o| (o.id.clone(), o.path.to_string())).collect();
-        let shared =
-            Arc::new(Shared { ids: ids.clone(), scps, ou_paths, policy_types: org.policy_types.clone(), key_aliases });
+        let shared = Arc::new(Shared {
+            ids: ids.clone(),
+            scps,
+            ou_paths,
+            policy_types: org.policy_types.clone(),
+            key_aliases,
+            sso: crate::resources::sso::SsoCache::default(),
+        });
         let gate = Arc::new(Semaphore::new(ACCOUNT_CONCURRENCY));
         let mut tasks: JoinSet<(Listing, Result<Listed, ProviderError>)> = JoinSet::new();
         for listing in listings {

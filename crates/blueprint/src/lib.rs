@@ -29,6 +29,7 @@ mod builtins;
 mod diag;
 mod guardrails;
 mod identity;
+mod identity_center;
 mod lint;
 mod logging;
 mod model;
@@ -59,10 +60,11 @@ pub use lint::{
 };
 pub use logging::{BUCKET_PLACEHOLDERS, DEFAULT_LOG_KEY_ALIAS, LOG_BUCKET_WORD};
 pub use model::{
-    Account, AccountOrigin, Baseline, Blueprint, DEFAULT_MAX_MFA_AGE_SECONDS, DEFAULT_ROLE_PATH, DOCUMENT_PLACEHOLDERS,
-    DataEvents, FeatureSet, Grant, Group, Guardrail, Guardrails, Identity, Logging, ObjectLock, ObjectLockMode,
-    Organization, OrganizationalUnit, OuPath, PasswordPolicy, Purpose, Regions, Role, RoleTrust, SessionName, Spanned,
-    Tags, Target, User,
+    Account, AccountOrigin, Baseline, Blueprint, Boundary, DEFAULT_MAX_MFA_AGE_SECONDS, DEFAULT_ROLE_PATH,
+    DOCUMENT_PLACEHOLDERS, DataEvents, FeatureSet, Grant, Group, Guardrail, Guardrails, IcAssignment, IcGroup,
+    IcPermissionSet, Identity, IdentityCenter, Logging, ObjectLock, ObjectLockMode, Organization, OrganizationalUnit,
+    OuPath, PasswordPolicy, PolicyRef, Purpose, Regions, Role, RoleTrust, SessionName, Spanned, Tags, Target, User,
+    iso_duration,
 };
 pub use policy::{POLICY_VERSION, scp_size};
 pub use severity::Severity;

@@ -477,6 +477,10 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         &known,
     );
 
+    let identity_center = raw.identity_center.as_ref().and_then(|ic| {
+        crate::identity_center::lower(cx, ic, &scope, identity.is_some(), placed.iter().map(|p| &p.account))
+    });
+
     let org = org?;
     if cx.diags.iter().any(|d| d.severity == crate::severity::Severity::Error) {
         return None;
@@ -504,6 +508,7 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         identity,
         roles,
         baseline,
+        identity_center,
     })
 }
 

