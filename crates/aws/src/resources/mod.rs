@@ -201,6 +201,15 @@ impl Aws {
                 Ok(aws.leftover_scp(&leftover, &blueprint).await?.into_iter().collect())
             });
         }
+        if let Some(wants) = sso::Leftovers::of(desired) {
+            let (aws, gate, shared, management) =
+                (self.clone(), Arc::clone(&gate), Arc::clone(&shared), management.clone());
+            tasks.spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                let clients = aws.account(&management, &management).await?;
+                aws.sso_leftovers(&wants, &shared, &clients).await
+            });
+        }
         while let Some(joined) = tasks.join_next().await {
             let found = joined
                 .map_err(|e| AwsError::call("discovering resources", crate::organizations::internal(&e.to_string())))?

@@ -256,3 +256,198 @@ async fn the_example_is_built_read_back_and_a_rerun_writes_nothing() {
     assert_eq!(sso.sets().await.values().map(Vec::len).sum::<usize>(), 3, "no duplicate permission set");
     assert_eq!(sso.assignments().await, expected(&accounts), "no duplicate assignment");
 }
+
+/// The example with `replace` applied to its text, written into the test's home.
+fn variant(sso: &Sso, name: &str, replace: &[(&str, &str)]) -> PathBuf {
+    let mut text = std::fs::read_to_string(example()).unwrap();
+    for (from, to) in replace {
+        assert!(text.contains(from), "{from}");
+        text = text.replace(from, to);
+    }
+    let path = sso.env.path(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The addresses of a JSON plan's changes of the Identity Center kinds, with their actions.
+fn sso_changes(plan: &Value) -> Vec<(String, String)> {
+    plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            let a = c["address"].as_str().unwrap();
+            a.starts_with("sso-") || a.starts_with("permission-set/")
+        })
+        .map(|c| (c["action"].as_str().unwrap().to_owned(), c["address"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_account_in_a_targeted_ou_gets_exactly_its_assignments() {
+    let sso = Sso::new();
+    sso.apply(&example(), &[]).ok();
+    let more = variant(&sso, "more.yaml", &[("environments: [dev, prod]", "environments: [dev, staging, prod]")]);
+    let plan = sso.plan_json(&more, &[]);
+    assert_eq!(
+        sso_changes(&plan),
+        [
+            ("create".to_owned(), "sso-assignment/auditors/Auditor@jira-staging".to_owned()),
+            ("create".to_owned(), "sso-assignment/jira-admins/JiraAdmin@jira-staging".to_owned()),
+        ],
+        "{plan:#}"
+    );
+    let applied = sso.apply(&more, &[]).ok();
+    assert_eq!(applied.json()["failed"], 0, "{}", applied.stdout);
+    let accounts = sso.account_ids().await;
+    assert!(accounts.contains_key("jira-staging"));
+    assert_eq!(sso.assignments().await, expected(&accounts));
+    assert_eq!(sso.apply(&more, &[]).ok().writes(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_names_a_changed_inline_policy_a_detached_policy_and_a_removed_assignment_and_apply_restores_them() {
+    let sso = Sso::new();
+    let bp = example();
+    sso.apply(&bp, &[]).ok();
+    let (instance, _) = sso.instance().await;
+    let admin = sso.admin();
+    let accounts = sso.account_ids().await;
+    let (jira, auditor, webapp) =
+        (sso.set_arn("JiraAdmin").await, sso.set_arn("Auditor").await, sso.set_arn("WebappAdmin").await);
+
+    // Behind groundwork's back.
+    let open = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Everything","Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#;
+    admin
+        .put_inline_policy_to_permission_set()
+        .instance_arn(&instance)
+        .permission_set_arn(&jira)
+        .inline_policy(open)
+        .send()
+        .await
+        .unwrap();
+    admin
+        .detach_managed_policy_from_permission_set()
+        .instance_arn(&instance)
+        .permission_set_arn(&auditor)
+        .managed_policy_arn("arn:aws:iam::aws:policy/SecurityAudit")
+        .send()
+        .await
+        .unwrap();
+    let group = sso.group_id("webapp-admins").await;
+    admin
+        .delete_account_assignment()
+        .instance_arn(&instance)
+        .target_id(&accounts["webapp-prod"])
+        .target_type(aws_sdk_ssoadmin::types::TargetType::AwsAccount)
+        .permission_set_arn(&webapp)
+        .principal_type(PrincipalType::Group)
+        .principal_id(&group)
+        .send()
+        .await
+        .unwrap();
+
+    let drift = sso.gw(&["drift", bp.to_str().unwrap(), "--no-rate-limit"]);
+    assert_eq!(drift.code, 2, "{}{}", drift.stdout, drift.stderr);
+    for what in [
+        "permission-set/JiraAdmin",
+        "inline_policy",
+        "permission-set/Auditor",
+        "managed_policies",
+        "sso-assignment/webapp-admins/WebappAdmin@webapp-prod",
+    ] {
+        assert!(drift.stdout.contains(what), "drift names {what}:\n{}", drift.stdout);
+    }
+    let plan = sso.plan_json(&bp, &[]);
+    assert_eq!(
+        sso_changes(&plan),
+        [
+            ("update".to_owned(), "permission-set/Auditor".to_owned()),
+            ("update".to_owned(), "permission-set/JiraAdmin".to_owned()),
+            ("create".to_owned(), "sso-assignment/webapp-admins/WebappAdmin@webapp-prod".to_owned()),
+        ],
+        "{plan:#}"
+    );
+
+    let applied = sso.apply(&bp, &[]).ok();
+    assert_eq!(applied.json()["failed"], 0, "{}", applied.stdout);
+    let calls = applied.stats()["api_calls"].clone();
+    let provisioned: u64 = calls
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(op, _)| op.ends_with(":ProvisionPermissionSet"))
+        .map(|(_, n)| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(provisioned, 2, "each changed permission set is provisioned again: {calls:#}");
+    let inline = admin
+        .get_inline_policy_for_permission_set()
+        .instance_arn(&instance)
+        .permission_set_arn(&jira)
+        .send()
+        .await
+        .unwrap();
+    let inline: Value = serde_json::from_str(inline.inline_policy().unwrap()).unwrap();
+    crate::common::statement(&inline, "OperateJiraInstances");
+    let managed = admin
+        .list_managed_policies_in_permission_set()
+        .instance_arn(&instance)
+        .permission_set_arn(&auditor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(managed.attached_managed_policies().len(), 2);
+    assert_eq!(sso.assignments().await, expected(&accounts));
+    let clean = sso.gw(&["drift", bp.to_str().unwrap(), "--no-rate-limit"]);
+    assert_eq!(clean.code, 0, "{}", clean.stdout);
+    assert_eq!(sso.apply(&bp, &[]).ok().writes(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prune_deletes_a_removed_permission_set_after_its_assignments() {
+    let sso = Sso::new();
+    sso.apply(&example(), &[]).ok();
+    let accounts = sso.account_ids().await;
+    let without = variant(
+        &sso,
+        "without.yaml",
+        &[(
+            "    - { group: webapp-admins, permission_set: WebappAdmin, targets: [{ ou: Workloads }], workloads: [webapp] }\n",
+            "",
+        )],
+    );
+    let text = std::fs::read_to_string(&without).unwrap();
+    let start = text.find("    - name: WebappAdmin").unwrap();
+    let end = text.find("    - name: Auditor").unwrap();
+    std::fs::write(&without, format!("{}{}", &text[..start], &text[end..])).unwrap();
+
+    // Without --prune: named, nothing deleted.
+    let plan = sso.plan_json(&without, &[]);
+    assert_eq!(sso_changes(&plan), Vec::<(String, String)>::new(), "{plan:#}");
+    let drift = sso.gw(&["drift", without.to_str().unwrap(), "--no-rate-limit"]);
+    assert!(drift.stdout.contains("permission-set/WebappAdmin"), "{}", drift.stdout);
+
+    // With --prune: the three assignments, then the permission set, and the plan says so.
+    let plan = sso.plan_json(&without, &["--prune"]);
+    let removed: Vec<String> = ["webapp-dev", "webapp-prod", "webapp-staging"]
+        .iter()
+        .map(|a| format!("sso-assignment/webapp-admins/WebappAdmin@{a}"))
+        .collect();
+    let mut want: Vec<(String, String)> = vec![("delete".to_owned(), "permission-set/WebappAdmin".to_owned())];
+    want.extend(removed.iter().map(|a| ("delete".to_owned(), a.clone())));
+    assert_eq!(sso_changes(&plan), want, "{plan:#}");
+    let set =
+        plan["changes"].as_array().unwrap().iter().find(|c| c["address"] == "permission-set/WebappAdmin").unwrap();
+    assert_eq!(set["depends_on"], serde_json::json!(removed), "{set:#}");
+    assert!(set["reason"].as_str().unwrap().contains("deleted after its assignments"), "{set:#}");
+    let text = sso.gw(&["plan", without.to_str().unwrap(), "--prune", "--no-rate-limit"]);
+    assert!(text.stdout.contains("- permission-set/WebappAdmin"), "{}", text.stdout);
+
+    let applied = sso.apply(&without, &["--prune"]).ok();
+    assert_eq!(applied.json()["failed"], 0, "{}", applied.stdout);
+    assert!(!sso.sets().await.contains_key("WebappAdmin"));
+    let mut left = expected(&accounts);
+    left.retain(|(group, _, _), _| group != "webapp-admins");
+    assert_eq!(sso.assignments().await, left);
+    assert_eq!(sso.apply(&without, &["--prune"]).ok().writes(), 0);
+}

@@ -307,3 +307,108 @@ impl Aws {
         }
     }
 }
+
+/// What discovery needs to find the Identity Center objects the blueprint no longer lists: the
+/// instance's region, the blueprint's permission sets and groups, and every address it wants.
+pub(crate) struct Leftovers {
+    region: String,
+    blueprint: String,
+    sets: std::collections::BTreeSet<String>,
+    groups: Vec<String>,
+    wanted: std::collections::BTreeSet<groundwork_plan::Address>,
+}
+
+impl Leftovers {
+    /// `None` when the blueprint has no `identity_center` section (then nothing of Identity
+    /// Center is read, and nothing is ever pruned).
+    pub(crate) fn of(desired: &groundwork_plan::Desired) -> Option<Self> {
+        use groundwork_plan::Kind;
+        let sso = |k: Kind| matches!(k, Kind::SsoGroup | Kind::PermissionSet | Kind::SsoAssignment);
+        let region = desired.resources.iter().find(|r| sso(r.at.kind))?.at.region.clone()?;
+        Some(Leftovers {
+            region,
+            blueprint: desired.blueprint.clone(),
+            sets: desired
+                .resources
+                .iter()
+                .filter(|r| r.at.kind == Kind::PermissionSet)
+                .map(|r| r.at.name.clone())
+                .collect(),
+            groups: desired
+                .resources
+                .iter()
+                .filter(|r| r.at.kind == Kind::SsoGroup)
+                .map(|r| r.at.name.clone())
+                .collect(),
+            wanted: desired.resources.iter().map(|r| r.address.clone()).collect(),
+        })
+    }
+}
+
+impl Aws {
+    /// The permission sets groundwork owns for this blueprint (their tags say so) that the
+    /// blueprint no longer names, and the assignments of the blueprint's groups that it does not
+    /// list, to a permission set of the blueprint or to such a leftover: so that the plan can
+    /// name them, and `--prune` delete them (assignments first). Read-only.
+    pub(crate) async fn sso_leftovers(
+        &self,
+        wants: &Leftovers,
+        shared: &crate::resources::Shared,
+        c: &AccountClients,
+    ) -> Result<Vec<(groundwork_plan::Address, groundwork_plan::LiveResource)>, ProviderError> {
+        use groundwork_plan::kinds::sso_assignment::{self, SsoAssignmentSpec};
+        use groundwork_plan::kinds::{Spec, permission_set};
+        use groundwork_plan::{Kind, LiveResource};
+        let view = self.sso_view(&shared.sso, c, &wants.region).await?;
+        let sso = c.sso(&wants.region);
+        let i = view.instance.arn.as_str();
+        let mut out = Vec::new();
+        let mut owned: std::collections::BTreeSet<&str> = wants.sets.iter().map(String::as_str).collect();
+        for (name, arns) in &view.sets {
+            if wants.sets.contains(name) {
+                continue;
+            }
+            let Some(arn) = arns.first() else { continue };
+            let tags = self
+                .run("sso:ListTagsForResource", Idempotency::Safe, || {
+                    sso.admin.list_tags_for_resource().instance_arn(i).resource_arn(arn).send()
+                })
+                .await?;
+            let tags: groundwork_blueprint::Tags =
+                tags.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect();
+            if !groundwork_plan::is_managed_by(&tags, &wants.blueprint) {
+                continue;
+            }
+            let spec = self.read_permission_set(&sso, &view.instance, arn).await?;
+            let at = Locator::regional(Kind::PermissionSet, None, wants.region.clone(), name.clone());
+            out.push((permission_set::address(name), LiveResource { at, spec: spec.to_value() }));
+            owned.insert(name);
+        }
+        let names: HashMap<&str, &str> =
+            shared.ids.accounts.iter().map(|(name, id)| (id.as_str(), name.as_str())).collect();
+        let management = shared.ids.management_account_id.as_deref();
+        for group in &wants.groups {
+            let Some(id) = self.sso_cached_group_id(&view, &sso, group).await? else { continue };
+            for (account, arn) in self.sso_cached_assignments(&view, &sso, &id).await?.iter() {
+                let Some(set) = view.set_name(arn).filter(|s| owned.contains(s)) else { continue };
+                let account_name = match names.get(account.as_str()) {
+                    Some(n) => Some(*n),
+                    None if management == Some(account.as_str()) => None,
+                    None => Some(account.as_str()),
+                };
+                let address = sso_assignment::address(group, set, account_name);
+                if wants.wanted.contains(&address) {
+                    continue;
+                }
+                let spec = SsoAssignmentSpec {
+                    permission_set: set.to_owned(),
+                    group: group.clone(),
+                    account_id: account.clone(),
+                };
+                let at = Locator::regional(Kind::SsoAssignment, None, wants.region.clone(), spec.name());
+                out.push((address, LiveResource { at, spec: spec.to_value() }));
+            }
+        }
+        Ok(out)
+    }
+}

@@ -389,7 +389,8 @@ impl Aws {
         Ok(done.len() > before)
     }
 
-    /// Provisions the permission set again to every account it is provisioned to, and waits.
+    /// Provisions the permission set again to every account it is provisioned to
+    /// (`ALL_PROVISIONED_ACCOUNTS`, as AWS's console does after an edit), and waits.
     async fn provision_permission_set(
         &self,
         sso: &SsoClients,
@@ -398,14 +399,6 @@ impl Aws {
         done: &mut Vec<String>,
     ) -> Result<(), ProviderError> {
         let a = &sso.admin;
-        let accounts = self
-            .run("sso:ListAccountsForProvisionedPermissionSet", Idempotency::Safe, || {
-                a.list_accounts_for_provisioned_permission_set().instance_arn(i).permission_set_arn(arn).send()
-            })
-            .await?;
-        if accounts.account_ids().is_empty() {
-            return Ok(());
-        }
         let out = self
             .run("sso:ProvisionPermissionSet", Idempotency::Safe, || {
                 a.provision_permission_set()
@@ -440,7 +433,7 @@ impl Aws {
             }
         })
         .await?;
-        done.push(format!("provisioned again to its {} accounts", accounts.account_ids().len()));
+        done.push("provisioned again to the accounts it is provisioned to".into());
         Ok(())
     }
 
