@@ -140,11 +140,10 @@ pub fn address_of(at: &Locator, spec: &Value, ids: &Ids) -> Option<Address> {
         Kind::PermissionSet => crate::kinds::permission_set::address(&at.name),
         Kind::SsoAssignment => {
             let s = crate::kinds::sso_assignment::SsoAssignmentSpec::from_value(spec).ok()?;
-            let account = ids.accounts.iter().find(|(_, id)| **id == s.account_id).map(|(name, _)| name.as_str());
-            let account = match account {
-                Some(name) => Some(name),
-                None if ids.management_account_id.as_deref() == Some(s.account_id.as_str()) => None,
-                None => return None,
+            let account = if ids.management_account_id.as_deref() == Some(s.account_id.as_str()) {
+                None
+            } else {
+                Some(ids.accounts.iter().find(|(_, id)| **id == s.account_id).map(|(name, _)| name.as_str())?)
             };
             crate::kinds::sso_assignment::address(&s.group, &s.permission_set, account)
         }

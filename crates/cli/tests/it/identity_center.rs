@@ -451,3 +451,36 @@ async fn prune_deletes_a_removed_permission_set_after_its_assignments() {
     assert_eq!(sso.assignments().await, left);
     assert_eq!(sso.apply(&without, &["--prune"]).ok().writes(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_of_the_built_instance_validates_and_plans_nothing() {
+    let sso = Sso::new();
+    sso.apply(&example(), &[]).ok();
+    let out = sso.env.path("imported.yaml");
+    let out_s = out.to_str().unwrap();
+    let imported = sso
+        .gw(&[
+            "import",
+            "--out",
+            out_s,
+            "--log-archive",
+            "log-archive",
+            "--home-region",
+            "eu-west-1",
+            "--no-rate-limit",
+            "--json",
+            "--stats",
+        ])
+        .ok();
+    assert_eq!(imported.writes(), 0, "import is read-only: {}", imported.stderr);
+    let report = imported.json();
+    assert_eq!(report["commented"], serde_json::json!([]), "{report:#}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("\nidentity_center:\n"), "{text}");
+    for expected in ["name: JiraAdmin", "session: 4h", "acme-webapp-deploy", "SecurityAudit", "targets: [Root]"] {
+        assert!(text.contains(expected), "{expected} in\n{text}");
+    }
+    sso.gw(&["validate", out_s]).ok();
+    let plan = sso.plan_json(&out, &[]);
+    assert_eq!(sso_changes(&plan), Vec::<(String, String)>::new(), "{text}");
+}

@@ -65,10 +65,8 @@ fn item_of(change: &Change) -> Option<Item> {
         | Kind::ManagedPolicy
         | Kind::AccessRole
         | Kind::AccountPublicAccessBlock
-        | Kind::EbsEncryption
-        | Kind::SsoGroup
-        | Kind::PermissionSet
-        | Kind::SsoAssignment => None,
+        | Kind::EbsEncryption => None,
+        Kind::SsoGroup | Kind::PermissionSet | Kind::SsoAssignment => Some(Item::IdentityCenter),
     }
 }
 

@@ -12,7 +12,10 @@ use groundwork_plan::kinds::sso_assignment::SsoAssignmentSpec;
 
 use super::{region_of, rejected};
 use crate::call::Idempotency;
-use crate::resources::{Converge, ReadCx, WriteCx};
+use groundwork_plan::Locator;
+use groundwork_plan::kinds::KindMeta;
+
+use crate::resources::{Converge, ListCx, ReadCx, WriteCx};
 
 #[async_trait::async_trait]
 impl Converge for SsoAssignmentSpec {
@@ -27,6 +30,27 @@ impl Converge for SsoAssignmentSpec {
         let Some(group) = cx.aws.sso_cached_group_id(&view, &sso, &want.group).await? else { return Ok(None) };
         let found = cx.aws.sso_cached_assignments(&view, &sso, &group).await?;
         Ok(found.iter().any(|(account, set)| *account == want.account_id && set == arn).then_some(want))
+    }
+
+    /// Every assignment of every group of the identity store to a permission set (for import).
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        let Some((region, view)) = cx.aws.sso_import_view(&cx.shared.sso, cx.clients).await? else {
+            return Ok(Vec::new());
+        };
+        let sso = cx.clients.sso(&region);
+        let mut out = Vec::new();
+        for (group, id, _) in cx.aws.sso_groups(&sso, &view.instance.store).await? {
+            for (account, arn) in cx.aws.sso_cached_assignments(&view, &sso, &id).await?.iter() {
+                let Some(set) = view.set_name(arn) else { continue };
+                let spec = SsoAssignmentSpec {
+                    permission_set: set.to_owned(),
+                    group: group.clone(),
+                    account_id: account.clone(),
+                };
+                out.push((Locator::regional(Self::KIND, None, region.clone(), spec.name()), spec));
+            }
+        }
+        Ok(out)
     }
 
     async fn put(&self, cx: &WriteCx<'_>, live: Option<&Self>) -> Result<String, ProviderError> {

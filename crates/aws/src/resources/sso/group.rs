@@ -8,7 +8,10 @@ use groundwork_plan::kinds::sso_group::SsoGroupSpec;
 
 use super::{region_of, rejected};
 use crate::call::Idempotency;
-use crate::resources::{Converge, ReadCx, WriteCx};
+use groundwork_plan::Locator;
+use groundwork_plan::kinds::KindMeta;
+
+use crate::resources::{Converge, ListCx, ReadCx, WriteCx};
 
 #[async_trait::async_trait]
 impl Converge for SsoGroupSpec {
@@ -25,6 +28,23 @@ impl Converge for SsoGroupSpec {
             })
             .await?;
         Ok(Some(SsoGroupSpec { description: Some(d.description().unwrap_or_default().to_owned()) }))
+    }
+
+    /// Every group of the identity store (for import), with its description.
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        let Some((region, view)) = cx.aws.sso_import_view(&cx.shared.sso, cx.clients).await? else {
+            return Ok(Vec::new());
+        };
+        let groups = cx.aws.sso_groups(&cx.clients.sso(&region), &view.instance.store).await?;
+        Ok(groups
+            .into_iter()
+            .map(|(name, _, description)| {
+                (
+                    Locator::regional(Self::KIND, None, region.clone(), name),
+                    SsoGroupSpec { description: Some(description) },
+                )
+            })
+            .collect())
     }
 
     async fn put(&self, cx: &WriteCx<'_>, live: Option<&Self>) -> Result<String, ProviderError> {

@@ -80,21 +80,71 @@ pub(crate) fn region_of(at: &Locator) -> Result<&str, ProviderError> {
 }
 
 impl Aws {
+    /// The organization's instance in `region` (ListInstances); `None` when Identity Center is
+    /// not enabled there.
+    pub(crate) async fn sso_instance_if_enabled(&self, sso: &SsoClients) -> Result<Option<Instance>, ProviderError> {
+        let out = self.run("sso:ListInstances", Idempotency::Safe, || sso.admin.list_instances().send()).await?;
+        Ok(out.instances().first().map(|i| Instance {
+            arn: i.instance_arn().unwrap_or_default().to_owned(),
+            store: i.identity_store_id().unwrap_or_default().to_owned(),
+        }))
+    }
+
     /// The organization's instance in `region` (ListInstances).
     pub(crate) async fn sso_instance(&self, sso: &SsoClients, region: &str) -> Result<Instance, ProviderError> {
-        let out = self.run("sso:ListInstances", Idempotency::Safe, || sso.admin.list_instances().send()).await?;
-        let i = out.instances().first().ok_or_else(|| {
+        self.sso_instance_if_enabled(sso).await?.ok_or_else(|| {
             rejected(
                 "sso:ListInstances",
                 format!(
                     "IAM Identity Center has no instance in {region}; enable it in the management account (in the region the blueprint's identity_center.region names) first"
                 ),
             )
-        })?;
-        Ok(Instance {
-            arn: i.instance_arn().unwrap_or_default().to_owned(),
-            store: i.identity_store_id().unwrap_or_default().to_owned(),
         })
+    }
+
+    /// Every group of the identity store: (display name, description), by name (ListGroups).
+    pub(crate) async fn sso_groups(
+        &self,
+        sso: &SsoClients,
+        store: &str,
+    ) -> Result<Vec<(String, String, String)>, ProviderError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let t = token.clone();
+            let page = self
+                .run("identitystore:ListGroups", Idempotency::Safe, || {
+                    sso.store.list_groups().identity_store_id(store).set_next_token(t.clone()).send()
+                })
+                .await?;
+            out.extend(page.groups().iter().filter_map(|g| {
+                Some((
+                    g.display_name()?.to_owned(),
+                    g.group_id().to_owned(),
+                    g.description().unwrap_or_default().to_owned(),
+                ))
+            }));
+            match page.next_token() {
+                Some(next) if !next.is_empty() && Some(next) != token.as_deref() => token = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// The view of the instance in the home region for `groundwork import`, `None` when
+    /// Identity Center is not enabled there.
+    pub(crate) async fn sso_import_view(
+        &self,
+        cache: &SsoCache,
+        c: &AccountClients,
+    ) -> Result<Option<(String, Arc<View>)>, ProviderError> {
+        let region = self.home_region();
+        if self.sso_instance_if_enabled(&c.sso(&region)).await?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some((region.clone(), self.sso_view(cache, c, &region).await?)))
     }
 
     /// Every permission set of the instance: name → ARNs, sorted (ListPermissionSets, then

@@ -24,7 +24,10 @@ use super::{Instance, region_of, rejected};
 use crate::Aws;
 use crate::accounts::SsoClients;
 use crate::call::Idempotency;
-use crate::resources::{Converge, ReadCx, WriteCx, parse_document};
+use groundwork_plan::Locator;
+use groundwork_plan::kinds::KindMeta;
+
+use crate::resources::{Converge, ListCx, ReadCx, WriteCx, parse_document};
 
 fn reference(r: &PolicyReference) -> Result<CustomerManagedPolicyReference, ProviderError> {
     CustomerManagedPolicyReference::builder()
@@ -49,6 +52,21 @@ impl Converge for PermissionSetSpec {
         let Some(arn) = view.set_arn(&cx.at.name) else { return Ok(None) };
         let sso = cx.clients.sso(region);
         cx.aws.read_permission_set(&sso, &view.instance, arn).await.map(Some)
+    }
+
+    /// Every permission set of the instance (for import).
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        let Some((region, view)) = cx.aws.sso_import_view(&cx.shared.sso, cx.clients).await? else {
+            return Ok(Vec::new());
+        };
+        let sso = cx.clients.sso(&region);
+        let mut out = Vec::new();
+        for (name, arns) in &view.sets {
+            let Some(arn) = arns.first() else { continue };
+            let spec = cx.aws.read_permission_set(&sso, &view.instance, arn).await?;
+            out.push((Locator::regional(Self::KIND, None, region.clone(), name.clone()), spec));
+        }
+        Ok(out)
     }
 
     async fn put(&self, cx: &WriteCx<'_>, live: Option<&Self>) -> Result<String, ProviderError> {
