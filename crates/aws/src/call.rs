@@ -367,7 +367,8 @@ impl crate::Aws {
 
     /// A removal (detach, delete, remove from) through [`call`]: `Ok(true)` when it removed
     /// something, `Ok(false)` when the service answers that it is already gone (IAM's
-    /// `NoSuchEntity`, Organizations' `PolicyNotFoundException`). The
+    /// `NoSuchEntity`, Organizations' `PolicyNotFoundException`, Identity Center's
+    /// `ResourceNotFoundException`). The
     /// goal holds either way; it is also how a resend sees that an attempt whose answer was
     /// lost went through.
     pub(crate) async fn run_removal<T, E, F, Fut>(&self, op: &'static str, f: F) -> Result<bool, ProviderError>
@@ -382,7 +383,12 @@ impl crate::Aws {
             Err(e)
                 if matches!(
                     e.code.as_deref(),
-                    Some("NoSuchEntity" | "NoSuchEntityException" | "PolicyNotFoundException")
+                    Some(
+                        "NoSuchEntity"
+                            | "NoSuchEntityException"
+                            | "PolicyNotFoundException"
+                            | "ResourceNotFoundException"
+                    )
                 ) =>
             {
                 tracing::info!(op, "already gone");

@@ -702,6 +702,15 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
             continue;
         }
         let (action, reason) = match current {
+            None if r.at.kind == Kind::SsoAssignment => (
+                Action::Create,
+                format!(
+                    "group {} does not have permission set {} in account {}",
+                    spec["group"].as_str().unwrap_or_default(),
+                    spec["permission_set"].as_str().unwrap_or_default(),
+                    spec["account_id"].as_str().unwrap_or_default()
+                ),
+            ),
             None => (Action::Create, format!("no {} {} found", r.at.kind, at.name)),
             Some(l) => {
                 let paths: Vec<String> = differences(&l.spec, &spec).into_iter().map(|(path, _, _)| path).collect();
