@@ -27,15 +27,16 @@ use crate::guardrails::{RawTarget, Scope as TargetScope, read_target, resolve_ta
 use crate::lint::{self, Env, Scope};
 use crate::logging::boolean;
 use crate::model::{
-    Account, AccountOrigin, Boundary, IcAssignment, IcGroup, IcPermissionSet, IdentityCenter, PolicyRef, Spanned,
-    Target,
+    Account, AccountOrigin, Boundary, IcAssignment, IcGroup, IcPermissionSet, IcUser, IdentityCenter, PolicyRef,
+    Spanned, Target,
 };
 use crate::schema::{Cx, did_you_mean};
 use crate::selector::strings;
 use crate::yaml::{Node, Span};
 
 /// Keys of the section.
-const KEYS: &[&str] = &["region", "groups", "permission_sets", "assignments"];
+const KEYS: &[&str] = &["region", "groups", "users", "permission_sets", "assignments"];
+const USER_KEYS: &[&str] = &["name", "display_name", "given_name", "family_name", "email", "groups"];
 const GROUP_KEYS: &[&str] = &["name", "create", "description"];
 const PERMISSION_SET_KEYS: &[&str] = &[
     "name",
@@ -66,6 +67,7 @@ const AWS_MANAGED_PREFIX: &str = "arn:aws:iam::aws:policy/";
 pub(crate) struct RawIdentityCenter {
     region: Option<Spanned<String>>,
     groups: Vec<IcGroup>,
+    users: Vec<(IcUser, Vec<Spanned<String>>)>,
     permission_sets: Vec<RawPermissionSet>,
     assignments: Vec<RawAssignment>,
 }
@@ -105,6 +107,11 @@ pub(crate) fn read(cx: &mut Cx, node: &Node) -> RawIdentityCenter {
     {
         raw.groups = items.iter().filter_map(|n| read_group(cx, n)).collect();
     }
+    if let Some(u) = f.get("users")
+        && let Some(items) = cx.list(u, "identity_center.users")
+    {
+        raw.users = items.iter().filter_map(|n| read_user(cx, n)).collect();
+    }
     if let Some(p) = f.get("permission_sets")
         && let Some(items) = cx.list(p, "identity_center.permission_sets")
     {
@@ -132,6 +139,38 @@ fn read_group(cx: &mut Cx, node: &Node) -> Option<IcGroup> {
     }
     let description = description.map_or_else(|| format!("groundwork group {}", name.value), |d| d.value);
     Some(IcGroup { name, create: create?, description })
+}
+
+fn read_user(cx: &mut Cx, node: &Node) -> Option<(IcUser, Vec<Spanned<String>>)> {
+    let what = "an Identity Center user";
+    let f = cx.map(node, what, USER_KEYS)?;
+    let name = cx.required(&f, "name", what).and_then(|n| cx.string(n, "the user name"));
+    let given = cx.required(&f, "given_name", what).and_then(|n| cx.string(n, "given_name"));
+    let family = cx.required(&f, "family_name", what).and_then(|n| cx.string(n, "family_name"));
+    let display = f.get("display_name").and_then(|n| cx.string(n, "display_name"));
+    let email = f.get("email").and_then(|n| cx.string(n, "email"));
+    let groups = f.get("groups").and_then(|n| strings(cx, n, "a group name")).unwrap_or_default();
+    let (name, given, family) = (name?, given?, family?);
+    if name.value.is_empty() || name.value.contains('/') || name.value.chars().count() > 128 {
+        cx.push(
+            Diagnostic::error(
+                "blueprint::ic-name",
+                name.span,
+                format!("`{}` is not a user name groundwork accepts", name.value),
+            )
+            .label("not a user name")
+            .help("a user name is 1 to 128 characters without `/`"),
+        );
+    }
+    let user = IcUser {
+        display_name: display.map_or_else(|| format!("{} {}", given.value, family.value), |d| d.value),
+        name,
+        given_name: given.value,
+        family_name: family.value,
+        email: email.map(|e| e.value),
+        groups: groups.iter().map(|g| g.value.clone()).collect(),
+    };
+    Some((user, groups))
 }
 
 /// `4h`, `90m`, `1h30m` (or a number of minutes) → minutes.
@@ -418,6 +457,28 @@ pub(crate) fn lower<'a>(
         seen.insert(&g.name.value, g.name.span);
         groups.push(g.clone());
     }
+    let group_names: Vec<&str> = raw.groups.iter().map(|g| g.name.value.as_str()).collect();
+    let mut users: Vec<IcUser> = Vec::new();
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    for (u, groups) in &raw.users {
+        if let Some(first) = seen.get(u.name.value.as_str()) {
+            cx.push(
+                Diagnostic::error(
+                    "blueprint::ic-duplicate",
+                    u.name.span,
+                    format!("user `{}` is listed twice", u.name.value),
+                )
+                .label("listed again")
+                .related(*first, "first listed here"),
+            );
+            continue;
+        }
+        seen.insert(&u.name.value, u.name.span);
+        for g in groups.iter().filter(|g| !group_names.contains(&g.value.as_str())) {
+            unknown(cx, g, "group", "groups", &group_names);
+        }
+        users.push(u.clone());
+    }
     let mut sets: Vec<IcPermissionSet> = Vec::new();
     let mut seen: HashMap<String, Span> = HashMap::new();
     for p in &raw.permission_sets {
@@ -445,7 +506,6 @@ pub(crate) fn lower<'a>(
             sets.push(IcPermissionSet { statements, ..p.set.clone() });
         }
     }
-    let group_names: Vec<&str> = raw.groups.iter().map(|g| g.name.value.as_str()).collect();
     let set_names: Vec<&str> = raw.permission_sets.iter().map(|p| p.set.name.value.as_str()).collect();
     let workloads: BTreeSet<&str> = accounts.iter().filter_map(|a| origin(a).map(|o| o.0)).collect();
     let environments: BTreeSet<&str> = accounts.iter().filter_map(|a| origin(a).map(|o| o.1)).collect();
@@ -514,7 +574,7 @@ pub(crate) fn lower<'a>(
         return None;
     }
     let region = raw.region.as_ref().map(|r| r.value.clone()).or_else(|| scope.home_region.map(str::to_owned))?;
-    Some(IdentityCenter { region, groups, permission_sets: sets, assignments })
+    Some(IdentityCenter { region, groups, users, permission_sets: sets, assignments })
 }
 
 #[cfg(test)]

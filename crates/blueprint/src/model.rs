@@ -600,6 +600,9 @@ pub struct IdentityCenter {
     pub region: String,
     /// `groups`, by display name.
     pub groups: Vec<IcGroup>,
+    /// `users` of Identity Center's own directory, with their groups (optional; people usually
+    /// come from the identity provider).
+    pub users: Vec<IcUser>,
     /// `permission_sets`.
     pub permission_sets: Vec<IcPermissionSet>,
     /// `assignments`, each expanded to its accounts.
@@ -616,6 +619,23 @@ pub struct IcGroup {
     pub create: bool,
     /// `description` (default `groundwork group NAME`), set only on a group groundwork creates.
     pub description: String,
+}
+
+/// A user of Identity Center's own directory, created by groundwork.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcUser {
+    /// User name (unique in the identity store; no `/`).
+    pub name: Spanned<String>,
+    /// `display_name` (default `GIVEN FAMILY`).
+    pub display_name: String,
+    /// `given_name`.
+    pub given_name: String,
+    /// `family_name`.
+    pub family_name: String,
+    /// `email`, when given.
+    pub email: Option<String>,
+    /// `groups` it is a member of (names of `identity_center.groups`).
+    pub groups: Vec<String>,
 }
 
 /// A customer-managed policy referenced by name and path (it must exist, under that name, in

@@ -137,6 +137,8 @@ pub fn address_of(at: &Locator, spec: &Value, ids: &Ids) -> Option<Address> {
         // The baseline's kinds are not listed by import yet (it writes the baseline off).
         Kind::AccountPublicAccessBlock | Kind::EbsEncryption => return None,
         Kind::SsoGroup => crate::kinds::sso_group::address(&at.name),
+        // Users and memberships are not listed by import (people come from the identity provider).
+        Kind::SsoUser | Kind::SsoMembership => return None,
         Kind::PermissionSet => crate::kinds::permission_set::address(&at.name),
         Kind::SsoAssignment => {
             let s = crate::kinds::sso_assignment::SsoAssignmentSpec::from_value(spec).ok()?;

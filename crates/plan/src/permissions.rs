@@ -491,6 +491,22 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
             &["*".into()],
             None,
         ),
+        Kind::SsoUser | Kind::SsoMembership => b.add(
+            "IdentityCenterUsers",
+            "create the users of Identity Center's own directory the blueprint lists, and their group memberships",
+            &[
+                "sso:ListInstances",
+                "identitystore:GetUserId",
+                "identitystore:DescribeUser",
+                "identitystore:CreateUser",
+                "identitystore:UpdateUser",
+                "identitystore:GetGroupId",
+                "identitystore:ListGroupMemberships",
+                "identitystore:CreateGroupMembership",
+            ],
+            &["*".into()],
+            None,
+        ),
         Kind::PermissionSet => {
             b.add(
                 "IdentityCenterInstance",

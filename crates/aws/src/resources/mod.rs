@@ -36,6 +36,8 @@ use groundwork_plan::kinds::scp_attachment::ScpAttachmentSpec;
 use groundwork_plan::kinds::service_access::ServiceAccessSpec;
 use groundwork_plan::kinds::sso_assignment::SsoAssignmentSpec;
 use groundwork_plan::kinds::sso_group::SsoGroupSpec;
+use groundwork_plan::kinds::sso_membership::SsoMembershipSpec;
+use groundwork_plan::kinds::sso_user::SsoUserSpec;
 use groundwork_plan::kinds::trail::TrailSpec;
 use groundwork_plan::kinds::user::UserSpec;
 use groundwork_plan::{Desired, Ids, Kind, Live, LiveResource, Locator};
@@ -401,6 +403,8 @@ registry! {
     AccountPublicAccessBlock => AccountPublicAccessBlockSpec,
     EbsEncryption => EbsEncryptionSpec,
     SsoGroup => SsoGroupSpec,
+    SsoUser => SsoUserSpec,
+    SsoMembership => SsoMembershipSpec,
     PermissionSet => PermissionSetSpec,
     SsoAssignment => SsoAssignmentSpec,
 }

@@ -245,6 +245,28 @@ async fn the_example_is_built_read_back_and_a_rerun_writes_nothing() {
         assert!(c["SessionDuration"].is_string() && c["Description"].is_string(), "always sent: {c}");
     }
 
+    // The users of the built-in directory and their groups.
+    let (_, store) = sso.instance().await;
+    let users = sso.store().list_users().identity_store_id(&store).send().await.unwrap();
+    let names: BTreeMap<String, String> =
+        users.users().iter().map(|u| (u.user_id().to_owned(), u.user_name().unwrap().to_owned())).collect();
+    assert_eq!(names.values().collect::<BTreeSet<_>>(), BTreeSet::from([&"alice".to_owned(), &"bob".to_owned()]));
+    let mut members = BTreeSet::new();
+    for group in ["jira-admins", "webapp-admins", "auditors"] {
+        let id = sso.group_id(group).await;
+        let listed = sso.store().list_group_memberships().identity_store_id(&store).group_id(&id).send().await.unwrap();
+        for m in listed.group_memberships() {
+            if let Some(aws_sdk_identitystore::types::MemberId::UserId(u)) = m.member_id() {
+                assert!(members.insert((group.to_owned(), names[u].clone())), "one membership each");
+            }
+        }
+    }
+    let want: BTreeSet<(String, String)> = [("jira-admins", "alice"), ("auditors", "alice"), ("webapp-admins", "bob")]
+        .iter()
+        .map(|(g, u)| ((*g).to_owned(), (*u).to_owned()))
+        .collect();
+    assert_eq!(members, want);
+
     // Each assignment exactly once per (permission set, group, account).
     let accounts = sso.account_ids().await;
     assert_eq!(accounts.len(), 8, "{accounts:?}");

@@ -33,6 +33,8 @@ pub mod scp_attachment;
 pub mod service_access;
 pub mod sso_assignment;
 pub mod sso_group;
+pub mod sso_membership;
+pub mod sso_user;
 pub mod tags;
 pub mod trail;
 pub mod user;
@@ -173,6 +175,10 @@ registry! {
     /// A group of the Identity Center identity store (looked up, or created when the blueprint
     /// says `create: true`).
     SsoGroup => sso_group::SsoGroupSpec,
+    /// A user of Identity Center's own directory.
+    SsoUser => sso_user::SsoUserSpec,
+    /// A user's membership of an Identity Center group.
+    SsoMembership => sso_membership::SsoMembershipSpec,
     /// An Identity Center permission set.
     PermissionSet => permission_set::PermissionSetSpec,
     /// An Identity Center account assignment: a permission set for a group in one account.

@@ -61,7 +61,7 @@ pub struct PermissionSetSpec {
 impl KindMeta for PermissionSetSpec {
     const KIND: Kind = Kind::PermissionSet;
     const PREFIX: &'static str = "permission-set";
-    const RANK: usize = 1;
+    const RANK: usize = 2;
     const SCOPE: Scope = Scope::Organization;
 }
 

@@ -4,8 +4,8 @@
 //! discovery and shared by the readers ([`SsoCache`]), and the polling of Identity Center's
 //! asynchronous requests (assignment creation and deletion, provisioning).
 //!
-//! The kinds: [`group`] (`sso-group`), [`permission_set`] (`permission-set`) and
-//! [`assignment`] (`sso-assignment`).
+//! The kinds: [`group`] (`sso-group`), [`user`] (`sso-user`, `sso-membership`),
+//! [`permission_set`] (`permission-set`) and [`assignment`] (`sso-assignment`).
 //!
 //! Permission set ARNs are opaque (the emulator's differ from AWS's). An emulator that accepts
 //! duplicate permission sets (moto) may hold several of one name: discovery reads the first by
@@ -15,6 +15,7 @@
 pub(crate) mod assignment;
 pub(crate) mod group;
 pub(crate) mod permission_set;
+pub(crate) mod user;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -54,6 +55,7 @@ pub(crate) struct View {
     pub(crate) sets: BTreeMap<String, Vec<String>>,
     groups: Mutex<HashMap<String, Option<String>>>,
     assignments: Mutex<HashMap<String, Arc<Vec<(String, String)>>>>,
+    members: Mutex<HashMap<String, Arc<Vec<String>>>>,
 }
 
 impl View {
@@ -208,6 +210,7 @@ impl Aws {
             sets,
             groups: Mutex::new(HashMap::new()),
             assignments: Mutex::new(HashMap::new()),
+            members: Mutex::new(HashMap::new()),
         });
         views.insert(region.to_owned(), Arc::clone(&view));
         Ok(view)
@@ -309,6 +312,22 @@ impl Aws {
             return Ok(Arc::clone(found));
         }
         let found = Arc::new(self.sso_group_assignments(sso, &view.instance, group_id).await?);
+        all.insert(group_id.to_owned(), Arc::clone(&found));
+        Ok(found)
+    }
+
+    /// [`Aws::sso_members`], once per discovery and group.
+    pub(crate) async fn sso_cached_members(
+        &self,
+        view: &View,
+        sso: &SsoClients,
+        group_id: &str,
+    ) -> Result<Arc<Vec<String>>, ProviderError> {
+        let mut all = view.members.lock().await;
+        if let Some(found) = all.get(group_id) {
+            return Ok(Arc::clone(found));
+        }
+        let found = Arc::new(self.sso_members(sso, &view.instance.store, group_id).await?);
         all.insert(group_id.to_owned(), Arc::clone(&found));
         Ok(found)
     }
