@@ -309,30 +309,25 @@ impl Picture {
         let mut seen = BTreeSet::new();
         for a in &ic.assignments {
             let Some(&group) = groups.get(a.group.as_str()) else { continue };
-            let set = match sets.get(&(a.group.as_str(), a.permission_set.as_str())) {
-                Some(&n) => n,
-                None => {
-                    let session = ic
-                        .permission_sets
-                        .iter()
-                        .find(|p| p.name.value == a.permission_set)
-                        .map(|p| match (p.session_minutes / 60, p.session_minutes % 60) {
-                            (h, 0) => format!("{h}h"),
-                            (h, m) => format!("{h}h{m}m"),
-                        })
-                        .unwrap_or_default();
-                    let lines = vec![line(&a.permission_set), line(&format!("permission set, session {session}"))];
-                    let n = self.node(
-                        "ps",
-                        &format!("{}_{}", a.group, a.permission_set),
-                        NodeKind::PermissionSet,
-                        lines,
-                        None,
-                    );
-                    sets.insert((a.group.as_str(), a.permission_set.as_str()), n);
-                    self.edge(group, n, EdgeKind::Grant);
-                    n
-                }
+            let key = (a.group.as_str(), a.permission_set.as_str());
+            let set = if let Some(&n) = sets.get(&key) {
+                n
+            } else {
+                let session = ic
+                    .permission_sets
+                    .iter()
+                    .find(|p| p.name.value == a.permission_set)
+                    .map(|p| match (p.session_minutes / 60, p.session_minutes % 60) {
+                        (h, 0) => format!("{h}h"),
+                        (h, m) => format!("{h}h{m}m"),
+                    })
+                    .unwrap_or_default();
+                let lines = vec![line(&a.permission_set), line(&format!("permission set, session {session}"))];
+                let n =
+                    self.node("ps", &format!("{}_{}", a.group, a.permission_set), NodeKind::PermissionSet, lines, None);
+                sets.insert(key, n);
+                self.edge(group, n, EdgeKind::Grant);
+                n
             };
             for account in &a.accounts {
                 let to = match account {

@@ -134,11 +134,11 @@ pub fn address_of(at: &Locator, spec: &Value, ids: &Ids) -> Option<Address> {
         Kind::Role => Address::role(account, &at.name),
         Kind::InstanceProfile => Address::instance_profile(account, &at.name),
         Kind::AccessRole => Address::access_role(account?),
-        // The baseline's kinds are not listed by import yet (it writes the baseline off).
-        Kind::AccountPublicAccessBlock | Kind::EbsEncryption => return None,
+        // The baseline's kinds are not listed by import yet (it writes the baseline off); users
+        // and memberships of Identity Center's directory are not listed (people come from the
+        // identity provider).
+        Kind::AccountPublicAccessBlock | Kind::EbsEncryption | Kind::SsoUser | Kind::SsoMembership => return None,
         Kind::SsoGroup => crate::kinds::sso_group::address(&at.name),
-        // Users and memberships are not listed by import (people come from the identity provider).
-        Kind::SsoUser | Kind::SsoMembership => return None,
         Kind::PermissionSet => crate::kinds::permission_set::address(&at.name),
         Kind::SsoAssignment => {
             let s = crate::kinds::sso_assignment::SsoAssignmentSpec::from_value(spec).ok()?;

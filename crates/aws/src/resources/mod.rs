@@ -209,7 +209,7 @@ impl Aws {
             tasks.spawn(async move {
                 let _permit = gate.acquire_owned().await;
                 let clients = aws.account(&management, &management).await?;
-                aws.sso_leftovers(&wants, &shared, &clients).await
+                Box::pin(aws.sso_leftovers(&wants, &shared, &clients)).await
             });
         }
         while let Some(joined) = tasks.join_next().await {

@@ -93,8 +93,12 @@ impl Sso {
     async fn group_id(&self, name: &str) -> String {
         let (_, store) = self.instance().await;
         let groups = self.store().list_groups().identity_store_id(&store).send().await.unwrap();
-        let found: Vec<&str> =
-            groups.groups().iter().filter(|g| g.display_name() == Some(name)).map(|g| g.group_id()).collect();
+        let found: Vec<&str> = groups
+            .groups()
+            .iter()
+            .filter(|g| g.display_name() == Some(name))
+            .map(aws_sdk_identitystore::types::Group::group_id)
+            .collect();
         assert_eq!(found.len(), 1, "one group {name}");
         found[0].to_owned()
     }

@@ -47,6 +47,9 @@ pub(crate) struct Instance {
     pub(crate) store: String,
 }
 
+/// A group's assignments: (account id, permission set ARN).
+type Assignments = Arc<Vec<(String, String)>>;
+
 /// What one discovery read of the instance in one region: the permission sets by name, and
 /// (filled on first use) groups by display name and the assignments of each group.
 pub(crate) struct View {
@@ -54,7 +57,7 @@ pub(crate) struct View {
     /// Name → ARNs, sorted (more than one only on an emulator that accepts duplicates).
     pub(crate) sets: BTreeMap<String, Vec<String>>,
     groups: Mutex<HashMap<String, Option<String>>>,
-    assignments: Mutex<HashMap<String, Arc<Vec<(String, String)>>>>,
+    assignments: Mutex<HashMap<String, Assignments>>,
     members: Mutex<HashMap<String, Arc<Vec<String>>>>,
 }
 
@@ -448,7 +451,7 @@ impl Aws {
             if !groundwork_plan::is_managed_by(&tags, &wants.blueprint) {
                 continue;
             }
-            let spec = self.read_permission_set(&sso, &view.instance, arn).await?;
+            let spec = Box::pin(self.read_permission_set(&sso, &view.instance, arn)).await?;
             let at = Locator::regional(Kind::PermissionSet, None, wants.region.clone(), name.clone());
             out.push((permission_set::address(name), LiveResource { at, spec: spec.to_value() }));
             owned.insert(name);

@@ -51,7 +51,7 @@ impl Converge for PermissionSetSpec {
         let view = cx.aws.sso_view(&cx.shared.sso, cx.clients, region).await?;
         let Some(arn) = view.set_arn(&cx.at.name) else { return Ok(None) };
         let sso = cx.clients.sso(region);
-        cx.aws.read_permission_set(&sso, &view.instance, arn).await.map(Some)
+        Box::pin(cx.aws.read_permission_set(&sso, &view.instance, arn)).await.map(Some)
     }
 
     /// Every permission set of the instance (for import).
@@ -63,7 +63,7 @@ impl Converge for PermissionSetSpec {
         let mut out = Vec::new();
         for (name, arns) in &view.sets {
             let Some(arn) = arns.first() else { continue };
-            let spec = cx.aws.read_permission_set(&sso, &view.instance, arn).await?;
+            let spec = Box::pin(cx.aws.read_permission_set(&sso, &view.instance, arn)).await?;
             out.push((Locator::regional(Self::KIND, None, region.clone(), name.clone()), spec));
         }
         Ok(out)
@@ -192,7 +192,7 @@ impl Aws {
             (Some(arn), Some(live)) => (arn, live.clone()),
             (Some(arn), None) => {
                 done.push(format!("found permission set {name}, created by an earlier run"));
-                let have = self.read_permission_set(sso, instance, &arn).await?;
+                let have = Box::pin(self.read_permission_set(sso, instance, &arn)).await?;
                 (arn, have)
             }
             (None, _) => {
