@@ -1002,6 +1002,47 @@ mod tests {
         Desired::from_blueprint(&groundwork_blueprint::load(&path).unwrap().blueprint)
     }
 
+    fn identity_center(groups: &str) -> Desired {
+        let src = format!(
+            "version: 1
+organization: {{ name: acme, home_region: eu-west-1, management_account: {{ email: root@acme.example }} }}
+organizational_units: [{{ name: Workloads }}]
+accounts: [{{ name: app, email: aws+app@acme.example, ou: Workloads }}]
+identity_center:
+  groups: {groups}
+  permission_sets: [{{ name: Admin }}]
+  assignments: [{{ group: admins, permission_set: Admin, targets: [{{ ou: Workloads }}] }}]
+"
+        );
+        Desired::from_blueprint(&groundwork_blueprint::parse("t.yaml", src.as_bytes()).unwrap().blueprint)
+    }
+
+    #[test]
+    fn a_looked_up_group_that_is_missing_is_a_plan_error_that_names_it_and_is_never_written() {
+        let d = identity_center("[{ name: admins }]");
+        let mut live = converged(&d);
+        let group = crate::kinds::sso_group::address("admins");
+        assert!(plan(&d, &live, PlanOptions::default()).errors.is_empty());
+        live.resources.remove(&group);
+        let p = plan(&d, &live, PlanOptions::default());
+        assert!(!p.applyable());
+        assert!(
+            p.errors
+                .iter()
+                .any(|e| e.starts_with("sso-group/admins: group admins is not in the Identity Center identity store")),
+            "{:?}",
+            p.errors
+        );
+        assert!(p.change(&group).is_none());
+        // A group groundwork creates is planned like any resource.
+        let d = identity_center("[{ name: admins, create: true }]");
+        let mut live = converged(&d);
+        live.resources.remove(&group);
+        let p = plan(&d, &live, PlanOptions::default());
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.change(&group).unwrap().action, Action::Create);
+    }
+
     #[test]
     fn a_role_named_like_the_access_role_is_refused_even_past_the_blueprint() {
         let mut d = identity_example();

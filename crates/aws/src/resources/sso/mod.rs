@@ -335,48 +335,51 @@ impl Aws {
         Ok(found)
     }
 
-    /// Waits for one of Identity Center's asynchronous requests: `status` reads it (its state
-    /// and AWS's failure reason) until it succeeds or fails; a failure is returned with AWS's
-    /// reason word for word.
-    pub(crate) async fn sso_wait<F, Fut>(&self, what: &str, request: &str, mut status: F) -> Result<(), ProviderError>
+    /// Waits for one of Identity Center's asynchronous requests ([`wait_for`]).
+    pub(crate) async fn sso_wait<F, Fut>(&self, what: &str, request: &str, status: F) -> Result<(), ProviderError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<(Option<StatusValues>, Option<String>), ProviderError>>,
     {
-        let started = tokio::time::Instant::now();
-        let mut interval = Duration::from_millis(500);
-        loop {
-            match status().await {
-                Ok((Some(StatusValues::Succeeded), _)) => return Ok(()),
-                Ok((Some(StatusValues::Failed), reason)) => {
-                    return Err(ProviderError {
-                        operation: what.to_owned(),
-                        code: Some("Failed".into()),
-                        message: format!(
-                            "request {request} failed: {}",
-                            reason.as_deref().unwrap_or("AWS gave no reason")
-                        ),
-                        kind: ErrorKind::Rejected,
-                    });
-                }
-                Ok(_) => {}
-                Err(e) if e.kind == ErrorKind::Ambiguous => {}
-                Err(e) => return Err(e),
-            }
-            if started.elapsed() >= WAIT {
+        wait_for(what, request, status).await
+    }
+}
+
+/// Waits for one of Identity Center's asynchronous requests: `status` reads it (its state
+/// and AWS's failure reason) until it succeeds or fails; a failure is returned with AWS's
+/// reason word for word.
+pub(crate) async fn wait_for<F, Fut>(what: &str, request: &str, mut status: F) -> Result<(), ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(Option<StatusValues>, Option<String>), ProviderError>>,
+{
+    let started = tokio::time::Instant::now();
+    let mut interval = Duration::from_millis(500);
+    loop {
+        match status().await {
+            Ok((Some(StatusValues::Succeeded), _)) => return Ok(()),
+            Ok((Some(StatusValues::Failed), reason)) => {
                 return Err(ProviderError {
                     operation: what.to_owned(),
-                    code: None,
-                    message: format!(
-                        "request {request} still in progress after {}s; rerun apply later",
-                        WAIT.as_secs()
-                    ),
-                    kind: ErrorKind::Ambiguous,
+                    code: Some("Failed".into()),
+                    message: format!("request {request} failed: {}", reason.as_deref().unwrap_or("AWS gave no reason")),
+                    kind: ErrorKind::Rejected,
                 });
             }
-            tokio::time::sleep(interval).await;
-            interval = (interval * 2).min(Duration::from_secs(10));
+            Ok(_) => {}
+            Err(e) if e.kind == ErrorKind::Ambiguous => {}
+            Err(e) => return Err(e),
         }
+        if started.elapsed() >= WAIT {
+            return Err(ProviderError {
+                operation: what.to_owned(),
+                code: None,
+                message: format!("request {request} still in progress after {}s; rerun apply later", WAIT.as_secs()),
+                kind: ErrorKind::Ambiguous,
+            });
+        }
+        tokio::time::sleep(interval).await;
+        interval = (interval * 2).min(Duration::from_secs(10));
     }
 }
 
@@ -482,5 +485,57 @@ impl Aws {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_is_polled_until_it_fails_and_the_reason_is_aws_word_for_word() {
+        let mut answers = vec![
+            Ok((Some(StatusValues::InProgress), None)),
+            Err(ProviderError {
+                operation: "x".into(),
+                code: None,
+                message: "reset".into(),
+                kind: ErrorKind::Ambiguous,
+            }),
+            Ok((
+                Some(StatusValues::Failed),
+                Some("Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/Nope.".to_owned()),
+            )),
+        ]
+        .into_iter();
+        let e = wait_for("sso:CreateAccountAssignment", "req-1", || {
+            let next = answers.next().unwrap();
+            async move { next }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(e.operation, "sso:CreateAccountAssignment");
+        assert_eq!(
+            e.message,
+            "request req-1 failed: Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/Nope."
+        );
+        let mut answers =
+            vec![Ok((Some(StatusValues::InProgress), None)), Ok((Some(StatusValues::Succeeded), None))].into_iter();
+        wait_for("sso:ProvisionPermissionSet", "req-2", || {
+            let next = answers.next().unwrap();
+            async move { next }
+        })
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_still_in_progress_after_the_wait_is_ambiguous() {
+        let e =
+            wait_for("sso:ProvisionPermissionSet", "req-3", || async { Ok((Some(StatusValues::InProgress), None)) })
+                .await
+                .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Ambiguous);
+        assert!(e.message.contains("still in progress"), "{}", e.message);
     }
 }
