@@ -441,6 +441,25 @@ mod tests {
         assert!(start.elapsed() >= Duration::from_millis(900), "{:?}", start.elapsed());
     }
 
+    #[test]
+    fn identity_centers_conflict_is_retried_and_the_identity_stores_is_final() {
+        use aws_sdk_ssoadmin::error::ErrorMetadata;
+        use aws_sdk_ssoadmin::operation::attach_managed_policy_to_permission_set::AttachManagedPolicyToPermissionSetError;
+        use aws_sdk_ssoadmin::types::error::ConflictException;
+        use aws_smithy_runtime_api::http::StatusCode;
+        use aws_smithy_types::body::SdkBody;
+        let conflict = || {
+            let meta = ErrorMetadata::builder().code("ConflictException").message("in progress").build();
+            let e = AttachManagedPolicyToPermissionSetError::ConflictException(
+                ConflictException::builder().message("in progress").meta(meta).build(),
+            );
+            SdkError::service_error(e, HttpResponse::new(StatusCode::try_from(400).unwrap(), SdkBody::empty()))
+        };
+        assert!(matches!(classify(&conflict(), "sso:AttachManagedPolicyToPermissionSet"), Class::Throttled));
+        assert!(matches!(classify(&conflict(), "identitystore:CreateGroup"), Class::Fatal));
+        assert!(matches!(classify(&conflict(), "organizations:CreatePolicy"), Class::Fatal));
+    }
+
     #[tokio::test]
     async fn limiter_ignores_unlisted_operations() {
         let l = RateLimiter::new(true);
