@@ -107,7 +107,7 @@ impl Aws {
         })
     }
 
-    /// Every group of the identity store: (display name, description), by name (ListGroups).
+    /// Every group of the identity store: (display name, id, description), by name (ListGroups).
     pub(crate) async fn sso_groups(
         &self,
         sso: &SsoClients,
