@@ -58,9 +58,45 @@ struct Regional {
     credentials: Option<SharedCredentialsProvider>,
     counter: crate::CallCounter,
     ec2: std::sync::Mutex<HashMap<String, aws_sdk_ec2::Client>>,
+    sso: std::sync::Mutex<HashMap<String, SsoClients>>,
+}
+
+/// Identity Center's clients in one region: SSO admin and the identity store.
+#[derive(Clone)]
+pub(crate) struct SsoClients {
+    pub(crate) admin: aws_sdk_ssoadmin::Client,
+    pub(crate) store: aws_sdk_identitystore::Client,
 }
 
 impl AccountClients {
+    /// Identity Center (SSO admin, identity store) in `region` of this account: built on the
+    /// first call for that region, then reused, on the account's credentials.
+    pub(crate) fn sso(&self, region: &str) -> SsoClients {
+        let r = &self.regional;
+        let mut built = r.sso.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        built
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let mut admin = aws_sdk_ssoadmin::config::Builder::from(&r.config)
+                    .region(Region::new(region.to_owned()))
+                    .retry_config(RetryConfig::disabled())
+                    .interceptor(r.counter.clone());
+                let mut store = aws_sdk_identitystore::config::Builder::from(&r.config)
+                    .region(Region::new(region.to_owned()))
+                    .retry_config(RetryConfig::disabled())
+                    .interceptor(r.counter.clone());
+                if let Some(c) = &r.credentials {
+                    admin = admin.credentials_provider(c.clone());
+                    store = store.credentials_provider(c.clone());
+                }
+                SsoClients {
+                    admin: aws_sdk_ssoadmin::Client::from_conf(admin.build()),
+                    store: aws_sdk_identitystore::Client::from_conf(store.build()),
+                }
+            })
+            .clone()
+    }
+
     /// EC2 in `region` of this account: built on the first call for that region, then reused.
     /// Its credentials are the account's (an assumed role is assumed once, not per region).
     pub(crate) fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
@@ -222,6 +258,7 @@ impl Aws {
                 credentials,
                 counter,
                 ec2: std::sync::Mutex::default(),
+                sso: std::sync::Mutex::default(),
             }),
         }
     }

@@ -156,12 +156,20 @@ enum Class {
     Fatal,
 }
 
-fn classify<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Class {
+/// Error codes that mean "not carried out, try again" for one service only: Identity Center's
+/// `ConflictException` (another operation on the same permission set or assignment is in
+/// progress; AWS asks callers to retry with backoff). The identity store uses the same code for
+/// a uniqueness violation, which is final, so it is not listed for `identitystore`.
+const SERVICE_RETRYABLE: &[(&str, &str)] = &[("sso", "ConflictException")];
+
+fn classify<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>, op: &str) -> Class {
     match err {
         SdkError::ServiceError(_) => {
             let code = err.code().unwrap_or_default();
             let status = err.raw_response().map_or(0, |r| r.status().as_u16());
-            if THROTTLING.contains(&code) || status == 429 {
+            let service = op.split_once(':').map_or("", |(s, _)| s);
+            let retryable_here = SERVICE_RETRYABLE.iter().any(|(s, c)| *s == service && *c == code);
+            if THROTTLING.contains(&code) || status == 429 || retryable_here {
                 Class::Throttled
             } else if TRANSIENT.contains(&code) || status >= 500 {
                 Class::Transient
@@ -248,7 +256,7 @@ where
             Ok(v) => return Ok(v),
             Err(e) => e,
         };
-        let class = classify(&err);
+        let class = classify(&err, op);
         let retryable = match class {
             Class::Throttled => true,
             Class::Transient => idempotency == Idempotency::Safe,
@@ -359,7 +367,8 @@ impl crate::Aws {
 
     /// A removal (detach, delete, remove from) through [`call`]: `Ok(true)` when it removed
     /// something, `Ok(false)` when the service answers that it is already gone (IAM's
-    /// `NoSuchEntity`, Organizations' `PolicyNotFoundException`). The
+    /// `NoSuchEntity`, Organizations' `PolicyNotFoundException`, Identity Center's
+    /// `ResourceNotFoundException`). The
     /// goal holds either way; it is also how a resend sees that an attempt whose answer was
     /// lost went through.
     pub(crate) async fn run_removal<T, E, F, Fut>(&self, op: &'static str, f: F) -> Result<bool, ProviderError>
@@ -374,7 +383,12 @@ impl crate::Aws {
             Err(e)
                 if matches!(
                     e.code.as_deref(),
-                    Some("NoSuchEntity" | "NoSuchEntityException" | "PolicyNotFoundException")
+                    Some(
+                        "NoSuchEntity"
+                            | "NoSuchEntityException"
+                            | "PolicyNotFoundException"
+                            | "ResourceNotFoundException"
+                    )
                 ) =>
             {
                 tracing::info!(op, "already gone");
@@ -425,6 +439,25 @@ mod tests {
             l.acquire("organizations:ListRoots").await;
         }
         assert!(start.elapsed() >= Duration::from_millis(900), "{:?}", start.elapsed());
+    }
+
+    #[test]
+    fn identity_centers_conflict_is_retried_and_the_identity_stores_is_final() {
+        use aws_sdk_ssoadmin::error::ErrorMetadata;
+        use aws_sdk_ssoadmin::operation::attach_managed_policy_to_permission_set::AttachManagedPolicyToPermissionSetError;
+        use aws_sdk_ssoadmin::types::error::ConflictException;
+        use aws_smithy_runtime_api::http::StatusCode;
+        use aws_smithy_types::body::SdkBody;
+        let conflict = || {
+            let meta = ErrorMetadata::builder().code("ConflictException").message("in progress").build();
+            let e = AttachManagedPolicyToPermissionSetError::ConflictException(
+                ConflictException::builder().message("in progress").meta(meta).build(),
+            );
+            SdkError::service_error(e, HttpResponse::new(StatusCode::try_from(400).unwrap(), SdkBody::empty()))
+        };
+        assert!(matches!(classify(&conflict(), "sso:AttachManagedPolicyToPermissionSet"), Class::Throttled));
+        assert!(matches!(classify(&conflict(), "identitystore:CreateGroup"), Class::Fatal));
+        assert!(matches!(classify(&conflict(), "organizations:CreatePolicy"), Class::Fatal));
     }
 
     #[tokio::test]

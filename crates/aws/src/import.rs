@@ -27,8 +27,16 @@ const ACCOUNT_CONCURRENCY: usize = 8;
 /// The EC2 service principal.
 const EC2_PRINCIPAL: &str = "ec2.amazonaws.com";
 /// The kinds listed for the organization (in the management account).
-const ORGANIZATION_KINDS: [Kind; 5] =
-    [Kind::ServiceAccess, Kind::PolicyType, Kind::Scp, Kind::ScpAttachment, Kind::Trail];
+const ORGANIZATION_KINDS: [Kind; 8] = [
+    Kind::ServiceAccess,
+    Kind::PolicyType,
+    Kind::Scp,
+    Kind::ScpAttachment,
+    Kind::Trail,
+    Kind::SsoGroup,
+    Kind::PermissionSet,
+    Kind::SsoAssignment,
+];
 /// The kinds listed in the log-archive account.
 const LOG_ARCHIVE_KINDS: [Kind; 2] = [Kind::Bucket, Kind::KmsKey];
 /// The kinds listed in the identity hub.
@@ -177,6 +185,7 @@ impl Aws {
             policy_types: org.policy_types.clone(),
             key_aliases,
             bucket_lists: crate::resources::BucketLists::default(),
+            sso: crate::resources::sso::SsoCache::default(),
         });
         let gate = Arc::new(Semaphore::new(ACCOUNT_CONCURRENCY));
         let mut tasks: JoinSet<(Listing, Result<Listed, ProviderError>)> = JoinSet::new();

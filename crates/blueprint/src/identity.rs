@@ -604,7 +604,7 @@ fn check_managed_count(cx: &mut Cx, what: &str, name: &Spanned<String>, count: u
 }
 
 /// Lints a list of statements as one policy; `None` after an error.
-fn lint_statements(
+pub(crate) fn lint_statements(
     cx: &mut Cx,
     env: &Env<'_>,
     scope: Scope<'_>,

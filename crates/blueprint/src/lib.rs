@@ -29,6 +29,7 @@ mod builtins;
 mod diag;
 mod guardrails;
 mod identity;
+mod identity_center;
 mod lint;
 mod logging;
 mod model;
@@ -60,11 +61,12 @@ pub use lint::{
 };
 pub use logging::{BUCKET_PLACEHOLDERS, DEFAULT_LOG_KEY_ALIAS, LOG_BUCKET_WORD};
 pub use model::{
-    Account, AccountOrigin, Baseline, BaselineRole, Blueprint, DEFAULT_MAX_MFA_AGE_SECONDS, DEFAULT_ROLE_PATH,
-    DEFAULT_SECURITY_AUDIT_ROLE, DEFAULT_SUPPORT_ROLE, DOCUMENT_PLACEHOLDERS, DataEvents, FeatureSet, Grant, Group,
-    Guardrail, Guardrails, Identity, Logging, ObjectLock, ObjectLockMode, Organization, OrganizationalUnit, OuPath,
-    PasswordPolicy, Purpose, Regions, Role, RoleTrust, SECURITY_AUDIT_POLICY_ARN, SUPPORT_POLICY_ARN, SessionName,
-    Spanned, Tags, Target, User,
+    Account, AccountOrigin, Baseline, BaselineRole, Blueprint, Boundary, DEFAULT_MAX_MFA_AGE_SECONDS,
+    DEFAULT_ROLE_PATH, DEFAULT_SECURITY_AUDIT_ROLE, DEFAULT_SUPPORT_ROLE, DOCUMENT_PLACEHOLDERS, DataEvents,
+    FeatureSet, Grant, Group, Guardrail, Guardrails, IcAssignment, IcGroup, IcPermissionSet, Identity, IdentityCenter,
+    Logging, ObjectLock, ObjectLockMode, Organization, OrganizationalUnit, OuPath, PasswordPolicy, PolicyRef, Purpose,
+    Regions, Role, RoleTrust, SECURITY_AUDIT_POLICY_ARN, SUPPORT_POLICY_ARN, SessionName, Spanned, Tags, Target, User,
+    iso_duration,
 };
 pub use policy::{POLICY_VERSION, scp_size};
 pub use severity::Severity;

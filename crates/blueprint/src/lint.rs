@@ -225,6 +225,9 @@ pub(crate) enum Scope<'a> {
     Hub,
     /// A role's policy, deployed in each of these accounts.
     Accounts(&'a [&'a Account]),
+    /// A permission set's inline policy: one document provisioned to every account it is
+    /// assigned to, so nothing that differs per account has a value.
+    PermissionSet,
 }
 
 /// What the lint needs to know about the blueprint.
@@ -654,6 +657,15 @@ fn placeholder_problem(env: &Env<'_>, scope: Scope<'_>, name: &str) -> Option<Pr
                 )
             })
         }
+        ("account_id" | "account" | "workload" | "env", Scope::PermissionSet) => Some(Problem::new(
+            "blueprint::permission-set-placeholder",
+            format!("`{{{name}}}` has no single value in a permission set"),
+            "differs per account",
+            "one permission set document serves every account it is provisioned to: use an IAM policy variable \
+             such as `${aws:PrincipalAccount}` (or `${aws:PrincipalTag/...}`), name an account with \
+             {account_id:NAME}, or make a separate permission set per workload"
+                .to_owned(),
+        )),
         ("hub_account_id", _) if !env.has_hub => Some(Problem::new(
             "blueprint::no-hub",
             "`{hub_account_id}` needs an `identity` section".to_owned(),

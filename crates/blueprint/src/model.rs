@@ -53,6 +53,8 @@ pub struct Blueprint {
     pub roles: Vec<Role>,
     /// The `baseline` section: what every account gets (on by default).
     pub baseline: Baseline,
+    /// The `identity_center` section, when present.
+    pub identity_center: Option<IdentityCenter>,
 }
 
 impl Blueprint {
@@ -625,4 +627,112 @@ pub enum Regions {
     Allowed,
     /// A list of regions, the same in every account.
     List(Vec<String>),
+}
+
+/// The `identity_center` section: single sign-on through IAM Identity Center, on the
+/// organization's instance (run from the management account). Opt-in: a blueprint without it
+/// has no Identity Center resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityCenter {
+    /// `region`: the instance's home region (default `organization.home_region`).
+    pub region: String,
+    /// `groups`, by display name.
+    pub groups: Vec<IcGroup>,
+    /// `users` of Identity Center's own directory, with their groups (optional; people usually
+    /// come from the identity provider).
+    pub users: Vec<IcUser>,
+    /// `permission_sets`.
+    pub permission_sets: Vec<IcPermissionSet>,
+    /// `assignments`, each expanded to its accounts.
+    pub assignments: Vec<IcAssignment>,
+}
+
+/// A group of the identity store, by display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcGroup {
+    /// Display name (unique in the identity store).
+    pub name: Spanned<String>,
+    /// `create` (default false): groundwork creates the group in the built-in directory; when
+    /// false it must exist (synced from the identity provider), and a missing one is a plan error.
+    pub create: bool,
+    /// `description` (default `groundwork group NAME`), set only on a group groundwork creates.
+    pub description: String,
+}
+
+/// A user of Identity Center's own directory, created by groundwork.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcUser {
+    /// User name (unique in the identity store; no `/`).
+    pub name: Spanned<String>,
+    /// `display_name` (default `GIVEN FAMILY`).
+    pub display_name: String,
+    /// `given_name`.
+    pub given_name: String,
+    /// `family_name`.
+    pub family_name: String,
+    /// `email`, when given.
+    pub email: Option<String>,
+    /// `groups` it is a member of (names of `identity_center.groups`).
+    pub groups: Vec<String>,
+}
+
+/// A customer-managed policy referenced by name and path (it must exist, under that name, in
+/// every account the permission set is provisioned to).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PolicyRef {
+    /// Policy name.
+    pub name: String,
+    /// IAM path (default `/`).
+    pub path: String,
+}
+
+/// A permission set's permissions boundary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Boundary {
+    /// An AWS-managed policy, by ARN.
+    Managed(String),
+    /// A customer-managed policy, by name and path.
+    Customer(PolicyRef),
+}
+
+/// A permission set: what a group gets in the accounts it is assigned to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcPermissionSet {
+    /// Name (1–32 characters of `[\w+=,.@-]`).
+    pub name: Spanned<String>,
+    /// `description` (default `groundwork permission set NAME`).
+    pub description: String,
+    /// `session` in minutes (default 60; AWS allows 1 to 12 hours).
+    pub session_minutes: u32,
+    /// `relay_state`: where the console opens (default none).
+    pub relay_state: Option<String>,
+    /// `managed_policies`: AWS-managed policy ARNs (short names already expanded), sorted.
+    pub managed_policies: Vec<String>,
+    /// `customer_managed_policies`, sorted.
+    pub customer_managed_policies: Vec<PolicyRef>,
+    /// `statements`: the inline policy's statements (linted as a role's); empty for none.
+    pub statements: Vec<serde_json::Value>,
+    /// `permissions_boundary` (default none).
+    pub permissions_boundary: Option<Boundary>,
+}
+
+/// The session duration of a permission set in AWS's ISO-8601 form (`PT1H`, `PT1H30M`).
+pub fn iso_duration(minutes: u32) -> String {
+    match (minutes / 60, minutes % 60) {
+        (h, 0) => format!("PT{h}H"),
+        (0, m) => format!("PT{m}M"),
+        (h, m) => format!("PT{h}H{m}M"),
+    }
+}
+
+/// One `assignments` entry: a group gets a permission set in accounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcAssignment {
+    /// The group's display name.
+    pub group: String,
+    /// The permission set's name.
+    pub permission_set: String,
+    /// The accounts its targets select, by blueprint name (`None`: the management account,
+    /// which only `Root` selects), the management account first, then in blueprint order.
+    pub accounts: Vec<Option<String>>,
 }

@@ -23,6 +23,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "identity",
     "roles",
     "baseline",
+    "identity_center",
 ];
 
 /// Raw `organization` section.
@@ -89,6 +90,7 @@ pub(crate) struct RawBlueprint {
     pub(crate) identity: Option<crate::identity::RawIdentity>,
     pub(crate) roles: Vec<crate::identity::RawRole>,
     pub(crate) baseline: Option<crate::baseline::RawBaseline>,
+    pub(crate) identity_center: Option<crate::identity_center::RawIdentityCenter>,
 }
 
 /// Collects diagnostics while walking the tree.
@@ -396,6 +398,7 @@ pub(crate) fn read(cx: &mut Cx, root: &Node) -> RawBlueprint {
         raw.roles = crate::identity::read_roles(cx, r);
     }
     raw.baseline = top.get("baseline").map(|n| crate::baseline::read(cx, n));
+    raw.identity_center = top.get("identity_center").map(|n| crate::identity_center::read(cx, n));
     raw
 }
 

@@ -475,6 +475,9 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
     let env = crate::lint::Env { src, accounts: &accounts, has_hub: raw.identity.is_some(), baseline: &baseline };
     let (identity, roles) = crate::identity::lower(cx, &env, raw.identity.as_ref(), &raw.roles, org.as_ref(), &known);
 
+    let identity_center =
+        raw.identity_center.as_ref().and_then(|ic| crate::identity_center::lower(cx, ic, &scope, &env));
+
     let org = org?;
     if cx.diags.iter().any(|d| d.severity == crate::severity::Severity::Error) {
         return None;
@@ -502,6 +505,7 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         identity,
         roles,
         baseline,
+        identity_center,
     })
 }
 

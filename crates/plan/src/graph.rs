@@ -73,6 +73,10 @@ enum NodeKind {
     Scp,
     Group,
     RoleAt,
+    /// A group of Identity Center's identity store.
+    SsoGroup,
+    /// A permission set, as one group gets it (one node per group and permission set).
+    PermissionSet,
 }
 
 #[derive(Debug)]
@@ -271,7 +275,72 @@ impl Picture {
         if let Some(identity) = &bp.identity {
             p.identity(bp, identity, hub_name.flatten().and_then(|h| accounts.get(h).copied()).unwrap_or(management));
         }
+        if let Some(ic) = &bp.identity_center {
+            p.identity_center(ic, &accounts, management);
+        }
         p
+    }
+
+    /// Identity Center: each group, the permission sets it gets (one node per group and
+    /// permission set, with its session) and the accounts it gets them in
+    /// (`group → permission set → account`).
+    fn identity_center(
+        &mut self,
+        ic: &groundwork_blueprint::IdentityCenter,
+        accounts: &HashMap<&str, usize>,
+        management: usize,
+    ) {
+        let title = format!("Identity Center groups ({})", ic.region);
+        let cluster =
+            (!ic.groups.is_empty()).then(|| self.cluster("cluster_sso", "", ClusterKind::Groups, line(&title), None));
+        let mut groups: HashMap<&str, usize> = HashMap::new();
+        for g in &ic.groups {
+            let kind = if g.create { "SSO group (created)" } else { "SSO group (from the identity provider)" };
+            let node = self.node(
+                "sso",
+                &g.name.value,
+                NodeKind::SsoGroup,
+                vec![line(&g.name.value), kind.to_owned()],
+                cluster,
+            );
+            groups.insert(g.name.value.as_str(), node);
+        }
+        let mut sets: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut seen = BTreeSet::new();
+        for a in &ic.assignments {
+            let Some(&group) = groups.get(a.group.as_str()) else { continue };
+            let key = (a.group.as_str(), a.permission_set.as_str());
+            let set = if let Some(&n) = sets.get(&key) {
+                n
+            } else {
+                let session = ic
+                    .permission_sets
+                    .iter()
+                    .find(|p| p.name.value == a.permission_set)
+                    .map(|p| match (p.session_minutes / 60, p.session_minutes % 60) {
+                        (h, 0) => format!("{h}h"),
+                        (h, m) => format!("{h}h{m}m"),
+                    })
+                    .unwrap_or_default();
+                let lines = vec![line(&a.permission_set), line(&format!("permission set, session {session}"))];
+                let n =
+                    self.node("ps", &format!("{}_{}", a.group, a.permission_set), NodeKind::PermissionSet, lines, None);
+                sets.insert(key, n);
+                self.edge(group, n, EdgeKind::Grant);
+                n
+            };
+            for account in &a.accounts {
+                let to = match account {
+                    Some(name) => accounts.get(name.as_str()).copied(),
+                    None => Some(management),
+                };
+                if let Some(to) = to
+                    && seen.insert((set, to))
+                {
+                    self.edge(set, to, EdgeKind::Grant);
+                }
+            }
+        }
     }
 
     /// The hub, its groups, and `role@account` nodes (one cluster per role) with an edge from
@@ -406,8 +475,8 @@ fn class_of(kind: NodeKind) -> &'static str {
         NodeKind::Ou => "ou",
         NodeKind::Account(p) => purpose_class(p),
         NodeKind::Scp => "scp",
-        NodeKind::Group => "group",
-        NodeKind::RoleAt => "role",
+        NodeKind::Group | NodeKind::SsoGroup => "group",
+        NodeKind::RoleAt | NodeKind::PermissionSet => "role",
     }
 }
 
@@ -416,10 +485,10 @@ fn mermaid_node(out: &mut String, indent: &str, node: &Node) {
     let (open, close) = match node.kind {
         NodeKind::Root => ("([", "])"),
         NodeKind::Management => ("[[", "]]"),
-        NodeKind::Ou | NodeKind::RoleAt => ("[", "]"),
+        NodeKind::Ou | NodeKind::RoleAt | NodeKind::PermissionSet => ("[", "]"),
         NodeKind::Account(_) => ("(", ")"),
         NodeKind::Scp => ("{{", "}}"),
-        NodeKind::Group => (">", "]"),
+        NodeKind::Group | NodeKind::SsoGroup => (">", "]"),
     };
     let _ = writeln!(out, "{indent}{}{open}\"{label}\"{close}:::{}", node.id, class_of(node.kind));
 }
@@ -430,13 +499,16 @@ type Section = (&'static str, fn(NodeKind) -> bool);
 fn mermaid(p: &Picture) -> String {
     let mut out = String::from("flowchart LR\n");
     let in_subgraph = |n: &Node| n.cluster.is_some_and(|c| p.clusters[c].kind != ClusterKind::Ou);
-    let sections: [Section; 3] = [
+    let sections: [Section; 4] = [
         ("organization: root, OUs, accounts", |k| {
             matches!(k, NodeKind::Root | NodeKind::Management | NodeKind::Ou | NodeKind::Account(_))
         }),
         ("guardrails (service control policies)", |k| k == NodeKind::Scp),
         ("identity: IAM groups in the hub and the roles they may assume", |k| {
             matches!(k, NodeKind::Group | NodeKind::RoleAt)
+        }),
+        ("single sign-on: Identity Center groups, their permission sets, the accounts they get them in", |k| {
+            matches!(k, NodeKind::SsoGroup | NodeKind::PermissionSet)
         }),
     ];
     for (title, wanted) in sections {
@@ -519,9 +591,9 @@ fn dot_style(kind: NodeKind) -> (&'static str, &'static str) {
         NodeKind::Root => "doubleoctagon",
         NodeKind::Management => "box3d",
         NodeKind::Ou => "folder",
-        NodeKind::Account(_) | NodeKind::RoleAt => "box",
+        NodeKind::Account(_) | NodeKind::RoleAt | NodeKind::PermissionSet => "box",
         NodeKind::Scp => "hexagon",
-        NodeKind::Group => "cds",
+        NodeKind::Group | NodeKind::SsoGroup => "cds",
     };
     let style = match kind {
         NodeKind::Account(Purpose::Sandbox) => "rounded,filled,dashed",

@@ -136,6 +136,20 @@ pub fn address_of(at: &Locator, spec: &Value, ids: &Ids) -> Option<Address> {
         Kind::AccessRole => Address::access_role(account?),
         Kind::AccountPublicAccessBlock => Address::s3_account_public_access_block(account),
         Kind::EbsEncryption => Address::ebs_encryption(account, at.region.as_deref()?),
+        // Users and memberships of Identity Center's directory are not listed (people come from
+        // the identity provider).
+        Kind::SsoUser | Kind::SsoMembership => return None,
+        Kind::SsoGroup => crate::kinds::sso_group::address(&at.name),
+        Kind::PermissionSet => crate::kinds::permission_set::address(&at.name),
+        Kind::SsoAssignment => {
+            let s = crate::kinds::sso_assignment::SsoAssignmentSpec::from_value(spec).ok()?;
+            let account = if ids.management_account_id.as_deref() == Some(s.account_id.as_str()) {
+                None
+            } else {
+                Some(ids.accounts.iter().find(|(_, id)| **id == s.account_id).map(|(name, _)| name.as_str())?)
+            };
+            crate::kinds::sso_assignment::address(&s.group, &s.permission_set, account)
+        }
     })
 }
 

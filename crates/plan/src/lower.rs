@@ -365,6 +365,11 @@ pub(crate) fn resources(bp: &Blueprint) -> Vec<DesiredResource> {
     kinds::user::lower(bp, &mut out);
     kinds::role::lower(bp, &mut out);
     crate::baseline::resources(bp, &mut out);
+    kinds::sso_group::lower(bp, &mut out);
+    kinds::sso_user::lower(bp, &mut out);
+    kinds::sso_membership::lower(bp, &mut out);
+    kinds::permission_set::lower(bp, &mut out);
+    kinds::sso_assignment::lower(bp, &mut out);
     // Last: its permissions are computed from everything else.
     kinds::role::lower_execution(bp, &mut out);
     out

@@ -10,6 +10,8 @@ use crate::kinds::Spec;
 use crate::kinds::access_role::AccessRoleSpec;
 use crate::kinds::instance_profile::InstanceProfileSpec;
 use crate::kinds::role::RoleSpec;
+use crate::kinds::sso_assignment::SsoAssignmentSpec;
+use crate::kinds::sso_group::SsoGroupSpec;
 use crate::kinds::user::UserSpec;
 use crate::resource::{Ids, Kind, Locator, differences, referenced_accounts};
 use crate::state::{
@@ -610,6 +612,16 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
             }
             continue;
         }
+        if r.at.kind == Kind::SsoGroup && SsoGroupSpec::from_value(&spec).is_ok_and(|g| g.is_external()) {
+            // A group synced from the identity provider: looked up, never written.
+            if current.is_none() {
+                p.errors.push(format!(
+                    "{}: group {} is not in the Identity Center identity store; groups synced from an identity provider are created there (or set `create: true` to create it in the built-in directory)",
+                    r.address, at.name
+                ));
+            }
+            continue;
+        }
         // An instance profile at its path that holds a role replaced in this plan: the role,
         // and the live profile as it is.
         let rejoin = (r.at.kind == Kind::InstanceProfile)
@@ -690,6 +702,15 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
             continue;
         }
         let (action, reason) = match current {
+            None if r.at.kind == Kind::SsoAssignment => (
+                Action::Create,
+                format!(
+                    "group {} does not have permission set {} in account {}",
+                    spec["group"].as_str().unwrap_or_default(),
+                    spec["permission_set"].as_str().unwrap_or_default(),
+                    spec["account_id"].as_str().unwrap_or_default()
+                ),
+            ),
             None => (Action::Create, format!("no {} {} found", r.at.kind, at.name)),
             Some(l) => {
                 let paths: Vec<String> = differences(&l.spec, &spec).into_iter().map(|(path, _, _)| path).collect();
@@ -749,8 +770,31 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
         }
         if l.at.kind == Kind::ScpAttachment {
             detach_unlisted(address, l, p);
+        } else if l.at.kind == Kind::SsoAssignment {
+            unlisted_assignment(desired, live, address, l, p);
         } else {
             leftover(desired, address, l, p);
+        }
+    }
+    // A permission set is deleted after its assignments (AWS refuses to delete one that is
+    // still assigned).
+    let assignment_removals: Vec<(Address, String)> = p
+        .changes
+        .iter()
+        .filter_map(|c| match &c.operation {
+            Operation::Delete { at, live } if at.kind == Kind::SsoAssignment => {
+                Some((c.address.clone(), live["permission_set"].as_str()?.to_owned()))
+            }
+            _ => None,
+        })
+        .collect();
+    for c in &mut p.changes {
+        if let Operation::Delete { at, .. } = &c.operation
+            && at.kind == Kind::PermissionSet
+        {
+            c.depends_on.extend(assignment_removals.iter().filter(|(_, ps)| *ps == at.name).map(|(a, _)| a.clone()));
+            c.depends_on.sort();
+            c.depends_on.dedup();
         }
     }
     // A target holds at most a few SCPs (five by default): new attachments wait for the
@@ -791,6 +835,50 @@ fn detach_unlisted(address: &Address, l: &crate::resource::LiveResource, p: &mut
     ));
 }
 
+/// An assignment of one of the blueprint's groups that the blueprint does not list (its
+/// permission set was removed from the blueprint, or its account is no longer selected).
+/// Owned when its permission set carries groundwork's tags for this blueprint; deleted only
+/// when pruning covers assignments, otherwise named as drift and a finding.
+fn unlisted_assignment(
+    desired: &Desired,
+    live: &Live,
+    address: &Address,
+    l: &crate::resource::LiveResource,
+    p: &mut Plan,
+) {
+    let Ok(a) = SsoAssignmentSpec::from_value(&l.spec) else { return };
+    let set = live.resources.get(&crate::kinds::permission_set::address(&a.permission_set));
+    let owned = set.is_some_and(|s| {
+        let tags: Tags = s.spec["tags"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+            .collect();
+        is_managed_by(&tags, &desired.blueprint)
+    });
+    if !owned {
+        return;
+    }
+    let what = format!("permission set {} for group {} in account {}", a.permission_set, a.group, a.account_id);
+    let Some(why) = desired.prune.why(Kind::SsoAssignment) else {
+        p.drift.push(format!("{address}: is no longer in the blueprint; `--prune` deletes it"));
+        p.findings.push(Finding {
+            address: address.clone(),
+            account: None,
+            detail: format!("the assignment of {what} is no longer in the blueprint; `--prune` deletes it"),
+            values: Vec::new(),
+        });
+        return;
+    };
+    p.drift.push(format!("{address}: is no longer in the blueprint"));
+    p.changes.push(Change::delete(
+        address,
+        l,
+        format!("the assignment of {what} is no longer in the blueprint, and {why}: deleted before its permission set"),
+    ));
+}
+
 /// A whole resource the blueprint no longer lists. Deleted only when groundwork owns it for this
 /// blueprint (its spec's tags say `groundwork:managed=true` and `groundwork:blueprint=<this
 /// blueprint>`) and pruning covers its kind (`--prune`, or the section's `prune: true`);
@@ -826,6 +914,7 @@ fn leftover(desired: &Desired, address: &Address, l: &crate::resource::LiveResou
     };
     let how = match kind {
         Kind::Scp => ": detached from every target, then deleted",
+        Kind::PermissionSet => ": deleted after its assignments",
         _ => "",
     };
     p.drift.push(format!("{address}: is no longer in the blueprint"));
@@ -911,6 +1000,47 @@ mod tests {
     fn identity_example() -> Desired {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/identity.yaml");
         Desired::from_blueprint(&groundwork_blueprint::load(&path).unwrap().blueprint)
+    }
+
+    fn identity_center(groups: &str) -> Desired {
+        let src = format!(
+            "version: 1
+organization: {{ name: acme, home_region: eu-west-1, management_account: {{ email: root@acme.example }} }}
+organizational_units: [{{ name: Workloads }}]
+accounts: [{{ name: app, email: aws+app@acme.example, ou: Workloads }}]
+identity_center:
+  groups: {groups}
+  permission_sets: [{{ name: Admin }}]
+  assignments: [{{ group: admins, permission_set: Admin, targets: [{{ ou: Workloads }}] }}]
+"
+        );
+        Desired::from_blueprint(&groundwork_blueprint::parse("t.yaml", src.as_bytes()).unwrap().blueprint)
+    }
+
+    #[test]
+    fn a_looked_up_group_that_is_missing_is_a_plan_error_that_names_it_and_is_never_written() {
+        let d = identity_center("[{ name: admins }]");
+        let mut live = converged(&d);
+        let group = crate::kinds::sso_group::address("admins");
+        assert!(plan(&d, &live, PlanOptions::default()).errors.is_empty());
+        live.resources.remove(&group);
+        let p = plan(&d, &live, PlanOptions::default());
+        assert!(!p.applyable());
+        assert!(
+            p.errors
+                .iter()
+                .any(|e| e.starts_with("sso-group/admins: group admins is not in the Identity Center identity store")),
+            "{:?}",
+            p.errors
+        );
+        assert!(p.change(&group).is_none());
+        // A group groundwork creates is planned like any resource.
+        let d = identity_center("[{ name: admins, create: true }]");
+        let mut live = converged(&d);
+        live.resources.remove(&group);
+        let p = plan(&d, &live, PlanOptions::default());
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.change(&group).unwrap().action, Action::Create);
     }
 
     #[test]

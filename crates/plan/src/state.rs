@@ -45,7 +45,7 @@ impl Address {
     }
 
     /// `kind/NAME`: a resource of the organization, named once in it.
-    fn of(kind: Kind, name: &str) -> Self {
+    pub(crate) fn of(kind: Kind, name: &str) -> Self {
         Address(format!("{}/{name}", kind.prefix()))
     }
 

@@ -268,3 +268,34 @@ fn readme_picture_is_the_reference_blueprint() {
         "the README's picture is stale: replace it with `cargo run -q -p groundwork-cli -- graph blueprints/landing-zone.yaml`"
     );
 }
+
+#[test]
+fn identity_center_draws_group_to_permission_set_to_accounts() {
+    let bp = load("examples/identity-center.yaml");
+    let mermaid = render_graph(&bp, GraphFormat::Mermaid);
+    for expected in [
+        "sso_jira_admins>\"jira-admins<br/>SSO group (created)\"]:::group",
+        "ps_jira_admins_JiraAdmin[\"JiraAdmin<br/>permission set, session 4h\"]:::role",
+        "sso_jira_admins --> ps_jira_admins_JiraAdmin",
+        "ps_jira_admins_JiraAdmin --> acct_jira_prod",
+        "ps_auditors_Auditor --> management",
+    ] {
+        assert!(mermaid.contains(expected), "{expected:?} missing:\n{mermaid}");
+    }
+    assert!(!mermaid.contains("ps_jira_admins_JiraAdmin --> acct_webapp"), "Jira admins only in Jira accounts");
+    insta::assert_snapshot!("identity_center_mermaid", mermaid);
+    insta::assert_snapshot!("identity_center_dot", render_graph(&bp, GraphFormat::Dot));
+}
+
+#[test]
+fn readme_single_sign_on_picture_is_the_identity_center_example() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let readme = std::fs::read_to_string(path).unwrap();
+    let section = readme.split("### Single sign-on\n").nth(1).expect("README section");
+    let block = section.split("```mermaid\n").nth(1).and_then(|b| b.split("```").next()).expect("mermaid block");
+    assert_eq!(
+        block,
+        render_graph(&load("examples/identity-center.yaml"), GraphFormat::Mermaid),
+        "the README's picture is stale: replace it with `cargo run -q -p groundwork-cli -- graph examples/identity-center.yaml`"
+    );
+}

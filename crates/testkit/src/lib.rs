@@ -13,6 +13,7 @@
 //! ```
 
 mod proxy;
+mod sso_shim;
 
 pub use proxy::{Fault, FaultProxy, FaultRule, ProxyConfig, ProxyStats};
 

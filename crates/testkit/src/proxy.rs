@@ -80,6 +80,9 @@ pub struct ProxyConfig {
     /// the body) loses the answer of its first sending ([`Fault::DropAnswer`]); a resend of the
     /// same request is answered. Reads are never dropped. Applies before `rules`.
     pub drop_every_write_once: bool,
+    /// Answer the IAM Identity Center operations moto 5.1.22 lacks (a permission set's tags
+    /// and permissions boundary) from the requests the proxy saw (see `sso_shim`).
+    pub identity_center: bool,
 }
 
 /// Counts of what the proxy did.
@@ -111,6 +114,7 @@ struct Shared {
     dropped: Mutex<std::collections::HashSet<u64>>,
     rng: Mutex<StdRng>,
     stats: Mutex<ProxyStats>,
+    sso: Mutex<crate::sso_shim::SsoShim>,
     stop: AtomicBool,
 }
 
@@ -132,6 +136,7 @@ impl FaultProxy {
             config: Mutex::new(config),
             dropped: Mutex::new(std::collections::HashSet::new()),
             stats: Mutex::new(ProxyStats::default()),
+            sso: Mutex::new(crate::sso_shim::SsoShim::default()),
             stop: AtomicBool::new(false),
         });
         let s = Arc::clone(&shared);
@@ -162,6 +167,12 @@ impl FaultProxy {
     pub fn set_config(&self, config: ProxyConfig) {
         *self.shared.rng.lock().expect("rng") = StdRng::seed_from_u64(config.seed);
         *self.shared.config.lock().expect("config") = config;
+    }
+
+    /// The Identity Center requests the shim saw (see [`ProxyConfig::identity_center`]): each
+    /// operation with its JSON body, in order.
+    pub fn identity_center_requests(&self) -> Vec<(String, serde_json::Value)> {
+        self.shared.sso.lock().expect("sso shim").seen.clone()
     }
 
     /// What the proxy did so far.
@@ -396,7 +407,16 @@ async fn handle(mut stream: TcpStream, upstream_port: u16, shared: &Shared) -> s
             stream.shutdown().await
         }
         None => {
-            let answer = forward(&req, upstream_port).await?;
+            let shim = shared.config.lock().expect("config").identity_center;
+            let answer = if shim && crate::sso_shim::answers(&service, &operation) {
+                shared.sso.lock().expect("sso shim").handle(&operation, &req.body)
+            } else {
+                let answer = forward(&req, upstream_port).await?;
+                if shim && service == "sso" && operation == "CreatePermissionSet" {
+                    shared.sso.lock().expect("sso shim").created(&req.body, &answer);
+                }
+                answer
+            };
             stream.write_all(&answer).await?;
             stream.shutdown().await
         }

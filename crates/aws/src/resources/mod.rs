@@ -11,6 +11,7 @@ mod s3;
 mod scp;
 mod scp_attachment;
 mod service_access;
+pub(crate) mod sso;
 mod trail;
 
 use std::collections::{HashMap, HashSet};
@@ -27,11 +28,16 @@ use groundwork_plan::kinds::instance_profile::InstanceProfileSpec;
 use groundwork_plan::kinds::kms_key::KmsKeySpec;
 use groundwork_plan::kinds::managed_policy::ManagedPolicySpec;
 use groundwork_plan::kinds::password_policy::PasswordPolicySpec;
+use groundwork_plan::kinds::permission_set::PermissionSetSpec;
 use groundwork_plan::kinds::policy_type::PolicyTypeSpec;
 use groundwork_plan::kinds::role::RoleSpec;
 use groundwork_plan::kinds::scp::ScpSpec;
 use groundwork_plan::kinds::scp_attachment::ScpAttachmentSpec;
 use groundwork_plan::kinds::service_access::ServiceAccessSpec;
+use groundwork_plan::kinds::sso_assignment::SsoAssignmentSpec;
+use groundwork_plan::kinds::sso_group::SsoGroupSpec;
+use groundwork_plan::kinds::sso_membership::SsoMembershipSpec;
+use groundwork_plan::kinds::sso_user::SsoUserSpec;
 use groundwork_plan::kinds::trail::TrailSpec;
 use groundwork_plan::kinds::user::UserSpec;
 use groundwork_plan::{Desired, Ids, Kind, Live, LiveResource, Locator};
@@ -59,6 +65,8 @@ pub(crate) struct Shared {
     pub(crate) policy_types: Vec<String>,
     /// Each account's bucket listing, made once by its first bucket reader.
     pub(crate) bucket_lists: s3::BucketLists,
+    /// Identity Center's instance, permission sets, groups and assignments, read on first use.
+    pub(crate) sso: sso::SsoCache,
 }
 
 /// A parse error of a document AWS returned.
@@ -151,6 +159,7 @@ impl Aws {
             policy_types: org.policy_types.clone(),
             key_aliases,
             bucket_lists: s3::BucketLists::default(),
+            sso: sso::SsoCache::default(),
         });
         // Each account's IAM resources share one bulk read, asking only for the kinds there.
         let mut wants: HashMap<String, IamWants> = HashMap::new();
@@ -196,6 +205,15 @@ impl Aws {
             tasks.spawn(async move {
                 let _permit = gate.acquire_owned().await;
                 Ok(aws.leftover_scp(&leftover, &blueprint).await?.into_iter().collect())
+            });
+        }
+        if let Some(wants) = sso::Leftovers::of(desired) {
+            let (aws, gate, shared, management) =
+                (self.clone(), Arc::clone(&gate), Arc::clone(&shared), management.clone());
+            tasks.spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                let clients = aws.account(&management, &management).await?;
+                Box::pin(aws.sso_leftovers(&wants, &shared, &clients)).await
             });
         }
         while let Some(joined) = tasks.join_next().await {
@@ -388,6 +406,11 @@ registry! {
     ScpAttachment => ScpAttachmentSpec,
     AccountPublicAccessBlock => AccountPublicAccessBlockSpec,
     EbsEncryption => EbsEncryptionSpec,
+    SsoGroup => SsoGroupSpec,
+    SsoUser => SsoUserSpec,
+    SsoMembership => SsoMembershipSpec,
+    PermissionSet => PermissionSetSpec,
+    SsoAssignment => SsoAssignmentSpec,
 }
 
 /// The id of the account a resource lives in, known from discovery or an earlier change.

@@ -8,6 +8,7 @@ mod common;
 mod drift;
 mod graph;
 mod identity;
+mod identity_center;
 mod import;
 mod kms;
 mod lease;

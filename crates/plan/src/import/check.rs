@@ -66,6 +66,9 @@ fn item_of(change: &Change) -> Option<Item> {
         | Kind::AccessRole
         | Kind::AccountPublicAccessBlock
         | Kind::EbsEncryption => None,
+        Kind::SsoGroup | Kind::SsoUser | Kind::SsoMembership | Kind::PermissionSet | Kind::SsoAssignment => {
+            Some(Item::IdentityCenter)
+        }
     }
 }
 

@@ -34,6 +34,7 @@ pub(super) enum Item {
     Group(String),
     User(String),
     Role(String),
+    IdentityCenter,
 }
 
 impl Item {
@@ -45,6 +46,7 @@ impl Item {
             Item::Group(n) => format!("group {n}"),
             Item::User(n) => format!("user {n}"),
             Item::Role(n) => format!("role {n}"),
+            Item::IdentityCenter => "identity_center".to_owned(),
         }
     }
 }
@@ -719,6 +721,37 @@ impl<'a> Cx<'a> {
                     body.push(format!("  - name: {}", yaml::string(&r.name, false)));
                 }
                 emit(&mut pieces, &mut out, excluded, Item::Role(r.name.clone()), body, 2, r.problem.as_ref());
+            }
+        }
+
+        // identity_center
+        let region =
+            self.listed(Kind::PermissionSet).chain(self.listed(Kind::SsoAssignment)).find_map(|r| r.at.region.clone());
+        if let Some(region) = region {
+            let by_name = |kind: Kind| -> BTreeMap<String, &Value> {
+                self.listed(kind).map(|r| (r.at.name.clone(), &r.spec)).collect()
+            };
+            let found = crate::kinds::identity_center::Found {
+                region: &region,
+                sets: by_name(Kind::PermissionSet),
+                assignments: self.listed(Kind::SsoAssignment).map(|r| &r.spec).collect(),
+            };
+            let mut notes = Vec::new();
+            if let Some(v) = crate::kinds::identity_center::reverse(
+                &found,
+                &self.opts.home_region,
+                &self.names,
+                &self.management_id,
+                &mut notes,
+            ) {
+                let mut body = vec!["identity_center:".to_owned()];
+                yaml::mapping(&mut body, v.as_object().unwrap_or(&Map::new()), 2);
+                for n in &notes {
+                    body.push(yaml::comment(2, &format!("{n}.")));
+                }
+                out.notes.extend(notes);
+                pieces.push(Piece::text(vec![String::new()]));
+                emit(&mut pieces, &mut out, excluded, Item::IdentityCenter, body, 0, None);
             }
         }
 

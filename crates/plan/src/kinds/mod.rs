@@ -20,15 +20,21 @@ pub mod bucket;
 pub mod ebs_encryption;
 pub mod group;
 pub mod iam;
+pub mod identity_center;
 pub mod instance_profile;
 pub mod kms_key;
 pub mod managed_policy;
 pub mod password_policy;
+pub mod permission_set;
 pub mod policy_type;
 pub mod role;
 pub mod scp;
 pub mod scp_attachment;
 pub mod service_access;
+pub mod sso_assignment;
+pub mod sso_group;
+pub mod sso_membership;
+pub mod sso_user;
 pub mod tags;
 pub mod trail;
 pub mod user;
@@ -166,6 +172,17 @@ registry! {
     AccountPublicAccessBlock => account_public_access_block::AccountPublicAccessBlockSpec,
     /// EBS encryption by default in one region of an account (the account baseline).
     EbsEncryption => ebs_encryption::EbsEncryptionSpec,
+    /// A group of the Identity Center identity store (looked up, or created when the blueprint
+    /// says `create: true`).
+    SsoGroup => sso_group::SsoGroupSpec,
+    /// A user of Identity Center's own directory.
+    SsoUser => sso_user::SsoUserSpec,
+    /// A user's membership of an Identity Center group.
+    SsoMembership => sso_membership::SsoMembershipSpec,
+    /// An Identity Center permission set.
+    PermissionSet => permission_set::PermissionSetSpec,
+    /// An Identity Center account assignment: a permission set for a group in one account.
+    SsoAssignment => sso_assignment::SsoAssignmentSpec,
 }
 
 impl fmt::Display for Kind {
