@@ -384,17 +384,6 @@ fn unknown(cx: &mut Cx, name: &Spanned<String>, what: &str, section: &str, known
     cx.push(d);
 }
 
-/// Whether `target` selects `account` (`None`: the management account, which only `Root`
-/// selects).
-fn selects(target: &Target, account: Option<&Account>) -> bool {
-    match (target, account) {
-        (Target::Root, _) => true,
-        (_, None) => false,
-        (Target::Ou(path), Some(a)) => a.ou.value.0.starts_with(&path.0),
-        (Target::Account(name), Some(a)) => &a.name.value == name,
-    }
-}
-
 /// An account's workload and environment, when it is a workload account.
 fn origin(a: &Account) -> Option<(&str, &str)> {
     match &a.origin {
@@ -534,7 +523,7 @@ pub(crate) fn lower(
         }
         let filtered = a.workloads.is_some() || a.environments.is_some();
         let keep = |acc: Option<&Account>| {
-            if !targets.iter().any(|t| selects(&t.value, acc)) {
+            if !targets.iter().any(|t| t.value.selects(acc)) {
                 return false;
             }
             if !filtered {

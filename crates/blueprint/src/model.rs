@@ -380,6 +380,19 @@ pub enum Target {
     Account(String),
 }
 
+impl Target {
+    /// Whether this target selects `account` (`None`: the management account, which only
+    /// `Root` selects; SCPs never apply to it, and a baseline reaches it only through `Root`).
+    pub fn selects(&self, account: Option<&Account>) -> bool {
+        match (self, account) {
+            (Target::Root, _) => true,
+            (_, None) => false,
+            (Target::Ou(path), Some(a)) => a.ou.value.0.starts_with(&path.0),
+            (Target::Account(name), Some(a)) => &a.name.value == name,
+        }
+    }
+}
+
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

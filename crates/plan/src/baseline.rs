@@ -15,20 +15,9 @@
 //! assert_eq!(pairs.len(), 4);
 //! ```
 
-use groundwork_blueprint::{Account, Blueprint, Regions, Target};
+use groundwork_blueprint::{Account, Blueprint, Regions};
 
 use crate::resource::DesiredResource;
-
-/// Whether `target` selects `account` (`None`: the management account, which only `Root`
-/// selects).
-fn selects(target: &Target, account: Option<&Account>) -> bool {
-    match (target, account) {
-        (Target::Root, _) => true,
-        (_, None) => false,
-        (Target::Ou(path), Some(a)) => a.ou.value.0.starts_with(&path.0),
-        (Target::Account(name), Some(a)) => &a.name.value == name,
-    }
-}
 
 /// The accounts the baseline applies in, in blueprint order with the management account
 /// (`None`) first; empty when the baseline is off.
@@ -36,7 +25,7 @@ pub fn accounts(bp: &Blueprint) -> Vec<Option<&str>> {
     if !bp.baseline.enabled {
         return Vec::new();
     }
-    let selected = |a: Option<&Account>| bp.baseline.targets.iter().any(|t| selects(&t.value, a));
+    let selected = |a: Option<&Account>| bp.baseline.targets.iter().any(|t| t.value.selects(a));
     let management = selected(None).then_some(None);
     management
         .into_iter()
@@ -55,7 +44,7 @@ pub fn allowed_regions(bp: &Blueprint, account: Option<&str>) -> Option<Vec<Stri
     let mut out: Option<Vec<String>> = None;
     for g in &bp.guardrails.policies {
         let Some(regions) = &g.allowed_regions else { continue };
-        if !g.targets.iter().any(|t| selects(&t.value, Some(a))) {
+        if !g.targets.iter().any(|t| t.value.selects(Some(a))) {
             continue;
         }
         out = Some(match out {
