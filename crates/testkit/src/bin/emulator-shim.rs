@@ -1,0 +1,26 @@
+//! Puts the testkit's proxy in front of a running moto, with the Identity Center shim on
+//! (`ProxyConfig::identity_center`: the permission-set tags and boundaries moto 5.1.22 lacks,
+//! docs/testing.md "Emulator patches"), prints the proxy's endpoint and serves until killed.
+//! Used by `scripts/demo` for blueprints with an `identity_center` section. Loopback only.
+//!
+//! Usage: `emulator-shim MOTO_PORT`
+
+use groundwork_testkit::{FaultProxy, ProxyConfig};
+
+fn main() {
+    let Some(Ok(port)) = std::env::args().nth(1).map(|p| p.parse::<u16>()) else {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("usage: emulator-shim MOTO_PORT");
+        }
+        std::process::exit(2);
+    };
+    let proxy = FaultProxy::start(port, ProxyConfig { identity_center: true, ..ProxyConfig::default() });
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{}", proxy.endpoint());
+    }
+    loop {
+        std::thread::park();
+    }
+}
