@@ -23,6 +23,8 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "identity",
     "roles",
     "baseline",
+    // Read by groundwork-assertions once the rest is valid.
+    "assertions",
 ];
 
 /// Raw `organization` section.
