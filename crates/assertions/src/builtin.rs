@@ -11,13 +11,16 @@ use groundwork_blueprint::{Diagnostic, RoleTrust};
 use groundwork_evaluate::{Decision, Policies, Policy, Request, evaluate};
 use serde_json::json;
 
-use crate::{Model, Principal, Question, ask, path_line};
+use crate::{Model, Principal, Question, ask_via, path_line};
 
 /// Name and what each built-in assertion proves.
 pub const BUILTINS: &[(&str, &str)] = &[
     ("mfa-for-every-role", "no hub principal reaches a role without MFA"),
     ("grants-only", "no group can assume a role in an account it has no grant for"),
-    ("member-cannot-touch-access-role", "no member principal can modify groundwork's access role, given the guardrails"),
+    (
+        "member-cannot-touch-access-role",
+        "no member principal can modify groundwork's access role, given the guardrails",
+    ),
     ("no-user-policies", "no user holds a policy of their own"),
 ];
 
@@ -40,10 +43,12 @@ pub(crate) fn check(out: &mut Vec<Diagnostic>, model: &Model<'_>, root: &Node, s
             tags: Vec::new(),
             mfa,
         };
-        let answer = ask(model, root, &q);
-        answer.paths.into_iter().find(|p| p.via == format!("role {} in {account}", role.name.value)).filter(|p| {
-            p.steps.first().is_some_and(|s| s.decision == "allow")
-        })
+        let answer = ask_via(model, root, &q, Some(&role.name.value));
+        answer
+            .paths
+            .into_iter()
+            .find(|p| p.via == format!("role {} in {account}", role.name.value))
+            .filter(|p| p.steps.first().is_some_and(|s| s.decision == "allow"))
     };
     if !skipped(skips, "mfa-for-every-role") {
         // Any principal of the hub, not only group members (who also have ForceMFA): the
@@ -53,7 +58,9 @@ pub(crate) fn check(out: &mut Vec<Diagnostic>, model: &Model<'_>, root: &Node, s
         let hub_levels = model.hub.as_deref().map(|h| model.scp_levels(h)).unwrap_or_default();
         let scps: Vec<Vec<Policy<'_>>> = hub_levels
             .iter()
-            .map(|l| l.iter().filter_map(|label| model.docs.get(label).map(|d| Policy::new(&d.label, &d.document))).collect())
+            .map(|l| {
+                l.iter().filter_map(|label| model.docs.get(label).map(|d| Policy::new(&d.label, &d.document))).collect()
+            })
             .collect();
         let principal = format!("arn:aws:iam::{hub_id}:user/any-hub-principal");
         for r in &hub_roles {
@@ -133,13 +140,19 @@ pub(crate) fn check(out: &mut Vec<Diagnostic>, model: &Model<'_>, root: &Node, s
             let levels = model.scp_levels(&a.name.value);
             let scps: Vec<Vec<Policy<'_>>> = levels
                 .iter()
-                .map(|l| l.iter().filter_map(|label| model.docs.get(label).map(|d| Policy::new(&d.label, &d.document))).collect())
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|label| model.docs.get(label).map(|d| Policy::new(&d.label, &d.document)))
+                        .collect()
+                })
                 .collect();
-            let policies = Policies { identity: vec![Policy::new("an administrator", &admin)], scps, ..Policies::default() };
+            let policies =
+                Policies { identity: vec![Policy::new("an administrator", &admin)], scps, ..Policies::default() };
             let access = format!("arn:aws:iam::{id}:role/{}", bp.organization.access_role);
             let someone = format!("arn:aws:iam::{id}:role/an-administrator");
             for action in ["iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:DeleteRole"] {
-                let mut r = Request::new(&format!("arn:aws:sts::{id}:assumed-role/an-administrator/s"), action, &access);
+                let mut r =
+                    Request::new(&format!("arn:aws:sts::{id}:assumed-role/an-administrator/s"), action, &access);
                 r.context.set("aws:PrincipalArn", someone.as_str()).set("aws:PrincipalAccount", id);
                 if evaluate(&policies, &r).decision == Decision::Allow {
                     out.push(

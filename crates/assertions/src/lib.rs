@@ -199,18 +199,15 @@ impl Asker<'_, '_> {
 fn concrete_resource(model: &Model<'_>, q: &Question) -> String {
     let region = &model.bp.organization.home_region.value;
     let id = model.id(&q.account);
-    let pattern = match &q.resource {
-        Some(r) => {
-            let v = model.expand(&serde_json::Value::String(r.clone()), Some(&q.account));
-            v.as_str().unwrap_or(r).to_owned()
-        }
-        None => {
-            let (svc, name) = q.action.split_once(':').unwrap_or(("", ""));
-            match groundwork_blueprint::iam::Reference::get().action(svc, name).and_then(|a| a.resources.first().copied()) {
-                Some(t) if t.service == "s3" => format!("arn:aws:s3:::{}example", t.prefix),
-                Some(t) => format!("arn:aws:{}:{region}:{id}:{}example", t.service, t.prefix),
-                None => return "*".to_owned(),
-            }
+    let pattern = if let Some(r) = &q.resource {
+        let v = model.expand(&serde_json::Value::String(r.clone()), Some(&q.account));
+        v.as_str().unwrap_or(r).to_owned()
+    } else {
+        let (svc, name) = q.action.split_once(':').unwrap_or(("", ""));
+        match groundwork_blueprint::iam::Reference::get().action(svc, name).and_then(|a| a.resources.first().copied()) {
+            Some(t) if t.service == "s3" => format!("arn:aws:s3:::{}example", t.prefix),
+            Some(t) => format!("arn:aws:{}:{region}:{id}:{}example", t.service, t.prefix),
+            None => return "*".to_owned(),
         }
     };
     let mut fields: Vec<String> = pattern.splitn(6, ':').map(str::to_owned).collect();
@@ -218,7 +215,7 @@ fn concrete_resource(model: &Model<'_>, q: &Question) -> String {
         fields[3].clone_from(region);
     }
     if fields.len() == 6 && fields[4] == "*" {
-        fields[4] = id.to_owned();
+        id.clone_into(&mut fields[4]);
     }
     fields.join(":").replace('*', "example").replace('?', "x")
 }
@@ -234,6 +231,16 @@ fn principal_text(p: &Principal) -> String {
 
 /// Answers a question along every path.
 pub fn ask(model: &Model<'_>, root: &groundwork_blueprint::yaml::Node, q: &Question) -> Answer {
+    ask_via(model, root, q, None)
+}
+
+/// [`ask`], only through role `only` when given (and not directly in the hub).
+pub(crate) fn ask_via(
+    model: &Model<'_>,
+    root: &groundwork_blueprint::yaml::Node,
+    q: &Question,
+    only: Option<&str>,
+) -> Answer {
     let bp = model.bp;
     let asker = Asker { model };
     let resource = concrete_resource(model, q);
@@ -243,9 +250,14 @@ pub fn ask(model: &Model<'_>, root: &groundwork_blueprint::yaml::Node, q: &Quest
     let mut paths = Vec::new();
     // The identity documents of a hub principal.
     let (hub_docs, user): (Vec<String>, String) = match &q.principal {
-        Principal::Group(g) => (group_docs(model, &[g.clone()]), "member".to_owned()),
+        Principal::Group(g) => (group_docs(model, std::slice::from_ref(g)), "member".to_owned()),
         Principal::User(u) => {
-            let groups = bp.identity.as_ref().and_then(|i| i.users.iter().find(|x| x.name.value == *u)).map(|x| x.groups.clone()).unwrap_or_default();
+            let groups = bp
+                .identity
+                .as_ref()
+                .and_then(|i| i.users.iter().find(|x| x.name.value == *u))
+                .map(|x| x.groups.clone())
+                .unwrap_or_default();
             (group_docs(model, &groups), u.clone())
         }
         Principal::Role(_) => (Vec::new(), String::new()),
@@ -253,7 +265,9 @@ pub fn ask(model: &Model<'_>, root: &groundwork_blueprint::yaml::Node, q: &Quest
     let user_arn = format!("arn:aws:iam::{hub_id}:user/{user}");
     let base_context = |r: &mut Request, principal_arn: &str, account_id: &str| {
         let cx = &mut r.context;
-        cx.set("aws:PrincipalArn", principal_arn).set("aws:PrincipalAccount", account_id).set("aws:RequestedRegion", region.as_str());
+        cx.set("aws:PrincipalArn", principal_arn)
+            .set("aws:PrincipalAccount", account_id)
+            .set("aws:RequestedRegion", region.as_str());
         if q.mfa {
             cx.set("aws:MultiFactorAuthPresent", "true").set("aws:MultiFactorAuthAge", "60");
         }
@@ -272,20 +286,32 @@ pub fn ask(model: &Model<'_>, root: &groundwork_blueprint::yaml::Node, q: &Quest
                 let arn = model.role_arn(r, &q.account);
                 let mut req = act(&arn, &q.account);
                 req.principal = format!("arn:aws:sts::{}:assumed-role/{}/session", model.id(&q.account), r.name.value);
-                let (step, ok, _) =
-                    asker.step(&role_docs(model, &r.name.value, &q.account), Some(&q.account), None, false, &req, &format!("role {role}"));
+                let (step, ok, _) = asker.step(
+                    &role_docs(model, &r.name.value, &q.account),
+                    Some(&q.account),
+                    None,
+                    false,
+                    &req,
+                    &format!("role {role}"),
+                );
                 paths.push(Path { via: format!("role {role} in {}", q.account), allowed: ok, steps: vec![step] });
             }
         }
         Principal::Group(_) | Principal::User(_) => {
             let who = principal_text(&q.principal);
-            if hub.as_deref() == Some(q.account.as_str()) || (hub.is_none() && bp.account(&q.account).is_none()) {
+            if only.is_none()
+                && (hub.as_deref() == Some(q.account.as_str()) || (hub.is_none() && bp.account(&q.account).is_none()))
+            {
                 let mut req = act(&user_arn, &q.account);
                 req.context.set("aws:username", user.as_str());
                 let (step, ok, _) = asker.step(&hub_docs, hub.as_deref(), None, false, &req, &who);
                 paths.push(Path { via: "directly in the hub".into(), allowed: ok, steps: vec![step] });
             }
-            for r in bp.roles.iter().filter(|r| r.accounts.contains(&q.account) && matches!(r.trust, RoleTrust::Hub { .. })) {
+            for r in bp.roles.iter().filter(|r| {
+                only.is_none_or(|o| r.name.value == o)
+                    && r.accounts.contains(&q.account)
+                    && matches!(r.trust, RoleTrust::Hub { .. })
+            }) {
                 let role_arn = model.role_arn(r, &q.account);
                 let mut assume = Request::new(&user_arn, "sts:AssumeRole", &role_arn);
                 base_context(&mut assume, &user_arn, &hub_id);
@@ -298,7 +324,8 @@ pub fn ask(model: &Model<'_>, root: &groundwork_blueprint::yaml::Node, q: &Quest
                 // A role's trust must allow an AssumeRole even from its own account, and with
                 // the account root as principal, the caller's own policies must allow it too
                 // (IAM User Guide, "Granting a user permissions to switch roles"): both sides.
-                let (first, ok, _) = asker.step(&hub_docs, hub.as_deref(), Some((&trust, &origin)), true, &assume, &who);
+                let (first, ok, _) =
+                    asker.step(&hub_docs, hub.as_deref(), Some((&trust, &origin)), true, &assume, &who);
                 let mut steps = vec![first];
                 let mut allowed = false;
                 if ok {
@@ -332,19 +359,18 @@ pub fn ask(model: &Model<'_>, root: &groundwork_blueprint::yaml::Node, q: &Quest
 
 fn group_docs(model: &Model<'_>, groups: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    if model.docs.contains_key("ForceMFA") && !groups.is_empty() {
-        out.push("ForceMFA".into());
-    }
     for g in groups {
-        let own = format!("group {g}");
-        out.extend(model.docs.keys().filter(|l| **l == own || l.starts_with(&format!("{own}, managed policy "))).cloned());
+        for l in model.group_labels.get(g).into_iter().flatten() {
+            if !out.contains(l) {
+                out.push(l.clone());
+            }
+        }
     }
     out
 }
 
 fn role_docs(model: &Model<'_>, role: &str, account: &str) -> Vec<String> {
-    let own = format!("role {role} in {account}");
-    model.docs.keys().filter(|l| **l == own || l.starts_with(&format!("{own}, managed policy "))).cloned().collect()
+    model.role_labels.get(&(role.to_owned(), account.to_owned())).cloned().unwrap_or_default()
 }
 
 /// The path of an answer as one line: each link with its `line:column`.

@@ -52,9 +52,8 @@ pub(crate) const ORG_ID: &str = "o-groundwork00";
 /// sound for `cannot`, generous for `can`). Others are opaque.
 fn managed(arn: &str) -> Option<Value> {
     let name = arn.rsplit('/').next().unwrap_or(arn);
-    let read = [
-        "*:Get*", "*:List*", "*:Describe*", "*:View*", "*:BatchGet*", "*:Lookup*", "*:Search*", "*:Query*", "*:Scan*",
-    ];
+    let read =
+        ["*:Get*", "*:List*", "*:Describe*", "*:View*", "*:BatchGet*", "*:Lookup*", "*:Search*", "*:Query*", "*:Scan*"];
     if !arn.starts_with("arn:aws:iam::aws:policy/") {
         return None;
     }
@@ -82,6 +81,12 @@ pub struct Model<'b> {
     pub docs: BTreeMap<String, Doc>,
     /// Trust policies by (account, role), replaceable in tests (a mutation).
     pub trusts: BTreeMap<(String, String), Value>,
+    /// The labels of a role's policies in an account, by (role, account).
+    pub(crate) role_labels: BTreeMap<(String, String), Vec<String>>,
+    /// The labels of a group's policies (ForceMFA first when it applies).
+    pub(crate) group_labels: BTreeMap<String, Vec<String>>,
+    /// The SCP labels of each level above each account.
+    scp_cache: BTreeMap<String, Vec<Vec<String>>>,
 }
 
 /// `(key, value)` node pairs of a mapping.
@@ -94,12 +99,18 @@ fn entries(node: &Node) -> &[(Node, Node)] {
 
 /// The value node of `key` in a mapping.
 pub(crate) fn get<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
-    entries(node).iter().find(|(k, _)| matches!(&k.kind, NodeKind::Scalar { value, .. } if value == key)).map(|(_, v)| v)
+    entries(node)
+        .iter()
+        .find(|(k, _)| matches!(&k.kind, NodeKind::Scalar { value, .. } if value == key))
+        .map(|(_, v)| v)
 }
 
 /// The key node of `key` in a mapping.
 pub(crate) fn key<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
-    entries(node).iter().find(|(k, _)| matches!(&k.kind, NodeKind::Scalar { value, .. } if value == key)).map(|(k, _)| k)
+    entries(node)
+        .iter()
+        .find(|(k, _)| matches!(&k.kind, NodeKind::Scalar { value, .. } if value == key))
+        .map(|(k, _)| k)
 }
 
 /// Items of a sequence node.
@@ -129,11 +140,26 @@ fn sid_of(statement: &Value, i: usize) -> String {
 impl<'b> Model<'b> {
     /// Builds the model of a valid blueprint; `root` is its YAML, for the places of statements.
     pub fn new(bp: &'b Blueprint, root: &Node) -> Self {
-        let ids: BTreeMap<String, String> =
-            bp.accounts.iter().enumerate().map(|(i, a)| (a.name.value.clone(), format!("{:012}", 200_000_000_000u64 + i as u64))).collect();
+        let ids: BTreeMap<String, String> = bp
+            .accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.name.value.clone(), format!("{:012}", 200_000_000_000u64 + i as u64)))
+            .collect();
         let hub = bp.identity.as_ref().and_then(|i| i.account.as_ref()).map(|a| a.value.clone());
-        let mut m = Model { bp, ids, hub, docs: BTreeMap::new(), trusts: BTreeMap::new() };
+        let mut m = Model {
+            bp,
+            ids,
+            hub,
+            docs: BTreeMap::new(),
+            trusts: BTreeMap::new(),
+            role_labels: BTreeMap::new(),
+            group_labels: BTreeMap::new(),
+            scp_cache: BTreeMap::new(),
+        };
         m.build(root);
+        let cache = bp.accounts.iter().map(|a| (a.name.value.clone(), m.compute_scp_levels(&a.name.value))).collect();
+        m.scp_cache = cache;
         m
     }
 
@@ -172,12 +198,31 @@ impl<'b> Model<'b> {
             region: Some(bp.organization.home_region.value.as_str().into()),
         };
         map_json(value, true, &|s| {
-            let mut s = s.to_owned();
-            for (name, id) in &self.ids {
-                s = s.replace(&format!("{{{{account_id:{name}}}}}"), id);
+            if !s.contains("{{") {
+                return Template::document(s).expand(&cx);
             }
-            s = s.replace("{{management_account_id}}", MANAGEMENT_ID).replace("{{org_id}}", ORG_ID);
-            Template::document(&s).expand(&cx)
+            // The planner's references, `{{account_id:NAME}}` and the like.
+            let mut out = String::with_capacity(s.len());
+            let mut rest = s;
+            while let Some(i) = rest.find("{{") {
+                out.push_str(&rest[..i]);
+                let after = &rest[i + 2..];
+                let Some(end) = after.find("}}") else {
+                    out.push_str(&rest[i..]);
+                    rest = "";
+                    break;
+                };
+                let name = &after[..end];
+                match name.strip_prefix("account_id:") {
+                    Some(a) => out.push_str(self.id(a)),
+                    None if name == "management_account_id" => out.push_str(MANAGEMENT_ID),
+                    None if name == "org_id" => out.push_str(ORG_ID),
+                    None => out.push_str(&rest[i..i + 4 + end]),
+                }
+                rest = &after[end + 2..];
+            }
+            out.push_str(rest);
+            Template::document(&out).expand(&cx)
         })
     }
 
@@ -185,15 +230,18 @@ impl<'b> Model<'b> {
         self.docs.insert(label.clone(), Doc { label, document, origins, opaque });
     }
 
-    fn add_managed(&mut self, owner: &str, arns: &[groundwork_blueprint::Spanned<String>]) {
+    fn add_managed(&mut self, owner: &str, arns: &[groundwork_blueprint::Spanned<String>]) -> Vec<String> {
+        let mut labels = Vec::new();
         for arn in arns {
             let label = format!("{owner}, managed policy {}", arn.value);
+            labels.push(label.clone());
             let origin = vec![Origin { what: format!("managed policy {} of {owner}", arn.value), span: arn.span }];
             match managed(&arn.value) {
                 Some(doc) => self.add(label, doc, origin, false),
                 None => self.add(label, json!({"Statement": []}), origin, true),
             }
         }
+        labels
     }
 
     fn build(&mut self, root: &Node) {
@@ -201,17 +249,27 @@ impl<'b> Model<'b> {
         // Groups (in the hub).
         if let Some(identity) = &bp.identity {
             let inode = get(root, "identity");
-            let mfa_span = inode.and_then(|i| key(i, "require_mfa")).or(inode.and_then(|i| key(i, "account"))).map_or(Span::default(), |n| n.span);
+            let mfa_span = inode
+                .and_then(|i| key(i, "require_mfa"))
+                .or(inode.and_then(|i| key(i, "account")))
+                .map_or(Span::default(), |n| n.span);
             if identity.require_mfa {
                 let doc = force_mfa_policy();
                 let n = doc["Statement"].as_array().map_or(0, Vec::len);
                 let origins = (0..n)
-                    .map(|i| Origin { what: format!("ForceMFA, statement {}", sid_of(&doc["Statement"][i], i)), span: mfa_span })
+                    .map(|i| Origin {
+                        what: format!("ForceMFA, statement {}", sid_of(&doc["Statement"][i], i)),
+                        span: mfa_span,
+                    })
                     .collect();
                 let expanded = self.expand(&doc, None);
                 self.add("ForceMFA".into(), expanded, origins, false);
             }
             for g in &identity.groups {
+                let mut labels: Vec<String> = Vec::new();
+                if identity.require_mfa {
+                    labels.push("ForceMFA".into());
+                }
                 let gnode = named(inode.and_then(|i| get(i, "groups")), &g.name.value);
                 if let Some(doc) = group_inline_policy(g) {
                     let mut origins: Vec<Origin> = g
@@ -220,16 +278,23 @@ impl<'b> Model<'b> {
                         .enumerate()
                         .map(|(i, s)| Origin {
                             what: format!("group {}, statement {}", g.name.value, sid_of(s, i)),
-                            span: items(gnode.and_then(|n| get(n, "statements"))).get(i).map_or(g.name.span, |n| n.span),
+                            span: items(gnode.and_then(|n| get(n, "statements")))
+                                .get(i)
+                                .map_or(g.name.span, |n| n.span),
                         })
                         .collect();
                     // The generated AssumeRole statement: the grants.
                     let grants = gnode.and_then(|n| key(n, "grants")).map_or(g.name.span, |n| n.span);
-                    origins.push(Origin { what: format!("group {}, its grants (AssumeGrantedRoles)", g.name.value), span: grants });
+                    origins.push(Origin {
+                        what: format!("group {}, its grants (AssumeGrantedRoles)", g.name.value),
+                        span: grants,
+                    });
                     let expanded = self.expand(&doc, None);
                     self.add(format!("group {}", g.name.value), expanded, origins, false);
+                    labels.push(format!("group {}", g.name.value));
                 }
-                self.add_managed(&format!("group {}", g.name.value), &g.managed_policies);
+                labels.extend(self.add_managed(&format!("group {}", g.name.value), &g.managed_policies));
+                self.group_labels.insert(g.name.value.clone(), labels);
             }
         }
         // Roles, in each account they are deployed in.
@@ -239,6 +304,7 @@ impl<'b> Model<'b> {
             let stmt_spans: Vec<Span> =
                 items(rnode.and_then(|n| get(n, "statements"))).iter().map(|n| n.span).collect();
             for account in &r.accounts {
+                let mut labels = Vec::new();
                 if let Some(doc) = role_inline_policy(r) {
                     let origins = r
                         .statements
@@ -251,8 +317,10 @@ impl<'b> Model<'b> {
                         .collect();
                     let expanded = self.expand(&doc, Some(account));
                     self.add(format!("role {} in {account}", r.name.value), expanded, origins, false);
+                    labels.push(format!("role {} in {account}", r.name.value));
                 }
-                self.add_managed(&format!("role {} in {account}", r.name.value), &r.managed_policies);
+                labels.extend(self.add_managed(&format!("role {} in {account}", r.name.value), &r.managed_policies));
+                self.role_labels.insert((r.name.value.clone(), account.clone()), labels);
                 let trust = groundwork_plan::trust_policy(r.trust, self.hub.as_deref());
                 let trust = self.expand(&trust, Some(account));
                 self.trusts.insert((account.clone(), r.name.value.clone()), trust);
@@ -263,14 +331,20 @@ impl<'b> Model<'b> {
             let doc = self.expand(&g.document, None);
             let n = doc["Statement"].as_array().map_or(1, Vec::len);
             let origins = (0..n)
-                .map(|i| Origin { what: format!("guardrail {}, statement {}", g.name.value, sid_of(&doc["Statement"][i], i)), span: g.name.span })
+                .map(|i| Origin {
+                    what: format!("guardrail {}, statement {}", g.name.value, sid_of(&doc["Statement"][i], i)),
+                    span: g.name.span,
+                })
                 .collect();
             self.add(format!("guardrail {}", g.name.value), doc, origins, false);
         }
         self.add(
             "FullAWSAccess".into(),
             json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
-            vec![Origin { what: "FullAWSAccess (AWS's default SCP on every root, OU and account)".into(), span: Span::default() }],
+            vec![Origin {
+                what: "FullAWSAccess (AWS's default SCP on every root, OU and account)".into(),
+                span: Span::default(),
+            }],
             false,
         );
     }
@@ -278,7 +352,9 @@ impl<'b> Model<'b> {
     /// The trust origin of a role.
     pub fn trust_origin(&self, root: &Node, role: &Role) -> Origin {
         let rnode = named(get(root, "roles"), &role.name.value);
-        let span = rnode.and_then(|n| key(n, "trust").or_else(|| key(n, "max_mfa_age_seconds"))).map_or(role.name.span, |n| n.span);
+        let span = rnode
+            .and_then(|n| key(n, "trust").or_else(|| key(n, "max_mfa_age_seconds")))
+            .map_or(role.name.span, |n| n.span);
         let what = match role.trust {
             RoleTrust::Hub { max_mfa_age_seconds, .. } => {
                 format!("role {}, its trust (hub users, MFA no older than {max_mfa_age_seconds} s)", role.name.value)
@@ -291,6 +367,10 @@ impl<'b> Model<'b> {
     /// The labels of the SCPs at each level above `account` (root, each OU, the account);
     /// empty for the management account, which SCPs never reach.
     pub fn scp_levels(&self, account: &str) -> Vec<Vec<String>> {
+        self.scp_cache.get(account).cloned().unwrap_or_default()
+    }
+
+    fn compute_scp_levels(&self, account: &str) -> Vec<Vec<String>> {
         let Some(acct) = self.bp.account(account) else { return Vec::new() };
         let mut paths: Vec<OuPath> = Vec::new();
         let mut at = acct.ou.value.clone();

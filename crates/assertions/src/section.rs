@@ -81,7 +81,12 @@ pub(crate) fn read(out: &mut Vec<Diagnostic>, root: &Node, bp: &Blueprint) -> (V
     let mut skips = Vec::new();
     let Some(section) = get(root, "assertions") else { return (assertions, skips) };
     if !matches!(section.kind, NodeKind::Seq(_)) {
-        err(out, section.span, "`assertions` must be a list", "list assertions, each with `name`, `principal`, `can` or `cannot`, and `on`");
+        err(
+            out,
+            section.span,
+            "`assertions` must be a list",
+            "list assertions, each with `name`, `principal`, `can` or `cannot`, and `on`",
+        );
         return (assertions, skips);
     }
     for item in items(Some(section)) {
@@ -91,19 +96,39 @@ pub(crate) fn read(out: &mut Vec<Diagnostic>, root: &Node, bp: &Blueprint) -> (V
         };
         for (k, _) in entries {
             if let Some(k) = text(k).filter(|k| !KEYS.contains(&k.value.as_str())) {
-                err(out, k.span, format!("unknown key `{}` in an assertion", k.value), "an assertion has name, principal, can or cannot, on and with; a skipped built-in has builtin and skip");
+                err(
+                    out,
+                    k.span,
+                    format!("unknown key `{}` in an assertion", k.value),
+                    "an assertion has name, principal, can or cannot, on and with; a skipped built-in has builtin and skip",
+                );
             }
         }
         if let Some(b) = get(item, "builtin").and_then(text) {
             if !crate::BUILTINS.iter().any(|(n, _)| *n == b.value) {
                 let names: Vec<&str> = crate::BUILTINS.iter().map(|(n, _)| *n).collect();
-                err(out, b.span, format!("no built-in assertion is named `{}`", b.value), &format!("the built-in assertions are {}", names.join(", ")));
+                err(
+                    out,
+                    b.span,
+                    format!("no built-in assertion is named `{}`", b.value),
+                    &format!("the built-in assertions are {}", names.join(", ")),
+                );
                 continue;
             }
             match get(item, "skip").and_then(text) {
                 Some(r) if !r.value.trim().is_empty() => skips.push((b.value, r.value)),
-                Some(r) => err(out, r.span, "skipping a built-in assertion needs a reason", "say why, and when it was reviewed"),
-                None => err(out, b.span, "a `builtin` entry skips that built-in assertion and needs `skip: \"<reason>\"`", "add `skip: \"<reason>\"`"),
+                Some(r) => err(
+                    out,
+                    r.span,
+                    "skipping a built-in assertion needs a reason",
+                    "say why, and when it was reviewed",
+                ),
+                None => err(
+                    out,
+                    b.span,
+                    "a `builtin` entry skips that built-in assertion and needs `skip: \"<reason>\"`",
+                    "add `skip: \"<reason>\"`",
+                ),
             }
             continue;
         }
@@ -116,28 +141,45 @@ pub(crate) fn read(out: &mut Vec<Diagnostic>, root: &Node, bp: &Blueprint) -> (V
 
 fn read_one(out: &mut Vec<Diagnostic>, item: &Node, bp: &Blueprint) -> Option<Assertion> {
     let Some(name) = get(item, "name").and_then(text) else {
-        err(out, item.span, "an assertion needs a `name`", "name it after what it proves, e.g. `jira admins cannot touch the web app`");
+        err(
+            out,
+            item.span,
+            "an assertion needs a `name`",
+            "name it after what it proves, e.g. `jira admins cannot touch the web app`",
+        );
         return None;
     };
-    let principal = match get(item, "principal") {
-        Some(p) => {
-            let found = ["group", "user", "role"].iter().find_map(|k| get(p, k).and_then(text).map(|v| (*k, v)));
-            match found {
-                Some(("group", g)) if bp.identity.as_ref().is_some_and(|i| i.groups.iter().any(|x| x.name.value == g.value)) => Principal::Group(g.value),
-                Some(("user", u)) if bp.identity.as_ref().is_some_and(|i| i.users.iter().any(|x| x.name.value == u.value)) => Principal::User(u.value),
-                Some(("role", r)) if bp.roles.iter().any(|x| x.name.value == r.value) => Principal::Role(r.value),
-                Some((kind, v)) => {
-                    err(out, v.span, format!("no {kind} `{}` in the blueprint", v.value), "name a group or user of `identity`, or a role of `roles`");
-                    return None;
-                }
-                None => {
-                    err(out, p.span, "`principal` is `{ group: NAME }`, `{ user: NAME }` or `{ role: NAME }`", "e.g. `principal: { group: jira-admins }`");
-                    return None;
-                }
-            }
+    let Some(p) = get(item, "principal") else {
+        err(out, name.span, "an assertion needs a `principal`", "e.g. `principal: { group: jira-admins }`");
+        return None;
+    };
+    let found = ["group", "user", "role"].iter().find_map(|k| get(p, k).and_then(text).map(|v| (*k, v)));
+    let principal = match found {
+        Some(("group", g))
+            if bp.identity.as_ref().is_some_and(|i| i.groups.iter().any(|x| x.name.value == g.value)) =>
+        {
+            Principal::Group(g.value)
+        }
+        Some(("user", u)) if bp.identity.as_ref().is_some_and(|i| i.users.iter().any(|x| x.name.value == u.value)) => {
+            Principal::User(u.value)
+        }
+        Some(("role", r)) if bp.roles.iter().any(|x| x.name.value == r.value) => Principal::Role(r.value),
+        Some((kind, v)) => {
+            err(
+                out,
+                v.span,
+                format!("no {kind} `{}` in the blueprint", v.value),
+                "name a group or user of `identity`, or a role of `roles`",
+            );
+            return None;
         }
         None => {
-            err(out, name.span, "an assertion needs a `principal`", "e.g. `principal: { group: jira-admins }`");
+            err(
+                out,
+                p.span,
+                "`principal` is `{ group: NAME }`, `{ user: NAME }` or `{ role: NAME }`",
+                "e.g. `principal: { group: jira-admins }`",
+            );
             return None;
         }
     };
@@ -145,7 +187,12 @@ fn read_one(out: &mut Vec<Diagnostic>, item: &Node, bp: &Blueprint) -> Option<As
         (Some(l), None) => (Expect::Can, l),
         (None, Some(l)) => (Expect::Cannot, l),
         _ => {
-            err(out, name.span, "an assertion has exactly one of `can` and `cannot`", "list the actions, e.g. `cannot: [ec2:TerminateInstances]`");
+            err(
+                out,
+                name.span,
+                "an assertion has exactly one of `can` and `cannot`",
+                "list the actions, e.g. `cannot: [ec2:TerminateInstances]`",
+            );
             return None;
         }
     };
@@ -162,7 +209,12 @@ fn read_one(out: &mut Vec<Diagnostic>, item: &Node, bp: &Blueprint) -> Option<As
     for a in &actions {
         let known = a.value.split_once(':').is_some_and(|(s, n)| iam.action(s, n).is_some());
         if !known {
-            err(out, a.span, format!("`{}` is not an AWS action", a.value), "assertions name one action each, e.g. `ec2:TerminateInstances` (no wildcards)");
+            err(
+                out,
+                a.span,
+                format!("`{}` is not an AWS action", a.value),
+                "assertions name one action each, e.g. `ec2:TerminateInstances` (no wildcards)",
+            );
             return None;
         }
     }
@@ -175,7 +227,12 @@ fn read_one(out: &mut Vec<Diagnostic>, item: &Node, bp: &Blueprint) -> Option<As
         return None;
     };
     if bp.account(&account.value).is_none() {
-        err(out, account.span, format!("no account `{}` in the blueprint", account.value), "name an account of `accounts` or an expanded workload account");
+        err(
+            out,
+            account.span,
+            format!("no account `{}` in the blueprint", account.value),
+            "name an account of `accounts` or an expanded workload account",
+        );
         return None;
     }
     let resource = get(on, "resource").and_then(text).map(|r| r.value);
@@ -238,21 +295,36 @@ pub(crate) fn verify(out: &mut Vec<Diagnostic>, model: &Model<'_>, root: &Node, 
                         .map(|p| {
                             let last = p.steps.last();
                             let reason = last.map_or("no step".to_owned(), |s| {
-                                let denied: Vec<String> = s.denied_by.iter().map(|l| match &l.at {
-                                    Some(at) => format!("denied by {} ({at})", l.what),
-                                    None => format!("denied by {}", l.what),
-                                }).collect();
-                                if denied.is_empty() { s.missing.clone().unwrap_or_default() } else { denied.join(", ") }
+                                let denied: Vec<String> = s
+                                    .denied_by
+                                    .iter()
+                                    .map(|l| match &l.at {
+                                        Some(at) => format!("denied by {} ({at})", l.what),
+                                        None => format!("denied by {}", l.what),
+                                    })
+                                    .collect();
+                                if denied.is_empty() {
+                                    s.missing.clone().unwrap_or_default()
+                                } else {
+                                    denied.join(", ")
+                                }
                             });
                             format!("{}: {} at `{}`", p.via, reason, last.map_or("", |s| s.request.as_str()))
                         })
                         .collect();
-                    let why = if why.is_empty() { format!("no role in {} trusts the hub", a.account) } else { why.join("; ") };
+                    let why = if why.is_empty() {
+                        format!("no role in {} trusts the hub", a.account)
+                    } else {
+                        why.join("; ")
+                    };
                     out.push(
                         Diagnostic::error(
                             "blueprint::assertion-failed",
                             a.name.span,
-                            format!("assertion `{}` fails: {} cannot {} on {}: {why}", a.name.value, answer.principal, action.value, answer.resource),
+                            format!(
+                                "assertion `{}` fails: {} cannot {} on {}: {why}",
+                                a.name.value, answer.principal, action.value, answer.resource
+                            ),
                         )
                         .label("does not hold")
                         .help("the missing link is named above; grant it, or change the assertion"),

@@ -6,7 +6,8 @@ use groundwork_assertions::{Answer, Model, Principal, Question, ask, render_text
 const FILE: &str = "landing-zone.yaml";
 
 fn answer(action: &str, account: &str, tags: &[(&str, &str)]) -> Answer {
-    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../blueprints/landing-zone.yaml")).unwrap();
+    let src =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../blueprints/landing-zone.yaml")).unwrap();
     let parsed = groundwork_blueprint::parse(FILE, src.as_bytes()).unwrap();
     let root = groundwork_blueprint::yaml::parse(&src).unwrap().unwrap();
     let model = Model::new(&parsed.blueprint, &root);

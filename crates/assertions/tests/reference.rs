@@ -32,7 +32,11 @@ fn replace_once(src: &str, from: &str, to: &str) -> String {
 #[test]
 fn removing_the_tag_condition_from_jira_admins_statement_fails() {
     let found = failures(|s| {
-        replace_once(s, "        Condition:\n          StringEquals: { \"aws:ResourceTag/workload\": \"{workload}\" }\n", "")
+        replace_once(
+            s,
+            "        Condition:\n          StringEquals: { \"aws:ResourceTag/workload\": \"{workload}\" }\n",
+            "",
+        )
     });
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].contains("assertion `and only jira instances there` fails"), "{}", found[0]);
@@ -42,18 +46,30 @@ fn removing_the_tag_condition_from_jira_admins_statement_fails() {
 
 #[test]
 fn granting_jira_admins_the_webapp_role_fails() {
-    let found = failures(|s| replace_once(s, "        - role: jira-admin\n", "        - role: jira-admin\n        - role: webapp-admin\n"));
+    let found = failures(|s| {
+        replace_once(s, "        - role: jira-admin\n", "        - role: jira-admin\n        - role: webapp-admin\n")
+    });
     assert!(!found.is_empty());
-    assert!(found.iter().any(|f| f.contains("assertion `jira admins cannot write the web app's bucket` fails")), "{found:#?}");
+    assert!(
+        found.iter().any(|f| f.contains("assertion `jira admins cannot write the web app's bucket` fails")),
+        "{found:#?}"
+    );
     let f = found.iter().find(|f| f.contains("bucket")).unwrap();
-    assert!(f.contains("via role webapp-admin in webapp-prod") || f.contains("role webapp-admin in webapp-prod:"), "{f}");
+    assert!(
+        f.contains("via role webapp-admin in webapp-prod") || f.contains("role webapp-admin in webapp-prod:"),
+        "{f}"
+    );
     assert!(f.contains("role webapp-admin, statement ManageWebappBucket (167:9)"), "{f}");
 }
 
 #[test]
 fn selecting_the_jira_admin_role_into_the_webapp_accounts_fails() {
     let found = failures(|s| {
-        replace_once(s, "    select: { workloads: [jira] }\n    max_mfa_age_seconds", "    select: { workloads: [jira, webapp] }\n    max_mfa_age_seconds")
+        replace_once(
+            s,
+            "    select: { workloads: [jira] }\n    max_mfa_age_seconds",
+            "    select: { workloads: [jira, webapp] }\n    max_mfa_age_seconds",
+        )
     });
     assert!(found.iter().any(|f| f.contains("assertion `jira admins cannot touch the web app` fails")), "{found:#?}");
     let f = found.iter().find(|f| f.contains("cannot touch the web app")).unwrap();

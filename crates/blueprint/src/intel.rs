@@ -333,6 +333,44 @@ pub fn check_policy_document(document: &serde_json::Value) -> Vec<Diagnostic> {
     cx.diags
 }
 
+/// Every wildcard action pattern of a blueprint's policies (roles, groups, guardrails) with the
+/// number of actions it names today, for the report: `ec2:Describe*` is 160-odd actions, and
+/// grows as AWS adds more. Sorted by pattern.
+pub fn wildcard_actions(bp: &crate::model::Blueprint) -> Vec<(String, usize)> {
+    let iam = Reference::get();
+    let mut patterns: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut take = |statement: &serde_json::Value| {
+        for key in ["Action", "NotAction"] {
+            let values = match statement.get(key) {
+                Some(serde_json::Value::String(s)) => vec![s.as_str()],
+                Some(serde_json::Value::Array(xs)) => xs.iter().filter_map(serde_json::Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            patterns.extend(values.into_iter().filter(|a| a.contains(['*', '?'])).map(str::to_owned));
+        }
+    };
+    for r in &bp.roles {
+        r.statements.iter().for_each(&mut take);
+    }
+    for g in bp.identity.iter().flat_map(|i| &i.groups) {
+        g.statements.iter().for_each(&mut take);
+    }
+    for g in &bp.guardrails.policies {
+        match g.document.get("Statement") {
+            Some(serde_json::Value::Array(xs)) => xs.iter().for_each(&mut take),
+            Some(one) => take(one),
+            None => {}
+        }
+    }
+    patterns
+        .into_iter()
+        .map(|p| {
+            let n = iam.expand(&p).len();
+            (p, n)
+        })
+        .collect()
+}
+
 /// The value of `key` in a mapping node.
 fn field<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
     let NodeKind::Map(entries) = &node.kind else { return None };
@@ -448,5 +486,8 @@ mod tests {
         let found = check_policy_document(&bad);
         assert_eq!(found.len(), 1);
         assert!(found[0].message.contains("denies nothing"), "{}", found[0].message);
+        let wildcards = wildcard_actions(&bp);
+        let describe = wildcards.iter().find(|(p, _)| p == "ec2:Describe*").unwrap();
+        assert!(describe.1 > 100, "{describe:?}");
     }
 }

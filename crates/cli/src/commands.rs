@@ -48,7 +48,8 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         None if !matches!(
             cli.command,
             Command::Validate(_) | Command::Graph(_) | Command::Permissions(_) | Command::Explain(_)
-        ) => {
+        ) =>
+        {
             print_stats(&cli.global, &CallStats::default(), printer);
         }
         None => {}
@@ -71,6 +72,7 @@ fn validate(args: &ValidateArgs, printer: &Printer) -> Exit {
                         Checked::Valid {
                             ous: parsed.blueprint.organizational_units.len(),
                             accounts: parsed.blueprint.accounts.len(),
+                            wildcards: groundwork_blueprint::wildcard_actions(&parsed.blueprint),
                             warnings: parsed.warnings,
                         }
                     } else {

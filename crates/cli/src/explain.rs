@@ -6,8 +6,8 @@ use groundwork_assertions::{Answer, Model, Principal, Question, ask, render_text
 use groundwork_plan::{Render, Styled};
 use serde_json::Value;
 
-use crate::cli::ExplainArgs;
 use crate::Exit;
+use crate::cli::ExplainArgs;
 use crate::commands::load_blueprint;
 use crate::printer::{Printer, To};
 
@@ -38,7 +38,8 @@ fn principal(text: &str) -> Result<Principal> {
 
 pub(crate) fn run(args: &ExplainArgs, printer: &Printer) -> Result<Exit> {
     let bp = load_blueprint(&args.blueprint, printer)?;
-    let src = std::fs::read_to_string(&args.blueprint).with_context(|| format!("reading {}", args.blueprint.display()))?;
+    let src =
+        std::fs::read_to_string(&args.blueprint).with_context(|| format!("reading {}", args.blueprint.display()))?;
     let root = groundwork_blueprint::yaml::parse(&src).ok().flatten().context("the blueprint is empty")?;
     if bp.account(&args.account).is_none() {
         bail!("no account `{}` in {}", args.account, args.blueprint.display());
@@ -46,7 +47,11 @@ pub(crate) fn run(args: &ExplainArgs, printer: &Printer) -> Result<Exit> {
     let tags = args
         .tags
         .iter()
-        .map(|t| t.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).with_context(|| format!("--tag is KEY=VALUE, not `{t}`")))
+        .map(|t| {
+            t.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .with_context(|| format!("--tag is KEY=VALUE, not `{t}`"))
+        })
         .collect::<Result<Vec<_>>>()?;
     let q = Question {
         principal: principal(&args.principal)?,
