@@ -246,7 +246,12 @@ pub(crate) fn ask_via(
     let resource = concrete_resource(model, q);
     let hub = model.hub.clone();
     let hub_id = model.hub_id().to_owned();
-    let region = bp.organization.home_region.value.clone();
+    // The region of the request: the resource's, or the home region.
+    let region = resource
+        .split(':')
+        .nth(3)
+        .filter(|r| !r.is_empty() && !r.contains(['*', '?']))
+        .map_or_else(|| bp.organization.home_region.value.clone(), str::to_owned);
     let mut paths = Vec::new();
     // The identity documents of a hub principal.
     let (hub_docs, user): (Vec<String>, String) = match &q.principal {

@@ -209,12 +209,20 @@ fn read_one(out: &mut Vec<Diagnostic>, item: &Node, bp: &Blueprint) -> Option<As
     for a in &actions {
         let known = a.value.split_once(':').is_some_and(|(s, n)| iam.action(s, n).is_some());
         if !known {
-            err(
-                out,
-                a.span,
-                format!("`{}` is not an AWS action", a.value),
-                "assertions name one action each, e.g. `ec2:TerminateInstances` (no wildcards)",
+            let (svc, name) = a.value.split_once(':').unwrap_or(("", a.value.as_str()));
+            let suggestion = iam.service(svc).and_then(|s| {
+                s.actions
+                    .iter()
+                    .map(|x| (x.name.as_str(), strsim::jaro_winkler(&name.to_lowercase(), &x.name.to_lowercase())))
+                    .filter(|(_, score)| *score >= 0.8)
+                    .max_by(|x, y| x.1.total_cmp(&y.1))
+                    .map(|(n, _)| format!("did you mean `{}:{n}`? ", s.prefix))
+            });
+            let help = format!(
+                "{}assertions name one action each, e.g. `ec2:TerminateInstances` (no wildcards)",
+                suggestion.unwrap_or_default()
             );
+            err(out, a.span, format!("`{}` is not an AWS action", a.value), &help);
             return None;
         }
     }
