@@ -4,6 +4,9 @@
 //! - `grants-only`: no group can assume a role in an account it has no grant for;
 //! - `member-cannot-touch-access-role`: given the guardrails, not even an administrator of a
 //!   member account can re-trust, re-permission or delete groundwork's access role;
+//! - `member-cannot-touch-log-archive`: given the log bucket's policy and the guardrails, not even
+//!   an administrator of the log-archive account can delete the bucket, its objects, its policy,
+//!   or turn off its versioning or object lock;
 //! - `no-user-policies`: no user holds a policy of their own (permissions come from groups).
 
 use groundwork_blueprint::yaml::Node;
@@ -172,6 +175,11 @@ pub(crate) fn check(out: &mut Vec<Diagnostic>, model: &Model<'_>, root: &Node, s
             }
         }
     }
+    if !skipped(skips, "member-cannot-touch-log-archive")
+        && let Some(logging) = &bp.logging
+    {
+        log_archive(out, model, logging);
+    }
     // `no-user-policies`: the blueprint language gives users groups, never policies, so the
     // model has no user policy to find; the check stays so that a later `users[].statements`
     // cannot slip in unnoticed.
@@ -183,5 +191,69 @@ pub(crate) fn check(out: &mut Vec<Diagnostic>, model: &Model<'_>, root: &Node, s
             groundwork_blueprint::Span::default(),
             format!("built-in assertion `no-user-policies` fails: {label}"),
         ));
+    }
+}
+
+/// An administrator of the log-archive account (the same account as the bucket: the bucket
+/// policy's denies are what stands in the way) against the log bucket.
+fn log_archive(out: &mut Vec<Diagnostic>, model: &Model<'_>, logging: &groundwork_blueprint::Logging) {
+    let bp = model.bp;
+    let account = &logging.account.value;
+    let id = model.id(account).to_owned();
+    let text =
+        |s: String| model.expand(&serde_json::Value::String(s), Some(account)).as_str().unwrap_or_default().to_owned();
+    let bucket = text(logging.bucket.value.clone());
+    let trail = text(groundwork_plan::trail_arn(&bp.organization.home_region.value, &logging.trail.value));
+    let exception =
+        logging.protection_exception_role.as_ref().map(|r| text(format!("arn:aws:iam::{id}:role/{}", r.value)));
+    let policy =
+        model.expand(&groundwork_plan::log_bucket_policy(&bucket, &trail, exception.as_deref()), Some(account));
+    let admin = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    let levels = model.scp_levels(account);
+    let scps: Vec<Vec<Policy<'_>>> = levels
+        .iter()
+        .map(|l| {
+            l.iter().filter_map(|label| model.docs.get(label).map(|d| Policy::new(&d.label, &d.document))).collect()
+        })
+        .collect();
+    let policies = Policies {
+        identity: vec![Policy::new("an administrator", &admin)],
+        scps,
+        resource: vec![Policy::new("the log bucket's policy", &policy)],
+        ..Policies::default()
+    };
+    let role = format!("arn:aws:iam::{id}:role/an-administrator");
+    let arn = format!("arn:aws:s3:::{bucket}");
+    let object = format!("{arn}/AWSLogs/{id}/CloudTrail/x.json.gz");
+    for (action, resource) in [
+        ("s3:DeleteBucket", &arn),
+        ("s3:DeleteBucketPolicy", &arn),
+        ("s3:PutBucketPolicy", &arn),
+        ("s3:PutBucketVersioning", &arn),
+        ("s3:PutBucketObjectLockConfiguration", &arn),
+        ("s3:DeleteObject", &object),
+        ("s3:DeleteObjectVersion", &object),
+        ("s3:PutObject", &object),
+    ] {
+        let mut r = Request::new(&format!("arn:aws:sts::{id}:assumed-role/an-administrator/s"), action, resource);
+        r.context
+            .set("aws:PrincipalArn", role.as_str())
+            .set("aws:PrincipalAccount", id.as_str())
+            .set("aws:SecureTransport", "true");
+        let e = evaluate(&policies, &r);
+        if e.decision == Decision::Allow {
+            out.push(
+                Diagnostic::error(
+                    "blueprint::assertion-failed",
+                    logging.bucket.span,
+                    format!(
+                        "built-in assertion `member-cannot-touch-log-archive` fails: an administrator of {account} can {action} on {resource}: neither the log bucket's policy nor a guardrail denies it"
+                    ),
+                )
+                .label("log archive unprotected")
+                .help("skip with `{ builtin: member-cannot-touch-log-archive, skip: \"<reason>\" }`"),
+            );
+            return;
+        }
     }
 }

@@ -95,3 +95,25 @@ fn dropping_the_mfa_requirement_from_a_roles_trust_fails() {
     assert!(found[0].contains("role jira-admin in jira-prod"), "{}", found[0]);
     assert!(found[0].contains("its trust (hub users, MFA no older than 3600 s) (149:5)"), "{}", found[0]);
 }
+
+#[test]
+fn the_log_archive_builtin_sees_an_administrator_exempted_from_the_bucket_policy_and_no_guardrail() {
+    // The exception role of the bucket policy may lift its protections: made the administrator
+    // the check stands for, and without the protect-cloudtrail guardrail (which protects the
+    // bucket too), the built-in must see that the archive is open to it.
+    let found = failures(|s| {
+        let s = replace_once(
+            s,
+            "protection_exception_role: LogArchiveBreakGlass",
+            "protection_exception_role: an-administrator",
+        );
+        replace_once(
+            &s,
+            "    - name: protect-cloudtrail\n      builtin: protect-cloudtrail\n      targets: [Root]\n",
+            "",
+        )
+    });
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("built-in assertion `member-cannot-touch-log-archive` fails"), "{}", found[0]);
+    assert!(found[0].contains("an administrator of log-archive can s3:DeleteBucket on"), "{}", found[0]);
+}
