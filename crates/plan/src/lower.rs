@@ -391,6 +391,19 @@ mod tests {
     }
 
     #[test]
+    fn the_permissions_groundwork_asks_for_name_real_actions() {
+        let src = include_str!("../../../blueprints/landing-zone.yaml");
+        let bp = groundwork_blueprint::parse("landing-zone.yaml", src.as_bytes()).unwrap().blueprint;
+        for set in &crate::permissions(&bp).sets {
+            for doc in set.documents() {
+                let found: Vec<String> =
+                    groundwork_blueprint::check_policy_document(&doc).into_iter().map(|d| d.message).collect();
+                assert!(found.is_empty(), "{}: {found:#?}", set.name);
+            }
+        }
+    }
+
+    #[test]
     fn templates_expand_to_names_and_id_placeholders() {
         let cx =
             TemplateCx { account: Some("jira-prod"), workload: Some(("jira", "prod")), hub: None, region: "eu-west-1" };
