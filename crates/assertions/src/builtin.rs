@@ -2,8 +2,8 @@
 //! `assertions` entry `{ builtin: NAME, skip: "<reason>" }`):
 //! - `mfa-for-every-role`: no hub principal reaches a role without MFA;
 //! - `grants-only`: no group can assume a role in an account it has no grant for;
-//! - `member-cannot-touch-access-role`: given the guardrails, not even an administrator of a
-//!   member account can re-trust, re-permission or delete groundwork's access role;
+//! - `member-cannot-touch-access-role`: when a guardrail exempts the access role, not even an
+//!   administrator of a member account can re-trust, re-permission or delete it;
 //! - `member-cannot-touch-log-archive`: given the log bucket's policy and the guardrails, not even
 //!   an administrator of the log-archive account can delete the bucket, its objects, its policy,
 //!   or turn off its versioning or object lock;
@@ -133,8 +133,15 @@ pub(crate) fn check(out: &mut Vec<Diagnostic>, model: &Model<'_>, root: &Node, s
             }
         }
     }
+    // Only where a guardrail exempts the access role (the same rule by which groundwork attaches
+    // protect-access-role): there, re-trusting the role is an escape from every guardrail.
+    let exempting = bp
+        .guardrails
+        .policies
+        .iter()
+        .any(|g| g.builtin.as_deref().is_some_and(|b| groundwork_blueprint::EXEMPTING_BUILTINS.contains(&b)));
     if !skipped(skips, "member-cannot-touch-access-role")
-        && !bp.guardrails.policies.is_empty()
+        && exempting
         && bp.guardrails.access_role_protection_disabled.is_none()
     {
         let admin = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});

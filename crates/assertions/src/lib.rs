@@ -396,10 +396,10 @@ pub fn path_line(path: &Path) -> String {
 }
 
 /// Checks the `assertions` section and the built-in assertions of a valid blueprint. `src` is
-/// its text (for the places of statements). Returns the failures (errors) and the problems of
-/// the section itself, each with its place.
-pub fn check(name: &str, src: &str, bp: &Blueprint) -> Vec<Diagnostic> {
-    let _ = name;
+/// its text (for the places of statements); `_name` is how the file is shown, which the
+/// diagnostics' renderer adds. Returns the failures (errors) and the problems of the section
+/// itself, each with its place.
+pub fn check(_name: &str, src: &str, bp: &Blueprint) -> Vec<Diagnostic> {
     let Ok(Some(root)) = groundwork_blueprint::yaml::parse(src) else { return Vec::new() };
     let model = Model::new(bp, &root);
     check_model(&model, &root)

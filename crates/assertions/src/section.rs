@@ -18,7 +18,7 @@
 use groundwork_blueprint::yaml::{Node, NodeKind};
 use groundwork_blueprint::{Blueprint, Diagnostic, Span, Spanned};
 
-use crate::model::{get, items, key};
+use crate::model::{get, items};
 use crate::{Model, Question, ask, path_line};
 
 /// Who an assertion is about.
@@ -249,7 +249,6 @@ fn read_one(out: &mut Vec<Diagnostic>, item: &Node, bp: &Blueprint) -> Option<As
         _ => Vec::new(),
     };
     let mfa = get(item, "with").and_then(|w| get(w, "mfa")).and_then(text).map(|v| v.value == "true");
-    let _ = key;
     Some(Assertion { name, principal, expect, actions, account: account.value, resource, tags, mfa })
 }
 
