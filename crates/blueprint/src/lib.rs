@@ -28,8 +28,10 @@ mod baseline;
 mod builtins;
 mod diag;
 mod guardrails;
+pub mod iam;
 mod identity;
 mod identity_center;
+mod intel;
 mod lint;
 mod logging;
 mod model;
@@ -53,6 +55,7 @@ pub use builtins::{
 pub use diag::{Diagnostic, Diagnostics, Related};
 pub use guardrails::{DEFAULT_ACCESS_ROLE, DEFAULT_MAX_PER_TARGET, DEFAULT_MAX_POLICY_CHARS, PROTECT_ACCESS_ROLE};
 pub use identity::{MANAGEMENT_HUB, MIN_PASSWORD_LENGTH};
+pub use intel::{check_policy_document, wildcard_actions};
 pub use lint::{
     ACCOUNT_ID_CHARS, ASSUME_BASELINE_SID, ASSUME_ROLE_SID, EXCEPTION_KEY, MAX_GROUP_INLINE_POLICY_CHARS,
     MAX_GROUPS_PER_USER, MAX_MANAGED_POLICIES, MAX_MANAGED_POLICY_CHARS, MAX_ROLE_INLINE_POLICY_CHARS,

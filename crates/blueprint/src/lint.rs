@@ -436,6 +436,17 @@ pub(crate) fn statement(
     if let Some(c) = fields.get("Condition") {
         check_condition(cx, c);
     }
+    if error_count(cx) == errors {
+        crate::intel::check(
+            cx,
+            &crate::intel::Statement {
+                deny: allow == Some(false),
+                actions: actions.as_ref().map(|(not, v)| (*not, v.as_slice())),
+                resources: resources.as_ref().map(|(not, v)| (*not, v.as_slice())),
+                condition: fields.get("Condition"),
+            },
+        );
+    }
     let exception = fields.get(EXCEPTION_KEY).and_then(|n| cx.string(n, EXCEPTION_KEY));
     // Any `approved_exception` exempts the statement; an empty reason is an error of its own.
     let exempt = exception.is_some();

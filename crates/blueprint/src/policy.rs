@@ -278,8 +278,9 @@ pub(crate) fn check_sid(cx: &mut Cx, node: Option<&Node>, sids: &mut HashMap<Str
 fn check_statement(cx: &mut Cx, node: &Node, sids: &mut HashMap<String, Span>) {
     let Some(f) = cx.map(node, "a policy statement", STATEMENT_KEYS) else { return };
     check_sid(cx, f.get("Sid"), sids);
-    if let Some(e) = cx.required(&f, "Effect", "a policy statement")
-        && let Some(effect) = cx.string(e, "Effect")
+    let effect = cx.required(&f, "Effect", "a policy statement").and_then(|e| cx.string(e, "Effect"));
+    let deny = effect.as_ref().is_some_and(|e| e.value == "Deny");
+    if let Some(effect) = effect
         && !matches!(effect.value.as_str(), "Allow" | "Deny")
     {
         let d =
@@ -306,22 +307,34 @@ fn check_statement(cx: &mut Cx, node: &Node, sids: &mut HashMap<String, Span>) {
             );
         }
     }
-    one_of(cx, node, &f, ["Action", "NotAction"], check_action);
-    one_of(cx, node, &f, ["Resource", "NotResource"], check_resource);
+    let errors = crate::lint::error_count(cx);
+    let actions = one_of(cx, node, &f, ["Action", "NotAction"], check_action);
+    let resources = one_of(cx, node, &f, ["Resource", "NotResource"], check_resource);
     if let Some(c) = f.get("Condition") {
         check_condition(cx, c);
+    }
+    if crate::lint::error_count(cx) == errors {
+        crate::intel::check(
+            cx,
+            &crate::intel::Statement {
+                deny,
+                actions: actions.as_ref().map(|(not, v)| (*not, v.as_slice())),
+                resources: resources.as_ref().map(|(not, v)| (*not, v.as_slice())),
+                condition: f.get("Condition"),
+            },
+        );
     }
 }
 
 /// Exactly one of two keys (`Action`/`NotAction`), whose value is a string or a list of strings,
-/// each checked with `check`.
+/// each checked with `check`. Returns whether it is the second key, and the values.
 fn one_of(
     cx: &mut Cx,
     node: &Node,
     f: &crate::schema::Fields<'_>,
     keys: [&str; 2],
     check: fn(&mut Cx, &crate::model::Spanned<String>),
-) {
+) -> Option<(bool, Vec<(String, Span)>)> {
     let (a, b) = (f.get(keys[0]), f.get(keys[1]));
     let value = match (a, b) {
         (Some(_), Some(_)) => {
@@ -336,7 +349,7 @@ fn one_of(
                 .label("second one")
                 .related(first, "first one"),
             );
-            return;
+            return None;
         }
         (Some(v), None) | (None, Some(v)) => v,
         (None, None) => {
@@ -348,7 +361,7 @@ fn one_of(
                 )
                 .label("statement starts here"),
             );
-            return;
+            return None;
         }
     };
     let what = if a.is_some() { keys[0] } else { keys[1] };
@@ -357,7 +370,7 @@ fn one_of(
         NodeKind::Scalar { .. } => vec![value],
         NodeKind::Map(_) => {
             wrong_type(cx, value, "a string or a list of strings", what);
-            return;
+            return None;
         }
     };
     if items.is_empty() {
@@ -366,11 +379,14 @@ fn one_of(
                 .label("nothing listed"),
         );
     }
+    let mut values = Vec::new();
     for item in items {
         if let Some(s) = cx.string(item, what) {
             check(cx, &s);
+            values.push((s.value, s.span));
         }
     }
+    Some((b.is_some(), values))
 }
 
 fn check_action(cx: &mut Cx, action: &crate::model::Spanned<String>) {

@@ -24,6 +24,8 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "roles",
     "baseline",
     "identity_center",
+    // Read by groundwork-assertions once the rest is valid.
+    "assertions",
 ];
 
 /// Raw `organization` section.

@@ -34,6 +34,66 @@ pub fn blueprint(accounts: usize) -> String {
     y
 }
 
+/// [`blueprint`] with guardrails, a hub with three groups, roles deployed into every workload
+/// account (one scoped by tag, one read-only, one in a single workload) and access assertions
+/// about them: the assertions benchmark.
+pub fn with_access(accounts: usize) -> String {
+    blueprint(accounts) + ACCESS
+}
+
+const ACCESS: &str = r#"guardrails:
+  policies:
+    - name: deny-leave-org
+      builtin: deny-leave-organization
+      targets: [{ ou: Workloads }]
+    - name: region-lock
+      builtin: deny-regions-outside
+      allowed_regions: [us-east-1]
+      targets: [{ ou: Workloads }]
+identity:
+  account: identity
+  groups:
+    - name: operators
+      grants: [{ role: operator, workloads: [w00000, w00001, w00002, w00003, w00004] }]
+    - name: auditors
+      grants: [{ role: auditor, workloads: [w00001, w00002] }]
+    - name: w0-admins
+      grants: [{ role: w0-admin }]
+roles:
+  - name: operator
+    select: { ous: [Workloads] }
+    statements:
+      - Sid: OperateOwnInstances
+        Effect: Allow
+        Action: [ec2:StartInstances, ec2:StopInstances]
+        Resource: "arn:aws:ec2:*:{account_id}:instance/*"
+        Condition:
+          StringEquals: { "aws:ResourceTag/workload": "{workload}" }
+  - name: auditor
+    select: { ous: [Workloads] }
+    managed_policies: [arn:aws:iam::aws:policy/SecurityAudit]
+  - name: w0-admin
+    select: { workloads: [w00000] }
+    statements:
+      - Sid: Terminate
+        Effect: Allow
+        Action: ec2:TerminateInstances
+        Resource: "*"
+assertions:
+  - name: operators operate their own workload
+    principal: { group: operators }
+    can: [ec2:StopInstances]
+    on: { account: w00000-prod, tags: { workload: w00000 } }
+  - name: and no other
+    principal: { group: operators }
+    cannot: [ec2:StopInstances, ec2:TerminateInstances]
+    on: { account: w00000-prod, tags: { workload: w00001 } }
+  - name: auditors change nothing
+    principal: { group: auditors }
+    cannot: [ec2:TerminateInstances, s3:PutObject]
+    on: { account: w00001-prod }
+"#;
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -43,5 +103,8 @@ mod tests {
                 .unwrap_or_else(|d| panic!("{}", d.render_plain()));
             assert_eq!(parsed.blueprint.accounts.len(), n);
         }
+        let parsed = crate::parse("gen.yaml", super::with_access(30).as_bytes())
+            .unwrap_or_else(|d| panic!("{}", d.render_plain()));
+        assert_eq!(parsed.blueprint.roles.len(), 3);
     }
 }

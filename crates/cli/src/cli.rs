@@ -73,6 +73,9 @@ pub(crate) enum Command {
     /// the management account and the execution role in members, by account purpose. Never
     /// contacts AWS.
     Permissions(PermissionsArgs),
+    /// May this principal do this action in this account, and by which path? Answered from the
+    /// blueprint alone, like an access assertion. Never contacts AWS.
+    Explain(ExplainArgs),
     /// Discover the organization (read-only) and show what apply would change.
     Plan(PlanArgs),
     /// Make the organization match the blueprint (or a saved plan).
@@ -130,6 +133,32 @@ pub(crate) struct PermissionsArgs {
     /// (`deployer.json`, `member-hub.json`, …; `-2`, `-3` when one exceeds IAM's 6,144 characters).
     #[arg(long, value_name = "DIR")]
     pub(crate) out_dir: Option<PathBuf>,
+}
+
+/// `explain`.
+#[derive(Debug, Args)]
+pub(crate) struct ExplainArgs {
+    /// The blueprint.
+    #[arg(value_name = "BLUEPRINT")]
+    pub(crate) blueprint: PathBuf,
+    /// Who: `group/NAME`, `user/NAME` (a hub user, through their groups) or `role/NAME`.
+    #[arg(long)]
+    pub(crate) principal: String,
+    /// The action, e.g. `ec2:TerminateInstances`.
+    #[arg(long)]
+    pub(crate) action: String,
+    /// The account the action happens in.
+    #[arg(long)]
+    pub(crate) account: String,
+    /// The resource ARN (placeholders such as `{account_id}` allowed); a stand-in otherwise.
+    #[arg(long)]
+    pub(crate) resource: Option<String>,
+    /// A tag of the resource, `KEY=VALUE` (repeatable).
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub(crate) tags: Vec<String>,
+    /// Ask for a session without MFA (the default is signed in with MFA).
+    #[arg(long)]
+    pub(crate) no_mfa: bool,
 }
 
 /// Options shared by `plan` and `apply`.

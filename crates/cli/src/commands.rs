@@ -35,6 +35,7 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Validate(args) => Ok(validate(args, printer)),
         Command::Graph(args) => graph(args, printer),
         Command::Permissions(args) => crate::permissions::run(args, printer),
+        Command::Explain(args) => crate::explain::run(args, printer),
         Command::Plan(args) => plan(&session, &cli.global, args, printer).await,
         Command::Apply(args) => Box::pin(apply(&session, &cli.global, args, printer)).await,
         Command::Drift(args) => drift(&session, &cli.global, args, printer).await,
@@ -44,7 +45,11 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
     match session.aws.get() {
         Some(aws) => print_stats(&cli.global, &aws.counter().snapshot(), printer),
         // Nothing was sent to AWS (e.g. an invalid blueprint): say so.
-        None if !matches!(cli.command, Command::Validate(_) | Command::Graph(_) | Command::Permissions(_)) => {
+        None if !matches!(
+            cli.command,
+            Command::Validate(_) | Command::Graph(_) | Command::Permissions(_) | Command::Explain(_)
+        ) =>
+        {
             print_stats(&cli.global, &CallStats::default(), printer);
         }
         None => {}
@@ -59,11 +64,24 @@ fn validate(args: &ValidateArgs, printer: &Printer) -> Exit {
         .map(|file| FileReport {
             path: file.clone(),
             checked: match groundwork_blueprint::load(file) {
-                Ok(parsed) => Checked::Valid {
-                    ous: parsed.blueprint.organizational_units.len(),
-                    accounts: parsed.blueprint.accounts.len(),
-                    warnings: parsed.warnings,
-                },
+                Ok(parsed) => {
+                    // Access assertions, once the rest is valid (docs/assertions.md).
+                    let w = &parsed.warnings;
+                    let failed = groundwork_assertions::check(&w.name, &w.source, &parsed.blueprint);
+                    if failed.is_empty() {
+                        Checked::Valid {
+                            ous: parsed.blueprint.organizational_units.len(),
+                            accounts: parsed.blueprint.accounts.len(),
+                            wildcards: groundwork_blueprint::wildcard_actions(&parsed.blueprint),
+                            warnings: parsed.warnings,
+                        }
+                    } else {
+                        let mut d = parsed.warnings;
+                        d.items.extend(failed);
+                        d.items.sort_by_key(|d| (d.span.start, d.code));
+                        Checked::Invalid(d)
+                    }
+                }
                 Err(d) => Checked::Invalid(d),
             },
         })

@@ -3,6 +3,7 @@
 mod audit;
 mod cli;
 mod commands;
+mod explain;
 mod import;
 mod output;
 mod permissions;

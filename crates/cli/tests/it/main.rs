@@ -6,6 +6,7 @@ mod audit;
 mod baseline;
 mod common;
 mod drift;
+mod explain;
 mod graph;
 mod identity;
 mod identity_center;
