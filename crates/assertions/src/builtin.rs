@@ -36,7 +36,7 @@ pub(crate) fn check(out: &mut Vec<Diagnostic>, model: &Model<'_>, root: &Node, s
     let bp = model.bp;
     let groups: Vec<&groundwork_blueprint::Group> = bp.identity.iter().flat_map(|i| &i.groups).collect();
     let hub_roles: Vec<&groundwork_blueprint::Role> =
-        bp.roles.iter().filter(|r| matches!(r.trust, RoleTrust::Hub { .. })).collect();
+        model.roles.iter().filter(|r| matches!(r.trust, RoleTrust::Hub { .. })).collect();
     let assume = |g: &str, role: &groundwork_blueprint::Role, account: &str, mfa: bool| {
         let q = Question {
             principal: Principal::Group(g.to_owned()),
@@ -108,7 +108,12 @@ pub(crate) fn check(out: &mut Vec<Diagnostic>, model: &Model<'_>, root: &Node, s
         for g in &groups {
             for r in &hub_roles {
                 for a in &r.accounts {
-                    let granted = g.grants.iter().any(|gr| gr.role == r.name.value && gr.accounts.contains(a));
+                    // A grant, or the baseline role's own `groups` (which grant it in every
+                    // account the baseline reaches).
+                    let granted = g.grants.iter().any(|gr| gr.role == r.name.value && gr.accounts.contains(a))
+                        || groundwork_blueprint::baseline_roles_of(&bp.baseline, &g.name.value)
+                            .iter()
+                            .any(|(name, _)| *name == r.name.value);
                     if granted {
                         continue;
                     }

@@ -270,8 +270,11 @@ pub(crate) fn ask_via(
     let user_arn = format!("arn:aws:iam::{hub_id}:user/{user}");
     let base_context = |r: &mut Request, principal_arn: &str, account_id: &str| {
         let cx = &mut r.context;
+        // Every account of the model is in the organization: the principal's and the resource's.
         cx.set("aws:PrincipalArn", principal_arn)
             .set("aws:PrincipalAccount", account_id)
+            .set("aws:PrincipalOrgID", model::ORG_ID)
+            .set("aws:ResourceOrgID", model::ORG_ID)
             .set("aws:RequestedRegion", region.as_str());
         if q.mfa {
             cx.set("aws:MultiFactorAuthPresent", "true").set("aws:MultiFactorAuthAge", "60");
@@ -287,7 +290,7 @@ pub(crate) fn ask_via(
     };
     match &q.principal {
         Principal::Role(role) => {
-            if let Some(r) = bp.roles.iter().find(|r| r.name.value == *role && r.accounts.contains(&q.account)) {
+            if let Some(r) = model.roles.iter().find(|r| r.name.value == *role && r.accounts.contains(&q.account)) {
                 let arn = model.role_arn(r, &q.account);
                 let mut req = act(&arn, &q.account);
                 req.principal = format!("arn:aws:sts::{}:assumed-role/{}/session", model.id(&q.account), r.name.value);
@@ -312,7 +315,7 @@ pub(crate) fn ask_via(
                 let (step, ok, _) = asker.step(&hub_docs, hub.as_deref(), None, false, &req, &who);
                 paths.push(Path { via: "directly in the hub".into(), allowed: ok, steps: vec![step] });
             }
-            for r in bp.roles.iter().filter(|r| {
+            for r in model.roles.iter().filter(|r| {
                 only.is_none_or(|o| r.name.value == o)
                     && r.accounts.contains(&q.account)
                     && matches!(r.trust, RoleTrust::Hub { .. })

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use groundwork_blueprint::template::{AccountIds, Context, Template, map_json};
 use groundwork_blueprint::yaml::{Node, NodeKind};
 use groundwork_blueprint::{
-    Blueprint, OuPath, Purpose, Role, RoleTrust, Span, Target, force_mfa_policy, group_inline_policy, role_arn,
-    role_inline_policy,
+    Blueprint, DEFAULT_MAX_MFA_AGE_SECONDS, OuPath, Purpose, Role, RoleTrust, SECURITY_AUDIT_POLICY_ARN,
+    SUPPORT_POLICY_ARN, SessionName, Span, Spanned, Target, baseline_roles_of, force_mfa_policy, group_document,
+    role_arn, role_inline_policy,
 };
 use serde_json::{Value, json};
 
@@ -68,6 +69,33 @@ fn managed(arn: &str) -> Option<Value> {
     })
 }
 
+/// Every IAM role the blueprint deploys: its `roles`, and the account baseline's support and
+/// security-audit roles (trusted by the hub with MFA as `trust: hub` is, in every member
+/// account the baseline targets, each with its one AWS-managed policy).
+pub(crate) fn all_roles(bp: &Blueprint) -> Vec<Role> {
+    let mut roles = bp.roles.clone();
+    let accounts: Vec<String> =
+        groundwork_plan::baseline::accounts(bp).into_iter().flatten().map(str::to_owned).collect();
+    let b = &bp.baseline;
+    let on = [(&b.support_role, SUPPORT_POLICY_ARN), (&b.security_audit_role, SECURITY_AUDIT_POLICY_ARN)];
+    for (role, policy) in on.into_iter().filter_map(|(r, p)| r.as_ref().map(|r| (r, p))) {
+        roles.push(Role {
+            name: role.name.clone(),
+            description: String::new(),
+            accounts: accounts.clone(),
+            trust: RoleTrust::Hub {
+                max_mfa_age_seconds: DEFAULT_MAX_MFA_AGE_SECONDS,
+                session_name: SessionName::Username,
+            },
+            path: role.path.clone(),
+            max_session_seconds: 3600,
+            managed_policies: vec![Spanned { value: policy.to_owned(), span: role.name.span }],
+            statements: Vec::new(),
+        });
+    }
+    roles
+}
+
 /// The access model.
 #[derive(Debug)]
 pub struct Model<'b> {
@@ -77,6 +105,8 @@ pub struct Model<'b> {
     pub ids: BTreeMap<String, String>,
     /// The hub's account name (`None`: the management account).
     pub hub: Option<String>,
+    /// Every role the blueprint deploys ([`all_roles`]).
+    pub roles: Vec<Role>,
     /// Every policy, by label.
     pub docs: BTreeMap<String, Doc>,
     /// Trust policies by (account, role), replaceable in tests (a mutation).
@@ -151,6 +181,7 @@ impl<'b> Model<'b> {
             bp,
             ids,
             hub,
+            roles: all_roles(bp),
             docs: BTreeMap::new(),
             trusts: BTreeMap::new(),
             role_labels: BTreeMap::new(),
@@ -271,7 +302,7 @@ impl<'b> Model<'b> {
                     labels.push("ForceMFA".into());
                 }
                 let gnode = named(inode.and_then(|i| get(i, "groups")), &g.name.value);
-                if let Some(doc) = group_inline_policy(g) {
+                if let Some(doc) = group_document(g, &bp.baseline) {
                     let mut origins: Vec<Origin> = g
                         .statements
                         .iter()
@@ -285,10 +316,27 @@ impl<'b> Model<'b> {
                         .collect();
                     // The generated AssumeRole statement: the grants.
                     let grants = gnode.and_then(|n| key(n, "grants")).map_or(g.name.span, |n| n.span);
-                    origins.push(Origin {
-                        what: format!("group {}, its grants (AssumeGrantedRoles)", g.name.value),
-                        span: grants,
-                    });
+                    if !g.grants.is_empty() {
+                        origins.push(Origin {
+                            what: format!("group {}, its grants (AssumeGrantedRoles)", g.name.value),
+                            span: grants,
+                        });
+                    }
+                    // The baseline roles that name the group (AssumeBaselineRoles).
+                    if !baseline_roles_of(&bp.baseline, &g.name.value).is_empty() {
+                        let bnode = get(root, "baseline");
+                        let span = ["support_role", "security_audit_role"]
+                            .iter()
+                            .find_map(|k| bnode.and_then(|b| key(b, k)))
+                            .map_or(g.name.span, |n| n.span);
+                        origins.push(Origin {
+                            what: format!(
+                                "group {}, the baseline roles it may assume (AssumeBaselineRoles)",
+                                g.name.value
+                            ),
+                            span,
+                        });
+                    }
                     let expanded = self.expand(&doc, None);
                     self.add(format!("group {}", g.name.value), expanded, origins, false);
                     labels.push(format!("group {}", g.name.value));
@@ -299,7 +347,8 @@ impl<'b> Model<'b> {
         }
         // Roles, in each account they are deployed in.
         let rnodes = get(root, "roles");
-        for r in &bp.roles {
+        let roles = self.roles.clone();
+        for r in &roles {
             let rnode = named(rnodes, &r.name.value);
             let stmt_spans: Vec<Span> =
                 items(rnode.and_then(|n| get(n, "statements"))).iter().map(|n| n.span).collect();

@@ -163,7 +163,9 @@ fn read_one(out: &mut Vec<Diagnostic>, item: &Node, bp: &Blueprint) -> Option<As
         Some(("user", u)) if bp.identity.as_ref().is_some_and(|i| i.users.iter().any(|x| x.name.value == u.value)) => {
             Principal::User(u.value)
         }
-        Some(("role", r)) if bp.roles.iter().any(|x| x.name.value == r.value) => Principal::Role(r.value),
+        Some(("role", r)) if crate::model::all_roles(bp).iter().any(|x| x.name.value == r.value) => {
+            Principal::Role(r.value)
+        }
         Some((kind, v)) => {
             err(
                 out,

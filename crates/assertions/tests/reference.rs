@@ -117,3 +117,28 @@ fn the_log_archive_builtin_sees_an_administrator_exempted_from_the_bucket_policy
     assert!(found[0].contains("built-in assertion `member-cannot-touch-log-archive` fails"), "{}", found[0]);
     assert!(found[0].contains("an administrator of log-archive can s3:DeleteBucket on"), "{}", found[0]);
 }
+
+/// The account baseline's roles are paths too: a hub group the baseline names may assume the
+/// security-audit role in every member account, so it can read there (SecurityAudit), and a
+/// `cannot` on a read would fail through that role.
+#[test]
+fn the_baseline_roles_are_paths_for_the_groups_they_name() {
+    let src = format!("{}\nbaseline:\n  security_audit_role: {{ groups: [jira-admins] }}\n", source());
+    let parsed = groundwork_blueprint::parse(FILE, src.as_bytes()).unwrap_or_else(|d| panic!("{}", d.render_plain()));
+    let root = groundwork_blueprint::yaml::parse(&src).unwrap().unwrap();
+    let model = groundwork_assertions::Model::new(&parsed.blueprint, &root);
+    let q = groundwork_assertions::Question {
+        principal: groundwork_assertions::Principal::Group("jira-admins".into()),
+        action: "ec2:DescribeSecurityGroups".into(),
+        account: "webapp-prod".into(),
+        resource: None,
+        tags: Vec::new(),
+        mfa: true,
+    };
+    let answer = groundwork_assertions::ask(&model, &root, &q);
+    let via: Vec<&str> = answer.paths.iter().filter(|p| p.allowed).map(|p| p.via.as_str()).collect();
+    assert_eq!(via, ["role groundwork-security-audit in webapp-prod"], "{answer:#?}");
+    // Without MFA the role's trust refuses it.
+    let answer = groundwork_assertions::ask(&model, &root, &groundwork_assertions::Question { mfa: false, ..q });
+    assert!(!answer.allowed, "{answer:#?}");
+}
