@@ -226,6 +226,7 @@ fn principal_text(p: &Principal) -> String {
         Principal::Group(g) => format!("group/{g}"),
         Principal::User(u) => format!("user/{u}"),
         Principal::Role(r) => format!("role/{r}"),
+        Principal::PermissionSet(p) => format!("permission-set/{p}"),
     }
 }
 
@@ -265,7 +266,7 @@ pub(crate) fn ask_via(
                 .unwrap_or_default();
             (group_docs(model, &groups), u.clone())
         }
-        Principal::Role(_) => (Vec::new(), String::new()),
+        Principal::Role(_) | Principal::PermissionSet(_) => (Vec::new(), String::new()),
     };
     let user_arn = format!("arn:aws:iam::{hub_id}:user/{user}");
     let base_context = |r: &mut Request, principal_arn: &str, account_id: &str| {
@@ -289,6 +290,8 @@ pub(crate) fn ask_via(
         r
     };
     match &q.principal {
+        // Its only paths are the single-sign-on ones, below.
+        Principal::PermissionSet(_) => {}
         Principal::Role(role) => {
             if let Some(r) = model.roles.iter().find(|r| r.name.value == *role && r.accounts.contains(&q.account)) {
                 let arn = model.role_arn(r, &q.account);
@@ -355,6 +358,9 @@ pub(crate) fn ask_via(
             }
         }
     }
+    if only.is_none() {
+        paths.extend(sso_paths(model, &asker, q, &user, &act));
+    }
     Answer {
         principal: principal_text(&q.principal),
         action: q.action.clone(),
@@ -363,6 +369,48 @@ pub(crate) fn ask_via(
         allowed: paths.iter().any(|p| p.allowed),
         paths,
     }
+}
+
+/// The single-sign-on paths: a session of each Identity Center permission set assigned in the
+/// question's account to the principal (a group, a user of the built-in directory through its
+/// groups, or the permission set itself), with the set's policies and every SCP level of the
+/// account.
+fn sso_paths(
+    model: &Model<'_>,
+    asker: &Asker<'_, '_>,
+    q: &Question,
+    user: &str,
+    act: &dyn Fn(&str, &str) -> Request,
+) -> Vec<Path> {
+    let Some(ic) = &model.bp.identity_center else { return Vec::new() };
+    let mut sets: Vec<&str> = Vec::new();
+    for a in &ic.assignments {
+        let here = a.accounts.iter().any(|x| x.as_deref() == Some(q.account.as_str()));
+        let mine = match &q.principal {
+            Principal::Group(g) => a.group == *g,
+            Principal::User(u) => ic.users.iter().any(|x| x.name.value == *u && x.groups.contains(&a.group)),
+            Principal::PermissionSet(p) => a.permission_set == *p,
+            Principal::Role(_) => false,
+        };
+        if here && mine && !sets.contains(&a.permission_set.as_str()) {
+            sets.push(&a.permission_set);
+        }
+    }
+    let id = model.id(&q.account);
+    let region = &ic.region;
+    let name = if user.is_empty() { "member" } else { user };
+    sets.into_iter()
+        .map(|set| {
+            let role = format!("AWSReservedSSO_{set}_0123456789abcdef");
+            let role_arn = format!("arn:aws:iam::{id}:role/aws-reserved/sso.amazonaws.com/{region}/{role}");
+            let mut req = act(&role_arn, &q.account);
+            req.principal = format!("arn:aws:sts::{id}:assumed-role/{role}/{name}");
+            let labels = model.set_labels.get(set).cloned().unwrap_or_default();
+            let (step, allowed, _) =
+                asker.step(&labels, Some(&q.account), None, false, &req, &format!("permission set {set}"));
+            Path { via: format!("permission set {set} in {}", q.account), allowed, steps: vec![step] }
+        })
+        .collect()
 }
 
 fn group_docs(model: &Model<'_>, groups: &[String]) -> Vec<String> {

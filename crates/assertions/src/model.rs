@@ -115,6 +115,8 @@ pub struct Model<'b> {
     pub(crate) role_labels: BTreeMap<(String, String), Vec<String>>,
     /// The labels of a group's policies (ForceMFA first when it applies).
     pub(crate) group_labels: BTreeMap<String, Vec<String>>,
+    /// The labels of an Identity Center permission set's policies, by set.
+    pub(crate) set_labels: BTreeMap<String, Vec<String>>,
     /// The SCP labels of each level above each account.
     scp_cache: BTreeMap<String, Vec<Vec<String>>>,
 }
@@ -186,6 +188,7 @@ impl<'b> Model<'b> {
             trusts: BTreeMap::new(),
             role_labels: BTreeMap::new(),
             group_labels: BTreeMap::new(),
+            set_labels: BTreeMap::new(),
             scp_cache: BTreeMap::new(),
         };
         m.build(root);
@@ -373,6 +376,43 @@ impl<'b> Model<'b> {
                 let trust = groundwork_plan::trust_policy(r.trust, self.hub.as_deref());
                 let trust = self.expand(&trust, Some(account));
                 self.trusts.insert((account.clone(), r.name.value.clone()), trust);
+            }
+        }
+        // Identity Center's permission sets: one document serves every account (no per-account
+        // placeholders), its AWS-managed policies as modelled, customer-managed ones opaque. A
+        // permissions boundary can only narrow, so leaving it out over-approximates (sound for
+        // `cannot`).
+        if let Some(ic) = &bp.identity_center {
+            let snodes = get(root, "identity_center").and_then(|n| get(n, "permission_sets"));
+            for set in &ic.permission_sets {
+                let owner = format!("permission set {}", set.name.value);
+                let mut labels = Vec::new();
+                if !set.statements.is_empty() {
+                    let snode = named(snodes, &set.name.value);
+                    let spans: Vec<Span> =
+                        items(snode.and_then(|n| get(n, "statements"))).iter().map(|n| n.span).collect();
+                    let origins = set
+                        .statements
+                        .iter()
+                        .enumerate()
+                        .map(|(i, st)| Origin {
+                            what: format!("{owner}, statement {}", sid_of(st, i)),
+                            span: spans.get(i).copied().unwrap_or(set.name.span),
+                        })
+                        .collect();
+                    let doc = groundwork_blueprint::policy_document(set.statements.clone());
+                    let expanded = self.expand(&doc, None);
+                    self.add(owner.clone(), expanded, origins, false);
+                    labels.push(owner.clone());
+                }
+                let managed: Vec<Spanned<String>> = set
+                    .managed_policies
+                    .iter()
+                    .chain(set.customer_managed_policies.iter().map(|r| &r.name))
+                    .map(|arn| Spanned { value: arn.clone(), span: set.name.span })
+                    .collect();
+                labels.extend(self.add_managed(&owner, &managed));
+                self.set_labels.insert(set.name.value.clone(), labels);
             }
         }
         // Guardrails.

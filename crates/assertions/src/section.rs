@@ -30,6 +30,9 @@ pub enum Principal {
     User(String),
     /// A session of a role in the assertion's account.
     Role(String),
+    /// A single-sign-on session of an Identity Center permission set in the assertion's
+    /// account (through any group the set is assigned to there).
+    PermissionSet(String),
 }
 
 /// `can` or `cannot`.
@@ -153,10 +156,13 @@ fn read_one(out: &mut Vec<Diagnostic>, item: &Node, bp: &Blueprint) -> Option<As
         err(out, name.span, "an assertion needs a `principal`", "e.g. `principal: { group: jira-admins }`");
         return None;
     };
-    let found = ["group", "user", "role"].iter().find_map(|k| get(p, k).and_then(text).map(|v| (*k, v)));
+    let found =
+        ["group", "user", "role", "permission_set"].iter().find_map(|k| get(p, k).and_then(text).map(|v| (*k, v)));
+    let ic = bp.identity_center.as_ref();
     let principal = match found {
         Some(("group", g))
-            if bp.identity.as_ref().is_some_and(|i| i.groups.iter().any(|x| x.name.value == g.value)) =>
+            if bp.identity.as_ref().is_some_and(|i| i.groups.iter().any(|x| x.name.value == g.value))
+                || ic.is_some_and(|i| i.groups.iter().any(|x| x.name.value == g.value)) =>
         {
             Principal::Group(g.value)
         }
@@ -166,12 +172,17 @@ fn read_one(out: &mut Vec<Diagnostic>, item: &Node, bp: &Blueprint) -> Option<As
         Some(("role", r)) if crate::model::all_roles(bp).iter().any(|x| x.name.value == r.value) => {
             Principal::Role(r.value)
         }
+        Some(("permission_set", p))
+            if ic.is_some_and(|i| i.permission_sets.iter().any(|x| x.name.value == p.value)) =>
+        {
+            Principal::PermissionSet(p.value)
+        }
         Some((kind, v)) => {
             err(
                 out,
                 v.span,
                 format!("no {kind} `{}` in the blueprint", v.value),
-                "name a group or user of `identity`, or a role of `roles`",
+                "name a group or user of `identity`, a role of `roles`, or a group or permission set of `identity_center`",
             );
             return None;
         }

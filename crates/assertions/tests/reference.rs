@@ -142,3 +142,34 @@ fn the_baseline_roles_are_paths_for_the_groups_they_name() {
     let answer = groundwork_assertions::ask(&model, &root, &groundwork_assertions::Question { mfa: false, ..q });
     assert!(!answer.allowed, "{answer:#?}");
 }
+
+/// Single sign-on is a path too: `examples/identity-center.yaml`'s assertions hold, and
+/// widening the JiraAdmin permission set, or assigning it in the webapp accounts without its tag
+/// condition, breaks them through the permission set, named with its statement's line:column.
+#[test]
+fn identity_center_permission_sets_are_paths() {
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/identity-center.yaml")).unwrap();
+    assert!(check(&example).is_empty(), "{:#?}", check(&example).iter().map(|d| &d.message).collect::<Vec<_>>());
+    let messages = |src: &str| check(src).iter().map(|d| d.message.clone()).collect::<Vec<_>>();
+
+    let condition = "            StringEquals: { \"aws:ResourceTag/workload\": jira }\n";
+    let wide = replace_once(&example, condition, "            StringLike: { \"aws:ResourceTag/workload\": \"*\" }\n");
+    let found = messages(&wide);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].starts_with("assertion `and only jira instances in the jira accounts` fails"), "{found:#?}");
+    assert!(found[0].contains("permission set JiraAdmin in jira-prod"), "{found:#?}");
+    assert!(found[0].contains("permission set JiraAdmin, statement OperateJiraInstances ("), "{found:#?}");
+
+    let everywhere = replace_once(
+        &replace_once(&example, &format!("          Condition:\n{condition}"), ""),
+        "workloads: [jira] }",
+        "workloads: [jira, webapp] }",
+    );
+    let found = messages(&everywhere);
+    assert!(
+        found.iter().any(|m| m.starts_with("assertion `jira admins cannot touch the web app` fails")
+            && m.contains("permission set JiraAdmin in webapp-prod")),
+        "{found:#?}"
+    );
+}

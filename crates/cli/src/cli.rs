@@ -141,7 +141,8 @@ pub(crate) struct ExplainArgs {
     /// The blueprint.
     #[arg(value_name = "BLUEPRINT")]
     pub(crate) blueprint: PathBuf,
-    /// Who: `group/NAME`, `user/NAME` (a hub user, through their groups) or `role/NAME`.
+    /// Who: `group/NAME`, `user/NAME` (a hub user, through their groups), `role/NAME` or
+    /// `permission-set/NAME` (an Identity Center permission set).
     #[arg(long)]
     pub(crate) principal: String,
     /// The action, e.g. `ec2:TerminateInstances`.

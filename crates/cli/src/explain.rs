@@ -32,7 +32,8 @@ fn principal(text: &str) -> Result<Principal> {
         Some(("group", n)) => Principal::Group(n.to_owned()),
         Some(("user", n)) => Principal::User(n.to_owned()),
         Some(("role", n)) => Principal::Role(n.to_owned()),
-        _ => bail!("--principal is group/NAME, user/NAME or role/NAME, not `{text}`"),
+        Some(("permission-set", n)) => Principal::PermissionSet(n.to_owned()),
+        _ => bail!("--principal is group/NAME, user/NAME, role/NAME or permission-set/NAME, not `{text}`"),
     })
 }
 
