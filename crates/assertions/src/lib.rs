@@ -134,6 +134,7 @@ impl Asker<'_, '_> {
     fn step(
         &self,
         identity: &[String],
+        boundary: Option<&str>,
         scp_account: Option<&str>,
         trust: Option<(&serde_json::Value, &Origin)>,
         cross_account: bool,
@@ -145,7 +146,7 @@ impl Asker<'_, '_> {
         let levels = scp_account.map(|a| self.model.scp_levels(a)).unwrap_or_default();
         let policies = Policies {
             identity: identity.iter().filter_map(doc).collect(),
-            boundary: None,
+            boundary: boundary.and_then(|l| doc(&l.to_owned())).map(|p| vec![p]),
             scps: levels.iter().map(|l| l.iter().filter_map(doc).collect()).collect(),
             resource: trust.map(|(t, _)| vec![Policy::new("trust", t)]).unwrap_or_default(),
             cross_account,
@@ -299,6 +300,7 @@ pub(crate) fn ask_via(
                 req.principal = format!("arn:aws:sts::{}:assumed-role/{}/session", model.id(&q.account), r.name.value);
                 let (step, ok, _) = asker.step(
                     &role_docs(model, &r.name.value, &q.account),
+                    None,
                     Some(&q.account),
                     None,
                     false,
@@ -315,7 +317,7 @@ pub(crate) fn ask_via(
             {
                 let mut req = act(&user_arn, &q.account);
                 req.context.set("aws:username", user.as_str());
-                let (step, ok, _) = asker.step(&hub_docs, hub.as_deref(), None, false, &req, &who);
+                let (step, ok, _) = asker.step(&hub_docs, None, hub.as_deref(), None, false, &req, &who);
                 paths.push(Path { via: "directly in the hub".into(), allowed: ok, steps: vec![step] });
             }
             for r in model.roles.iter().filter(|r| {
@@ -336,7 +338,7 @@ pub(crate) fn ask_via(
                 // the account root as principal, the caller's own policies must allow it too
                 // (IAM User Guide, "Granting a user permissions to switch roles"): both sides.
                 let (first, ok, _) =
-                    asker.step(&hub_docs, hub.as_deref(), Some((&trust, &origin)), true, &assume, &who);
+                    asker.step(&hub_docs, None, hub.as_deref(), Some((&trust, &origin)), true, &assume, &who);
                 let mut steps = vec![first];
                 let mut allowed = false;
                 if ok {
@@ -345,6 +347,7 @@ pub(crate) fn ask_via(
                     req.principal = session;
                     let (second, ok2, _) = asker.step(
                         &role_docs(model, &r.name.value, &q.account),
+                        None,
                         Some(&q.account),
                         None,
                         false,
@@ -406,8 +409,9 @@ fn sso_paths(
             let mut req = act(&role_arn, &q.account);
             req.principal = format!("arn:aws:sts::{id}:assumed-role/{role}/{name}");
             let labels = model.set_labels.get(set).cloned().unwrap_or_default();
+            let boundary = model.set_boundaries.get(set).map(String::as_str);
             let (step, allowed, _) =
-                asker.step(&labels, Some(&q.account), None, false, &req, &format!("permission set {set}"));
+                asker.step(&labels, boundary, Some(&q.account), None, false, &req, &format!("permission set {set}"));
             Path { via: format!("permission set {set} in {}", q.account), allowed, steps: vec![step] }
         })
         .collect()

@@ -117,6 +117,9 @@ pub struct Model<'b> {
     pub(crate) group_labels: BTreeMap<String, Vec<String>>,
     /// The labels of an Identity Center permission set's policies, by set.
     pub(crate) set_labels: BTreeMap<String, Vec<String>>,
+    /// The label of a permission set's permissions boundary, when it is an AWS-managed policy
+    /// groundwork models (another boundary is left out: it can only narrow).
+    pub(crate) set_boundaries: BTreeMap<String, String>,
     /// The SCP labels of each level above each account.
     scp_cache: BTreeMap<String, Vec<Vec<String>>>,
 }
@@ -189,6 +192,7 @@ impl<'b> Model<'b> {
             role_labels: BTreeMap::new(),
             group_labels: BTreeMap::new(),
             set_labels: BTreeMap::new(),
+            set_boundaries: BTreeMap::new(),
             scp_cache: BTreeMap::new(),
         };
         m.build(root);
@@ -379,9 +383,9 @@ impl<'b> Model<'b> {
             }
         }
         // Identity Center's permission sets: one document serves every account (no per-account
-        // placeholders), its AWS-managed policies as modelled, customer-managed ones opaque. A
-        // permissions boundary can only narrow, so leaving it out over-approximates (sound for
-        // `cannot`).
+        // placeholders), its AWS-managed policies as modelled, customer-managed ones opaque; its
+        // permissions boundary when groundwork models it (another can only narrow, so leaving it
+        // out over-approximates: sound for `cannot`).
         if let Some(ic) = &bp.identity_center {
             let snodes = get(root, "identity_center").and_then(|n| get(n, "permission_sets"));
             for set in &ic.permission_sets {
@@ -405,14 +409,22 @@ impl<'b> Model<'b> {
                     self.add(owner.clone(), expanded, origins, false);
                     labels.push(owner.clone());
                 }
-                let managed: Vec<Spanned<String>> = set
+                let attached: Vec<Spanned<String>> = set
                     .managed_policies
                     .iter()
                     .chain(set.customer_managed_policies.iter().map(|r| &r.name))
                     .map(|arn| Spanned { value: arn.clone(), span: set.name.span })
                     .collect();
-                labels.extend(self.add_managed(&owner, &managed));
+                labels.extend(self.add_managed(&owner, &attached));
                 self.set_labels.insert(set.name.value.clone(), labels);
+                if let Some(groundwork_blueprint::Boundary::Managed(arn)) = &set.permissions_boundary
+                    && let Some(doc) = managed(arn)
+                {
+                    let label = format!("{owner}, permissions boundary {arn}");
+                    let origin = vec![Origin { what: label.clone(), span: set.name.span }];
+                    self.add(label.clone(), doc, origin, false);
+                    self.set_boundaries.insert(set.name.value.clone(), label);
+                }
             }
         }
         // Guardrails.

@@ -173,3 +173,20 @@ fn identity_center_permission_sets_are_paths() {
         "{found:#?}"
     );
 }
+
+/// A permission set's permissions boundary narrows its paths: with `ReadOnlyAccess` as the
+/// boundary, JiraAdmin can no longer terminate the Jira instances it is allowed to.
+#[test]
+fn a_permission_sets_boundary_narrows_its_path() {
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/identity-center.yaml")).unwrap();
+    let bounded = replace_once(
+        &example,
+        "      session: 4h\n",
+        "      session: 4h\n      permissions_boundary: { managed: ReadOnlyAccess }\n",
+    );
+    let found: Vec<String> = check(&bounded).iter().map(|d| d.message.clone()).collect();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].starts_with("assertion `jira admins operate jira in the jira accounts` fails"), "{found:#?}");
+    assert!(found[0].contains("the permissions boundary does not allow it"), "{found:#?}");
+}
