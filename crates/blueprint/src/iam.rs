@@ -66,26 +66,7 @@ pub struct Reference {
 /// Whether `text` matches the IAM wildcard pattern `pattern` (`*` any run, `?` one character),
 /// ignoring ASCII case.
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let (p, t) = (pattern.as_bytes(), text.as_bytes());
-    let (mut pi, mut ti) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == b'?' || p[pi].eq_ignore_ascii_case(&t[ti])) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == b'*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|b| *b == b'*')
+    groundwork_evaluate::wildcard_match(pattern, text, true)
 }
 
 /// Whether a key of the reference (`aws:ResourceTag/${TagKey}`, `s3:ExistingObjectTag/<key>`,
