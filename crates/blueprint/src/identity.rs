@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::access_keys::{AccessKeys, read_access_keys};
 use crate::diag::Diagnostic;
 use crate::lint::{self, Env, Scope, SizeVars};
 use crate::logging::boolean;
@@ -29,7 +30,8 @@ const MAX_PATH_CHARS: usize = 512;
 /// IAM: roles, users and groups take at most this many tags; groundwork uses up to four.
 const MAX_IAM_TAGS: usize = 46;
 
-const IDENTITY_KEYS: &[&str] = &["account", "require_mfa", "password_policy", "role_path", "groups", "users"];
+const IDENTITY_KEYS: &[&str] =
+    &["account", "require_mfa", "password_policy", "role_path", "groups", "users", "access_keys"];
 const PASSWORD_KEYS: &[&str] = &[
     "min_length",
     "require_uppercase",
@@ -42,9 +44,9 @@ const PASSWORD_KEYS: &[&str] = &[
     "apply_to_all_accounts",
     "allow_weak",
 ];
-const GROUP_KEYS: &[&str] = &["name", "grants", "managed_policies", "statements"];
+const GROUP_KEYS: &[&str] = &["name", "grants", "managed_policies", "statements", "programmatic"];
 const GRANT_KEYS: &[&str] = &["role", "accounts", "ous", "workloads", "environments"];
-const USER_KEYS: &[&str] = &["name", "groups", "console", "tags"];
+const USER_KEYS: &[&str] = &["name", "groups", "console", "tags", "programmatic"];
 const ROLE_KEYS: &[&str] = &[
     "name",
     "description",
@@ -69,6 +71,7 @@ pub(crate) struct RawIdentity {
     role_path: String,
     groups: Vec<RawGroup>,
     users: Vec<RawUser>,
+    access_keys: AccessKeys,
 }
 
 impl RawIdentity {
@@ -110,6 +113,7 @@ struct RawGroup {
     grants: Vec<RawGrant>,
     managed_policies: Vec<Spanned<String>>,
     statements: Vec<Node>,
+    programmatic: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -124,6 +128,7 @@ struct RawUser {
     groups: Vec<Spanned<String>>,
     console: bool,
     tags: Tags,
+    programmatic: bool,
 }
 
 /// Raw role.
@@ -298,8 +303,15 @@ fn read_group(cx: &mut Cx, node: &Node) -> Option<RawGroup> {
     }
     let managed_policies = f.get("managed_policies").map(|n| read_managed(cx, n)).unwrap_or_default();
     let statements = f.get("statements").map(|n| read_statements(cx, n)).unwrap_or_default();
+    let programmatic = f.get("programmatic").map_or(Some(false), |n| boolean(cx, n, "programmatic"));
     let name = name?;
-    check_iam_name(cx, &name, "group name", 128).then_some(RawGroup { name, grants, managed_policies, statements })
+    check_iam_name(cx, &name, "group name", 128).then_some(RawGroup {
+        name,
+        grants,
+        managed_policies,
+        statements,
+        programmatic: programmatic.unwrap_or(false),
+    })
 }
 
 fn read_user(cx: &mut Cx, node: &Node) -> Option<RawUser> {
@@ -308,6 +320,7 @@ fn read_user(cx: &mut Cx, node: &Node) -> Option<RawUser> {
     let groups = f.get("groups").and_then(|n| selector::strings(cx, n, "a group name")).unwrap_or_default();
     let console = f.get("console").map_or(Some(false), |n| boolean(cx, n, "console"));
     let tags = f.get("tags").map(|t| cx.tags(t, "tags")).unwrap_or_default();
+    let programmatic = f.get("programmatic").map_or(Some(false), |n| boolean(cx, n, "programmatic"));
     let name = name?;
     if tags.len() > MAX_IAM_TAGS {
         cx.push(Diagnostic::error(
@@ -316,7 +329,13 @@ fn read_user(cx: &mut Cx, node: &Node) -> Option<RawUser> {
             format!("user `{}` has {} tags; at most {MAX_IAM_TAGS}", name.value, tags.len()),
         ));
     }
-    check_iam_name(cx, &name, "user name", 64).then_some(RawUser { name, groups, console: console?, tags })
+    check_iam_name(cx, &name, "user name", 64).then_some(RawUser {
+        name,
+        groups,
+        console: console?,
+        tags,
+        programmatic: programmatic?,
+    })
 }
 
 /// Reads the `identity` section, with defaults where something is broken (and reported): a
@@ -330,8 +349,14 @@ pub(crate) fn read_identity(cx: &mut Cx, node: &Node) -> RawIdentity {
         role_path: DEFAULT_ROLE_PATH.to_owned(),
         groups: Vec::new(),
         users: Vec::new(),
+        access_keys: AccessKeys::default(),
     };
     let Some(f) = cx.map(node, "identity", IDENTITY_KEYS) else { return raw };
+    if let Some(n) = f.get("access_keys")
+        && let Some(keys) = read_access_keys(cx, n)
+    {
+        raw.access_keys = keys;
+    }
     raw.account = cx.required(&f, "account", "identity").and_then(|n| cx.string(n, "identity.account"));
     if let Some(n) = f.get("require_mfa") {
         raw.require_mfa = boolean(cx, n, "require_mfa").unwrap_or(true);
@@ -901,6 +926,8 @@ fn lower_identity(
                 groups: u.groups.iter().map(|g| g.value.clone()).collect(),
                 console: u.console,
                 tags: u.tags.clone(),
+                programmatic: u.programmatic
+                    || raw.groups.iter().any(|g| g.programmatic && u.groups.iter().any(|m| m.value == g.name.value)),
             });
         }
     }
@@ -911,6 +938,7 @@ fn lower_identity(
         require_mfa: raw.require_mfa,
         groups,
         users,
+        access_keys: raw.access_keys,
     })
 }
 

@@ -36,7 +36,7 @@ use crate::yaml::{Node, Span};
 
 /// Keys of the section.
 const KEYS: &[&str] = &["region", "groups", "users", "permission_sets", "assignments"];
-const USER_KEYS: &[&str] = &["name", "display_name", "given_name", "family_name", "email", "groups"];
+const USER_KEYS: &[&str] = &["name", "display_name", "given_name", "family_name", "email", "groups", "programmatic"];
 const GROUP_KEYS: &[&str] = &["name", "create", "description"];
 const PERMISSION_SET_KEYS: &[&str] = &[
     "name",
@@ -150,6 +150,9 @@ fn read_user(cx: &mut Cx, node: &Node) -> Option<(IcUser, Vec<Spanned<String>>)>
     let display = f.get("display_name").and_then(|n| cx.string(n, "display_name"));
     let email = f.get("email").and_then(|n| cx.string(n, "email"));
     let groups = f.get("groups").and_then(|n| strings(cx, n, "a group name")).unwrap_or_default();
+    if let Some(n) = f.get("programmatic") {
+        crate::access_keys::programmatic_outside_hub(cx, n);
+    }
     let (name, given, family) = (name?, given?, family?);
     if name.value.is_empty() || name.value.contains('/') || name.value.chars().count() > 128 {
         cx.push(

@@ -24,6 +24,7 @@
 //! assert_eq!(parsed.blueprint.accounts[0].name.value, "jira-prod");
 //! ```
 
+mod access_keys;
 mod baseline;
 mod builtins;
 mod diag;
@@ -51,6 +52,9 @@ use std::sync::Arc;
 pub use builtins::{
     ACCESS_ROLE_PROTECTED_ACTIONS, BUILTIN_GUARDRAILS, EXEMPTING_BUILTINS, GLOBAL_SERVICE_ACTIONS,
     LOG_BUCKET_PROTECTED_ACTIONS, LOG_KEY_PROTECTED_ACTIONS,
+};
+pub use access_keys::{
+    AccessKeys, DEFAULT_KEY_DELETE_AFTER_DAYS, DEFAULT_KEY_GRACE_DAYS, DEFAULT_MAX_KEY_AGE_DAYS,
 };
 pub use diag::{Diagnostic, Diagnostics, Related};
 pub use guardrails::{DEFAULT_ACCESS_ROLE, DEFAULT_MAX_PER_TARGET, DEFAULT_MAX_POLICY_CHARS, PROTECT_ACCESS_ROLE};

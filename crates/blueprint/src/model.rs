@@ -419,6 +419,8 @@ pub struct Identity {
     pub groups: Vec<Group>,
     /// Users.
     pub users: Vec<User>,
+    /// When programmatic users' access keys are rotated.
+    pub access_keys: crate::access_keys::AccessKeys,
 }
 
 /// IAM account password policy.
@@ -494,6 +496,9 @@ pub struct User {
     pub console: bool,
     /// Tags.
     pub tags: Tags,
+    /// Gets one access key groundwork creates (`programmatic: true` on the user or one of its
+    /// groups).
+    pub programmatic: bool,
 }
 
 /// A role deployed into member accounts.

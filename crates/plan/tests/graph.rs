@@ -68,6 +68,7 @@ fn identity(hub: Option<&str>, groups: Vec<Group>) -> Identity {
         require_mfa: true,
         groups,
         users: Vec::new(),
+        access_keys: groundwork_blueprint::AccessKeys::default(),
     }
 }
 
