@@ -31,9 +31,11 @@
 //! ```
 
 mod evaluate;
+pub mod lifecycle;
 mod policy;
 pub mod read;
 mod report;
+pub mod rotation;
 mod rule;
 
 pub use evaluate::{KeyFacts, account_findings, key_findings, password_weaknesses, rfc3339, whole_days};

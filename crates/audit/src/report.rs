@@ -125,6 +125,10 @@ pub struct AuditReport {
     pub findings: Vec<Finding>,
     /// Findings covered by `ignore`, in the same order.
     pub ignored: Vec<Finding>,
+    /// Programmatic users' keys groundwork created, with where each is in its lifecycle
+    /// ([`AuditReport::apply_lifecycle`]); absent from the JSON when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rotation: Vec<crate::lifecycle::KeyLifecycle>,
 }
 
 impl AuditReport {
@@ -173,23 +177,7 @@ impl AuditReport {
         });
         let (ignored, findings): (Vec<Finding>, Vec<Finding>) =
             all.into_iter().partition(|f| policy.ignore.iter().any(|i| i.covers(f)));
-        for a in &mut accounts {
-            a.findings = findings.iter().filter(|f| f.account_id == a.id).count();
-        }
-        let by = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
-        let summary = AuditSummary {
-            accounts: accounts.len(),
-            accounts_with_findings: accounts.iter().filter(|a| a.findings > 0).count(),
-            accounts_failed: accounts.iter().filter(|a| a.error.is_some()).count(),
-            users: accounts.iter().map(|a| a.users).sum(),
-            access_keys: accounts.iter().map(|a| a.access_keys).sum(),
-            findings: findings.len(),
-            critical: by(Severity::Critical),
-            high: by(Severity::High),
-            medium: by(Severity::Medium),
-            low: by(Severity::Low),
-            ignored: ignored.len(),
-        };
+        let summary = summarize(&mut accounts, &findings, &ignored);
         AuditReport {
             format_version: AUDIT_FORMAT_VERSION,
             organization_id: organization_id.to_owned(),
@@ -202,7 +190,13 @@ impl AuditReport {
             accounts,
             findings,
             ignored,
+            rotation: Vec::new(),
         }
+    }
+
+    /// Counts the findings again (after [`AuditReport::apply_lifecycle`] took some out).
+    pub(crate) fn recount(&mut self) {
+        self.summary = summarize(&mut self.accounts, &self.findings, &self.ignored);
     }
 
     /// No finding and every account read.
@@ -228,6 +222,27 @@ impl AuditReport {
                 .push(f.rule);
         }
         keys.into_values().collect()
+    }
+}
+
+/// The per-account finding counts, and the summary.
+fn summarize(accounts: &mut [AccountAudit], findings: &[Finding], ignored: &[Finding]) -> AuditSummary {
+    for a in accounts.iter_mut() {
+        a.findings = findings.iter().filter(|f| f.account_id == a.id).count();
+    }
+    let by = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    AuditSummary {
+        accounts: accounts.len(),
+        accounts_with_findings: accounts.iter().filter(|a| a.findings > 0).count(),
+        accounts_failed: accounts.iter().filter(|a| a.error.is_some()).count(),
+        users: accounts.iter().map(|a| a.users).sum(),
+        access_keys: accounts.iter().map(|a| a.access_keys).sum(),
+        findings: findings.len(),
+        critical: by(Severity::Critical),
+        high: by(Severity::High),
+        medium: by(Severity::Medium),
+        low: by(Severity::Low),
+        ignored: ignored.len(),
     }
 }
 
@@ -310,6 +325,7 @@ mod tests {
                 finding(Rule::ConsoleWithoutMfa, "111111111111", None),
             ],
             ignored: vec![],
+            rotation: vec![],
         };
         let keys = report.keys_to_deactivate();
         assert_eq!(keys.len(), 2);

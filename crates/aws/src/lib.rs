@@ -21,9 +21,11 @@ mod call;
 mod counter;
 mod fence;
 mod import;
+mod keys;
 mod lock;
 mod organizations;
 mod resources;
+pub mod secret_file;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +42,7 @@ pub use audit::AUDIT_CONCURRENCY;
 pub use call::{FENCED, Idempotency, RateLimiter, RetryPolicy};
 pub use counter::{CallCounter, CallKind, CallStats, classify};
 pub use fence::Fence;
+pub use keys::Rotation;
 pub use lock::{Acquired, HeldLease, LOCK_KEY, LeaseTerms, Lock, LockError, LockInfo};
 pub use organizations::Focus;
 
@@ -111,6 +114,8 @@ struct Settings {
     home_region: String,
     settle_timeout: Duration,
     password_file: Option<std::path::PathBuf>,
+    credentials_file: Option<std::path::PathBuf>,
+    enforce: bool,
 }
 
 /// Builds an [`SdkConfig`] from the options and the standard chain (environment, profile, SSO,
@@ -191,6 +196,8 @@ impl Aws {
                 home_region: config.region().map_or_else(|| "us-east-1".to_owned(), ToString::to_string),
                 settle_timeout: accounts::SETTLE_TIMEOUT,
                 password_file: None,
+                credentials_file: None,
+                enforce: false,
             }),
             counter,
             config: config.clone(),
@@ -245,6 +252,25 @@ impl Aws {
 
     pub(crate) fn password_file(&self) -> Option<std::path::PathBuf> {
         self.settings.password_file.clone()
+    }
+
+    /// Writes programmatic users' access keys to this file (see [`secret_file`]), and with
+    /// `enforce`, deactivates their keys groundwork did not create.
+    #[must_use]
+    pub fn with_access_keys(mut self, credentials_file: Option<std::path::PathBuf>, enforce: bool) -> Self {
+        let mut s = (*self.settings).clone();
+        s.credentials_file = credentials_file;
+        s.enforce = enforce;
+        self.settings = Arc::new(s);
+        self
+    }
+
+    pub(crate) fn credentials_file(&self) -> Option<std::path::PathBuf> {
+        self.settings.credentials_file.clone()
+    }
+
+    pub(crate) fn enforce(&self) -> bool {
+        self.settings.enforce
     }
 
     pub(crate) fn access_role(&self) -> &str {

@@ -90,6 +90,43 @@ pub(crate) enum Command {
     /// Read the organization (read-only) and write a blueprint describing it; what a blueprint
     /// cannot express is written as comments. Planning the file shows no changes but adoptions.
     Import(ImportArgs),
+    /// Programmatic users' access keys (`programmatic: true`): `keys rotate`.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// `keys`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Rotate the access keys of programmatic users whose key is older than
+    /// `identity.access_keys.max_key_age_days`: issue the new key (to --credentials-file), then,
+    /// in later runs, deactivate the old key once it is unused or after `grace_days`, and delete
+    /// it `delete_after_days` later. One step per user and run; rerun to continue.
+    Rotate(RotateArgs),
+}
+
+/// `keys rotate`.
+#[derive(Debug, Args)]
+pub(crate) struct RotateArgs {
+    /// The blueprint.
+    #[arg(value_name = "BLUEPRINT")]
+    pub(crate) blueprint: PathBuf,
+    /// Only this programmatic user.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) user: Option<String>,
+    /// Evaluate ages as of this date instead of now: YYYY-MM-DD (midnight UTC) or RFC 3339.
+    #[arg(long, value_name = "DATE", value_parser = crate::audit::parse_as_of)]
+    pub(crate) as_of: Option<SystemTime>,
+    /// Where the new access keys go: the credentials profile of each user is replaced (mode 0600;
+    /// a file its group or others may read is refused). Keys are never printed or logged.
+    #[arg(long, value_name = "FILE", env = "GROUNDWORK_CREDENTIALS_FILE")]
+    pub(crate) credentials_file: PathBuf,
+    /// Journal of every write call (JSON lines) [default: .groundwork/<blueprint>.journal.jsonl]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) journal: Option<PathBuf>,
+    /// Turn off client-side rate limiting at AWS's documented rates (for local emulators only).
+    #[arg(long)]
+    pub(crate) no_rate_limit: bool,
 }
 
 /// `validate`.
@@ -189,6 +226,10 @@ pub(crate) struct PlanArgs {
     /// lists; without it the plan only names such leftovers. Saved with `--out`.
     #[arg(long)]
     pub(crate) prune: bool,
+    /// Deactivate programmatic users' access keys that groundwork did not create (see `apply
+    /// --enforce`). Saved with `--out`.
+    #[arg(long)]
+    pub(crate) enforce: bool,
     #[command(flatten)]
     pub(crate) planning: PlanningArgs,
 }
@@ -234,6 +275,16 @@ pub(crate) struct ApplyArgs {
     /// are never printed or logged; users must change them at first sign-in.
     #[arg(long, value_name = "FILE", env = "GROUNDWORK_PASSWORD_FILE")]
     pub(crate) password_file: Option<PathBuf>,
+    /// Where to write the access keys groundwork creates for programmatic users: one
+    /// `~/.aws/credentials` profile per user, replaced on rotation (mode 0600; a file its group
+    /// or others may read is refused), and beside it FILE.config, the `~/.aws/config` profiles
+    /// of their roles. Keys are never printed, logged, journalled or planned.
+    #[arg(long, value_name = "FILE", env = "GROUNDWORK_CREDENTIALS_FILE")]
+    pub(crate) credentials_file: Option<PathBuf>,
+    /// Deactivate (never delete) programmatic users' active access keys that groundwork did not
+    /// create; without it the plan names them as drift. Not with a saved plan (plan with it).
+    #[arg(long)]
+    pub(crate) enforce: bool,
     #[command(flatten)]
     pub(crate) planning: PlanningArgs,
 }

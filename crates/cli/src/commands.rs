@@ -41,6 +41,9 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Drift(args) => drift(&session, &cli.global, args, printer).await,
         Command::Audit(args) => crate::audit::audit(&session, &cli.global, args, printer).await,
         Command::Import(args) => Box::pin(crate::import::run(&session, &cli.global, args, printer)).await,
+        Command::Keys(crate::cli::KeysCommand::Rotate(args)) => {
+            Box::pin(crate::keys::rotate(&session, &cli.global, args, printer)).await
+        }
     };
     match session.aws.get() {
         Some(aws) => print_stats(&cli.global, &aws.counter().snapshot(), printer),
@@ -186,6 +189,7 @@ async fn plan(session: &Session, g: &Global, args: &PlanArgs, printer: &Printer)
     let bp = load_blueprint(&args.blueprint, printer)?;
     let mut desired = Desired::from_blueprint(&bp);
     desired.prune.all = args.prune;
+    desired.enforce = args.enforce;
     let aws = connect(session, g, &args.planning, &desired).await?;
     let (_, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;
     printer.print(&plan, To::Stdout);
@@ -228,7 +232,14 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
             args.input.display()
         );
     }
-    let (aws, mut live, mut plan, desired) = if from_saved {
+    if from_saved && args.enforce {
+        bail!(
+            "--enforce is for planning: the saved plan {} holds what it was made with (make it with `groundwork plan --enforce --out FILE`). Nothing was changed.",
+            args.input.display()
+        );
+    }
+    crate::keys::check_secret_files(args)?;
+    let (aws, mut live, mut plan, desired, bp) = if from_saved {
         let text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
         let saved: Plan = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a groundwork plan", args.input.display()))?;
@@ -255,16 +266,17 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
             );
         }
         printer.show(&saved, To::Stdout);
-        (aws, live, saved, desired)
+        (aws, live, saved, desired, None)
     } else {
         let bp = load_blueprint(&args.input, printer)?;
         report_interrupted(args, &bp.organization.name.value, printer);
         let mut desired = Desired::from_blueprint(&bp);
         desired.prune.all = args.prune;
+        desired.enforce = args.enforce;
         let aws = connect(session, g, &args.planning, &desired).await?;
         let (live, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;
         printer.show(&plan, To::Stdout);
-        (aws, live, plan, desired)
+        (aws, live, plan, desired, Some(bp))
     };
     if !plan.applyable() {
         bail!(
@@ -293,7 +305,10 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
             needs_passwords.join(", ")
         );
     }
-    let aws = aws.with_password_file(args.password_file.clone());
+    crate::keys::require_credentials_file(&plan, args)?;
+    let aws = aws
+        .with_password_file(args.password_file.clone())
+        .with_access_keys(args.credentials_file.clone(), desired.enforce);
     if !args.auto_approve {
         if !printer.stdin_tty {
             bail!(
@@ -394,6 +409,7 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
     journal.run_end(&format!("{} done, {} failed, {} skipped", report.done(), report.failed(), report.skipped()));
     let applied = Applied { report, secs: Some(secs) };
     printer.print(&applied, applied.to());
+    crate::keys::write_aws_config(&aws, args, bp.as_ref(), &desired, &plan, printer).await;
     let report = &applied.report;
     if !applied.complete() {
         if let Some(why) = fenced {

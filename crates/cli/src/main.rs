@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod explain;
 mod import;
+mod keys;
 mod output;
 mod permissions;
 mod printer;

@@ -131,6 +131,7 @@ pub fn address_of(at: &Locator, spec: &Value, ids: &Ids) -> Option<Address> {
         Kind::ManagedPolicy => Address::managed_policy(account, &at.name),
         Kind::Group => Address::group(account, &at.name),
         Kind::User => Address::user(account, &at.name),
+        Kind::AccessKey => crate::kinds::access_key::address(account, &at.name),
         Kind::Role => Address::role(account, &at.name),
         Kind::InstanceProfile => Address::instance_profile(account, &at.name),
         Kind::AccessRole => Address::access_role(account?),

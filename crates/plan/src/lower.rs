@@ -363,6 +363,7 @@ pub(crate) fn resources(bp: &Blueprint) -> Vec<DesiredResource> {
     kinds::managed_policy::lower(bp, &mut out);
     kinds::group::lower(bp, &mut out);
     kinds::user::lower(bp, &mut out);
+    kinds::access_key::lower(bp, &mut out);
     kinds::role::lower(bp, &mut out);
     crate::baseline::resources(bp, &mut out);
     kinds::sso_group::lower(bp, &mut out);

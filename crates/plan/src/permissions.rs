@@ -639,6 +639,22 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
             &[iam_arn("user", name)],
             None,
         ),
+        Kind::AccessKey => b.add(
+            "AccessKeys",
+            "issue a programmatic user's access key (the secret goes only to --credentials-file), record it in the user's tags, rotate it (`keys rotate`) and deactivate keys created out of band (`apply --enforce`)",
+            &[
+                "iam:ListAccessKeys",
+                "iam:GetAccessKeyLastUsed",
+                "iam:CreateAccessKey",
+                "iam:UpdateAccessKey",
+                "iam:DeleteAccessKey",
+                "iam:ListUserTags",
+                "iam:TagUser",
+                "iam:UntagUser",
+            ],
+            &[iam_arn("user", name)],
+            None,
+        ),
         Kind::Role => {
             let arns = role_arns(name);
             b.add(

@@ -603,9 +603,20 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
             ));
             continue;
         }
-        let spec = p.ids.resolve_spec(&r.spec);
+        let mut spec = p.ids.resolve_spec(&r.spec);
         let at = p.ids.resolve_locator(&r.at);
         let current = live.resources.get(&r.address);
+        if r.at.kind == Kind::AccessKey
+            && !desired.enforce
+            && let Some(l) = current
+            && let Some(detail) = crate::kinds::access_key::tolerate_out_of_band(&mut spec, &l.spec, &at.name)
+        {
+            p.drift.push(format!("{}: {detail}", r.address));
+            let values = crate::kinds::access_key::AccessKeySpec::from_value(&l.spec)
+                .map(|s| s.out_of_band.into_iter().collect())
+                .unwrap_or_default();
+            p.findings.push(Finding { address: r.address.clone(), account: at.account.clone(), detail, values });
+        }
         if r.at.kind.report_only() {
             if let Some(l) = current {
                 report(r, &at, &spec, &l.spec, p);

@@ -51,7 +51,7 @@ impl Address {
 
     /// `kind/ACCOUNT/NAME`: a resource named within an account (`None`: the management
     /// account, written `management`).
-    fn in_account(kind: Kind, account: Option<&str>, name: &str) -> Self {
+    pub(crate) fn in_account(kind: Kind, account: Option<&str>, name: &str) -> Self {
         Address(format!("{}/{}/{name}", kind.prefix(), account.unwrap_or(MANAGEMENT_LABEL)))
     }
 
@@ -278,6 +278,11 @@ pub struct Desired {
     /// from a saved plan's JSON when none are).
     #[serde(default, skip_serializing_if = "Prune::is_empty")]
     pub prune: Prune,
+    /// `--enforce`: access keys of programmatic users that groundwork did not create are
+    /// deactivated; without it they are drift the plan names (absent from a saved plan's JSON
+    /// when off).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub enforce: bool,
 }
 
 /// Which leftovers the plan deletes: resources that carry groundwork's ownership tags for this
@@ -378,6 +383,7 @@ impl Desired {
             home_region: bp.organization.home_region.value.clone(),
             resources: crate::lower::resources(bp),
             prune: crate::lower::prune(bp),
+            enforce: false,
         }
     }
 }

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use groundwork_apply::ProviderError;
 use groundwork_plan::kinds::Spec;
+use groundwork_plan::kinds::access_key::AccessKeySpec;
 use groundwork_plan::kinds::access_role::AccessRoleSpec;
 use groundwork_plan::kinds::account_public_access_block::AccountPublicAccessBlockSpec;
 use groundwork_plan::kinds::bucket::BucketSpec;
@@ -399,6 +400,7 @@ registry! {
     ManagedPolicy => ManagedPolicySpec,
     Group => GroupSpec,
     User => UserSpec,
+    AccessKey => AccessKeySpec,
     Role => RoleSpec,
     InstanceProfile => InstanceProfileSpec,
     AccessRole => AccessRoleSpec,

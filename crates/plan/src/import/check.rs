@@ -58,7 +58,7 @@ fn item_of(change: &Change) -> Option<Item> {
         Kind::ScpAttachment => spec["policy"].as_str().map(|p| Item::Guardrail(p.to_owned())),
         Kind::ManagedPolicy if at.name == FORCE_MFA_POLICY => Some(Item::ForceMfa),
         Kind::Group => Some(Item::Group(at.name.clone())),
-        Kind::User => Some(Item::User(at.name.clone())),
+        Kind::User | Kind::AccessKey => Some(Item::User(at.name.clone())),
         Kind::Role | Kind::InstanceProfile => Some(Item::Role(at.name.clone())),
         Kind::PasswordPolicy
         | Kind::PolicyType

@@ -14,6 +14,7 @@
 //!
 //! Adding a kind: `docs/adding-a-kind.md`.
 
+pub mod access_key;
 pub mod access_role;
 pub mod account_public_access_block;
 pub mod bucket;
@@ -160,6 +161,8 @@ registry! {
     Group => group::GroupSpec,
     /// An IAM user.
     User => user::UserSpec,
+    /// A programmatic user's access key: one groundwork created, none created out of band.
+    AccessKey => access_key::AccessKeySpec,
     /// An IAM role.
     Role => role::RoleSpec,
     /// An EC2 instance profile.

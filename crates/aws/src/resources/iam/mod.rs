@@ -7,6 +7,7 @@
 //! attaching a new policy or adding a new role to a profile, is retried within a bound),
 //! groundwork's tags, and converging the policies of a group or role.
 
+mod access_key;
 mod access_role;
 mod group;
 mod instance_profile;
@@ -57,7 +58,12 @@ fn own_tags(tags: &[Tag]) -> Tags {
 
 /// Tags as a spec holds them, sorted by key.
 fn all_tags<'a>(tags: impl IntoIterator<Item = &'a Tag>) -> Tags {
-    let sorted: BTreeMap<&str, &str> = tags.into_iter().map(|t| (t.key(), t.value())).collect();
+    // A programmatic user's access-key bookkeeping is its access key's, not the user's.
+    let sorted: BTreeMap<&str, &str> = tags
+        .into_iter()
+        .filter(|t| !groundwork_plan::kinds::access_key::is_key_tag(t.key()))
+        .map(|t| (t.key(), t.value()))
+        .collect();
     sorted.into_iter().collect()
 }
 

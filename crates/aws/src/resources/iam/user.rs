@@ -109,10 +109,9 @@ impl Aws {
         )
     }
 
-    /// Writes a generated password to the operator's file (mode 0600), never anywhere else.
+    /// Writes a generated password to the operator's file ([`crate::secret_file`]: mode 0600,
+    /// refused when others may read it), never anywhere else.
     fn record_password(&self, user: &str, account: &str, password: &str) -> Result<String, ProviderError> {
-        use std::io::Write as _;
-        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
         let Some(path) = self.password_file() else {
             return Err(ProviderError {
                 operation: "iam:CreateLoginProfile".into(),
@@ -123,15 +122,14 @@ impl Aws {
                 kind: ErrorKind::Rejected,
             });
         };
-        let io = |e: std::io::Error| ProviderError {
-            operation: "iam:CreateLoginProfile".into(),
-            code: None,
-            message: format!("writing the password file {}: {e}", path.display()),
-            kind: ErrorKind::Rejected,
-        };
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(&path).map_err(io)?;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(io)?;
-        writeln!(file, "{account}\t{user}\t{password}").map_err(io)?;
+        crate::secret_file::append_line(&path, &format!("{account}\t{user}\t{password}")).map_err(|e| {
+            ProviderError {
+                operation: "iam:CreateLoginProfile".into(),
+                code: None,
+                message: e.to_string(),
+                kind: ErrorKind::Rejected,
+            }
+        })?;
         Ok(path.display().to_string())
     }
 
