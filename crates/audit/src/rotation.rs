@@ -94,13 +94,15 @@ impl Step {
     }
 }
 
-/// The old and the new key of a rotation under way (two keys groundwork created), oldest first.
+/// The old and the new key of a rotation under way (two keys groundwork created), oldest first
+/// (`keys` lists keys created in the same second in the order groundwork recorded them).
 fn rotation(keys: &[UserKey]) -> Option<(&UserKey, &UserKey)> {
     let mut ours: Vec<&UserKey> = keys.iter().filter(|k| k.ours).collect();
     if ours.len() != 2 {
         return None;
     }
-    ours.sort_by_key(|k| (k.created, k.id.clone()));
+    // Stable: keys created in the same second keep the order they were recorded in.
+    ours.sort_by_key(|k| k.created);
     Some((ours[0], ours[1]))
 }
 

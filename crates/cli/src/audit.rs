@@ -52,7 +52,10 @@ pub(crate) async fn audit(session: &Session, g: &Global, args: &AuditArgs, print
     let active = live.accounts.iter().filter(|a| a.status == groundwork_plan::AccountStatus::Active).count();
     printer.info(&format!("Auditing {active} active accounts of {} (read-only)...", org.id));
     let (org, reads) = aws.read_credentials(&live, &policy).await.context("auditing the organization (read-only)")?;
-    let report = AuditReport::evaluate(&org.id, &org.management_account_id, &policy, &reads);
+    let mut report = AuditReport::evaluate(&org.id, &org.management_account_id, &policy, &reads);
+    if let Some(keys) = crate::keys::programmatic_keys(&aws, &bp, &live, &desired).await? {
+        report.apply_lifecycle(&keys, policy.as_of_secs());
+    }
     let mut asked = false;
     for a in report.accounts.iter().filter(|a| a.error.is_some()) {
         printer.err(&format!(
@@ -269,6 +272,8 @@ fn render_html(report: &AuditReport, enforcement: Option<&Enforcement>, generate
         }
     }
 
+    rotation_html(&mut html, report);
+
     html.push_str("<h2>Accounts audited</h2>\n<table><thead><tr><th>Account</th><th>Id</th><th>IAM users</th><th>Access keys</th><th>Password policy checked</th><th>Findings</th></tr></thead><tbody>\n");
     for a in &report.accounts {
         let findings = match &a.error {
@@ -322,6 +327,27 @@ fn render_html(report: &AuditReport, enforcement: Option<&Enforcement>, generate
     }
     html.push_str("</tbody></table>\n<footer>Produced by <code>groundwork audit</code>. The audit only reads; with <code>--enforce</code> it deactivates the access keys listed above and changes nothing else. Secret access keys are never read; access key ids identify keys and are not secrets.</footer>\n</main>\n</body>\n</html>\n");
     html
+}
+
+/// The rotation status of programmatic users' keys (`identity` users with `programmatic: true`).
+fn rotation_html(html: &mut String, report: &AuditReport) {
+    if report.rotation.is_empty() {
+        return;
+    }
+    html.push_str("<h2>Access key rotation</h2>\n<p>The keys groundwork created for programmatic users, and the next step of <code>groundwork keys rotate</code>. A key rotating out is not a finding until its grace period ends.</p>\n<table><thead><tr><th>User</th><th>Access key</th><th>Status</th><th>Active</th><th>Next step</th></tr></thead><tbody>\n");
+    for r in &report.rotation {
+        let _ = writeln!(
+            html,
+            "<tr><td>{} <span class=\"id\">({})</span></td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&r.user),
+            esc(&r.account_id),
+            esc(&r.access_key_id),
+            esc(r.status),
+            if r.active { "yes" } else { "no" },
+            esc(&r.next)
+        );
+    }
+    html.push_str("</tbody></table>\n");
 }
 
 fn skipped_html(html: &mut String, skipped: &[(KeyRef, String)]) {

@@ -110,6 +110,30 @@ pub(crate) async fn write_aws_config(
     }
 }
 
+/// The programmatic users of the hub and their keys, for the audit's lifecycle view; `None`
+/// without programmatic users or before the hub exists.
+pub(crate) async fn programmatic_keys(
+    aws: &Aws,
+    bp: &Blueprint,
+    live: &groundwork_plan::Live,
+    desired: &Desired,
+) -> Result<Option<groundwork_audit::lifecycle::ProgrammaticKeys>> {
+    let (Some(identity), Some(org)) = (&bp.identity, &live.organization) else { return Ok(None) };
+    let users: Vec<String> = identity.users.iter().filter(|u| u.programmatic).map(|u| u.name.value.clone()).collect();
+    let ids = live.ids(desired);
+    let hub = identity.account.as_ref().map(|a| a.value.as_str());
+    let (false, Some(hub_id)) = (users.is_empty(), ids.account_id(hub)) else { return Ok(None) };
+    let keys = aws
+        .user_keys(&org.management_account_id, hub_id, &users)
+        .await
+        .context("reading programmatic users' access keys (read-only)")?;
+    Ok(Some(groundwork_audit::lifecycle::ProgrammaticKeys {
+        account_id: hub_id.to_owned(),
+        users: keys,
+        policy: identity.access_keys,
+    }))
+}
+
 /// `groundwork keys rotate`.
 pub(crate) async fn rotate(session: &Session, g: &Global, args: &RotateArgs, printer: &Printer) -> Result<Exit> {
     let bp = load_blueprint(&args.blueprint, printer)?;

@@ -82,6 +82,7 @@ impl Render for Audit<'_> {
     fn text(&self, out: &mut Styled) {
         if !self.asked {
             table(self.report, out);
+            rotation(self.report, out);
         }
         let Some(e) = self.enforcement else { return };
         if !self.asked {
@@ -98,6 +99,17 @@ impl Render for Audit<'_> {
         doc["clean"] = json!(self.report.is_clean());
         doc["enforcement"] = self.enforcement.map_or(Value::Null, Enforcement::json);
         doc
+    }
+}
+
+/// The rotation status of programmatic users' keys, when there are any.
+fn rotation(report: &AuditReport, out: &mut Styled) {
+    if report.rotation.is_empty() {
+        return;
+    }
+    out.line(Style::Dim, "Access key rotation (programmatic users):");
+    for r in &report.rotation {
+        out.text(format!("  {} {} {}: {}\n", r.user, r.access_key_id, r.status, r.next));
     }
 }
 

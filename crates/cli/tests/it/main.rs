@@ -11,6 +11,7 @@ mod graph;
 mod identity;
 mod identity_center;
 mod import;
+mod keys;
 mod kms;
 mod lease;
 mod logging;

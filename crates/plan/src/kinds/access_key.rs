@@ -137,11 +137,13 @@ pub fn aws_config(hub_id: &str, region: &str, profiles: &BTreeMap<String, Vec<Ro
     );
     for (user, roles) in profiles {
         let _ = write!(out, "\n# {user}\n");
-        for p in roles {
+        for (i, p) in roles.iter().enumerate() {
             let _ = write!(
                 out,
-                "[profile {}]\nsource_profile = {user}\nrole_arn = {}\nmfa_serial = arn:aws:iam::{hub_id}:mfa/{user}\nrole_session_name = {user}\nregion = {region}\n\n",
-                p.name, p.role_arn
+                "{}[profile {}]\nsource_profile = {user}\nrole_arn = {}\nmfa_serial = arn:aws:iam::{hub_id}:mfa/{user}\nrole_session_name = {user}\nregion = {region}\n",
+                if i == 0 { "" } else { "\n" },
+                p.name,
+                p.role_arn
             );
         }
     }

@@ -107,9 +107,8 @@ impl KeyState {
 
     /// The ids of groundwork's existing keys, oldest first.
     fn ours(&self) -> Vec<String> {
-        let mut ours: Vec<&UserKey> = self.keys.iter().filter(|k| k.ours).collect();
-        ours.sort_by_key(|k| (k.created, k.id.clone()));
-        ours.into_iter().map(|k| k.id.clone()).collect()
+        // `keys` is oldest first.
+        self.keys.iter().filter(|k| k.ours).map(|k| k.id.clone()).collect()
     }
 }
 
@@ -160,6 +159,9 @@ impl Aws {
                 ours: recorded.iter().any(|r| r == id),
             });
         }
+        // Oldest first; within a second, in the order groundwork recorded them.
+        let rank = |id: &str| recorded.iter().position(|r| r == id).unwrap_or(usize::MAX);
+        keys.sort_by(|a, b| (a.created, rank(&a.id)).cmp(&(b.created, rank(&b.id))));
         Ok(Some(KeyState { keys, recorded, pending }))
     }
 
