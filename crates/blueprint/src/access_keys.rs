@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::diag::Diagnostic;
-use crate::model::Spanned;
+use crate::model::{Identity, Spanned};
 use crate::schema::Cx;
 use crate::yaml::Node;
 
@@ -116,4 +116,26 @@ pub(crate) fn programmatic_outside_hub(cx: &mut Cx, node: &Node) {
              key: remove `programmatic` here",
         ),
     );
+}
+
+/// With Identity Center in the blueprint, each programmatic IAM user is warned about: people
+/// there get short-lived credentials with `aws sso login` instead of a long-lived key.
+pub(crate) fn prefer_sso(cx: &mut Cx, identity: Option<&Identity>) {
+    for u in identity.into_iter().flat_map(|i| &i.users).filter(|u| u.programmatic) {
+        cx.push(
+            Diagnostic::warning(
+                "blueprint::prefer-sso",
+                u.name.span,
+                format!(
+                    "user `{}` gets a long-lived access key, and this organization has Identity Center",
+                    u.name.value
+                ),
+            )
+            .label("programmatic IAM user")
+            .help(
+                "people in Identity Center get short-lived credentials with `aws configure sso` and `aws sso login`, \
+                 and there is no key to leak or rotate; keep `programmatic` for what cannot use it",
+            ),
+        );
+    }
 }

@@ -477,6 +477,9 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
 
     let identity_center =
         raw.identity_center.as_ref().and_then(|ic| crate::identity_center::lower(cx, ic, &scope, &env));
+    if raw.identity_center.is_some() {
+        crate::access_keys::prefer_sso(cx, identity.as_ref());
+    }
 
     let org = org?;
     if cx.diags.iter().any(|d| d.severity == crate::severity::Severity::Error) {
