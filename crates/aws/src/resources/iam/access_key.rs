@@ -161,7 +161,7 @@ impl Aws {
         }
         // Oldest first; within a second, in the order groundwork recorded them.
         let rank = |id: &str| recorded.iter().position(|r| r == id).unwrap_or(usize::MAX);
-        keys.sort_by(|a, b| (a.created, rank(&a.id)).cmp(&(b.created, rank(&b.id))));
+        keys.sort_by_key(|a| (a.created, rank(&a.id)));
         Ok(Some(KeyState { keys, recorded, pending }))
     }
 
