@@ -344,6 +344,23 @@ async fn a_rotation_interrupted_between_steps_resumes_without_a_third_key() {
     let (new, _) = profile(&file, "ci").unwrap();
     assert!(keys.contains_key(&new) && keys.contains_key(&first));
 
+    // Killed after the new key was saved to the file but before it was recorded: the next run
+    // records it (the file proves the secret was handed over) instead of deleting it.
+    let saved = iam.create_access_key().user_name("bob").send().await.unwrap();
+    let saved = saved.access_key().unwrap().access_key_id().to_owned();
+    let since = (time::OffsetDateTime::now_utc().unix_timestamp() - 60).to_string();
+    let mark = aws_sdk_iam::types::Tag::builder().key("groundwork:access-key-pending").value(since).build().unwrap();
+    iam.tag_user().user_name("bob").tags(mark).send().await.unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let (bobs, _) = profile(&file, "bob").unwrap();
+    std::fs::write(&file, text.replace(&bobs, &saved)).unwrap();
+    let adopted = rotate(&env, 1, &["--user", "bob"]).ok();
+    assert!(adopted.stdout.contains(&format!("recorded access key {saved}")), "{}", adopted.stdout);
+    assert_eq!(keys_of(&iam, "bob").await.len(), 2);
+    assert_eq!(recorded(&iam, "bob").await, [bobs, saved]);
+    let tags = iam.list_user_tags().user_name("bob").send().await.unwrap();
+    assert!(tags.tags().iter().all(|t| t.key() != "groundwork:access-key-pending"));
+
     // Killed at random points of later steps (latency spreads the calls out).
     let slow = FaultProxy::start(
         env.moto.port(),
