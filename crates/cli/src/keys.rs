@@ -186,7 +186,9 @@ pub(crate) async fn rotate(session: &Session, g: &Global, args: &RotateArgs, pri
         .rotate_keys(&org.management_account_id, hub_id, &users, &identity.access_keys, as_of_secs)
         .await
         .context("rotating access keys")?;
-    let failed = rotations.iter().filter(|r| r.error.is_some()).count();
+    // A user the lifecycle cannot move on (two keys, one not groundwork's) needs a person: a
+    // scheduled run must not pass over it.
+    let failed = rotations.iter().filter(|r| r.error.is_some() || matches!(r.step, Step::Blocked(_))).count();
     journal.run_end(&format!("keys rotate: {} users, {failed} failed", rotations.len()));
     let doc = Rotated { rotations: &rotations, as_of: groundwork_audit::rfc3339(as_of_secs) };
     printer.print(&doc, To::Stdout);
@@ -195,7 +197,7 @@ pub(crate) async fn rotate(session: &Session, g: &Global, args: &RotateArgs, pri
     }
     if failed > 0 {
         bail!(
-            "{failed} of {} users could not be rotated (see above); rerun `groundwork keys rotate` to continue",
+            "{failed} of {} users could not be rotated (see above); fix what blocks them, then rerun `groundwork keys rotate` to continue",
             rotations.len()
         );
     }

@@ -434,4 +434,12 @@ async fn an_out_of_band_key_is_drift_that_only_apply_enforce_deactivates() {
     let clean = env.plan_json(&bp).ok().json();
     assert_eq!(clean["changes"].as_array().unwrap().len(), 0, "{clean}");
     assert_eq!(env.gw(&["drift", bp.to_str().unwrap(), "--no-rate-limit"]).code, 0);
+    // The deactivated key still takes IAM's second slot: rotation is blocked, says why, exits 1
+    // and writes nothing, never a third key.
+    let blocked = rotate(&env, 100, &["--user", "ci"]);
+    assert_eq!(blocked.code, 1, "{}", blocked.stderr);
+    assert_eq!(step(&blocked, "ci"), "blocked");
+    assert!(blocked.stdout.contains("two access keys"), "{}", blocked.stdout);
+    assert_eq!(blocked.writes(), 0);
+    assert_eq!(keys_of(&iam, "ci").await.len(), 2);
 }
