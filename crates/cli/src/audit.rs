@@ -18,13 +18,28 @@ use crate::printer::{Printer, To};
 /// `--as-of`: `YYYY-MM-DD` (midnight UTC) or RFC 3339.
 pub(crate) fn parse_as_of(s: &str) -> Result<SystemTime, String> {
     use time::format_description::well_known::Rfc3339;
+    if let Some(days) = relative_days(s) {
+        return SystemTime::now()
+            .checked_add(std::time::Duration::from_secs(days * 86_400))
+            .ok_or_else(|| format!("`{s}` is too far ahead"));
+    }
     let day = time::macros::format_description!("[year]-[month]-[day]");
     if let Ok(d) = time::Date::parse(s, &day) {
         return Ok(d.midnight().assume_utc().into());
     }
-    time::OffsetDateTime::parse(s, &Rfc3339)
-        .map(Into::into)
-        .map_err(|_| format!("`{s}` is not a date: use YYYY-MM-DD or RFC 3339 (2026-03-31T00:00:00Z)"))
+    time::OffsetDateTime::parse(s, &Rfc3339).map(Into::into).map_err(|_| {
+        format!(
+            "`{s}` is not a date: use YYYY-MM-DD, RFC 3339 (2026-03-31T00:00:00Z) or days from now (+100 days, +100d)"
+        )
+    })
+}
+
+/// `+N days`, `+N day` or `+Nd`: N days from now.
+fn relative_days(s: &str) -> Option<u64> {
+    let rest = s.trim().strip_prefix('+')?.trim();
+    let digits = rest.trim_end_matches(|c: char| c.is_ascii_alphabetic()).trim_end();
+    let unit = rest[digits.len()..].trim();
+    matches!(unit, "d" | "day" | "days").then(|| digits.parse().ok()).flatten()
 }
 
 pub(crate) async fn audit(session: &Session, g: &Global, args: &AuditArgs, printer: &Printer) -> Result<Exit> {
@@ -376,6 +391,18 @@ mod tests {
         let offset = parse_as_of("2026-03-31T02:00:00+02:00").unwrap();
         assert_eq!(offset, exact);
         assert!(parse_as_of("31/03/2026").unwrap_err().contains("YYYY-MM-DD"));
+    }
+
+    #[test]
+    fn as_of_takes_days_from_now() {
+        let secs = |t: SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        for s in ["+100 days", "+100d", " +100 day", "+ 100 days"] {
+            let ahead = secs(parse_as_of(s).unwrap()) - secs(SystemTime::now());
+            assert!((100 * 86_400 - 5..=100 * 86_400).contains(&ahead), "{s}: {ahead}");
+        }
+        for s in ["+100", "+days", "100 days", "+100 weeks", "+-3d"] {
+            assert!(parse_as_of(s).is_err(), "{s}");
+        }
     }
 
     #[test]

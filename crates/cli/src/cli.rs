@@ -114,7 +114,8 @@ pub(crate) struct RotateArgs {
     /// Only this programmatic user.
     #[arg(long, value_name = "NAME")]
     pub(crate) user: Option<String>,
-    /// Evaluate ages as of this date instead of now: YYYY-MM-DD (midnight UTC) or RFC 3339.
+    /// Evaluate ages as of this date instead of now: YYYY-MM-DD (midnight UTC), RFC 3339, or days
+    /// from now (`+100 days`).
     #[arg(long, value_name = "DATE", value_parser = crate::audit::parse_as_of)]
     pub(crate) as_of: Option<SystemTime>,
     /// Where the new access keys go: the credentials profile of each user is replaced (mode 0600;
@@ -311,7 +312,8 @@ pub(crate) struct AuditArgs {
     /// Active access keys not used for longer than this (or never used and older) are findings.
     #[arg(long, default_value_t = 90, value_name = "DAYS")]
     pub(crate) max_unused: u32,
-    /// Evaluate ages as of this date instead of now: YYYY-MM-DD (midnight UTC) or RFC 3339.
+    /// Evaluate ages as of this date instead of now: YYYY-MM-DD (midnight UTC), RFC 3339, or days
+    /// from now (`+100 days`).
     #[arg(long, value_name = "DATE", value_parser = crate::audit::parse_as_of)]
     pub(crate) as_of: Option<SystemTime>,
     /// Also write a self-contained HTML report (inline CSS, no external assets) to this file.
