@@ -27,6 +27,7 @@
 mod baseline;
 mod builtins;
 mod diag;
+pub mod flow_logs;
 mod guardrails;
 pub mod iam;
 mod identity;

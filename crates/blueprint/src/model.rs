@@ -55,6 +55,8 @@ pub struct Blueprint {
     pub baseline: Baseline,
     /// The `identity_center` section, when present.
     pub identity_center: Option<IdentityCenter>,
+    /// The `flow_logs` section, when present.
+    pub flow_logs: Option<crate::flow_logs::FlowLogs>,
 }
 
 impl Blueprint {

@@ -477,6 +477,13 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
 
     let identity_center =
         raw.identity_center.as_ref().and_then(|ic| crate::identity_center::lower(cx, ic, &scope, &env));
+    let flow_scope = crate::flow_logs::FlowLogScope {
+        accounts: &accounts,
+        ous: &known,
+        has_logging: raw.logging.is_some(),
+        roles: &roles,
+    };
+    let flow_logs = raw.flow_logs.as_ref().and_then(|f| crate::flow_logs::lower(cx, f, &flow_scope));
 
     let org = org?;
     if cx.diags.iter().any(|d| d.severity == crate::severity::Severity::Error) {
@@ -506,6 +513,7 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         roles,
         baseline,
         identity_center,
+        flow_logs,
     })
 }
 

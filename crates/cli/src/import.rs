@@ -46,6 +46,7 @@ pub(crate) async fn run(session: &Session, g: &Global, args: &ImportArgs, printe
         home_region: home_region.clone(),
         resources: Vec::new(),
         prune: groundwork_plan::Prune::default(),
+        flow_logs: Vec::new(),
     };
     let aws = connect(session, g, &args.planning, &desired).await?;
     let started = Instant::now();

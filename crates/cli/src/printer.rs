@@ -211,6 +211,7 @@ mod tests {
             home_region: "us-east-1".into(),
             resources: Vec::new(),
             prune: groundwork_plan::Prune::default(),
+            flow_logs: Vec::new(),
         };
         let plan =
             groundwork_plan::plan(&desired, &groundwork_plan::Live::default(), groundwork_plan::PlanOptions::default());

@@ -4,6 +4,7 @@
 
 mod account_public_access_block;
 mod ebs_encryption;
+mod flow_log;
 pub(crate) mod iam;
 mod kms;
 mod policy_type;
@@ -23,6 +24,7 @@ use groundwork_plan::kinds::access_role::AccessRoleSpec;
 use groundwork_plan::kinds::account_public_access_block::AccountPublicAccessBlockSpec;
 use groundwork_plan::kinds::bucket::BucketSpec;
 use groundwork_plan::kinds::ebs_encryption::EbsEncryptionSpec;
+use groundwork_plan::kinds::flow_log::FlowLogSpec;
 use groundwork_plan::kinds::group::GroupSpec;
 use groundwork_plan::kinds::instance_profile::InstanceProfileSpec;
 use groundwork_plan::kinds::kms_key::KmsKeySpec;
@@ -224,6 +226,11 @@ impl Aws {
         }
         // Attachments found through their policy that the blueprint asks for are in place; only
         // unwanted ones stay listed for removal. Wanted ones are reported by `read` as well.
+        if !desired.flow_logs.is_empty() {
+            self.discover_flow_logs(desired, live)
+                .await
+                .map_err(|e| AwsError::call("discovering VPCs and their flow logs (read-only)", e))?;
+        }
         Ok(())
     }
 
@@ -411,6 +418,7 @@ registry! {
     SsoMembership => SsoMembershipSpec,
     PermissionSet => PermissionSetSpec,
     SsoAssignment => SsoAssignmentSpec,
+    FlowLog => FlowLogSpec,
 }
 
 /// The id of the account a resource lives in, known from discovery or an earlier change.

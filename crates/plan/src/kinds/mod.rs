@@ -18,6 +18,7 @@ pub mod access_role;
 pub mod account_public_access_block;
 pub mod bucket;
 pub mod ebs_encryption;
+pub mod flow_log;
 pub mod group;
 pub mod iam;
 pub mod identity_center;
@@ -183,6 +184,8 @@ registry! {
     PermissionSet => permission_set::PermissionSetSpec,
     /// An Identity Center account assignment: a permission set for a group in one account.
     SsoAssignment => sso_assignment::SsoAssignmentSpec,
+    /// A VPC flow log on a VPC discovery found (the `flow_logs` section).
+    FlowLog => flow_log::FlowLogSpec,
 }
 
 impl fmt::Display for Kind {
