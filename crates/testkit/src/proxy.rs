@@ -83,6 +83,9 @@ pub struct ProxyConfig {
     /// Answer the IAM Identity Center operations moto 5.1.22 lacks (a permission set's tags
     /// and permissions boundary) from the requests the proxy saw (see `sso_shim`).
     pub identity_center: bool,
+    /// Put back the key prefix of an S3 flow-log destination, which moto 5.1.22 rejects (see
+    /// `flow_log_shim`).
+    pub flow_logs: bool,
 }
 
 /// Counts of what the proxy did.
@@ -115,6 +118,7 @@ struct Shared {
     rng: Mutex<StdRng>,
     stats: Mutex<ProxyStats>,
     sso: Mutex<crate::sso_shim::SsoShim>,
+    flow_logs: Mutex<crate::flow_log_shim::FlowLogShim>,
     stop: AtomicBool,
 }
 
@@ -137,6 +141,7 @@ impl FaultProxy {
             dropped: Mutex::new(std::collections::HashSet::new()),
             stats: Mutex::new(ProxyStats::default()),
             sso: Mutex::new(crate::sso_shim::SsoShim::default()),
+            flow_logs: Mutex::new(crate::flow_log_shim::FlowLogShim::default()),
             stop: AtomicBool::new(false),
         });
         let s = Arc::clone(&shared);
@@ -173,6 +178,12 @@ impl FaultProxy {
     /// operation with its JSON body, in order.
     pub fn identity_center_requests(&self) -> Vec<(String, serde_json::Value)> {
         self.shared.sso.lock().expect("sso shim").seen.clone()
+    }
+
+    /// The parameters of every CreateFlowLogs the flow-log shim saw, decoded (see
+    /// [`ProxyConfig::flow_logs`]), in order.
+    pub fn flow_log_requests(&self) -> Vec<std::collections::BTreeMap<String, String>> {
+        self.shared.flow_logs.lock().expect("flow log shim").seen.clone()
     }
 
     /// What the proxy did so far.
@@ -404,6 +415,20 @@ async fn handle(mut stream: TcpStream, upstream_port: u16, shared: &Shared) -> s
         }
         Some(f) => {
             stream.write_all(&error_response(&service, f)).await?;
+            stream.shutdown().await
+        }
+        None if shared.config.lock().expect("config").flow_logs
+            && crate::flow_log_shim::applies(&service, &operation) =>
+        {
+            let answer = if operation == "CreateFlowLogs" {
+                let body = shared.flow_logs.lock().expect("flow log shim").request(&req.body);
+                let head = crate::flow_log_shim::with_length(&req.head, body.len());
+                forward(&Request { head, body }, upstream_port).await?
+            } else {
+                let answer = forward(&req, upstream_port).await?;
+                shared.flow_logs.lock().expect("flow log shim").answer(answer)
+            };
+            stream.write_all(&answer).await?;
             stream.shutdown().await
         }
         None => {

@@ -7,6 +7,7 @@ mod baseline;
 mod common;
 mod drift;
 mod explain;
+mod flow_logs;
 mod graph;
 mod identity;
 mod identity_center;
