@@ -39,6 +39,7 @@ mod model;
 mod policy;
 mod posture;
 pub mod regions;
+pub mod root_access;
 mod schema;
 mod selector;
 mod severity;

@@ -57,6 +57,8 @@ pub struct Blueprint {
     pub identity_center: Option<IdentityCenter>,
     /// The `flow_logs` section, when present.
     pub flow_logs: Option<crate::flow_logs::FlowLogs>,
+    /// The `root_access` section, when present.
+    pub root_access: Option<crate::root_access::RootAccess>,
 }
 
 impl Blueprint {

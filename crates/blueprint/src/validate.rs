@@ -484,6 +484,7 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         roles: &roles,
     };
     let flow_logs = raw.flow_logs.as_ref().and_then(|f| crate::flow_logs::lower(cx, f, &flow_scope));
+    let root_access = raw.root_access.as_ref().map(crate::root_access::lower);
 
     let org = org?;
     if cx.diags.iter().any(|d| d.severity == crate::severity::Severity::Error) {
@@ -514,6 +515,7 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         baseline,
         identity_center,
         flow_logs,
+        root_access,
     })
 }
 

@@ -138,6 +138,7 @@ pub fn address_of(at: &Locator, spec: &Value, ids: &Ids) -> Option<Address> {
         Kind::EbsEncryption => Address::ebs_encryption(account, at.region.as_deref()?),
         // Flow logs are not imported: their VPCs are selected by tag, which import cannot guess.
         Kind::FlowLog => return None,
+        Kind::RootAccess => crate::kinds::root_access::address(),
         // Users and memberships of Identity Center's directory are not listed (people come from
         // the identity provider).
         Kind::SsoUser | Kind::SsoMembership => return None,

@@ -393,6 +393,7 @@ pub(crate) fn resources(bp: &Blueprint) -> Vec<DesiredResource> {
     kinds::permission_set::lower(bp, &mut out);
     kinds::sso_assignment::lower(bp, &mut out);
     kinds::flow_log::lower(bp, &mut out);
+    kinds::root_access::lower(bp, &mut out);
     // Last: its permissions are computed from everything else.
     kinds::role::lower_execution(bp, &mut out);
     out

@@ -704,6 +704,19 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
             &["*".into()],
             None,
         ),
+        Kind::RootAccess => b.add(
+            "RootAccessFeatures",
+            "read and enable IAM's centralized root access for member accounts (no resource)",
+            &[
+                "iam:ListOrganizationsFeatures",
+                "iam:EnableOrganizationsRootCredentialsManagement",
+                "iam:EnableOrganizationsRootSessions",
+                "iam:DisableOrganizationsRootCredentialsManagement",
+                "iam:DisableOrganizationsRootSessions",
+            ],
+            &["*".into()],
+            None,
+        ),
         Kind::FlowLog => {
             let region = r.at.region.as_ref().map(|region| json!({ "StringEquals": { "aws:RequestedRegion": [region] } }));
             b.add(

@@ -14,6 +14,7 @@
 
 mod flow_log_shim;
 mod proxy;
+mod root_access_shim;
 mod sso_shim;
 
 pub use proxy::{Fault, FaultProxy, FaultRule, ProxyConfig, ProxyStats};

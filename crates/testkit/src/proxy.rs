@@ -86,6 +86,9 @@ pub struct ProxyConfig {
     /// Put back the key prefix of an S3 flow-log destination, which moto 5.1.22 rejects (see
     /// `flow_log_shim`).
     pub flow_logs: bool,
+    /// Answer trusted access for IAM and IAM's organization features (centralized root
+    /// access), which moto 5.1.22 lacks (see `root_access_shim`).
+    pub root_access: bool,
 }
 
 /// Counts of what the proxy did.
@@ -119,6 +122,7 @@ struct Shared {
     stats: Mutex<ProxyStats>,
     sso: Mutex<crate::sso_shim::SsoShim>,
     flow_logs: Mutex<crate::flow_log_shim::FlowLogShim>,
+    root_access: Mutex<crate::root_access_shim::RootAccessShim>,
     stop: AtomicBool,
 }
 
@@ -142,6 +146,7 @@ impl FaultProxy {
             stats: Mutex::new(ProxyStats::default()),
             sso: Mutex::new(crate::sso_shim::SsoShim::default()),
             flow_logs: Mutex::new(crate::flow_log_shim::FlowLogShim::default()),
+            root_access: Mutex::new(crate::root_access_shim::RootAccessShim::default()),
             stop: AtomicBool::new(false),
         });
         let s = Arc::clone(&shared);
@@ -184,6 +189,11 @@ impl FaultProxy {
     /// [`ProxyConfig::flow_logs`]), in order.
     pub fn flow_log_requests(&self) -> Vec<std::collections::BTreeMap<String, String>> {
         self.shared.flow_logs.lock().expect("flow log shim").seen.clone()
+    }
+
+    /// The operations the root-access shim answered (see [`ProxyConfig::root_access`]).
+    pub fn root_access_requests(&self) -> Vec<String> {
+        self.shared.root_access.lock().expect("root access shim").seen.clone()
     }
 
     /// What the proxy did so far.
@@ -428,6 +438,21 @@ async fn handle(mut stream: TcpStream, upstream_port: u16, shared: &Shared) -> s
                 let answer = forward(&req, upstream_port).await?;
                 shared.flow_logs.lock().expect("flow log shim").answer(answer)
             };
+            stream.write_all(&answer).await?;
+            stream.shutdown().await
+        }
+        None if shared.config.lock().expect("config").root_access
+            && crate::root_access_shim::answers(&service, &operation, &req.body) =>
+        {
+            let answer = shared.root_access.lock().expect("root access shim").handle(&operation);
+            stream.write_all(&answer).await?;
+            stream.shutdown().await
+        }
+        None if shared.config.lock().expect("config").root_access
+            && crate::root_access_shim::amends(&service, &operation) =>
+        {
+            let answer = forward(&req, upstream_port).await?;
+            let answer = shared.root_access.lock().expect("root access shim").amend(answer);
             stream.write_all(&answer).await?;
             stream.shutdown().await
         }

@@ -8,6 +8,7 @@ mod flow_log;
 pub(crate) mod iam;
 mod kms;
 mod policy_type;
+mod root_access;
 mod s3;
 mod scp;
 mod scp_attachment;
@@ -33,6 +34,7 @@ use groundwork_plan::kinds::password_policy::PasswordPolicySpec;
 use groundwork_plan::kinds::permission_set::PermissionSetSpec;
 use groundwork_plan::kinds::policy_type::PolicyTypeSpec;
 use groundwork_plan::kinds::role::RoleSpec;
+use groundwork_plan::kinds::root_access::RootAccessSpec;
 use groundwork_plan::kinds::scp::ScpSpec;
 use groundwork_plan::kinds::scp_attachment::ScpAttachmentSpec;
 use groundwork_plan::kinds::service_access::ServiceAccessSpec;
@@ -419,6 +421,7 @@ registry! {
     PermissionSet => PermissionSetSpec,
     SsoAssignment => SsoAssignmentSpec,
     FlowLog => FlowLogSpec,
+    RootAccess => RootAccessSpec,
 }
 
 /// The id of the account a resource lives in, known from discovery or an earlier change.

@@ -66,7 +66,8 @@ fn item_of(change: &Change) -> Option<Item> {
         | Kind::AccessRole
         | Kind::AccountPublicAccessBlock
         | Kind::EbsEncryption
-        | Kind::FlowLog => None,
+        | Kind::FlowLog
+        | Kind::RootAccess => None,
         Kind::SsoGroup | Kind::SsoUser | Kind::SsoMembership | Kind::PermissionSet | Kind::SsoAssignment => {
             Some(Item::IdentityCenter)
         }

@@ -29,6 +29,7 @@ pub mod password_policy;
 pub mod permission_set;
 pub mod policy_type;
 pub mod role;
+pub mod root_access;
 pub mod scp;
 pub mod scp_attachment;
 pub mod service_access;
@@ -186,6 +187,8 @@ registry! {
     SsoAssignment => sso_assignment::SsoAssignmentSpec,
     /// A VPC flow log on a VPC discovery found (the `flow_logs` section).
     FlowLog => flow_log::FlowLogSpec,
+    /// IAM's centralized root access for member accounts (the `root_access` section).
+    RootAccess => root_access::RootAccessSpec,
 }
 
 impl fmt::Display for Kind {
