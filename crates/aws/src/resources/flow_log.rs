@@ -37,9 +37,10 @@ fn own_tags(tags: &[Tag]) -> Tags {
     out
 }
 
-/// A flow log as its spec, with its VPC and id.
+/// A flow log as its spec, with its VPC and id. EC2 always describes every field read here; one
+/// it left out reads as empty (or 0), so it shows as a difference, never as a silent default.
 fn spec_of(f: &aws_sdk_ec2::types::FlowLog) -> (String, String, FlowLogSpec) {
-    let destination_type = f.log_destination_type().map_or("cloud-watch-logs", LogDestinationType::as_str);
+    let destination_type = f.log_destination_type().map_or("", LogDestinationType::as_str);
     let destination = if destination_type == "cloud-watch-logs" {
         f.log_group_name().unwrap_or_default()
     } else {
@@ -47,7 +48,7 @@ fn spec_of(f: &aws_sdk_ec2::types::FlowLog) -> (String, String, FlowLogSpec) {
     };
     let spec = FlowLogSpec {
         traffic_type: f.traffic_type().map(TrafficType::as_str).unwrap_or_default().to_owned(),
-        max_aggregation_interval: f.max_aggregation_interval().and_then(|i| u32::try_from(i).ok()).unwrap_or(600),
+        max_aggregation_interval: f.max_aggregation_interval().and_then(|i| u32::try_from(i).ok()).unwrap_or(0),
         log_format: f.log_format().unwrap_or_default().to_owned(),
         destination_type: destination_type.to_owned(),
         destination: destination.to_owned(),
