@@ -60,7 +60,12 @@ fn http(status: &str, content_type: &str, extra: &str, body: &str) -> Vec<u8> {
 }
 
 fn iam_result(operation: &str, features: &BTreeSet<&str>) -> Vec<u8> {
-    let members: String = features.iter().map(|f| format!("<member>{f}</member>")).collect();
+    let members: String = features.iter().fold(String::new(), |mut s, f| {
+        s.push_str("<member>");
+        s.push_str(f);
+        s.push_str("</member>");
+        s
+    });
     let body = format!(
         "<{operation}Response xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><{operation}Result><EnabledFeatures>{members}</EnabledFeatures></{operation}Result><ResponseMetadata><RequestId>root-access-shim</RequestId></ResponseMetadata></{operation}Response>"
     );

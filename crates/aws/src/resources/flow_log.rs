@@ -147,7 +147,7 @@ fn client_token(vpc: &str) -> String {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     vpc.hash(&mut h);
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0).hash(&mut h);
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()).hash(&mut h);
     std::process::id().hash(&mut h);
     format!("groundwork-{vpc}-{:016x}", h.finish())
 }

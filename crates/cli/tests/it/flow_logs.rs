@@ -133,7 +133,7 @@ async fn tagged_vpcs_get_one_flow_log_to_the_archive_a_change_is_a_replace_and_p
         .filter_map(|c| c["address"].as_str())
         .filter(|a| a.starts_with("flow-log/"))
         .collect();
-    assert_eq!(created, [format!("flow-log/app-a/{REGION}/{confidential}")], "{:#}", applied);
+    assert_eq!(created, [format!("flow-log/app-a/{REGION}/{confidential}")], "{applied:#}");
 
     // Exactly one flow log, on the confidential VPC, to the archive under the prefix.
     let bucket = format!("acme-logs-{logs}");

@@ -45,7 +45,8 @@ async fn root_access_features_are_enabled_read_back_and_repaired() {
     assert!(principals.contains(&"iam.amazonaws.com"), "{principals:?}");
     let iam = aws_sdk_iam::Client::new(&config);
     let features = iam.list_organizations_features().send().await.unwrap();
-    let mut enabled: Vec<&str> = features.enabled_features().iter().map(|f| f.as_str()).collect();
+    let mut enabled: Vec<&str> =
+        features.enabled_features().iter().map(aws_sdk_iam::types::FeatureType::as_str).collect();
     enabled.sort_unstable();
     assert_eq!(enabled, ["RootCredentialsManagement", "RootSessions"]);
     // Trusted access came first (the shim refuses the features before it, as AWS does).
