@@ -55,6 +55,10 @@ pub struct Blueprint {
     pub baseline: Baseline,
     /// The `identity_center` section, when present.
     pub identity_center: Option<IdentityCenter>,
+    /// The `flow_logs` section, when present.
+    pub flow_logs: Option<crate::flow_logs::FlowLogs>,
+    /// The `root_access` section, when present.
+    pub root_access: Option<crate::root_access::RootAccess>,
 }
 
 impl Blueprint {

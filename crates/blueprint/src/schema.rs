@@ -24,6 +24,8 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "roles",
     "baseline",
     "identity_center",
+    "flow_logs",
+    "root_access",
     // Read by groundwork-assertions once the rest is valid.
     "assertions",
 ];
@@ -93,6 +95,8 @@ pub(crate) struct RawBlueprint {
     pub(crate) roles: Vec<crate::identity::RawRole>,
     pub(crate) baseline: Option<crate::baseline::RawBaseline>,
     pub(crate) identity_center: Option<crate::identity_center::RawIdentityCenter>,
+    pub(crate) flow_logs: Option<crate::flow_logs::RawFlowLogs>,
+    pub(crate) root_access: Option<crate::root_access::RawRootAccess>,
 }
 
 /// Collects diagnostics while walking the tree.
@@ -401,6 +405,8 @@ pub(crate) fn read(cx: &mut Cx, root: &Node) -> RawBlueprint {
     }
     raw.baseline = top.get("baseline").map(|n| crate::baseline::read(cx, n));
     raw.identity_center = top.get("identity_center").map(|n| crate::identity_center::read(cx, n));
+    raw.flow_logs = top.get("flow_logs").map(|n| crate::flow_logs::read(cx, n));
+    raw.root_access = top.get("root_access").map(|n| crate::root_access::read(cx, n));
     raw
 }
 

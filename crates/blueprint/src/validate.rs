@@ -480,6 +480,14 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
     if raw.identity_center.is_some() {
         crate::access_keys::prefer_sso(cx, identity.as_ref());
     }
+    let flow_scope = crate::flow_logs::FlowLogScope {
+        accounts: &accounts,
+        ous: &known,
+        has_logging: raw.logging.is_some(),
+        roles: &roles,
+    };
+    let flow_logs = raw.flow_logs.as_ref().and_then(|f| crate::flow_logs::lower(cx, f, &flow_scope));
+    let root_access = raw.root_access.as_ref().map(crate::root_access::lower);
 
     let org = org?;
     if cx.diags.iter().any(|d| d.severity == crate::severity::Severity::Error) {
@@ -509,6 +517,8 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         roles,
         baseline,
         identity_center,
+        flow_logs,
+        root_access,
     })
 }
 

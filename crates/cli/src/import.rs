@@ -47,6 +47,7 @@ pub(crate) async fn run(session: &Session, g: &Global, args: &ImportArgs, printe
         resources: Vec::new(),
         prune: groundwork_plan::Prune::default(),
         enforce: false,
+        flow_logs: Vec::new(),
     };
     let aws = connect(session, g, &args.planning, &desired).await?;
     let started = Instant::now();

@@ -212,6 +212,7 @@ mod tests {
             resources: Vec::new(),
             prune: groundwork_plan::Prune::default(),
             enforce: false,
+            flow_logs: Vec::new(),
         };
         let plan =
             groundwork_plan::plan(&desired, &groundwork_plan::Live::default(), groundwork_plan::PlanOptions::default());

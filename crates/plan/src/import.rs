@@ -137,9 +137,11 @@ pub fn address_of(at: &Locator, spec: &Value, ids: &Ids) -> Option<Address> {
         Kind::AccessRole => Address::access_role(account?),
         Kind::AccountPublicAccessBlock => Address::s3_account_public_access_block(account),
         Kind::EbsEncryption => Address::ebs_encryption(account, at.region.as_deref()?),
+        Kind::RootAccess => crate::kinds::root_access::address(),
         // Users and memberships of Identity Center's directory are not listed (people come from
         // the identity provider).
-        Kind::SsoUser | Kind::SsoMembership => return None,
+        // Flow logs neither: their VPCs are selected by tag, which import cannot guess.
+        Kind::SsoUser | Kind::SsoMembership | Kind::FlowLog => return None,
         Kind::SsoGroup => crate::kinds::sso_group::address(&at.name),
         Kind::PermissionSet => crate::kinds::permission_set::address(&at.name),
         Kind::SsoAssignment => {

@@ -40,8 +40,8 @@ pub use kinds::managed_policy::FORCE_MFA_POLICY;
 pub use kinds::role::trust_policy;
 pub use lower::{
     CLOUDTRAIL_PRINCIPAL, LOG_WRITER_SERVICES, S3_LOGGING_PRINCIPAL, SCP_TYPE, STATE_ABORT_MULTIPART_DAYS,
-    STATE_NONCURRENT_DAYS, access_log_bucket_policy, bucket_address, log_bucket_policy, state_bucket_policy,
-    state_bucket_spec, target_text, trail_arn,
+    STATE_NONCURRENT_DAYS, access_log_bucket_policy, bucket_address, log_bucket_policy,
+    log_bucket_policy_with_flow_logs, state_bucket_policy, state_bucket_spec, target_text, trail_arn,
 };
 pub use permissions::{
     Holder, MANAGED_POLICY_MAX_CHARS, PERMISSIONS_FORMAT_VERSION, PermissionSet, Permissions, STATE_BUCKET_PREFIX,

@@ -85,8 +85,8 @@ pub fn trail_arn(region: &str, trail: &str) -> String {
 /// The service principal of S3 server access logging.
 pub const S3_LOGGING_PRINCIPAL: &str = "logging.s3.amazonaws.com";
 
-/// The only service principals that may write objects into the log bucket (one place: flow logs
-/// add `delivery.logs.amazonaws.com` here).
+/// The only service principals that may write objects into the log bucket (flow logs to the
+/// archive add `delivery.logs.amazonaws.com`: [`log_bucket_policy_with_flow_logs`]).
 pub const LOG_WRITER_SERVICES: &[&str] = &[CLOUDTRAIL_PRINCIPAL];
 
 /// Denies every request to the bucket and its objects that does not use TLS.
@@ -154,6 +154,18 @@ fn protection_statements(arn: &str, exception_role: Option<&str>, writers: &[&st
 /// or change any setting in [`groundwork_blueprint::LOG_BUCKET_PROTECTED_ACTIONS`]; and nobody
 /// but [`LOG_WRITER_SERVICES`] may write an object.
 pub fn log_bucket_policy(bucket: &str, trail_arn: &str, exception_role: Option<&str>) -> Value {
+    log_bucket_policy_with_flow_logs(bucket, trail_arn, exception_role, None)
+}
+
+/// [`log_bucket_policy`], and when VPC flow logs go to the archive under `flow_log_prefix`,
+/// log delivery's statements ([`crate::kinds::flow_log::bucket_statements`]: only for the
+/// organization's accounts, only under the prefix) with log delivery among the writers.
+pub fn log_bucket_policy_with_flow_logs(
+    bucket: &str,
+    trail_arn: &str,
+    exception_role: Option<&str>,
+    flow_log_prefix: Option<&str>,
+) -> Value {
     let arn = format!("arn:aws:s3:::{bucket}");
     let mut statements = vec![
         json!({
@@ -179,7 +191,12 @@ pub fn log_bucket_policy(bucket: &str, trail_arn: &str, exception_role: Option<&
             } }
         }),
     ];
-    statements.extend(protection_statements(&arn, exception_role, LOG_WRITER_SERVICES));
+    let mut writers = LOG_WRITER_SERVICES.to_vec();
+    if let Some(prefix) = flow_log_prefix {
+        statements.extend(crate::kinds::flow_log::bucket_statements(&arn, prefix));
+        writers.push(crate::kinds::flow_log::LOG_DELIVERY_PRINCIPAL);
+    }
+    statements.extend(protection_statements(&arn, exception_role, &writers));
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
@@ -298,7 +315,12 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             logging.retention_days,
             object_lock,
             access_logging,
-            &log_bucket_policy(&bucket, &trail_arn, exception.as_deref()),
+            &log_bucket_policy_with_flow_logs(
+                &bucket,
+                &trail_arn,
+                exception.as_deref(),
+                crate::kinds::flow_log::archive_prefix(bp),
+            ),
         )
         .to_value(),
         after,
@@ -371,6 +393,8 @@ pub(crate) fn resources(bp: &Blueprint) -> Vec<DesiredResource> {
     kinds::sso_membership::lower(bp, &mut out);
     kinds::permission_set::lower(bp, &mut out);
     kinds::sso_assignment::lower(bp, &mut out);
+    kinds::flow_log::lower(bp, &mut out);
+    kinds::root_access::lower(bp, &mut out);
     // Last: its permissions are computed from everything else.
     kinds::role::lower_execution(bp, &mut out);
     out

@@ -720,6 +720,53 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
             &["*".into()],
             None,
         ),
+        Kind::RootAccess => b.add(
+            "RootAccessFeatures",
+            "read and enable IAM's centralized root access for member accounts (no resource)",
+            &[
+                "iam:ListOrganizationsFeatures",
+                "iam:EnableOrganizationsRootCredentialsManagement",
+                "iam:EnableOrganizationsRootSessions",
+                "iam:DisableOrganizationsRootCredentialsManagement",
+                "iam:DisableOrganizationsRootSessions",
+            ],
+            &["*".into()],
+            None,
+        ),
+        Kind::FlowLog => {
+            let region = r.at.region.as_ref().map(|region| json!({ "StringEquals": { "aws:RequestedRegion": [region] } }));
+            b.add(
+                "FlowLogsRead",
+                "find the VPCs the flow_logs section selects and their flow logs (EC2's Describe calls have no resource)",
+                &["ec2:DescribeVpcs", "ec2:DescribeFlowLogs"],
+                &["*".into()],
+                region.clone(),
+            );
+            b.add(
+                "FlowLogsWrite",
+                "create a flow log on a selected VPC (tagged with groundwork's tags), delete one groundwork owns (a replacement, --prune)",
+                &["ec2:CreateFlowLogs", "ec2:DeleteFlowLogs", "ec2:CreateTags"],
+                &["*".into()],
+                region,
+            );
+            let spec = <crate::kinds::flow_log::FlowLogSpec as crate::kinds::Spec>::from_value(&r.spec).ok();
+            match spec.as_ref().and_then(|s| s.deliver_logs_role.clone()) {
+                Some(role) => b.add(
+                    "FlowLogsPassRole",
+                    "hand the flow logs service its role for CloudWatch Logs",
+                    &["iam:PassRole"],
+                    &[wild(&role)],
+                    Some(json!({ "StringEquals": { "iam:PassedToService": crate::kinds::flow_log::FLOW_LOGS_PRINCIPAL } })),
+                ),
+                None => b.add(
+                    "FlowLogsToS3",
+                    "a flow log to S3 sets up its log delivery (CloudWatch Logs' delivery API, no resource)",
+                    &["logs:CreateLogDelivery", "logs:DeleteLogDelivery"],
+                    &["*".into()],
+                    None,
+                ),
+            }
+        }
         Kind::EbsEncryption => b.add(
             "EbsEncryptionByDefault",
             "read and turn on EBS encryption by default in the baseline's regions (EC2 has no resource for it)",
@@ -937,7 +984,8 @@ pub(crate) fn compute(bp: &Blueprint, resources: &[DesiredResource]) -> Permissi
             );
         }
     }
-    for r in resources {
+    let flow_logs = crate::kinds::flow_log::permission_probes(bp);
+    for r in resources.iter().chain(&flow_logs) {
         let is_execution_role = r.at.kind == Kind::Role && execution_role.as_deref() == Some(r.at.name.as_str());
         match &r.at.account {
             None => resource_statements(r, &mut deployer),

@@ -594,7 +594,9 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
     // Roles replaced in this plan, by (account, name): their instance profiles must take them
     // back even where the profile itself is as the blueprint says.
     let mut replaced_roles: BTreeSet<(Option<String>, String)> = BTreeSet::new();
-    for r in &desired.resources {
+    // Flow logs on the VPCs discovery found that the blueprint's selections pick.
+    let flow_logs = crate::kinds::flow_log::expand(&desired.flow_logs, &live.vpcs);
+    for r in desired.resources.iter().chain(&flow_logs) {
         if r.at.kind == Kind::Role && r.at.name.eq_ignore_ascii_case(&desired.access_role) {
             // The blueprint refuses such a role; a hand-made plan or model must not get one by.
             p.errors.push(format!(
@@ -688,6 +690,26 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
             });
             continue;
         }
+        if r.at.kind == Kind::FlowLog
+            && let Some(l) = current
+        {
+            p.drift.push(format!(
+                "{}: {} differ",
+                r.address,
+                differences(&l.spec, &spec).into_iter().map(|(path, _, _)| path).collect::<Vec<_>>().join(", ")
+            ));
+            in_plan.insert(r.address.clone());
+            p.changes.push(Change {
+                address: r.address.clone(),
+                action: Action::Replace,
+                before: Some(l.spec.clone()),
+                after: Some(spec.clone()),
+                reason: crate::kinds::flow_log::replace_reason(&l.spec, &spec),
+                operation: Operation::Replace { at, spec, live: l.spec.clone() },
+                depends_on: deps,
+            });
+            continue;
+        }
         let moved = current.and_then(|l| {
             let (from, to) = (iam_path(r.at.kind, &l.spec)?, iam_path(r.at.kind, &spec)?);
             (from != to).then_some((from, to))
@@ -774,7 +796,7 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
             depends_on: deps,
         });
     }
-    let wanted: BTreeSet<&Address> = desired.resources.iter().map(|r| &r.address).collect();
+    let wanted: BTreeSet<&Address> = desired.resources.iter().chain(&flow_logs).map(|r| &r.address).collect();
     for (address, l) in &live.resources {
         if wanted.contains(address) {
             continue;

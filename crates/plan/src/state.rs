@@ -283,6 +283,10 @@ pub struct Desired {
     /// when off).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub enforce: bool,
+    /// Where VPC flow logs go on VPCs discovery finds (the `flow_logs` section), per (account,
+    /// region); absent from a saved plan's JSON when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flow_logs: Vec<crate::kinds::flow_log::FlowLogSelection>,
 }
 
 /// Which leftovers the plan deletes: resources that carry groundwork's ownership tags for this
@@ -384,6 +388,7 @@ impl Desired {
             resources: crate::lower::resources(bp),
             prune: crate::lower::prune(bp),
             enforce: false,
+            flow_logs: crate::kinds::flow_log::selections(bp),
         }
     }
 }
@@ -403,6 +408,10 @@ pub struct Live {
     pub account_quota: Option<u64>,
     /// Resources beyond the organization tree that exist, by address.
     pub resources: BTreeMap<Address, LiveResource>,
+    /// The VPCs found where the blueprint's flow-log selections look (sorted by account, region,
+    /// id; absent from the JSON when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vpcs: Vec<crate::kinds::flow_log::LiveVpc>,
 }
 
 /// The organization.
@@ -471,6 +480,7 @@ impl Live {
         self.ous.sort_by(|a, b| (&a.path, &a.id).cmp(&(&b.path, &b.id)));
         self.accounts.sort_by(|a, b| (a.email.to_lowercase(), &a.id).cmp(&(b.email.to_lowercase(), &b.id)));
         self.create_requests.sort_by(|a, b| a.id.cmp(&b.id));
+        self.vpcs.sort_by(|a, b| (&a.account, &a.region, &a.id).cmp(&(&b.account, &b.region, &b.id)));
     }
 
     /// A fingerprint of this state: a saved plan applies only while it is unchanged.

@@ -12,7 +12,9 @@
 //! assert!(moto.endpoint().starts_with("http://127.0.0.1:"));
 //! ```
 
+mod flow_log_shim;
 mod proxy;
+mod root_access_shim;
 mod sso_shim;
 
 pub use proxy::{Fault, FaultProxy, FaultRule, ProxyConfig, ProxyStats};

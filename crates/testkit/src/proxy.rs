@@ -83,6 +83,12 @@ pub struct ProxyConfig {
     /// Answer the IAM Identity Center operations moto 5.1.22 lacks (a permission set's tags
     /// and permissions boundary) from the requests the proxy saw (see `sso_shim`).
     pub identity_center: bool,
+    /// Put back the key prefix of an S3 flow-log destination, which moto 5.1.22 rejects (see
+    /// `flow_log_shim`).
+    pub flow_logs: bool,
+    /// Answer trusted access for IAM and IAM's organization features (centralized root
+    /// access), which moto 5.1.22 lacks (see `root_access_shim`).
+    pub root_access: bool,
 }
 
 /// Counts of what the proxy did.
@@ -115,6 +121,8 @@ struct Shared {
     rng: Mutex<StdRng>,
     stats: Mutex<ProxyStats>,
     sso: Mutex<crate::sso_shim::SsoShim>,
+    flow_logs: Mutex<crate::flow_log_shim::FlowLogShim>,
+    root_access: Mutex<crate::root_access_shim::RootAccessShim>,
     stop: AtomicBool,
 }
 
@@ -137,6 +145,8 @@ impl FaultProxy {
             dropped: Mutex::new(std::collections::HashSet::new()),
             stats: Mutex::new(ProxyStats::default()),
             sso: Mutex::new(crate::sso_shim::SsoShim::default()),
+            flow_logs: Mutex::new(crate::flow_log_shim::FlowLogShim::default()),
+            root_access: Mutex::new(crate::root_access_shim::RootAccessShim::default()),
             stop: AtomicBool::new(false),
         });
         let s = Arc::clone(&shared);
@@ -173,6 +183,17 @@ impl FaultProxy {
     /// operation with its JSON body, in order.
     pub fn identity_center_requests(&self) -> Vec<(String, serde_json::Value)> {
         self.shared.sso.lock().expect("sso shim").seen.clone()
+    }
+
+    /// The parameters of every CreateFlowLogs the flow-log shim saw, decoded (see
+    /// [`ProxyConfig::flow_logs`]), in order.
+    pub fn flow_log_requests(&self) -> Vec<std::collections::BTreeMap<String, String>> {
+        self.shared.flow_logs.lock().expect("flow log shim").seen.clone()
+    }
+
+    /// The operations the root-access shim answered (see [`ProxyConfig::root_access`]).
+    pub fn root_access_requests(&self) -> Vec<String> {
+        self.shared.root_access.lock().expect("root access shim").seen.clone()
     }
 
     /// What the proxy did so far.
@@ -404,6 +425,35 @@ async fn handle(mut stream: TcpStream, upstream_port: u16, shared: &Shared) -> s
         }
         Some(f) => {
             stream.write_all(&error_response(&service, f)).await?;
+            stream.shutdown().await
+        }
+        None if shared.config.lock().expect("config").flow_logs
+            && crate::flow_log_shim::applies(&service, &operation) =>
+        {
+            let answer = if operation == "CreateFlowLogs" {
+                let body = shared.flow_logs.lock().expect("flow log shim").request(&req.body);
+                let head = crate::flow_log_shim::with_length(&req.head, body.len());
+                forward(&Request { head, body }, upstream_port).await?
+            } else {
+                let answer = forward(&req, upstream_port).await?;
+                shared.flow_logs.lock().expect("flow log shim").answer(answer)
+            };
+            stream.write_all(&answer).await?;
+            stream.shutdown().await
+        }
+        None if shared.config.lock().expect("config").root_access
+            && crate::root_access_shim::answers(&service, &operation, &req.body) =>
+        {
+            let answer = shared.root_access.lock().expect("root access shim").handle(&operation);
+            stream.write_all(&answer).await?;
+            stream.shutdown().await
+        }
+        None if shared.config.lock().expect("config").root_access
+            && crate::root_access_shim::amends(&service, &operation) =>
+        {
+            let answer = forward(&req, upstream_port).await?;
+            let answer = shared.root_access.lock().expect("root access shim").amend(answer);
+            stream.write_all(&answer).await?;
             stream.shutdown().await
         }
         None => {

@@ -4,9 +4,11 @@
 
 mod account_public_access_block;
 mod ebs_encryption;
+mod flow_log;
 pub(crate) mod iam;
 mod kms;
 mod policy_type;
+mod root_access;
 mod s3;
 mod scp;
 mod scp_attachment;
@@ -24,6 +26,7 @@ use groundwork_plan::kinds::access_role::AccessRoleSpec;
 use groundwork_plan::kinds::account_public_access_block::AccountPublicAccessBlockSpec;
 use groundwork_plan::kinds::bucket::BucketSpec;
 use groundwork_plan::kinds::ebs_encryption::EbsEncryptionSpec;
+use groundwork_plan::kinds::flow_log::FlowLogSpec;
 use groundwork_plan::kinds::group::GroupSpec;
 use groundwork_plan::kinds::instance_profile::InstanceProfileSpec;
 use groundwork_plan::kinds::kms_key::KmsKeySpec;
@@ -32,6 +35,7 @@ use groundwork_plan::kinds::password_policy::PasswordPolicySpec;
 use groundwork_plan::kinds::permission_set::PermissionSetSpec;
 use groundwork_plan::kinds::policy_type::PolicyTypeSpec;
 use groundwork_plan::kinds::role::RoleSpec;
+use groundwork_plan::kinds::root_access::RootAccessSpec;
 use groundwork_plan::kinds::scp::ScpSpec;
 use groundwork_plan::kinds::scp_attachment::ScpAttachmentSpec;
 use groundwork_plan::kinds::service_access::ServiceAccessSpec;
@@ -225,6 +229,11 @@ impl Aws {
         }
         // Attachments found through their policy that the blueprint asks for are in place; only
         // unwanted ones stay listed for removal. Wanted ones are reported by `read` as well.
+        if !desired.flow_logs.is_empty() {
+            self.discover_flow_logs(desired, live)
+                .await
+                .map_err(|e| AwsError::call("discovering VPCs and their flow logs (read-only)", e))?;
+        }
         Ok(())
     }
 
@@ -413,6 +422,8 @@ registry! {
     SsoMembership => SsoMembershipSpec,
     PermissionSet => PermissionSetSpec,
     SsoAssignment => SsoAssignmentSpec,
+    FlowLog => FlowLogSpec,
+    RootAccess => RootAccessSpec,
 }
 
 /// The id of the account a resource lives in, known from discovery or an earlier change.

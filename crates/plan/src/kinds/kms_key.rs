@@ -124,6 +124,17 @@ pub fn key_policy(region: &str, trail: &str, log_account: &str) -> Value {
     }))
 }
 
+/// The key policy, with log delivery's statement when VPC flow logs go to the archive.
+fn with_flow_logs(mut policy: Value, bp: &Blueprint) -> Value {
+    if super::flow_log::archive_prefix(bp).is_some()
+        && let Some(statements) = policy["Statement"].as_array_mut()
+    {
+        statements.push(super::flow_log::key_statement());
+        return canonical_policy(&policy);
+    }
+    policy
+}
+
 /// The archive key of the blueprint's `logging` section, when it asks for one (the default).
 /// Returns its address and the ARN of its alias (with the log-archive account's id as a
 /// placeholder), for the bucket and the trail to name it by.
@@ -147,7 +158,7 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) -> Option<(A
             ),
             state: KeyState::Enabled,
             rotation: true,
-            policy: key_policy(region, &logging.trail.value, account),
+            policy: with_flow_logs(key_policy(region, &logging.trail.value, account), bp),
             tags,
         }
         .to_value(),

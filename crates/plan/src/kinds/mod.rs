@@ -19,6 +19,7 @@ pub mod access_role;
 pub mod account_public_access_block;
 pub mod bucket;
 pub mod ebs_encryption;
+pub mod flow_log;
 pub mod group;
 pub mod iam;
 pub mod identity_center;
@@ -29,6 +30,7 @@ pub mod password_policy;
 pub mod permission_set;
 pub mod policy_type;
 pub mod role;
+pub mod root_access;
 pub mod scp;
 pub mod scp_attachment;
 pub mod service_access;
@@ -186,6 +188,10 @@ registry! {
     PermissionSet => permission_set::PermissionSetSpec,
     /// An Identity Center account assignment: a permission set for a group in one account.
     SsoAssignment => sso_assignment::SsoAssignmentSpec,
+    /// A VPC flow log on a VPC discovery found (the `flow_logs` section).
+    FlowLog => flow_log::FlowLogSpec,
+    /// IAM's centralized root access for member accounts (the `root_access` section).
+    RootAccess => root_access::RootAccessSpec,
 }
 
 impl fmt::Display for Kind {

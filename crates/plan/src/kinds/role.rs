@@ -113,6 +113,9 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             let cx = account_cx(bp, account, hub_account);
             let policy = groundwork_blueprint::role_inline_policy(role).map(|d| expand_json(&d, &cx));
             let role_address = Address::role(Some(account), &role.name.value);
+            let mut inline_policies = inline(policy);
+            // `flow_logs.grants`: the generated read-only policy on the flow-log prefix.
+            inline_policies.extend(super::flow_log::grant_for(bp, &role.name.value, account));
             out.push(DesiredResource {
                 address: role_address.clone(),
                 at: Locator::new(Kind::Role, Some(account.clone()), role.name.value.clone()),
@@ -123,7 +126,7 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
                     trust: trust_policy(role.trust, hub_account),
                     max_session_seconds: role.max_session_seconds,
                     managed_policies: role.managed_policies.iter().map(|p| expand(&p.value, &cx)).collect(),
-                    inline_policies: inline(policy),
+                    inline_policies,
                 }
                 .to_value(),
                 after: Vec::new(),
