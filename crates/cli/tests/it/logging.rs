@@ -102,8 +102,7 @@ async fn log_archive_trail_and_guardrails_are_built_read_back_and_rerun_writes_n
         (Some("Deny"), Some("false"))
     );
     // Every protected action is denied to every principal but the exception role, on the bucket
-    // and its objects; no writer but CloudTrail and, since the reference sends VPC flow logs to
-    // the archive, log delivery.
+    // and its objects; no writer but CloudTrail.
     let exception = format!("arn:aws:iam::{log_id}:role/LogArchiveBreakGlass");
     let tamper = statement(&policy, "DenyArchiveTampering");
     let denied = as_set(&tamper["Action"]);
@@ -122,7 +121,7 @@ async fn log_archive_trail_and_guardrails_are_built_read_back_and_rerun_writes_n
     assert_eq!(as_set(&writers["Action"]), BTreeSet::from(["s3:PutObject".to_owned()]));
     assert_eq!(
         as_set(&writers["Condition"]["StringNotEquals"]["aws:PrincipalServiceName"]),
-        BTreeSet::from(["cloudtrail.amazonaws.com".to_owned(), "delivery.logs.amazonaws.com".to_owned()])
+        BTreeSet::from(["cloudtrail.amazonaws.com".to_owned()])
     );
     // Server access logs go to the access-log bucket, which is hardened the same way.
     let access = format!("acme-cloudtrail-access-{log_id}");

@@ -200,11 +200,7 @@ fn the_name_comes_from_the_blueprint_tag_and_the_log_account_is_guessed() {
 /// The reference landing zone as a perfect apply leaves it, read back as import reads it.
 fn converged_reference() -> (Desired, Found) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../blueprints/landing-zone.yaml");
-    let mut bp = groundwork_blueprint::load(&path).unwrap().blueprint;
-    // Import does not write a `flow_logs` section (which VPCs it selects by tag cannot be read
-    // back from the flow logs), so the round trip starts from the reference without it.
-    bp.flow_logs = None;
-    let desired = Desired::from_blueprint(&bp);
+    let desired = Desired::from_blueprint(&groundwork_blueprint::load(&path).unwrap().blueprint);
     // Discovery's live state of the blueprint is what import lists, keyed the same way.
     let live = crate::state::synthetic::converged(&desired);
     let scp_ids = live
