@@ -24,6 +24,7 @@
 //! assert_eq!(parsed.blueprint.accounts[0].name.value, "jira-prod");
 //! ```
 
+mod alerts;
 mod baseline;
 mod builtins;
 mod diag;
@@ -48,6 +49,10 @@ pub mod yaml;
 
 use std::sync::Arc;
 
+pub use alerts::{
+    AlertAlarm, AlertFilter, AlertLogGroup, AlertTopic, Alerts, CIS_CONTROLS, CisControl, DEFAULT_LOG_GROUP,
+    DEFAULT_NAMESPACE, DEFAULT_TOPIC, cis_name,
+};
 pub use builtins::{
     ACCESS_ROLE_PROTECTED_ACTIONS, BUILTIN_GUARDRAILS, EXEMPTING_BUILTINS, GLOBAL_SERVICE_ACTIONS,
     LOG_BUCKET_PROTECTED_ACTIONS, LOG_KEY_PROTECTED_ACTIONS,

@@ -55,6 +55,8 @@ pub struct Blueprint {
     pub baseline: Baseline,
     /// The `identity_center` section, when present.
     pub identity_center: Option<IdentityCenter>,
+    /// The `alerts` section, when present.
+    pub alerts: Option<crate::alerts::Alerts>,
 }
 
 impl Blueprint {

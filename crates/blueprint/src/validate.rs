@@ -478,6 +478,8 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
     let identity_center =
         raw.identity_center.as_ref().and_then(|ic| crate::identity_center::lower(cx, ic, &scope, &env));
 
+    let alerts = raw.alerts.as_ref().and_then(|a| crate::alerts::lower(cx, a, raw.logging.is_some()));
+
     let org = org?;
     if cx.diags.iter().any(|d| d.severity == crate::severity::Severity::Error) {
         return None;
@@ -506,6 +508,7 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         roles,
         baseline,
         identity_center,
+        alerts,
     })
 }
 

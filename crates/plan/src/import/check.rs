@@ -65,7 +65,11 @@ fn item_of(change: &Change) -> Option<Item> {
         | Kind::ManagedPolicy
         | Kind::AccessRole
         | Kind::AccountPublicAccessBlock
-        | Kind::EbsEncryption => None,
+        | Kind::EbsEncryption
+        | Kind::LogGroup
+        | Kind::MetricFilter
+        | Kind::MetricAlarm
+        | Kind::SnsTopic => None,
         Kind::SsoGroup | Kind::SsoUser | Kind::SsoMembership | Kind::PermissionSet | Kind::SsoAssignment => {
             Some(Item::IdentityCenter)
         }
