@@ -136,11 +136,15 @@ pub fn address_of(at: &Locator, spec: &Value, ids: &Ids) -> Option<Address> {
         Kind::AccessRole => Address::access_role(account?),
         Kind::AccountPublicAccessBlock => Address::s3_account_public_access_block(account),
         Kind::EbsEncryption => Address::ebs_encryption(account, at.region.as_deref()?),
-        // The alerts' resources are not imported yet (their kinds list nothing).
-        Kind::LogGroup | Kind::MetricFilter | Kind::MetricAlarm | Kind::SnsTopic => return None,
         // Users and memberships of Identity Center's directory are not listed (people come from
-        // the identity provider).
-        Kind::SsoUser | Kind::SsoMembership => return None,
+        // the identity provider); the alerts' resources are not imported yet (their kinds list
+        // nothing).
+        Kind::SsoUser
+        | Kind::SsoMembership
+        | Kind::LogGroup
+        | Kind::MetricFilter
+        | Kind::MetricAlarm
+        | Kind::SnsTopic => return None,
         Kind::SsoGroup => crate::kinds::sso_group::address(&at.name),
         Kind::PermissionSet => crate::kinds::permission_set::address(&at.name),
         Kind::SsoAssignment => {

@@ -68,46 +68,40 @@ impl Converge for LogGroupSpec {
         }
         let live_retention = live.and_then(|l| l.retention_days);
         if live_retention != self.retention_days {
-            match self.retention_days {
-                Some(days) => {
-                    let days = i32::try_from(days).unwrap_or(i32::MAX);
-                    cx.aws
-                        .run("logs:PutRetentionPolicy", Idempotency::Safe, || {
-                            logs.put_retention_policy().log_group_name(name).retention_in_days(days).send()
-                        })
-                        .await?;
-                    done.push(format!("retention set to {days} days"));
-                }
-                None => {
-                    cx.aws
-                        .run("logs:DeleteRetentionPolicy", Idempotency::Safe, || {
-                            logs.delete_retention_policy().log_group_name(name).send()
-                        })
-                        .await?;
-                    done.push("events kept forever".into());
-                }
+            if let Some(days) = self.retention_days {
+                let days = i32::try_from(days).unwrap_or(i32::MAX);
+                cx.aws
+                    .run("logs:PutRetentionPolicy", Idempotency::Safe, || {
+                        logs.put_retention_policy().log_group_name(name).retention_in_days(days).send()
+                    })
+                    .await?;
+                done.push(format!("retention set to {days} days"));
+            } else {
+                cx.aws
+                    .run("logs:DeleteRetentionPolicy", Idempotency::Safe, || {
+                        logs.delete_retention_policy().log_group_name(name).send()
+                    })
+                    .await?;
+                done.push("events kept forever".into());
             }
         }
         if let Some(l) = live
             && l.kms_key_id != self.kms_key_id
         {
-            match &self.kms_key_id {
-                Some(key) => {
-                    cx.aws
-                        .run("logs:AssociateKmsKey", Idempotency::Safe, || {
-                            logs.associate_kms_key().log_group_name(name).kms_key_id(key).send()
-                        })
-                        .await?;
-                    done.push("KMS key set".into());
-                }
-                None => {
-                    cx.aws
-                        .run("logs:DisassociateKmsKey", Idempotency::Safe, || {
-                            logs.disassociate_kms_key().log_group_name(name).send()
-                        })
-                        .await?;
-                    done.push("KMS key removed".into());
-                }
+            if let Some(key) = &self.kms_key_id {
+                cx.aws
+                    .run("logs:AssociateKmsKey", Idempotency::Safe, || {
+                        logs.associate_kms_key().log_group_name(name).kms_key_id(key).send()
+                    })
+                    .await?;
+                done.push("KMS key set".into());
+            } else {
+                cx.aws
+                    .run("logs:DisassociateKmsKey", Idempotency::Safe, || {
+                        logs.disassociate_kms_key().log_group_name(name).send()
+                    })
+                    .await?;
+                done.push("KMS key removed".into());
             }
         }
         if live.is_some_and(|l| l.tags != self.tags) {
