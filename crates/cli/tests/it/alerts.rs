@@ -1,7 +1,8 @@
 //! The `alerts` section end to end: the trail's CloudWatch Logs destination and its role, the
 //! log group, each CIS filter's pattern, each alarm's metric, threshold and action, and the
-//! topic's policy, read back with plain SDK calls; a rerun writes nothing; a deleted filter and
-//! an alarm whose actions were turned off are named by `drift` and restored by `apply`.
+//! topic's policy, read back with plain SDK calls; a rerun writes nothing; a deleted filter, an
+//! alarm whose actions were turned off, a shortened retention and the trail's destination
+//! removed are named by `drift` and restored by `apply`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -169,12 +170,25 @@ async fn alerts_are_built_read_back_and_restored_after_tampering() {
         .send()
         .await
         .unwrap();
+    // The log group's retention shortened, and the trail's CloudWatch Logs destination removed.
+    logs.put_retention_policy().log_group_name("groundwork-org-trail").retention_in_days(1).send().await.unwrap();
+    ct.update_trail()
+        .name("org-trail")
+        .cloud_watch_logs_log_group_arn("")
+        .cloud_watch_logs_role_arn("")
+        .send()
+        .await
+        .unwrap();
     let drift = env.gw(&["drift", bp.to_str().unwrap(), "--no-rate-limit"]);
     assert_eq!(drift.code, 2, "{}", drift.stdout);
     for what in [
         "metric-filter/management/eu-west-1/cis-4.3-RootAccountUsage",
         "metric-alarm/management/eu-west-1/cis-4.4-IAMPolicyChanges",
         "actions_enabled",
+        "log-group/management/eu-west-1/groundwork-org-trail",
+        "retention_days",
+        "trail/org-trail",
+        "cloud_watch_logs",
     ] {
         assert!(drift.stdout.contains(what), "drift names {what}:\n{}", drift.stdout);
     }
@@ -183,6 +197,10 @@ async fn alerts_are_built_read_back_and_restored_after_tampering() {
     assert!(filters(&logs).await.contains_key("cis-4.3-RootAccountUsage"));
     let a = cw.describe_alarms().alarm_names("cis-4.4-IAMPolicyChanges").send().await.unwrap();
     assert_eq!(a.metric_alarms()[0].actions_enabled(), Some(true));
+    let groups = logs.describe_log_groups().log_group_name_prefix("groundwork-org-trail").send().await.unwrap();
+    assert_eq!(groups.log_groups()[0].retention_in_days(), Some(90));
+    let trail = ct.get_trail().name("org-trail").send().await.unwrap().trail.unwrap();
+    assert_eq!(trail.cloud_watch_logs_role_arn(), Some(role_arn.as_str()));
     let clean = env.gw(&["drift", bp.to_str().unwrap(), "--no-rate-limit"]);
     assert_eq!(clean.code, 0, "{}", clean.stdout);
 }
