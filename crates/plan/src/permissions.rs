@@ -71,7 +71,11 @@ const OPERATION_ACTIONS: &[(&str, &[&str])] = &[
 pub fn iam_actions(operation: &str) -> Vec<String> {
     match OPERATION_ACTIONS.iter().find(|(op, _)| op.eq_ignore_ascii_case(operation)) {
         Some((_, actions)) => actions.iter().map(|a| (*a).to_owned()).collect(),
-        None => vec![operation.to_owned()],
+        // The SDK calls CloudWatch Logs `cloudwatchlogs`; IAM's prefix is `logs`.
+        None => match operation.strip_prefix("cloudwatchlogs:") {
+            Some(op) => vec![format!("logs:{op}")],
+            None => vec![operation.to_owned()],
+        },
     }
 }
 

@@ -204,3 +204,27 @@ async fn alerts_are_built_read_back_and_restored_after_tampering() {
     let clean = env.gw(&["drift", bp.to_str().unwrap(), "--no-rate-limit"]);
     assert_eq!(clean.code, 0, "{}", clean.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_call_of_the_alerts_is_inside_the_policy_groundwork_prints() {
+    let env = Env::new();
+    let bp = blueprint(&env);
+    let b = bp.to_str().unwrap();
+    let printed = crate::permissions::permissions(env.home.path(), &bp, true).json();
+    let first = env.apply(&bp).ok();
+    let rerun = env.apply(&bp).ok();
+    assert_eq!(rerun.writes(), 0, "{}", rerun.stderr);
+    let drift = env.gw(&["drift", b, "--json", "--stats", "--no-rate-limit"]).ok();
+    let (_, accounts) = crate::common::read_org(&env.org()).await;
+    let names_by_id: BTreeMap<String, String> = accounts.values().map(|a| (a.id.clone(), a.name.clone())).collect();
+    let checked = crate::permissions::check_runs(
+        &printed,
+        &names_by_id,
+        &[("apply", &first), ("rerun", &rerun), ("drift", &drift)],
+    );
+    assert!(checked > 30, "only {checked} operations were recorded");
+    let text = printed.to_string();
+    for action in ["logs:PutMetricFilter", "cloudwatch:PutMetricAlarm", "sns:SetTopicAttributes", "iam:PassRole"] {
+        assert!(text.contains(action), "{action} is in the printed policy");
+    }
+}
