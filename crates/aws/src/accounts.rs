@@ -59,6 +59,15 @@ struct Regional {
     counter: crate::CallCounter,
     ec2: std::sync::Mutex<HashMap<String, aws_sdk_ec2::Client>>,
     sso: std::sync::Mutex<HashMap<String, SsoClients>>,
+    alerts: std::sync::Mutex<HashMap<String, AlertClients>>,
+}
+
+/// The alerts' clients in one region: CloudWatch Logs, CloudWatch and SNS.
+#[derive(Clone)]
+pub(crate) struct AlertClients {
+    pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
+    pub(crate) cloudwatch: aws_sdk_cloudwatch::Client,
+    pub(crate) sns: aws_sdk_sns::Client,
 }
 
 /// Identity Center's clients in one region: SSO admin and the identity store.
@@ -92,6 +101,35 @@ impl AccountClients {
                 SsoClients {
                     admin: aws_sdk_ssoadmin::Client::from_conf(admin.build()),
                     store: aws_sdk_identitystore::Client::from_conf(store.build()),
+                }
+            })
+            .clone()
+    }
+
+    /// The alerts' clients (CloudWatch Logs, CloudWatch, SNS) in `region` of this account: built
+    /// on the first call for that region, then reused, on the account's credentials.
+    pub(crate) fn alerts(&self, region: &str) -> AlertClients {
+        let r = &self.regional;
+        let mut built = r.alerts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        built
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                macro_rules! conf {
+                    ($sdk:ident) => {{
+                        let mut c = $sdk::config::Builder::from(&r.config)
+                            .region(Region::new(region.to_owned()))
+                            .retry_config(RetryConfig::disabled())
+                            .interceptor(r.counter.clone());
+                        if let Some(creds) = &r.credentials {
+                            c = c.credentials_provider(creds.clone());
+                        }
+                        $sdk::Client::from_conf(c.build())
+                    }};
+                }
+                AlertClients {
+                    logs: conf!(aws_sdk_cloudwatchlogs),
+                    cloudwatch: conf!(aws_sdk_cloudwatch),
+                    sns: conf!(aws_sdk_sns),
                 }
             })
             .clone()
@@ -259,6 +297,7 @@ impl Aws {
                 counter,
                 ec2: std::sync::Mutex::default(),
                 sso: std::sync::Mutex::default(),
+                alerts: std::sync::Mutex::default(),
             }),
         }
     }

@@ -186,6 +186,7 @@ impl Aws {
             key_aliases,
             bucket_lists: crate::resources::BucketLists::default(),
             sso: crate::resources::sso::SsoCache::default(),
+            alerts: crate::resources::alerts::AlertsCache::default(),
         });
         let gate = Arc::new(Semaphore::new(ACCOUNT_CONCURRENCY));
         let mut tasks: JoinSet<(Listing, Result<Listed, ProviderError>)> = JoinSet::new();

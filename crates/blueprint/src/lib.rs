@@ -25,6 +25,7 @@
 //! ```
 
 mod access_keys;
+mod alerts;
 mod baseline;
 mod builtins;
 mod diag;
@@ -52,6 +53,10 @@ pub mod yaml;
 use std::sync::Arc;
 
 pub use access_keys::{AccessKeys, DEFAULT_KEY_DELETE_AFTER_DAYS, DEFAULT_KEY_GRACE_DAYS, DEFAULT_MAX_KEY_AGE_DAYS};
+pub use alerts::{
+    AlertAlarm, AlertFilter, AlertLogGroup, AlertTopic, Alerts, CIS_CONTROLS, CisControl, DEFAULT_LOG_GROUP,
+    DEFAULT_NAMESPACE, DEFAULT_TOPIC, cis_name,
+};
 pub use builtins::{
     ACCESS_ROLE_PROTECTED_ACTIONS, BUILTIN_GUARDRAILS, EXEMPTING_BUILTINS, GLOBAL_SERVICE_ACTIONS,
     LOG_BUCKET_PROTECTED_ACTIONS, LOG_KEY_PROTECTED_ACTIONS,

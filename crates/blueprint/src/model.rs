@@ -59,6 +59,8 @@ pub struct Blueprint {
     pub flow_logs: Option<crate::flow_logs::FlowLogs>,
     /// The `root_access` section, when present.
     pub root_access: Option<crate::root_access::RootAccess>,
+    /// The `alerts` section, when present.
+    pub alerts: Option<crate::alerts::Alerts>,
 }
 
 impl Blueprint {

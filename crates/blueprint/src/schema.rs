@@ -26,6 +26,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "identity_center",
     "flow_logs",
     "root_access",
+    "alerts",
     // Read by groundwork-assertions once the rest is valid.
     "assertions",
 ];
@@ -97,6 +98,7 @@ pub(crate) struct RawBlueprint {
     pub(crate) identity_center: Option<crate::identity_center::RawIdentityCenter>,
     pub(crate) flow_logs: Option<crate::flow_logs::RawFlowLogs>,
     pub(crate) root_access: Option<crate::root_access::RawRootAccess>,
+    pub(crate) alerts: Option<crate::alerts::RawAlerts>,
 }
 
 /// Collects diagnostics while walking the tree.
@@ -407,6 +409,7 @@ pub(crate) fn read(cx: &mut Cx, root: &Node) -> RawBlueprint {
     raw.identity_center = top.get("identity_center").map(|n| crate::identity_center::read(cx, n));
     raw.flow_logs = top.get("flow_logs").map(|n| crate::flow_logs::read(cx, n));
     raw.root_access = top.get("root_access").map(|n| crate::root_access::read(cx, n));
+    raw.alerts = top.get("alerts").map(|n| crate::alerts::read(cx, n));
     raw
 }
 

@@ -139,9 +139,15 @@ pub fn address_of(at: &Locator, spec: &Value, ids: &Ids) -> Option<Address> {
         Kind::EbsEncryption => Address::ebs_encryption(account, at.region.as_deref()?),
         Kind::RootAccess => crate::kinds::root_access::address(),
         // Users and memberships of Identity Center's directory are not listed (people come from
-        // the identity provider).
-        // Flow logs neither: their VPCs are selected by tag, which import cannot guess.
-        Kind::SsoUser | Kind::SsoMembership | Kind::FlowLog => return None,
+        // the identity provider). Flow logs neither: their VPCs are selected by tag, which import
+        // cannot guess. The alerts' resources are not imported yet (their kinds list nothing).
+        Kind::SsoUser
+        | Kind::SsoMembership
+        | Kind::FlowLog
+        | Kind::LogGroup
+        | Kind::MetricFilter
+        | Kind::MetricAlarm
+        | Kind::SnsTopic => return None,
         Kind::SsoGroup => crate::kinds::sso_group::address(&at.name),
         Kind::PermissionSet => crate::kinds::permission_set::address(&at.name),
         Kind::SsoAssignment => {

@@ -340,6 +340,7 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             })
             .collect(),
     });
+    let destination = crate::kinds::log_group::trail_destination(bp);
     let access = crate::kinds::service_access::desired(CLOUDTRAIL_PRINCIPAL);
     let access_address = access.address.clone();
     out.push(access);
@@ -355,9 +356,14 @@ fn logging_resources(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             kms_key_id: key_id,
             event_selectors: event_selectors(data_buckets.as_deref()),
             logging: true,
+            cloud_watch_logs: destination.as_ref().map(|(d, _)| d.clone()),
         }
         .to_value(),
-        after: [bucket_address, access_address].into_iter().chain(own_key.map(|(a, _)| a)).collect(),
+        after: [bucket_address, access_address]
+            .into_iter()
+            .chain(own_key.map(|(a, _)| a))
+            .chain(destination.into_iter().flat_map(|(_, after)| after))
+            .collect(),
     });
 }
 
@@ -395,6 +401,7 @@ pub(crate) fn resources(bp: &Blueprint) -> Vec<DesiredResource> {
     kinds::sso_assignment::lower(bp, &mut out);
     kinds::flow_log::lower(bp, &mut out);
     kinds::root_access::lower(bp, &mut out);
+    kinds::log_group::lower_section(bp, &mut out);
     // Last: its permissions are computed from everything else.
     kinds::role::lower_execution(bp, &mut out);
     out

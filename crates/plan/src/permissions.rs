@@ -71,7 +71,11 @@ const OPERATION_ACTIONS: &[(&str, &[&str])] = &[
 pub fn iam_actions(operation: &str) -> Vec<String> {
     match OPERATION_ACTIONS.iter().find(|(op, _)| op.eq_ignore_ascii_case(operation)) {
         Some((_, actions)) => actions.iter().map(|a| (*a).to_owned()).collect(),
-        None => vec![operation.to_owned()],
+        // The SDK calls CloudWatch Logs `cloudwatchlogs`; IAM's prefix is `logs`.
+        None => match operation.strip_prefix("cloudwatchlogs:") {
+            Some(op) => vec![format!("logs:{op}")],
+            None => vec![operation.to_owned()],
+        },
     }
 }
 
@@ -767,6 +771,87 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
                 ),
             }
         }
+        Kind::LogGroup => {
+            let region = r.at.region.as_deref().unwrap_or("*");
+            let group = format!("arn:aws:logs:{region}:*:log-group:{}", wild(name));
+            b.add(
+                "AlertsLogGroup",
+                "create the alerts' log group, converge its retention, key and tags",
+                &[
+                    "logs:CreateLogGroup",
+                    "logs:PutRetentionPolicy",
+                    "logs:AssociateKmsKey",
+                    "logs:DisassociateKmsKey",
+                    "logs:TagResource",
+                    "logs:ListTagsForResource",
+                ],
+                &[group.clone(), format!("{group}:*")],
+                None,
+            );
+            b.add(
+                "ListLogGroups",
+                "find the alerts' log group (DescribeLogGroups has no resource)",
+                &["logs:DescribeLogGroups"],
+                &["*".into()],
+                None,
+            );
+            b.add(
+                "PassTrailLogsRole",
+                "the organization trail delivers to the log group through its role (CreateTrail and UpdateTrail pass it)",
+                &["iam:PassRole"],
+                &role_arns(crate::kinds::log_group::TRAIL_LOGS_ROLE),
+                Some(json!({ "StringEquals": { "iam:PassedToService": [CLOUDTRAIL_PRINCIPAL] } })),
+            );
+        }
+        Kind::MetricFilter => b.add(
+            "AlertsMetricFilters",
+            "read, write and remove the alerts' metric filters",
+            &["logs:DescribeMetricFilters", "logs:PutMetricFilter", "logs:DeleteMetricFilter"],
+            &["*".into()],
+            None,
+        ),
+        Kind::MetricAlarm => {
+            let region = r.at.region.as_deref().unwrap_or("*");
+            b.add(
+                "AlertsAlarms",
+                "create the alerts' alarms, converge their settings (actions on) and tags",
+                &["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:ListTagsForResource"],
+                &[format!("arn:aws:cloudwatch:{region}:*:alarm:{}", wild(name))],
+                None,
+            );
+            b.add(
+                "ReadAlarms",
+                "read the alerts' alarms (DescribeAlarms has no resource)",
+                &["cloudwatch:DescribeAlarms"],
+                &["*".into()],
+                None,
+            );
+        }
+        Kind::SnsTopic => {
+            let region = r.at.region.as_deref().unwrap_or("*");
+            b.add(
+                "AlertsTopic",
+                "create the alerts' topic, converge its policy, tags and e-mail subscribers",
+                &[
+                    "sns:CreateTopic",
+                    "sns:GetTopicAttributes",
+                    "sns:SetTopicAttributes",
+                    "sns:TagResource",
+                    "sns:ListTagsForResource",
+                    "sns:Subscribe",
+                    "sns:ListSubscriptionsByTopic",
+                ],
+                &[format!("arn:aws:sns:{region}:*:{}", wild(name))],
+                None,
+            );
+            b.add(
+                "UnsubscribeFromAlertsTopic",
+                "remove an e-mail subscriber the blueprint no longer lists (Unsubscribe names the subscription)",
+                &["sns:Unsubscribe"],
+                &["*".into()],
+                None,
+            );
+        }
         Kind::EbsEncryption => b.add(
             "EbsEncryptionByDefault",
             "read and turn on EBS encryption by default in the baseline's regions (EC2 has no resource for it)",
@@ -777,7 +862,6 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
     }
 }
 
-/// What `audit` reads in every account, and what `audit --enforce` writes.
 /// Deleting a leftover SCP (`--prune`, `guardrails.prune`): detach it from every target, then
 /// delete it, only an SCP whose tags say groundwork owns it for this blueprint.
 fn prune_statements(blueprint: &str, b: &mut Builder) {
@@ -801,6 +885,7 @@ fn prune_statements(blueprint: &str, b: &mut Builder) {
     );
 }
 
+/// What `audit` reads in every account, and what `audit --enforce` writes.
 fn audit_statements(b: &mut Builder) {
     b.add(
         "Audit",

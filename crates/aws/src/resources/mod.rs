@@ -3,6 +3,7 @@
 //! with only the writes whose part differs.
 
 mod account_public_access_block;
+pub(crate) mod alerts;
 mod ebs_encryption;
 mod flow_log;
 pub(crate) mod iam;
@@ -30,7 +31,10 @@ use groundwork_plan::kinds::flow_log::FlowLogSpec;
 use groundwork_plan::kinds::group::GroupSpec;
 use groundwork_plan::kinds::instance_profile::InstanceProfileSpec;
 use groundwork_plan::kinds::kms_key::KmsKeySpec;
+use groundwork_plan::kinds::log_group::LogGroupSpec;
 use groundwork_plan::kinds::managed_policy::ManagedPolicySpec;
+use groundwork_plan::kinds::metric_alarm::MetricAlarmSpec;
+use groundwork_plan::kinds::metric_filter::MetricFilterSpec;
 use groundwork_plan::kinds::password_policy::PasswordPolicySpec;
 use groundwork_plan::kinds::permission_set::PermissionSetSpec;
 use groundwork_plan::kinds::policy_type::PolicyTypeSpec;
@@ -39,6 +43,7 @@ use groundwork_plan::kinds::root_access::RootAccessSpec;
 use groundwork_plan::kinds::scp::ScpSpec;
 use groundwork_plan::kinds::scp_attachment::ScpAttachmentSpec;
 use groundwork_plan::kinds::service_access::ServiceAccessSpec;
+use groundwork_plan::kinds::sns_topic::SnsTopicSpec;
 use groundwork_plan::kinds::sso_assignment::SsoAssignmentSpec;
 use groundwork_plan::kinds::sso_group::SsoGroupSpec;
 use groundwork_plan::kinds::sso_membership::SsoMembershipSpec;
@@ -72,6 +77,8 @@ pub(crate) struct Shared {
     pub(crate) bucket_lists: s3::BucketLists,
     /// Identity Center's instance, permission sets, groups and assignments, read on first use.
     pub(crate) sso: sso::SsoCache,
+    /// The alerts' metric filters and alarms, listed once per account.
+    pub(crate) alerts: alerts::AlertsCache,
 }
 
 /// A parse error of a document AWS returned.
@@ -165,6 +172,7 @@ impl Aws {
             key_aliases,
             bucket_lists: s3::BucketLists::default(),
             sso: sso::SsoCache::default(),
+            alerts: alerts::AlertsCache::default(),
         });
         // Each account's IAM resources share one bulk read, asking only for the kinds there.
         let mut wants: HashMap<String, IamWants> = HashMap::new();
@@ -424,6 +432,10 @@ registry! {
     SsoAssignment => SsoAssignmentSpec,
     FlowLog => FlowLogSpec,
     RootAccess => RootAccessSpec,
+    LogGroup => LogGroupSpec,
+    MetricFilter => MetricFilterSpec,
+    MetricAlarm => MetricAlarmSpec,
+    SnsTopic => SnsTopicSpec,
 }
 
 /// The id of the account a resource lives in, known from discovery or an earlier change.

@@ -3,7 +3,7 @@
 
 use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector};
 use groundwork_apply::{ErrorKind, ProviderError};
-use groundwork_plan::kinds::trail::{AdvancedSelector, EventSelectors, FieldSelector, TrailSpec};
+use groundwork_plan::kinds::trail::{AdvancedSelector, EventSelectors, FieldSelector, TrailLogs, TrailSpec};
 
 use groundwork_plan::Locator;
 use groundwork_plan::kinds::KindMeta;
@@ -104,6 +104,12 @@ impl Aws {
             kms_key_id: trail.kms_key_id().map(str::to_owned),
             event_selectors,
             logging: status.is_logging().unwrap_or(false),
+            cloud_watch_logs: match (trail.cloud_watch_logs_log_group_arn(), trail.cloud_watch_logs_role_arn()) {
+                (Some(group), Some(role)) if !group.is_empty() => {
+                    Some(TrailLogs { log_group_arn: group.to_owned(), role_arn: role.to_owned() })
+                }
+                _ => None,
+            },
         }))
     }
 
@@ -123,6 +129,12 @@ impl Aws {
             kind: ErrorKind::Rejected,
         };
         let bucket = spec.s3_bucket.as_str();
+        // The CloudWatch Logs destination; an empty value removes one the trail has (UpdateTrail).
+        let logs: (Option<String>, Option<String>) = match (&spec.cloud_watch_logs, live) {
+            (Some(l), _) => (Some(l.log_group_arn.clone()), Some(l.role_arn.clone())),
+            (None, Some(l)) if l.cloud_watch_logs.is_some() => (Some(String::new()), Some(String::new())),
+            (None, _) => (None, None),
+        };
         // CreateTrail and UpdateTrail take the same settings (their builders are distinct types).
         macro_rules! with_settings {
             ($req:expr) => {
@@ -133,6 +145,8 @@ impl Aws {
                     .enable_log_file_validation(spec.log_file_validation)
                     .include_global_service_events(spec.global_service_events)
                     .set_kms_key_id(spec.kms_key_id.clone())
+                    .set_cloud_watch_logs_log_group_arn(logs.0.clone())
+                    .set_cloud_watch_logs_role_arn(logs.1.clone())
             };
         }
         let mut done = Vec::new();
@@ -146,6 +160,7 @@ impl Aws {
                     spec.global_service_events,
                 )
                 || l.kms_key_id != spec.kms_key_id
+                || l.cloud_watch_logs != spec.cloud_watch_logs
         });
         if live.is_none() {
             let created = self

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `groundwork` binary: the real binary, the real AWS SDK, a moto
 //! server on loopback per test.
 
+mod alerts;
 mod ambiguous;
 mod audit;
 mod baseline;

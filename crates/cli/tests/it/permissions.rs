@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::common::{Env, Run, bare, read_org, reference};
 
-fn permissions(home: &std::path::Path, blueprint: &std::path::Path, json: bool) -> Run {
+pub(crate) fn permissions(home: &std::path::Path, blueprint: &std::path::Path, json: bool) -> Run {
     let mut args = vec!["permissions".to_owned(), blueprint.to_str().unwrap().to_owned()];
     if json {
         args.push("--json".into());
@@ -61,7 +61,7 @@ fn documents_by_account(printed: &Value) -> BTreeMap<String, Vec<Value>> {
 
 /// Every operation of `runs`, by principal, checked against the printed policy of the account
 /// it was made in. Returns how many distinct (account, operation) pairs were checked.
-fn check_runs(printed: &Value, names_by_id: &BTreeMap<String, String>, runs: &[(&str, &Run)]) -> usize {
+pub(crate) fn check_runs(printed: &Value, names_by_id: &BTreeMap<String, String>, runs: &[(&str, &Run)]) -> usize {
     let docs = documents_by_account(printed);
     let mut outside = Vec::new();
     let mut checked = 0;

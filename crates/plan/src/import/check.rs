@@ -67,7 +67,11 @@ fn item_of(change: &Change) -> Option<Item> {
         | Kind::AccountPublicAccessBlock
         | Kind::EbsEncryption
         | Kind::FlowLog
-        | Kind::RootAccess => None,
+        | Kind::RootAccess
+        | Kind::LogGroup
+        | Kind::MetricFilter
+        | Kind::MetricAlarm
+        | Kind::SnsTopic => None,
         Kind::SsoGroup | Kind::SsoUser | Kind::SsoMembership | Kind::PermissionSet | Kind::SsoAssignment => {
             Some(Item::IdentityCenter)
         }

@@ -25,7 +25,10 @@ pub mod iam;
 pub mod identity_center;
 pub mod instance_profile;
 pub mod kms_key;
+pub mod log_group;
 pub mod managed_policy;
+pub mod metric_alarm;
+pub mod metric_filter;
 pub mod password_policy;
 pub mod permission_set;
 pub mod policy_type;
@@ -34,6 +37,7 @@ pub mod root_access;
 pub mod scp;
 pub mod scp_attachment;
 pub mod service_access;
+pub mod sns_topic;
 pub mod sso_assignment;
 pub mod sso_group;
 pub mod sso_membership;
@@ -192,6 +196,14 @@ registry! {
     FlowLog => flow_log::FlowLogSpec,
     /// IAM's centralized root access for member accounts (the `root_access` section).
     RootAccess => root_access::RootAccessSpec,
+    /// The alerts' CloudWatch Logs group, which the organization trail also delivers to.
+    LogGroup => log_group::LogGroupSpec,
+    /// A CloudWatch Logs metric filter of the alerts (a CIS control's, or a custom one).
+    MetricFilter => metric_filter::MetricFilterSpec,
+    /// A CloudWatch alarm of the alerts, on a metric a filter produces.
+    MetricAlarm => metric_alarm::MetricAlarmSpec,
+    /// The alerts' SNS topic, which every alarm notifies.
+    SnsTopic => sns_topic::SnsTopicSpec,
 }
 
 impl fmt::Display for Kind {

@@ -28,6 +28,21 @@ pub struct TrailSpec {
     pub event_selectors: EventSelectors,
     /// Whether it is logging.
     pub logging: bool,
+    /// Its CloudWatch Logs destination (the `alerts` section's log group); absent from the JSON
+    /// when there is none, so saved plans without alerts read as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_logs: Option<TrailLogs>,
+}
+
+/// Where a trail also delivers its events: a CloudWatch Logs group, through a role CloudTrail
+/// assumes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrailLogs {
+    /// The log group's ARN (ending in `:*`).
+    pub log_group_arn: String,
+    /// The role's ARN.
+    pub role_arn: String,
 }
 
 impl KindMeta for TrailSpec {
@@ -245,6 +260,7 @@ mod tests {
             kms_key_id: None,
             event_selectors: event_selectors(Some(&["b".to_owned(), "a".to_owned()])),
             logging: true,
+            cloud_watch_logs: None,
         };
         let v = spec.to_value();
         assert_eq!(
