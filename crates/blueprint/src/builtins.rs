@@ -17,6 +17,8 @@ pub const BUILTIN_GUARDRAILS: &[&str] = &[
     "deny-regions-outside",
     "deny-iam-users-outside-identity",
     "protect-access-role",
+    crate::org_policies::AI_SERVICES_OPT_OUT,
+    crate::org_policies::TAG_CONVENTIONS,
 ];
 
 /// The built-ins that exempt groundwork's access role (and the break-glass role): whenever one
@@ -188,6 +190,8 @@ pub(crate) fn default_description(builtin: &str) -> &'static str {
         "deny-regions-outside" => "Regional services only in the allowed regions",
         "deny-iam-users-outside-identity" => "IAM users and access keys only in the identity account",
         "protect-access-role" => "Only groundwork's access role (and the break-glass role) can change those roles",
+        crate::org_policies::AI_SERVICES_OPT_OUT => "AWS AI services do not store or use content of member accounts",
+        crate::org_policies::TAG_CONVENTIONS => "Tag keys and values follow the blueprint's tag conventions",
         _ => DEFAULT_DESCRIPTION,
     }
 }

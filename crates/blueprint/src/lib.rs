@@ -35,6 +35,7 @@ mod intel;
 mod lint;
 mod logging;
 mod model;
+pub mod org_policies;
 mod policy;
 mod posture;
 pub mod regions;

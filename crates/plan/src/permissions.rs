@@ -33,6 +33,7 @@ use serde_json::{Value, json};
 use crate::lower::{CLOUDTRAIL_PRINCIPAL, SCP_TYPE, hub};
 use crate::resource::{DesiredResource, Kind};
 use crate::state::{Desired, TAG_BLUEPRINT, TAG_MANAGED};
+use groundwork_blueprint::org_policies::OrgPolicyType;
 
 /// Version of the JSON document `groundwork permissions --json` prints.
 pub const PERMISSIONS_FORMAT_VERSION: u32 = 1;
@@ -461,10 +462,27 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
         ),
         Kind::PolicyType => b.add(
             "EnablePolicyType",
-            "enable service control policies on the root",
+            if name == SCP_TYPE {
+                "enable service control policies on the root"
+            } else {
+                "enable the organization policy types the blueprint uses on the root"
+            },
             &["organizations:EnablePolicyType"],
             &["*".into()],
-            Some(json!({ "StringEquals": { "organizations:PolicyType": [SCP_TYPE] } })),
+            Some(json!({ "StringEquals": { "organizations:PolicyType": [name] } })),
+        ),
+        Kind::OrgPolicy | Kind::OrgPolicyAttachment => b.add(
+            "OrganizationPolicies",
+            "create, update, tag, attach and detach the blueprint's tag and AI-services opt-out policies",
+            &[
+                "organizations:CreatePolicy",
+                "organizations:UpdatePolicy",
+                "organizations:TagResource",
+                "organizations:AttachPolicy",
+                "organizations:DetachPolicy",
+            ],
+            &["*".into()],
+            Some(json!({ "StringEquals": { "organizations:PolicyType": [r.spec["policy_type"]] } })),
         ),
         Kind::Scp | Kind::ScpAttachment => b.add(
             "ServiceControlPolicies",
@@ -738,6 +756,23 @@ fn prune_statements(blueprint: &str, b: &mut Builder) {
     );
 }
 
+/// Deleting a leftover tag or AI-services opt-out policy groundwork owns (listed, as SCPs are,
+/// whenever the blueprint has policies of those types).
+fn org_prune_statements(blueprint: &str, b: &mut Builder) {
+    let types: Vec<&str> = OrgPolicyType::ALL.iter().map(|t| t.api_name()).collect();
+    b.add(
+        "PruneOrganizationPolicies",
+        "detach and delete a tag or AI-services opt-out policy groundwork owns for this blueprint that the blueprint no longer lists (with --prune or guardrails.prune)",
+        &["organizations:DetachPolicy", "organizations:DeletePolicy"],
+        &["*".into()],
+        Some(json!({ "StringEquals": {
+            "organizations:PolicyType": types,
+            format!("aws:ResourceTag/{TAG_MANAGED}"): ["true"],
+            format!("aws:ResourceTag/{TAG_BLUEPRINT}"): [blueprint],
+        } })),
+    );
+}
+
 fn audit_statements(b: &mut Builder) {
     b.add(
         "Audit",
@@ -938,6 +973,9 @@ pub(crate) fn compute(bp: &Blueprint, resources: &[DesiredResource]) -> Permissi
     // has some, or asks to prune them (`guardrails.prune`).
     if resources.iter().any(|r| r.at.kind == Kind::Scp) || bp.guardrails.prune {
         prune_statements(&bp.organization.name.value, &mut deployer);
+    }
+    if resources.iter().any(|r| r.at.kind == Kind::OrgPolicy) {
+        org_prune_statements(&bp.organization.name.value, &mut deployer);
     }
     audit_statements(&mut deployer);
     let mut sets = vec![PermissionSet {

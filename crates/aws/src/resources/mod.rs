@@ -6,6 +6,7 @@ mod account_public_access_block;
 mod ebs_encryption;
 pub(crate) mod iam;
 mod kms;
+mod org_policy;
 mod policy_type;
 mod s3;
 mod scp;
@@ -18,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use groundwork_apply::ProviderError;
+use groundwork_blueprint::org_policies::OrgPolicyType;
 use groundwork_plan::kinds::Spec;
 use groundwork_plan::kinds::access_role::AccessRoleSpec;
 use groundwork_plan::kinds::account_public_access_block::AccountPublicAccessBlockSpec;
@@ -27,6 +29,8 @@ use groundwork_plan::kinds::group::GroupSpec;
 use groundwork_plan::kinds::instance_profile::InstanceProfileSpec;
 use groundwork_plan::kinds::kms_key::KmsKeySpec;
 use groundwork_plan::kinds::managed_policy::ManagedPolicySpec;
+use groundwork_plan::kinds::org_policy::OrgPolicySpec;
+use groundwork_plan::kinds::org_policy_attachment::OrgPolicyAttachmentSpec;
 use groundwork_plan::kinds::password_policy::PasswordPolicySpec;
 use groundwork_plan::kinds::permission_set::PermissionSetSpec;
 use groundwork_plan::kinds::policy_type::PolicyTypeSpec;
@@ -59,6 +63,9 @@ const RESOURCE_CONCURRENCY: usize = 16;
 pub(crate) struct Shared {
     pub(crate) ids: Ids,
     pub(crate) scps: HashMap<String, String>,
+    /// The organization's policies beyond SCPs, name → (type, id); listed only when the
+    /// blueprint has some.
+    pub(crate) org_policies: HashMap<String, (OrgPolicyType, String)>,
     pub(crate) ou_paths: HashMap<String, String>,
     /// The aliases of the accounts that hold a KMS key of the blueprint.
     pub(crate) key_aliases: kms::KeyAliases,
@@ -137,6 +144,20 @@ impl Aws {
         let leftovers: Vec<scp::ScpListing> =
             listed.iter().filter(|s| !s.aws_managed && !named.contains(s.name.as_str())).cloned().collect();
         let scps = listed.into_iter().map(|s| (s.name, s.id)).collect();
+        // Tag and AI-services opt-out policies: one ListPolicies per type, only when the
+        // blueprint has a policy of those types.
+        let wants_org_policies =
+            desired.resources.iter().any(|r| matches!(r.at.kind, Kind::OrgPolicy | Kind::OrgPolicyAttachment));
+        let org_listed = if wants_org_policies {
+            self.list_org_policies().await.map_err(|e| AwsError::call("listing organization policies", e))?
+        } else {
+            Vec::new()
+        };
+        let org_named: HashSet<&str> =
+            desired.resources.iter().filter(|r| r.at.kind == Kind::OrgPolicy).map(|r| r.at.name.as_str()).collect();
+        let org_leftovers: Vec<scp::ScpListing> =
+            org_listed.iter().filter(|s| !s.aws_managed && !org_named.contains(s.name.as_str())).cloned().collect();
+        let org_policies = org_listed.into_iter().filter_map(|s| Some((s.name, (s.policy_type?, s.id)))).collect();
         let ou_paths = live.ous.iter().map(|o| (o.id.clone(), o.path.to_string())).collect();
         // One ListAliases per account that holds a key of the blueprint, shared by the keys'
         // readers and by the readers of what names a key (the trail, the bucket).
@@ -155,6 +176,7 @@ impl Aws {
         let shared = Arc::new(Shared {
             ids,
             scps,
+            org_policies,
             ou_paths,
             policy_types: org.policy_types.clone(),
             key_aliases,
@@ -193,6 +215,9 @@ impl Aws {
                     // The policy's attachments, read per policy (never per target).
                     found.extend(aws.scp_attachments(&at.name, &shared).await?);
                 }
+                if at.kind == Kind::OrgPolicy {
+                    found.extend(aws.org_policy_attachments(&at.name, &shared).await?);
+                }
                 let cx = ReadCx { aws: &aws, at: &at, clients: &clients, shared: &shared, iam: iam.get(&account_id) };
                 if let Some(spec) = aws.read(&cx).await? {
                     found.push((address, LiveResource { at, spec }));
@@ -200,7 +225,7 @@ impl Aws {
                 Ok(found)
             });
         }
-        for leftover in leftovers {
+        for leftover in leftovers.into_iter().chain(org_leftovers) {
             let (aws, gate, blueprint) = (self.clone(), Arc::clone(&gate), desired.blueprint.clone());
             tasks.spawn(async move {
                 let _permit = gate.acquire_owned().await;
@@ -404,6 +429,8 @@ registry! {
     AccessRole => AccessRoleSpec,
     Scp => ScpSpec,
     ScpAttachment => ScpAttachmentSpec,
+    OrgPolicy => OrgPolicySpec,
+    OrgPolicyAttachment => OrgPolicyAttachmentSpec,
     AccountPublicAccessBlock => AccountPublicAccessBlockSpec,
     EbsEncryption => EbsEncryptionSpec,
     SsoGroup => SsoGroupSpec,

@@ -14,6 +14,7 @@ mod import;
 mod kms;
 mod lease;
 mod logging;
+mod org_policies;
 mod organization;
 mod output;
 mod permissions;

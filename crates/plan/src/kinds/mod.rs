@@ -24,6 +24,8 @@ pub mod identity_center;
 pub mod instance_profile;
 pub mod kms_key;
 pub mod managed_policy;
+pub mod org_policy;
+pub mod org_policy_attachment;
 pub mod password_policy;
 pub mod permission_set;
 pub mod policy_type;
@@ -152,6 +154,10 @@ registry! {
     Scp => scp::ScpSpec,
     /// An SCP attached to a target.
     ScpAttachment => scp_attachment::ScpAttachmentSpec,
+    /// An Organizations policy beyond SCPs (a tag policy, an AI-services opt-out policy).
+    OrgPolicy => org_policy::OrgPolicySpec,
+    /// An Organizations policy beyond SCPs attached to a target.
+    OrgPolicyAttachment => org_policy_attachment::OrgPolicyAttachmentSpec,
     /// An IAM account password policy.
     PasswordPolicy => password_policy::PasswordPolicySpec,
     /// A customer-managed IAM policy.
