@@ -75,6 +75,14 @@ impl OrgPolicyType {
         }
     }
 
+    /// The type for people, with its article (`a tag policy`).
+    pub fn a(self) -> &'static str {
+        match self {
+            OrgPolicyType::Tag => "a tag policy",
+            OrgPolicyType::AiServicesOptOut => "an AI-services opt-out policy",
+        }
+    }
+
     /// AWS: the largest document of this type, in characters (tag 10,000, AI opt-out 2,500).
     pub fn max_chars(self) -> usize {
         match self {
@@ -271,7 +279,7 @@ pub(crate) fn policy_type(
     if let Some(b) = builtin
         && named != of_builtin
     {
-        let of = of_builtin.map_or("a service control policy", OrgPolicyType::describe);
+        let of = of_builtin.map_or("a service control policy", OrgPolicyType::a);
         cx.push(
             Diagnostic::error("blueprint::policy-type", t.span, format!("built-in `{}` is {of}", b.value))
                 .label("not the built-in's type")
@@ -302,7 +310,7 @@ pub(crate) fn check_document(cx: &mut Cx, node: &Node, ty: OrgPolicyType) -> boo
         Diagnostic::error(
             "blueprint::policy-document",
             span,
-            format!("a {} document is a mapping with one key, `{top}`", ty.describe()),
+            format!("{} document is a mapping with one key, `{top}`", ty.a()),
         )
         .label(label)
         .help(format!(

@@ -349,7 +349,11 @@ pub(crate) fn prune(bp: &Blueprint) -> crate::state::Prune {
     let mut out = crate::state::Prune::default();
     if bp.guardrails.prune {
         out.sections.insert(Kind::Scp, "guardrails.prune".to_owned());
-        out.sections.insert(Kind::OrgPolicy, "guardrails.prune".to_owned());
+        // Policies of other types are listed, so can be pruned, only while the blueprint has
+        // some (discovery reads them for those).
+        if !bp.guardrails.organization_policies.is_empty() {
+            out.sections.insert(Kind::OrgPolicy, "guardrails.prune".to_owned());
+        }
     }
     out
 }
