@@ -59,6 +59,7 @@ struct Regional {
     counter: crate::CallCounter,
     ec2: std::sync::Mutex<HashMap<String, aws_sdk_ec2::Client>>,
     sso: std::sync::Mutex<HashMap<String, SsoClients>>,
+    budgets: std::sync::Mutex<Option<aws_sdk_budgets::Client>>,
 }
 
 /// Identity Center's clients in one region: SSO admin and the identity store.
@@ -93,6 +94,25 @@ impl AccountClients {
                     admin: aws_sdk_ssoadmin::Client::from_conf(admin.build()),
                     store: aws_sdk_identitystore::Client::from_conf(store.build()),
                 }
+            })
+            .clone()
+    }
+
+    /// AWS Budgets of this account (a global service, in `us-east-1`): built on the first call,
+    /// then reused, on the account's credentials.
+    pub(crate) fn budgets(&self) -> aws_sdk_budgets::Client {
+        let r = &self.regional;
+        let mut built = r.budgets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        built
+            .get_or_insert_with(|| {
+                let mut conf = aws_sdk_budgets::config::Builder::from(&r.config)
+                    .region(Region::new("us-east-1"))
+                    .retry_config(RetryConfig::disabled())
+                    .interceptor(r.counter.clone());
+                if let Some(c) = &r.credentials {
+                    conf = conf.credentials_provider(c.clone());
+                }
+                aws_sdk_budgets::Client::from_conf(conf.build())
             })
             .clone()
     }
@@ -259,6 +279,7 @@ impl Aws {
                 counter,
                 ec2: std::sync::Mutex::default(),
                 sso: std::sync::Mutex::default(),
+                budgets: std::sync::Mutex::default(),
             }),
         }
     }

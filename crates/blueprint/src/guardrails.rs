@@ -231,6 +231,8 @@ pub(crate) struct Scope<'a> {
     pub(crate) logging: Option<&'a Logging>,
     /// Whether the blueprint has a `logging` section at all (readable or not).
     pub(crate) has_logging: bool,
+    /// The `sandbox` section, when present and valid.
+    pub(crate) sandbox: Option<&'a crate::sandbox::Sandbox>,
 }
 
 fn limit(cx: &mut Cx, value: Option<&Spanned<u64>>, default: usize, what: &str) -> usize {
@@ -267,7 +269,9 @@ pub(crate) fn lower(cx: &mut Cx, raw: Option<&RawGuardrails>, scope: &Scope<'_>)
         organization_policies: Vec::new(),
         tag_conventions: Vec::new(),
     };
-    let Some(raw) = raw else { return out };
+    // Without the section, nothing but what the `sandbox` section adds.
+    let absent = RawGuardrails::default();
+    let raw = raw.unwrap_or(&absent);
     out.prune = raw.prune.unwrap_or(false);
     out.tag_conventions =
         raw.tag_conventions.as_deref().map(|c| crate::org_policies::lower_conventions(cx, c)).unwrap_or_default();
@@ -368,10 +372,72 @@ pub(crate) fn lower(cx: &mut Cx, raw: Option<&RawGuardrails>, scope: &Scope<'_>)
             });
         }
     }
+    sandbox_guardrail(cx, raw, scope, &mut out);
     protect_access_role(cx, raw, scope, &mut out);
     check_per_target(cx, &out);
     crate::org_policies::check_limits(cx, &out.organization_policies);
     out
+}
+
+/// The document of `sandbox-limits`: the `sandbox` section's instance types, or the default.
+fn sandbox_limits(scope: &Scope<'_>, exempt: builtins::Exempt<'_>) -> serde_json::Value {
+    let types: Vec<String> = match scope.sandbox {
+        Some(s) => s.instance_types.clone(),
+        None => crate::sandbox::DEFAULT_INSTANCE_TYPES.iter().map(|t| (*t).to_owned()).collect(),
+    };
+    builtins::sandbox_limits(&types, crate::sandbox::SANDBOX_BUDGET, exempt)
+}
+
+/// With a `sandbox` section, `sandbox-limits` is attached to every sandbox account, unless the
+/// blueprint lists that built-in itself (then where it says).
+fn sandbox_guardrail(cx: &mut Cx, raw: &RawGuardrails, scope: &Scope<'_>, out: &mut Guardrails) {
+    let Some(sandbox) = scope.sandbox else { return };
+    if raw.policies.iter().any(|p| p.builtin.as_ref().is_some_and(|b| b.value == crate::sandbox::SANDBOX_LIMITS)) {
+        return;
+    }
+    let site = sandbox.site;
+    if let Some(taken) =
+        raw.policies.iter().find_map(|p| p.name.as_ref().filter(|n| n.value == crate::sandbox::SANDBOX_LIMITS))
+    {
+        cx.push(
+            Diagnostic::error(
+                "blueprint::sandbox",
+                taken.span,
+                format!(
+                    "the name `{}` is reserved for the built-in the `sandbox` section attaches",
+                    crate::sandbox::SANDBOX_LIMITS
+                ),
+            )
+            .label("not the built-in")
+            .help("rename this guardrail, or write `builtin: sandbox-limits` to attach it where you choose"),
+        );
+        return;
+    }
+    let exempt = builtins::Exempt { access_role: scope.access_role, break_glass_role: scope.break_glass_role };
+    let document = sandbox_limits(scope, exempt);
+    let size = scp_size(&document);
+    if size > out.max_policy_chars {
+        cx.push(
+            Diagnostic::error(
+                "blueprint::scp-too-large",
+                site,
+                format!(
+                    "guardrail `sandbox-limits` is {size} characters, more than the {} an SCP may have",
+                    out.max_policy_chars
+                ),
+            )
+            .label(format!("{size} characters once minified"))
+            .help("list fewer instance types (patterns such as `t3.*` count once)"),
+        );
+    }
+    out.policies.push(Guardrail {
+        name: Spanned::new(crate::sandbox::SANDBOX_LIMITS.to_owned(), site),
+        description: builtins::default_description(crate::sandbox::SANDBOX_LIMITS).to_owned(),
+        builtin: Some(crate::sandbox::SANDBOX_LIMITS.to_owned()),
+        document,
+        targets: sandbox.accounts.iter().map(|a| Spanned::new(Target::Account(a.name.clone()), site)).collect(),
+        allowed_regions: None,
+    });
 }
 
 /// A guardrail of a policy type beyond SCPs (`crate::org_policies`): its document (the
@@ -423,9 +489,18 @@ fn lower_org_policy(
 fn protect_access_role(cx: &mut Cx, raw: &RawGuardrails, scope: &Scope<'_>, out: &mut Guardrails) {
     let builtin =
         |p: &&RawPolicy, names: &[&str]| p.builtin.as_ref().is_some_and(|b| names.contains(&b.value.as_str()));
-    let Some(exempting) = raw.policies.iter().find(|p| builtin(p, builtins::EXEMPTING_BUILTINS)) else { return };
-    let exempting_span = exempting.builtin.as_ref().map_or_else(Span::default, |b| b.span);
-    let exempting_name = exempting.builtin.as_ref().map_or("", |b| b.value.as_str());
+    // The built-ins written in the blueprint, or the `sandbox-limits` the `sandbox` section adds.
+    let (exempting_span, exempting_name) = match raw.policies.iter().find(|p| builtin(p, builtins::EXEMPTING_BUILTINS))
+    {
+        Some(e) => (
+            e.builtin.as_ref().map_or_else(Span::default, |b| b.span),
+            e.builtin.as_ref().map_or("", |b| b.value.as_str()),
+        ),
+        None => match out.policies.iter().find(|g| g.builtin.as_deref() == Some(crate::sandbox::SANDBOX_LIMITS)) {
+            Some(g) => (g.name.span, crate::sandbox::SANDBOX_LIMITS),
+            None => return,
+        },
+    };
     if let Some((disabled, reason, key)) = &raw.protection {
         let reason = reason.as_ref().filter(|r| !r.value.trim().is_empty());
         match (disabled, reason) {
@@ -584,6 +659,7 @@ fn lower_document(cx: &mut Cx, p: &RawPolicy, scope: &Scope<'_>) -> Option<(serd
                 return None;
             }
         },
+        crate::sandbox::SANDBOX_LIMITS => sandbox_limits(scope, exempt),
         "deny-regions-outside" => {
             let regions = allowed_regions(cx, p, b, scope)?;
             builtins::deny_regions_outside(&regions, exempt)

@@ -39,6 +39,7 @@ pub mod org_policies;
 mod policy;
 mod posture;
 pub mod regions;
+pub mod sandbox;
 mod schema;
 mod selector;
 mod severity;
@@ -51,7 +52,7 @@ use std::sync::Arc;
 
 pub use builtins::{
     ACCESS_ROLE_PROTECTED_ACTIONS, BUILTIN_GUARDRAILS, EXEMPTING_BUILTINS, GLOBAL_SERVICE_ACTIONS,
-    LOG_BUCKET_PROTECTED_ACTIONS, LOG_KEY_PROTECTED_ACTIONS,
+    LOG_BUCKET_PROTECTED_ACTIONS, LOG_KEY_PROTECTED_ACTIONS, SANDBOX_COMMITMENT_ACTIONS, SANDBOX_NETWORK_ACTIONS,
 };
 pub use diag::{Diagnostic, Diagnostics, Related};
 pub use guardrails::{DEFAULT_ACCESS_ROLE, DEFAULT_MAX_PER_TARGET, DEFAULT_MAX_POLICY_CHARS, PROTECT_ACCESS_ROLE};

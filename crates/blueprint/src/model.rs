@@ -55,6 +55,8 @@ pub struct Blueprint {
     pub baseline: Baseline,
     /// The `identity_center` section, when present.
     pub identity_center: Option<IdentityCenter>,
+    /// The `sandbox` section, when present.
+    pub sandbox: Option<crate::sandbox::Sandbox>,
 }
 
 impl Blueprint {

@@ -24,6 +24,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "roles",
     "baseline",
     "identity_center",
+    "sandbox",
     // Read by groundwork-assertions once the rest is valid.
     "assertions",
 ];
@@ -93,6 +94,7 @@ pub(crate) struct RawBlueprint {
     pub(crate) roles: Vec<crate::identity::RawRole>,
     pub(crate) baseline: Option<crate::baseline::RawBaseline>,
     pub(crate) identity_center: Option<crate::identity_center::RawIdentityCenter>,
+    pub(crate) sandbox: Option<crate::sandbox::RawSandbox>,
 }
 
 /// Collects diagnostics while walking the tree.
@@ -401,6 +403,7 @@ pub(crate) fn read(cx: &mut Cx, root: &Node) -> RawBlueprint {
     }
     raw.baseline = top.get("baseline").map(|n| crate::baseline::read(cx, n));
     raw.identity_center = top.get("identity_center").map(|n| crate::identity_center::read(cx, n));
+    raw.sandbox = top.get("sandbox").map(|n| crate::sandbox::read(cx, n));
     raw
 }
 

@@ -364,6 +364,7 @@ pub(crate) fn resources(bp: &Blueprint) -> Vec<DesiredResource> {
     logging_resources(bp, &mut out);
     kinds::scp::lower(bp, &mut out);
     kinds::org_policy::lower(bp, &mut out);
+    kinds::budget::lower(bp, &mut out);
     kinds::access_role::lower(bp, &mut out);
     kinds::password_policy::lower(bp, &mut out);
     kinds::managed_policy::lower(bp, &mut out);

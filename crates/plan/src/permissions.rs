@@ -471,6 +471,13 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
             &["*".into()],
             Some(json!({ "StringEquals": { "organizations:PolicyType": [name] } })),
         ),
+        Kind::Budget => b.add(
+            "SandboxBudget",
+            "read and converge the sandbox's budget and its notifications",
+            &["budgets:ViewBudget", "budgets:ModifyBudget"],
+            &[format!("arn:aws:budgets::*:budget/{}", wild(name))],
+            None,
+        ),
         Kind::OrgPolicy | Kind::OrgPolicyAttachment => b.add(
             "OrganizationPolicies",
             "create, update, tag, attach and detach the blueprint's tag and AI-services opt-out policies",

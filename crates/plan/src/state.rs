@@ -51,7 +51,7 @@ impl Address {
 
     /// `kind/ACCOUNT/NAME`: a resource named within an account (`None`: the management
     /// account, written `management`).
-    fn in_account(kind: Kind, account: Option<&str>, name: &str) -> Self {
+    pub(crate) fn in_account(kind: Kind, account: Option<&str>, name: &str) -> Self {
         Address(format!("{}/{}/{name}", kind.prefix(), account.unwrap_or(MANAGEMENT_LABEL)))
     }
 

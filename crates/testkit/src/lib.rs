@@ -12,6 +12,7 @@
 //! assert!(moto.endpoint().starts_with("http://127.0.0.1:"));
 //! ```
 
+mod budgets_shim;
 mod proxy;
 mod sso_shim;
 

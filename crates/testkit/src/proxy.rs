@@ -83,6 +83,9 @@ pub struct ProxyConfig {
     /// Answer the IAM Identity Center operations moto 5.1.22 lacks (a permission set's tags
     /// and permissions boundary) from the requests the proxy saw (see `sso_shim`).
     pub identity_center: bool,
+    /// Answer the AWS Budgets operations moto 5.1.22 lacks (a notification's subscribers,
+    /// UpdateBudget) from the requests the proxy saw (see `budgets_shim`).
+    pub budgets: bool,
 }
 
 /// Counts of what the proxy did.
@@ -115,6 +118,7 @@ struct Shared {
     rng: Mutex<StdRng>,
     stats: Mutex<ProxyStats>,
     sso: Mutex<crate::sso_shim::SsoShim>,
+    budgets: Mutex<crate::budgets_shim::BudgetsShim>,
     stop: AtomicBool,
 }
 
@@ -137,6 +141,7 @@ impl FaultProxy {
             dropped: Mutex::new(std::collections::HashSet::new()),
             stats: Mutex::new(ProxyStats::default()),
             sso: Mutex::new(crate::sso_shim::SsoShim::default()),
+            budgets: Mutex::new(crate::budgets_shim::BudgetsShim::default()),
             stop: AtomicBool::new(false),
         });
         let s = Arc::clone(&shared);
@@ -202,6 +207,24 @@ impl Request {
             let (k, v) = l.split_once(':')?;
             k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
         })
+    }
+
+    /// The same request with another `X-Amz-Target` and body (the budgets shim's translation).
+    fn rewritten(&self, target: &str, body: Vec<u8>) -> Request {
+        let mut head = String::new();
+        for (i, line) in self.head.trim_end_matches("\r\n").split("\r\n").enumerate() {
+            let lower = line.to_ascii_lowercase();
+            if i > 0 && lower.starts_with("x-amz-target:") {
+                head.push_str(&format!("X-Amz-Target: {target}\r\n"));
+            } else if i > 0 && lower.starts_with("content-length:") {
+                head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+            } else {
+                head.push_str(line);
+                head.push_str("\r\n");
+            }
+        }
+        head.push_str("\r\n");
+        Request { head, body }
     }
 
     fn method_and_path(&self) -> (&str, &str) {
@@ -404,6 +427,30 @@ async fn handle(mut stream: TcpStream, upstream_port: u16, shared: &Shared) -> s
         }
         Some(f) => {
             stream.write_all(&error_response(&service, f)).await?;
+            stream.shutdown().await
+        }
+        None if service == "budgets" && shared.config.lock().expect("config").budgets => {
+            let step = shared.budgets.lock().expect("budgets shim").step(&operation, &req.body);
+            let answer = match step {
+                crate::budgets_shim::Step::Answer(a) => a,
+                crate::budgets_shim::Step::Forward(requests) => {
+                    let mut last = Vec::new();
+                    for (op, body) in requests {
+                        let sent = req.rewritten(&format!("AWSBudgetServiceGateway.{op}"), body);
+                        last = forward(&sent, upstream_port).await?;
+                        let ok = last.starts_with(b"HTTP/1.1 200");
+                        shared.budgets.lock().expect("budgets shim").observe(op, &sent.body, ok);
+                    }
+                    last
+                }
+                crate::budgets_shim::Step::Pass => {
+                    let a = forward(&req, upstream_port).await?;
+                    let ok = a.starts_with(b"HTTP/1.1 200");
+                    shared.budgets.lock().expect("budgets shim").observe(&operation, &req.body, ok);
+                    a
+                }
+            };
+            stream.write_all(&answer).await?;
             stream.shutdown().await
         }
         None => {

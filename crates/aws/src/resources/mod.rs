@@ -3,6 +3,7 @@
 //! with only the writes whose part differs.
 
 mod account_public_access_block;
+mod budget;
 mod ebs_encryption;
 pub(crate) mod iam;
 mod kms;
@@ -24,6 +25,7 @@ use groundwork_plan::kinds::Spec;
 use groundwork_plan::kinds::access_role::AccessRoleSpec;
 use groundwork_plan::kinds::account_public_access_block::AccountPublicAccessBlockSpec;
 use groundwork_plan::kinds::bucket::BucketSpec;
+use groundwork_plan::kinds::budget::BudgetSpec;
 use groundwork_plan::kinds::ebs_encryption::EbsEncryptionSpec;
 use groundwork_plan::kinds::group::GroupSpec;
 use groundwork_plan::kinds::instance_profile::InstanceProfileSpec;
@@ -431,6 +433,7 @@ registry! {
     ScpAttachment => ScpAttachmentSpec,
     OrgPolicy => OrgPolicySpec,
     OrgPolicyAttachment => OrgPolicyAttachmentSpec,
+    Budget => BudgetSpec,
     AccountPublicAccessBlock => AccountPublicAccessBlockSpec,
     EbsEncryption => EbsEncryptionSpec,
     SsoGroup => SsoGroupSpec,

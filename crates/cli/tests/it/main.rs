@@ -20,4 +20,5 @@ mod output;
 mod permissions;
 mod prune;
 mod reliability;
+mod sandbox;
 mod validate;

@@ -71,7 +71,8 @@ fn item_of(change: &Change) -> Option<Item> {
         | Kind::ManagedPolicy
         | Kind::AccessRole
         | Kind::AccountPublicAccessBlock
-        | Kind::EbsEncryption => None,
+        | Kind::EbsEncryption
+        | Kind::Budget => None,
         Kind::SsoGroup | Kind::SsoUser | Kind::SsoMembership | Kind::PermissionSet | Kind::SsoAssignment => {
             Some(Item::IdentityCenter)
         }

@@ -17,6 +17,7 @@
 pub mod access_role;
 pub mod account_public_access_block;
 pub mod bucket;
+pub mod budget;
 pub mod ebs_encryption;
 pub mod group;
 pub mod iam;
@@ -158,6 +159,8 @@ registry! {
     OrgPolicy => org_policy::OrgPolicySpec,
     /// An Organizations policy beyond SCPs attached to a target.
     OrgPolicyAttachment => org_policy_attachment::OrgPolicyAttachmentSpec,
+    /// A sandbox account's monthly budget and its notifications.
+    Budget => budget::BudgetSpec,
     /// An IAM account password policy.
     PasswordPolicy => password_policy::PasswordPolicySpec,
     /// A customer-managed IAM policy.
