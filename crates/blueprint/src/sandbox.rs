@@ -261,6 +261,26 @@ pub(crate) fn lower(
     })
 }
 
+impl Sandbox {
+    /// What limits the sandbox `account` (for `graph` and `audit`): its instance types and
+    /// its budget; `None` when it is not a sandbox.
+    pub fn summary(&self, account: &str) -> Option<String> {
+        let a = self.accounts.iter().find(|a| a.name == account)?;
+        let types = if self.instance_types.len() <= 3 {
+            self.instance_types.join(", ")
+        } else {
+            format!("{} instance types", self.instance_types.len())
+        };
+        let thresholds: Vec<String> = self.budget.thresholds.iter().map(|t| format!("{t}%")).collect();
+        Some(format!(
+            "sandbox-limits ({types}); budget {} USD a month, at {} to {}",
+            self.budget.monthly_limit_usd,
+            thresholds.join(", "),
+            a.owner_email
+        ))
+    }
+}
+
 /// `family.size` (letters, digits and `-`, `*`, `?` as wildcards).
 fn is_instance_type(text: &str) -> bool {
     let part = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-*?".contains(&b));

@@ -52,7 +52,11 @@ pub(crate) async fn audit(session: &Session, g: &Global, args: &AuditArgs, print
     let active = live.accounts.iter().filter(|a| a.status == groundwork_plan::AccountStatus::Active).count();
     printer.info(&format!("Auditing {active} active accounts of {} (read-only)...", org.id));
     let (org, reads) = aws.read_credentials(&live, &policy).await.context("auditing the organization (read-only)")?;
-    let report = AuditReport::evaluate(&org.id, &org.management_account_id, &policy, &reads);
+    let mut report = AuditReport::evaluate(&org.id, &org.management_account_id, &policy, &reads);
+    // Each sandbox's limits, from the blueprint's `sandbox` section.
+    for a in &mut report.accounts {
+        a.sandbox = bp.sandbox.as_ref().and_then(|s| s.summary(&a.name));
+    }
     let mut asked = false;
     for a in report.accounts.iter().filter(|a| a.error.is_some()) {
         printer.err(&format!(

@@ -82,6 +82,7 @@ impl Render for Audit<'_> {
     fn text(&self, out: &mut Styled) {
         if !self.asked {
             table(self.report, out);
+            sandboxes(self.report, out);
         }
         let Some(e) = self.enforcement else { return };
         if !self.asked {
@@ -98,6 +99,19 @@ impl Render for Audit<'_> {
         doc["clean"] = json!(self.report.is_clean());
         doc["enforcement"] = self.enforcement.map_or(Value::Null, Enforcement::json);
         doc
+    }
+}
+
+/// Each sandbox account and what limits it (nothing when the blueprint has no `sandbox`).
+fn sandboxes(report: &AuditReport, out: &mut Styled) {
+    let mut first = true;
+    for a in &report.accounts {
+        let Some(limits) = &a.sandbox else { continue };
+        if first {
+            out.text("\nSandboxes:\n");
+            first = false;
+        }
+        out.text(format!("  {} ({}): {limits}\n", a.name, a.id));
     }
 }
 

@@ -181,4 +181,22 @@ async fn sandboxes_get_their_limits_and_a_budget_read_back_and_repaired() {
     assert_eq!(after.1.len(), 2, "the notifications stay");
     let clean = s.gw(&["drift", b, "--no-rate-limit"]);
     assert_eq!(clean.code, 0, "not repaired:\n{}{}", clean.stdout, clean.stderr);
+
+    // `graph` and `audit` show each sandbox's limits.
+    let limits = "sandbox-limits (t3.micro, t3.small); budget 200 USD a month, at 80%, 100% to";
+    let graph = s.gw(&["graph", b]).ok();
+    assert!(graph.stdout.contains(&format!("{limits} alice@sandboxed.example")), "{}", graph.stdout);
+    let audit = s.gw(&["audit", b, "--json", "--no-rate-limit"]);
+    let report = audit.json();
+    let sandbox_of = |name: &str| {
+        report["accounts"].as_array().unwrap().iter().find(|a| a["name"] == name).map(|a| a["sandbox"].clone())
+    };
+    assert_eq!(sandbox_of("sandbox-bob"), Some(json!(format!("{limits} sandboxes@sandboxed.example"))), "{report:#}");
+    assert_eq!(sandbox_of("app"), Some(Value::Null), "{report:#}");
+    let text = s.gw(&["audit", b, "--no-rate-limit"]);
+    assert!(
+        text.stdout.contains(&format!("Sandboxes:\n  sandbox-alice ({alice}): {limits} alice@sandboxed.example")),
+        "{}",
+        text.stdout
+    );
 }
