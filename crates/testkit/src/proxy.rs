@@ -68,7 +68,7 @@ impl FaultRule {
 }
 
 /// Proxy settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ProxyConfig {
     /// Seed of the fault decisions.
     pub seed: u64,
@@ -84,8 +84,23 @@ pub struct ProxyConfig {
     /// and permissions boundary) from the requests the proxy saw (see `sso_shim`).
     pub identity_center: bool,
     /// Answer the AWS Budgets operations moto 5.1.22 lacks (a notification's subscribers,
-    /// UpdateBudget) from the requests the proxy saw (see `budgets_shim`).
+    /// UpdateBudget) from the requests the proxy saw (see `budgets_shim`). On by default: the
+    /// reference landing zone has a sandbox budget, so every test that applies it needs this;
+    /// it changes no other request.
     pub budgets: bool,
+}
+
+impl Default for ProxyConfig {
+    fn default() -> Self {
+        ProxyConfig {
+            seed: 0,
+            rules: Vec::new(),
+            latency: Duration::ZERO,
+            drop_every_write_once: false,
+            identity_center: false,
+            budgets: true,
+        }
+    }
 }
 
 /// Counts of what the proxy did.

@@ -177,7 +177,7 @@ async fn kill_9_at_random_points_then_one_clean_apply_converges() {
         }
     }
     // The last kill may have left the lock; a clean apply breaks it and finishes the job.
-    Run::from_output(&apply_breaking_lock(&env, &env.moto.endpoint()).output().unwrap()).ok();
+    Run::from_output(&apply_breaking_lock(&env, &env.endpoint()).output().unwrap()).ok();
     assert_eq!(state(&env).await, expected);
     let plan = env.plan_json(&reference()).ok();
     assert_eq!(plan.json()["changes"].as_array().unwrap().len(), 0);
@@ -194,7 +194,7 @@ fn secrets_never_appear_at_maximum_verbosity() {
         .env("AWS_SESSION_TOKEN", token)
         .env("GROUNDWORK_PASSWORD_FILE", env.path("passwords.tsv"))
         .args(["-vvv", "apply", reference().to_str().unwrap(), "--auto-approve", "--no-rate-limit"])
-        .args(["--region", "us-east-1", "--endpoint-url", &env.moto.endpoint()])
+        .args(["--region", "us-east-1", "--endpoint-url", &env.endpoint()])
         .output()
         .unwrap();
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
