@@ -65,6 +65,14 @@ const OPERATION_ACTIONS: &[(&str, &[&str])] = &[
     ("service-quotas:GetServiceQuota", &["servicequotas:GetServiceQuota"]),
     ("s3control:GetPublicAccessBlock", &["s3:GetAccountPublicAccessBlock"]),
     ("s3control:PutPublicAccessBlock", &["s3:PutAccountPublicAccessBlock"]),
+    // AWS Budgets authorizes every read with ViewBudget and every write with ModifyBudget.
+    ("budgets:DescribeBudget", &["budgets:ViewBudget"]),
+    ("budgets:DescribeNotificationsForBudget", &["budgets:ViewBudget"]),
+    ("budgets:DescribeSubscribersForNotification", &["budgets:ViewBudget"]),
+    ("budgets:CreateBudget", &["budgets:ModifyBudget"]),
+    ("budgets:UpdateBudget", &["budgets:ModifyBudget"]),
+    ("budgets:CreateNotification", &["budgets:ModifyBudget"]),
+    ("budgets:DeleteNotification", &["budgets:ModifyBudget"]),
 ];
 
 /// The IAM actions that authorize an SDK operation (`s3:HeadBucket` → `s3:ListBucket`); empty

@@ -407,6 +407,23 @@ fn socket_linger_zero(stream: &std::net::TcpStream) -> std::io::Result<()> {
     sock.set_linger(Some(Duration::ZERO))
 }
 
+/// Forwards a request whose answer the caller will lose, so the budgets shim still records what
+/// moto accepted (its state must follow moto's, faults or not).
+async fn forward_observed(
+    req: &Request,
+    upstream_port: u16,
+    shared: &Shared,
+    service: &str,
+    operation: &str,
+) -> std::io::Result<Vec<u8>> {
+    let answer = forward(req, upstream_port).await?;
+    if service == "budgets" && shared.config.lock().expect("config").budgets {
+        let ok = answer.starts_with(b"HTTP/1.1 200");
+        shared.budgets.lock().expect("budgets shim").observe(operation, &req.body, ok);
+    }
+    Ok(answer)
+}
+
 async fn handle(mut stream: TcpStream, upstream_port: u16, shared: &Shared) -> std::io::Result<()> {
     let Some(req) = read_request(&mut stream).await? else { return Ok(()) };
     let service = req.service();
@@ -432,12 +449,12 @@ async fn handle(mut stream: TcpStream, upstream_port: u16, shared: &Shared) -> s
             Ok(())
         }
         Some(Fault::ResetAfter) => {
-            let _ = forward(&req, upstream_port).await;
+            let _ = forward_observed(&req, upstream_port, shared, &service, &operation).await;
             reset(stream);
             Ok(())
         }
         Some(Fault::DropAnswer) => {
-            let _ = forward(&req, upstream_port).await;
+            let _ = forward_observed(&req, upstream_port, shared, &service, &operation).await;
             stream.shutdown().await
         }
         Some(f) => {

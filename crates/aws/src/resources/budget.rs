@@ -94,15 +94,23 @@ impl Converge for BudgetSpec {
                 })
                 .collect::<Result<_, _>>()?;
             let b = budget(name, self)?;
+            // A lost answer is settled by reading the budget back (it exists with this limit).
             let created = aws
-                .run("budgets:CreateBudget", Idempotency::CreatesNew, || {
-                    client
-                        .create_budget()
-                        .account_id(account)
-                        .budget(b.clone())
-                        .set_notifications_with_subscribers(Some(with.clone()))
-                        .send()
-                })
+                .run_settled(
+                    "budgets:CreateBudget",
+                    || {
+                        client
+                            .create_budget()
+                            .account_id(account)
+                            .budget(b.clone())
+                            .set_notifications_with_subscribers(Some(with.clone()))
+                            .send()
+                    },
+                    || async {
+                        let found = aws.read_budget(&client, account, name).await?;
+                        Ok(found.is_some_and(|f| f.monthly_limit_usd == self.monthly_limit_usd))
+                    },
+                )
                 .await;
             return match created {
                 Ok(_) => Ok(format!(
@@ -136,10 +144,17 @@ impl Converge for BudgetSpec {
                 continue;
             }
             let gone = notification(l)?;
-            aws.run("budgets:DeleteNotification", Idempotency::Safe, || {
-                client.delete_notification().account_id(account).budget_name(name).notification(gone.clone()).send()
-            })
-            .await?;
+            let deleted = aws
+                .run("budgets:DeleteNotification", Idempotency::Safe, || {
+                    client.delete_notification().account_id(account).budget_name(name).notification(gone.clone()).send()
+                })
+                .await;
+            // A resend after a lost answer finds it gone.
+            match deleted {
+                Ok(_) => {}
+                Err(e) if e.code.as_deref() == Some("NotFoundException") => {}
+                Err(e) => return Err(e),
+            }
             done.push(format!("notification at {}% removed", l.threshold_percent));
         }
         for n in &self.notifications {
@@ -147,16 +162,23 @@ impl Converge for BudgetSpec {
                 continue;
             }
             let (new, to) = (notification(n)?, subscribers(n)?);
-            aws.run("budgets:CreateNotification", Idempotency::Safe, || {
-                client
-                    .create_notification()
-                    .account_id(account)
-                    .budget_name(name)
-                    .notification(new.clone())
-                    .set_subscribers(Some(to.clone()))
-                    .send()
-            })
-            .await?;
+            let created = aws
+                .run("budgets:CreateNotification", Idempotency::Safe, || {
+                    client
+                        .create_notification()
+                        .account_id(account)
+                        .budget_name(name)
+                        .notification(new.clone())
+                        .set_subscribers(Some(to.clone()))
+                        .send()
+                })
+                .await;
+            // A resend after a lost answer finds it there, with the subscribers it was sent with.
+            match created {
+                Ok(_) => {}
+                Err(e) if e.code.as_deref() == Some("DuplicateRecordException") => {}
+                Err(e) => return Err(e),
+            }
             done.push(format!("notification at {}% set", n.threshold_percent));
         }
         Ok(if done.is_empty() { "already as the blueprint says".into() } else { done.join(", ") })

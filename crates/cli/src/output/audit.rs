@@ -82,7 +82,6 @@ impl Render for Audit<'_> {
     fn text(&self, out: &mut Styled) {
         if !self.asked {
             table(self.report, out);
-            sandboxes(self.report, out);
         }
         let Some(e) = self.enforcement else { return };
         if !self.asked {
@@ -108,10 +107,13 @@ fn sandboxes(report: &AuditReport, out: &mut Styled) {
     for a in &report.accounts {
         let Some(limits) = &a.sandbox else { continue };
         if first {
-            out.text("\nSandboxes:\n");
+            out.text("Sandboxes:\n");
             first = false;
         }
         out.text(format!("  {} ({}): {limits}\n", a.name, a.id));
+    }
+    if !first {
+        out.text("\n");
     }
 }
 
@@ -197,6 +199,7 @@ fn table(report: &AuditReport, out: &mut Styled) {
         }
         out.text("\n");
     }
+    sandboxes(report, out);
     out.text(summary_line(report));
     out.text("\n");
 }
