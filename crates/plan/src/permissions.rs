@@ -486,13 +486,14 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
             &[format!("arn:aws:budgets::*:budget/{}", wild(name))],
             None,
         ),
+        // The same statement as SCPs, its condition widened to the policy's type (the deployer
+        // policy stays one document).
         Kind::OrgPolicy | Kind::OrgPolicyAttachment => b.add(
-            "OrganizationPolicies",
-            "create, update, tag, attach and detach the blueprint's tag and AI-services opt-out policies",
+            "ServiceControlPolicies",
+            "create, update, attach and detach the blueprint's service control policies",
             &[
                 "organizations:CreatePolicy",
                 "organizations:UpdatePolicy",
-                "organizations:TagResource",
                 "organizations:AttachPolicy",
                 "organizations:DetachPolicy",
             ],
@@ -776,9 +777,9 @@ fn prune_statements(blueprint: &str, b: &mut Builder) {
 fn org_prune_statements(blueprint: &str, b: &mut Builder) {
     let types: Vec<&str> = OrgPolicyType::ALL.iter().map(|t| t.api_name()).collect();
     b.add(
-        "PruneOrganizationPolicies",
-        "detach and delete a tag or AI-services opt-out policy groundwork owns for this blueprint that the blueprint no longer lists (with --prune or guardrails.prune)",
-        &["organizations:DetachPolicy", "organizations:DeletePolicy"],
+        "PruneServiceControlPolicies",
+        "delete an SCP groundwork owns for this blueprint that the blueprint no longer lists (with --prune or guardrails.prune), once detached",
+        &["organizations:DeletePolicy"],
         &["*".into()],
         Some(json!({ "StringEquals": {
             "organizations:PolicyType": types,

@@ -11,6 +11,19 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+/// The shim of the moto listening on `port`: one per emulator, shared by every proxy in front
+/// of it (a test may run groundwork through a fault proxy, then through another proxy).
+pub(crate) fn of(port: u16) -> std::sync::MutexGuard<'static, BudgetsShim> {
+    static SHIMS: std::sync::LazyLock<std::sync::Mutex<BTreeMap<u16, &'static std::sync::Mutex<BudgetsShim>>>> =
+        std::sync::LazyLock::new(Default::default);
+    let shim: &'static std::sync::Mutex<BudgetsShim> = *SHIMS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(port)
+        .or_insert_with(|| Box::leak(Box::default()));
+    shim.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A budget: (account id, budget name).
 type BudgetKey = (String, String);
 

@@ -133,7 +133,6 @@ struct Shared {
     rng: Mutex<StdRng>,
     stats: Mutex<ProxyStats>,
     sso: Mutex<crate::sso_shim::SsoShim>,
-    budgets: Mutex<crate::budgets_shim::BudgetsShim>,
     stop: AtomicBool,
 }
 
@@ -156,7 +155,6 @@ impl FaultProxy {
             dropped: Mutex::new(std::collections::HashSet::new()),
             stats: Mutex::new(ProxyStats::default()),
             sso: Mutex::new(crate::sso_shim::SsoShim::default()),
-            budgets: Mutex::new(crate::budgets_shim::BudgetsShim::default()),
             stop: AtomicBool::new(false),
         });
         let s = Arc::clone(&shared);
@@ -419,7 +417,7 @@ async fn forward_observed(
     let answer = forward(req, upstream_port).await?;
     if service == "budgets" && shared.config.lock().expect("config").budgets {
         let ok = answer.starts_with(b"HTTP/1.1 200");
-        shared.budgets.lock().expect("budgets shim").observe(operation, &req.body, ok);
+        crate::budgets_shim::of(upstream_port).observe(operation, &req.body, ok);
     }
     Ok(answer)
 }
@@ -462,7 +460,7 @@ async fn handle(mut stream: TcpStream, upstream_port: u16, shared: &Shared) -> s
             stream.shutdown().await
         }
         None if service == "budgets" && shared.config.lock().expect("config").budgets => {
-            let step = shared.budgets.lock().expect("budgets shim").step(&operation, &req.body);
+            let step = crate::budgets_shim::of(upstream_port).step(&operation, &req.body);
             let answer = match step {
                 crate::budgets_shim::Step::Answer(a) => a,
                 crate::budgets_shim::Step::Forward(requests) => {
@@ -471,14 +469,14 @@ async fn handle(mut stream: TcpStream, upstream_port: u16, shared: &Shared) -> s
                         let sent = req.rewritten(&format!("AWSBudgetServiceGateway.{op}"), body);
                         last = forward(&sent, upstream_port).await?;
                         let ok = last.starts_with(b"HTTP/1.1 200");
-                        shared.budgets.lock().expect("budgets shim").observe(op, &sent.body, ok);
+                        crate::budgets_shim::of(upstream_port).observe(op, &sent.body, ok);
                     }
                     last
                 }
                 crate::budgets_shim::Step::Pass => {
                     let a = forward(&req, upstream_port).await?;
                     let ok = a.starts_with(b"HTTP/1.1 200");
-                    shared.budgets.lock().expect("budgets shim").observe(&operation, &req.body, ok);
+                    crate::budgets_shim::of(upstream_port).observe(&operation, &req.body, ok);
                     a
                 }
             };

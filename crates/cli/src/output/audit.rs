@@ -107,12 +107,12 @@ fn sandboxes(report: &AuditReport, out: &mut Styled) {
     for a in &report.accounts {
         let Some(limits) = &a.sandbox else { continue };
         if first {
-            out.text("Sandboxes:\n");
+            out.text(if report.findings.is_empty() { "\nSandboxes:\n" } else { "Sandboxes:\n" });
             first = false;
         }
         out.text(format!("  {} ({}): {limits}\n", a.name, a.id));
     }
-    if !first {
+    if !first && !report.findings.is_empty() {
         out.text("\n");
     }
 }
@@ -198,6 +198,13 @@ fn table(report: &AuditReport, out: &mut Styled) {
             out.text(format!("  {:<c$}  {:<d$}  {}\n", r[2], r[3], r[4], c = w[2], d = w[3]));
         }
         out.text("\n");
+    }
+    // The sandboxes under the table; with no finding, the summary comes first.
+    if report.findings.is_empty() {
+        out.text(summary_line(report));
+        out.text("\n");
+        sandboxes(report, out);
+        return;
     }
     sandboxes(report, out);
     out.text(summary_line(report));
