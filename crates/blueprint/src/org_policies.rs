@@ -263,9 +263,8 @@ pub(crate) fn policy_type(
     let Some(t) = written else { return Ok(of_builtin) };
     let named = match t.value.as_str() {
         "service_control" => None,
-        other => match OrgPolicyType::ALL.iter().copied().find(|p| p.blueprint_name() == other) {
-            Some(p) => Some(p),
-            None => {
+        other => {
+            let Some(p) = OrgPolicyType::ALL.iter().copied().find(|p| p.blueprint_name() == other) else {
                 let d = Diagnostic::error("blueprint::policy-type", t.span, format!("unknown policy type `{other}`"))
                     .label("not a policy type");
                 cx.push(match did_you_mean(other, POLICY_TYPE_NAMES.iter().copied()) {
@@ -273,8 +272,9 @@ pub(crate) fn policy_type(
                     None => d.help(format!("types are {}", POLICY_TYPE_NAMES.join(", "))),
                 });
                 return Err(());
-            }
-        },
+            };
+            Some(p)
+        }
     };
     if let Some(b) = builtin
         && named != of_builtin

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 pub(crate) fn of(port: u16) -> std::sync::MutexGuard<'static, BudgetsShim> {
     static SHIMS: std::sync::LazyLock<std::sync::Mutex<BTreeMap<u16, &'static std::sync::Mutex<BudgetsShim>>>> =
         std::sync::LazyLock::new(Default::default);
-    let shim: &'static std::sync::Mutex<BudgetsShim> = *SHIMS
+    let shim: &'static std::sync::Mutex<BudgetsShim> = SHIMS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .entry(port)

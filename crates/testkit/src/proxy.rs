@@ -228,9 +228,13 @@ impl Request {
         for (i, line) in self.head.trim_end_matches("\r\n").split("\r\n").enumerate() {
             let lower = line.to_ascii_lowercase();
             if i > 0 && lower.starts_with("x-amz-target:") {
-                head.push_str(&format!("X-Amz-Target: {target}\r\n"));
+                head.push_str("X-Amz-Target: ");
+                head.push_str(target);
+                head.push_str("\r\n");
             } else if i > 0 && lower.starts_with("content-length:") {
-                head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+                head.push_str("Content-Length: ");
+                head.push_str(&body.len().to_string());
+                head.push_str("\r\n");
             } else {
                 head.push_str(line);
                 head.push_str("\r\n");

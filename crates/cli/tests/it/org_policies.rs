@@ -82,7 +82,8 @@ async fn tag_and_ai_opt_out_policies_are_built_attached_read_back_repaired_and_i
     let org = env.org();
     let root = org.list_roots().send().await.unwrap().roots()[0].clone();
     let root_id = root.id().unwrap().to_owned();
-    let enabled: BTreeSet<&str> = root.policy_types().iter().filter_map(|t| t.r#type()).map(|t| t.as_str()).collect();
+    let enabled: BTreeSet<&str> =
+        root.policy_types().iter().filter_map(|t| t.r#type()).map(PolicyType::as_str).collect();
     assert!(enabled.contains("TAG_POLICY") && enabled.contains("AISERVICES_OPT_OUT_POLICY"), "{enabled:?}");
     let ous = org.list_organizational_units_for_parent().parent_id(&root_id).send().await.unwrap();
     let workloads = ous.organizational_units()[0].id().unwrap().to_owned();

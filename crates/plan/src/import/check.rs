@@ -58,10 +58,10 @@ fn item_of(change: &Change) -> Option<Item> {
     };
     match at.kind {
         Kind::Bucket | Kind::Trail | Kind::ServiceAccess | Kind::KmsKey => Some(Item::Logging),
-        Kind::Scp => Some(Item::Guardrail(at.name.clone())),
-        Kind::ScpAttachment => spec["policy"].as_str().map(|p| Item::Guardrail(p.to_owned())),
-        Kind::OrgPolicy => Some(Item::Guardrail(at.name.clone())),
-        Kind::OrgPolicyAttachment => spec["policy"].as_str().map(|p| Item::Guardrail(p.to_owned())),
+        Kind::Scp | Kind::OrgPolicy => Some(Item::Guardrail(at.name.clone())),
+        Kind::ScpAttachment | Kind::OrgPolicyAttachment => {
+            spec["policy"].as_str().map(|p| Item::Guardrail(p.to_owned()))
+        }
         Kind::ManagedPolicy if at.name == FORCE_MFA_POLICY => Some(Item::ForceMfa),
         Kind::Group => Some(Item::Group(at.name.clone())),
         Kind::User => Some(Item::User(at.name.clone())),
