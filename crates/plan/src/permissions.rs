@@ -1177,10 +1177,12 @@ mod tests {
         assert!(allows(&set.documents(), "organizations:DeletePolicy", None));
         let prune = set.statements.iter().find(|s| s.sid == "PruneServiceControlPolicies").unwrap();
         assert_eq!(prune.actions, ["organizations:DeletePolicy"]);
+        // The reference has an AI-services opt-out policy (issue 17): policies of the types beyond
+        // SCPs are listed, so prunable, too.
         assert_eq!(
             prune.condition,
             Some(json!({ "StringEquals": {
-                "organizations:PolicyType": ["SERVICE_CONTROL_POLICY"],
+                "organizations:PolicyType": ["AISERVICES_OPT_OUT_POLICY", "SERVICE_CONTROL_POLICY", "TAG_POLICY"],
                 "aws:ResourceTag/groundwork:managed": ["true"],
                 "aws:ResourceTag/groundwork:blueprint": ["acme"],
             } }))
