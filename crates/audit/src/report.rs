@@ -58,6 +58,10 @@ pub struct AccountAudit {
     /// Why the account could not be (fully) read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// For a sandbox of the blueprint's `sandbox` section: what limits it (the instance types
+    /// `sandbox-limits` allows, the budget and whom it tells).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<String>,
 }
 
 /// Counts of the findings.
@@ -154,6 +158,7 @@ impl AuditReport {
                 password_policy_checked: policy.password_scope.includes(&read.id),
                 findings: 0,
                 error: None,
+                sandbox: None,
             };
             match &read.credentials {
                 Ok(c) => {

@@ -68,6 +68,7 @@ pub(crate) struct AlertClients {
     pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     pub(crate) cloudwatch: aws_sdk_cloudwatch::Client,
     pub(crate) sns: aws_sdk_sns::Client,
+    budgets: std::sync::Mutex<Option<aws_sdk_budgets::Client>>,
 }
 
 /// Identity Center's clients in one region: SSO admin and the identity store.
@@ -131,6 +132,21 @@ impl AccountClients {
                     cloudwatch: conf!(aws_sdk_cloudwatch),
                     sns: conf!(aws_sdk_sns),
                 }
+    /// AWS Budgets of this account (a global service, in `us-east-1`): built on the first call,
+    /// then reused, on the account's credentials.
+    pub(crate) fn budgets(&self) -> aws_sdk_budgets::Client {
+        let r = &self.regional;
+        let mut built = r.budgets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        built
+            .get_or_insert_with(|| {
+                let mut conf = aws_sdk_budgets::config::Builder::from(&r.config)
+                    .region(Region::new("us-east-1"))
+                    .retry_config(RetryConfig::disabled())
+                    .interceptor(r.counter.clone());
+                if let Some(c) = &r.credentials {
+                    conf = conf.credentials_provider(c.clone());
+                }
+                aws_sdk_budgets::Client::from_conf(conf.build())
             })
             .clone()
     }
@@ -298,6 +314,7 @@ impl Aws {
                 ec2: std::sync::Mutex::default(),
                 sso: std::sync::Mutex::default(),
                 alerts: std::sync::Mutex::default(),
+                budgets: std::sync::Mutex::default(),
             }),
         }
     }

@@ -27,11 +27,13 @@ const ACCOUNT_CONCURRENCY: usize = 8;
 /// The EC2 service principal.
 const EC2_PRINCIPAL: &str = "ec2.amazonaws.com";
 /// The kinds listed for the organization (in the management account).
-const ORGANIZATION_KINDS: [Kind; 8] = [
+const ORGANIZATION_KINDS: [Kind; 10] = [
     Kind::ServiceAccess,
     Kind::PolicyType,
     Kind::Scp,
     Kind::ScpAttachment,
+    Kind::OrgPolicy,
+    Kind::OrgPolicyAttachment,
     Kind::Trail,
     Kind::SsoGroup,
     Kind::PermissionSet,
@@ -161,8 +163,27 @@ impl Aws {
         let listed = self.list_scps().await.map_err(|e| AwsError::call("listing service control policies", e))?;
         let scps: HashMap<String, String> =
             listed.into_iter().filter(|s| !s.aws_managed).map(|s| (s.name, s.id)).collect();
-        let mut found =
-            Found { scp_ids: scps.iter().map(|(n, i)| (n.clone(), i.clone())).collect(), ..Found::default() };
+        // Tag and AI-services opt-out policies: listed per type enabled on the root (a policy
+        // of a type not enabled cannot be attached, so there is nothing to import).
+        let mut org_policies = HashMap::new();
+        for t in groundwork_blueprint::org_policies::OrgPolicyType::ALL {
+            if !org.policy_types.iter().any(|e| e == t.api_name()) {
+                continue;
+            }
+            let listed = self
+                .list_policies_of(aws_sdk_organizations::types::PolicyType::from(t.api_name()))
+                .await
+                .map_err(|e| AwsError::call("listing organization policies", e))?;
+            org_policies.extend(listed.into_iter().filter(|s| !s.aws_managed).map(|s| (s.name, (*t, s.id))));
+        }
+        let mut found = Found {
+            scp_ids: scps
+                .iter()
+                .map(|(n, i)| (n.clone(), i.clone()))
+                .chain(org_policies.iter().map(|(n, (_, i))| (n.clone(), i.clone())))
+                .collect(),
+            ..Found::default()
+        };
         let mut key_accounts = Vec::new();
         if let Some(log) = log_archive {
             match self.account(log, &management).await {
@@ -181,6 +202,7 @@ impl Aws {
         let shared = Arc::new(Shared {
             ids: ids.clone(),
             scps,
+            org_policies,
             ou_paths,
             policy_types: org.policy_types.clone(),
             key_aliases,

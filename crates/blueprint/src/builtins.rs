@@ -17,11 +17,14 @@ pub const BUILTIN_GUARDRAILS: &[&str] = &[
     "deny-regions-outside",
     "deny-iam-users-outside-identity",
     "protect-access-role",
+    crate::org_policies::AI_SERVICES_OPT_OUT,
+    crate::org_policies::TAG_CONVENTIONS,
+    crate::sandbox::SANDBOX_LIMITS,
 ];
 
 /// The built-ins that exempt groundwork's access role (and the break-glass role): whenever one
 /// of them is in the blueprint, `protect-access-role` is attached at Root too.
-pub const EXEMPTING_BUILTINS: &[&str] = &["protect-cloudtrail", "deny-regions-outside"];
+pub const EXEMPTING_BUILTINS: &[&str] = &["protect-cloudtrail", "deny-regions-outside", crate::sandbox::SANDBOX_LIMITS];
 
 /// The IAM writes `protect-access-role` denies on the access role (and the break-glass role)
 /// unless the caller is one of them: AWS Control Tower's AWS-GR_IAM_ROLE_CHANGE_PROHIBITED for
@@ -188,6 +191,11 @@ pub(crate) fn default_description(builtin: &str) -> &'static str {
         "deny-regions-outside" => "Regional services only in the allowed regions",
         "deny-iam-users-outside-identity" => "IAM users and access keys only in the identity account",
         "protect-access-role" => "Only groundwork's access role (and the break-glass role) can change those roles",
+        crate::sandbox::SANDBOX_LIMITS => {
+            "Sandboxes: no network path out, no long-term commitment, no IAM user or access key, small instances only"
+        }
+        crate::org_policies::AI_SERVICES_OPT_OUT => "AWS AI services do not store or use content of member accounts",
+        crate::org_policies::TAG_CONVENTIONS => "Tag keys and values follow the blueprint's tag conventions",
         _ => DEFAULT_DESCRIPTION,
     }
 }
@@ -228,6 +236,79 @@ impl Exempt<'_> {
 /// `protect-access-role`: nobody but the access role (and the break-glass role) may create,
 /// delete, re-trust, re-permission or re-tag those roles in a member account, so that nobody can
 /// make themselves exempt from the other guardrails.
+/// What `sandbox-limits` denies to open a network path out of a sandbox: transit gateway
+/// attachments, VPC peering, site-to-site and client VPN, Direct Connect, and associating
+/// Route 53 Resolver rules (the way a rule shared from elsewhere takes effect), or accepting a
+/// resource share (how another account's transit gateway or resolver rules arrive).
+pub const SANDBOX_NETWORK_ACTIONS: &[&str] = &[
+    "ec2:AcceptTransitGatewayPeeringAttachment",
+    "ec2:AcceptTransitGatewayVpcAttachment",
+    "ec2:AcceptVpcPeeringConnection",
+    "ec2:AttachVpnGateway",
+    "ec2:CreateClientVpnEndpoint",
+    "ec2:CreateCustomerGateway",
+    "ec2:CreateTransitGatewayConnect",
+    "ec2:CreateTransitGatewayPeeringAttachment",
+    "ec2:CreateTransitGatewayVpcAttachment",
+    "ec2:CreateVpcPeeringConnection",
+    "ec2:CreateVpnConnection",
+    "ec2:CreateVpnGateway",
+    "directconnect:*",
+    "ram:AcceptResourceShareInvitation",
+    "route53resolver:AssociateResolverRule",
+];
+
+/// What `sandbox-limits` denies as a long-term commitment: reserved capacity of every kind,
+/// savings plans, dedicated hosts and their reservations.
+pub const SANDBOX_COMMITMENT_ACTIONS: &[&str] = &[
+    "ec2:AcceptReservedInstancesExchangeQuote",
+    "ec2:AllocateHosts",
+    "ec2:PurchaseCapacityBlock",
+    "ec2:PurchaseHostReservation",
+    "ec2:PurchaseReservedInstancesOffering",
+    "ec2:PurchaseScheduledInstances",
+    "dynamodb:PurchaseReservedCapacityOfferings",
+    "elasticache:PurchaseReservedCacheNodesOffering",
+    "es:PurchaseReservedInstanceOffering",
+    "memorydb:PurchaseReservedNodesOffering",
+    "rds:PurchaseReservedDBInstancesOffering",
+    "redshift:PurchaseReservedNodeOffering",
+    "savingsplans:CreateSavingsPlan",
+];
+
+/// `sandbox-limits`: no network path out, no long-term commitment, no IAM user or access key,
+/// `ec2:RunInstances` only with an instance type of `instance_types`, and the sandbox's budget
+/// (`budget_name`) changed by nobody but groundwork's access role (and the break-glass role).
+pub(crate) fn sandbox_limits(instance_types: &[String], budget_name: &str, exempt: Exempt<'_>) -> Value {
+    json!({
+        "Version": POLICY_VERSION,
+        "Statement": [
+            { "Sid": "DenyNetworkPathsOut", "Effect": "Deny", "Action": SANDBOX_NETWORK_ACTIONS, "Resource": "*" },
+            { "Sid": "DenyLongTermCommitments", "Effect": "Deny", "Action": SANDBOX_COMMITMENT_ACTIONS, "Resource": "*" },
+            {
+                "Sid": "DenyIamUsersAndAccessKeys",
+                "Effect": "Deny",
+                "Action": ["iam:CreateAccessKey", "iam:CreateUser"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "DenyInstanceTypesOutsideAllowList",
+                "Effect": "Deny",
+                "Action": "ec2:RunInstances",
+                "Resource": "arn:aws:ec2:*:*:instance/*",
+                "Condition": { "StringNotLike": { "ec2:InstanceType": instance_types } },
+            },
+            {
+                "Sid": "ProtectSandboxBudget",
+                "Effect": "Deny",
+                "Action": "budgets:ModifyBudget",
+                "Resource": format!("arn:aws:budgets::*:budget/{budget_name}"),
+                "Condition": exempt.condition(),
+            },
+        ],
+    })
+}
+
 pub(crate) fn protect_access_role(exempt: Exempt<'_>) -> Value {
     json!({
         "Version": POLICY_VERSION,

@@ -21,13 +21,13 @@ pub const DEFAULT_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
 /// AWS Organizations: a policy description is at most 512 characters.
 const MAX_DESCRIPTION: usize = 512;
 
-const GUARDRAILS_KEYS: &[&str] = &["limits", "policies", "access_role_protection", "prune"];
+const GUARDRAILS_KEYS: &[&str] = &["limits", "policies", "access_role_protection", "prune", "tag_conventions"];
 const PROTECTION_KEYS: &[&str] = &["disabled", "reason"];
 /// The name of the built-in that protects the access role (and of the SCP groundwork attaches
 /// at Root when the blueprint does not list it).
 pub const PROTECT_ACCESS_ROLE: &str = "protect-access-role";
 const LIMITS_KEYS: &[&str] = &["max_policy_chars", "max_per_target"];
-const POLICY_KEYS: &[&str] = &["name", "description", "builtin", "document", "allowed_regions", "targets"];
+const POLICY_KEYS: &[&str] = &["name", "description", "type", "builtin", "document", "allowed_regions", "targets"];
 /// Placeholders that have no single value in an SCP.
 const NOT_IN_SCP: &[&str] = &["account_id", "account", "workload", "env"];
 
@@ -47,6 +47,8 @@ pub(crate) enum RawTarget {
 pub(crate) struct RawPolicy {
     name: Option<Spanned<String>>,
     description: Option<Spanned<String>>,
+    /// `type:`: the Organizations policy type (default: an SCP).
+    policy_type: Option<Spanned<String>>,
     builtin: Option<Spanned<String>>,
     /// The `document:` value and the span of its key.
     document: Option<(Node, Span)>,
@@ -65,6 +67,8 @@ pub(crate) struct RawGuardrails {
     protection: Option<(Option<bool>, Option<Spanned<String>>, Span)>,
     /// `prune:`: delete the SCPs groundwork owns that the blueprint no longer lists.
     prune: Option<bool>,
+    /// `tag_conventions:`, when present.
+    tag_conventions: Option<Vec<crate::org_policies::RawConvention>>,
 }
 
 /// Reads the `guardrails` section.
@@ -92,6 +96,7 @@ pub(crate) fn read(cx: &mut Cx, node: &Node) -> RawGuardrails {
         raw.protection = Some((disabled, reason, key));
     }
     raw.prune = f.get("prune").and_then(|n| crate::logging::boolean(cx, n, "guardrails.prune"));
+    raw.tag_conventions = f.get("tag_conventions").map(|n| crate::org_policies::read_conventions(cx, n));
     raw
 }
 
@@ -100,6 +105,7 @@ fn read_policy(cx: &mut Cx, node: &Node) -> Option<RawPolicy> {
     let name = cx.required(&f, "name", "a guardrail").and_then(|n| cx.string(n, "the guardrail name"));
     let description = f.get("description").and_then(|n| cx.string(n, "description"));
     let builtin = f.get("builtin").and_then(|n| cx.string(n, "builtin"));
+    let policy_type = f.get("type").and_then(|n| cx.string(n, "the policy type"));
     let key_span = |key: &str| key_node(node, key).map_or(node.span, |k| k.span);
     let document = f.get("document").map(|d| (d.clone(), key_span("document")));
     match (f.get("builtin"), f.get("document")) {
@@ -144,7 +150,7 @@ fn read_policy(cx: &mut Cx, node: &Node) -> Option<RawPolicy> {
         }
         targets = items.iter().filter_map(|n| read_target(cx, n)).collect();
     }
-    Some(RawPolicy { name, description, builtin, document, allowed_regions, targets })
+    Some(RawPolicy { name, description, policy_type, builtin, document, allowed_regions, targets })
 }
 
 pub(crate) fn read_target(cx: &mut Cx, node: &Node) -> Option<RawTarget> {
@@ -225,6 +231,8 @@ pub(crate) struct Scope<'a> {
     pub(crate) logging: Option<&'a Logging>,
     /// Whether the blueprint has a `logging` section at all (readable or not).
     pub(crate) has_logging: bool,
+    /// The `sandbox` section, when present and valid.
+    pub(crate) sandbox: Option<&'a crate::sandbox::Sandbox>,
 }
 
 fn limit(cx: &mut Cx, value: Option<&Spanned<u64>>, default: usize, what: &str) -> usize {
@@ -258,9 +266,16 @@ pub(crate) fn lower(cx: &mut Cx, raw: Option<&RawGuardrails>, scope: &Scope<'_>)
         max_per_target: DEFAULT_MAX_PER_TARGET,
         access_role_protection_disabled: None,
         prune: false,
+        organization_policies: Vec::new(),
+        tag_conventions: Vec::new(),
     };
-    let Some(raw) = raw else { return out };
+    // Without the section, nothing but what the `sandbox` section adds.
+    let absent = RawGuardrails::default();
+    let raw = raw.unwrap_or(&absent);
     out.prune = raw.prune.unwrap_or(false);
+    out.tag_conventions =
+        raw.tag_conventions.as_deref().map(|c| crate::org_policies::lower_conventions(cx, c)).unwrap_or_default();
+    crate::org_policies::lint_own_tags(cx, &out.tag_conventions, scope.accounts);
     out.max_policy_chars =
         limit(cx, raw.max_policy_chars.as_ref(), DEFAULT_MAX_POLICY_CHARS, "guardrails.limits.max_policy_chars");
     out.max_per_target =
@@ -298,6 +313,21 @@ pub(crate) fn lower(cx: &mut Cx, raw: Option<&RawGuardrails>, scope: &Scope<'_>)
                 )
                 .label("too long"),
             );
+        }
+        match crate::org_policies::policy_type(cx, p.policy_type.as_ref(), p.builtin.as_ref()) {
+            Ok(None) => {}
+            Ok(Some(ty)) => {
+                lower_org_policy(
+                    cx,
+                    p,
+                    ty,
+                    scope,
+                    &mut out,
+                    raw.tag_conventions.as_ref().is_some_and(|c| !c.is_empty()),
+                );
+                continue;
+            }
+            Err(()) => continue,
         }
         let document = lower_document(cx, p, scope);
         if let Some((doc, site)) = &document {
@@ -342,9 +372,114 @@ pub(crate) fn lower(cx: &mut Cx, raw: Option<&RawGuardrails>, scope: &Scope<'_>)
             });
         }
     }
+    sandbox_guardrail(cx, raw, scope, &mut out);
     protect_access_role(cx, raw, scope, &mut out);
     check_per_target(cx, &out);
+    crate::org_policies::check_limits(cx, &out.organization_policies);
     out
+}
+
+/// The document of `sandbox-limits`: the `sandbox` section's instance types, or the default.
+fn sandbox_limits(scope: &Scope<'_>, exempt: builtins::Exempt<'_>) -> serde_json::Value {
+    let types: Vec<String> = match scope.sandbox {
+        Some(s) => s.instance_types.clone(),
+        None => crate::sandbox::DEFAULT_INSTANCE_TYPES.iter().map(|t| (*t).to_owned()).collect(),
+    };
+    builtins::sandbox_limits(&types, crate::sandbox::SANDBOX_BUDGET, exempt)
+}
+
+/// With a `sandbox` section, `sandbox-limits` is attached to every sandbox account, unless the
+/// blueprint lists that built-in itself (then where it says).
+fn sandbox_guardrail(cx: &mut Cx, raw: &RawGuardrails, scope: &Scope<'_>, out: &mut Guardrails) {
+    let Some(sandbox) = scope.sandbox else { return };
+    if raw.policies.iter().any(|p| p.builtin.as_ref().is_some_and(|b| b.value == crate::sandbox::SANDBOX_LIMITS)) {
+        return;
+    }
+    let site = sandbox.site;
+    if let Some(taken) =
+        raw.policies.iter().find_map(|p| p.name.as_ref().filter(|n| n.value == crate::sandbox::SANDBOX_LIMITS))
+    {
+        cx.push(
+            Diagnostic::error(
+                "blueprint::sandbox",
+                taken.span,
+                format!(
+                    "the name `{}` is reserved for the built-in the `sandbox` section attaches",
+                    crate::sandbox::SANDBOX_LIMITS
+                ),
+            )
+            .label("not the built-in")
+            .help("rename this guardrail, or write `builtin: sandbox-limits` to attach it where you choose"),
+        );
+        return;
+    }
+    let exempt = builtins::Exempt { access_role: scope.access_role, break_glass_role: scope.break_glass_role };
+    let document = sandbox_limits(scope, exempt);
+    let size = scp_size(&document);
+    if size > out.max_policy_chars {
+        cx.push(
+            Diagnostic::error(
+                "blueprint::scp-too-large",
+                site,
+                format!(
+                    "guardrail `sandbox-limits` is {size} characters, more than the {} an SCP may have",
+                    out.max_policy_chars
+                ),
+            )
+            .label(format!("{size} characters once minified"))
+            .help("list fewer instance types (patterns such as `t3.*` count once)"),
+        );
+    }
+    out.policies.push(Guardrail {
+        name: Spanned::new(crate::sandbox::SANDBOX_LIMITS.to_owned(), site),
+        description: builtins::default_description(crate::sandbox::SANDBOX_LIMITS).to_owned(),
+        builtin: Some(crate::sandbox::SANDBOX_LIMITS.to_owned()),
+        document,
+        targets: sandbox.accounts.iter().map(|a| Spanned::new(Target::Account(a.name.clone()), site)).collect(),
+        allowed_regions: None,
+    });
+}
+
+/// A guardrail of a policy type beyond SCPs (`crate::org_policies`): its document (the
+/// built-in's, or a custom one of its type's shape) and targets, into
+/// `organization_policies`.
+fn lower_org_policy(
+    cx: &mut Cx,
+    p: &RawPolicy,
+    ty: crate::org_policies::OrgPolicyType,
+    scope: &Scope<'_>,
+    out: &mut Guardrails,
+    has_conventions: bool,
+) {
+    if let Some((_, key, _)) = &p.allowed_regions {
+        cx.push(
+            Diagnostic::error(
+                "blueprint::allowed-regions",
+                *key,
+                "only the built-in `deny-regions-outside` takes `allowed_regions`",
+            )
+            .label(format!("not used by a {}", ty.describe())),
+        );
+    }
+    let document = match (&p.builtin, &p.document) {
+        (Some(b), None) => crate::org_policies::builtin_document(cx, b, &out.tag_conventions, has_conventions),
+        (None, Some((d, _))) => crate::org_policies::check_document(cx, d, ty).then(|| d.to_json()),
+        _ => None,
+    };
+    let targets = resolve_targets(cx, p, scope);
+    let (Some(name), Some(document)) = (&p.name, document) else { return };
+    out.organization_policies.push(crate::org_policies::OrgPolicy {
+        name: name.clone(),
+        description: match (&p.description, &p.builtin) {
+            (Some(d), _) => d.value.clone(),
+            (None, Some(b)) => builtins::default_description(&b.value).to_owned(),
+            (None, None) => builtins::DEFAULT_DESCRIPTION.to_owned(),
+        },
+        policy_type: ty,
+        builtin: p.builtin.as_ref().map(|b| b.value.clone()),
+        document,
+        targets,
+    });
 }
 
 /// The exemption of the access role is worth nothing if anyone can create that role, re-trust
@@ -354,9 +489,18 @@ pub(crate) fn lower(cx: &mut Cx, raw: Option<&RawGuardrails>, scope: &Scope<'_>)
 fn protect_access_role(cx: &mut Cx, raw: &RawGuardrails, scope: &Scope<'_>, out: &mut Guardrails) {
     let builtin =
         |p: &&RawPolicy, names: &[&str]| p.builtin.as_ref().is_some_and(|b| names.contains(&b.value.as_str()));
-    let Some(exempting) = raw.policies.iter().find(|p| builtin(p, builtins::EXEMPTING_BUILTINS)) else { return };
-    let exempting_span = exempting.builtin.as_ref().map_or_else(Span::default, |b| b.span);
-    let exempting_name = exempting.builtin.as_ref().map_or("", |b| b.value.as_str());
+    // The built-ins written in the blueprint, or the `sandbox-limits` the `sandbox` section adds.
+    let (exempting_span, exempting_name) = match raw.policies.iter().find(|p| builtin(p, builtins::EXEMPTING_BUILTINS))
+    {
+        Some(e) => (
+            e.builtin.as_ref().map_or_else(Span::default, |b| b.span),
+            e.builtin.as_ref().map_or("", |b| b.value.as_str()),
+        ),
+        None => match out.policies.iter().find(|g| g.builtin.as_deref() == Some(crate::sandbox::SANDBOX_LIMITS)) {
+            Some(g) => (g.name.span, crate::sandbox::SANDBOX_LIMITS),
+            None => return,
+        },
+    };
     if let Some((disabled, reason, key)) = &raw.protection {
         let reason = reason.as_ref().filter(|r| !r.value.trim().is_empty());
         match (disabled, reason) {
@@ -515,6 +659,7 @@ fn lower_document(cx: &mut Cx, p: &RawPolicy, scope: &Scope<'_>) -> Option<(serd
                 return None;
             }
         },
+        crate::sandbox::SANDBOX_LIMITS => sandbox_limits(scope, exempt),
         "deny-regions-outside" => {
             let regions = allowed_regions(cx, p, b, scope)?;
             builtins::deny_regions_outside(&regions, exempt)

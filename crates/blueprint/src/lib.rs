@@ -38,10 +38,12 @@ mod intel;
 mod lint;
 mod logging;
 mod model;
+pub mod org_policies;
 mod policy;
 mod posture;
 pub mod regions;
 pub mod root_access;
+pub mod sandbox;
 mod schema;
 mod selector;
 mod severity;
@@ -59,7 +61,7 @@ pub use alerts::{
 };
 pub use builtins::{
     ACCESS_ROLE_PROTECTED_ACTIONS, BUILTIN_GUARDRAILS, EXEMPTING_BUILTINS, GLOBAL_SERVICE_ACTIONS,
-    LOG_BUCKET_PROTECTED_ACTIONS, LOG_KEY_PROTECTED_ACTIONS,
+    LOG_BUCKET_PROTECTED_ACTIONS, LOG_KEY_PROTECTED_ACTIONS, SANDBOX_COMMITMENT_ACTIONS, SANDBOX_NETWORK_ACTIONS,
 };
 pub use diag::{Diagnostic, Diagnostics, Related};
 pub use guardrails::{DEFAULT_ACCESS_ROLE, DEFAULT_MAX_PER_TARGET, DEFAULT_MAX_POLICY_CHARS, PROTECT_ACCESS_ROLE};

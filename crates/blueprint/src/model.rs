@@ -61,6 +61,8 @@ pub struct Blueprint {
     pub root_access: Option<crate::root_access::RootAccess>,
     /// The `alerts` section, when present.
     pub alerts: Option<crate::alerts::Alerts>,
+    /// The `sandbox` section, when present.
+    pub sandbox: Option<crate::sandbox::Sandbox>,
 }
 
 impl Blueprint {
@@ -356,6 +358,12 @@ pub struct Guardrails {
     /// blueprint no longer lists are deleted (detached first) by every apply, as with
     /// `--prune`. Default `false`: the plan names them and leaves them.
     pub prune: bool,
+    /// The guardrails of policy types beyond SCPs (tag, AI-services opt-out), in blueprint
+    /// order; `policies` holds the SCPs only.
+    pub organization_policies: Vec<crate::org_policies::OrgPolicy>,
+    /// `guardrails.tag_conventions`: the blueprint's tag conventions (the built-in
+    /// `tag-conventions` tag policy is generated from them).
+    pub tag_conventions: Vec<crate::org_policies::TagConvention>,
 }
 
 /// One service control policy and where it is attached.

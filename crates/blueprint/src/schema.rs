@@ -27,6 +27,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "flow_logs",
     "root_access",
     "alerts",
+    "sandbox",
     // Read by groundwork-assertions once the rest is valid.
     "assertions",
 ];
@@ -99,6 +100,7 @@ pub(crate) struct RawBlueprint {
     pub(crate) flow_logs: Option<crate::flow_logs::RawFlowLogs>,
     pub(crate) root_access: Option<crate::root_access::RawRootAccess>,
     pub(crate) alerts: Option<crate::alerts::RawAlerts>,
+    pub(crate) sandbox: Option<crate::sandbox::RawSandbox>,
 }
 
 /// Collects diagnostics while walking the tree.
@@ -410,6 +412,7 @@ pub(crate) fn read(cx: &mut Cx, root: &Node) -> RawBlueprint {
     raw.flow_logs = top.get("flow_logs").map(|n| crate::flow_logs::read(cx, n));
     raw.root_access = top.get("root_access").map(|n| crate::root_access::read(cx, n));
     raw.alerts = top.get("alerts").map(|n| crate::alerts::read(cx, n));
+    raw.sandbox = top.get("sandbox").map(|n| crate::sandbox::read(cx, n));
     raw
 }
 

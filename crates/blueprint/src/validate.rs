@@ -455,6 +455,7 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
     let execution_role =
         crate::guardrails::optional_role(cx, org.as_ref().and_then(|o| o.execution_role.as_ref()), &access_role);
     let logging = raw.logging.as_ref().and_then(|l| crate::logging::lower(cx, src, l, &accounts, home_region));
+    let sandbox = raw.sandbox.as_ref().and_then(|s| crate::sandbox::lower(cx, s, &accounts, &known));
     let scope = crate::guardrails::Scope {
         src,
         home_region,
@@ -464,6 +465,7 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         ous: &known,
         logging: logging.as_ref(),
         has_logging: raw.logging.is_some(),
+        sandbox: sandbox.as_ref(),
     };
     let guardrails = crate::guardrails::lower(cx, raw.guardrails.as_ref(), &scope);
     let baseline_roles = crate::baseline::RoleScope {
@@ -522,6 +524,7 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         flow_logs,
         root_access,
         alerts,
+        sandbox,
     })
 }
 

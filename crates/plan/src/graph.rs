@@ -246,6 +246,9 @@ impl Picture {
             if hub_name == Some(Some(name.as_str())) {
                 lines.push("identity hub".to_owned());
             }
+            if let Some(limits) = bp.sandbox.as_ref().and_then(|s| s.summary(name)) {
+                lines.push(line(&limits));
+            }
             let parent = ou_node(&account.ou.value);
             let node = p.node("acct", name, NodeKind::Account(account.purpose), lines, p.nodes[parent].cluster);
             p.edge(parent, node, EdgeKind::Tree);

@@ -127,6 +127,11 @@ pub fn address_of(at: &Locator, spec: &Value, ids: &Ids) -> Option<Address> {
         ),
         Kind::Scp => Address::scp(&at.name),
         Kind::ScpAttachment => ScpAttachmentSpec::from_value(spec).ok()?.address(),
+        Kind::OrgPolicy => crate::kinds::org_policy::address(&at.name),
+        Kind::Budget => crate::kinds::budget::address(account?, &at.name),
+        Kind::OrgPolicyAttachment => {
+            crate::kinds::org_policy_attachment::OrgPolicyAttachmentSpec::from_value(spec).ok()?.address()
+        }
         Kind::PasswordPolicy => Address::password_policy(account),
         Kind::ManagedPolicy => Address::managed_policy(account, &at.name),
         Kind::Group => Address::group(account, &at.name),

@@ -377,6 +377,11 @@ pub(crate) fn prune(bp: &Blueprint) -> crate::state::Prune {
     let mut out = crate::state::Prune::default();
     if bp.guardrails.prune {
         out.sections.insert(Kind::Scp, "guardrails.prune".to_owned());
+        // Policies of other types are listed, so can be pruned, only while the blueprint has
+        // some (discovery reads them for those).
+        if !bp.guardrails.organization_policies.is_empty() {
+            out.sections.insert(Kind::OrgPolicy, "guardrails.prune".to_owned());
+        }
     }
     out
 }
@@ -386,6 +391,8 @@ pub(crate) fn resources(bp: &Blueprint) -> Vec<DesiredResource> {
     let mut out = Vec::new();
     logging_resources(bp, &mut out);
     kinds::scp::lower(bp, &mut out);
+    kinds::org_policy::lower(bp, &mut out);
+    kinds::budget::lower(bp, &mut out);
     kinds::access_role::lower(bp, &mut out);
     kinds::password_policy::lower(bp, &mut out);
     kinds::managed_policy::lower(bp, &mut out);

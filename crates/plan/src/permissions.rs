@@ -33,6 +33,7 @@ use serde_json::{Value, json};
 use crate::lower::{CLOUDTRAIL_PRINCIPAL, SCP_TYPE, hub};
 use crate::resource::{DesiredResource, Kind};
 use crate::state::{Desired, TAG_BLUEPRINT, TAG_MANAGED};
+use groundwork_blueprint::org_policies::OrgPolicyType;
 
 /// Version of the JSON document `groundwork permissions --json` prints.
 pub const PERMISSIONS_FORMAT_VERSION: u32 = 1;
@@ -64,6 +65,14 @@ const OPERATION_ACTIONS: &[(&str, &[&str])] = &[
     ("service-quotas:GetServiceQuota", &["servicequotas:GetServiceQuota"]),
     ("s3control:GetPublicAccessBlock", &["s3:GetAccountPublicAccessBlock"]),
     ("s3control:PutPublicAccessBlock", &["s3:PutAccountPublicAccessBlock"]),
+    // AWS Budgets authorizes every read with ViewBudget and every write with ModifyBudget.
+    ("budgets:DescribeBudget", &["budgets:ViewBudget"]),
+    ("budgets:DescribeNotificationsForBudget", &["budgets:ViewBudget"]),
+    ("budgets:DescribeSubscribersForNotification", &["budgets:ViewBudget"]),
+    ("budgets:CreateBudget", &["budgets:ModifyBudget"]),
+    ("budgets:UpdateBudget", &["budgets:ModifyBudget"]),
+    ("budgets:CreateNotification", &["budgets:ModifyBudget"]),
+    ("budgets:DeleteNotification", &["budgets:ModifyBudget"]),
 ];
 
 /// The IAM actions that authorize an SDK operation (`s3:HeadBucket` → `s3:ListBucket`); empty
@@ -465,10 +474,35 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
         ),
         Kind::PolicyType => b.add(
             "EnablePolicyType",
-            "enable service control policies on the root",
+            if name == SCP_TYPE {
+                "enable service control policies on the root"
+            } else {
+                "enable the organization policy types the blueprint uses on the root"
+            },
             &["organizations:EnablePolicyType"],
             &["*".into()],
-            Some(json!({ "StringEquals": { "organizations:PolicyType": [SCP_TYPE] } })),
+            Some(json!({ "StringEquals": { "organizations:PolicyType": [name] } })),
+        ),
+        Kind::Budget => b.add(
+            "SandboxBudget",
+            "read and converge the sandbox's budget and its notifications",
+            &["budgets:ViewBudget", "budgets:ModifyBudget"],
+            &[format!("arn:aws:budgets::*:budget/{}", wild(name))],
+            None,
+        ),
+        // The same statement as SCPs, its condition widened to the policy's type (the deployer
+        // policy stays one document).
+        Kind::OrgPolicy | Kind::OrgPolicyAttachment => b.add(
+            "ServiceControlPolicies",
+            "create, update, attach and detach the blueprint's service control policies",
+            &[
+                "organizations:CreatePolicy",
+                "organizations:UpdatePolicy",
+                "organizations:AttachPolicy",
+                "organizations:DetachPolicy",
+            ],
+            &["*".into()],
+            Some(json!({ "StringEquals": { "organizations:PolicyType": [r.spec["policy_type"]] } })),
         ),
         Kind::Scp | Kind::ScpAttachment => b.add(
             "ServiceControlPolicies",
@@ -886,6 +920,23 @@ fn prune_statements(blueprint: &str, b: &mut Builder) {
 }
 
 /// What `audit` reads in every account, and what `audit --enforce` writes.
+/// Deleting a leftover tag or AI-services opt-out policy groundwork owns (listed, as SCPs are,
+/// whenever the blueprint has policies of those types).
+fn org_prune_statements(blueprint: &str, b: &mut Builder) {
+    let types: Vec<&str> = OrgPolicyType::ALL.iter().map(|t| t.api_name()).collect();
+    b.add(
+        "PruneServiceControlPolicies",
+        "delete an SCP groundwork owns for this blueprint that the blueprint no longer lists (with --prune or guardrails.prune), once detached",
+        &["organizations:DeletePolicy"],
+        &["*".into()],
+        Some(json!({ "StringEquals": {
+            "organizations:PolicyType": types,
+            format!("aws:ResourceTag/{TAG_MANAGED}"): ["true"],
+            format!("aws:ResourceTag/{TAG_BLUEPRINT}"): [blueprint],
+        } })),
+    );
+}
+
 fn audit_statements(b: &mut Builder) {
     b.add(
         "Audit",
@@ -1088,6 +1139,9 @@ pub(crate) fn compute(bp: &Blueprint, resources: &[DesiredResource]) -> Permissi
     if resources.iter().any(|r| r.at.kind == Kind::Scp) || bp.guardrails.prune {
         prune_statements(&bp.organization.name.value, &mut deployer);
     }
+    if resources.iter().any(|r| r.at.kind == Kind::OrgPolicy) {
+        org_prune_statements(&bp.organization.name.value, &mut deployer);
+    }
     audit_statements(&mut deployer);
     let mut sets = vec![PermissionSet {
         name: Holder::Deployer.name(),
@@ -1272,10 +1326,12 @@ mod tests {
         assert!(allows(&set.documents(), "organizations:DeletePolicy", None));
         let prune = set.statements.iter().find(|s| s.sid == "PruneServiceControlPolicies").unwrap();
         assert_eq!(prune.actions, ["organizations:DeletePolicy"]);
+        // The reference has an AI-services opt-out policy (issue 17): policies of the types beyond
+        // SCPs are listed, so prunable, too.
         assert_eq!(
             prune.condition,
             Some(json!({ "StringEquals": {
-                "organizations:PolicyType": ["SERVICE_CONTROL_POLICY"],
+                "organizations:PolicyType": ["AISERVICES_OPT_OUT_POLICY", "SERVICE_CONTROL_POLICY", "TAG_POLICY"],
                 "aws:ResourceTag/groundwork:managed": ["true"],
                 "aws:ResourceTag/groundwork:blueprint": ["acme"],
             } }))

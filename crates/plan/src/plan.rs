@@ -801,7 +801,7 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
         if wanted.contains(address) {
             continue;
         }
-        if l.at.kind == Kind::ScpAttachment {
+        if matches!(l.at.kind, Kind::ScpAttachment | Kind::OrgPolicyAttachment) {
             detach_unlisted(address, l, p);
         } else if l.at.kind == Kind::SsoAssignment {
             unlisted_assignment(desired, live, address, l, p);
@@ -837,13 +837,14 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
         .iter()
         .filter(|c| {
             c.action == Action::Delete
-                && matches!(&c.operation, Operation::Delete { at, .. } if matches!(at.kind, Kind::Scp | Kind::ScpAttachment))
+                && matches!(&c.operation, Operation::Delete { at, .. } if matches!(at.kind, Kind::Scp | Kind::ScpAttachment | Kind::OrgPolicy | Kind::OrgPolicyAttachment))
         })
         .map(|c| c.address.clone())
         .collect();
     if !removals.is_empty() {
         for c in &mut p.changes {
-            if matches!(&c.operation, Operation::Put { at, live: None, .. } if at.kind == Kind::ScpAttachment) {
+            if matches!(&c.operation, Operation::Put { at, live: None, .. } if matches!(at.kind, Kind::ScpAttachment | Kind::OrgPolicyAttachment))
+            {
                 c.depends_on.extend(removals.iter().cloned());
                 c.depends_on.sort();
                 c.depends_on.dedup();
@@ -858,12 +859,14 @@ fn plan_resources(desired: &Desired, live: &Live, p: &mut Plan) {
 fn detach_unlisted(address: &Address, l: &crate::resource::LiveResource, p: &mut Plan) {
     let (policy, target) =
         (l.spec["policy"].as_str().unwrap_or_default(), l.spec["target"].as_str().unwrap_or_default());
-    p.drift.push(format!("{address}: scp {policy} is attached to {target}, which the blueprint does not list for it"));
+    let kind = if l.at.kind == Kind::OrgPolicyAttachment { Kind::OrgPolicy } else { Kind::Scp };
+    p.drift
+        .push(format!("{address}: {kind} {policy} is attached to {target}, which the blueprint does not list for it"));
     p.changes.push(Change::delete(
         address,
         l,
         format!(
-            "scp {policy} is attached to {target}, which its targets in the blueprint do not list: detached to restore the attachments the blueprint gives it (drift repair, with or without --prune)"
+            "{kind} {policy} is attached to {target}, which its targets in the blueprint do not list: detached to restore the attachments the blueprint gives it (drift repair, with or without --prune)"
         ),
     ));
 }
@@ -929,7 +932,7 @@ fn leftover(desired: &Desired, address: &Address, l: &crate::resource::LiveResou
     let kind = l.at.kind;
     let Some(why) = desired.prune.why(kind) else {
         let setting = match kind {
-            Kind::Scp => " (or `guardrails: { prune: true }` in the blueprint)",
+            Kind::Scp | Kind::OrgPolicy => " (or `guardrails: { prune: true }` in the blueprint)",
             _ => "",
         };
         let detail = format!(
@@ -946,7 +949,7 @@ fn leftover(desired: &Desired, address: &Address, l: &crate::resource::LiveResou
         return;
     };
     let how = match kind {
-        Kind::Scp => ": detached from every target, then deleted",
+        Kind::Scp | Kind::OrgPolicy => ": detached from every target, then deleted",
         Kind::PermissionSet => ": deleted after its assignments",
         _ => "",
     };

@@ -13,6 +13,7 @@
 //! ```
 
 mod flow_log_shim;
+mod budgets_shim;
 mod proxy;
 mod root_access_shim;
 mod sso_shim;

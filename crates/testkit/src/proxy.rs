@@ -89,6 +89,10 @@ pub struct ProxyConfig {
     /// Answer trusted access for IAM and IAM's organization features (centralized root
     /// access), which moto 5.1.22 lacks (see `root_access_shim`).
     pub root_access: bool,
+    /// Answer the AWS Budgets operations moto 5.1.22 lacks (a notification's subscribers,
+    /// UpdateBudget) from the requests the proxy saw (see `budgets_shim`); the tests of
+    /// sandbox budgets turn it on.
+    pub budgets: bool,
 }
 
 /// Counts of what the proxy did.
@@ -223,6 +227,28 @@ impl Request {
             let (k, v) = l.split_once(':')?;
             k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
         })
+    }
+
+    /// The same request with another `X-Amz-Target` and body (the budgets shim's translation).
+    fn rewritten(&self, target: &str, body: Vec<u8>) -> Request {
+        let mut head = String::new();
+        for (i, line) in self.head.trim_end_matches("\r\n").split("\r\n").enumerate() {
+            let lower = line.to_ascii_lowercase();
+            if i > 0 && lower.starts_with("x-amz-target:") {
+                head.push_str("X-Amz-Target: ");
+                head.push_str(target);
+                head.push_str("\r\n");
+            } else if i > 0 && lower.starts_with("content-length:") {
+                head.push_str("Content-Length: ");
+                head.push_str(&body.len().to_string());
+                head.push_str("\r\n");
+            } else {
+                head.push_str(line);
+                head.push_str("\r\n");
+            }
+        }
+        head.push_str("\r\n");
+        Request { head, body }
     }
 
     fn method_and_path(&self) -> (&str, &str) {
@@ -390,6 +416,23 @@ fn socket_linger_zero(stream: &std::net::TcpStream) -> std::io::Result<()> {
     sock.set_linger(Some(Duration::ZERO))
 }
 
+/// Forwards a request whose answer the caller will lose, so the budgets shim still records what
+/// moto accepted (its state must follow moto's, faults or not).
+async fn forward_observed(
+    req: &Request,
+    upstream_port: u16,
+    shared: &Shared,
+    service: &str,
+    operation: &str,
+) -> std::io::Result<Vec<u8>> {
+    let answer = forward(req, upstream_port).await?;
+    if service == "budgets" && shared.config.lock().expect("config").budgets {
+        let ok = answer.starts_with(b"HTTP/1.1 200");
+        crate::budgets_shim::of(upstream_port).observe(operation, &req.body, ok);
+    }
+    Ok(answer)
+}
+
 async fn handle(mut stream: TcpStream, upstream_port: u16, shared: &Shared) -> std::io::Result<()> {
     let Some(req) = read_request(&mut stream).await? else { return Ok(()) };
     let service = req.service();
@@ -415,16 +458,40 @@ async fn handle(mut stream: TcpStream, upstream_port: u16, shared: &Shared) -> s
             Ok(())
         }
         Some(Fault::ResetAfter) => {
-            let _ = forward(&req, upstream_port).await;
+            let _ = forward_observed(&req, upstream_port, shared, &service, &operation).await;
             reset(stream);
             Ok(())
         }
         Some(Fault::DropAnswer) => {
-            let _ = forward(&req, upstream_port).await;
+            let _ = forward_observed(&req, upstream_port, shared, &service, &operation).await;
             stream.shutdown().await
         }
         Some(f) => {
             stream.write_all(&error_response(&service, f)).await?;
+            stream.shutdown().await
+        }
+        None if service == "budgets" && shared.config.lock().expect("config").budgets => {
+            let step = crate::budgets_shim::of(upstream_port).step(&operation, &req.body);
+            let answer = match step {
+                crate::budgets_shim::Step::Answer(a) => a,
+                crate::budgets_shim::Step::Forward(requests) => {
+                    let mut last = Vec::new();
+                    for (op, body) in requests {
+                        let sent = req.rewritten(&format!("AWSBudgetServiceGateway.{op}"), body);
+                        last = forward(&sent, upstream_port).await?;
+                        let ok = last.starts_with(b"HTTP/1.1 200");
+                        crate::budgets_shim::of(upstream_port).observe(op, &sent.body, ok);
+                    }
+                    last
+                }
+                crate::budgets_shim::Step::Pass => {
+                    let a = forward(&req, upstream_port).await?;
+                    let ok = a.starts_with(b"HTTP/1.1 200");
+                    crate::budgets_shim::of(upstream_port).observe(&operation, &req.body, ok);
+                    a
+                }
+            };
+            stream.write_all(&answer).await?;
             stream.shutdown().await
         }
         None if shared.config.lock().expect("config").flow_logs

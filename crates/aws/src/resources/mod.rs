@@ -4,10 +4,12 @@
 
 mod account_public_access_block;
 pub(crate) mod alerts;
+mod budget;
 mod ebs_encryption;
 mod flow_log;
 pub(crate) mod iam;
 mod kms;
+mod org_policy;
 mod policy_type;
 mod root_access;
 mod s3;
@@ -21,11 +23,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use groundwork_apply::ProviderError;
+use groundwork_blueprint::org_policies::OrgPolicyType;
 use groundwork_plan::kinds::Spec;
 use groundwork_plan::kinds::access_key::AccessKeySpec;
 use groundwork_plan::kinds::access_role::AccessRoleSpec;
 use groundwork_plan::kinds::account_public_access_block::AccountPublicAccessBlockSpec;
 use groundwork_plan::kinds::bucket::BucketSpec;
+use groundwork_plan::kinds::budget::BudgetSpec;
 use groundwork_plan::kinds::ebs_encryption::EbsEncryptionSpec;
 use groundwork_plan::kinds::flow_log::FlowLogSpec;
 use groundwork_plan::kinds::group::GroupSpec;
@@ -35,6 +39,8 @@ use groundwork_plan::kinds::log_group::LogGroupSpec;
 use groundwork_plan::kinds::managed_policy::ManagedPolicySpec;
 use groundwork_plan::kinds::metric_alarm::MetricAlarmSpec;
 use groundwork_plan::kinds::metric_filter::MetricFilterSpec;
+use groundwork_plan::kinds::org_policy::OrgPolicySpec;
+use groundwork_plan::kinds::org_policy_attachment::OrgPolicyAttachmentSpec;
 use groundwork_plan::kinds::password_policy::PasswordPolicySpec;
 use groundwork_plan::kinds::permission_set::PermissionSetSpec;
 use groundwork_plan::kinds::policy_type::PolicyTypeSpec;
@@ -69,6 +75,9 @@ const RESOURCE_CONCURRENCY: usize = 16;
 pub(crate) struct Shared {
     pub(crate) ids: Ids,
     pub(crate) scps: HashMap<String, String>,
+    /// The organization's policies beyond SCPs, name → (type, id); listed only when the
+    /// blueprint has some.
+    pub(crate) org_policies: HashMap<String, (OrgPolicyType, String)>,
     pub(crate) ou_paths: HashMap<String, String>,
     /// The aliases of the accounts that hold a KMS key of the blueprint.
     pub(crate) key_aliases: kms::KeyAliases,
@@ -149,6 +158,20 @@ impl Aws {
         let leftovers: Vec<scp::ScpListing> =
             listed.iter().filter(|s| !s.aws_managed && !named.contains(s.name.as_str())).cloned().collect();
         let scps = listed.into_iter().map(|s| (s.name, s.id)).collect();
+        // Tag and AI-services opt-out policies: one ListPolicies per type, only when the
+        // blueprint has a policy of those types.
+        let wants_org_policies =
+            desired.resources.iter().any(|r| matches!(r.at.kind, Kind::OrgPolicy | Kind::OrgPolicyAttachment));
+        let org_listed = if wants_org_policies {
+            self.list_org_policies().await.map_err(|e| AwsError::call("listing organization policies", e))?
+        } else {
+            Vec::new()
+        };
+        let org_named: HashSet<&str> =
+            desired.resources.iter().filter(|r| r.at.kind == Kind::OrgPolicy).map(|r| r.at.name.as_str()).collect();
+        let org_leftovers: Vec<scp::ScpListing> =
+            org_listed.iter().filter(|s| !s.aws_managed && !org_named.contains(s.name.as_str())).cloned().collect();
+        let org_policies = org_listed.into_iter().filter_map(|s| Some((s.name, (s.policy_type?, s.id)))).collect();
         let ou_paths = live.ous.iter().map(|o| (o.id.clone(), o.path.to_string())).collect();
         // One ListAliases per account that holds a key of the blueprint, shared by the keys'
         // readers and by the readers of what names a key (the trail, the bucket).
@@ -167,6 +190,7 @@ impl Aws {
         let shared = Arc::new(Shared {
             ids,
             scps,
+            org_policies,
             ou_paths,
             policy_types: org.policy_types.clone(),
             key_aliases,
@@ -206,6 +230,9 @@ impl Aws {
                     // The policy's attachments, read per policy (never per target).
                     found.extend(aws.scp_attachments(&at.name, &shared).await?);
                 }
+                if at.kind == Kind::OrgPolicy {
+                    found.extend(aws.org_policy_attachments(&at.name, &shared).await?);
+                }
                 let cx = ReadCx { aws: &aws, at: &at, clients: &clients, shared: &shared, iam: iam.get(&account_id) };
                 if let Some(spec) = aws.read(&cx).await? {
                     found.push((address, LiveResource { at, spec }));
@@ -213,7 +240,7 @@ impl Aws {
                 Ok(found)
             });
         }
-        for leftover in leftovers {
+        for leftover in leftovers.into_iter().chain(org_leftovers) {
             let (aws, gate, blueprint) = (self.clone(), Arc::clone(&gate), desired.blueprint.clone());
             tasks.spawn(async move {
                 let _permit = gate.acquire_owned().await;
@@ -423,6 +450,9 @@ registry! {
     AccessRole => AccessRoleSpec,
     Scp => ScpSpec,
     ScpAttachment => ScpAttachmentSpec,
+    OrgPolicy => OrgPolicySpec,
+    OrgPolicyAttachment => OrgPolicyAttachmentSpec,
+    Budget => BudgetSpec,
     AccountPublicAccessBlock => AccountPublicAccessBlockSpec,
     EbsEncryption => EbsEncryptionSpec,
     SsoGroup => SsoGroupSpec,

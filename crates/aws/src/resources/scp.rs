@@ -8,10 +8,11 @@ use std::collections::HashMap;
 
 use aws_sdk_organizations::types::{PolicyType, Tag, TargetType};
 use groundwork_apply::ProviderError;
+use groundwork_blueprint::org_policies::OrgPolicyType;
 use groundwork_plan::kinds::scp::{ScpSpec, TagList};
 use groundwork_plan::kinds::scp_attachment::ScpAttachmentSpec;
 use groundwork_plan::kinds::{KindMeta, Spec};
-use groundwork_plan::{Address, LiveResource, Locator, canonical_policy, compact_policy, is_managed_by};
+use groundwork_plan::{Address, Kind, LiveResource, Locator, canonical_policy, compact_policy, is_managed_by};
 use serde_json::Value;
 
 use super::{Converge, ListCx, ReadCx, Shared, WriteCx, parse_document};
@@ -30,6 +31,8 @@ pub(crate) struct ScpListing {
     pub(crate) id: String,
     /// AWS's own (`FullAWSAccess`): never groundwork's.
     pub(crate) aws_managed: bool,
+    /// Its type beyond SCPs; `None`: an SCP.
+    pub(crate) policy_type: Option<OrgPolicyType>,
 }
 
 #[async_trait::async_trait]
@@ -54,13 +57,27 @@ impl Converge for ScpSpec {
     /// again and must still name the blueprint the live spec names; then it is detached from
     /// every target and deleted. A policy already gone is done.
     async fn delete(cx: &WriteCx<'_>, live: &Self) -> Result<String, ProviderError> {
-        let (aws, name) = (cx.aws, cx.at.name.as_str());
-        let Some(id) = aws.scps_by_name().await?.remove(name) else {
+        cx.aws.delete_policy(scp_type(), &cx.at.name, &live.tags).await
+    }
+}
+
+impl Aws {
+    /// Deletes the leftover policy `name` of `policy_type` that groundwork owns (`tags`, its
+    /// live tags, and its tags read again, must name the same blueprint): detached from every
+    /// target, then deleted. A policy already gone is done.
+    pub(crate) async fn delete_policy(
+        &self,
+        policy_type: PolicyType,
+        name: &str,
+        tags: &TagList,
+    ) -> Result<String, ProviderError> {
+        let aws = self;
+        let Some(id) = aws.policies_by_name(policy_type).await?.remove(name) else {
             return Ok(format!("{name} was already gone"));
         };
-        let blueprint = live.tags.get(groundwork_plan::TAG_BLUEPRINT).unwrap_or_default();
+        let blueprint = tags.get(groundwork_plan::TAG_BLUEPRINT).unwrap_or_default();
         let now = aws.scp_tags(&id).await?;
-        if !is_managed_by(&live.tags.to_map(), blueprint) || !is_managed_by(&now.to_map(), blueprint) {
+        if !is_managed_by(&tags.to_map(), blueprint) || !is_managed_by(&now.to_map(), blueprint) {
             return Err(internal(&format!(
                 "{name} ({id}) does not carry groundwork's tags for blueprint {blueprint:?} (any more); it was not deleted"
             )));
@@ -80,10 +97,15 @@ impl Converge for ScpSpec {
 impl Aws {
     /// Every SCP of the organization.
     pub(crate) async fn list_scps(&self) -> Result<Vec<ScpListing>, ProviderError> {
+        self.list_policies_of(scp_type()).await
+    }
+
+    /// Every policy of `policy_type` in the organization (SCPs, tag policies, ...).
+    pub(crate) async fn list_policies_of(&self, policy_type: PolicyType) -> Result<Vec<ScpListing>, ProviderError> {
         paginate!(
             self,
             "organizations:ListPolicies",
-            |t| self.org.list_policies().filter(scp_type()).set_next_token(t).send(),
+            |t| self.org.list_policies().filter(policy_type.clone()).set_next_token(t).send(),
             |p: &aws_sdk_organizations::operation::list_policies::ListPoliciesOutput| p
                 .policies()
                 .iter()
@@ -92,27 +114,47 @@ impl Aws {
                         name: s.name()?.to_owned(),
                         id: s.id()?.to_owned(),
                         aws_managed: s.aws_managed(),
+                        policy_type: s.r#type().and_then(|t| OrgPolicyType::from_api_name(t.as_str())),
                     })
                 })
                 .collect::<Vec<_>>()
         )
     }
 
-    /// Every SCP of the organization, name → id.
-    pub(crate) async fn scps_by_name(&self) -> Result<HashMap<String, String>, ProviderError> {
-        Ok(self.list_scps().await?.into_iter().map(|s| (s.name, s.id)).collect())
+    /// Every policy of `policy_type`, name → id.
+    pub(crate) async fn policies_by_name(
+        &self,
+        policy_type: PolicyType,
+    ) -> Result<HashMap<String, String>, ProviderError> {
+        Ok(self.list_policies_of(policy_type).await?.into_iter().map(|s| (s.name, s.id)).collect())
     }
 
     pub(crate) async fn scp_id(&self, name: &str) -> Result<String, ProviderError> {
-        self.scps_by_name()
-            .await?
-            .remove(name)
-            .ok_or_else(|| internal(&format!("service control policy {name} does not exist")))
+        self.policy_id(scp_type(), name).await
     }
 
-    /// Whether the SCP named `name` exists with `document` (read back after a lost answer).
-    async fn scp_has_document(&self, name: &str, document: &Value) -> Result<bool, ProviderError> {
-        let Some(id) = self.scps_by_name().await?.remove(name) else { return Ok(false) };
+    /// The id of the policy `name` of `policy_type`.
+    pub(crate) async fn policy_id(&self, policy_type: PolicyType, name: &str) -> Result<String, ProviderError> {
+        let what = if policy_type == scp_type() {
+            "service control policy".to_owned()
+        } else {
+            format!("{policy_type} policy")
+        };
+        self.policies_by_name(policy_type)
+            .await?
+            .remove(name)
+            .ok_or_else(|| internal(&format!("{what} {name} does not exist")))
+    }
+
+    /// Whether the policy `name` of `policy_type` exists with `document` (read back after a
+    /// lost answer).
+    async fn policy_has_document(
+        &self,
+        policy_type: PolicyType,
+        name: &str,
+        document: &Value,
+    ) -> Result<bool, ProviderError> {
+        let Some(id) = self.policies_by_name(policy_type).await?.remove(name) else { return Ok(false) };
         let out = self
             .run("organizations:DescribePolicy", Idempotency::Safe, || self.org.describe_policy().policy_id(&id).send())
             .await?;
@@ -163,14 +205,21 @@ impl Aws {
             return Ok(None);
         }
         let spec = self.read_scp(&scp.id).await?;
-        Ok(Some((
-            Address::scp(&scp.name),
-            LiveResource { at: Locator::new(ScpSpec::KIND, None, scp.name.clone()), spec: spec.to_value() },
-        )))
+        let spec = match &scp.policy_type {
+            None => spec.to_value(),
+            Some(t) => super::org_policy::spec_of(*t, spec).to_value(),
+        };
+        let kind = if scp.policy_type.is_some() { Kind::OrgPolicy } else { ScpSpec::KIND };
+        let address = if scp.policy_type.is_some() {
+            groundwork_plan::kinds::org_policy::address(&scp.name)
+        } else {
+            Address::scp(&scp.name)
+        };
+        Ok(Some((address, LiveResource { at: Locator::new(kind, None, scp.name.clone()), spec })))
     }
 
     /// The targets of the policy `id`: (target id, type).
-    async fn scp_targets(&self, id: &str) -> Result<Vec<(String, TargetType)>, ProviderError> {
+    pub(crate) async fn scp_targets(&self, id: &str) -> Result<Vec<(String, TargetType)>, ProviderError> {
         paginate!(
             self,
             "organizations:ListTargetsForPolicy",
@@ -204,6 +253,17 @@ impl Aws {
         shared: &Shared,
     ) -> Result<Vec<ScpAttachmentSpec>, ProviderError> {
         let Some(id) = shared.scps.get(name) else { return Ok(Vec::new()) };
+        Ok(self
+            .policy_targets(id, shared)
+            .await?
+            .into_iter()
+            .map(|target| ScpAttachmentSpec { policy: name.to_owned(), target })
+            .collect())
+    }
+
+    /// The targets of the policy `id` that `shared` names, as the blueprint writes them (one
+    /// ListTargetsForPolicy).
+    pub(crate) async fn policy_targets(&self, id: &str, shared: &Shared) -> Result<Vec<String>, ProviderError> {
         let mut out = Vec::new();
         for (target_id, kind) in self.scp_targets(id).await? {
             let text = match kind {
@@ -216,7 +276,7 @@ impl Aws {
             };
             // Attachments to things outside the blueprint are not groundwork's to judge.
             let Some(text) = text else { continue };
-            out.push(ScpAttachmentSpec { policy: name.to_owned(), target: text });
+            out.push(text);
         }
         Ok(out)
     }
@@ -230,7 +290,25 @@ impl Aws {
         exists: bool,
         live: Option<&ScpSpec>,
     ) -> Result<String, ProviderError> {
-        let content = compact_policy(&spec.document).to_string();
+        self.put_policy(scp_type(), name, spec, exists, live).await
+    }
+
+    /// Creates the policy `name` of `policy_type` (description, document and tags of `spec`),
+    /// or converges it from `live`. SCPs are sent compact (one-item lists as the item, as AWS
+    /// counts characters); other types as written, since their syntax gives lists meaning.
+    pub(crate) async fn put_policy(
+        &self,
+        policy_type: PolicyType,
+        name: &str,
+        spec: &ScpSpec,
+        exists: bool,
+        live: Option<&ScpSpec>,
+    ) -> Result<String, ProviderError> {
+        let content = if policy_type == scp_type() {
+            compact_policy(&spec.document).to_string()
+        } else {
+            canonical_policy(&spec.document).to_string()
+        };
         let description = spec.description.as_str();
         let tags: Vec<Tag> =
             spec.tags.0.iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect();
@@ -244,11 +322,11 @@ impl Aws {
                             .name(name)
                             .description(description)
                             .content(&content)
-                            .r#type(scp_type())
+                            .r#type(policy_type.clone())
                             .set_tags(Some(tags.clone()))
                             .send()
                     },
-                    || self.scp_has_document(name, &spec.document),
+                    || self.policy_has_document(policy_type.clone(), name, &spec.document),
                 )
                 .await;
             return match created {
@@ -260,12 +338,12 @@ impl Aws {
                 Ok(None) => Ok(format!("created ({} characters; the answer was lost and read back)", content.len())),
                 // An earlier, ambiguous attempt created it: converge that one (all of it).
                 Err(e) if e.code.as_deref() == Some("DuplicatePolicyException") => {
-                    Box::pin(self.put_scp(name, spec, true, None)).await
+                    Box::pin(self.put_policy(policy_type, name, spec, true, None)).await
                 }
                 Err(e) => Err(e),
             };
         }
-        let id = self.scp_id(name).await?;
+        let id = self.policy_id(policy_type, name).await?;
         let mut done = Vec::new();
         if live.is_none_or(|l| l.document != spec.document || l.description != spec.description) {
             self.run("organizations:UpdatePolicy", Idempotency::Safe, || {

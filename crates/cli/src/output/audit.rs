@@ -110,6 +110,19 @@ fn rotation(report: &AuditReport, out: &mut Styled) {
     out.line(Style::Dim, "Access key rotation (programmatic users):");
     for r in &report.rotation {
         out.text(format!("  {} {} {}: {}\n", r.user, r.access_key_id, r.status, r.next));
+/// Each sandbox account and what limits it (nothing when the blueprint has no `sandbox`).
+fn sandboxes(report: &AuditReport, out: &mut Styled) {
+    let mut first = true;
+    for a in &report.accounts {
+        let Some(limits) = &a.sandbox else { continue };
+        if first {
+            out.text(if report.findings.is_empty() { "\nSandboxes:\n" } else { "Sandboxes:\n" });
+            first = false;
+        }
+        out.text(format!("  {} ({}): {limits}\n", a.name, a.id));
+    }
+    if !first && !report.findings.is_empty() {
+        out.text("\n");
     }
 }
 
@@ -195,6 +208,14 @@ fn table(report: &AuditReport, out: &mut Styled) {
         }
         out.text("\n");
     }
+    // The sandboxes under the table; with no finding, the summary comes first.
+    if report.findings.is_empty() {
+        out.text(summary_line(report));
+        out.text("\n");
+        sandboxes(report, out);
+        return;
+    }
+    sandboxes(report, out);
     out.text(summary_line(report));
     out.text("\n");
 }

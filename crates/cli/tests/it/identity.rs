@@ -98,7 +98,7 @@ async fn hub_groups_users_and_member_roles_are_built_read_back_and_rerun_writes_
     let bp = reference();
     let args = ["apply", bp.to_str().unwrap(), "--auto-approve", "--json", "--stats", "--no-rate-limit"];
     let refused = crate::common::Run::from_output(
-        &env.command(&env.moto.endpoint(), &args).env_remove("GROUNDWORK_PASSWORD_FILE").output().unwrap(),
+        &env.command(&env.endpoint(), &args).env_remove("GROUNDWORK_PASSWORD_FILE").output().unwrap(),
     );
     assert_eq!(refused.code, 1);
     assert!(refused.stderr.contains("--password-file"), "{}", refused.stderr);

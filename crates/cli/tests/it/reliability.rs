@@ -63,8 +63,9 @@ async fn a_held_lock_stops_a_second_apply_until_broken() {
 
     let broke =
         env.gw(&["apply", reference().to_str().unwrap(), "--auto-approve", "--break-lock", "--no-rate-limit"]).ok();
-    // 62 (the archive key included), and the account baseline's 55 (organization.rs).
-    assert!(broke.stdout.contains("Plan: 117 to add"), "{}", broke.stdout);
+    // 62 (the archive key included), the account baseline's 55, the sandbox's and the AI
+    // opt-out's 6 (organization.rs).
+    assert!(broke.stdout.contains("Plan: 123 to add"), "{}", broke.stdout);
     assert_eq!(aws.lock_holder(&held.bucket, &held.owner).await.unwrap(), None, "the lock is released after the run");
 }
 
@@ -177,7 +178,7 @@ async fn kill_9_at_random_points_then_one_clean_apply_converges() {
         }
     }
     // The last kill may have left the lock; a clean apply breaks it and finishes the job.
-    Run::from_output(&apply_breaking_lock(&env, &env.moto.endpoint()).output().unwrap()).ok();
+    Run::from_output(&apply_breaking_lock(&env, &env.endpoint()).output().unwrap()).ok();
     assert_eq!(state(&env).await, expected);
     let plan = env.plan_json(&reference()).ok();
     assert_eq!(plan.json()["changes"].as_array().unwrap().len(), 0);
@@ -194,7 +195,7 @@ fn secrets_never_appear_at_maximum_verbosity() {
         .env("AWS_SESSION_TOKEN", token)
         .env("GROUNDWORK_PASSWORD_FILE", env.path("passwords.tsv"))
         .args(["-vvv", "apply", reference().to_str().unwrap(), "--auto-approve", "--no-rate-limit"])
-        .args(["--region", "us-east-1", "--endpoint-url", &env.moto.endpoint()])
+        .args(["--region", "us-east-1", "--endpoint-url", &env.endpoint()])
         .output()
         .unwrap();
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));

@@ -19,12 +19,16 @@ use crate::state::{Address, Desired, Live};
 /// its SCPs to targets it can name (so a plan would detach those it does not list).
 fn asked(found: &Found, desired: &Desired) -> Live {
     let wanted: BTreeSet<&Address> = desired.resources.iter().map(|r| &r.address).collect();
-    let scps: BTreeSet<&str> =
-        desired.resources.iter().filter(|r| r.at.kind == Kind::Scp).map(|r| r.at.name.as_str()).collect();
+    let scps: BTreeSet<&str> = desired
+        .resources
+        .iter()
+        .filter(|r| matches!(r.at.kind, Kind::Scp | Kind::OrgPolicy))
+        .map(|r| r.at.name.as_str())
+        .collect();
     let mut live = found.live.clone();
     live.resources.retain(|address, r| {
         wanted.contains(address)
-            || (r.at.kind == Kind::ScpAttachment
+            || (matches!(r.at.kind, Kind::ScpAttachment | Kind::OrgPolicyAttachment)
                 && r.spec["policy"].as_str().is_some_and(|p| scps.contains(p))
                 && !matches!(
                     ReverseTarget::parse(r.spec["target"].as_str().unwrap_or_default()),
@@ -54,8 +58,10 @@ fn item_of(change: &Change) -> Option<Item> {
     };
     match at.kind {
         Kind::Bucket | Kind::Trail | Kind::ServiceAccess | Kind::KmsKey => Some(Item::Logging),
-        Kind::Scp => Some(Item::Guardrail(at.name.clone())),
-        Kind::ScpAttachment => spec["policy"].as_str().map(|p| Item::Guardrail(p.to_owned())),
+        Kind::Scp | Kind::OrgPolicy => Some(Item::Guardrail(at.name.clone())),
+        Kind::ScpAttachment | Kind::OrgPolicyAttachment => {
+            spec["policy"].as_str().map(|p| Item::Guardrail(p.to_owned()))
+        }
         Kind::ManagedPolicy if at.name == FORCE_MFA_POLICY => Some(Item::ForceMfa),
         Kind::Group => Some(Item::Group(at.name.clone())),
         Kind::User | Kind::AccessKey => Some(Item::User(at.name.clone())),
@@ -72,6 +78,7 @@ fn item_of(change: &Change) -> Option<Item> {
         | Kind::MetricFilter
         | Kind::MetricAlarm
         | Kind::SnsTopic => None,
+        | Kind::Budget => None,
         Kind::SsoGroup | Kind::SsoUser | Kind::SsoMembership | Kind::PermissionSet | Kind::SsoAssignment => {
             Some(Item::IdentityCenter)
         }

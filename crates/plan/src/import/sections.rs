@@ -440,14 +440,18 @@ impl<'a> Cx<'a> {
     /// Each SCP but AWS's own, as an entry, with why it cannot be imported or a note.
     fn guardrails(&self) -> Vec<GuardrailDraft> {
         // AWS's own (`FullAWSAccess`) are not listed.
-        self.listed(Kind::Scp)
-            .filter(|s| s.at.name != "FullAWSAccess")
-            .map(|s| {
+        // SCPs first, then the policies of other types (tag, AI-services opt-out).
+        let kinds = [(Kind::Scp, Kind::ScpAttachment), (Kind::OrgPolicy, Kind::OrgPolicyAttachment)];
+        kinds
+            .into_iter()
+            .flat_map(|(kind, attachment)| self.listed(kind).map(move |s| (s, attachment)))
+            .filter(|(s, _)| s.at.name != "FullAWSAccess")
+            .map(|(s, attachment)| {
                 let (name, spec) = (s.at.name.as_str(), &s.spec);
                 let id = self.found.scp_ids.get(name).map_or("?", String::as_str);
                 let mut targets = Vec::new();
                 let mut outside = Vec::new();
-                for a in self.listed(Kind::ScpAttachment).filter(|a| a.spec["policy"] == name) {
+                for a in self.listed(attachment).filter(|a| a.spec["policy"] == name) {
                     match scp_attachment::reverse_target(
                         a.spec["target"].as_str().unwrap_or_default(),
                         &self.management_id,
@@ -459,12 +463,16 @@ impl<'a> Cx<'a> {
                 targets.sort_by_key(|a| (a.0, a.1.to_string()));
                 let unattached = targets.is_empty();
                 let targets = targets.into_iter().map(|(_, v)| v).collect();
-                let entry = scp::reverse(name, spec, targets, &self.id_subs(None));
+                let (entry, what) = if s.at.kind == Kind::Scp {
+                    (scp::reverse(name, spec, targets, &self.id_subs(None)), "SCP")
+                } else {
+                    (crate::kinds::org_policy::reverse(name, spec, targets), "Policy")
+                };
                 let (problem, note) = match (unattached, outside.is_empty()) {
-                    (true, true) => (Some(format!("SCP {name} ({id}) is attached to nothing")), None),
+                    (true, true) => (Some(format!("{what} {name} ({id}) is attached to nothing")), None),
                     (true, false) => (
                         Some(format!(
-                            "SCP {name} ({id}) is attached only to {}, which a blueprint cannot name",
+                            "{what} {name} ({id}) is attached only to {}, which a blueprint cannot name",
                             outside.join(", ")
                         )),
                         None,

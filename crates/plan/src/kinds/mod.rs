@@ -18,6 +18,7 @@ pub mod access_key;
 pub mod access_role;
 pub mod account_public_access_block;
 pub mod bucket;
+pub mod budget;
 pub mod ebs_encryption;
 pub mod flow_log;
 pub mod group;
@@ -29,6 +30,8 @@ pub mod log_group;
 pub mod managed_policy;
 pub mod metric_alarm;
 pub mod metric_filter;
+pub mod org_policy;
+pub mod org_policy_attachment;
 pub mod password_policy;
 pub mod permission_set;
 pub mod policy_type;
@@ -159,6 +162,12 @@ registry! {
     Scp => scp::ScpSpec,
     /// An SCP attached to a target.
     ScpAttachment => scp_attachment::ScpAttachmentSpec,
+    /// An Organizations policy beyond SCPs (a tag policy, an AI-services opt-out policy).
+    OrgPolicy => org_policy::OrgPolicySpec,
+    /// An Organizations policy beyond SCPs attached to a target.
+    OrgPolicyAttachment => org_policy_attachment::OrgPolicyAttachmentSpec,
+    /// A sandbox account's monthly budget and its notifications.
+    Budget => budget::BudgetSpec,
     /// An IAM account password policy.
     PasswordPolicy => password_policy::PasswordPolicySpec,
     /// A customer-managed IAM policy.

@@ -1,7 +1,9 @@
 //! Puts the testkit's proxy in front of a running moto, with the Identity Center shim on
-//! (`ProxyConfig::identity_center`: the permission-set tags and boundaries moto 5.1.22 lacks,
-//! docs/testing.md "Emulator patches"), prints the proxy's endpoint and serves until killed.
-//! Used by `scripts/demo` for blueprints with an `identity_center` section. Loopback only.
+//! (`ProxyConfig::identity_center`: the permission-set tags and boundaries moto 5.1.22 lacks)
+//! and the budgets shim (`ProxyConfig::budgets`: UpdateBudget and a notification's
+//! subscribers; docs/testing.md "Emulator patches"), prints the proxy's endpoint and serves
+//! until killed. Used by `scripts/demo` for blueprints with an `identity_center` or a
+//! `sandbox` section (the reference has one). Loopback only.
 //!
 //! Usage: `emulator-shim MOTO_PORT`
 
