@@ -60,6 +60,7 @@ struct Regional {
     ec2: std::sync::Mutex<HashMap<String, aws_sdk_ec2::Client>>,
     sso: std::sync::Mutex<HashMap<String, SsoClients>>,
     alerts: std::sync::Mutex<HashMap<String, AlertClients>>,
+    budgets: std::sync::Mutex<Option<aws_sdk_budgets::Client>>,
 }
 
 /// The alerts' clients in one region: CloudWatch Logs, CloudWatch and SNS.
@@ -68,7 +69,6 @@ pub(crate) struct AlertClients {
     pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     pub(crate) cloudwatch: aws_sdk_cloudwatch::Client,
     pub(crate) sns: aws_sdk_sns::Client,
-    budgets: std::sync::Mutex<Option<aws_sdk_budgets::Client>>,
 }
 
 /// Identity Center's clients in one region: SSO admin and the identity store.
@@ -132,6 +132,10 @@ impl AccountClients {
                     cloudwatch: conf!(aws_sdk_cloudwatch),
                     sns: conf!(aws_sdk_sns),
                 }
+            })
+            .clone()
+    }
+
     /// AWS Budgets of this account (a global service, in `us-east-1`): built on the first call,
     /// then reused, on the account's credentials.
     pub(crate) fn budgets(&self) -> aws_sdk_budgets::Client {

@@ -70,6 +70,7 @@ pub(crate) async fn audit(session: &Session, g: &Global, args: &AuditArgs, print
     let mut report = AuditReport::evaluate(&org.id, &org.management_account_id, &policy, &reads);
     if let Some(keys) = crate::keys::programmatic_keys(&aws, &bp, &live, &desired).await? {
         report.apply_lifecycle(&keys, policy.as_of_secs());
+    }
     // Each sandbox's limits, from the blueprint's `sandbox` section.
     for a in &mut report.accounts {
         a.sandbox = bp.sandbox.as_ref().and_then(|s| s.summary(&a.name));

@@ -12,8 +12,8 @@
 //! assert!(moto.endpoint().starts_with("http://127.0.0.1:"));
 //! ```
 
-mod flow_log_shim;
 mod budgets_shim;
+mod flow_log_shim;
 mod proxy;
 mod root_access_shim;
 mod sso_shim;

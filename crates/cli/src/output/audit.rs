@@ -110,6 +110,9 @@ fn rotation(report: &AuditReport, out: &mut Styled) {
     out.line(Style::Dim, "Access key rotation (programmatic users):");
     for r in &report.rotation {
         out.text(format!("  {} {} {}: {}\n", r.user, r.access_key_id, r.status, r.next));
+    }
+}
+
 /// Each sandbox account and what limits it (nothing when the blueprint has no `sandbox`).
 fn sandboxes(report: &AuditReport, out: &mut Styled) {
     let mut first = true;

@@ -88,21 +88,17 @@ pub(crate) fn bare(home: &Path) -> Command {
 pub(crate) struct Env {
     pub(crate) moto: Moto,
     pub(crate) home: tempfile::TempDir,
-    /// The testkit's proxy in front of moto, with its budgets shim (what moto 5.1.22 lacks of
-    /// AWS Budgets; docs/testing.md "Emulator patches"): groundwork is run through it.
-    shim: FaultProxy,
 }
 
 impl Env {
     pub(crate) fn new() -> Self {
-        let moto = Moto::start();
-        let shim = FaultProxy::start(moto.port(), ProxyConfig::default());
-        Env { moto, home: tempfile::tempdir().unwrap(), shim }
+        Env { moto: Moto::start(), home: tempfile::tempdir().unwrap() }
     }
 
-    /// Where groundwork is pointed: the budgets shim in front of moto.
+    /// Where groundwork is pointed: stock moto (a test that needs an emulator patch starts the
+    /// testkit's proxy with it and points groundwork there).
     pub(crate) fn endpoint(&self) -> String {
-        self.shim.endpoint()
+        self.moto.endpoint()
     }
 
     pub(crate) fn path(&self, name: &str) -> PathBuf {
@@ -128,7 +124,7 @@ impl Env {
 
     /// Runs `groundwork ARGS` against moto.
     pub(crate) fn gw(&self, args: &[&str]) -> Run {
-        Run::from_output(&self.command(&self.endpoint(), args).output().unwrap())
+        Run::from_output(&self.command(&self.moto.endpoint(), args).output().unwrap())
     }
 
     /// Plan with JSON output and stats.

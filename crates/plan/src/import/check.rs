@@ -77,7 +77,7 @@ fn item_of(change: &Change) -> Option<Item> {
         | Kind::LogGroup
         | Kind::MetricFilter
         | Kind::MetricAlarm
-        | Kind::SnsTopic => None,
+        | Kind::SnsTopic
         | Kind::Budget => None,
         Kind::SsoGroup | Kind::SsoUser | Kind::SsoMembership | Kind::PermissionSet | Kind::SsoAssignment => {
             Some(Item::IdentityCenter)

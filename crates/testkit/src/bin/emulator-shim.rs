@@ -3,7 +3,7 @@
 //! and the budgets shim (`ProxyConfig::budgets`: UpdateBudget and a notification's
 //! subscribers; docs/testing.md "Emulator patches"), prints the proxy's endpoint and serves
 //! until killed. Used by `scripts/demo` for blueprints with an `identity_center` or a
-//! `sandbox` section (the reference has one). Loopback only.
+//! `sandbox` section. Loopback only.
 //!
 //! Usage: `emulator-shim MOTO_PORT`
 
@@ -17,7 +17,7 @@ fn main() {
         }
         std::process::exit(2);
     };
-    let proxy = FaultProxy::start(port, ProxyConfig { identity_center: true, ..ProxyConfig::default() });
+    let proxy = FaultProxy::start(port, ProxyConfig { identity_center: true, budgets: true, ..ProxyConfig::default() });
     #[allow(clippy::print_stdout)]
     {
         println!("{}", proxy.endpoint());
