@@ -244,9 +244,7 @@ async fn log_archive_trail_and_guardrails_are_built_read_back_and_rerun_writes_n
             "iam-users-in-identity-only",
             "protect-access-role",
             "protect-cloudtrail",
-            "region-lock",
-            // The sandbox's (issue 17).
-            "sandbox-limits"
+            "region-lock"
         ]
     );
     let (leave, targets) = &found["deny-leave-org"];

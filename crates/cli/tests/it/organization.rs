@@ -25,9 +25,8 @@ async fn apply_builds_the_reference_landing_zone_and_rerun_writes_nothing() {
     // access block in the 10 accounts, EBS encryption in 16 (account, region) pairs (two regions
     // under the region lock's 6 accounts, the home region in the 4 others), the password policy
     // in the 9 accounts beyond the hub, the support and security-audit roles in the 10 accounts.
-    // The sandbox (issue 17): sandbox-limits and its attachment to sandbox-alice, its budget;
-    // the AI-services opt-out policy, its policy type and its attachment at Root.
-    assert_eq!(changes, 1 + 7 + 9 + 6 + 6 + 10 + 7 + 16 + 10 + 16 + 9 + 20 + 3 + 3, "{}", plan.stdout);
+    // The AI-services opt-out policy, its policy type and its attachment at Root (issue 17).
+    assert_eq!(changes, 1 + 7 + 9 + 6 + 6 + 10 + 7 + 16 + 10 + 16 + 9 + 20 + 3, "{}", plan.stdout);
 
     let applied = env.apply(&bp).ok();
     let report = applied.json();
@@ -130,8 +129,8 @@ async fn existing_account_with_matching_email_is_adopted_and_strangers_are_untou
     let rerun = env.plan_json(&reference()).ok();
     assert_eq!(rerun.json()["changes"], serde_json::json!([]), "{}", rerun.stdout);
     let calls = rerun.stats()["api_calls"].clone();
-    // (+ 2: sandbox-limits and the AI-services opt-out policy, issue 17)
-    assert_eq!(calls["organizations:ListTagsForResource"], 7 + 9 + 6 + 2, "{calls}");
+    // (+ 1: the AI-services opt-out policy, issue 17)
+    assert_eq!(calls["organizations:ListTagsForResource"], 7 + 9 + 6 + 1, "{calls}");
     assert!(calls.get("organizations:ListCreateAccountStatus").is_none(), "{calls}");
     assert!(calls.get("servicequotas:GetServiceQuota").is_none(), "{calls}");
     assert_eq!(calls["s3:ListBuckets"], 1, "{calls}");
@@ -214,8 +213,8 @@ async fn saved_plan_applies_exactly_and_refuses_a_changed_organization() {
     env.gw(&["plan", bp.to_str().unwrap(), "--out", p, "--no-rate-limit"]).ok();
     let applied = env.gw(&["apply", p, "--auto-approve", "--json", "--stats", "--no-rate-limit"]).ok();
     // 62 (the archive key included), the account baseline's 55 (see the test above), and the
-    // sandbox's and the AI opt-out's 6.
-    assert_eq!(applied.json()["applied"].as_array().unwrap().len(), 123);
+    // AI opt-out's 3.
+    assert_eq!(applied.json()["applied"].as_array().unwrap().len(), 120);
 
     // A plan made, then the organization changes behind its back.
     let account =

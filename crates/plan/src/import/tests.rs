@@ -248,11 +248,9 @@ fn the_reference_landing_zone_round_trips_without_a_change() {
     // webapp-admin's bucket names hold the account name: `{account}` makes them one role.
     assert!(text.contains("arn:aws:s3:::acme-{account}-{account_id}"), "{text}");
     assert!(text.contains("\"aws:ResourceTag/workload\": jira"), "{text}");
-    // Five in the file, protect-access-role, which groundwork attaches at Root, and
-    // sandbox-limits, which the `sandbox` section attaches to the sandbox (import writes it back
-    // as a guardrail with its document, not as a `sandbox` section); the AI-services opt-out
-    // policy is a guardrail of its own type.
-    assert_eq!(bp.guardrails.policies.len(), 7);
+    // Five in the file, and protect-access-role, which groundwork attaches at Root; the
+    // AI-services opt-out policy is a guardrail of its own type.
+    assert_eq!(bp.guardrails.policies.len(), 6);
     assert_eq!(bp.guardrails.organization_policies.len(), 1);
 }
 
