@@ -49,22 +49,7 @@ pub const DEFAULT_FLOW_LOG_ROLE: &str = "groundwork-flow-logs";
 /// The log group's default name with `destination: { cloudwatch_logs: ... }`.
 pub const DEFAULT_FLOW_LOG_GROUP: &str = "/groundwork/vpc-flow-logs";
 /// The fields of AWS's default flow log format (version 2), in its order: `fields`' default.
-pub const DEFAULT_FLOW_LOG_FIELDS: &[&str] = &[
-    "version",
-    "account-id",
-    "interface-id",
-    "srcaddr",
-    "dstaddr",
-    "srcport",
-    "dstport",
-    "protocol",
-    "packets",
-    "bytes",
-    "start",
-    "end",
-    "action",
-    "log-status",
-];
+pub const DEFAULT_FLOW_LOG_FIELDS: &[&str] = FLOW_LOG_FIELDS.split_at(14).0;
 /// Every field a VPC flow log record can hold (versions 2 to 5), for `fields`.
 /// <https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html>
 pub const FLOW_LOG_FIELDS: &[&str] = &[

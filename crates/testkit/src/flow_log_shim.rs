@@ -101,35 +101,8 @@ impl FlowLogShim {
                 &format!("<logDestination>{full}</logDestination>"),
             );
         }
-        let head: Vec<String> = head
-            .split("\r\n")
-            .map(|l| {
-                if l.to_ascii_lowercase().starts_with("content-length:") {
-                    format!("Content-Length: {}", text.len())
-                } else {
-                    l.to_owned()
-                }
-            })
-            .collect();
-        let mut out = head.join("\r\n").into_bytes();
-        out.extend_from_slice(b"\r\n\r\n");
-        out.extend_from_slice(text.as_bytes());
-        out
+        crate::proxy::message(&head, text.as_bytes())
     }
-}
-
-/// A request head with its Content-Length set to `len`.
-pub(crate) fn with_length(head: &str, len: usize) -> String {
-    head.split("\r\n")
-        .map(|l| {
-            if l.to_ascii_lowercase().starts_with("content-length:") {
-                format!("Content-Length: {len}")
-            } else {
-                l.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\r\n")
 }
 
 #[cfg(test)]

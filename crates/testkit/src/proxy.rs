@@ -416,6 +416,29 @@ fn socket_linger_zero(stream: &std::net::TcpStream) -> std::io::Result<()> {
     sock.set_linger(Some(Duration::ZERO))
 }
 
+/// A request head with its Content-Length set to `len`.
+pub(crate) fn with_length(head: &str, len: usize) -> String {
+    head.split("\r\n")
+        .map(|l| {
+            if l.to_ascii_lowercase().starts_with("content-length:") {
+                format!("Content-Length: {len}")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n")
+}
+
+/// An HTTP message from a head (without its blank line) and a body, its Content-Length set to
+/// the body's (the shims' rewritten answers).
+pub(crate) fn message(head: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = with_length(head, body.len()).into_bytes();
+    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(body);
+    out
+}
+
 /// Forwards a request whose answer the caller will lose, so the budgets shim still records what
 /// moto accepted (its state must follow moto's, faults or not).
 async fn forward_observed(
@@ -499,7 +522,7 @@ async fn handle(mut stream: TcpStream, upstream_port: u16, shared: &Shared) -> s
         {
             let answer = if operation == "CreateFlowLogs" {
                 let body = shared.flow_logs.lock().expect("flow log shim").request(&req.body);
-                let head = crate::flow_log_shim::with_length(&req.head, body.len());
+                let head = with_length(&req.head, body.len());
                 forward(&Request { head, body }, upstream_port).await?
             } else {
                 let answer = forward(&req, upstream_port).await?;

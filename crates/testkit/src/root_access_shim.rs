@@ -128,20 +128,7 @@ impl RootAccessShim {
         };
         list.push(serde_json::json!({ "ServicePrincipal": IAM_PRINCIPAL, "DateEnabled": 1_733_500_000.0 }));
         let text = body.to_string();
-        let head: Vec<String> = head
-            .split("\r\n")
-            .map(|l| {
-                if l.to_ascii_lowercase().starts_with("content-length:") {
-                    format!("Content-Length: {}", text.len())
-                } else {
-                    l.to_owned()
-                }
-            })
-            .collect();
-        let mut out = head.join("\r\n").into_bytes();
-        out.extend_from_slice(b"\r\n\r\n");
-        out.extend_from_slice(text.as_bytes());
-        out
+        crate::proxy::message(&head, text.as_bytes())
     }
 }
 
