@@ -25,6 +25,7 @@ mod graph;
 pub mod import;
 pub mod kinds;
 mod lower;
+mod markdown;
 mod permissions;
 mod plan;
 mod render;
@@ -34,6 +35,7 @@ mod styled;
 
 pub use drift::{Difference, Drift, DriftGroup, DriftKind};
 pub use graph::{GraphFormat, render_graph};
+pub use markdown::{GITHUB_COMMENT_LIMIT, render_markdown};
 pub use kinds::access_role::access_role_principals;
 pub use kinds::iam::INLINE_POLICY;
 pub use kinds::managed_policy::FORCE_MFA_POLICY;

@@ -204,3 +204,127 @@ async fn an_organization_built_by_hand_is_imported_adopted_and_then_plans_nothin
     assert_eq!(changes(&replan.json()), Vec::<(String, String)>::new());
     assert_eq!(replan.writes(), 0);
 }
+
+/// Every IAM user, group and role of an account, by name, read with plain calls.
+async fn iam_names(iam: &aws_sdk_iam::Client) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let users = iam.list_users().send().await.unwrap();
+    out.extend(users.users().iter().map(|u| format!("user/{}", u.user_name())));
+    let groups = iam.list_groups().send().await.unwrap();
+    out.extend(groups.groups().iter().map(|g| format!("group/{}", g.group_name())));
+    let roles = iam.list_roles().send().await.unwrap();
+    out.extend(roles.roles().iter().map(|r| format!("role/{}", r.role_name())));
+    out.sort();
+    out
+}
+
+/// An organization whose IAM users, groups and cross-account roles trust the management account
+/// (as many small organizations keep them), built by another tool: import with no flag finds
+/// the hub in the management account and its roles, plans adoptions only, and after one apply
+/// plans nothing, with nothing that was there removed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hub_in_the_management_account_is_guessed_imported_and_adopted() {
+    let env = Env::new();
+    let org = env.org();
+    org.create_organization().feature_set(OrganizationFeatureSet::All).send().await.unwrap();
+    let root = org.list_roots().send().await.unwrap().roots()[0].id().unwrap().to_owned();
+    let management = org.describe_organization().send().await.unwrap().organization.unwrap().master_account_id.unwrap();
+    let mut members = Vec::new();
+    for name in ["shop-prod", "shop-dev"] {
+        let out = org
+            .create_account()
+            .account_name(name)
+            .email(format!("{name}@client.example"))
+            .send()
+            .await
+            .unwrap();
+        members.push(out.create_account_status().unwrap().account_id().unwrap().to_owned());
+    }
+    let _ = root;
+
+    // The hub: users in groups in the management account.
+    let hub = aws_sdk_iam::Client::new(&env.moto.sdk_config());
+    hub.create_group().group_name("shop-admins").send().await.unwrap();
+    hub.attach_group_policy()
+        .group_name("shop-admins")
+        .policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
+        .send()
+        .await
+        .unwrap();
+    for user in ["alice", "bob"] {
+        hub.create_user().user_name(user).send().await.unwrap();
+        hub.add_user_to_group().group_name("shop-admins").user_name(user).send().await.unwrap();
+    }
+    // Member roles trusting the management account's users with MFA.
+    let trust = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "AssumeFromHubWithMfa",
+            "Effect": "Allow",
+            "Principal": { "AWS": format!("arn:aws:iam::{management}:root") },
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "Bool": { "aws:MultiFactorAuthPresent": "true" },
+                "NumericLessThan": { "aws:MultiFactorAuthAge": "3600" },
+                "ArnLike": { "aws:PrincipalArn": format!("arn:aws:iam::{management}:user/*") },
+                "StringEquals": { "sts:RoleSessionName": "${aws:username}" }
+            }
+        }]
+    });
+    let mut before = Vec::new();
+    for id in &members {
+        let iam = aws_sdk_iam::Client::new(&crate::baseline::config(&env, id, "eu-west-1").await);
+        iam.create_role().role_name("ShopAdmin").assume_role_policy_document(trust.to_string()).send().await.unwrap();
+        iam.attach_role_policy()
+            .role_name("ShopAdmin")
+            .policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
+            .send()
+            .await
+            .unwrap();
+        before.push(iam_names(&iam).await);
+    }
+    let hub_before = iam_names(&hub).await;
+
+    let out = env.path("client.yaml");
+    let out_s = out.to_str().unwrap();
+    let imported = env.gw(&["import", "--out", out_s, "--no-rate-limit"]).ok();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        imported.stderr.contains(&format!(
+            "took the management account ({management}) as the identity hub: 2 roles in 2 member accounts trust it, and 2 of its IAM users are in 1 group"
+        )),
+        "{}",
+        imported.stderr
+    );
+    assert!(imported.stderr.contains("no organization trail was found"), "{}", imported.stderr);
+    assert!(text.contains("\nidentity:\n  hub: management\n"), "{text}");
+    assert!(text.contains("shop-admins"), "{text}");
+    assert!(text.contains("ShopAdmin"), "{text}");
+    for commented in ["# Not imported: group", "# Not imported: user", "# Not imported: role"] {
+        assert!(!text.contains(commented), "{text}");
+    }
+    env.gw(&["validate", out_s]).ok();
+
+    // Adoptions only.
+    let plan = env.plan_json(&out).ok().json();
+    let got = changes(&plan);
+    assert!(!got.is_empty(), "{text}");
+    assert!(got.iter().all(|(action, _)| action == "adopt"), "{got:?}\n{text}");
+    for user in ["/alice", "/bob"] {
+        assert!(got.iter().any(|(_, a)| a.starts_with("iam-user/") && a.ends_with(user)), "{user} not adopted: {got:?}");
+    }
+
+    let applied = env.apply(&out).ok();
+    assert_eq!(applied.json()["failed"], 0, "{}", applied.stdout);
+    let replan = env.plan_json(&out).ok();
+    assert_eq!(changes(&replan.json()), Vec::<(String, String)>::new());
+    assert_eq!(replan.writes(), 0);
+    // Nothing that was there was removed.
+    for (id, names) in members.iter().zip(&before) {
+        let iam = aws_sdk_iam::Client::new(&crate::baseline::config(&env, id, "eu-west-1").await);
+        let after = iam_names(&iam).await;
+        assert!(names.iter().all(|n| after.contains(n)), "{names:?} not all in {after:?}");
+    }
+    let hub_after = iam_names(&hub).await;
+    assert!(hub_before.iter().all(|n| hub_after.contains(n)), "{hub_before:?} not all in {hub_after:?}");
+}
