@@ -326,6 +326,10 @@ async fn a_hub_in_the_management_account_is_guessed_imported_and_adopted() {
         assert!(!text.contains(commented), "{text}");
     }
     env.gw(&["validate", out_s]).ok();
+    // The management account by its name (`master` in the emulator) is the same hub.
+    let named = env.path("named.yaml");
+    env.gw(&["import", "--out", named.to_str().unwrap(), "--hub", "master", "--no-rate-limit"]).ok();
+    assert!(std::fs::read_to_string(&named).unwrap().contains("\nidentity:\n  account: management\n"));
 
     // Adoptions only.
     let plan = env.plan_json(&out).ok().json();

@@ -39,11 +39,14 @@ pub struct HubCandidate {
     pub accounts: usize,
 }
 
+/// The roles (account, name) that trust an account, and their accounts.
+type Trusting<'t> = (BTreeSet<(&'t str, &'t str)>, BTreeSet<&'t str>);
+
 /// The accounts of the organization (`organization`: every account id, the management account's
 /// too) that roles of other accounts trust, most trusted first (by roles, then by accounts, then
 /// by id, so the order is stable).
 pub fn rank_hubs(trusts: &[Trust], organization: &[&str]) -> Vec<HubCandidate> {
-    let mut by: BTreeMap<&str, (BTreeSet<(&str, &str)>, BTreeSet<&str>)> = BTreeMap::new();
+    let mut by: BTreeMap<&str, Trusting<'_>> = BTreeMap::new();
     for t in trusts.iter().filter(|t| t.trusted != t.role_account && organization.contains(&t.trusted.as_str())) {
         let entry = by.entry(&t.trusted).or_default();
         entry.0.insert((&t.role_account, &t.role));
