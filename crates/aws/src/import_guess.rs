@@ -104,7 +104,8 @@ impl Aws {
                 {
                     continue;
                 }
-                let Some(Ok(trust)) = r.assume_role_policy_document().map(|d| parse_document("iam:ListRoles", d)) else {
+                let Some(Ok(trust)) = r.assume_role_policy_document().map(|d| parse_document("iam:ListRoles", d))
+                else {
                     continue;
                 };
                 for trusted in trusted_accounts(&trust) {
@@ -137,7 +138,7 @@ impl Aws {
         .map_err(|e| AwsError::call(format!("listing the IAM users of account {account}"), e))?;
         let mut groups = std::collections::BTreeSet::new();
         let mut users = 0;
-        for u in pages.iter().flat_map(|p| p.user_detail_list()) {
+        for u in pages.iter().flat_map(aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::user_detail_list) {
             if !u.group_list().is_empty() {
                 users += 1;
                 groups.extend(u.group_list().iter().cloned());

@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use groundwork_apply::journal::now_rfc3339;
-use groundwork_blueprint::{DEFAULT_ACCESS_ROLE, MANAGEMENT_HUB};
 use groundwork_aws::{Aws, OrgTrail};
+use groundwork_blueprint::{DEFAULT_ACCESS_ROLE, MANAGEMENT_HUB};
 use groundwork_plan::import::guess::rank_hubs;
 use groundwork_plan::import::{
     ImportOptions, log_archive_account, member_account, valid_org_name, write_blueprint, written_accounts,
@@ -87,7 +87,8 @@ pub(crate) async fn run(session: &Session, g: &Global, args: &ImportArgs, printe
         None => guess_log_archive(&aws, &live, &home_region, &trails, &mut guesses).await,
     };
     // The name-based guess of the log-archive account is the writer's, which notes it.
-    let log_id = log.as_ref().map(|(_, id)| id.clone()).or_else(|| log_archive_account(&live, None).map(|a| a.id.clone()));
+    let log_id =
+        log.as_ref().map(|(_, id)| id.clone()).or_else(|| log_archive_account(&live, None).map(|a| a.id.clone()));
     let hub_id = hub.as_ref().map(|(_, id)| id.clone());
     let found = Box::pin(aws.read_for_import(live, hub_id.as_deref(), log_id.as_deref()))
         .await
@@ -150,9 +151,16 @@ fn home_region(args: &ImportArgs, aws: &Aws, trails: &[OrgTrail], guesses: &mut 
     let connected = aws.sdk_config().region().map(ToString::to_string);
     let trail = trails.iter().find(|t| Some(&t.home_region) == connected.as_ref()).or_else(|| trails.first());
     if let Some(t) = trail.filter(|t| groundwork_blueprint::regions::is_known_region(&t.home_region)) {
-        let others: Vec<String> =
-            trails.iter().filter(|o| o.home_region != t.home_region).map(|o| format!("{} in {}", o.name, o.home_region)).collect();
-        let also = if others.is_empty() { String::new() } else { format!(" (other organization trails: {})", others.join(", ")) };
+        let others: Vec<String> = trails
+            .iter()
+            .filter(|o| o.home_region != t.home_region)
+            .map(|o| format!("{} in {}", o.name, o.home_region))
+            .collect();
+        let also = if others.is_empty() {
+            String::new()
+        } else {
+            format!(" (other organization trails: {})", others.join(", "))
+        };
         guesses.push(format!(
             "took {} as the home region: organization trail {} lives there{also}; pass --home-region REGION to choose another",
             t.home_region, t.name

@@ -35,7 +35,6 @@ mod styled;
 
 pub use drift::{Difference, Drift, DriftGroup, DriftKind};
 pub use graph::{GraphFormat, render_graph};
-pub use markdown::{GITHUB_COMMENT_LIMIT, render_markdown};
 pub use kinds::access_role::access_role_principals;
 pub use kinds::iam::INLINE_POLICY;
 pub use kinds::managed_policy::FORCE_MFA_POLICY;
@@ -45,6 +44,7 @@ pub use lower::{
     STATE_NONCURRENT_DAYS, access_log_bucket_policy, bucket_address, log_bucket_policy,
     log_bucket_policy_with_flow_logs, state_bucket_policy, state_bucket_spec, target_text, trail_arn,
 };
+pub use markdown::{GITHUB_COMMENT_LIMIT, render_markdown};
 pub use permissions::{
     Holder, MANAGED_POLICY_MAX_CHARS, PERMISSIONS_FORMAT_VERSION, PermissionSet, Permissions, STATE_BUCKET_PREFIX,
     Statement, allows, iam_actions, permissions, policy_chars,

@@ -134,8 +134,7 @@ fn group_counts(actions: impl Iterator<Item = Action>) -> String {
         n[i] += 1;
     }
     let words = ["to add", "to change", "to adopt", "to replace", "to remove"];
-    let parts: Vec<String> =
-        n.iter().zip(words).filter(|(n, _)| **n > 0).map(|(n, w)| format!("{n} {w}")).collect();
+    let parts: Vec<String> = n.iter().zip(words).filter(|(n, _)| **n > 0).map(|(n, w)| format!("{n} {w}")).collect();
     parts.join(", ")
 }
 

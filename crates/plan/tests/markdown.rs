@@ -1,6 +1,8 @@
 //! `plan --format markdown`: a small plan, a drifted plan, and a plan forced over the size
 //! limit, rendered from a blueprint of this file (not the reference, which other work edits).
 
+use std::fmt::Write as _;
+
 use groundwork_plan::synthetic::converged;
 use groundwork_plan::{Desired, GITHUB_COMMENT_LIMIT, Live, PlanOptions, plan, render_markdown};
 
@@ -75,9 +77,10 @@ fn a_plan_over_the_limit_is_cut_with_a_count() {
 fn a_large_organization_fits_in_one_github_comment() {
     let mut yaml = BLUEPRINT.to_owned();
     for i in 0..300 {
-        yaml.push_str(&format!(
+        let _ = write!(
+            yaml,
             "  - name: team-{i:03}\n    email: aws+team-{i:03}@shop.example\n    ou: Workloads\n    purpose: workload\n"
-        ));
+        );
     }
     let parsed = groundwork_blueprint::parse("big.yaml", yaml.as_bytes()).unwrap();
     let p = plan(&Desired::from_blueprint(&parsed.blueprint), &Live::default(), PlanOptions::default());

@@ -240,13 +240,7 @@ async fn a_hub_in_the_management_account_is_guessed_imported_and_adopted() {
     let management = org.describe_organization().send().await.unwrap().organization.unwrap().master_account_id.unwrap();
     let mut members = Vec::new();
     for name in ["shop-prod", "shop-dev"] {
-        let out = org
-            .create_account()
-            .account_name(name)
-            .email(format!("{name}@client.example"))
-            .send()
-            .await
-            .unwrap();
+        let out = org.create_account().account_name(name).email(format!("{name}@client.example")).send().await.unwrap();
         members.push(out.create_account_status().unwrap().account_id().unwrap().to_owned());
     }
     let _ = root;
@@ -337,7 +331,10 @@ async fn a_hub_in_the_management_account_is_guessed_imported_and_adopted() {
     assert!(!got.is_empty(), "{text}");
     assert!(got.iter().all(|(action, _)| action == "adopt"), "{got:?}\n{text}");
     for user in ["/alice", "/bob"] {
-        assert!(got.iter().any(|(_, a)| a.starts_with("iam-user/") && a.ends_with(user)), "{user} not adopted: {got:?}");
+        assert!(
+            got.iter().any(|(_, a)| a.starts_with("iam-user/") && a.ends_with(user)),
+            "{user} not adopted: {got:?}"
+        );
     }
 
     let applied = env.apply(&out).ok();
