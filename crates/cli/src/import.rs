@@ -49,7 +49,14 @@ pub(crate) async fn run(session: &Session, g: &Global, args: &ImportArgs, printe
         enforce: false,
         flow_logs: Vec::new(),
     };
-    let aws = connect(session, g, &args.planning, &desired).await?;
+    let mut aws = connect(session, g, &args.planning, &desired).await?;
+    if desired.home_region.is_empty()
+        && let Some(region) = aws.sdk_config().region().map(ToString::to_string)
+    {
+        // No region named: the trails are looked for from the connection's region (from the
+        // environment or the profile).
+        aws = aws.with_landing_zone(&args.access_role, &region);
+    }
     let started = Instant::now();
     let live = aws.discover().await.context("discovering the organization (read-only)")?;
     let Some(org) = live.organization.clone() else {
