@@ -236,14 +236,12 @@ async fn a_hub_in_the_management_account_is_guessed_imported_and_adopted() {
     let env = Env::new();
     let org = env.org();
     org.create_organization().feature_set(OrganizationFeatureSet::All).send().await.unwrap();
-    let root = org.list_roots().send().await.unwrap().roots()[0].id().unwrap().to_owned();
     let management = org.describe_organization().send().await.unwrap().organization.unwrap().master_account_id.unwrap();
     let mut members = Vec::new();
     for name in ["shop-prod", "shop-dev"] {
         let out = org.create_account().account_name(name).email(format!("{name}@client.example")).send().await.unwrap();
         members.push(out.create_account_status().unwrap().account_id().unwrap().to_owned());
     }
-    let _ = root;
 
     // The hub: users in groups in the management account.
     let hub = aws_sdk_iam::Client::new(&env.moto.sdk_config());
