@@ -322,6 +322,9 @@ async fn a_hub_in_the_management_account_is_guessed_imported_and_adopted() {
     let named = env.path("named.yaml");
     env.gw(&["import", "--out", named.to_str().unwrap(), "--hub", "master", "--no-rate-limit"]).ok();
     assert!(std::fs::read_to_string(&named).unwrap().contains("\nidentity:\n  account: management\n"));
+    // `--hub none` overrides the guess: no identity section.
+    env.gw(&["import", "--out", named.to_str().unwrap(), "--force", "--hub", "none", "--no-rate-limit"]).ok();
+    assert!(!std::fs::read_to_string(&named).unwrap().contains("\nidentity:\n"));
 
     // Adoptions only.
     let plan = env.plan_json(&out).ok().json();
