@@ -231,8 +231,23 @@ pub(crate) struct PlanArgs {
     /// --enforce`). Saved with `--out`.
     #[arg(long)]
     pub(crate) enforce: bool,
+    /// Output format: `text` (default), `json` (as `--json`), or `markdown` for a pull-request
+    /// comment (collapsible, grouped by account, within GitHub's comment size limit).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub(crate) format: Option<PlanFormatArg>,
     #[command(flatten)]
     pub(crate) planning: PlanningArgs,
+}
+
+/// Output format of `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum PlanFormatArg {
+    /// The human plan.
+    Text,
+    /// The JSON plan (as `--json`).
+    Json,
+    /// GitHub-flavoured Markdown for a pull-request comment.
+    Markdown,
 }
 
 /// `apply`.
@@ -352,14 +367,17 @@ pub(crate) struct ImportArgs {
     /// `imported`]
     #[arg(long, value_name = "NAME")]
     pub(crate) name: Option<String>,
-    /// `organization.home_region`, where the trail and buckets live [default: --region]
+    /// `organization.home_region`, where the trail and buckets live [default: the organization
+    /// trail's home region, else --region]
     #[arg(long, value_name = "REGION")]
     pub(crate) home_region: Option<String>,
-    /// The identity hub: import its groups, users and password policy, and the roles that trust it.
+    /// The identity hub: import its groups, users and password policy, and the roles that trust
+    /// it. `management` (or the management account's name) for the management account, `none`
+    /// for no hub [default: the account member roles trust whose IAM users are in groups]
     #[arg(long, value_name = "ACCOUNT_NAME")]
     pub(crate) hub: Option<String>,
-    /// The account holding the organization trail's bucket [default: the one account whose name
-    /// contains "log"]
+    /// The account holding the organization trail's bucket [default: the account whose bucket
+    /// listing holds it, else the one account whose name contains "log"]
     #[arg(long, value_name = "ACCOUNT_NAME")]
     pub(crate) log_archive: Option<String>,
     /// The role groundwork assumes in member accounts.

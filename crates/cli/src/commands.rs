@@ -11,11 +11,15 @@ use groundwork_apply::journal::last_interrupted;
 use groundwork_apply::{ExecOptions, Progress, ProgressMode, execute};
 use groundwork_aws::{Aws, CallStats, ConnectOptions};
 use groundwork_blueprint::Blueprint;
-use groundwork_plan::{Desired, Drift, FORMAT_VERSION, GraphFormat, Live, Plan, PlanOptions, count, render_graph};
+use groundwork_plan::{
+    Desired, Drift, FORMAT_VERSION, GITHUB_COMMENT_LIMIT, GraphFormat, Live, Plan, PlanOptions, Render as _, count,
+    render_graph, render_markdown,
+};
 
 use crate::Exit;
 use crate::cli::{
-    ApplyArgs, Cli, Command, DriftArgs, Global, GraphArgs, GraphFormatArg, PlanArgs, PlanningArgs, ValidateArgs,
+    ApplyArgs, Cli, Command, DriftArgs, Global, GraphArgs, GraphFormatArg, PlanArgs, PlanFormatArg, PlanningArgs,
+    ValidateArgs,
 };
 use crate::output::apply::Applied;
 use crate::output::stats::Stats;
@@ -192,7 +196,11 @@ async fn plan(session: &Session, g: &Global, args: &PlanArgs, printer: &Printer)
     desired.enforce = args.enforce;
     let aws = connect(session, g, &args.planning, &desired).await?;
     let (_, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;
-    printer.print(&plan, To::Stdout);
+    match args.format {
+        Some(PlanFormatArg::Markdown) => printer.out(&render_markdown(&plan, GITHUB_COMMENT_LIMIT)),
+        Some(PlanFormatArg::Json) => printer.out(&format!("{}\n", serde_json::to_string_pretty(&plan.json())?)),
+        Some(PlanFormatArg::Text) | None => printer.print(&plan, To::Stdout),
+    }
     if let Some(out) = &args.out {
         let saved = Plan { desired: Some(desired.clone()), ..plan.clone() };
         let text = serde_json::to_string_pretty(&saved)?;

@@ -36,6 +36,7 @@
 //! ```
 
 mod check;
+pub mod guess;
 pub(crate) mod reverse;
 mod sections;
 mod yaml;

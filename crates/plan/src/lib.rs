@@ -25,6 +25,7 @@ mod graph;
 pub mod import;
 pub mod kinds;
 mod lower;
+mod markdown;
 mod permissions;
 mod plan;
 mod render;
@@ -43,6 +44,7 @@ pub use lower::{
     STATE_NONCURRENT_DAYS, access_log_bucket_policy, bucket_address, log_bucket_policy,
     log_bucket_policy_with_flow_logs, state_bucket_policy, state_bucket_spec, target_text, trail_arn,
 };
+pub use markdown::{GITHUB_COMMENT_LIMIT, render_markdown};
 pub use permissions::{
     Holder, MANAGED_POLICY_MAX_CHARS, PERMISSIONS_FORMAT_VERSION, PermissionSet, Permissions, STATE_BUCKET_PREFIX,
     Statement, allows, iam_actions, permissions, policy_chars,

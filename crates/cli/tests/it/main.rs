@@ -5,6 +5,7 @@ mod alerts;
 mod ambiguous;
 mod audit;
 mod baseline;
+mod ci;
 mod common;
 mod drift;
 mod explain;

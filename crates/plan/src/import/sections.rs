@@ -658,6 +658,17 @@ impl<'a> Cx<'a> {
             let mut m = Map::new();
             m.insert("account".into(), json!(hub.name));
             m.insert("require_mfa".into(), json!(require_mfa));
+            // The roles that trust the hub share one path: `role_path` when it is not the default.
+            let paths: BTreeSet<&str> = self
+                .listed(Kind::Role)
+                .filter(|r| r.at.account.is_some() && active_roles.contains_key(r.at.name.as_str()))
+                .filter_map(|r| r.spec["path"].as_str())
+                .collect();
+            if let [path] = paths.into_iter().collect::<Vec<_>>()[..]
+                && path != groundwork_blueprint::DEFAULT_ROLE_PATH
+            {
+                m.insert("role_path".into(), json!(path));
+            }
             let mut policy_notes = Vec::new();
             let policy = password_policy::reverse(self.spec(&Address::password_policy(at)), &mut policy_notes);
             if !policy.is_empty() {
