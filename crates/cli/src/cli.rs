@@ -93,6 +93,28 @@ pub(crate) enum Command {
     /// Programmatic users' access keys (`programmatic: true`): `keys rotate`.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Print the blueprint's JSON Schema (draft 2020-12), for editors (docs/editor.md).
+    Schema,
+    /// Print a shell completion script (docs: README, Install).
+    Completions(CompletionsArgs),
+    /// Print groundwork's man page (roff) on stdout.
+    Man,
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub(crate) shell: Shell,
+}
+
+/// The shells `completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Shell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 /// `keys`.

@@ -44,13 +44,20 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Keys(crate::cli::KeysCommand::Rotate(args)) => {
             Box::pin(crate::keys::rotate(&session, &cli.global, args, printer)).await
         }
+        Command::Schema | Command::Completions(_) | Command::Man => crate::tooling::run(&cli.command, printer),
     };
     match session.aws.get() {
         Some(aws) => print_stats(&cli.global, &aws.counter().snapshot(), printer),
         // Nothing was sent to AWS (e.g. an invalid blueprint): say so.
         None if !matches!(
             cli.command,
-            Command::Validate(_) | Command::Graph(_) | Command::Permissions(_) | Command::Explain(_)
+            Command::Validate(_)
+                | Command::Graph(_)
+                | Command::Permissions(_)
+                | Command::Explain(_)
+                | Command::Schema
+                | Command::Completions(_)
+                | Command::Man
         ) =>
         {
             print_stats(&cli.global, &CallStats::default(), printer);
