@@ -19,6 +19,10 @@ pub const SCHEMA_DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 /// yaml-language-server read the schema from the file `groundwork schema` writes beside it.
 pub const SCHEMA_MODELINE: &str = "# yaml-language-server: $schema=blueprint.schema.json";
 
+/// The blueprint `groundwork init` writes: the reference layout with placeholder names and
+/// emails, valid as written (tested against the parser and the schema).
+pub const STARTER_BLUEPRINT: &str = include_str!("starter.yaml");
+
 /// A mapping the walker reads.
 pub(crate) struct Obj {
     /// Its name under `$defs`.

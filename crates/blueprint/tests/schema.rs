@@ -60,6 +60,17 @@ fn shipped_blueprints_name_the_schema_on_their_first_line() {
 }
 
 #[test]
+fn the_starter_blueprint_validates_and_passes_the_schema() {
+    let starter = groundwork_blueprint::STARTER_BLUEPRINT;
+    assert!(starter.starts_with(&format!("{}\n", groundwork_blueprint::SCHEMA_MODELINE)));
+    let parsed = groundwork_blueprint::parse("blueprint.yaml", starter.as_bytes())
+        .unwrap_or_else(|d| panic!("{}", d.render_plain()));
+    assert!(parsed.warnings.items.is_empty(), "{}", parsed.warnings.render_plain());
+    let errors: Vec<String> = validator().iter_errors(&as_json(starter)).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+#[test]
 fn the_committed_schema_is_the_generated_one() {
     let committed = std::fs::read_to_string(root().join("schema/blueprint.schema.json")).unwrap_or_default();
     assert!(

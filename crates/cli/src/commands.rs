@@ -15,7 +15,8 @@ use groundwork_plan::{Desired, Drift, FORMAT_VERSION, GraphFormat, Live, Plan, P
 
 use crate::Exit;
 use crate::cli::{
-    ApplyArgs, Cli, Command, DriftArgs, Global, GraphArgs, GraphFormatArg, PlanArgs, PlanningArgs, ValidateArgs,
+    ApplyArgs, Cli, Command, DriftArgs, Global, GraphArgs, GraphFormatArg, InitArgs, PlanArgs, PlanningArgs,
+    ValidateArgs,
 };
 use crate::output::apply::Applied;
 use crate::output::stats::Stats;
@@ -44,7 +45,12 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Keys(crate::cli::KeysCommand::Rotate(args)) => {
             Box::pin(crate::keys::rotate(&session, &cli.global, args, printer)).await
         }
-        Command::Schema | Command::Completions(_) | Command::Man => crate::tooling::run(&cli.command, printer),
+        Command::Init(args) if args.from_import => {
+            Box::pin(crate::import::run(&session, &cli.global, &args.import, printer)).await
+        }
+        Command::Init(_) | Command::Schema | Command::Completions(_) | Command::Man => {
+            crate::tooling::run(&cli.command, printer)
+        }
     };
     match session.aws.get() {
         Some(aws) => print_stats(&cli.global, &aws.counter().snapshot(), printer),
@@ -55,6 +61,7 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
                 | Command::Graph(_)
                 | Command::Permissions(_)
                 | Command::Explain(_)
+                | Command::Init(InitArgs { from_import: false, .. })
                 | Command::Schema
                 | Command::Completions(_)
                 | Command::Man

@@ -1,22 +1,56 @@
-//! The commands around the tool rather than the organization: `schema` (the blueprint's JSON
-//! Schema, for editors), `completions` (shell completion scripts) and `man` (the man page). None
-//! contacts AWS; each writes to stdout.
+//! The commands around the tool rather than the organization: `init` (a starter blueprint),
+//! `schema` (the blueprint's JSON Schema, for editors), `completions` (shell completion scripts)
+//! and `man` (the man page). None contacts AWS; all but `init` write to stdout.
 
 use anyhow::{Context, Result};
 use clap::CommandFactory;
 
 use crate::Exit;
-use crate::cli::{Cli, Command, Shell};
+use crate::cli::{Cli, Command, InitArgs, Shell};
 use crate::printer::Printer;
 
 pub(crate) fn run(command: &Command, printer: &Printer) -> Result<Exit> {
     match command {
+        Command::Init(args) => init(args, printer)?,
         Command::Schema => printer.out(&groundwork_blueprint::json_schema_text()),
         Command::Completions(args) => printer.out(&completions(args.shell)),
         Command::Man => printer.out(&man_page()?),
         _ => unreachable!("not a tooling command"),
     }
     Ok(Exit::Ok)
+}
+
+/// Writes the starter blueprint to `--out`, never over an existing file without `--force`.
+fn init(args: &InitArgs, printer: &Printer) -> Result<()> {
+    use std::io::Write as _;
+    let i = &args.import;
+    if i.name.is_some() || i.home_region.is_some() || i.hub.is_some() || i.log_archive.is_some() {
+        anyhow::bail!("--name, --home-region, --hub and --log-archive are import flags: pass --from-import too");
+    }
+    let args = i;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .create_new(!args.force)
+        .open(&args.out)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                anyhow::anyhow!("{} exists; pass --force to overwrite it. Nothing was written.", args.out.display())
+            }
+            _ => anyhow::Error::new(e).context(format!("creating {}", args.out.display())),
+        })?;
+    file.write_all(groundwork_blueprint::STARTER_BLUEPRINT.as_bytes())
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    let dir = args.out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    printer.info(&format!(
+        "Wrote {}: replace the `example` names and emails, then `groundwork validate {}`.\n\
+         For completion and checks in your editor: groundwork schema > {}",
+        args.out.display(),
+        args.out.display(),
+        dir.join("blueprint.schema.json").display()
+    ));
+    Ok(())
 }
 
 /// The completion script for `shell`.
