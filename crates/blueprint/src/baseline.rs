@@ -32,7 +32,7 @@ use crate::schema::Cx;
 use crate::yaml::{Node, NodeKind, Span};
 
 /// Keys of the `baseline` section.
-const BASELINE_KEYS: &[&str] = &[
+pub(crate) const BASELINE_KEYS: &[&str] = &[
     "enabled",
     "targets",
     "regions",
@@ -43,7 +43,7 @@ const BASELINE_KEYS: &[&str] = &[
     "security_audit_role",
 ];
 /// Keys of `support_role` and `security_audit_role` written as a mapping.
-const ROLE_KEYS: &[&str] = &["name", "groups"];
+pub(crate) const ROLE_KEYS: &[&str] = &["name", "groups"];
 
 /// The words `regions` takes besides a list.
 const REGION_WORDS: &[&str] = &["home", "allowed"];

@@ -21,13 +21,17 @@ pub const DEFAULT_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
 /// AWS Organizations: a policy description is at most 512 characters.
 const MAX_DESCRIPTION: usize = 512;
 
-const GUARDRAILS_KEYS: &[&str] = &["limits", "policies", "access_role_protection", "prune", "tag_conventions"];
-const PROTECTION_KEYS: &[&str] = &["disabled", "reason"];
+pub(crate) const GUARDRAILS_KEYS: &[&str] =
+    &["limits", "policies", "access_role_protection", "prune", "tag_conventions"];
+pub(crate) const PROTECTION_KEYS: &[&str] = &["disabled", "reason"];
 /// The name of the built-in that protects the access role (and of the SCP groundwork attaches
 /// at Root when the blueprint does not list it).
 pub const PROTECT_ACCESS_ROLE: &str = "protect-access-role";
-const LIMITS_KEYS: &[&str] = &["max_policy_chars", "max_per_target"];
-const POLICY_KEYS: &[&str] = &["name", "description", "type", "builtin", "document", "allowed_regions", "targets"];
+pub(crate) const LIMITS_KEYS: &[&str] = &["max_policy_chars", "max_per_target"];
+/// Keys of a target written as a mapping.
+pub(crate) const TARGET_KEYS: &[&str] = &["ou", "account"];
+pub(crate) const POLICY_KEYS: &[&str] =
+    &["name", "description", "type", "builtin", "document", "allowed_regions", "targets"];
 /// Placeholders that have no single value in an SCP.
 const NOT_IN_SCP: &[&str] = &["account_id", "account", "workload", "env"];
 
@@ -157,7 +161,7 @@ pub(crate) fn read_target(cx: &mut Cx, node: &Node) -> Option<RawTarget> {
     if let NodeKind::Scalar { .. } = &node.kind {
         return cx.string(node, "a target").map(RawTarget::Bare);
     }
-    let f = cx.map(node, "a target", &["ou", "account"])?;
+    let f = cx.map(node, "a target", TARGET_KEYS)?;
     match (f.get("ou"), f.get("account")) {
         (Some(ou), None) => cx.string(ou, "the target OU").map(|s| RawTarget::Ou(s, node.span)),
         (None, Some(a)) => cx.string(a, "the target account").map(|s| RawTarget::Account(s, node.span)),

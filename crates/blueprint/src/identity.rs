@@ -30,9 +30,11 @@ const MAX_PATH_CHARS: usize = 512;
 /// IAM: roles, users and groups take at most this many tags; groundwork uses up to four.
 const MAX_IAM_TAGS: usize = 46;
 
-const IDENTITY_KEYS: &[&str] =
+/// `roles[].max_session_seconds`' default.
+pub(crate) const DEFAULT_MAX_SESSION_SECONDS: u32 = 3600;
+pub(crate) const IDENTITY_KEYS: &[&str] =
     &["account", "require_mfa", "password_policy", "role_path", "groups", "users", "access_keys"];
-const PASSWORD_KEYS: &[&str] = &[
+pub(crate) const PASSWORD_KEYS: &[&str] = &[
     "min_length",
     "require_uppercase",
     "require_lowercase",
@@ -44,10 +46,10 @@ const PASSWORD_KEYS: &[&str] = &[
     "apply_to_all_accounts",
     "allow_weak",
 ];
-const GROUP_KEYS: &[&str] = &["name", "grants", "managed_policies", "statements", "programmatic"];
-const GRANT_KEYS: &[&str] = &["role", "accounts", "ous", "workloads", "environments"];
-const USER_KEYS: &[&str] = &["name", "groups", "console", "tags", "programmatic"];
-const ROLE_KEYS: &[&str] = &[
+pub(crate) const GROUP_KEYS: &[&str] = &["name", "grants", "managed_policies", "statements", "programmatic"];
+pub(crate) const GRANT_KEYS: &[&str] = &["role", "accounts", "ous", "workloads", "environments"];
+pub(crate) const USER_KEYS: &[&str] = &["name", "groups", "console", "tags", "programmatic"];
+pub(crate) const ROLE_KEYS: &[&str] = &[
     "name",
     "description",
     "select",
@@ -497,7 +499,7 @@ fn read_role(cx: &mut Cx, node: &Node) -> Option<RawRole> {
     let max_session_seconds = f
         .get("max_session_seconds")
         .and_then(|n| bounded(cx, n, "max_session_seconds", 3600, 43_200))
-        .map_or(3600, |s| s.value);
+        .map_or(DEFAULT_MAX_SESSION_SECONDS, |s| s.value);
     let managed_policies = f.get("managed_policies").map(|n| read_managed(cx, n)).unwrap_or_default();
     let statements = f.get("statements").map(|n| read_statements(cx, n)).unwrap_or_default();
     let name = name?;

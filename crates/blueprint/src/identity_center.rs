@@ -35,10 +35,11 @@ use crate::selector::strings;
 use crate::yaml::{Node, Span};
 
 /// Keys of the section.
-const KEYS: &[&str] = &["region", "groups", "users", "permission_sets", "assignments"];
-const USER_KEYS: &[&str] = &["name", "display_name", "given_name", "family_name", "email", "groups", "programmatic"];
-const GROUP_KEYS: &[&str] = &["name", "create", "description"];
-const PERMISSION_SET_KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &["region", "groups", "users", "permission_sets", "assignments"];
+pub(crate) const USER_KEYS: &[&str] =
+    &["name", "display_name", "given_name", "family_name", "email", "groups", "programmatic"];
+pub(crate) const GROUP_KEYS: &[&str] = &["name", "create", "description"];
+pub(crate) const PERMISSION_SET_KEYS: &[&str] = &[
     "name",
     "description",
     "session",
@@ -48,9 +49,9 @@ const PERMISSION_SET_KEYS: &[&str] = &[
     "statements",
     "permissions_boundary",
 ];
-const POLICY_REF_KEYS: &[&str] = &["name", "path"];
-const BOUNDARY_KEYS: &[&str] = &["managed", "name", "path"];
-const ASSIGNMENT_KEYS: &[&str] = &["group", "permission_set", "targets", "workloads", "environments"];
+pub(crate) const POLICY_REF_KEYS: &[&str] = &["name", "path"];
+pub(crate) const BOUNDARY_KEYS: &[&str] = &["managed", "name", "path"];
+pub(crate) const ASSIGNMENT_KEYS: &[&str] = &["group", "permission_set", "targets", "workloads", "environments"];
 
 /// Identity Center: a permission set holds at most this many managed policies (AWS-managed and
 /// customer-managed together).

@@ -35,6 +35,7 @@ pub mod iam;
 mod identity;
 mod identity_center;
 mod intel;
+mod json_schema;
 mod lint;
 mod logging;
 mod model;
@@ -67,6 +68,7 @@ pub use diag::{Diagnostic, Diagnostics, Related};
 pub use guardrails::{DEFAULT_ACCESS_ROLE, DEFAULT_MAX_PER_TARGET, DEFAULT_MAX_POLICY_CHARS, PROTECT_ACCESS_ROLE};
 pub use identity::{MANAGEMENT_HUB, MIN_PASSWORD_LENGTH};
 pub use intel::{check_policy_document, wildcard_actions};
+pub use json_schema::{SCHEMA_DIALECT, SCHEMA_MODELINE, STARTER_BLUEPRINT, json_schema, json_schema_text};
 pub use lint::{
     ACCOUNT_ID_CHARS, ASSUME_BASELINE_SID, ASSUME_ROLE_SID, EXCEPTION_KEY, MAX_GROUP_INLINE_POLICY_CHARS,
     MAX_GROUPS_PER_USER, MAX_MANAGED_POLICIES, MAX_MANAGED_POLICY_CHARS, MAX_ROLE_INLINE_POLICY_CHARS,

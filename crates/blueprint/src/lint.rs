@@ -47,7 +47,7 @@ pub const EXCEPTION_KEY: &str = "approved_exception";
 /// Services whose wildcard on every resource amounts to administrator access.
 const PRIVILEGED_SERVICES: &[&str] = &["iam", "sts", "organizations"];
 /// The keys a statement may have (`Principal` is read only to say it has no place here).
-const STATEMENT_KEYS: &[&str] = &[
+pub(crate) const STATEMENT_KEYS: &[&str] = &[
     "Sid",
     "Effect",
     "Action",

@@ -10,7 +10,7 @@ use crate::template::{self, ACCOUNT_ID_LEN, Context, ORG_ID_MAX_LEN, Placeholder
 use crate::yaml::{Node, NodeKind, PlainType, scalar_type};
 
 /// Keys of the `logging` section.
-const LOGGING_KEYS: &[&str] = &[
+pub(crate) const LOGGING_KEYS: &[&str] = &[
     "account",
     "bucket",
     "trail",
@@ -25,6 +25,11 @@ const LOGGING_KEYS: &[&str] = &[
     "access_log_bucket",
     "data_events",
 ];
+
+/// Keys of `logging.object_lock`.
+pub(crate) const OBJECT_LOCK_KEYS: &[&str] = &["mode", "days"];
+/// Keys of `logging.kms_key` written as a mapping.
+pub(crate) const KMS_KEY_KEYS: &[&str] = &["alias"];
 
 /// Placeholders a bucket name may use.
 pub use crate::template::BUCKET as BUCKET_PLACEHOLDERS;
@@ -118,7 +123,7 @@ pub(crate) fn read(cx: &mut Cx, node: &Node) -> RawLogging {
     raw.access_log_bucket = f.get("access_log_bucket").and_then(|n| cx.string(n, "logging.access_log_bucket"));
     raw.data_events = f.get("data_events").and_then(|n| data_events(cx, n));
     if let Some(ol) = f.get("object_lock")
-        && let Some(of) = cx.map(ol, "logging.object_lock", &["mode", "days"])
+        && let Some(of) = cx.map(ol, "logging.object_lock", OBJECT_LOCK_KEYS)
     {
         let mode = cx.required(&of, "mode", "object_lock").and_then(|n| lock_mode(cx, n));
         let days = cx.required(&of, "days", "object_lock").and_then(|n| days(cx, n, "object_lock.days"));
@@ -135,7 +140,7 @@ fn kms_key(cx: &mut Cx, node: &Node) -> Option<RawKmsKey> {
         return boolean(cx, node, "logging.kms_key")
             .map(|on| if on { RawKmsKey::On(node.span, None) } else { RawKmsKey::Off });
     }
-    let f = cx.map(node, "logging.kms_key", &["alias"])?;
+    let f = cx.map(node, "logging.kms_key", KMS_KEY_KEYS)?;
     let alias = f.get("alias").and_then(|n| cx.string(n, "logging.kms_key.alias"));
     Some(RawKmsKey::On(node.span, alias))
 }

@@ -436,27 +436,14 @@ fn read_version(cx: &mut Cx, node: &Node) -> Option<Spanned<u32>> {
 }
 
 fn read_organization(cx: &mut Cx, node: &Node) -> Option<RawOrganization> {
-    let f = cx.map(
-        node,
-        "organization",
-        &[
-            "name",
-            "home_region",
-            "management_account",
-            "feature_set",
-            "access_role",
-            "break_glass_role",
-            "deployer_role",
-            "execution_role",
-        ],
-    )?;
+    let f = cx.map(node, "organization", ORGANIZATION_KEYS)?;
     let name = cx.required(&f, "name", "organization").and_then(|n| cx.string(n, "organization.name"));
     let home_region =
         cx.required(&f, "home_region", "organization").and_then(|n| cx.string(n, "organization.home_region"));
     let mut management_email = None;
     let mut management_name = None;
     if let Some(m) = cx.required(&f, "management_account", "organization")
-        && let Some(mf) = cx.map(m, "management_account", &["email", "name"])
+        && let Some(mf) = cx.map(m, "management_account", MANAGEMENT_KEYS)
     {
         management_email =
             cx.required(&mf, "email", "management_account").and_then(|n| cx.string(n, "management_account.email"));
@@ -492,7 +479,7 @@ fn read_organization(cx: &mut Cx, node: &Node) -> Option<RawOrganization> {
 }
 
 fn read_ou(cx: &mut Cx, node: &Node) -> Option<RawOu> {
-    let f = cx.map(node, "an organizational unit", &["name", "tags", "children"])?;
+    let f = cx.map(node, "an organizational unit", OU_KEYS)?;
     let name = cx.required(&f, "name", "an organizational unit").and_then(|n| cx.string(n, "the OU name"));
     let tags = f.get("tags").map(|t| cx.tags(t, "tags")).unwrap_or_default();
     let mut children = Vec::new();
@@ -505,7 +492,7 @@ fn read_ou(cx: &mut Cx, node: &Node) -> Option<RawOu> {
 }
 
 fn read_account(cx: &mut Cx, node: &Node) -> Option<RawAccount> {
-    let f = cx.map(node, "an account", &["name", "email", "ou", "purpose", "tags"])?;
+    let f = cx.map(node, "an account", ACCOUNT_KEYS)?;
     let name = cx.required(&f, "name", "an account").and_then(|n| cx.string(n, "the account name"));
     let email = cx.required(&f, "email", "an account").and_then(|n| cx.string(n, "the account email"));
     let ou = cx.required(&f, "ou", "an account").and_then(|n| cx.string(n, "the account's OU"));
@@ -515,8 +502,25 @@ fn read_account(cx: &mut Cx, node: &Node) -> Option<RawAccount> {
     Some(RawAccount { name: name?, email: email?, ou: ou?, purpose, tags })
 }
 
-const TEMPLATE_KEYS: &[&str] = &["account_name", "email", "ou", "purpose", "tags"];
-const WORKLOAD_KEYS: &[&str] = &["name", "environments", "account_name", "email", "ou", "purpose", "tags"];
+/// Keys of `organization`.
+pub(crate) const ORGANIZATION_KEYS: &[&str] = &[
+    "name",
+    "home_region",
+    "management_account",
+    "feature_set",
+    "access_role",
+    "break_glass_role",
+    "deployer_role",
+    "execution_role",
+];
+/// Keys of `organization.management_account`.
+pub(crate) const MANAGEMENT_KEYS: &[&str] = &["email", "name"];
+/// Keys of an organizational unit.
+pub(crate) const OU_KEYS: &[&str] = &["name", "tags", "children"];
+/// Keys of an account.
+pub(crate) const ACCOUNT_KEYS: &[&str] = &["name", "email", "ou", "purpose", "tags"];
+pub(crate) const TEMPLATE_KEYS: &[&str] = &["account_name", "email", "ou", "purpose", "tags"];
+pub(crate) const WORKLOAD_KEYS: &[&str] = &["name", "environments", "account_name", "email", "ou", "purpose", "tags"];
 
 fn read_templates(cx: &mut Cx, node: &Node, what: &str, allowed: &[&str]) -> Option<RawTemplates> {
     let f = cx.map(node, what, allowed)?;

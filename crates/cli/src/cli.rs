@@ -93,6 +93,44 @@ pub(crate) enum Command {
     /// Programmatic users' access keys (`programmatic: true`): `keys rotate`.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Write a commented starter blueprint (the reference layout with placeholder names and
+    /// emails) that validates as written; with --from-import, the blueprint of an organization
+    /// that already exists, as `import` writes it (the import flags apply then).
+    #[command(mut_arg("out", |a| a.required(false).default_value("blueprint.yaml")))]
+    Init(InitArgs),
+    /// Print the blueprint's JSON Schema (draft 2020-12), for editors (docs/editor.md).
+    Schema,
+    /// Print a shell completion script (docs: README, Install).
+    Completions(CompletionsArgs),
+    /// Print groundwork's man page (roff) on stdout.
+    Man,
+}
+
+/// `init`: `import`'s flags (`--out` defaults to `blueprint.yaml` here), and `--from-import`.
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// Import the organization the credentials reach (read-only) instead of writing the starter:
+    /// the same as `groundwork import`, with the same flags.
+    #[arg(long)]
+    pub(crate) from_import: bool,
+    #[command(flatten)]
+    pub(crate) import: ImportArgs,
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub(crate) shell: Shell,
+}
+
+/// The shells `completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Shell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 /// `keys`.

@@ -18,8 +18,8 @@ use groundwork_plan::{
 
 use crate::Exit;
 use crate::cli::{
-    ApplyArgs, Cli, Command, DriftArgs, Global, GraphArgs, GraphFormatArg, PlanArgs, PlanFormatArg, PlanningArgs,
-    ValidateArgs,
+    ApplyArgs, Cli, Command, DriftArgs, Global, GraphArgs, GraphFormatArg, InitArgs, PlanArgs, PlanFormatArg,
+    PlanningArgs, ValidateArgs,
 };
 use crate::output::apply::Applied;
 use crate::output::stats::Stats;
@@ -48,13 +48,26 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Keys(crate::cli::KeysCommand::Rotate(args)) => {
             Box::pin(crate::keys::rotate(&session, &cli.global, args, printer)).await
         }
+        Command::Init(args) if args.from_import => {
+            Box::pin(crate::import::run(&session, &cli.global, &args.import, printer)).await
+        }
+        Command::Init(_) | Command::Schema | Command::Completions(_) | Command::Man => {
+            crate::tooling::run(&cli.command, printer)
+        }
     };
     match session.aws.get() {
         Some(aws) => print_stats(&cli.global, &aws.counter().snapshot(), printer),
         // Nothing was sent to AWS (e.g. an invalid blueprint): say so.
         None if !matches!(
             cli.command,
-            Command::Validate(_) | Command::Graph(_) | Command::Permissions(_) | Command::Explain(_)
+            Command::Validate(_)
+                | Command::Graph(_)
+                | Command::Permissions(_)
+                | Command::Explain(_)
+                | Command::Init(InitArgs { from_import: false, .. })
+                | Command::Schema
+                | Command::Completions(_)
+                | Command::Man
         ) =>
         {
             print_stats(&cli.global, &CallStats::default(), printer);

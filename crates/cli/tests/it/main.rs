@@ -26,4 +26,5 @@ mod prune;
 mod reliability;
 mod root_access;
 mod sandbox;
+mod tooling;
 mod validate;
