@@ -758,19 +758,31 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
             &["*".into()],
             None,
         ),
-        Kind::RootAccess => b.add(
-            "RootAccessFeatures",
-            "read and enable IAM's centralized root access for member accounts (no resource)",
-            &[
-                "iam:ListOrganizationsFeatures",
-                "iam:EnableOrganizationsRootCredentialsManagement",
-                "iam:EnableOrganizationsRootSessions",
-                "iam:DisableOrganizationsRootCredentialsManagement",
-                "iam:DisableOrganizationsRootSessions",
-            ],
-            &["*".into()],
-            None,
-        ),
+        Kind::RootAccess => {
+            b.add(
+                "RootAccessFeatures",
+                "read and enable IAM's centralized root access for member accounts (no resource)",
+                &[
+                    "iam:ListOrganizationsFeatures",
+                    "iam:EnableOrganizationsRootCredentialsManagement",
+                    "iam:EnableOrganizationsRootSessions",
+                    "iam:DisableOrganizationsRootCredentialsManagement",
+                    "iam:DisableOrganizationsRootSessions",
+                ],
+                &["*".into()],
+                None,
+            );
+            b.add(
+                "AuditMemberRoots",
+                "`audit` and `audit --enforce`: a privileged root session in a member account, only with the AWS-managed task policies that read and delete the root user's credentials",
+                &["sts:AssumeRoot"],
+                &["arn:aws:iam::*:root".into()],
+                Some(json!({ "StringEquals": { "sts:TaskPolicyArn": [
+                    crate::kinds::root_access::AUDIT_ROOT_TASK,
+                    crate::kinds::root_access::DELETE_ROOT_TASK,
+                ] } })),
+            );
+        }
         Kind::FlowLog => {
             let region = r.at.region.as_ref().map(|region| json!({ "StringEquals": { "aws:RequestedRegion": [region] } }));
             b.add(

@@ -30,6 +30,7 @@
 //! Enabled with [`crate::ProxyConfig::root_access`], with the rest of centralized root access.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::flow_log_shim::decode;
@@ -144,7 +145,8 @@ fn error(service: &str, status: &str, code: &str, message: &str) -> Vec<u8> {
 }
 
 fn iam_ok(operation: &str, result: &str) -> Vec<u8> {
-    let inner = if result.is_empty() { String::new() } else { format!("<{operation}Result>{result}</{operation}Result>") };
+    let inner =
+        if result.is_empty() { String::new() } else { format!("<{operation}Result>{result}</{operation}Result>") };
     http(
         "200 OK",
         &format!(
@@ -218,38 +220,39 @@ impl RootSessions {
         match operation {
             "GetLoginProfile" if user.password => iam_ok(
                 operation,
-                &format!("<LoginProfile><UserName>root</UserName><CreateDate>{date}</CreateDate><PasswordResetRequired>false</PasswordResetRequired></LoginProfile>"),
+                &format!(
+                    "<LoginProfile><UserName>root</UserName><CreateDate>{date}</CreateDate><PasswordResetRequired>false</PasswordResetRequired></LoginProfile>"
+                ),
             ),
-            "GetLoginProfile" => missing("Login Profile for the root user"),
             "ListAccessKeys" => {
-                let members: String = user
-                    .access_keys
-                    .iter()
-                    .map(|k| format!("<member><AccessKeyId>{k}</AccessKeyId><Status>Active</Status><CreateDate>{date}</CreateDate></member>"))
-                    .collect();
-                iam_ok(operation, &format!("<AccessKeyMetadata>{members}</AccessKeyMetadata><IsTruncated>false</IsTruncated>"))
+                let members = user.access_keys.iter().fold(String::new(), |mut out, k| {
+                    let _ = write!(out, "<member><AccessKeyId>{k}</AccessKeyId><Status>Active</Status><CreateDate>{date}</CreateDate></member>");
+                    out
+                });
+                iam_ok(
+                    operation,
+                    &format!("<AccessKeyMetadata>{members}</AccessKeyMetadata><IsTruncated>false</IsTruncated>"),
+                )
             }
             "ListMFADevices" => {
-                let members: String = user
-                    .mfa_devices
-                    .iter()
-                    .map(|s| format!("<member><UserName>root</UserName><SerialNumber>{s}</SerialNumber><EnableDate>{date}</EnableDate></member>"))
-                    .collect();
+                let members = user.mfa_devices.iter().fold(String::new(), |mut out, s| {
+                    let _ = write!(out, "<member><UserName>root</UserName><SerialNumber>{s}</SerialNumber><EnableDate>{date}</EnableDate></member>");
+                    out
+                });
                 iam_ok(operation, &format!("<MFADevices>{members}</MFADevices><IsTruncated>false</IsTruncated>"))
             }
             "ListSigningCertificates" => {
-                let members: String = user
-                    .signing_certificates
-                    .iter()
-                    .map(|c| format!("<member><UserName>root</UserName><CertificateId>{c}</CertificateId><CertificateBody>-----BEGIN CERTIFICATE-----</CertificateBody><Status>Active</Status><UploadDate>{date}</UploadDate></member>"))
-                    .collect();
+                let members = user.signing_certificates.iter().fold(String::new(), |mut out, c| {
+                    let _ = write!(out, "<member><UserName>root</UserName><CertificateId>{c}</CertificateId><CertificateBody>-----BEGIN CERTIFICATE-----</CertificateBody><Status>Active</Status><UploadDate>{date}</UploadDate></member>");
+                    out
+                });
                 iam_ok(operation, &format!("<Certificates>{members}</Certificates><IsTruncated>false</IsTruncated>"))
             }
             "DeleteLoginProfile" if user.password => {
                 user.password = false;
                 iam_ok(operation, "")
             }
-            "DeleteLoginProfile" => missing("Login Profile for the root user"),
+            "GetLoginProfile" | "DeleteLoginProfile" => missing("Login Profile for the root user"),
             "DeleteAccessKey" => remove(&mut user.access_keys, p.get("AccessKeyId"))
                 .map_or_else(|| missing("The Access Key"), |()| iam_ok(operation, "")),
             "DeactivateMFADevice" => remove(&mut user.mfa_devices, p.get("SerialNumber"))
@@ -327,8 +330,7 @@ mod tests {
         String::from_utf8_lossy(answer).into_owned()
     }
 
-    const AUDIT: &str =
-        "Action=AssumeRoot&TargetPrincipal=111111111111&TaskPolicyArn.arn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2Froot-task%2FIAMAuditRootUserCredentials";
+    const AUDIT: &str = "Action=AssumeRoot&TargetPrincipal=111111111111&TaskPolicyArn.arn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2Froot-task%2FIAMAuditRootUserCredentials";
 
     #[test]
     fn assume_root_needs_the_features_and_a_root_task_policy() {

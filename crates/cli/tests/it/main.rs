@@ -24,5 +24,6 @@ mod permissions;
 mod prune;
 mod reliability;
 mod root_access;
+mod root_credentials;
 mod sandbox;
 mod validate;
