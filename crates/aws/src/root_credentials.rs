@@ -43,6 +43,24 @@ fn no_such_entity(e: &ProviderError) -> bool {
 }
 
 impl Aws {
+    /// The organization features of IAM's centralized root access that are on
+    /// (`iam:ListOrganizationsFeatures` in the management account), sorted; none while IAM has
+    /// no trusted access. The audit looks at member roots only when both are on.
+    pub async fn root_access_features(&self, live: &Live) -> Result<Vec<String>, ProviderError> {
+        let management = live.organization.as_ref().map(|o| o.management_account_id.clone()).unwrap_or_default();
+        let c = self.account(&management, &management).await?;
+        let out = self
+            .run("iam:ListOrganizationsFeatures", Idempotency::Safe, || c.iam.list_organizations_features().send())
+            .await;
+        let mut features: Vec<String> = match out {
+            Ok(o) => o.enabled_features().iter().map(|f| f.as_str().to_owned()).collect(),
+            Err(e) if e.code.as_deref() == Some("ServiceAccessNotEnabledException") => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        features.sort();
+        Ok(features)
+    }
+
     /// Opens a privileged root session in member account `account` for the task policy `task`,
     /// and returns an IAM client on its credentials (counted under `ACCOUNT/root-session`).
     async fn root_session(&self, account: &str, task: &str) -> Result<aws_sdk_iam::Client, ProviderError> {

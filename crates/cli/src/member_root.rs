@@ -1,6 +1,6 @@
 //! `audit` for member accounts' root credentials, with the blueprint's `root_access` section:
 //! whether the audit can look (IAM's centralized root access is on: both organization
-//! features, read by discovery as `root-access/organization`), the reads in a privileged root
+//! features, `iam:ListOrganizationsFeatures`), the reads in a privileged root
 //! session per member account, and `--enforce`: what will be removed per account, the
 //! question (or `--auto-approve`), the removal and its read-back. Rendering is in
 //! [`crate::output::member_root`].
@@ -9,19 +9,18 @@ use anyhow::{Result, bail};
 use groundwork_audit::{AuditReport, MemberRoot, MemberRoots};
 use groundwork_aws::Aws;
 use groundwork_plan::Live;
-use groundwork_plan::kinds::Spec as _;
-use groundwork_plan::kinds::root_access::{ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS, RootAccessSpec, address};
+use groundwork_plan::kinds::root_access::{ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS};
 
 use crate::cli::AuditArgs;
 use crate::output::member_root::{RootEnforcement, RootPreview};
 use crate::printer::{Printer, To};
 
-/// Why the audit cannot look, or `None` when centralized root access is on.
-fn cannot_look(live: &Live) -> Option<String> {
-    let Some(found) = live.resources.get(&address()) else {
-        return Some("IAM's organization features (root-access/organization) were not read".to_owned());
+/// Why the audit cannot look, or `None` when centralized root access is on (both features).
+async fn cannot_look(aws: &Aws, live: &Live) -> Option<String> {
+    let features = match aws.root_access_features(live).await {
+        Ok(f) => f,
+        Err(e) => return Some(format!("IAM's organization features could not be read ({e})")),
     };
-    let features = RootAccessSpec::from_value(&found.spec).map(|s| s.features).unwrap_or_default();
     let missing: Vec<&str> = [ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS]
         .into_iter()
         .filter(|f| !features.iter().any(|have| have == f))
@@ -37,7 +36,7 @@ fn cannot_look(live: &Live) -> Option<String> {
 /// Member accounts' root credentials: read in a root session per active member account, or
 /// why the audit cannot look.
 pub(crate) async fn read(aws: &Aws, live: &Live) -> MemberRoots {
-    match cannot_look(live) {
+    match cannot_look(aws, live).await {
         Some(reason) => MemberRoots::NotChecked { reason },
         None => MemberRoots::Checked { accounts: aws.read_member_roots(live).await },
     }

@@ -309,7 +309,7 @@ impl RootSessions {
         http(
             "200 OK",
             &format!(
-                "<AssumeRootResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRootResult><Credentials><AccessKeyId>{key}</AccessKeyId><SecretAccessKey>root-session-shim</SecretAccessKey><SessionToken>root-session-shim-{key}</SessionToken><Expiration>{expires}</Expiration></Credentials><SourceIdentity></SourceIdentity></AssumeRootResult><ResponseMetadata><RequestId>root-session-shim</RequestId></ResponseMetadata></AssumeRootResponse>"
+                "<AssumeRootResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRootResult><Credentials><AccessKeyId>{key}</AccessKeyId><SecretAccessKey>shim-root-secret</SecretAccessKey><SessionToken>shim-root-token-{key}</SessionToken><Expiration>{expires}</Expiration></Credentials><SourceIdentity></SourceIdentity></AssumeRootResult><ResponseMetadata><RequestId>root-session-shim</RequestId></ResponseMetadata></AssumeRootResponse>"
             ),
         )
     }
