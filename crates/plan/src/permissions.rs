@@ -1349,4 +1349,19 @@ mod tests {
             } }))
         );
     }
+
+    #[test]
+    fn root_sessions_are_allowed_with_the_root_access_section_and_only_for_the_credential_tasks() {
+        let deployer = |src: &str| {
+            let bp = groundwork_blueprint::parse("x.yaml", src.as_bytes()).unwrap().blueprint;
+            permissions(&bp).sets.remove(0)
+        };
+        let head = "version: 1\norganization: { name: x, home_region: us-east-1, management_account: { email: root@x.example } }\n";
+        let member = Some("arn:aws:iam::111111111111:root");
+        assert!(!allows(&deployer(head).documents(), "sts:AssumeRoot", member));
+        let with = deployer(&format!("{head}root_access: {{}}\n"));
+        assert!(allows(&with.documents(), "sts:AssumeRoot", member));
+        let statement = with.statements.iter().find(|s| s.sid == "AuditMemberRoots").unwrap();
+        insta::assert_json_snapshot!(statement);
+    }
 }
