@@ -77,7 +77,7 @@ pub(crate) fn finish(report: &AuditReport, enforcement: Option<&RootEnforcement>
             "refusing to remove root credentials without confirmation: stdin is not a terminal; review the list and pass --auto-approve. Nothing was changed."
         ),
         Some(RootEnforcement::Cancelled { .. }) => {
-            printer.err("Root credentials removal cancelled. Nothing was changed.")
+            printer.err("Root credentials removal cancelled. Nothing was changed.");
         }
         Some(e) if e.failed() > 0 => bail!(
             "the root credentials of {} member accounts could not all be removed (see above); rerun `groundwork audit --enforce`",

@@ -51,10 +51,10 @@ impl RootEnforcement {
     pub(crate) fn text(&self, asked: bool, out: &mut Styled) {
         match self {
             RootEnforcement::Nothing => {
-                out.text("\nEnforcement: no member account's root user has credentials to remove.\n")
+                out.text("\nEnforcement: no member account's root user has credentials to remove.\n");
             }
             RootEnforcement::Cancelled { planned } | RootEnforcement::Refused { planned } if !asked => {
-                plan(planned, out)
+                plan(planned, out);
             }
             RootEnforcement::Done { results } => {
                 if !asked {
