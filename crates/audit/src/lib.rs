@@ -32,6 +32,7 @@
 
 mod evaluate;
 pub mod lifecycle;
+mod member_root;
 mod policy;
 pub mod read;
 mod report;
@@ -40,6 +41,7 @@ mod rule;
 
 pub use evaluate::{KeyFacts, account_findings, key_findings, password_weaknesses, rfc3339, whole_days};
 pub use groundwork_blueprint::Severity;
+pub use member_root::{MemberRoot, MemberRoots, RootRemoval, RootUserCredentials};
 pub use policy::{AuditPolicy, Ignore, PasswordScope};
 pub use read::{AccessKey, AccountCredentials, AccountRead, PasswordPolicyRead, RootCredentials, UserCredentials};
 pub use report::{AUDIT_FORMAT_VERSION, AccountAudit, AuditReport, AuditSummary, Deactivation, Finding, KeyRef};

@@ -117,6 +117,7 @@ mod tests {
             findings,
             ignored: vec![],
             rotation: vec![],
+            member_roots: None,
         }
     }
 

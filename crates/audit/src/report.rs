@@ -133,6 +133,23 @@ pub struct AuditReport {
     /// ([`AuditReport::apply_lifecycle`]); absent from the JSON when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rotation: Vec<crate::lifecycle::KeyLifecycle>,
+    /// Member accounts' root user credentials, with the blueprint's `root_access` section
+    /// ([`AuditReport::apply_member_roots`]); absent from the JSON without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member_roots: Option<crate::member_root::MemberRoots>,
+}
+
+/// Most severe first, then by account name, account id, rule and subject.
+pub(crate) fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.severity, &a.account_name, &a.account_id, a.rule.id(), &a.subject).cmp(&(
+            b.severity,
+            &b.account_name,
+            &b.account_id,
+            b.rule.id(),
+            &b.subject,
+        ))
+    });
 }
 
 impl AuditReport {
@@ -171,15 +188,7 @@ impl AuditReport {
             accounts.push(audited);
         }
         accounts.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
-        all.sort_by(|a, b| {
-            (a.severity, &a.account_name, &a.account_id, a.rule.id(), &a.subject).cmp(&(
-                b.severity,
-                &b.account_name,
-                &b.account_id,
-                b.rule.id(),
-                &b.subject,
-            ))
-        });
+        sort_findings(&mut all);
         let (ignored, findings): (Vec<Finding>, Vec<Finding>) =
             all.into_iter().partition(|f| policy.ignore.iter().any(|i| i.covers(f)));
         let summary = summarize(&mut accounts, &findings, &ignored);
@@ -196,6 +205,7 @@ impl AuditReport {
             findings,
             ignored,
             rotation: Vec::new(),
+            member_roots: None,
         }
     }
 
@@ -204,9 +214,9 @@ impl AuditReport {
         self.summary = summarize(&mut self.accounts, &self.findings, &self.ignored);
     }
 
-    /// No finding and every account read.
+    /// No finding and every account read (member roots too, where they are read).
     pub fn is_clean(&self) -> bool {
-        self.findings.is_empty() && self.summary.accounts_failed == 0
+        self.findings.is_empty() && self.summary.accounts_failed == 0 && self.member_roots_failed() == 0
     }
 
     /// The access keys `--enforce` deactivates: those of `key-too-old` and `key-unused` findings
@@ -331,6 +341,7 @@ mod tests {
             ],
             ignored: vec![],
             rotation: vec![],
+            member_roots: None,
         };
         let keys = report.keys_to_deactivate();
         assert_eq!(keys.len(), 2);

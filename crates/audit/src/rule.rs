@@ -20,6 +20,10 @@ pub enum Rule {
     KeyTooOld,
     /// A user with a console password and no MFA device.
     ConsoleWithoutMfa,
+    /// A member account's root user still has credentials (a password, access keys, MFA
+    /// devices, signing certificates), read in a privileged root session: only with the
+    /// blueprint's `root_access` section (`crate::MemberRoots`).
+    MemberRootCredentials,
     /// A user with more than one MFA device. The first enrolment is trust on first use (IAM
     /// allows eight devices per user), so an extra device is worth a look: it may be a second
     /// key a person keeps, or one someone else enrolled.
@@ -34,11 +38,12 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, most severe first (the order of the HTML legend).
-    pub const ALL: [Rule; 8] = [
+    pub const ALL: [Rule; 9] = [
         Rule::RootAccessKeys,
         Rule::RootMfa,
         Rule::KeyTooOld,
         Rule::ConsoleWithoutMfa,
+        Rule::MemberRootCredentials,
         Rule::SeveralMfaDevices,
         Rule::KeyUnused,
         Rule::UserDirectPolicy,
@@ -52,6 +57,7 @@ impl Rule {
             Rule::RootMfa => "root-mfa",
             Rule::KeyTooOld => "key-too-old",
             Rule::ConsoleWithoutMfa => "console-without-mfa",
+            Rule::MemberRootCredentials => "member-root-credentials",
             Rule::SeveralMfaDevices => "several-mfa-devices",
             Rule::KeyUnused => "key-unused",
             Rule::UserDirectPolicy => "user-direct-policy",
@@ -63,7 +69,7 @@ impl Rule {
     pub fn severity(self) -> Severity {
         match self {
             Rule::RootAccessKeys | Rule::RootMfa => Severity::Critical,
-            Rule::KeyTooOld | Rule::ConsoleWithoutMfa => Severity::High,
+            Rule::KeyTooOld | Rule::ConsoleWithoutMfa | Rule::MemberRootCredentials => Severity::High,
             Rule::SeveralMfaDevices | Rule::KeyUnused | Rule::UserDirectPolicy | Rule::PasswordPolicy => {
                 Severity::Medium
             }
@@ -79,6 +85,9 @@ impl Rule {
             }
             Rule::KeyTooOld => "An active access key is older than the maximum age.",
             Rule::ConsoleWithoutMfa => "A user has a console password and no MFA device.",
+            Rule::MemberRootCredentials => {
+                "A member account's root user still has a password, access keys, MFA devices or signing certificates (read in a privileged root session; with the blueprint's root_access section). --enforce removes them."
+            }
             Rule::SeveralMfaDevices => {
                 "A user has more than one MFA device: the first enrolment is trust on first use, so check each extra one."
             }

@@ -26,6 +26,7 @@ mod keys;
 mod lock;
 mod organizations;
 mod resources;
+mod root_credentials;
 pub mod secret_file;
 
 use std::sync::Arc;

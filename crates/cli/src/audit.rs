@@ -75,6 +75,10 @@ pub(crate) async fn audit(session: &Session, g: &Global, args: &AuditArgs, print
     for a in &mut report.accounts {
         a.sandbox = bp.sandbox.as_ref().and_then(|s| s.summary(&a.name));
     }
+    // Member accounts' root credentials, with the blueprint's `root_access` section.
+    if bp.root_access.is_some() {
+        report.apply_member_roots(crate::member_root::read(&aws, &live).await, &policy);
+    }
     let mut asked = false;
     for a in report.accounts.iter().filter(|a| a.error.is_some()) {
         printer.err(&format!(
@@ -113,9 +117,18 @@ pub(crate) async fn audit(session: &Session, g: &Global, args: &AuditArgs, print
     } else {
         None
     };
-    printer.print(&Audit { report: &report, enforcement: enforcement.as_ref(), asked }, To::Stdout);
+    let (root, root_asked) = if args.enforce && report.member_roots.is_some() {
+        let (e, asked) = crate::member_root::enforce(&aws, &report, args, printer).await;
+        (Some(e), asked)
+    } else {
+        (None, false)
+    };
+    printer.print(
+        &Audit { report: &report, enforcement: enforcement.as_ref(), asked, root: root.as_ref(), root_asked },
+        To::Stdout,
+    );
     if let Some(path) = &args.report {
-        let html = render_html(&report, enforcement.as_ref(), SystemTime::now());
+        let html = render_html(&report, enforcement.as_ref(), root.as_ref(), SystemTime::now());
         std::fs::write(path, html).with_context(|| format!("writing the HTML report to {}", path.display()))?;
         printer.info(&format!("Wrote the HTML report to {}.", path.display()));
     }
@@ -133,6 +146,7 @@ pub(crate) async fn audit(session: &Session, g: &Global, args: &AuditArgs, print
         }
         _ => {}
     }
+    crate::member_root::finish(&report, root.as_ref(), printer)?;
     if report.summary.accounts_failed > 0 {
         bail!(
             "the audit is incomplete: {} of {} accounts could not be read",
@@ -203,7 +217,12 @@ fn findings_table(html: &mut String, findings: &[&Finding]) {
 /// The self-contained HTML report: organization, date evaluated, counts by severity, findings
 /// per account with severity badges, the accounts audited, keys deactivated, accepted
 /// exceptions, and what each rule checks. Every text is escaped.
-fn render_html(report: &AuditReport, enforcement: Option<&Enforcement>, generated: SystemTime) -> String {
+fn render_html(
+    report: &AuditReport,
+    enforcement: Option<&Enforcement>,
+    root: Option<&crate::output::member_root::RootEnforcement>,
+    generated: SystemTime,
+) -> String {
     let s = &report.summary;
     let generated = generated
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -291,6 +310,7 @@ fn render_html(report: &AuditReport, enforcement: Option<&Enforcement>, generate
         }
     }
 
+    crate::output::member_root::html(&mut html, report, root, esc);
     rotation_html(&mut html, report);
 
     html.push_str("<h2>Accounts audited</h2>\n<table><thead><tr><th>Account</th><th>Id</th><th>IAM users</th><th>Access keys</th><th>Password policy checked</th><th>Findings</th></tr></thead><tbody>\n");

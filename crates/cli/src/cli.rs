@@ -373,7 +373,9 @@ pub(crate) struct AuditArgs {
     #[arg(long, value_name = "FILE.html")]
     pub(crate) report: Option<PathBuf>,
     /// Deactivate (set Inactive, never delete) the access keys found too old or unused, after
-    /// confirmation; reads their status back.
+    /// confirmation; reads their status back. With the blueprint's `root_access` section, also
+    /// remove member accounts' root credentials in a privileged root session, after
+    /// confirmation.
     #[arg(long)]
     pub(crate) enforce: bool,
     /// With --enforce: do not ask for confirmation (required when stdin is not a terminal).

@@ -6,6 +6,7 @@ mod commands;
 mod explain;
 mod import;
 mod keys;
+mod member_root;
 mod output;
 mod permissions;
 mod printer;

@@ -758,19 +758,31 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
             &["*".into()],
             None,
         ),
-        Kind::RootAccess => b.add(
-            "RootAccessFeatures",
-            "read and enable IAM's centralized root access for member accounts (no resource)",
-            &[
-                "iam:ListOrganizationsFeatures",
-                "iam:EnableOrganizationsRootCredentialsManagement",
-                "iam:EnableOrganizationsRootSessions",
-                "iam:DisableOrganizationsRootCredentialsManagement",
-                "iam:DisableOrganizationsRootSessions",
-            ],
-            &["*".into()],
-            None,
-        ),
+        Kind::RootAccess => {
+            b.add(
+                "RootAccessFeatures",
+                "read and enable IAM's centralized root access for member accounts (no resource)",
+                &[
+                    "iam:ListOrganizationsFeatures",
+                    "iam:EnableOrganizationsRootCredentialsManagement",
+                    "iam:EnableOrganizationsRootSessions",
+                    "iam:DisableOrganizationsRootCredentialsManagement",
+                    "iam:DisableOrganizationsRootSessions",
+                ],
+                &["*".into()],
+                None,
+            );
+            b.add(
+                "AuditMemberRoots",
+                "`audit` and `audit --enforce`: a privileged root session in a member account, only with the AWS-managed task policies that read and delete the root user's credentials",
+                &["sts:AssumeRoot"],
+                &["arn:aws:iam::*:root".into()],
+                Some(json!({ "StringEquals": { "sts:TaskPolicyArn": [
+                    crate::kinds::root_access::AUDIT_ROOT_TASK,
+                    crate::kinds::root_access::DELETE_ROOT_TASK,
+                ] } })),
+            );
+        }
         Kind::FlowLog => {
             let region = r.at.region.as_ref().map(|region| json!({ "StringEquals": { "aws:RequestedRegion": [region] } }));
             b.add(
@@ -1336,5 +1348,20 @@ mod tests {
                 "aws:ResourceTag/groundwork:blueprint": ["acme"],
             } }))
         );
+    }
+
+    #[test]
+    fn root_sessions_are_allowed_with_the_root_access_section_and_only_for_the_credential_tasks() {
+        let deployer = |src: &str| {
+            let bp = groundwork_blueprint::parse("x.yaml", src.as_bytes()).unwrap().blueprint;
+            permissions(&bp).sets.remove(0)
+        };
+        let head = "version: 1\norganization: { name: x, home_region: us-east-1, management_account: { email: root@x.example } }\n";
+        let member = Some("arn:aws:iam::111111111111:root");
+        assert!(!allows(&deployer(head).documents(), "sts:AssumeRoot", member));
+        let with = deployer(&format!("{head}root_access: {{}}\n"));
+        assert!(allows(&with.documents(), "sts:AssumeRoot", member));
+        let statement = with.statements.iter().find(|s| s.sid == "AuditMemberRoots").unwrap();
+        insta::assert_json_snapshot!(statement);
     }
 }

@@ -27,7 +27,7 @@ pub(crate) fn applies(service: &str, operation: &str) -> bool {
     service == "ec2" && matches!(operation, "CreateFlowLogs" | "DescribeFlowLogs")
 }
 
-fn decode(s: &str) -> String {
+pub(crate) fn decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -16,9 +16,11 @@ mod budgets_shim;
 mod flow_log_shim;
 mod proxy;
 mod root_access_shim;
+mod root_session_shim;
 mod sso_shim;
 
 pub use proxy::{Fault, FaultProxy, FaultRule, ProxyConfig, ProxyStats};
+pub use root_session_shim::RootUser;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};

@@ -200,6 +200,24 @@ impl FaultProxy {
         self.shared.root_access.lock().expect("root access shim").seen.clone()
     }
 
+    /// Gives member account `account_id`'s root user these credentials, out of band (moto has
+    /// no root user; the root-access shim keeps it, see [`ProxyConfig::root_access`]).
+    pub fn seed_root_user(&self, account_id: &str, user: crate::RootUser) {
+        self.shared.root_access.lock().expect("root access shim").sessions.users.insert(account_id.to_owned(), user);
+    }
+
+    /// The root user credentials of member account `account_id` as the shim holds them now.
+    pub fn root_user(&self, account_id: &str) -> crate::RootUser {
+        let shim = self.shared.root_access.lock().expect("root access shim");
+        shim.sessions.users.get(account_id).cloned().unwrap_or_default()
+    }
+
+    /// The root-session requests the shim answered: `AssumeRoot TASK ACCOUNT` and
+    /// `OPERATION ACCOUNT`, in order.
+    pub fn root_session_requests(&self) -> Vec<String> {
+        self.shared.root_access.lock().expect("root access shim").sessions.seen.clone()
+    }
+
     /// What the proxy did so far.
     pub fn stats(&self) -> ProxyStats {
         self.shared.stats.lock().expect("stats").clone()
@@ -475,6 +493,12 @@ async fn handle(mut stream: TcpStream, upstream_port: u16, shared: &Shared) -> s
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
+    let root_session = shared.config.lock().expect("config").root_access
+        && shared.root_access.lock().expect("root access shim").sessions.answers(
+            &service,
+            &operation,
+            crate::root_session_shim::signing_key(req.header("authorization")),
+        );
     match fault {
         Some(Fault::ResetBefore) => {
             reset(stream);
@@ -528,6 +552,13 @@ async fn handle(mut stream: TcpStream, upstream_port: u16, shared: &Shared) -> s
                 let answer = forward(&req, upstream_port).await?;
                 shared.flow_logs.lock().expect("flow log shim").answer(answer)
             };
+            stream.write_all(&answer).await?;
+            stream.shutdown().await
+        }
+        None if root_session => {
+            let key = crate::root_session_shim::signing_key(req.header("authorization"));
+            let answer =
+                shared.root_access.lock().expect("root access shim").session(&service, &operation, &req.body, key);
             stream.write_all(&answer).await?;
             stream.shutdown().await
         }

@@ -36,6 +36,8 @@ pub(crate) struct RootAccessShim {
     features: BTreeSet<&'static str>,
     /// Every operation the shim answered, in order.
     pub(crate) seen: Vec<String>,
+    /// Privileged root sessions and the root users they reach (`root_session_shim`).
+    pub(crate) sessions: crate::root_session_shim::RootSessions,
 }
 
 /// Whether the shim answers this request itself.
@@ -113,6 +115,12 @@ impl RootAccessShim {
             }
             _ => iam_result(operation, &self.features),
         }
+    }
+
+    /// Answers AssumeRoot or an IAM call of a root session (see `root_session_shim`), with the
+    /// features enabled now.
+    pub(crate) fn session(&mut self, service: &str, operation: &str, body: &[u8], key: Option<&str>) -> Vec<u8> {
+        self.sessions.handle(self.trusted, &self.features, service, operation, body, key)
     }
 
     /// moto's ListAWSServiceAccessForOrganization answer, with IAM added while it has access.

@@ -76,6 +76,10 @@ pub(crate) struct Audit<'a> {
     /// The table and the keys to deactivate were shown before the confirmation question
     /// ([`Preview`]): the text holds only what came after.
     pub(crate) asked: bool,
+    /// With `--enforce` and the blueprint's `root_access` section: member root credentials.
+    pub(crate) root: Option<&'a super::member_root::RootEnforcement>,
+    /// The root credentials to remove were shown before their question.
+    pub(crate) root_asked: bool,
 }
 
 impl Render for Audit<'_> {
@@ -84,13 +88,17 @@ impl Render for Audit<'_> {
             table(self.report, out);
             rotation(self.report, out);
         }
-        let Some(e) = self.enforcement else { return };
-        if !self.asked {
-            let (planned, skipped) = e.planned();
-            plan(&planned, skipped, out);
+        if let Some(e) = self.enforcement {
+            if !self.asked {
+                let (planned, skipped) = e.planned();
+                plan(&planned, skipped, out);
+            }
+            if let Enforcement::Done { results, .. } = e {
+                deactivated(results, out);
+            }
         }
-        if let Enforcement::Done { results, .. } = e {
-            deactivated(results, out);
+        if let Some(root) = self.root {
+            root.text(self.root_asked, out);
         }
     }
 
@@ -98,6 +106,9 @@ impl Render for Audit<'_> {
         let mut doc = serde_json::to_value(self.report).unwrap_or_default();
         doc["clean"] = json!(self.report.is_clean());
         doc["enforcement"] = self.enforcement.map_or(Value::Null, Enforcement::json);
+        if let Some(root) = self.root {
+            doc["root_enforcement"] = root.json();
+        }
         doc
     }
 }
@@ -215,12 +226,14 @@ fn table(report: &AuditReport, out: &mut Styled) {
     if report.findings.is_empty() {
         out.text(summary_line(report));
         out.text("\n");
+        super::member_root::status(report, out);
         sandboxes(report, out);
         return;
     }
     sandboxes(report, out);
     out.text(summary_line(report));
     out.text("\n");
+    super::member_root::status(report, out);
 }
 
 fn key_line(k: &KeyRef) -> String {

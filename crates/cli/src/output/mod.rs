@@ -6,5 +6,6 @@
 pub(crate) mod apply;
 pub(crate) mod audit;
 pub(crate) mod import;
+pub(crate) mod member_root;
 pub(crate) mod stats;
 pub(crate) mod validate;

@@ -25,6 +25,7 @@ mod permissions;
 mod prune;
 mod reliability;
 mod root_access;
+mod root_credentials;
 mod sandbox;
 mod tooling;
 mod validate;

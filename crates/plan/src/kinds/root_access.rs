@@ -17,6 +17,12 @@ pub const ROOT_CREDENTIALS_MANAGEMENT: &str = "RootCredentialsManagement";
 pub const ROOT_SESSIONS: &str = "RootSessions";
 /// The name in the locator and address (one per organization).
 pub const NAME: &str = "organization";
+/// The AWS-managed task policy of a root session that reads the root user's credentials
+/// (`audit`).
+pub const AUDIT_ROOT_TASK: &str = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials";
+/// The AWS-managed task policy of a root session that deletes the root user's credentials
+/// (`audit --enforce`).
+pub const DELETE_ROOT_TASK: &str = "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials";
 
 /// The centralized root access features enabled in the organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
