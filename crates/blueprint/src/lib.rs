@@ -47,6 +47,7 @@ pub mod sandbox;
 mod schema;
 mod selector;
 mod severity;
+mod slack;
 pub mod synthetic;
 pub mod template;
 mod validate;
@@ -59,6 +60,7 @@ pub use alerts::{
     AlertAlarm, AlertFilter, AlertLogGroup, AlertTopic, Alerts, CIS_CONTROLS, CisControl, DEFAULT_LOG_GROUP,
     DEFAULT_NAMESPACE, DEFAULT_TOPIC, cis_name,
 };
+pub use slack::{AlertSlack, DEFAULT_IAM_EVENTS, DEFAULT_SLACK_ENDPOINT, SecretSource, TAMPER_EVENTS};
 pub use builtins::{
     ACCESS_ROLE_PROTECTED_ACTIONS, BUILTIN_GUARDRAILS, EXEMPTING_BUILTINS, GLOBAL_SERVICE_ACTIONS,
     LOG_BUCKET_PROTECTED_ACTIONS, LOG_KEY_PROTECTED_ACTIONS, SANDBOX_COMMITMENT_ACTIONS, SANDBOX_NETWORK_ACTIONS,
