@@ -81,6 +81,36 @@ impl std::fmt::Display for SecretSource {
     }
 }
 
+impl SecretSource {
+    /// The source a [`Display`](std::fmt::Display) rendering names (`env NAME`, `file PATH`).
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        if let Some(name) = text.strip_prefix("env ") {
+            Some(SecretSource::Env(name.to_owned()))
+        } else {
+            text.strip_prefix("file ").map(|path| SecretSource::File(path.to_owned()))
+        }
+    }
+
+    /// Reads the secret, trimmed. The error names the source, never the secret.
+    ///
+    /// # Errors
+    /// When the variable is unset or empty, or the file cannot be read or is empty.
+    pub fn read(&self) -> Result<String, String> {
+        let value = match self {
+            SecretSource::Env(name) => std::env::var(name).map_err(|_| format!("the environment variable {name} is not set"))?,
+            SecretSource::File(path) => {
+                std::fs::read_to_string(path).map_err(|e| format!("reading the Slack token from {path}: {e}"))?
+            }
+        };
+        let value = value.trim().to_owned();
+        if value.is_empty() {
+            return Err(format!("the Slack token from {self} is empty"));
+        }
+        Ok(value)
+    }
+}
+
 /// The validated `alerts.slack`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertSlack {

@@ -41,6 +41,9 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Drift(args) => drift(&session, &cli.global, args, printer).await,
         Command::Audit(args) => crate::audit::audit(&session, &cli.global, args, printer).await,
         Command::Import(args) => Box::pin(crate::import::run(&session, &cli.global, args, printer)).await,
+        Command::Alerts(crate::cli::AlertsCommand::Test(args)) => {
+            Box::pin(crate::slack::alerts_test(&session, &cli.global, args, printer)).await
+        }
         Command::Keys(crate::cli::KeysCommand::Rotate(args)) => {
             Box::pin(crate::keys::rotate(&session, &cli.global, args, printer)).await
         }
@@ -119,7 +122,9 @@ pub(crate) fn load_blueprint(path: &Path, printer: &Printer) -> Result<Blueprint
             if !parsed.warnings.items.is_empty() && !printer.quiet {
                 printer.diagnostics(&parsed.warnings);
             }
-            Ok(parsed.blueprint)
+            let mut bp = parsed.blueprint;
+            crate::slack::fingerprint_token(&mut bp)?;
+            Ok(bp)
         }
         Err(d) => {
             printer.diagnostics(&d);

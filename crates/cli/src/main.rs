@@ -9,6 +9,7 @@ mod keys;
 mod output;
 mod permissions;
 mod printer;
+mod slack;
 
 use std::fmt::Write as _;
 use std::process::ExitCode;

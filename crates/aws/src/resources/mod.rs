@@ -50,6 +50,10 @@ use groundwork_plan::kinds::scp::ScpSpec;
 use groundwork_plan::kinds::scp_attachment::ScpAttachmentSpec;
 use groundwork_plan::kinds::service_access::ServiceAccessSpec;
 use groundwork_plan::kinds::sns_topic::SnsTopicSpec;
+use groundwork_plan::kinds::{
+    api_destination::ApiDestinationSpec, event_bus::EventBusSpec, event_connection::EventConnectionSpec,
+    event_rule::EventRuleSpec,
+};
 use groundwork_plan::kinds::sso_assignment::SsoAssignmentSpec;
 use groundwork_plan::kinds::sso_group::SsoGroupSpec;
 use groundwork_plan::kinds::sso_membership::SsoMembershipSpec;
@@ -466,6 +470,10 @@ registry! {
     MetricFilter => MetricFilterSpec,
     MetricAlarm => MetricAlarmSpec,
     SnsTopic => SnsTopicSpec,
+    EventBus => EventBusSpec,
+    EventRule => EventRuleSpec,
+    EventConnection => EventConnectionSpec,
+    ApiDestination => ApiDestinationSpec,
 }
 
 /// The id of the account a resource lives in, known from discovery or an earlier change.

@@ -25,4 +25,5 @@ mod prune;
 mod reliability;
 mod root_access;
 mod sandbox;
+mod slack;
 mod validate;
