@@ -26,7 +26,8 @@ impl Aws {
             .await
             .map_err(|e| AwsError::call(format!("reaching account {account_id}"), e))?;
         let eb = c.alerts(CENTRAL_REGION).events;
-        let entry = PutEventsRequestEntry::builder().source(source).detail_type(API_CALL).detail(detail.to_string()).build();
+        let entry =
+            PutEventsRequestEntry::builder().source(source).detail_type(API_CALL).detail(detail.to_string()).build();
         let out = self
             .run("events:PutEvents", Idempotency::CreatesNew, || eb.put_events().entries(entry.clone()).send())
             .await

@@ -36,8 +36,7 @@ use crate::schema::{Cx, did_you_mean};
 use crate::yaml::{Node, NodeKind, Span};
 
 /// Keys of the `alerts` section.
-pub(crate) const ALERTS_KEYS: &[&str] =
-    &["log_group", "namespace", "cis", "custom", "topic", "slack", "iam_changes"];
+pub(crate) const ALERTS_KEYS: &[&str] = &["log_group", "namespace", "cis", "custom", "topic", "slack", "iam_changes"];
 /// Keys of `alerts.log_group`.
 pub(crate) const LOG_GROUP_KEYS: &[&str] = &["name", "retention_days", "kms_key_arn"];
 /// Keys of `alerts.cis` written as a mapping.

@@ -60,7 +60,6 @@ pub use alerts::{
     AlertAlarm, AlertFilter, AlertLogGroup, AlertTopic, Alerts, CIS_CONTROLS, CisControl, DEFAULT_LOG_GROUP,
     DEFAULT_NAMESPACE, DEFAULT_TOPIC, cis_name,
 };
-pub use slack::{AlertSlack, DEFAULT_IAM_EVENTS, DEFAULT_SLACK_ENDPOINT, SecretSource, TAMPER_EVENTS};
 pub use builtins::{
     ACCESS_ROLE_PROTECTED_ACTIONS, BUILTIN_GUARDRAILS, EXEMPTING_BUILTINS, GLOBAL_SERVICE_ACTIONS,
     LOG_BUCKET_PROTECTED_ACTIONS, LOG_KEY_PROTECTED_ACTIONS, SANDBOX_COMMITMENT_ACTIONS, SANDBOX_NETWORK_ACTIONS,
@@ -86,6 +85,7 @@ pub use model::{
 };
 pub use policy::{POLICY_VERSION, scp_size};
 pub use severity::Severity;
+pub use slack::{AlertSlack, DEFAULT_IAM_EVENTS, DEFAULT_SLACK_ENDPOINT, SecretSource, TAMPER_EVENTS};
 pub use template::{ACCOUNT_ID_LEN, ORG_ID_MAX_LEN};
 pub use validate::{MAX_ACCOUNT_NAME, MAX_OU_DEPTH, MAX_OU_NAME, email_problem};
 pub use yaml::{MAX_DEPTH, MAX_INPUT_BYTES, Span};

@@ -98,7 +98,9 @@ impl SecretSource {
     /// When the variable is unset or empty, or the file cannot be read or is empty.
     pub fn read(&self) -> Result<String, String> {
         let value = match self {
-            SecretSource::Env(name) => std::env::var(name).map_err(|_| format!("the environment variable {name} is not set"))?,
+            SecretSource::Env(name) => {
+                std::env::var(name).map_err(|_| format!("the environment variable {name} is not set"))?
+            }
             SecretSource::File(path) => {
                 std::fs::read_to_string(path).map_err(|e| format!("reading the Slack token from {path}: {e}"))?
             }
@@ -178,7 +180,11 @@ pub(crate) fn read_slack(cx: &mut Cx, node: &Node, raw: &mut RawSlack) {
     let string = |cx: &mut Cx, key: &str| {
         let s = f.get(key).and_then(|n| cx.string(n, &format!("alerts.slack.{key}")))?;
         if looks_secret(&s.value) {
-            secret_in_yaml(cx, s.span, &format!("`alerts.slack.{key}` holds what looks like a Slack token or webhook URL"));
+            secret_in_yaml(
+                cx,
+                s.span,
+                &format!("`alerts.slack.{key}` holds what looks like a Slack token or webhook URL"),
+            );
             return None;
         }
         Some(s)
@@ -217,9 +223,13 @@ pub(crate) fn lower(cx: &mut Cx, raw: &RawSlack, accounts: &[&Account]) -> Optio
     let Some(span) = raw.span else {
         if let Some(iam) = raw.iam_span {
             cx.push(
-                Diagnostic::error("blueprint::iam-changes-without-slack", iam, "`alerts.iam_changes` needs `alerts.slack`")
-                    .label("the IAM changes are forwarded to the Slack channel")
-                    .help("add `alerts.slack` with the account of the central bus, the channel and the token's source"),
+                Diagnostic::error(
+                    "blueprint::iam-changes-without-slack",
+                    iam,
+                    "`alerts.iam_changes` needs `alerts.slack`",
+                )
+                .label("the IAM changes are forwarded to the Slack channel")
+                .help("add `alerts.slack` with the account of the central bus, the channel and the token's source"),
             );
         }
         return None;
@@ -278,9 +288,15 @@ pub(crate) fn lower(cx: &mut Cx, raw: &RawSlack, accounts: &[&Account]) -> Optio
         && !endpoint_ok(&e.value)
     {
         cx.push(
-            Diagnostic::error("blueprint::slack-endpoint", e.span, format!("`{}` is not an endpoint EventBridge posts to", e.value))
-                .label("expected an https:// URL")
-                .help("leave it out for Slack's chat.postMessage; http:// is accepted only on a loopback address, for tests"),
+            Diagnostic::error(
+                "blueprint::slack-endpoint",
+                e.span,
+                format!("`{}` is not an endpoint EventBridge posts to", e.value),
+            )
+            .label("expected an https:// URL")
+            .help(
+                "leave it out for Slack's chat.postMessage; http:// is accepted only on a loopback address, for tests",
+            ),
         );
     }
     let iam_events = iam_events(cx, raw);
@@ -322,7 +338,10 @@ fn check_account(cx: &mut Cx, name: &Spanned<String>, accounts: &[&Account]) {
             Diagnostic::error(
                 "blueprint::slack-account",
                 name.span,
-                format!("account `{}` has purpose `{}`: the central bus belongs in a security account", name.value, account.purpose),
+                format!(
+                    "account `{}` has purpose `{}`: the central bus belongs in a security account",
+                    name.value, account.purpose
+                ),
             )
             .label("not a log-archive or shared account")
             .help("name the log-archive account, or a `purpose: shared` account that holds security tooling"),
@@ -386,7 +405,9 @@ fn iam_events(cx: &mut Cx, raw: &RawSlack) -> Vec<String> {
             .label("nothing to exclude");
             d = match did_you_mean(&e.value, events.iter().map(String::as_str)) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
-                None => d.help(format!("the forwarded events: {}", events.iter().cloned().collect::<Vec<_>>().join(", "))),
+                None => {
+                    d.help(format!("the forwarded events: {}", events.iter().cloned().collect::<Vec<_>>().join(", ")))
+                }
             };
             cx.push(d);
         }

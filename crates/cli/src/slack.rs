@@ -15,7 +15,9 @@ pub(crate) fn fingerprint_token(bp: &mut Blueprint) -> Result<()> {
             slack.token_fingerprint = Some(fingerprint(&token));
             Ok(())
         }
-        Err(why) => bail!("alerts.slack: {why}; the connection that holds Slack's bot token cannot be planned without it"),
+        Err(why) => {
+            bail!("alerts.slack: {why}; the connection that holds Slack's bot token cannot be planned without it")
+        }
     }
 }
 

@@ -50,16 +50,16 @@ use groundwork_plan::kinds::scp::ScpSpec;
 use groundwork_plan::kinds::scp_attachment::ScpAttachmentSpec;
 use groundwork_plan::kinds::service_access::ServiceAccessSpec;
 use groundwork_plan::kinds::sns_topic::SnsTopicSpec;
-use groundwork_plan::kinds::{
-    api_destination::ApiDestinationSpec, event_bus::EventBusSpec, event_connection::EventConnectionSpec,
-    event_rule::EventRuleSpec,
-};
 use groundwork_plan::kinds::sso_assignment::SsoAssignmentSpec;
 use groundwork_plan::kinds::sso_group::SsoGroupSpec;
 use groundwork_plan::kinds::sso_membership::SsoMembershipSpec;
 use groundwork_plan::kinds::sso_user::SsoUserSpec;
 use groundwork_plan::kinds::trail::TrailSpec;
 use groundwork_plan::kinds::user::UserSpec;
+use groundwork_plan::kinds::{
+    api_destination::ApiDestinationSpec, event_bus::EventBusSpec, event_connection::EventConnectionSpec,
+    event_rule::EventRuleSpec,
+};
 use groundwork_plan::{Desired, Ids, Kind, Live, LiveResource, Locator};
 use serde_json::Value;
 use tokio::sync::Semaphore;

@@ -88,9 +88,7 @@ async fn the_slack_path_is_built_read_back_kept_secret_and_restored_after_tamper
     let endpoint = "http://127.0.0.1:9/api/chat.postMessage";
     let bp = blueprint(&env, endpoint, TOKEN);
     let b = bp.to_str().unwrap();
-    let applied = env
-        .gw(&["apply", b, "--auto-approve", "--json", "--stats", "--no-rate-limit", "-vvv"])
-        .ok();
+    let applied = env.gw(&["apply", b, "--auto-approve", "--json", "--stats", "--no-rate-limit", "-vvv"]).ok();
     assert_eq!(applied.json()["failed"], 0, "{}", applied.stdout);
     let ids = ids(&env).await;
     let central = &ids["log-archive"];
@@ -102,7 +100,7 @@ async fn the_slack_path_is_built_read_back_kept_secret_and_restored_after_tamper
     for (name, id) in &ids {
         let eb = events(&env, id, "us-east-1").await;
         let rule = eb.describe_rule().name("groundwork-iam-to-central").send().await.unwrap();
-        assert_eq!(rule.state().map(|s| s.as_str()), Some("ENABLED"), "{name}");
+        assert_eq!(rule.state().map(aws_sdk_eventbridge::types::RuleState::as_str), Some("ENABLED"), "{name}");
         let pattern: Value = serde_json::from_str(rule.event_pattern().unwrap()).unwrap();
         let names = pattern["detail"]["eventName"].as_array().unwrap();
         for e in ["AttachUserPolicy", "CreateAccessKey", "StopLogging", "DeleteTrail"] {
@@ -260,7 +258,14 @@ async fn an_iam_change_in_a_member_account_reaches_slack_and_alerts_test_does_th
     let body: Value = serde_json::from_str(&post.body).unwrap_or_else(|e| panic!("{e}: {}", post.body));
     assert_eq!(body["channel"], "#security-alerts");
     let text = body["text"].as_str().unwrap();
-    for what in ["AttachUserPolicy", "user/mallory", "bob", "arn:aws:iam::aws:policy/AdministratorAccess", member, "2026-12-07T04:12:13Z"] {
+    for what in [
+        "AttachUserPolicy",
+        "user/mallory",
+        "bob",
+        "arn:aws:iam::aws:policy/AdministratorAccess",
+        member,
+        "2026-12-07T04:12:13Z",
+    ] {
         assert!(text.contains(what), "the message names {what}: {text}");
     }
 

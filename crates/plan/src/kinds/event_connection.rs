@@ -5,6 +5,8 @@
 //! description, so a changed token plans an update of the connection and nothing else, and
 //! drift shows without reading the secret back.
 
+use std::fmt::Write as _;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -48,7 +50,11 @@ impl EventConnectionSpec {
     pub fn from_description(header: &str, description: &str) -> Option<Self> {
         let rest = description.strip_prefix(DESCRIPTION_PREFIX)?.strip_prefix(" from ")?;
         let (source, fp) = rest.rsplit_once(", fingerprint ")?;
-        Some(EventConnectionSpec { header: header.to_owned(), token_source: source.to_owned(), fingerprint: fp.to_owned() })
+        Some(EventConnectionSpec {
+            header: header.to_owned(),
+            token_source: source.to_owned(),
+            fingerprint: fp.to_owned(),
+        })
     }
 }
 
@@ -57,8 +63,11 @@ impl EventConnectionSpec {
 #[must_use]
 pub fn fingerprint(token: &str) -> String {
     let digest = Sha256::digest(format!("groundwork-slack-token:{token}").as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{}", &hex[..16])
+    let hex: String = digest.iter().take(8).fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    });
+    format!("sha256:{hex}")
 }
 
 /// The value of the authorization header for a bot token.

@@ -16,8 +16,8 @@
 
 pub mod access_key;
 pub mod access_role;
-pub mod api_destination;
 pub mod account_public_access_block;
+pub mod api_destination;
 pub mod bucket;
 pub mod budget;
 pub mod ebs_encryption;

@@ -184,7 +184,14 @@ pub fn bus_policy(slack: &AlertSlack) -> Value {
 }
 
 /// A role EventBridge assumes in `account`, allowed `action` on `resource`.
-fn events_role(bp: &Blueprint, account: Option<&str>, name: &str, what: &str, action: &str, resource: &str) -> DesiredResource {
+fn events_role(
+    bp: &Blueprint,
+    account: Option<&str>,
+    name: &str,
+    what: &str,
+    action: &str,
+    resource: &str,
+) -> DesiredResource {
     let trust = canonical_policy(&json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -218,13 +225,7 @@ fn events_role(bp: &Blueprint, account: Option<&str>, name: &str, what: &str, ac
     }
 }
 
-fn rule(
-    account: Option<&str>,
-    region: &str,
-    name: &str,
-    spec: &EventRuleSpec,
-    after: Vec<Address>,
-) -> DesiredResource {
+fn rule(account: Option<&str>, region: &str, name: &str, spec: &EventRuleSpec, after: Vec<Address>) -> DesiredResource {
     let (address, at) = at(Kind::EventRule, account, region, name);
     DesiredResource { address, at, spec: spec.to_value(), after }
 }
@@ -341,7 +342,13 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             targets: vec![to_bus(account)],
             tags: tags.clone(),
         };
-        out.push(rule(account, CENTRAL_REGION, FORWARD_RULE, &spec, vec![bus.clone(), Address::role(account, FORWARD_ROLE)]));
+        out.push(rule(
+            account,
+            CENTRAL_REGION,
+            FORWARD_RULE,
+            &spec,
+            vec![bus.clone(), Address::role(account, FORWARD_ROLE)],
+        ));
     }
     let alarms: Vec<&str> = alerts.alarms.iter().map(|a| a.name.as_str()).collect();
     if alarms.is_empty() {

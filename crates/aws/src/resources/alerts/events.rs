@@ -11,9 +11,9 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_eventbridge::types::{
-    ApiDestinationHttpMethod, ConnectionAuthorizationType,
-    CreateConnectionApiKeyAuthRequestParameters, CreateConnectionAuthRequestParameters, RuleState, Tag, Target,
-    UpdateConnectionApiKeyAuthRequestParameters, UpdateConnectionAuthRequestParameters,
+    ApiDestinationHttpMethod, ConnectionAuthorizationType, CreateConnectionApiKeyAuthRequestParameters,
+    CreateConnectionAuthRequestParameters, RuleState, Tag, Target, UpdateConnectionApiKeyAuthRequestParameters,
+    UpdateConnectionAuthRequestParameters,
 };
 use groundwork_apply::ProviderError;
 use groundwork_blueprint::SecretSource;
@@ -32,7 +32,10 @@ fn not_found(e: &ProviderError) -> bool {
 }
 
 fn tags_of(tags: &[Tag]) -> BTreeMap<String, String> {
-    tags.iter().filter(|t| t.key().starts_with("groundwork:")).map(|t| (t.key().to_owned(), t.value().to_owned())).collect()
+    tags.iter()
+        .filter(|t| t.key().starts_with("groundwork:"))
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
 }
 
 fn sdk_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
@@ -80,7 +83,9 @@ impl Converge for EventBusSpec {
         let arn = out.arn().map_or_else(|| bus_arn(region, &cx.clients.id, name), str::to_owned);
         let tags = cx
             .aws
-            .run("events:ListTagsForResource", Idempotency::Safe, || eb.list_tags_for_resource().resource_arn(&arn).send())
+            .run("events:ListTagsForResource", Idempotency::Safe, || {
+                eb.list_tags_for_resource().resource_arn(&arn).send()
+            })
             .await?;
         Ok(Some(EventBusSpec { policy, tags: tags_of(tags.tags()) }))
     }
@@ -132,7 +137,10 @@ fn target_of(t: &aws_sdk_eventbridge::types::Target) -> EventTarget {
         arn: t.arn().to_owned(),
         role_arn: t.role_arn().map(str::to_owned),
         input_transformer: t.input_transformer().map(|it| InputTransformer {
-            paths: it.input_paths_map().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
+            paths: it
+                .input_paths_map()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
             template: it.input_template().to_owned(),
         }),
     }
@@ -191,7 +199,9 @@ impl Converge for EventRuleSpec {
         let arn = rule.arn().map_or_else(|| rule_arn(region, &cx.clients.id, bus, name), str::to_owned);
         let tags = cx
             .aws
-            .run("events:ListTagsForResource", Idempotency::Safe, || eb.list_tags_for_resource().resource_arn(&arn).send())
+            .run("events:ListTagsForResource", Idempotency::Safe, || {
+                eb.list_tags_for_resource().resource_arn(&arn).send()
+            })
             .await?;
         Ok(Some(EventRuleSpec {
             bus: rule.event_bus_name().unwrap_or(bus).to_owned(),
@@ -210,7 +220,10 @@ impl Converge for EventRuleSpec {
         let bus = self.bus.as_str();
         let mut done = Vec::new();
         let settings_differ = live.is_none_or(|l| {
-            l.pattern != self.pattern || l.enabled != self.enabled || l.description != self.description || l.bus != self.bus
+            l.pattern != self.pattern
+                || l.enabled != self.enabled
+                || l.description != self.description
+                || l.bus != self.bus
         });
         if settings_differ {
             let pattern = self.pattern.to_string();
@@ -246,8 +259,11 @@ impl Converge for EventRuleSpec {
                     eb.put_targets().rule(name).event_bus_name(bus).set_targets(Some(targets.clone())).send()
                 })
                 .await?;
-            let stale: Vec<String> =
-                live_targets.iter().filter(|t| !self.targets.iter().any(|d| d.id == t.id)).map(|t| t.id.clone()).collect();
+            let stale: Vec<String> = live_targets
+                .iter()
+                .filter(|t| !self.targets.iter().any(|d| d.id == t.id))
+                .map(|t| t.id.clone())
+                .collect();
             if !stale.is_empty() {
                 cx.aws
                     .run("events:RemoveTargets", Idempotency::Safe, || {
@@ -344,7 +360,10 @@ impl Converge for EventConnectionSpec {
         }
         let auth = UpdateConnectionAuthRequestParameters::builder()
             .api_key_auth_parameters(
-                UpdateConnectionApiKeyAuthRequestParameters::builder().api_key_name(&self.header).api_key_value(&value).build(),
+                UpdateConnectionApiKeyAuthRequestParameters::builder()
+                    .api_key_name(&self.header)
+                    .api_key_value(&value)
+                    .build(),
             )
             .build();
         cx.aws
@@ -403,7 +422,9 @@ impl Converge for ApiDestinationSpec {
         }
         let connection = cx
             .aws
-            .run("events:DescribeConnection", Idempotency::Safe, || eb.describe_connection().name(&self.connection).send())
+            .run("events:DescribeConnection", Idempotency::Safe, || {
+                eb.describe_connection().name(&self.connection).send()
+            })
             .await?;
         let connection_arn = connection.connection_arn().unwrap_or_default().to_owned();
         let method = ApiDestinationHttpMethod::from(self.method.as_str());
