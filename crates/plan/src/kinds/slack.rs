@@ -387,7 +387,7 @@ mod tests {
         let names: Vec<String> = out.iter().map(|r| r.address.to_string()).collect();
         for a in ["management", "log-archive", "webapp-prod"] {
             assert!(names.contains(&format!("event-rule/{a}/us-east-1/{FORWARD_RULE}")), "{names:?}");
-            assert!(names.contains(&format!("role/{a}/{FORWARD_ROLE}")), "{names:?}");
+            assert!(names.contains(&format!("iam-role/{a}/{FORWARD_ROLE}")), "{names:?}");
         }
         assert!(names.contains(&format!("event-rule/management/eu-west-1/{ALARMS_FORWARD_RULE}")));
         assert!(names.contains(&format!("api-destination/log-archive/us-east-1/{SLACK}")));
