@@ -83,7 +83,11 @@ pub fn iam_actions(operation: &str) -> Vec<String> {
         // The SDK calls CloudWatch Logs `cloudwatchlogs`; IAM's prefix is `logs`.
         None => match operation.strip_prefix("cloudwatchlogs:") {
             Some(op) => vec![format!("logs:{op}")],
-            None => vec![operation.to_owned()],
+            // The SDK calls EventBridge `eventbridge`; IAM's prefix is `events`.
+            None => match operation.strip_prefix("eventbridge:") {
+                Some(op) => vec![format!("events:{op}")],
+                None => vec![operation.to_owned()],
+            },
         },
     }
 }

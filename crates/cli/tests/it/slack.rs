@@ -282,3 +282,29 @@ async fn an_iam_change_in_a_member_account_reaches_slack_and_alerts_test_does_th
     assert_eq!(got[1].headers.get("authorization").map(String::as_str), Some(format!("Bearer {TOKEN}").as_str()));
     assert!(!sent.stdout.contains(TOKEN) && !sent.stderr.contains(TOKEN));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_call_of_the_slack_path_is_inside_the_policy_groundwork_prints() {
+    let env = Env::new();
+    let bp = blueprint(&env, "https://slack.com/api/chat.postMessage", TOKEN);
+    let b = bp.to_str().unwrap();
+    let printed = crate::permissions::permissions(env.home.path(), &bp, true).json();
+    let first = env.apply(&bp).ok();
+    let rerun = env.apply(&bp).ok();
+    assert_eq!(rerun.writes(), 0, "{}", rerun.stderr);
+    let drift = env.gw(&["drift", b, "--json", "--stats", "--no-rate-limit"]).ok();
+    let (_, accounts) = crate::common::read_org(&env.org()).await;
+    let names_by_id: std::collections::BTreeMap<String, String> =
+        accounts.values().map(|a| (a.id.clone(), a.name.clone())).collect();
+    let checked = crate::permissions::check_runs(
+        &printed,
+        &names_by_id,
+        &[("apply", &first), ("rerun", &rerun), ("drift", &drift)],
+    );
+    assert!(checked > 30, "only {checked} operations were recorded");
+    let text = printed.to_string();
+    for action in ["events:PutRule", "events:PutPermission", "events:CreateConnection", "events:CreateApiDestination"] {
+        assert!(text.contains(action), "{action} is in the printed policy");
+    }
+    assert!(!text.contains(TOKEN));
+}
