@@ -1,7 +1,8 @@
-//! The Slack token at plan time: read from the source `alerts.slack` names (an environment
-//! variable or a file, never the blueprint), and kept only as its fingerprint, so that the
-//! plan, its JSON and the journal never hold the token, and a changed token plans an update of
-//! the connection only.
+//! The Slack token at plan time (plan, apply, drift): read from the source `alerts.slack` names
+//! (an environment variable or a file, never the blueprint), and kept only as its fingerprint,
+//! so that the plan, its JSON and the journal never hold the token, and a changed token plans an
+//! update of the connection only. Commands that do not plan (validate, graph, permissions,
+//! audit, `alerts test`) never read it. Also `groundwork alerts test`.
 
 use anyhow::{Result, bail};
 use groundwork_blueprint::Blueprint;
