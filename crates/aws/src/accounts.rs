@@ -69,6 +69,7 @@ pub(crate) struct AlertClients {
     pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     pub(crate) cloudwatch: aws_sdk_cloudwatch::Client,
     pub(crate) sns: aws_sdk_sns::Client,
+    pub(crate) events: aws_sdk_eventbridge::Client,
 }
 
 /// Identity Center's clients in one region: SSO admin and the identity store.
@@ -131,6 +132,7 @@ impl AccountClients {
                     logs: conf!(aws_sdk_cloudwatchlogs),
                     cloudwatch: conf!(aws_sdk_cloudwatch),
                     sns: conf!(aws_sdk_sns),
+                    events: conf!(aws_sdk_eventbridge),
                 }
             })
             .clone()

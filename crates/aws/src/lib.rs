@@ -16,6 +16,7 @@
 //! ```
 
 mod accounts;
+mod alerts_test;
 mod audit;
 mod call;
 mod counter;

@@ -36,7 +36,7 @@ use crate::schema::{Cx, did_you_mean};
 use crate::yaml::{Node, NodeKind, Span};
 
 /// Keys of the `alerts` section.
-pub(crate) const ALERTS_KEYS: &[&str] = &["log_group", "namespace", "cis", "custom", "topic"];
+pub(crate) const ALERTS_KEYS: &[&str] = &["log_group", "namespace", "cis", "custom", "topic", "slack", "iam_changes"];
 /// Keys of `alerts.log_group`.
 pub(crate) const LOG_GROUP_KEYS: &[&str] = &["name", "retention_days", "kms_key_arn"];
 /// Keys of `alerts.cis` written as a mapping.
@@ -181,6 +181,8 @@ pub struct Alerts {
     pub alarms: Vec<AlertAlarm>,
     /// The SNS topic every alarm notifies.
     pub topic: AlertTopic,
+    /// Where alarms and IAM changes are posted (`alerts.slack`, `alerts.iam_changes`).
+    pub slack: Option<crate::slack::AlertSlack>,
 }
 
 /// `alerts.log_group`.
@@ -266,6 +268,7 @@ pub(crate) struct RawAlerts {
     custom: Vec<RawCustom>,
     topic_name: Option<Spanned<String>>,
     email: Vec<Spanned<String>>,
+    slack: crate::slack::RawSlack,
 }
 
 /// Reads the `alerts` section.
@@ -309,6 +312,12 @@ pub(crate) fn read(cx: &mut Cx, node: &Node) -> RawAlerts {
         {
             raw.email = items.iter().filter_map(|n| cx.string(n, "an e-mail subscriber")).collect();
         }
+    }
+    if let Some(n) = f.get("slack") {
+        crate::slack::read_slack(cx, n, &mut raw.slack);
+    }
+    if let Some(n) = f.get("iam_changes") {
+        crate::slack::read_iam_changes(cx, n, &mut raw.slack);
     }
     raw
 }
@@ -363,7 +372,12 @@ pub fn cis_name(control: &CisControl) -> String {
 
 /// Validates the section and applies its defaults. `has_logging`: whether the blueprint has a
 /// `logging` section (its organization trail is what delivers to the log group).
-pub(crate) fn lower(cx: &mut Cx, raw: &RawAlerts, has_logging: bool) -> Option<Alerts> {
+pub(crate) fn lower(
+    cx: &mut Cx,
+    raw: &RawAlerts,
+    has_logging: bool,
+    accounts: &[&crate::model::Account],
+) -> Option<Alerts> {
     let errors = cx.diags.len();
     if !has_logging {
         cx.push(
@@ -585,6 +599,7 @@ pub(crate) fn lower(cx: &mut Cx, raw: &RawAlerts, has_logging: bool) -> Option<A
     }
     email.sort();
     email.dedup();
+    let slack = crate::slack::lower(cx, &raw.slack, accounts);
     if cx.diags.len() > errors {
         return None;
     }
@@ -600,6 +615,7 @@ pub(crate) fn lower(cx: &mut Cx, raw: &RawAlerts, has_logging: bool) -> Option<A
             name: raw.topic_name.as_ref().map_or(DEFAULT_TOPIC.to_owned(), |n| n.value.clone()),
             email,
         },
+        slack,
     })
 }
 

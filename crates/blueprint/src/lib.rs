@@ -48,6 +48,7 @@ pub mod sandbox;
 mod schema;
 mod selector;
 mod severity;
+mod slack;
 pub mod synthetic;
 pub mod template;
 mod validate;
@@ -86,6 +87,7 @@ pub use model::{
 };
 pub use policy::{POLICY_VERSION, scp_size};
 pub use severity::Severity;
+pub use slack::{AlertSlack, DEFAULT_IAM_EVENTS, DEFAULT_SLACK_ENDPOINT, SecretSource, TAMPER_EVENTS};
 pub use template::{ACCOUNT_ID_LEN, ORG_ID_MAX_LEN};
 pub use validate::{MAX_ACCOUNT_NAME, MAX_OU_DEPTH, MAX_OU_NAME, email_problem};
 pub use yaml::{MAX_DEPTH, MAX_INPUT_BYTES, Span};

@@ -491,7 +491,7 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
     let flow_logs = raw.flow_logs.as_ref().and_then(|f| crate::flow_logs::lower(cx, f, &flow_scope));
     let root_access = raw.root_access.as_ref().map(crate::root_access::lower);
 
-    let alerts = raw.alerts.as_ref().and_then(|a| crate::alerts::lower(cx, a, raw.logging.is_some()));
+    let alerts = raw.alerts.as_ref().and_then(|a| crate::alerts::lower(cx, a, raw.logging.is_some(), &accounts));
 
     let org = org?;
     if cx.diags.iter().any(|d| d.severity == crate::severity::Severity::Error) {

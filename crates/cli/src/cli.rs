@@ -104,6 +104,9 @@ pub(crate) enum Command {
     Completions(CompletionsArgs),
     /// Print groundwork's man page (roff) on stdout.
     Man,
+    /// The alerts' Slack delivery: `alerts test`.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
 }
 
 /// `init`: `import`'s flags (`--out` defaults to `blueprint.yaml` here), and `--from-import`.
@@ -131,6 +134,30 @@ pub(crate) enum Shell {
     Bash,
     Zsh,
     Fish,
+}
+
+/// `alerts`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum AlertsCommand {
+    /// Send one synthetic IAM change (an `AttachUserPolicy` by nobody real) through the real
+    /// path: PutEvents on a member account's us-east-1 bus, forwarded to the central bus and
+    /// posted to the Slack channel of `alerts.slack`. Run it after connecting the channel.
+    Test(AlertsTestArgs),
+}
+
+/// `alerts test`.
+#[derive(Debug, Args)]
+pub(crate) struct AlertsTestArgs {
+    /// The blueprint.
+    #[arg(value_name = "BLUEPRINT")]
+    pub(crate) blueprint: PathBuf,
+    /// The account whose bus the event is put on [default: the first account of the blueprint
+    /// that does not hold the central bus].
+    #[arg(long, value_name = "NAME")]
+    pub(crate) account: Option<String>,
+    /// Turn off client-side rate limiting at AWS's documented rates (for local emulators only).
+    #[arg(long)]
+    pub(crate) no_rate_limit: bool,
 }
 
 /// `keys`.

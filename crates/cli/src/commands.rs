@@ -45,6 +45,9 @@ pub(crate) async fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Drift(args) => drift(&session, &cli.global, args, printer).await,
         Command::Audit(args) => crate::audit::audit(&session, &cli.global, args, printer).await,
         Command::Import(args) => Box::pin(crate::import::run(&session, &cli.global, args, printer)).await,
+        Command::Alerts(crate::cli::AlertsCommand::Test(args)) => {
+            Box::pin(crate::slack::alerts_test(&session, &cli.global, args, printer)).await
+        }
         Command::Keys(crate::cli::KeysCommand::Rotate(args)) => {
             Box::pin(crate::keys::rotate(&session, &cli.global, args, printer)).await
         }
@@ -129,6 +132,14 @@ fn graph(args: &GraphArgs, printer: &Printer) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
+/// Loads a blueprint to plan from it (plan, apply, drift): as [`load_blueprint`], then reads the
+/// Slack token of `alerts.slack`, if any, to keep its fingerprint (never the token).
+pub(crate) fn load_for_planning(path: &Path, printer: &Printer) -> Result<Blueprint> {
+    let mut bp = load_blueprint(path, printer)?;
+    crate::slack::fingerprint_token(&mut bp)?;
+    Ok(bp)
+}
+
 /// Loads a blueprint, printing its diagnostics; an invalid one is an error before any AWS call.
 pub(crate) fn load_blueprint(path: &Path, printer: &Printer) -> Result<Blueprint> {
     match groundwork_blueprint::load(path) {
@@ -203,7 +214,7 @@ fn print_stats(g: &Global, stats: &CallStats, printer: &Printer) {
 }
 
 async fn plan(session: &Session, g: &Global, args: &PlanArgs, printer: &Printer) -> Result<Exit> {
-    let bp = load_blueprint(&args.blueprint, printer)?;
+    let bp = load_for_planning(&args.blueprint, printer)?;
     let mut desired = Desired::from_blueprint(&bp);
     desired.prune.all = args.prune;
     desired.enforce = args.enforce;
@@ -289,7 +300,7 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
         printer.show(&saved, To::Stdout);
         (aws, live, saved, desired, None)
     } else {
-        let bp = load_blueprint(&args.input, printer)?;
+        let bp = load_for_planning(&args.input, printer)?;
         report_interrupted(args, &bp.organization.name.value, printer);
         let mut desired = Desired::from_blueprint(&bp);
         desired.prune.all = args.prune;
@@ -451,7 +462,7 @@ async fn apply(session: &Session, g: &Global, args: &ApplyArgs, printer: &Printe
 }
 
 async fn drift(session: &Session, g: &Global, args: &DriftArgs, printer: &Printer) -> Result<Exit> {
-    let bp = load_blueprint(&args.blueprint, printer)?;
+    let bp = load_for_planning(&args.blueprint, printer)?;
     let desired = Desired::from_blueprint(&bp);
     let aws = connect(session, g, &args.planning, &desired).await?;
     let (_, plan) = discover_and_plan(&aws, &desired, &args.planning, printer).await?;

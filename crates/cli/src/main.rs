@@ -10,6 +10,7 @@ mod member_root;
 mod output;
 mod permissions;
 mod printer;
+mod slack;
 mod tooling;
 
 use std::fmt::Write as _;

@@ -153,7 +153,11 @@ pub fn address_of(at: &Locator, spec: &Value, ids: &Ids) -> Option<Address> {
         | Kind::LogGroup
         | Kind::MetricFilter
         | Kind::MetricAlarm
-        | Kind::SnsTopic => return None,
+        | Kind::SnsTopic
+        | Kind::EventBus
+        | Kind::EventRule
+        | Kind::EventConnection
+        | Kind::ApiDestination => return None,
         Kind::SsoGroup => crate::kinds::sso_group::address(&at.name),
         Kind::PermissionSet => crate::kinds::permission_set::address(&at.name),
         Kind::SsoAssignment => {

@@ -83,7 +83,11 @@ pub fn iam_actions(operation: &str) -> Vec<String> {
         // The SDK calls CloudWatch Logs `cloudwatchlogs`; IAM's prefix is `logs`.
         None => match operation.strip_prefix("cloudwatchlogs:") {
             Some(op) => vec![format!("logs:{op}")],
-            None => vec![operation.to_owned()],
+            // The SDK calls EventBridge `eventbridge`; IAM's prefix is `events`.
+            None => match operation.strip_prefix("eventbridge:") {
+                Some(op) => vec![format!("events:{op}")],
+                None => vec![operation.to_owned()],
+            },
         },
     }
 }
@@ -895,6 +899,84 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
                 "remove an e-mail subscriber the blueprint no longer lists (Unsubscribe names the subscription)",
                 &["sns:Unsubscribe"],
                 &["*".into()],
+                None,
+            );
+        }
+        Kind::EventBus => {
+            let region = r.at.region.as_deref().unwrap_or("*");
+            b.add(
+                "AlertsEventBus",
+                "create the alerts' central bus, converge its organization-only policy and tags",
+                &[
+                    "events:CreateEventBus",
+                    "events:DescribeEventBus",
+                    "events:PutPermission",
+                    "events:TagResource",
+                    "events:ListTagsForResource",
+                ],
+                &[format!("arn:aws:events:{region}:*:event-bus/{}", wild(name))],
+                None,
+            );
+        }
+        Kind::EventRule => {
+            let region = r.at.region.as_deref().unwrap_or("*");
+            b.add(
+                "AlertsEventRules",
+                "create the alerts' rules (forwarding, posting to Slack), converge pattern, state, targets and tags",
+                &[
+                    "events:PutRule",
+                    "events:DescribeRule",
+                    "events:EnableRule",
+                    "events:DisableRule",
+                    "events:PutTargets",
+                    "events:RemoveTargets",
+                    "events:ListTargetsByRule",
+                    "events:TagResource",
+                    "events:ListTagsForResource",
+                ],
+                &[
+                    format!("arn:aws:events:{region}:*:rule/{}", wild(name)),
+                    format!("arn:aws:events:{region}:*:rule/*/{}", wild(name)),
+                ],
+                None,
+            );
+            b.add(
+                "PassEventsRoles",
+                "the rules deliver with their roles (PutTargets passes them)",
+                &["iam:PassRole"],
+                &[role_arns(crate::kinds::slack::FORWARD_ROLE), role_arns(crate::kinds::slack::SLACK_ROLE)].concat(),
+                Some(json!({ "StringEquals": { "iam:PassedToService": [crate::kinds::slack::EVENTS_PRINCIPAL] } })),
+            );
+        }
+        Kind::EventConnection => {
+            let region = r.at.region.as_deref().unwrap_or("*");
+            b.add(
+                "AlertsConnection",
+                "create the connection holding Slack's bot token, update it when the token's fingerprint changes",
+                &["events:CreateConnection", "events:DescribeConnection", "events:UpdateConnection"],
+                &[format!("arn:aws:events:{region}:*:connection/{}/*", wild(name))],
+                None,
+            );
+            b.add(
+                "ConnectionSecret",
+                "EventBridge keeps the connection's token in its own Secrets Manager secret, written on the caller's behalf",
+                &[
+                    "secretsmanager:CreateSecret",
+                    "secretsmanager:UpdateSecret",
+                    "secretsmanager:DescribeSecret",
+                    "secretsmanager:PutSecretValue",
+                ],
+                &[format!("arn:aws:secretsmanager:{region}:*:secret:events!connection/*")],
+                None,
+            );
+        }
+        Kind::ApiDestination => {
+            let region = r.at.region.as_deref().unwrap_or("*");
+            b.add(
+                "AlertsApiDestination",
+                "create the API destination the alerts post to Slack through, converge its endpoint",
+                &["events:CreateApiDestination", "events:DescribeApiDestination", "events:UpdateApiDestination"],
+                &[format!("arn:aws:events:{region}:*:api-destination/{}/*", wild(name))],
                 None,
             );
         }

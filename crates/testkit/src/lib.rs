@@ -17,10 +17,12 @@ mod flow_log_shim;
 mod proxy;
 mod root_access_shim;
 mod root_session_shim;
+mod slack_recorder;
 mod sso_shim;
 
 pub use proxy::{Fault, FaultProxy, FaultRule, ProxyConfig, ProxyStats};
 pub use root_session_shim::RootUser;
+pub use slack_recorder::{Recorded, SlackRecorder};
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
@@ -130,13 +132,32 @@ impl Moto {
     /// which costs the emulator about a second per new account (benchmarks of the organization
     /// slice use it to measure groundwork rather than the emulator).
     pub fn start_with(managed_policies: bool) -> Self {
+        Self::launch(managed_policies, false)
+    }
+
+    /// Like [`Moto::start`], through the testkit's launcher (`crates/testkit/moto_launcher.py`,
+    /// ADR 0019): EventBridge's API destinations are invoked as AWS does, with the transformed
+    /// event as the body and the connection's API-key header. Only tests of the delivery path
+    /// use it.
+    pub fn start_delivering() -> Self {
+        Self::launch(true, true)
+    }
+
+    fn launch(managed_policies: bool, delivering: bool) -> Self {
         let server = ensure_moto();
         let mut last_err = String::new();
         for _ in 0..3 {
             let port = free_port();
             let log = std::env::temp_dir().join(format!("groundwork-moto-{port}.log"));
             let log_file = File::create(&log).expect("create the moto log");
-            let child = Command::new(&server)
+            let mut command = if delivering {
+                let mut c = Command::new(venv_dir().join("bin").join("python"));
+                c.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("moto_launcher.py"));
+                c
+            } else {
+                Command::new(&server)
+            };
+            let child = command
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .env("MOTO_IAM_LOAD_MANAGED_POLICIES", if managed_policies { "true" } else { "false" })
                 .env("AWS_EC2_METADATA_DISABLED", "true")

@@ -56,6 +56,10 @@ use groundwork_plan::kinds::sso_membership::SsoMembershipSpec;
 use groundwork_plan::kinds::sso_user::SsoUserSpec;
 use groundwork_plan::kinds::trail::TrailSpec;
 use groundwork_plan::kinds::user::UserSpec;
+use groundwork_plan::kinds::{
+    api_destination::ApiDestinationSpec, event_bus::EventBusSpec, event_connection::EventConnectionSpec,
+    event_rule::EventRuleSpec,
+};
 use groundwork_plan::{Desired, Ids, Kind, Live, LiveResource, Locator};
 use serde_json::Value;
 use tokio::sync::Semaphore;
@@ -466,6 +470,10 @@ registry! {
     MetricFilter => MetricFilterSpec,
     MetricAlarm => MetricAlarmSpec,
     SnsTopic => SnsTopicSpec,
+    EventBus => EventBusSpec,
+    EventRule => EventRuleSpec,
+    EventConnection => EventConnectionSpec,
+    ApiDestination => ApiDestinationSpec,
 }
 
 /// The id of the account a resource lives in, known from discovery or an earlier change.

@@ -27,5 +27,6 @@ mod reliability;
 mod root_access;
 mod root_credentials;
 mod sandbox;
+mod slack;
 mod tooling;
 mod validate;

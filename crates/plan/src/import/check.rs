@@ -78,6 +78,10 @@ fn item_of(change: &Change) -> Option<Item> {
         | Kind::MetricFilter
         | Kind::MetricAlarm
         | Kind::SnsTopic
+        | Kind::EventBus
+        | Kind::EventRule
+        | Kind::EventConnection
+        | Kind::ApiDestination
         | Kind::Budget => None,
         Kind::SsoGroup | Kind::SsoUser | Kind::SsoMembership | Kind::PermissionSet | Kind::SsoAssignment => {
             Some(Item::IdentityCenter)

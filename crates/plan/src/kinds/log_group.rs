@@ -99,6 +99,7 @@ pub(crate) fn lower_section(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     super::sns_topic::lower(bp, out);
     super::metric_filter::lower(bp, out);
     super::metric_alarm::lower(bp, out);
+    super::slack::lower(bp, out);
 }
 
 /// The trail's CloudWatch Logs destination, when the blueprint has `alerts`, with what must be

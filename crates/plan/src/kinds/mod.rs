@@ -17,9 +17,13 @@
 pub mod access_key;
 pub mod access_role;
 pub mod account_public_access_block;
+pub mod api_destination;
 pub mod bucket;
 pub mod budget;
 pub mod ebs_encryption;
+pub mod event_bus;
+pub mod event_connection;
+pub mod event_rule;
 pub mod flow_log;
 pub mod group;
 pub mod iam;
@@ -40,6 +44,7 @@ pub mod root_access;
 pub mod scp;
 pub mod scp_attachment;
 pub mod service_access;
+pub mod slack;
 pub mod sns_topic;
 pub mod sso_assignment;
 pub mod sso_group;
@@ -213,6 +218,14 @@ registry! {
     MetricAlarm => metric_alarm::MetricAlarmSpec,
     /// The alerts' SNS topic, which every alarm notifies.
     SnsTopic => sns_topic::SnsTopicSpec,
+    /// The alerts' central EventBridge bus, its policy admitting only this organization.
+    EventBus => event_bus::EventBusSpec,
+    /// An EventBridge rule of the alerts, with its targets (forwarding, or posting to Slack).
+    EventRule => event_rule::EventRuleSpec,
+    /// The EventBridge connection holding Slack's bot token (only its fingerprint is read).
+    EventConnection => event_connection::EventConnectionSpec,
+    /// The EventBridge API destination the alerts post to Slack through.
+    ApiDestination => api_destination::ApiDestinationSpec,
 }
 
 impl fmt::Display for Kind {

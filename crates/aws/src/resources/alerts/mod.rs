@@ -6,6 +6,7 @@
 //! `DescribeMetricFilters`, one paginated `DescribeAlarms`) and shared by their readers.
 
 mod alarm;
+mod events;
 mod log_group;
 mod metric_filter;
 mod topic;

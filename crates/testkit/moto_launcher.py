@@ -1,0 +1,105 @@
+"""Starts moto's server with one patch: EventBridge's delivery to an API destination.
+
+moto 5.1.22 (moto/events/models.py, Rule.send_to_targets) invokes an API destination only when
+MOTO_EVENTS_INVOKE_HTTP=true, and then sends no body and no authorization header. EventBridge
+sends the event, rendered by the target's input transformer, with the connection's
+authorization. This launcher replaces exactly that branch and leaves every other target to
+moto, imitating:
+
+- PutTargets, InputTransformer (EventBridge API reference,
+  https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_InputTransformer.html):
+  the target receives InputTemplate with each <name> filled from InputPathsMap's JSON path into
+  the event (moto's own EventTemplateParser does the filling); without a transformer, the
+  event itself.
+- CreateConnection, ConnectionApiKeyAuthResponseParameters / CreateConnectionApiKeyAuthRequestParameters
+  (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_CreateConnection.html):
+  with API_KEY authorization, every invocation carries the header ApiKeyName: ApiKeyValue.
+- CreateApiDestination (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_CreateApiDestination.html):
+  the request goes to InvocationEndpoint with HttpMethod, the target's HttpParameters added.
+
+Used only by the tests that need delivery (groundwork_testkit::Moto::start_delivering);
+everything else runs on stock moto_server. ADR 0019 (docs/decisions/) records why this is a
+launcher and not the test proxy of ADR 0014: the proxy sits between the SDK and moto and never
+sees the request moto itself makes after an accepted PutEvents.
+
+Usage: python moto_launcher.py -H 127.0.0.1 -p PORT   (the arguments of moto_server)
+"""
+
+import json
+import sys
+import threading
+
+import requests
+from moto.events import models
+from moto.events.utils import EventTemplateParser
+from moto.utilities.arns import parse_arn
+
+_LOCK = threading.Lock()
+_ORIGINAL = models.Rule.send_to_targets
+
+
+def _deliver(rule, target, original_event, transform_input):
+    backend = models.events_backends[rule.account_id][rule.region_name]
+    arn = parse_arn(target["Arn"])
+    destination = backend.destinations[arn.resource_id.split("/")[0]]
+    transformer = target.get("InputTransformer")
+    if transform_input and transformer:
+        body = EventTemplateParser.parse(
+            input_template=transformer.get("InputTemplate"),
+            input_paths_map=transformer.get("InputPathsMap", {}),
+            event=original_event,
+        )
+    else:
+        body = original_event
+    parameters = target.get("HttpParameters", {})
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    headers.update(parameters.get("HeaderParameters", {}))
+    connection = next(
+        (c for c in backend.connections.values() if c.arn == destination.connection_arn), None
+    )
+    if connection is not None and connection.authorization_type == "API_KEY":
+        key = connection.auth_parameters.get("ApiKeyAuthParameters", {})
+        if key.get("ApiKeyName"):
+            headers[key["ApiKeyName"]] = key.get("ApiKeyValue", "")
+    query = parameters.get("QueryStringParameters", {})
+    url = destination.invocation_endpoint
+    if query:
+        url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
+    requests.request(
+        method=destination.http_method,
+        url=url,
+        headers=headers,
+        data=json.dumps(body).encode("utf-8"),
+        timeout=10,
+    )
+
+
+def send_to_targets(self, original_event, transform_input=True):
+    """moto's Rule.send_to_targets, with API destinations delivered as EventBridge does."""
+    if not self.event_pattern.matches_event(original_event):
+        return
+    ours = [
+        t
+        for t in self.targets
+        if parse_arn(t["Arn"]).service == "events"
+        and parse_arn(t["Arn"]).resource_type == "api-destination"
+    ]
+    for target in ours:
+        _deliver(self, target, original_event, transform_input)
+    if len(ours) == len(self.targets):
+        return
+    with _LOCK:
+        kept = self.targets
+        self.targets = [t for t in kept if t not in ours]
+        try:
+            _ORIGINAL(self, original_event, transform_input)
+        finally:
+            self.targets = kept
+
+
+models.Rule.send_to_targets = send_to_targets
+
+if __name__ == "__main__":
+    from moto.server import main
+
+    sys.exit(main(sys.argv[1:]))
