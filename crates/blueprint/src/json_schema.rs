@@ -805,6 +805,48 @@ static ALERTS: Obj = Obj {
         ),
         p("custom", Ty::List(&Ty::Obj(&CUSTOM)), "Custom filters and alarms."),
         p("topic", Ty::Obj(&TOPIC), "The SNS topic every alarm notifies."),
+        p("slack", Ty::Obj(&SLACK), "Where IAM changes and alarm state changes are posted (EventBridge to Slack)."),
+        p("iam_changes", Ty::Obj(&IAM_CHANGES), "Which IAM events are forwarded to Slack (needs `slack`)."),
+    ],
+};
+
+const SECRET_IN_YAML: &str =
+    "Not allowed: the secret is read from `token_env` or `token_file`, never from the blueprint.";
+
+static SLACK: Obj = Obj {
+    name: "alerts_slack",
+    desc: "The Slack channel: the central event bus's account, the channel, where the bot token is read from.",
+    keys: keys!(crate::slack::SLACK_KEYS, crate::slack::SECRET_KEYS),
+    props: &[
+        req("account", Ty::Str, "The account (purpose log-archive or shared) holding the central event bus."),
+        req("channel", Ty::Str, "The channel name or id the bot posts to."),
+        p(
+            "token_env",
+            Ty::Str,
+            "The environment variable holding the bot token (exactly one of `token_env`, `token_file`).",
+        ),
+        p("token_file", Ty::Str, "The file holding the bot token (exactly one of `token_env`, `token_file`)."),
+        d("endpoint", Ty::Str, "The HTTPS endpoint messages are posted to.", || {
+            json!(crate::slack::DEFAULT_SLACK_ENDPOINT)
+        }),
+        p("token", Ty::Refused, SECRET_IN_YAML),
+        p("bot_token", Ty::Refused, SECRET_IN_YAML),
+        p("webhook", Ty::Refused, SECRET_IN_YAML),
+        p("webhook_url", Ty::Refused, SECRET_IN_YAML),
+        p("url", Ty::Refused, SECRET_IN_YAML),
+        p("secret", Ty::Refused, SECRET_IN_YAML),
+    ],
+};
+
+static IAM_CHANGES: Obj = Obj {
+    name: "alerts_iam_changes",
+    desc: "The IAM events forwarded to Slack; the trail-tamper events are always forwarded.",
+    keys: keys!(crate::slack::IAM_CHANGES_KEYS),
+    props: &[
+        d("events", Ty::List(&Ty::Str), "The IAM events (replaces the default list).", || {
+            json!(crate::slack::DEFAULT_IAM_EVENTS)
+        }),
+        p("exclude", Ty::List(&Ty::Str), "Events left out of the list."),
     ],
 };
 
@@ -1048,6 +1090,8 @@ mod tests {
             ("identity_center", "keys"),
             // SELECTOR_KEYS ∪ SANDBOX_KEYS, both named by the sandbox `Obj`.
             ("sandbox", "&keys"),
+            // SLACK_KEYS ∪ SECRET_KEYS, both named by the slack `Obj`.
+            ("slack", "&allowed"),
             // A guardrail's `document` (any policy type) is open in the schema.
             ("policy", "DOCUMENT_KEYS"),
             ("policy", "STATEMENT_KEYS"),

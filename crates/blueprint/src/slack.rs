@@ -29,7 +29,7 @@ use crate::yaml::{Node, NodeKind, Span};
 /// Keys of `alerts.slack`.
 pub(crate) const SLACK_KEYS: &[&str] = &["account", "channel", "token_env", "token_file", "endpoint"];
 /// Keys that would hold the secret itself: refused with their own message.
-const SECRET_KEYS: &[&str] = &["token", "bot_token", "webhook", "webhook_url", "url", "secret"];
+pub(crate) const SECRET_KEYS: &[&str] = &["token", "bot_token", "webhook", "webhook_url", "url", "secret"];
 /// Keys of `alerts.iam_changes`.
 pub(crate) const IAM_CHANGES_KEYS: &[&str] = &["events", "exclude"];
 
