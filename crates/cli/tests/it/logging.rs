@@ -36,7 +36,7 @@ async fn scps(env: &Env) -> BTreeMap<String, (Value, BTreeSet<String>)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn log_archive_trail_and_guardrails_are_built_read_back_and_rerun_writes_nothing() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     env.apply(&bp).ok();
 
@@ -333,7 +333,7 @@ async fn log_archive_trail_and_guardrails_are_built_read_back_and_rerun_writes_n
 
 #[tokio::test(flavor = "multi_thread")]
 async fn out_of_band_changes_to_logging_and_guardrails_are_named_and_restored() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     env.apply(&bp).ok();
     let org = env.org();
@@ -436,7 +436,7 @@ async fn out_of_band_changes_to_logging_and_guardrails_are_named_and_restored() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_extra_attachment_of_a_managed_scp_is_removed_and_object_lock_on_an_existing_bucket_stops_the_plan() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     env.apply(&bp).ok();
     let org = env.org();
@@ -478,7 +478,7 @@ async fn an_extra_attachment_of_a_managed_scp_is_removed_and_object_lock_on_an_e
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_log_bucket_name_owned_by_another_account_is_refused_and_never_written() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     // A first landing zone whose archive has another name: the accounts exist, so the
     // log-archive account's id (and the name the reference blueprint asks for) is known.

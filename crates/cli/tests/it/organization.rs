@@ -11,7 +11,7 @@ fn tag(k: &str, v: &str) -> Tag {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_builds_the_reference_landing_zone_and_rerun_writes_nothing() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
 
     let plan = env.plan_json(&bp).ok();
@@ -79,7 +79,7 @@ async fn apply_builds_the_reference_landing_zone_and_rerun_writes_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn existing_account_with_matching_email_is_adopted_and_strangers_are_untouched() {
-    let env = Env::new();
+    let env = Env::reference();
     let org = env.org();
     org.create_organization().feature_set(OrganizationFeatureSet::All).send().await.unwrap();
     org.create_account().account_name("identity").email("aws+identity@acme.example").send().await.unwrap();
@@ -138,7 +138,7 @@ async fn existing_account_with_matching_email_is_adopted_and_strangers_are_untou
 
 #[tokio::test(flavor = "multi_thread")]
 async fn out_of_band_move_is_planned_as_one_move_and_fixed() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     env.apply(&bp).ok();
     let org = env.org();
@@ -180,7 +180,7 @@ async fn out_of_band_move_is_planned_as_one_move_and_fixed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_killed_after_create_account_never_duplicates_the_account() {
-    let env = Env::new();
+    let env = Env::reference();
     let org = env.org();
     org.create_organization().feature_set(OrganizationFeatureSet::All).send().await.unwrap();
     // What a run killed right after sending CreateAccount leaves behind: the request went
@@ -206,7 +206,7 @@ async fn a_run_killed_after_create_account_never_duplicates_the_account() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn saved_plan_applies_exactly_and_refuses_a_changed_organization() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     let plan_file = env.path("plan.json");
     let p = plan_file.to_str().unwrap();
@@ -231,7 +231,7 @@ async fn saved_plan_applies_exactly_and_refuses_a_changed_organization() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn plan_detailed_exitcode_and_confirmation() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     let b = bp.to_str().unwrap();
     assert_eq!(env.gw(&["plan", b, "--detailed-exitcode", "--no-rate-limit"]).code, 2);
@@ -244,7 +244,7 @@ async fn plan_detailed_exitcode_and_confirmation() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn preflight_quota_stops_the_run_before_any_write() {
-    let env = Env::new();
+    let env = Env::reference();
     let out = env.gw(&[
         "apply",
         reference().to_str().unwrap(),
@@ -262,7 +262,7 @@ async fn preflight_quota_stops_the_run_before_any_write() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_organization_is_refused() {
-    let env = Env::new();
+    let env = Env::reference();
     let other = env.path("other.yaml");
     let text = std::fs::read_to_string(reference()).unwrap().replace("master@example.com", "root@someone-else.example");
     std::fs::write(&other, text).unwrap();

@@ -92,7 +92,7 @@ pub(crate) fn check_runs(printed: &Value, names_by_id: &BTreeMap<String, String>
 
 #[tokio::test(flavor = "multi_thread")]
 async fn everything_the_tool_does_is_inside_the_policy_it_prints() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     let b = bp.to_str().unwrap();
     let printed = permissions(env.home.path(), &bp, true).json();
@@ -133,7 +133,7 @@ async fn everything_the_tool_does_is_inside_the_policy_it_prints() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_execution_role_is_created_with_the_printed_policy_and_used_on_the_rerun() {
-    let env = Env::new();
+    let env = Env::reference();
     let text = std::fs::read_to_string(reference()).unwrap().replace(
         "  feature_set: ALL\n",
         "  feature_set: ALL\n  deployer_role: groundwork-deployer\n  execution_role: groundwork-execution\n",
