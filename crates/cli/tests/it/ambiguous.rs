@@ -113,8 +113,7 @@ fn assert_next_plan_is_empty(env: &Env) {
 #[expect(clippy::print_stderr, reason = "what was dropped, for docs/reliability.md")]
 async fn every_write_losing_its_first_answer_still_applies_in_one_run_without_duplicates() {
     let env = Env::reference();
-    let proxy =
-        FaultProxy::start(env.port(), ProxyConfig { drop_every_write_once: true, ..ProxyConfig::default() });
+    let proxy = FaultProxy::start(env.port(), ProxyConfig { drop_every_write_once: true, ..ProxyConfig::default() });
     let run = apply_once(&env, &proxy.endpoint());
     let dropped = proxy.stats().total_faults();
     eprintln!("every write once: {dropped} answers dropped of {} requests", proxy.stats().requests);

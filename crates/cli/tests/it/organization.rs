@@ -26,7 +26,10 @@ async fn apply_builds_the_reference_landing_zone_and_rerun_writes_nothing() {
     // under the region lock's 6 accounts, the home region in the 4 others), the password policy
     // in the 9 accounts beyond the hub, the support and security-audit roles in the 10 accounts.
     // The AI-services opt-out policy, its policy type and its attachment at Root (issue 17).
-    assert_eq!(changes, 1 + 7 + 9 + 6 + 6 + 10 + 7 + 16 + 10 + 16 + 9 + 20 + 3, "{}", plan.stdout);
+    // The sandbox: sandbox-limits, its attachment to sandbox-alice and her budget; root access:
+    // IAM's trusted access and the organization features. The flow logs select tagged VPCs, and
+    // there is none: nothing to create (the archive's policies admit log delivery already).
+    assert_eq!(changes, 1 + 7 + 9 + 6 + 6 + 10 + 7 + 16 + 10 + 16 + 9 + 20 + 3 + 3 + 2, "{}", plan.stdout);
 
     let applied = env.apply(&bp).ok();
     let report = applied.json();

@@ -158,10 +158,8 @@ async fn kill_9_at_random_points_then_one_clean_apply_converges() {
     let expected = reference_state().await;
     let env = Env::reference();
     // Latency makes a run last a few seconds, so the kills land at different points.
-    let proxy = FaultProxy::start(
-        env.port(),
-        ProxyConfig { latency: Duration::from_millis(20), ..ProxyConfig::default() },
-    );
+    let proxy =
+        FaultProxy::start(env.port(), ProxyConfig { latency: Duration::from_millis(20), ..ProxyConfig::default() });
     let seeds = if soak() { 40 } else { 10 };
     for seed in 0..seeds {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);

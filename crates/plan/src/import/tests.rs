@@ -331,4 +331,3 @@ fn changes_a_plan_would_make_are_commented_out_or_reported() {
     assert!(text.contains("#   + password-policy/identity"), "{text}");
     assert!(text.contains("  # the hub has no password policy"), "{text}");
 }
-

@@ -82,7 +82,8 @@ impl Cx<'_> {
             if b.notifications.iter().any(|n| !n.sns_topics.is_empty()) {
                 return Err(format!("the budget of {account} notifies SNS topics (the alerts topic is not imported)"));
             }
-            let emails: BTreeSet<&str> = b.notifications.iter().flat_map(|n| n.emails.iter().map(String::as_str)).collect();
+            let emails: BTreeSet<&str> =
+                b.notifications.iter().flat_map(|n| n.emails.iter().map(String::as_str)).collect();
             let [email] = emails.into_iter().collect::<Vec<_>>()[..] else {
                 return Err(format!("the budget of {account} does not notify exactly one e-mail address"));
             };
@@ -108,7 +109,8 @@ impl Cx<'_> {
         if guessed != accounts.iter().map(String::as_str).collect::<Vec<_>>() {
             m.insert("accounts".into(), json!(accounts));
         }
-        let types = sandbox_instance_types(&scp["document"]).ok_or(format!("{SANDBOX_LIMITS} has no {INSTANCE_TYPES_SID}"))?;
+        let types =
+            sandbox_instance_types(&scp["document"]).ok_or(format!("{SANDBOX_LIMITS} has no {INSTANCE_TYPES_SID}"))?;
         let mut defaults: Vec<&str> = DEFAULT_INSTANCE_TYPES.to_vec();
         defaults.sort_unstable();
         let mut sorted: Vec<&str> = types.iter().map(String::as_str).collect();
