@@ -75,6 +75,10 @@ pub(crate) async fn audit(session: &Session, g: &Global, args: &AuditArgs, print
     for a in &mut report.accounts {
         a.sandbox = bp.sandbox.as_ref().and_then(|s| s.summary(&a.name));
     }
+    // And what was found of them: sandbox-limits attached, the budget (a finding when not).
+    if let Some(sandboxes) = crate::sandbox_audit::read(&aws, &bp, &desired, &live).await? {
+        report.apply_sandboxes(&sandboxes, &policy.ignore);
+    }
     let mut asked = false;
     for a in report.accounts.iter().filter(|a| a.error.is_some()) {
         printer.err(&format!(

@@ -9,6 +9,7 @@ mod keys;
 mod output;
 mod permissions;
 mod printer;
+mod sandbox_audit;
 
 use std::fmt::Write as _;
 use std::process::ExitCode;

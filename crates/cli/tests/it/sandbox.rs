@@ -123,6 +123,7 @@ async fn sandboxes_get_their_limits_and_a_budget_read_back_and_repaired() {
     let org = s.env.org();
     let scps = org.list_policies().filter(PolicyType::ServiceControlPolicy).send().await.unwrap();
     let limits = scps.policies().iter().find(|p| p.name() == Some("sandbox-limits")).expect("sandbox-limits exists");
+    let limits_id = limits.id().unwrap().to_owned();
     let targets = org.list_targets_for_policy().policy_id(limits.id().unwrap()).send().await.unwrap();
     let targets: BTreeSet<String> = targets.targets().iter().map(|t| t.target_id().unwrap().to_owned()).collect();
     assert_eq!(targets, BTreeSet::from([alice.clone(), bob.clone()]));
@@ -204,6 +205,30 @@ async fn sandboxes_get_their_limits_and_a_budget_read_back_and_repaired() {
         "{}",
         text.stdout
     );
+    // And what audit found: sandbox-limits attached and the budget read back, no finding.
+    let found_of = |report: &Value, name: &str| {
+        report["accounts"].as_array().unwrap().iter().find(|a| a["name"] == name).map(|a| a["sandbox_found"].clone())
+    };
+    assert_eq!(
+        found_of(&report, "sandbox-bob"),
+        Some(json!("sandbox-limits attached; budget 200 USD a month, at 80%, 100% to sandboxes@sandboxed.example")),
+        "{report:#}"
+    );
+    let sandbox_findings = |report: &Value| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "sandbox-limits")
+            .map(|f| f["account_name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(sandbox_findings(&report), Vec::<String>::new(), "{report:#}");
+    // Out of band: sandbox-limits detached from bob: a finding for bob.
+    org.detach_policy().policy_id(&limits_id).target_id(&bob).send().await.unwrap();
+    let report = s.gw(&["audit", b, "--json", "--no-rate-limit"]).json();
+    assert_eq!(sandbox_findings(&report), ["sandbox-bob"], "{report:#}");
+    assert!(found_of(&report, "sandbox-bob").unwrap().as_str().unwrap().starts_with("sandbox-limits NOT attached"));
 }
 
 /// Sandboxes in a blueprint with `alerts`: the budget's notifications also go to the alerts
