@@ -434,9 +434,15 @@ async fn a_role_at_another_path_is_a_planned_replacement() {
 }
 
 /// IAM reads a rerun may make in one account: the bulk read, the role listing, the password
-/// policy, and one login-profile read per user (the bulk read has no login profiles).
-const BULK_IAM_READS: [&str; 4] =
-    ["iam:GetAccountAuthorizationDetails", "iam:ListRoles", "iam:GetAccountPasswordPolicy", "iam:GetLoginProfile"];
+/// policy, and one login-profile read per user (the bulk read has no login profiles); and, in
+/// the management account, IAM's organization features (the reference's `root_access`).
+const BULK_IAM_READS: [&str; 5] = [
+    "iam:GetAccountAuthorizationDetails",
+    "iam:ListRoles",
+    "iam:GetAccountPasswordPolicy",
+    "iam:GetLoginProfile",
+    "iam:ListOrganizationsFeatures",
+];
 
 /// Discovery reads each account's IAM in bulk (never per role, group or policy), and still sees
 /// every part of every IAM kind: out-of-band changes the other drift tests do not make (a role's
