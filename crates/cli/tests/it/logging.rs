@@ -119,10 +119,14 @@ async fn log_archive_trail_and_guardrails_are_built_read_back_and_rerun_writes_n
     let writers = statement(&policy, "DenyOtherWriters");
     assert_eq!((writers["Effect"].as_str(), writers["Principal"].as_str()), (Some("Deny"), Some("*")));
     assert_eq!(as_set(&writers["Action"]), BTreeSet::from(["s3:PutObject".to_owned()]));
+    // CloudTrail, and log delivery for the reference's flow logs (under their prefix only).
     assert_eq!(
         as_set(&writers["Condition"]["StringNotEquals"]["aws:PrincipalServiceName"]),
-        BTreeSet::from(["cloudtrail.amazonaws.com".to_owned()])
+        BTreeSet::from(["cloudtrail.amazonaws.com".to_owned(), "delivery.logs.amazonaws.com".to_owned()])
     );
+    let delivery = statement(&policy, "AWSLogDeliveryWrite");
+    assert_eq!(as_set(&delivery["Resource"]), BTreeSet::from([format!("arn:aws:s3:::{bucket}/flow-logs/AWSLogs/*")]));
+    assert_eq!(as_set(&delivery["Condition"]["StringEquals"]["aws:SourceOrgID"]), BTreeSet::from([org_id.clone()]));
     // Server access logs go to the access-log bucket, which is hardened the same way.
     let access = format!("acme-cloudtrail-access-{log_id}");
     let logging = s3.get_bucket_logging().bucket(&bucket).send().await.unwrap();
@@ -244,7 +248,8 @@ async fn log_archive_trail_and_guardrails_are_built_read_back_and_rerun_writes_n
             "iam-users-in-identity-only",
             "protect-access-role",
             "protect-cloudtrail",
-            "region-lock"
+            "region-lock",
+            "sandbox-limits"
         ]
     );
     let (leave, targets) = &found["deny-leave-org"];

@@ -132,8 +132,8 @@ async fn existing_account_with_matching_email_is_adopted_and_strangers_are_untou
     let rerun = env.plan_json(&reference()).ok();
     assert_eq!(rerun.json()["changes"], serde_json::json!([]), "{}", rerun.stdout);
     let calls = rerun.stats()["api_calls"].clone();
-    // (+ 1: the AI-services opt-out policy, issue 17)
-    assert_eq!(calls["organizations:ListTagsForResource"], 7 + 9 + 6 + 1, "{calls}");
+    // (+ 1: the AI-services opt-out policy, + 1: the sandbox's sandbox-limits; issue 17)
+    assert_eq!(calls["organizations:ListTagsForResource"], 7 + 9 + 6 + 1 + 1, "{calls}");
     assert!(calls.get("organizations:ListCreateAccountStatus").is_none(), "{calls}");
     assert!(calls.get("servicequotas:GetServiceQuota").is_none(), "{calls}");
     assert_eq!(calls["s3:ListBuckets"], 1, "{calls}");
@@ -215,9 +215,9 @@ async fn saved_plan_applies_exactly_and_refuses_a_changed_organization() {
     let p = plan_file.to_str().unwrap();
     env.gw(&["plan", bp.to_str().unwrap(), "--out", p, "--no-rate-limit"]).ok();
     let applied = env.gw(&["apply", p, "--auto-approve", "--json", "--stats", "--no-rate-limit"]).ok();
-    // 62 (the archive key included), the account baseline's 55 (see the test above), and the
-    // AI opt-out's 3.
-    assert_eq!(applied.json()["applied"].as_array().unwrap().len(), 120);
+    // 62 (the archive key included), the account baseline's 55 (see the test above), the
+    // AI opt-out's 3, the sandbox's 3 and root access's 2.
+    assert_eq!(applied.json()["applied"].as_array().unwrap().len(), 125);
 
     // A plan made, then the organization changes behind its back.
     let account =
