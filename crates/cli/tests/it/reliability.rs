@@ -63,9 +63,9 @@ async fn a_held_lock_stops_a_second_apply_until_broken() {
 
     let broke =
         env.gw(&["apply", reference().to_str().unwrap(), "--auto-approve", "--break-lock", "--no-rate-limit"]).ok();
-    // 62 (the archive key included), the account baseline's 55 and the AI opt-out's 3
-    // (organization.rs).
-    assert!(broke.stdout.contains("Plan: 120 to add"), "{}", broke.stdout);
+    // 62 (the archive key included), the account baseline's 55, the AI opt-out's 3, the
+    // sandbox's 3 and root access's 2 (organization.rs).
+    assert!(broke.stdout.contains("Plan: 125 to add"), "{}", broke.stdout);
     assert_eq!(aws.lock_holder(&held.bucket, &held.owner).await.unwrap(), None, "the lock is released after the run");
 }
 
