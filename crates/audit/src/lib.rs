@@ -38,6 +38,7 @@ pub mod read;
 mod report;
 pub mod rotation;
 mod rule;
+pub mod sandbox;
 
 pub use evaluate::{KeyFacts, account_findings, key_findings, password_weaknesses, rfc3339, whole_days};
 pub use groundwork_blueprint::Severity;

@@ -62,6 +62,10 @@ pub struct AccountAudit {
     /// `sandbox-limits` allows, the budget and whom it tells).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<String>,
+    /// For such a sandbox: what was found (`sandbox-limits` attached or not, the budget read
+    /// back), see [`crate::sandbox`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox_found: Option<String>,
 }
 
 /// Counts of the findings.
@@ -176,6 +180,7 @@ impl AuditReport {
                 findings: 0,
                 error: None,
                 sandbox: None,
+                sandbox_found: None,
             };
             match &read.credentials {
                 Ok(c) => {

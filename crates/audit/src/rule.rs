@@ -34,16 +34,20 @@ pub enum Rule {
     UserDirectPolicy,
     /// The account password policy is missing or weaker than the blueprint's.
     PasswordPolicy,
+    /// A sandbox of the blueprint's `sandbox` section without `sandbox-limits` attached, or
+    /// without its budget (`crate::sandbox`).
+    SandboxLimits,
 }
 
 impl Rule {
     /// Every rule, most severe first (the order of the HTML legend).
-    pub const ALL: [Rule; 9] = [
+    pub const ALL: [Rule; 10] = [
         Rule::RootAccessKeys,
         Rule::RootMfa,
         Rule::KeyTooOld,
         Rule::ConsoleWithoutMfa,
         Rule::MemberRootCredentials,
+        Rule::SandboxLimits,
         Rule::SeveralMfaDevices,
         Rule::KeyUnused,
         Rule::UserDirectPolicy,
@@ -62,6 +66,7 @@ impl Rule {
             Rule::KeyUnused => "key-unused",
             Rule::UserDirectPolicy => "user-direct-policy",
             Rule::PasswordPolicy => "password-policy",
+            Rule::SandboxLimits => "sandbox-limits",
         }
     }
 
@@ -69,7 +74,9 @@ impl Rule {
     pub fn severity(self) -> Severity {
         match self {
             Rule::RootAccessKeys | Rule::RootMfa => Severity::Critical,
-            Rule::KeyTooOld | Rule::ConsoleWithoutMfa | Rule::MemberRootCredentials => Severity::High,
+            Rule::KeyTooOld | Rule::ConsoleWithoutMfa | Rule::MemberRootCredentials | Rule::SandboxLimits => {
+                Severity::High
+            }
             Rule::SeveralMfaDevices | Rule::KeyUnused | Rule::UserDirectPolicy | Rule::PasswordPolicy => {
                 Severity::Medium
             }
@@ -97,6 +104,9 @@ impl Rule {
             Rule::UserDirectPolicy => "A user has managed policies attached directly, or inline policies.",
             Rule::PasswordPolicy => {
                 "The account password policy is missing or weaker than the blueprint's (length, character classes, maximum age, reuse prevention)."
+            }
+            Rule::SandboxLimits => {
+                "A sandbox of the blueprint's `sandbox` section has no sandbox-limits SCP attached, or no budget."
             }
         }
     }

@@ -253,6 +253,21 @@ impl Aws {
                 }
             }
         }
+        // What the first pass decides: IAM's organization features once IAM has trusted access,
+        // and the budgets of the accounts `sandbox-limits` is attached to (so an organization
+        // without either costs no read more).
+        for listing in second_pass(&live, &management, &ids) {
+            match self.list_account(&listing, &management, &shared).await {
+                Ok(listed) => {
+                    for (at, spec) in listed {
+                        if let Some(address) = address_of(&at, &spec, &ids) {
+                            live.resources.insert(address, LiveResource { at, spec });
+                        }
+                    }
+                }
+                Err(e) => found.problems.push(format!("{}: {e}", listing.problem.unwrap_or_default())),
+            }
+        }
         found.other_trails.sort();
         found.problems.sort();
         // An account that cannot be reached is said once.
@@ -279,6 +294,37 @@ impl Aws {
         }
         Ok(out)
     }
+}
+
+/// The listings that depend on what the first pass found: IAM's organization features in the
+/// management account when IAM has trusted access, and groundwork's sandbox budget in each
+/// account `sandbox-limits` is attached to.
+fn second_pass(live: &Live, management: &str, ids: &groundwork_plan::Ids) -> Vec<Listing> {
+    use groundwork_plan::kinds::root_access::IAM_PRINCIPAL;
+    let mut out = Vec::new();
+    if live.resources.contains_key(&groundwork_plan::Address::service_access(IAM_PRINCIPAL)) {
+        out.push(Listing {
+            id: management.to_owned(),
+            label: None,
+            kinds: vec![Kind::RootAccess],
+            problem: Some("IAM's organization features".into()),
+        });
+    }
+    let sandboxes = live.resources.values().filter(|r| {
+        r.at.kind == Kind::ScpAttachment && r.spec["policy"] == groundwork_blueprint::sandbox::SANDBOX_LIMITS
+    });
+    for r in sandboxes {
+        let Some(name) = r.spec["target"].as_str().and_then(|t| t.strip_prefix("account:")) else { continue };
+        if let Some(id) = ids.accounts.get(name).filter(|_| !name.starts_with('#')) {
+            out.push(Listing {
+                id: id.clone(),
+                label: Some(name.to_owned()),
+                kinds: vec![Kind::Budget],
+                problem: Some(format!("the sandbox budget of account {name}")),
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -339,6 +339,47 @@ fn flow_error(span: Span, message: impl Into<String>) -> Diagnostic {
     Diagnostic::error("blueprint::flow-logs", span, message)
 }
 
+/// Whether a flow-log key prefix in the archive is usable: letters, digits, `-`, `_`, `.` and
+/// inner `/`, not starting with `AWSLogs` (CloudTrail's).
+pub(crate) fn usable_prefix(p: &str) -> bool {
+    !(p.is_empty()
+        || p.starts_with('/')
+        || p.ends_with('/')
+        || p.starts_with("AWSLogs")
+        || !p.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)))
+}
+
+/// The error for a prefix [`usable_prefix`] refuses.
+pub(crate) fn bad_prefix(p: &Spanned<String>) -> Diagnostic {
+    flow_error(p.span, format!("`{}` is not a usable prefix", p.value))
+        .label("not a key prefix")
+        .help("a prefix such as `flow-logs`: letters, digits, `-`, `_`, `.` and inner `/`, not starting with `AWSLogs` (CloudTrail's)")
+}
+
+/// `logging.flow_log_prefix` and the `flow_logs` section's archive prefix must agree: the
+/// archive admits log delivery under one prefix.
+pub(crate) fn check_agreement(
+    cx: &mut Cx,
+    logging: Option<&Spanned<String>>,
+    flow_logs: Option<&FlowLogs>,
+    raw: Option<&RawFlowLogs>,
+) {
+    let (Some(declared), Some(prefix)) = (logging, flow_logs.and_then(FlowLogs::archive_prefix)) else { return };
+    if declared.value == prefix {
+        return;
+    }
+    let mut d = flow_error(
+        declared.span,
+        format!("the archive admits flow logs under `{}`, but `flow_logs` sends them under `{prefix}`", declared.value),
+    )
+    .label("another prefix")
+    .help(format!("write `flow_log_prefix: {prefix}`, or remove it (the `flow_logs` section implies it)"));
+    if let Some(p) = raw.and_then(|r| r.prefix.as_ref()) {
+        d = d.related(p.span, "the flow logs' prefix");
+    }
+    cx.push(d);
+}
+
 /// Checks the section and fills in the defaults.
 pub(crate) fn lower(cx: &mut Cx, raw: &RawFlowLogs, scope: &FlowLogScope<'_>) -> Option<FlowLogs> {
     let before = cx.diags.len();
@@ -466,17 +507,9 @@ pub(crate) fn lower(cx: &mut Cx, raw: &RawFlowLogs, scope: &FlowLogScope<'_>) ->
             }
             let prefix = raw.prefix.as_ref().map_or(DEFAULT_FLOW_LOG_PREFIX.to_owned(), |p| p.value.clone());
             if let Some(p) = &raw.prefix
-                && (p.value.is_empty()
-                    || p.value.starts_with('/')
-                    || p.value.ends_with('/')
-                    || p.value.starts_with("AWSLogs")
-                    || !p.value.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)))
+                && !usable_prefix(&p.value)
             {
-                cx.push(
-                    flow_error(p.span, format!("`{}` is not a usable prefix", p.value))
-                        .label("not a key prefix")
-                        .help("a prefix such as `flow-logs`: letters, digits, `-`, `_`, `.` and inner `/`, not starting with `AWSLogs` (CloudTrail's)"),
-                );
+                cx.push(bad_prefix(p));
             }
             FlowLogDestination::Archive { prefix }
         }

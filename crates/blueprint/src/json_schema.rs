@@ -305,6 +305,11 @@ static LOGGING: Obj = Obj {
             Ty::OneOf(&[Ty::Enum(&["all"]), Ty::List(&Ty::Str)]),
             "S3 data events the trail records: `all`, or a list of buckets (`log_bucket` is the log bucket). Default: none.",
         ),
+        p(
+            "flow_log_prefix",
+            Ty::Str,
+            "The archive admits VPC flow-log delivery under this key prefix. Default: only what `flow_logs` implies.",
+        ),
     ],
 };
 

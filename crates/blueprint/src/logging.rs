@@ -24,6 +24,7 @@ pub(crate) const LOGGING_KEYS: &[&str] = &[
     "global_bucket_name",
     "access_log_bucket",
     "data_events",
+    "flow_log_prefix",
 ];
 
 /// Keys of `logging.object_lock`.
@@ -69,6 +70,7 @@ pub(crate) struct RawLogging {
     global_bucket_name: Option<bool>,
     access_log_bucket: Option<Spanned<String>>,
     data_events: Option<DataEvents>,
+    flow_log_prefix: Option<Spanned<String>>,
 }
 
 /// A boolean scalar.
@@ -122,6 +124,7 @@ pub(crate) fn read(cx: &mut Cx, node: &Node) -> RawLogging {
     raw.global_bucket_name = f.get("global_bucket_name").and_then(|n| boolean(cx, n, "logging.global_bucket_name"));
     raw.access_log_bucket = f.get("access_log_bucket").and_then(|n| cx.string(n, "logging.access_log_bucket"));
     raw.data_events = f.get("data_events").and_then(|n| data_events(cx, n));
+    raw.flow_log_prefix = f.get("flow_log_prefix").and_then(|n| cx.string(n, "logging.flow_log_prefix"));
     if let Some(ol) = f.get("object_lock")
         && let Some(of) = cx.map(ol, "logging.object_lock", OBJECT_LOCK_KEYS)
     {
@@ -336,6 +339,11 @@ pub(crate) fn lower(
             )),
         );
     }
+    if let Some(p) = &raw.flow_log_prefix
+        && !crate::flow_logs::usable_prefix(&p.value)
+    {
+        cx.push(crate::flow_logs::bad_prefix(p));
+    }
     Some(Logging {
         account: raw.account.clone()?,
         bucket: raw.bucket.clone()?,
@@ -350,6 +358,7 @@ pub(crate) fn lower(
         global_bucket_name: global,
         access_log_bucket: raw.access_log_bucket.clone(),
         data_events: raw.data_events.clone(),
+        flow_log_prefix: raw.flow_log_prefix.clone(),
     })
 }
 

@@ -311,6 +311,11 @@ pub struct Logging {
     pub access_log_bucket: Option<Spanned<String>>,
     /// S3 data events the trail records; `None` (the default): management events only.
     pub data_events: Option<DataEvents>,
+    /// `flow_log_prefix`: the archive admits VPC flow-log delivery (`delivery.logs.amazonaws.com`,
+    /// for this organization) under this key prefix, with or without a `flow_logs` section (which
+    /// implies it with its own `prefix`; both must agree). What import reads back from the
+    /// bucket policy. `None`: only what `flow_logs` implies.
+    pub flow_log_prefix: Option<Spanned<String>>,
 }
 
 /// Which S3 object-level reads and writes the trail records (CloudTrail data events).

@@ -489,6 +489,12 @@ pub(crate) fn lower(cx: &mut Cx, src: &str, raw: RawBlueprint) -> Option<Bluepri
         roles: &roles,
     };
     let flow_logs = raw.flow_logs.as_ref().and_then(|f| crate::flow_logs::lower(cx, f, &flow_scope));
+    crate::flow_logs::check_agreement(
+        cx,
+        logging.as_ref().and_then(|l| l.flow_log_prefix.as_ref()),
+        flow_logs.as_ref(),
+        raw.flow_logs.as_ref(),
+    );
     let root_access = raw.root_access.as_ref().map(crate::root_access::lower);
 
     let alerts = raw.alerts.as_ref().and_then(|a| crate::alerts::lower(cx, a, raw.logging.is_some(), &accounts));

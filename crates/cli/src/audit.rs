@@ -75,6 +75,10 @@ pub(crate) async fn audit(session: &Session, g: &Global, args: &AuditArgs, print
     for a in &mut report.accounts {
         a.sandbox = bp.sandbox.as_ref().and_then(|s| s.summary(&a.name));
     }
+    // And what was found of them: sandbox-limits attached, the budget (a finding when not).
+    if let Some(sandboxes) = crate::sandbox_audit::read(&aws, &bp, &desired, &live).await? {
+        report.apply_sandboxes(&sandboxes, &policy.ignore);
+    }
     // Member accounts' root credentials, with the blueprint's `root_access` section.
     if bp.root_access.is_some() {
         report.apply_member_roots(crate::member_root::read(&aws, &live).await, &policy);

@@ -10,6 +10,7 @@ mod member_root;
 mod output;
 mod permissions;
 mod printer;
+mod sandbox_audit;
 mod slack;
 mod tooling;
 

@@ -172,6 +172,11 @@ impl FaultProxy {
         FaultProxy { port, shared, thread: Some(thread) }
     }
 
+    /// Its loopback port (another proxy may forward to it).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// `http://127.0.0.1:PORT`.
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)

@@ -11,7 +11,10 @@ use aws_sdk_budgets::types::{
 use groundwork_apply::ProviderError;
 use groundwork_plan::kinds::budget::{BudgetNotification, BudgetSpec};
 
-use super::{Converge, ReadCx, WriteCx};
+use groundwork_blueprint::sandbox::SANDBOX_BUDGET;
+use groundwork_plan::{Kind, Locator};
+
+use super::{Converge, ListCx, ReadCx, WriteCx};
 use crate::Aws;
 use crate::call::Idempotency;
 use crate::organizations::internal;
@@ -73,6 +76,15 @@ fn whole(amount: &str) -> Option<u64> {
 
 #[async_trait::async_trait]
 impl Converge for BudgetSpec {
+    /// groundwork's sandbox budget of the account, when it has one (import lists it in the
+    /// accounts `sandbox-limits` is attached to).
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        let Some(account) = cx.account else { return Ok(Vec::new()) };
+        let at = Locator::new(Kind::Budget, Some(account.to_owned()), SANDBOX_BUDGET.to_owned());
+        let found = cx.aws.read_budget(&cx.clients.budgets(), &cx.clients.id, SANDBOX_BUDGET).await?;
+        Ok(found.map(|spec| vec![(at, spec)]).unwrap_or_default())
+    }
+
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
         cx.aws.read_budget(&cx.clients.budgets(), &cx.clients.id, &cx.at.name).await
     }

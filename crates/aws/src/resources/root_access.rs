@@ -5,13 +5,23 @@
 //! features that differ. Each is idempotent (enabling an enabled feature changes nothing).
 
 use groundwork_apply::ProviderError;
-use groundwork_plan::kinds::root_access::{ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS, RootAccessSpec};
+use groundwork_plan::kinds::root_access::{NAME, ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS, RootAccessSpec};
+use groundwork_plan::{Kind, Locator};
 
-use super::{Converge, ReadCx, WriteCx};
+use super::{Converge, ListCx, ReadCx, WriteCx};
 use crate::call::Idempotency;
 
 #[async_trait::async_trait]
 impl Converge for RootAccessSpec {
+    /// The organization's features, when any is on (import lists them once IAM has trusted
+    /// access; with none on there is nothing a `root_access` section would keep).
+    async fn list(cx: &ListCx<'_>) -> Result<Vec<(Locator, Self)>, ProviderError> {
+        let at = Locator::new(Kind::RootAccess, None, NAME.to_owned());
+        let read = ReadCx { aws: cx.aws, at: &at, clients: cx.clients, shared: cx.shared, iam: cx.iam };
+        let found = Self::read(&read).await?.filter(|s| !s.features.is_empty());
+        Ok(found.map(|spec| vec![(at, spec)]).unwrap_or_default())
+    }
+
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
         let iam = &cx.clients.iam;
         let out = cx

@@ -134,6 +134,9 @@ fn sandboxes(report: &AuditReport, out: &mut Styled) {
             first = false;
         }
         out.text(format!("  {} ({}): {limits}\n", a.name, a.id));
+        if let Some(found) = &a.sandbox_found {
+            out.text(format!("    found: {found}\n"));
+        }
     }
     if !first && !report.findings.is_empty() {
         out.text("\n");

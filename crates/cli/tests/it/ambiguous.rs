@@ -112,9 +112,8 @@ fn assert_next_plan_is_empty(env: &Env) {
 #[tokio::test(flavor = "multi_thread")]
 #[expect(clippy::print_stderr, reason = "what was dropped, for docs/reliability.md")]
 async fn every_write_losing_its_first_answer_still_applies_in_one_run_without_duplicates() {
-    let env = Env::new();
-    let proxy =
-        FaultProxy::start(env.moto.port(), ProxyConfig { drop_every_write_once: true, ..ProxyConfig::default() });
+    let env = Env::reference();
+    let proxy = FaultProxy::start(env.port(), ProxyConfig { drop_every_write_once: true, ..ProxyConfig::default() });
     let run = apply_once(&env, &proxy.endpoint());
     let dropped = proxy.stats().total_faults();
     eprintln!("every write once: {dropped} answers dropped of {} requests", proxy.stats().requests);
@@ -122,7 +121,7 @@ async fn every_write_losing_its_first_answer_still_applies_in_one_run_without_du
     let (accounts, entities) = assert_no_duplicates(&env).await;
     assert_eq!(accounts, 10);
     assert!(entities > 10, "{entities}");
-    let clean = Env::new();
+    let clean = Env::reference();
     clean.apply(&reference());
     assert_eq!(shape(&env).await, shape(&clean).await);
     assert_next_plan_is_empty(&env);
@@ -133,9 +132,9 @@ async fn every_write_losing_its_first_answer_still_applies_in_one_run_without_du
 async fn at_twenty_percent_random_faults_each_seed_converges_in_one_run() {
     let seeds: Vec<u64> = if soak() { (1..=10).collect() } else { vec![3] };
     for seed in seeds {
-        let env = Env::new();
+        let env = Env::reference();
         let proxy = FaultProxy::start(
-            env.moto.port(),
+            env.port(),
             ProxyConfig { seed, rules: vec![FaultRule::everything(0.2)], ..ProxyConfig::default() },
         );
         let started = std::time::Instant::now();

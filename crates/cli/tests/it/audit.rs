@@ -94,7 +94,7 @@ async fn enroll_console_users_in_mfa(iam: &aws_sdk_iam::Client) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn audit_flags_old_keys_console_without_mfa_and_direct_policies_and_enforce_deactivates_the_keys() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     let b = bp.to_str().unwrap();
     env.apply(&bp).ok();
@@ -248,7 +248,7 @@ async fn audit_flags_old_keys_console_without_mfa_and_direct_policies_and_enforc
 
 #[tokio::test(flavor = "multi_thread")]
 async fn audit_of_a_clean_organization_exits_0() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     let b = bp.to_str().unwrap();
     env.apply(&bp).ok();
@@ -318,7 +318,7 @@ async fn enable_virtual_mfa(iam: &aws_sdk_iam::Client, user: &str, device: &str)
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hub_user_with_a_second_mfa_device_is_flagged_and_one_device_is_clean() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     let b = bp.to_str().unwrap();
     env.apply(&bp).ok();

@@ -35,7 +35,7 @@ pub(crate) async fn three_out_of_band_changes(env: &Env) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn drift_reports_out_of_band_changes_by_account_and_is_clean_after_apply() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     let b = bp.to_str().unwrap();
     env.apply(&bp).ok();
@@ -72,7 +72,7 @@ async fn drift_reports_out_of_band_changes_by_account_and_is_clean_after_apply()
 /// it (exit 2, naming the address, zero writes); `apply` repairs it; `drift` is clean again.
 #[tokio::test(flavor = "multi_thread")]
 async fn every_kind_of_out_of_band_change_is_reported_then_repaired() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     let b = bp.to_str().unwrap();
     env.apply(&bp).ok();
@@ -218,7 +218,7 @@ async fn every_kind_of_out_of_band_change_is_reported_then_repaired() {
 /// such drift.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_wider_access_role_trust_is_drift_that_apply_never_rewrites() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     let b = bp.to_str().unwrap();
     env.apply(&bp).ok();
@@ -271,7 +271,7 @@ async fn a_wider_access_role_trust_is_drift_that_apply_never_rewrites() {
 /// access role too, and that is not drift.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_deployer_role_is_an_allowed_principal_of_the_access_role() {
-    let env = Env::new();
+    let env = Env::reference();
     let text = std::fs::read_to_string(reference()).unwrap().replacen(
         "organization:\n",
         "organization:\n  deployer_role: GroundworkDeployer\n",

@@ -91,7 +91,7 @@ fn apply_with_passwords(env: &Env, file: &std::path::Path) -> crate::common::Run
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hub_groups_users_and_member_roles_are_built_read_back_and_rerun_writes_nothing() {
-    let env = Env::new();
+    let env = Env::reference();
     let passwords = env.path("passwords.tsv");
 
     // Without a password file, console users stop the run before any write.
@@ -260,7 +260,7 @@ async fn hub_groups_users_and_member_roles_are_built_read_back_and_rerun_writes_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn out_of_band_identity_changes_are_named_and_restored() {
-    let env = Env::new();
+    let env = Env::reference();
     let (passwords, ids) = applied(&env).await;
     let hub = iam_in(&env, &ids["identity"]).await;
     let jira = iam_in(&env, &ids["jira-prod"]).await;
@@ -346,7 +346,7 @@ async fn out_of_band_identity_changes_are_named_and_restored() {
 /// policies and membership; the rerun writes nothing.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_role_at_another_path_is_a_planned_replacement() {
-    let env = Env::new();
+    let env = Env::reference();
     let (passwords, ids) = applied(&env).await;
     let iam = iam_in(&env, &ids["webapp-prod"]).await;
 
@@ -434,9 +434,15 @@ async fn a_role_at_another_path_is_a_planned_replacement() {
 }
 
 /// IAM reads a rerun may make in one account: the bulk read, the role listing, the password
-/// policy, and one login-profile read per user (the bulk read has no login profiles).
-const BULK_IAM_READS: [&str; 4] =
-    ["iam:GetAccountAuthorizationDetails", "iam:ListRoles", "iam:GetAccountPasswordPolicy", "iam:GetLoginProfile"];
+/// policy, and one login-profile read per user (the bulk read has no login profiles); and, in
+/// the management account, IAM's organization features (the reference's `root_access`).
+const BULK_IAM_READS: [&str; 5] = [
+    "iam:GetAccountAuthorizationDetails",
+    "iam:ListRoles",
+    "iam:GetAccountPasswordPolicy",
+    "iam:GetLoginProfile",
+    "iam:ListOrganizationsFeatures",
+];
 
 /// Discovery reads each account's IAM in bulk (never per role, group or policy), and still sees
 /// every part of every IAM kind: out-of-band changes the other drift tests do not make (a role's
@@ -445,7 +451,7 @@ const BULK_IAM_READS: [&str; 4] =
 /// planned as exactly that update, repaired by apply, and the rerun is clean with zero writes.
 #[tokio::test(flavor = "multi_thread")]
 async fn discovery_reads_iam_in_bulk_per_account_and_sees_every_part() {
-    let env = Env::new();
+    let env = Env::reference();
     let (passwords, ids) = applied(&env).await;
 
     let plan = env.plan_json(&reference()).ok();

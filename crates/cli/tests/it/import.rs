@@ -21,7 +21,7 @@ fn changes(plan: &serde_json::Value) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn import_of_the_reference_landing_zone_validates_and_plans_nothing() {
-    let env = Env::new();
+    let env = Env::reference();
     env.apply(&reference()).ok();
     let out = env.path("x.yaml");
     let out_s = out.to_str().unwrap();

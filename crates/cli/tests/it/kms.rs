@@ -40,7 +40,7 @@ async fn customer_keys(kms: &aws_sdk_kms::Client) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_archive_key_is_built_used_by_bucket_and_trail_read_back_and_restored_after_tampering() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     env.apply(&bp).ok();
     let (log_id, kms) = log_kms(&env).await;
@@ -134,7 +134,7 @@ async fn the_archive_key_is_built_used_by_bucket_and_trail_read_back_and_restore
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_key_left_without_its_alias_by_a_dead_run_is_named_not_duplicated() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     // The organization and accounts first, without the logging section's key: a run that
     // stopped after CreateKey and before CreateAlias leaves exactly such a key behind.

@@ -13,7 +13,7 @@ const MANAGEMENT: &str = "123456789012";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_expired_lease_is_taken_over_without_break_lock_and_the_apply_completes() {
-    let env = Env::new();
+    let env = Env::reference();
     let aws = Aws::from_config(&env.moto.sdk_config(), &ConnectOptions::default());
     // A run killed with kill -9: it took a 6 s lease and never renewed it.
     let dead = aws
@@ -39,7 +39,7 @@ async fn an_expired_lease_is_taken_over_without_break_lock_and_the_apply_complet
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lease_renewed_by_a_live_run_is_refused_with_when_it_would_expire() {
-    let env = Env::new();
+    let env = Env::reference();
     let aws = Aws::from_config(&env.moto.sdk_config(), &ConnectOptions::default());
     let live = aws.acquire_lock("run-still-alive", false, LeaseTerms::default()).await.unwrap().lock;
     aws.keep_lease(&live);
@@ -62,7 +62,7 @@ async fn a_lease_renewed_by_a_live_run_is_refused_with_when_it_would_expire() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_whose_lease_is_taken_over_stops_at_its_next_renewal_without_further_writes() {
-    let env = Env::new();
+    let env = Env::reference();
     // Slow enough that the run is still applying when its lease is taken over. A 24 s lease
     // renews every 4 s and allows 12 s between confirmed renewals, so a loaded machine does not
     // stop the run on its own before the takeover.

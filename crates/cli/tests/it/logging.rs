@@ -36,7 +36,7 @@ async fn scps(env: &Env) -> BTreeMap<String, (Value, BTreeSet<String>)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn log_archive_trail_and_guardrails_are_built_read_back_and_rerun_writes_nothing() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     env.apply(&bp).ok();
 
@@ -119,10 +119,14 @@ async fn log_archive_trail_and_guardrails_are_built_read_back_and_rerun_writes_n
     let writers = statement(&policy, "DenyOtherWriters");
     assert_eq!((writers["Effect"].as_str(), writers["Principal"].as_str()), (Some("Deny"), Some("*")));
     assert_eq!(as_set(&writers["Action"]), BTreeSet::from(["s3:PutObject".to_owned()]));
+    // CloudTrail, and log delivery for the reference's flow logs (under their prefix only).
     assert_eq!(
         as_set(&writers["Condition"]["StringNotEquals"]["aws:PrincipalServiceName"]),
-        BTreeSet::from(["cloudtrail.amazonaws.com".to_owned()])
+        BTreeSet::from(["cloudtrail.amazonaws.com".to_owned(), "delivery.logs.amazonaws.com".to_owned()])
     );
+    let delivery = statement(&policy, "AWSLogDeliveryWrite");
+    assert_eq!(as_set(&delivery["Resource"]), BTreeSet::from([format!("arn:aws:s3:::{bucket}/flow-logs/AWSLogs/*")]));
+    assert_eq!(as_set(&delivery["Condition"]["StringEquals"]["aws:SourceOrgID"]), BTreeSet::from([org_id.clone()]));
     // Server access logs go to the access-log bucket, which is hardened the same way.
     let access = format!("acme-cloudtrail-access-{log_id}");
     let logging = s3.get_bucket_logging().bucket(&bucket).send().await.unwrap();
@@ -244,7 +248,8 @@ async fn log_archive_trail_and_guardrails_are_built_read_back_and_rerun_writes_n
             "iam-users-in-identity-only",
             "protect-access-role",
             "protect-cloudtrail",
-            "region-lock"
+            "region-lock",
+            "sandbox-limits"
         ]
     );
     let (leave, targets) = &found["deny-leave-org"];
@@ -333,7 +338,7 @@ async fn log_archive_trail_and_guardrails_are_built_read_back_and_rerun_writes_n
 
 #[tokio::test(flavor = "multi_thread")]
 async fn out_of_band_changes_to_logging_and_guardrails_are_named_and_restored() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     env.apply(&bp).ok();
     let org = env.org();
@@ -436,7 +441,7 @@ async fn out_of_band_changes_to_logging_and_guardrails_are_named_and_restored() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_extra_attachment_of_a_managed_scp_is_removed_and_object_lock_on_an_existing_bucket_stops_the_plan() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     env.apply(&bp).ok();
     let org = env.org();
@@ -478,7 +483,7 @@ async fn an_extra_attachment_of_a_managed_scp_is_removed_and_object_lock_on_an_e
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_log_bucket_name_owned_by_another_account_is_refused_and_never_written() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     // A first landing zone whose archive has another name: the accounts exist, so the
     // log-archive account's id (and the name the reference blueprint asks for) is known.

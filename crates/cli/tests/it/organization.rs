@@ -11,7 +11,7 @@ fn tag(k: &str, v: &str) -> Tag {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_builds_the_reference_landing_zone_and_rerun_writes_nothing() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
 
     let plan = env.plan_json(&bp).ok();
@@ -26,7 +26,10 @@ async fn apply_builds_the_reference_landing_zone_and_rerun_writes_nothing() {
     // under the region lock's 6 accounts, the home region in the 4 others), the password policy
     // in the 9 accounts beyond the hub, the support and security-audit roles in the 10 accounts.
     // The AI-services opt-out policy, its policy type and its attachment at Root (issue 17).
-    assert_eq!(changes, 1 + 7 + 9 + 6 + 6 + 10 + 7 + 16 + 10 + 16 + 9 + 20 + 3, "{}", plan.stdout);
+    // The sandbox: sandbox-limits, its attachment to sandbox-alice and her budget; root access:
+    // IAM's trusted access and the organization features. The flow logs select tagged VPCs, and
+    // there is none: nothing to create (the archive's policies admit log delivery already).
+    assert_eq!(changes, 1 + 7 + 9 + 6 + 6 + 10 + 7 + 16 + 10 + 16 + 9 + 20 + 3 + 3 + 2, "{}", plan.stdout);
 
     let applied = env.apply(&bp).ok();
     let report = applied.json();
@@ -79,7 +82,7 @@ async fn apply_builds_the_reference_landing_zone_and_rerun_writes_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn existing_account_with_matching_email_is_adopted_and_strangers_are_untouched() {
-    let env = Env::new();
+    let env = Env::reference();
     let org = env.org();
     org.create_organization().feature_set(OrganizationFeatureSet::All).send().await.unwrap();
     org.create_account().account_name("identity").email("aws+identity@acme.example").send().await.unwrap();
@@ -129,8 +132,8 @@ async fn existing_account_with_matching_email_is_adopted_and_strangers_are_untou
     let rerun = env.plan_json(&reference()).ok();
     assert_eq!(rerun.json()["changes"], serde_json::json!([]), "{}", rerun.stdout);
     let calls = rerun.stats()["api_calls"].clone();
-    // (+ 1: the AI-services opt-out policy, issue 17)
-    assert_eq!(calls["organizations:ListTagsForResource"], 7 + 9 + 6 + 1, "{calls}");
+    // (+ 1: the AI-services opt-out policy, + 1: the sandbox's sandbox-limits; issue 17)
+    assert_eq!(calls["organizations:ListTagsForResource"], 7 + 9 + 6 + 1 + 1, "{calls}");
     assert!(calls.get("organizations:ListCreateAccountStatus").is_none(), "{calls}");
     assert!(calls.get("servicequotas:GetServiceQuota").is_none(), "{calls}");
     assert_eq!(calls["s3:ListBuckets"], 1, "{calls}");
@@ -138,7 +141,7 @@ async fn existing_account_with_matching_email_is_adopted_and_strangers_are_untou
 
 #[tokio::test(flavor = "multi_thread")]
 async fn out_of_band_move_is_planned_as_one_move_and_fixed() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     env.apply(&bp).ok();
     let org = env.org();
@@ -180,7 +183,7 @@ async fn out_of_band_move_is_planned_as_one_move_and_fixed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_killed_after_create_account_never_duplicates_the_account() {
-    let env = Env::new();
+    let env = Env::reference();
     let org = env.org();
     org.create_organization().feature_set(OrganizationFeatureSet::All).send().await.unwrap();
     // What a run killed right after sending CreateAccount leaves behind: the request went
@@ -206,15 +209,15 @@ async fn a_run_killed_after_create_account_never_duplicates_the_account() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn saved_plan_applies_exactly_and_refuses_a_changed_organization() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     let plan_file = env.path("plan.json");
     let p = plan_file.to_str().unwrap();
     env.gw(&["plan", bp.to_str().unwrap(), "--out", p, "--no-rate-limit"]).ok();
     let applied = env.gw(&["apply", p, "--auto-approve", "--json", "--stats", "--no-rate-limit"]).ok();
-    // 62 (the archive key included), the account baseline's 55 (see the test above), and the
-    // AI opt-out's 3.
-    assert_eq!(applied.json()["applied"].as_array().unwrap().len(), 120);
+    // 62 (the archive key included), the account baseline's 55 (see the test above), the
+    // AI opt-out's 3, the sandbox's 3 and root access's 2.
+    assert_eq!(applied.json()["applied"].as_array().unwrap().len(), 125);
 
     // A plan made, then the organization changes behind its back.
     let account =
@@ -231,7 +234,7 @@ async fn saved_plan_applies_exactly_and_refuses_a_changed_organization() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn plan_detailed_exitcode_and_confirmation() {
-    let env = Env::new();
+    let env = Env::reference();
     let bp = reference();
     let b = bp.to_str().unwrap();
     assert_eq!(env.gw(&["plan", b, "--detailed-exitcode", "--no-rate-limit"]).code, 2);
@@ -244,7 +247,7 @@ async fn plan_detailed_exitcode_and_confirmation() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn preflight_quota_stops_the_run_before_any_write() {
-    let env = Env::new();
+    let env = Env::reference();
     let out = env.gw(&[
         "apply",
         reference().to_str().unwrap(),
@@ -262,7 +265,7 @@ async fn preflight_quota_stops_the_run_before_any_write() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_organization_is_refused() {
-    let env = Env::new();
+    let env = Env::reference();
     let other = env.path("other.yaml");
     let text = std::fs::read_to_string(reference()).unwrap().replace("master@example.com", "root@someone-else.example");
     std::fs::write(&other, text).unwrap();

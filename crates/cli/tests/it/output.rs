@@ -90,7 +90,7 @@ fn plan_apply_and_rerun_text() {
 /// and `import` of it.
 #[tokio::test(flavor = "multi_thread")]
 async fn drift_audit_and_import_text() {
-    let env = Env::new();
+    let env = Env::reference();
     let h = env.home.path();
     std::fs::copy(reference(), h.join("landing-zone.yaml")).unwrap();
     env.apply(&h.join("landing-zone.yaml")).ok();

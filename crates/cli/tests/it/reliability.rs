@@ -37,14 +37,14 @@ async fn state(env: &Env) -> State {
 
 /// The state a fault-free apply of the reference blueprint produces (computed once per test).
 async fn reference_state() -> State {
-    let env = Env::new();
+    let env = Env::reference();
     env.apply(&reference()).ok();
     state(&env).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_held_lock_stops_a_second_apply_until_broken() {
-    let env = Env::new();
+    let env = Env::reference();
     let aws = Aws::from_config(&env.moto.sdk_config(), &ConnectOptions::default());
     let held = aws.acquire_lock("run-of-someone-else", false, LeaseTerms::default()).await.unwrap().lock;
 
@@ -63,15 +63,15 @@ async fn a_held_lock_stops_a_second_apply_until_broken() {
 
     let broke =
         env.gw(&["apply", reference().to_str().unwrap(), "--auto-approve", "--break-lock", "--no-rate-limit"]).ok();
-    // 62 (the archive key included), the account baseline's 55 and the AI opt-out's 3
-    // (organization.rs).
-    assert!(broke.stdout.contains("Plan: 120 to add"), "{}", broke.stdout);
+    // 62 (the archive key included), the account baseline's 55, the AI opt-out's 3, the
+    // sandbox's 3 and root access's 2 (organization.rs).
+    assert!(broke.stdout.contains("Plan: 125 to add"), "{}", broke.stdout);
     assert_eq!(aws.lock_holder(&held.bucket, &held.owner).await.unwrap(), None, "the lock is released after the run");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_concurrent_applies_one_refuses_naming_the_holder() {
-    let env = Env::new();
+    let env = Env::reference();
     // The first run goes through a proxy adding latency, so it holds the lock for seconds.
     let (_slow, first) = spawn_slow_apply(&env, 150, &[]);
     let aws = Aws::from_config(&env.moto.sdk_config(), &ConnectOptions::default());
@@ -92,7 +92,7 @@ async fn two_concurrent_applies_one_refuses_naming_the_holder() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_journal_records_every_write_and_the_next_run_reports_an_interruption() {
-    let env = Env::new();
+    let env = Env::reference();
     let journal = env.path("journal.jsonl");
     let j = journal.to_str().unwrap();
     env.gw(&["apply", reference().to_str().unwrap(), "--auto-approve", "--no-rate-limit", "--journal", j]).ok();
@@ -139,9 +139,9 @@ async fn under_twenty_percent_faults_apply_converges_to_the_fault_free_state() {
     let seeds: Vec<u64> = if soak() { (1..=8).collect() } else { vec![7, 42] };
     let rate = if soak() { 0.35 } else { 0.2 };
     for seed in seeds {
-        let env = Env::new();
+        let env = Env::reference();
         let proxy = FaultProxy::start(
-            env.moto.port(),
+            env.port(),
             ProxyConfig { seed, rules: vec![FaultRule::everything(rate)], ..ProxyConfig::default() },
         );
         let runs = apply_until_converged(&env, &proxy, 15);
@@ -156,12 +156,10 @@ async fn under_twenty_percent_faults_apply_converges_to_the_fault_free_state() {
 #[tokio::test(flavor = "multi_thread")]
 async fn kill_9_at_random_points_then_one_clean_apply_converges() {
     let expected = reference_state().await;
-    let env = Env::new();
+    let env = Env::reference();
     // Latency makes a run last a few seconds, so the kills land at different points.
-    let proxy = FaultProxy::start(
-        env.moto.port(),
-        ProxyConfig { latency: Duration::from_millis(20), ..ProxyConfig::default() },
-    );
+    let proxy =
+        FaultProxy::start(env.port(), ProxyConfig { latency: Duration::from_millis(20), ..ProxyConfig::default() });
     let seeds = if soak() { 40 } else { 10 };
     for seed in 0..seeds {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
@@ -186,7 +184,7 @@ async fn kill_9_at_random_points_then_one_clean_apply_converges() {
 
 #[test]
 fn secrets_never_appear_at_maximum_verbosity() {
-    let env = Env::new();
+    let env = Env::reference();
     let secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYSECRETKEY";
     let token = "FQoGZXIvYXdzESSIONTOKENVALUE0123456789";
     let out = bare(env.home.path())
@@ -315,7 +313,7 @@ async fn the_state_bucket_is_hardened_and_a_second_lock_costs_no_bucket_write() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_state_bucket_owned_by_another_account_is_refused_and_not_written_to() {
-    let env = Env::new();
+    let env = Env::reference();
     let aws = Aws::from_config(&env.moto.sdk_config(), &ConnectOptions::default());
     let name = aws.state_bucket().await.unwrap();
     let other = env.moto.member_config("210987654321", "us-east-1").await;

@@ -123,6 +123,7 @@ async fn sandboxes_get_their_limits_and_a_budget_read_back_and_repaired() {
     let org = s.env.org();
     let scps = org.list_policies().filter(PolicyType::ServiceControlPolicy).send().await.unwrap();
     let limits = scps.policies().iter().find(|p| p.name() == Some("sandbox-limits")).expect("sandbox-limits exists");
+    let limits_id = limits.id().unwrap().to_owned();
     let targets = org.list_targets_for_policy().policy_id(limits.id().unwrap()).send().await.unwrap();
     let targets: BTreeSet<String> = targets.targets().iter().map(|t| t.target_id().unwrap().to_owned()).collect();
     assert_eq!(targets, BTreeSet::from([alice.clone(), bob.clone()]));
@@ -204,4 +205,96 @@ async fn sandboxes_get_their_limits_and_a_budget_read_back_and_repaired() {
         "{}",
         text.stdout
     );
+    // And what audit found: sandbox-limits attached and the budget read back, no finding.
+    let found_of = |report: &Value, name: &str| {
+        report["accounts"].as_array().unwrap().iter().find(|a| a["name"] == name).map(|a| a["sandbox_found"].clone())
+    };
+    assert_eq!(
+        found_of(&report, "sandbox-bob"),
+        Some(json!("sandbox-limits attached; budget 200 USD a month, at 80%, 100% to sandboxes@sandboxed.example")),
+        "{report:#}"
+    );
+    let sandbox_findings = |report: &Value| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "sandbox-limits")
+            .map(|f| f["account_name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(sandbox_findings(&report), Vec::<String>::new(), "{report:#}");
+    // Out of band: sandbox-limits detached from bob: a finding for bob.
+    org.detach_policy().policy_id(&limits_id).target_id(&bob).send().await.unwrap();
+    let report = s.gw(&["audit", b, "--json", "--no-rate-limit"]).json();
+    assert_eq!(sandbox_findings(&report), ["sandbox-bob"], "{report:#}");
+    assert!(found_of(&report, "sandbox-bob").unwrap().as_str().unwrap().starts_with("sandbox-limits NOT attached"));
+}
+
+/// Sandboxes in a blueprint with `alerts`: the budget's notifications also go to the alerts
+/// topic, whose policy lets AWS Budgets publish for the sandbox accounts only.
+const WITH_ALERTS: &str = "version: 1
+organization:
+  name: sandboxed
+  home_region: us-east-1
+  management_account:
+    email: master@example.com
+organizational_units:
+  - name: Security
+  - name: Sandbox
+accounts:
+  - name: log-archive
+    email: aws+log-archive@sandboxed.example
+    ou: Security
+    purpose: log-archive
+  - name: sandbox-alice
+    email: aws+sandbox-alice@sandboxed.example
+    ou: Sandbox
+    purpose: sandbox
+    tags: { OwnerEmail: alice@sandboxed.example }
+logging:
+  account: log-archive
+  bucket: sandboxed-cloudtrail-{account_id}
+  trail: org-trail
+  kms_key: false
+baseline:
+  enabled: false
+sandbox:
+  budget: { monthly_limit_usd: 50, thresholds: [100] }
+alerts:
+  topic:
+    email: [secops@sandboxed.example]
+";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_alerts_each_budget_also_notifies_the_alerts_topic() {
+    let env = Env::new();
+    let proxy = FaultProxy::start(env.moto.port(), ProxyConfig { budgets: true, ..ProxyConfig::default() });
+    let s = Sandboxes { env, proxy };
+    let bp = s.env.path("sandboxed.yaml");
+    std::fs::write(&bp, WITH_ALERTS).unwrap();
+    s.apply(&bp).ok();
+
+    let (_, accounts) = read_org(&s.env.org()).await;
+    let alice = accounts["aws+sandbox-alice@sandboxed.example"].id.clone();
+    let management = accounts["master@example.com"].id.clone();
+    let topic = format!("arn:aws:sns:us-east-1:{management}:groundwork-alerts");
+    let (limit, notifications) = s.budget(&alice).await;
+    assert_eq!(whole(&limit), "50");
+    assert_eq!(
+        notifications,
+        vec![(100.0, BTreeSet::from(["alice@sandboxed.example".to_owned(), topic.clone()]))],
+        "the owner and the alerts topic"
+    );
+
+    // The topic's policy lets AWS Budgets publish, only for the sandbox account.
+    let sns = aws_sdk_sns::Client::new(&s.env.moto.sdk_config());
+    let attrs = sns.get_topic_attributes().topic_arn(&topic).send().await.unwrap();
+    let policy: Value = serde_json::from_str(&attrs.attributes().unwrap()["Policy"]).unwrap();
+    let budgets = statement(&policy, "SandboxBudgetsPublish");
+    assert_eq!(as_set(&budgets["Principal"]["Service"]), BTreeSet::from(["budgets.amazonaws.com".to_owned()]));
+    assert_eq!(as_set(&budgets["Condition"]["StringEquals"]["aws:SourceAccount"]), BTreeSet::from([alice.clone()]));
+
+    let rerun = s.apply(&bp).ok();
+    assert_eq!(rerun.writes(), 0, "{}", rerun.stderr);
 }

@@ -222,7 +222,8 @@ fn a_missing_token_is_an_error_before_any_call() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_iam_change_in_a_member_account_reaches_slack_and_alerts_test_does_the_same() {
     let slack = groundwork_testkit::SlackRecorder::start();
-    let env = Env { moto: groundwork_testkit::Moto::start_delivering(), home: tempfile::tempdir().unwrap() };
+    let env =
+        Env { moto: groundwork_testkit::Moto::start_delivering(), home: tempfile::tempdir().unwrap(), patched: None };
     let bp = blueprint(&env, &slack.url(), TOKEN);
     let applied = env.apply(&bp).ok();
     assert_eq!(applied.json()["failed"], 0, "{}", applied.stdout);

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use groundwork_blueprint::sandbox::SANDBOX_LIMITS;
 use groundwork_blueprint::{Diagnostics, Severity};
 
 use super::sections::{Cx, Item, header, join};
@@ -58,10 +59,14 @@ fn item_of(change: &Change) -> Option<Item> {
     };
     match at.kind {
         Kind::Bucket | Kind::Trail | Kind::ServiceAccess | Kind::KmsKey => Some(Item::Logging),
+        Kind::Scp if at.name == SANDBOX_LIMITS => Some(Item::Sandbox),
+        Kind::ScpAttachment if spec["policy"] == SANDBOX_LIMITS => Some(Item::Sandbox),
         Kind::Scp | Kind::OrgPolicy => Some(Item::Guardrail(at.name.clone())),
         Kind::ScpAttachment | Kind::OrgPolicyAttachment => {
             spec["policy"].as_str().map(|p| Item::Guardrail(p.to_owned()))
         }
+        Kind::Budget => Some(Item::Sandbox),
+        Kind::RootAccess => Some(Item::RootAccess),
         Kind::ManagedPolicy if at.name == FORCE_MFA_POLICY => Some(Item::ForceMfa),
         Kind::Group => Some(Item::Group(at.name.clone())),
         Kind::User | Kind::AccessKey => Some(Item::User(at.name.clone())),
@@ -73,7 +78,6 @@ fn item_of(change: &Change) -> Option<Item> {
         | Kind::AccountPublicAccessBlock
         | Kind::EbsEncryption
         | Kind::FlowLog
-        | Kind::RootAccess
         | Kind::LogGroup
         | Kind::MetricFilter
         | Kind::MetricAlarm
@@ -81,8 +85,7 @@ fn item_of(change: &Change) -> Option<Item> {
         | Kind::EventBus
         | Kind::EventRule
         | Kind::EventConnection
-        | Kind::ApiDestination
-        | Kind::Budget => None,
+        | Kind::ApiDestination => None,
         Kind::SsoGroup | Kind::SsoUser | Kind::SsoMembership | Kind::PermissionSet | Kind::SsoAssignment => {
             Some(Item::IdentityCenter)
         }

@@ -21,6 +21,7 @@ use crate::resource::{Ids, Kind, LiveResource};
 use crate::state::{AccountStatus, Address, Live, LiveAccount, TAG_BLUEPRINT, TAG_WORKLOAD};
 
 mod baseline;
+mod sandbox;
 
 /// An OU path containing this makes an account a sandbox.
 const SANDBOX_HINT: &str = "Sandbox";
@@ -35,6 +36,8 @@ pub(super) enum Item {
     User(String),
     Role(String),
     IdentityCenter,
+    Sandbox,
+    RootAccess,
 }
 
 impl Item {
@@ -47,6 +50,8 @@ impl Item {
             Item::User(n) => format!("user {n}"),
             Item::Role(n) => format!("role {n}"),
             Item::IdentityCenter => "identity_center".to_owned(),
+            Item::Sandbox => "sandbox".to_owned(),
+            Item::RootAccess => "root_access".to_owned(),
         }
     }
 }
@@ -600,8 +605,20 @@ impl<'a> Cx<'a> {
             }
         }
 
+        // The sandbox section takes `sandbox-limits` out of the guardrails when it is written.
+        let sandbox = self.sandbox_value();
+        let sandbox_written = matches!(sandbox, Ok(Some(_))) && !excluded.contains_key(&Item::Sandbox);
+
         // guardrails
-        let guardrails = self.guardrails();
+        let mut guardrails = self.guardrails();
+        if sandbox_written {
+            // `sandbox-limits` exempts the access role, so the section brings `protect-access-role`
+            // with it (a name then reserved for that built-in).
+            guardrails.retain(|g| {
+                g.name != groundwork_blueprint::sandbox::SANDBOX_LIMITS
+                    && g.name != groundwork_blueprint::PROTECT_ACCESS_ROLE
+            });
+        }
         if !guardrails.is_empty() {
             let active = guardrails
                 .iter()
@@ -618,6 +635,32 @@ impl<'a> Cx<'a> {
                 yaml::sequence(&mut body, std::slice::from_ref(&g.entry), 4);
                 emit(&mut pieces, &mut out, excluded, Item::Guardrail(g.name.clone()), body, 4, g.problem.as_ref());
             }
+        }
+
+        // sandbox
+        match sandbox {
+            Ok(Some(v)) => {
+                let mut body = vec!["sandbox:".to_owned()];
+                match v.as_object() {
+                    Some(m) if !m.is_empty() => yaml::mapping(&mut body, m, 2),
+                    _ => body[0].push_str(" {}"),
+                }
+                pieces.push(Piece::text(vec![String::new()]));
+                emit(&mut pieces, &mut out, excluded, Item::Sandbox, body, 0, None);
+            }
+            Ok(None) => {}
+            Err(why) => out.notes.push(format!(
+                "sandbox: {why}; {} is written as a guardrail of its own",
+                groundwork_blueprint::sandbox::SANDBOX_LIMITS
+            )),
+        }
+
+        // root_access
+        if let Some(v) = self.root_access_value() {
+            let mut body = vec!["root_access:".to_owned()];
+            yaml::mapping(&mut body, v.as_object().unwrap_or(&Map::new()), 2);
+            pieces.push(Piece::text(vec![String::new()]));
+            emit(&mut pieces, &mut out, excluded, Item::RootAccess, body, 0, None);
         }
 
         // The baseline is decided first (its roles are not the `roles` section's, and groups

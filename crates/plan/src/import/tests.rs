@@ -248,10 +248,22 @@ fn the_reference_landing_zone_round_trips_without_a_change() {
     // webapp-admin's bucket names hold the account name: `{account}` makes them one role.
     assert!(text.contains("arn:aws:s3:::acme-{account}-{account_id}"), "{text}");
     assert!(text.contains("\"aws:ResourceTag/workload\": jira"), "{text}");
-    // Five in the file, and protect-access-role, which groundwork attaches at Root; the
-    // AI-services opt-out policy is a guardrail of its own type.
-    assert_eq!(bp.guardrails.policies.len(), 6);
+    // Five in the file, protect-access-role, which groundwork attaches at Root, and
+    // sandbox-limits, which the `sandbox` section attaches (written as the section, not as a
+    // guardrail); the AI-services opt-out policy is a guardrail of its own type.
+    assert_eq!(bp.guardrails.policies.len(), 7);
     assert_eq!(bp.guardrails.organization_policies.len(), 1);
+    assert!(!text.contains("- name: sandbox-limits") && !text.contains("- name: protect-access-role"), "{text}");
+    // The sandbox with its budget, root access, and the archive's flow-log delivery.
+    let sandbox = bp.sandbox.as_ref().unwrap();
+    assert_eq!(sandbox.accounts.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["sandbox-alice"]);
+    assert_eq!(sandbox.accounts[0].owner_email, "alice@acme.example");
+    assert_eq!((sandbox.budget.monthly_limit_usd, sandbox.budget.thresholds.as_slice()), (100, &[50, 80, 100][..]));
+    assert!(text.contains("\nsandbox: {}\n"), "{text}");
+    let root = bp.root_access.unwrap();
+    assert!(root.credentials_management && root.root_sessions);
+    assert_eq!(logging.flow_log_prefix.as_ref().map(|p| p.value.as_str()), Some("flow-logs"));
+    assert!(bp.flow_logs.is_none(), "which VPCs were meant cannot be read back");
 }
 
 #[test]

@@ -49,9 +49,16 @@ pub fn address(account: &str, name: &str) -> Address {
 /// One budget per sandbox account of the `sandbox` section, after its account.
 pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     let Some(sandbox) = &bp.sandbox else { return };
-    // The SNS topic every sandbox budget also notifies. The alerts topic plugs in here, once
-    // the blueprint has one (`None`: e-mail only).
-    let alerts_topic: Option<String> = None;
+    // The SNS topic every sandbox budget also notifies: the alerts topic, when the blueprint
+    // has `alerts` (its policy lets AWS Budgets publish for the sandbox accounts); else e-mail
+    // only. The budget then waits for the topic.
+    let region = bp.organization.home_region.value.as_str();
+    let alerts_topic: Option<(String, Address)> = bp.alerts.as_ref().map(|a| {
+        (
+            super::sns_topic::topic_arn(region, &a.topic.name),
+            super::log_group::address(Kind::SnsTopic, region, &a.topic.name),
+        )
+    });
     for a in &sandbox.accounts {
         let spec = BudgetSpec {
             monthly_limit_usd: sandbox.budget.monthly_limit_usd,
@@ -62,7 +69,7 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
                 .map(|t| BudgetNotification {
                     threshold_percent: *t,
                     emails: vec![a.owner_email.clone()],
-                    sns_topics: alerts_topic.iter().cloned().collect(),
+                    sns_topics: alerts_topic.iter().map(|(arn, _)| arn.clone()).collect(),
                 })
                 .collect(),
         };
@@ -70,7 +77,9 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             address: address(&a.name, SANDBOX_BUDGET),
             at: Locator::new(Kind::Budget, Some(a.name.clone()), SANDBOX_BUDGET.to_owned()),
             spec: spec.to_value(),
-            after: vec![Address::account(&a.name)],
+            after: std::iter::once(Address::account(&a.name))
+                .chain(alerts_topic.iter().map(|(_, topic)| topic.clone()))
+                .collect(),
         });
     }
 }

@@ -283,6 +283,26 @@ pub fn bucket_statements(bucket_arn: &str, prefix: &str) -> Vec<Value> {
     ]
 }
 
+/// The prefix under which an archive bucket's policy admits flow-log delivery (its
+/// `AWSLogDeliveryWrite` statement, as [`bucket_statements`] writes it), or `None`. What import
+/// writes as `logging.flow_log_prefix`: which VPCs a `flow_logs` section selects cannot be
+/// read back, but the archive's side of it can.
+pub fn reverse_archive_prefix(policy: &Value) -> Option<String> {
+    policy["Statement"].as_array()?.iter().find_map(|s| {
+        // A canonical policy holds one-item lists where AWS may answer with the item.
+        fn one(v: &Value) -> Option<&str> {
+            v.as_str().or_else(|| v.as_array().filter(|a| a.len() == 1)?[0].as_str())
+        }
+        if s["Sid"] != "AWSLogDeliveryWrite" || one(&s["Principal"]["Service"]) != Some(LOG_DELIVERY_PRINCIPAL) {
+            return None;
+        }
+        // `arn:aws:s3:::BUCKET/PREFIX/AWSLogs/*` (the policy is the bucket's own).
+        let resource = one(&s["Resource"])?.strip_prefix("arn:aws:s3:::")?;
+        let prefix = resource.split_once('/')?.1.strip_suffix("/AWSLogs/*")?;
+        (!prefix.is_empty()).then(|| prefix.to_owned())
+    })
+}
+
 /// The statement the archive key's policy gains when the flow logs go to the archive: log
 /// delivery may encrypt with it, only for accounts of the organization.
 pub fn key_statement() -> Value {
@@ -296,9 +316,13 @@ pub fn key_statement() -> Value {
     })
 }
 
-/// The prefix in the archive, when the blueprint sends flow logs there.
+/// The prefix in the archive, when the blueprint sends flow logs there (`flow_logs`), or says
+/// the archive admits them (`logging.flow_log_prefix`, what import writes).
 pub fn archive_prefix(bp: &Blueprint) -> Option<&str> {
-    bp.flow_logs.as_ref().and_then(FlowLogs::archive_prefix)
+    bp.flow_logs
+        .as_ref()
+        .and_then(FlowLogs::archive_prefix)
+        .or_else(|| bp.logging.as_ref()?.flow_log_prefix.as_ref().map(|p| p.value.as_str()))
 }
 
 /// The archive key a reader decrypts with: a key ARN (or `key/*`), and the alias that narrows

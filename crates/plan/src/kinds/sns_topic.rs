@@ -74,16 +74,41 @@ pub fn topic_policy(region: &str, name: &str) -> Value {
     }))
 }
 
+/// The topic's policy when sandbox budgets notify it too: [`topic_policy`] and a statement that
+/// lets AWS Budgets publish, only for the sandbox accounts (`aws:SourceAccount`, each by its
+/// id placeholder).
+pub fn topic_policy_with_budgets(region: &str, name: &str, sandboxes: &[&str]) -> Value {
+    let mut policy = topic_policy(region, name);
+    let accounts: Vec<String> = sandboxes.iter().map(|a| IdRef::Account(a).to_string()).collect();
+    if let Some(statements) = policy["Statement"].as_array_mut() {
+        statements.push(json!({
+            "Sid": "SandboxBudgetsPublish",
+            "Effect": "Allow",
+            "Principal": { "Service": "budgets.amazonaws.com" },
+            "Action": "sns:Publish",
+            "Resource": topic_arn(region, name),
+            "Condition": { "StringEquals": { "aws:SourceAccount": accounts } },
+        }));
+    }
+    canonical_policy(&policy)
+}
+
 /// The topic of the `alerts` section.
 pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
     let Some(alerts) = &bp.alerts else { return };
     let region = bp.organization.home_region.value.as_str();
     let name = &alerts.topic.name;
+    let policy = match &bp.sandbox {
+        Some(s) if !s.accounts.is_empty() => {
+            let names: Vec<&str> = s.accounts.iter().map(|a| a.name.as_str()).collect();
+            topic_policy_with_budgets(region, name, &names)
+        }
+        _ => topic_policy(region, name),
+    };
     out.push(DesiredResource {
         address: address(Kind::SnsTopic, region, name),
         at: locator(Kind::SnsTopic, region, name),
-        spec: SnsTopicSpec { policy: topic_policy(region, name), email: alerts.topic.email.clone(), tags: tags(bp) }
-            .to_value(),
+        spec: SnsTopicSpec { policy, email: alerts.topic.email.clone(), tags: tags(bp) }.to_value(),
         after: Vec::new(),
     });
 }

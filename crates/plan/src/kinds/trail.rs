@@ -196,6 +196,9 @@ pub(crate) fn reverse_logging(
     if let Some(l) = &spec.access_logging {
         m.insert("access_log_bucket".into(), json!(Reverse::new().account_id(log_id).apply(&l.target_bucket)));
     }
+    if let Some(prefix) = super::flow_log::reverse_archive_prefix(&spec.policy) {
+        m.insert("flow_log_prefix".into(), json!(prefix));
+    }
     if let Some(events) = reverse_data_events(&trail_live["event_selectors"], bucket_name, log_id) {
         m.insert("data_events".into(), events);
     }
