@@ -40,8 +40,8 @@ fn removing_the_tag_condition_from_jira_admins_statement_fails() {
     });
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].contains("assertion `and only jira instances there` fails"), "{}", found[0]);
-    assert!(found[0].contains("role jira-admin, statement OperateJiraInstances (155:9)"), "{}", found[0]);
-    assert!(found[0].contains("group jira-admins, its grants (AssumeGrantedRoles) (128:7)"), "{}", found[0]);
+    assert!(found[0].contains("role jira-admin, statement OperateJiraInstances (156:9)"), "{}", found[0]);
+    assert!(found[0].contains("group jira-admins, its grants (AssumeGrantedRoles) (129:7)"), "{}", found[0]);
 }
 
 #[test]
@@ -59,7 +59,7 @@ fn granting_jira_admins_the_webapp_role_fails() {
         f.contains("via role webapp-admin in webapp-prod") || f.contains("role webapp-admin in webapp-prod:"),
         "{f}"
     );
-    assert!(f.contains("role webapp-admin, statement ManageWebappBucket (167:9)"), "{f}");
+    assert!(f.contains("role webapp-admin, statement ManageWebappBucket (168:9)"), "{f}");
 }
 
 #[test]
@@ -74,7 +74,7 @@ fn selecting_the_jira_admin_role_into_the_webapp_accounts_fails() {
     assert!(found.iter().any(|f| f.contains("assertion `jira admins cannot touch the web app` fails")), "{found:#?}");
     let f = found.iter().find(|f| f.contains("cannot touch the web app")).unwrap();
     assert!(f.contains("role jira-admin in webapp-prod"), "{f}");
-    assert!(f.contains("role jira-admin, statement OperateJiraInstances (155:9)"), "{f}");
+    assert!(f.contains("role jira-admin, statement OperateJiraInstances (156:9)"), "{f}");
 }
 
 #[test]
@@ -93,7 +93,7 @@ fn dropping_the_mfa_requirement_from_a_roles_trust_fails() {
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].contains("built-in assertion `mfa-for-every-role` fails"), "{}", found[0]);
     assert!(found[0].contains("role jira-admin in jira-prod"), "{}", found[0]);
-    assert!(found[0].contains("its trust (hub users, MFA no older than 3600 s) (149:5)"), "{}", found[0]);
+    assert!(found[0].contains("its trust (hub users, MFA no older than 3600 s) (150:5)"), "{}", found[0]);
 }
 
 #[test]

@@ -233,10 +233,11 @@ fn table(report: &AuditReport, out: &mut Styled) {
         sandboxes(report, out);
         return;
     }
+    // With findings, the one-line summary stays the last line.
     sandboxes(report, out);
+    super::member_root::status(report, out);
     out.text(summary_line(report));
     out.text("\n");
-    super::member_root::status(report, out);
 }
 
 fn key_line(k: &KeyRef) -> String {

@@ -63,11 +63,12 @@ async fn a_lease_renewed_by_a_live_run_is_refused_with_when_it_would_expire() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_whose_lease_is_taken_over_stops_at_its_next_renewal_without_further_writes() {
     let env = Env::reference();
-    // Slow enough that the run is still applying when its lease is taken over. A 24 s lease
-    // renews every 4 s and allows 12 s between confirmed renewals, so a loaded machine does not
-    // stop the run on its own before the takeover.
+    // Slow enough that the run is still applying when its lease is taken over. A 48 s lease
+    // renews every 8 s and allows 24 s between confirmed renewals, so a loaded machine (two
+    // proxies deep: the slow one and the reference's patches) does not stop the run on its own
+    // before the takeover.
     let journal = env.path("journal.jsonl");
-    let (_slow, first) = spawn_slow_apply(&env, 400, &["--lease-expiry", "24", "--journal", journal.to_str().unwrap()]);
+    let (_slow, first) = spawn_slow_apply(&env, 400, &["--lease-expiry", "48", "--journal", journal.to_str().unwrap()]);
     let aws = Aws::from_config(&env.moto.sdk_config(), &ConnectOptions::default());
     let bucket = aws.state_bucket().await.unwrap();
     // Wait until the run holds the lease and has renewed it once; then another run takes it
