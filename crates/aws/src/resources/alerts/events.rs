@@ -31,6 +31,15 @@ fn not_found(e: &ProviderError) -> bool {
     e.code.as_deref() == Some("ResourceNotFoundException")
 }
 
+/// A read's answer, or `None` when EventBridge has no such object.
+fn found<T>(answer: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
+    match answer {
+        Ok(out) => Ok(Some(out)),
+        Err(e) if not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 fn tags_of(tags: &[Tag]) -> BTreeMap<String, String> {
     tags.iter()
         .filter(|t| t.key().starts_with("groundwork:"))
@@ -67,14 +76,13 @@ impl Converge for EventBusSpec {
         let region = region(cx.at)?;
         let eb = cx.clients.alerts(region).events;
         let name = cx.at.name.as_str();
-        let out = match cx
-            .aws
-            .run("events:DescribeEventBus", Idempotency::Safe, || eb.describe_event_bus().name(name).send())
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(e),
+        let Some(out) = found(
+            cx.aws
+                .run("events:DescribeEventBus", Idempotency::Safe, || eb.describe_event_bus().name(name).send())
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         let policy = match out.policy() {
             Some(text) => canonical_policy(&parse_document("events:DescribeEventBus", text)?),
@@ -303,14 +311,13 @@ impl Converge for EventConnectionSpec {
         let region = region(cx.at)?;
         let eb = cx.clients.alerts(region).events;
         let name = cx.at.name.as_str();
-        let out = match cx
-            .aws
-            .run("events:DescribeConnection", Idempotency::Safe, || eb.describe_connection().name(name).send())
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(e),
+        let Some(out) = found(
+            cx.aws
+                .run("events:DescribeConnection", Idempotency::Safe, || eb.describe_connection().name(name).send())
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         let header = out
             .auth_parameters()
@@ -386,14 +393,15 @@ impl Converge for ApiDestinationSpec {
         let region = region(cx.at)?;
         let eb = cx.clients.alerts(region).events;
         let name = cx.at.name.as_str();
-        let out = match cx
-            .aws
-            .run("events:DescribeApiDestination", Idempotency::Safe, || eb.describe_api_destination().name(name).send())
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(e),
+        let Some(out) = found(
+            cx.aws
+                .run("events:DescribeApiDestination", Idempotency::Safe, || {
+                    eb.describe_api_destination().name(name).send()
+                })
+                .await,
+        )?
+        else {
+            return Ok(None);
         };
         // arn:aws:events:REGION:ACCOUNT:connection/NAME/UUID
         let connection = out
