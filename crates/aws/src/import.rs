@@ -22,6 +22,8 @@ use crate::resources::{ListCx, Shared};
 use crate::{Aws, AwsError};
 use groundwork_plan::kinds::Spec;
 
+mod alerts;
+
 /// Accounts read at once.
 const ACCOUNT_CONCURRENCY: usize = 8;
 /// The EC2 service principal.
@@ -268,6 +270,8 @@ impl Aws {
                 Err(e) => found.problems.push(format!("{}: {e}", listing.problem.unwrap_or_default())),
             }
         }
+        // The alerts, when the trail delivers to a log group.
+        self.read_alerts(&mut live, &management, &ids, &shared, &mut found).await;
         found.other_trails.sort();
         found.problems.sort();
         // An account that cannot be reached is said once.

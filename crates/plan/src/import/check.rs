@@ -77,15 +77,15 @@ fn item_of(change: &Change) -> Option<Item> {
         | Kind::AccessRole
         | Kind::AccountPublicAccessBlock
         | Kind::EbsEncryption
-        | Kind::FlowLog
-        | Kind::LogGroup
+        | Kind::FlowLog => None,
+        Kind::LogGroup
         | Kind::MetricFilter
         | Kind::MetricAlarm
         | Kind::SnsTopic
         | Kind::EventBus
         | Kind::EventRule
         | Kind::EventConnection
-        | Kind::ApiDestination => None,
+        | Kind::ApiDestination => Some(Item::Alerts),
         Kind::SsoGroup | Kind::SsoUser | Kind::SsoMembership | Kind::PermissionSet | Kind::SsoAssignment => {
             Some(Item::IdentityCenter)
         }

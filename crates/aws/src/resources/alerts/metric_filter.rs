@@ -16,6 +16,47 @@ use crate::resources::{Converge, ReadCx, WriteCx};
 #[async_trait::async_trait]
 impl Converge for MetricFilterSpec {
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
+        Ok(listing(cx).await?.get(&cx.at.name).cloned())
+    }
+
+    async fn put(&self, cx: &WriteCx<'_>, live: Option<&Self>) -> Result<String, ProviderError> {
+        if live == Some(self) {
+            return Ok("already as the blueprint says".into());
+        }
+        let region = region(cx.at)?;
+        let logs = cx.clients.alerts(region).logs;
+        let name = cx.at.name.as_str();
+        let transformation = MetricTransformation::builder()
+            .metric_name(&self.metric_name)
+            .metric_namespace(&self.namespace)
+            .metric_value(&self.metric_value)
+            .build()
+            .map_err(|e| ProviderError {
+                operation: "logs:PutMetricFilter".into(),
+                code: None,
+                message: e.to_string(),
+                kind: ErrorKind::Rejected,
+            })?;
+        cx.aws
+            .run("logs:PutMetricFilter", Idempotency::Safe, || {
+                logs.put_metric_filter()
+                    .log_group_name(&self.log_group)
+                    .filter_name(name)
+                    .filter_pattern(&self.pattern)
+                    .metric_transformations(transformation.clone())
+                    .send()
+            })
+            .await?;
+        Ok(match live {
+            None => format!("created metric filter {name} ({}/{})", self.namespace, self.metric_name),
+            Some(_) => format!("metric filter {name} restored"),
+        })
+    }
+}
+
+/// The filters of `cx`'s account and region by name, listed once per discovery (import reads
+/// the alerts' filters through this too).
+pub(crate) async fn listing(cx: &ReadCx<'_>) -> Result<Arc<HashMap<String, MetricFilterSpec>>, ProviderError> {
         let region = region(cx.at)?;
         let key = format!("{}/{region}", cx.clients.id);
         let mut cache = cx.shared.alerts.filters.lock().await;
@@ -56,40 +97,5 @@ impl Converge for MetricFilterSpec {
             cache.insert(key, Arc::clone(&l));
             l
         };
-        Ok(listing.get(&cx.at.name).cloned())
-    }
-
-    async fn put(&self, cx: &WriteCx<'_>, live: Option<&Self>) -> Result<String, ProviderError> {
-        if live == Some(self) {
-            return Ok("already as the blueprint says".into());
-        }
-        let region = region(cx.at)?;
-        let logs = cx.clients.alerts(region).logs;
-        let name = cx.at.name.as_str();
-        let transformation = MetricTransformation::builder()
-            .metric_name(&self.metric_name)
-            .metric_namespace(&self.namespace)
-            .metric_value(&self.metric_value)
-            .build()
-            .map_err(|e| ProviderError {
-                operation: "logs:PutMetricFilter".into(),
-                code: None,
-                message: e.to_string(),
-                kind: ErrorKind::Rejected,
-            })?;
-        cx.aws
-            .run("logs:PutMetricFilter", Idempotency::Safe, || {
-                logs.put_metric_filter()
-                    .log_group_name(&self.log_group)
-                    .filter_name(name)
-                    .filter_pattern(&self.pattern)
-                    .metric_transformations(transformation.clone())
-                    .send()
-            })
-            .await?;
-        Ok(match live {
-            None => format!("created metric filter {name} ({}/{})", self.namespace, self.metric_name),
-            Some(_) => format!("metric filter {name} restored"),
-        })
-    }
+        Ok(listing)
 }
