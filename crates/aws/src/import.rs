@@ -236,8 +236,9 @@ impl Aws {
                 (Err(e), None) => return Err(AwsError::call("reading the organization for import", e)),
             };
             for (at, spec) in listed {
-                // Roles import looks at: those that trust the hub or EC2.
+                // Roles import looks at: those that trust the hub or EC2, and the alerts' own.
                 if at.kind == Kind::Role
+                    && !groundwork_plan::kinds::slack::ALERTS_ROLES.contains(&at.name.as_str())
                     && !RoleSpec::from_value(&spec)
                         .is_ok_and(|r| candidate(&at.name, &r.path, &r.trust, hub_root.as_deref(), self.access_role()))
                 {

@@ -156,7 +156,9 @@ pub fn address_of(at: &Locator, spec: &Value, ids: &Ids) -> Option<Address> {
         | Kind::EventBus
         | Kind::EventRule
         | Kind::EventConnection
-        | Kind::ApiDestination => Address::regional(at.kind, account.unwrap_or("management"), at.region.as_deref()?, &at.name),
+        | Kind::ApiDestination => {
+            Address::regional(at.kind, account.unwrap_or("management"), at.region.as_deref()?, &at.name)
+        }
         Kind::SsoGroup => crate::kinds::sso_group::address(&at.name),
         Kind::PermissionSet => crate::kinds::permission_set::address(&at.name),
         Kind::SsoAssignment => {

@@ -159,6 +159,9 @@ mod tests {
         );
         assert_eq!(log_group_of("nope"), None);
         assert_eq!(topic_of("arn:aws:sns:eu-west-1:111111111111:groundwork-alerts"), Some("groundwork-alerts"));
-        assert_eq!(bus_account("arn:aws:events:us-east-1:222222222222:event-bus/groundwork-alerts"), Some("222222222222"));
+        assert_eq!(
+            bus_account("arn:aws:events:us-east-1:222222222222:event-bus/groundwork-alerts"),
+            Some("222222222222")
+        );
     }
 }

@@ -119,7 +119,18 @@ pub(super) fn write_blueprint(found: &Found, options: &ImportOptions) -> Result<
                 continue;
             }
         };
-        let desired = Desired::from_blueprint(&parsed.blueprint);
+        let mut blueprint = parsed.blueprint;
+        // Import never reads the Slack token: the check takes the live connection's fingerprint
+        // (a plan with another token shows the connection's update, and only that).
+        if let Some(slack) = blueprint.alerts.as_mut().and_then(|a| a.slack.as_mut()) {
+            slack.token_fingerprint = found
+                .live
+                .resources
+                .values()
+                .find(|r| r.at.kind == Kind::EventConnection && r.at.name == crate::kinds::slack::SLACK)
+                .and_then(|r| r.spec["fingerprint"].as_str().map(str::to_owned));
+        }
+        let desired = Desired::from_blueprint(&blueprint);
         let p = plan(&desired, &asked(found, &desired), PlanOptions::default());
         let mut progressed = false;
         let mut kept = Vec::new();

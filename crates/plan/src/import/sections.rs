@@ -524,6 +524,7 @@ impl<'a> Cx<'a> {
                 || name == DEFAULT_ACCESS_ROLE
                 || name.starts_with("AWSServiceRoleFor")
                 || baseline.iter().any(|(b, _)| *b == name)
+                || crate::kinds::slack::ALERTS_ROLES.contains(&name)
             {
                 continue;
             }
@@ -680,13 +681,15 @@ impl<'a> Cx<'a> {
                     Some(m) if !m.is_empty() => yaml::mapping(&mut body, m, 2),
                     _ => body[0].push_str(" {}"),
                 }
+                body.extend(a.comments.iter().map(|c| yaml::comment(2, c)));
                 body.extend(a.not_imported.iter().map(|why| yaml::comment(2, &format!("Not imported: {why}"))));
                 pieces.push(Piece::text(vec![String::new()]));
                 emit(&mut pieces, &mut out, excluded, Item::Alerts, body, 0, None);
             }
             Ok(None) => {}
             Err(why) => {
-                pieces.push(Piece::text(vec![String::new(), yaml::comment(0, &format!("Not imported: alerts: {why}."))]));
+                pieces
+                    .push(Piece::text(vec![String::new(), yaml::comment(0, &format!("Not imported: alerts: {why}."))]));
                 out.notes.push(format!("alerts: {why}"));
             }
         }

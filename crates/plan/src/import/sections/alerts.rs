@@ -38,6 +38,8 @@ pub(in crate::import) struct AlertsDraft {
     pub(in crate::import) value: Value,
     /// Why a part was left out, one line each.
     pub(in crate::import) not_imported: Vec<String>,
+    /// What was written otherwise than the catalogue says, one line each.
+    pub(in crate::import) comments: Vec<String>,
     /// The real ARN of the topic the section writes (a sandbox budget may notify it).
     pub(in crate::import) topic_arn: String,
 }
@@ -92,6 +94,7 @@ impl Cx<'_> {
         let lg = LogGroupSpec::from_value(lg).map_err(|e| e.to_string())?;
         let mut m = Map::new();
         let mut not_imported = Vec::new();
+        let mut comments = Vec::new();
         let mut log_group = Map::new();
         if group != DEFAULT_LOG_GROUP {
             log_group.insert("name".into(), json!(group));
@@ -125,7 +128,8 @@ impl Cx<'_> {
             .collect();
 
         // The topic: the one the alarms notify (the default when there is none).
-        let topic_arns: BTreeSet<&str> = alarms.values().flat_map(|a| a.alarm_actions.iter().map(String::as_str)).collect();
+        let topic_arns: BTreeSet<&str> =
+            alarms.values().flat_map(|a| a.alarm_actions.iter().map(String::as_str)).collect();
         let topic_name = match topic_arns.iter().collect::<Vec<_>>()[..] {
             [] => DEFAULT_TOPIC,
             [one] => one.rsplit(':').next().unwrap_or(DEFAULT_TOPIC),
@@ -138,7 +142,8 @@ impl Cx<'_> {
         let topic = SnsTopicSpec::from_value(topic).map_err(|e| e.to_string())?;
 
         // The namespace: the CIS filters' (else the first filter's).
-        let cis_filter = |id: &str| CIS_CONTROLS.iter().find(|c| c.id == id).and_then(|c| filters.get(cis_name(c).as_str()));
+        let cis_filter =
+            |id: &str| CIS_CONTROLS.iter().find(|c| c.id == id).and_then(|c| filters.get(cis_name(c).as_str()));
         let namespace = CIS_CONTROLS
             .iter()
             .find_map(|c| cis_filter(c.id))
@@ -174,8 +179,11 @@ impl Cx<'_> {
                     && a.period == DEFAULT_PERIOD_SECONDS
             });
             if !(filter_ok && alarm_ok) {
-                not_imported.push(format!(
-                    "CIS {} ({name}): its filter or alarm differs from the catalogue's, which the section writes",
+                // Excluded, and written as a custom entry of the same name as it is.
+                exclude.push(json!(c.id));
+                taken.remove(&name);
+                comments.push(format!(
+                    "CIS {} differs from the catalogue: excluded, and {name} written as a custom entry as found",
                     c.id
                 ));
             }
@@ -188,36 +196,39 @@ impl Cx<'_> {
 
         // Custom filters (with the alarm of the same name), then alarms of their own.
         let mut custom = Vec::new();
-        let entry = |name: &str, metric: &str, ns: &str, alarm: Option<&MetricAlarmSpec>, e: &mut Map<String, Value>| {
-            if metric != name {
-                e.insert("metric".into(), json!(metric));
-            }
-            if ns != namespace {
-                e.insert("namespace".into(), json!(ns));
-            }
-            match alarm {
-                None => {
-                    e.insert("alarm".into(), json!(false));
+        let entry =
+            |name: &str, metric: &str, ns: &str, alarm: Option<&MetricAlarmSpec>, e: &mut Map<String, Value>| {
+                if metric != name {
+                    e.insert("metric".into(), json!(metric));
                 }
-                Some(a) => {
-                    if a.metric_name != metric || a.namespace != ns || !standard(a, &topic_arn) {
-                        return Err(format!("alarm {name} is not one the section can write"));
+                if ns != namespace {
+                    e.insert("namespace".into(), json!(ns));
+                }
+                match alarm {
+                    None => {
+                        e.insert("alarm".into(), json!(false));
                     }
-                    let t = whole(a.threshold).ok_or_else(|| format!("alarm {name}'s threshold is not a whole number"))?;
-                    if t != u64::from(DEFAULT_THRESHOLD) {
-                        e.insert("threshold".into(), json!(t));
-                    }
-                    if a.period != DEFAULT_PERIOD_SECONDS {
-                        e.insert("period".into(), json!(a.period));
-                    }
-                    if a.description != format!("groundwork: {name}") {
-                        e.insert("description".into(), json!(a.description));
+                    Some(a) => {
+                        if a.metric_name != metric || a.namespace != ns || !standard(a, &topic_arn) {
+                            return Err(format!("alarm {name} is not one the section can write"));
+                        }
+                        let t = whole(a.threshold)
+                            .ok_or_else(|| format!("alarm {name}'s threshold is not a whole number"))?;
+                        if t != u64::from(DEFAULT_THRESHOLD) {
+                            e.insert("threshold".into(), json!(t));
+                        }
+                        if a.period != DEFAULT_PERIOD_SECONDS {
+                            e.insert("period".into(), json!(a.period));
+                        }
+                        if a.description != format!("groundwork: {name}") {
+                            e.insert("description".into(), json!(a.description));
+                        }
                     }
                 }
-            }
-            Ok(())
-        };
-        let custom_filters: Vec<(&&str, &MetricFilterSpec)> = filters.iter().filter(|(n, _)| !taken.contains(**n)).collect();
+                Ok(())
+            };
+        let custom_filters: Vec<(&&str, &MetricFilterSpec)> =
+            filters.iter().filter(|(n, _)| !taken.contains(**n)).collect();
         for (name, f) in custom_filters {
             let mut e = Map::new();
             e.insert("name".into(), json!(name));
@@ -266,7 +277,7 @@ impl Cx<'_> {
             Ok(None) => {}
             Err(why) => not_imported.push(format!("slack: {why}")),
         }
-        Ok(Some(AlertsDraft { value: Value::Object(m), not_imported, topic_arn }))
+        Ok(Some(AlertsDraft { value: Value::Object(m), not_imported, comments, topic_arn }))
     }
 
     /// `alerts.slack` and `alerts.iam_changes` (`None` when it is the default), `Ok(None)`
