@@ -4,10 +4,11 @@
 //! topic they notify, in the group's region of the management account; then, when the
 //! management account's us-east-1 forwarding rule exists, the central bus's account (the
 //! rule's target), its connection (never its secret: the description names only where the
-//! token is read and its fingerprint), its API destination and its two rules.
+//! token is read and its fingerprint), its API destination and its two rules, and each member
+//! account's us-east-1 forwarding rule.
 
 use groundwork_apply::ProviderError;
-use groundwork_plan::import::{Found, address_of};
+use groundwork_plan::import::{Found, address_of, written_accounts};
 use groundwork_plan::kinds::Spec;
 use groundwork_plan::kinds::metric_alarm::MetricAlarmSpec;
 use groundwork_plan::kinds::slack::{
@@ -123,7 +124,16 @@ impl Aws {
             at(Kind::EventRule, IAM_RULE),
             at(Kind::EventRule, ALARMS_RULE),
         ];
-        self.read_into(live, &reads, &central, ids, shared).await
+        self.read_into(live, &reads, &central, ids, shared).await?;
+        // Every member account's forwarding rule (the management account's is read above).
+        let members: Vec<(String, String)> =
+            written_accounts(live).iter().map(|a| (a.name.clone(), a.id.clone())).collect();
+        for (name, id) in members {
+            let clients = self.account(&id, management).await?;
+            let at = Locator::regional(Kind::EventRule, Some(name), CENTRAL_REGION.into(), FORWARD_RULE.into());
+            self.read_into(live, &[at], &clients, ids, shared).await?;
+        }
+        Ok(())
     }
 
     /// Reads each of `reads` as discovery reads it, into `live` (those that exist).
