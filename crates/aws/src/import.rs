@@ -22,6 +22,8 @@ use crate::resources::{ListCx, Shared};
 use crate::{Aws, AwsError};
 use groundwork_plan::kinds::Spec;
 
+mod alerts;
+
 /// Accounts read at once.
 const ACCOUNT_CONCURRENCY: usize = 8;
 /// The EC2 service principal.
@@ -234,8 +236,9 @@ impl Aws {
                 (Err(e), None) => return Err(AwsError::call("reading the organization for import", e)),
             };
             for (at, spec) in listed {
-                // Roles import looks at: those that trust the hub or EC2.
+                // Roles import looks at: those that trust the hub or EC2, and the alerts' own.
                 if at.kind == Kind::Role
+                    && !groundwork_plan::kinds::slack::ALERTS_ROLES.contains(&at.name.as_str())
                     && !RoleSpec::from_value(&spec)
                         .is_ok_and(|r| candidate(&at.name, &r.path, &r.trust, hub_root.as_deref(), self.access_role()))
                 {
@@ -268,6 +271,8 @@ impl Aws {
                 Err(e) => found.problems.push(format!("{}: {e}", listing.problem.unwrap_or_default())),
             }
         }
+        // The alerts, when the trail delivers to a log group.
+        self.read_alerts(&mut live, &management, &ids, &shared, &mut found).await;
         found.other_trails.sort();
         found.problems.sort();
         // An account that cannot be reached is said once.

@@ -50,15 +50,15 @@ pub(crate) const TOPIC_KEYS: &[&str] = &["name", "email"];
 /// The log group's default name.
 pub const DEFAULT_LOG_GROUP: &str = "groundwork-org-trail";
 /// The log group's default retention, in days.
-pub(crate) const DEFAULT_LOG_RETENTION_DAYS: u32 = 365;
+pub const DEFAULT_LOG_RETENTION_DAYS: u32 = 365;
 /// The namespace of the metrics, by default (the one CIS and Security Hub examples use).
 pub const DEFAULT_NAMESPACE: &str = "CISBenchmark";
 /// The SNS topic's default name.
 pub const DEFAULT_TOPIC: &str = "groundwork-alerts";
 /// An alarm's default threshold: one matching event in a period.
-pub(crate) const DEFAULT_THRESHOLD: u32 = 1;
+pub const DEFAULT_THRESHOLD: u32 = 1;
 /// An alarm's default period, in seconds.
-pub(crate) const DEFAULT_PERIOD_SECONDS: u32 = 300;
+pub const DEFAULT_PERIOD_SECONDS: u32 = 300;
 /// The retention periods CloudWatch Logs accepts, in days.
 pub(crate) const RETENTION_DAYS: &[u32] =
     &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];

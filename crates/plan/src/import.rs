@@ -146,18 +146,19 @@ pub fn address_of(at: &Locator, spec: &Value, ids: &Ids) -> Option<Address> {
         Kind::RootAccess => crate::kinds::root_access::address(),
         // Users and memberships of Identity Center's directory are not listed (people come from
         // the identity provider). Flow logs neither: their VPCs are selected by tag, which import
-        // cannot guess. The alerts' resources are not imported yet (their kinds list nothing).
-        Kind::SsoUser
-        | Kind::SsoMembership
-        | Kind::FlowLog
-        | Kind::LogGroup
+        // cannot guess.
+        Kind::SsoUser | Kind::SsoMembership | Kind::FlowLog => return None,
+        // The alerts' resources, read by name once the trail names its log group.
+        Kind::LogGroup
         | Kind::MetricFilter
         | Kind::MetricAlarm
         | Kind::SnsTopic
         | Kind::EventBus
         | Kind::EventRule
         | Kind::EventConnection
-        | Kind::ApiDestination => return None,
+        | Kind::ApiDestination => {
+            Address::regional(at.kind, account.unwrap_or("management"), at.region.as_deref()?, &at.name)
+        }
         Kind::SsoGroup => crate::kinds::sso_group::address(&at.name),
         Kind::PermissionSet => crate::kinds::permission_set::address(&at.name),
         Kind::SsoAssignment => {

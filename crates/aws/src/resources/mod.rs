@@ -402,7 +402,7 @@ fn typed<S: Spec>(op: &str, spec: &Value) -> Result<S, ProviderError> {
 macro_rules! registry {
     ($($variant:ident => $ty:ty,)*) => {
         impl Aws {
-            async fn read_kind(&self, cx: &ReadCx<'_>) -> Result<Option<Value>, ProviderError> {
+            pub(crate) async fn read_kind(&self, cx: &ReadCx<'_>) -> Result<Option<Value>, ProviderError> {
                 match cx.at.kind {
                     $( Kind::$variant => Ok(<$ty as Converge>::read(cx).await?.map(|s| s.to_value())), )*
                 }

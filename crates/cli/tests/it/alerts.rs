@@ -228,3 +228,48 @@ async fn every_call_of_the_alerts_is_inside_the_policy_groundwork_prints() {
         assert!(text.contains(action), "{action} is in the printed policy");
     }
 }
+
+/// `import` reads the alerts back (issue 16): examples/alerts.yaml applied, imported with no
+/// flag, validates and plans nothing; the section says what the example says, the token only by
+/// where it is read.
+#[tokio::test(flavor = "multi_thread")]
+async fn import_of_the_alerts_example_writes_the_section_and_plans_nothing() {
+    let env = Env::new();
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/alerts.yaml");
+    env.apply(&example).ok();
+    let out = env.path("imported.yaml");
+    let out_s = out.to_str().unwrap();
+    let imported = env.gw(&["import", "--out", out_s, "--no-rate-limit", "--json", "--stats"]).ok();
+    assert_eq!(imported.writes(), 0, "import is read-only: {}", imported.stderr);
+    assert_eq!(imported.json()["commented"], serde_json::json!([]), "{}", imported.stdout);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let alerts = text.split("\nalerts:\n").nth(1).unwrap_or_else(|| panic!("no alerts in\n{text}"));
+    let alerts = alerts.split("\n\n").next().unwrap();
+    for line in [
+        "retention_days: 90",
+        "exclude: [\"4.9\"]",
+        "name: BreakGlassUse",
+        "name: RootUsageRepeated",
+        "metric: RootAccountUsage",
+        "threshold: 3",
+        "period: 900",
+        "email: [secops@acme.example]",
+        "account: log-archive",
+        "channel: \"#security-alerts\"",
+        "token_env: GROUNDWORK_SLACK_TOKEN",
+        "exclude: [CreateRole]",
+    ] {
+        assert!(alerts.contains(line), "{line} not in\n{alerts}");
+    }
+    assert!(!alerts.contains("Not imported") && !text.contains(crate::common::DUMMY_SLACK_TOKEN), "{text}");
+    env.gw(&["validate", out_s]).ok();
+    let plan = env.plan_json(&out).ok();
+    let changes: Vec<String> = plan.json()["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{} {}", c["action"].as_str().unwrap(), c["address"].as_str().unwrap()))
+        .collect();
+    assert_eq!(changes, Vec::<String>::new(), "{text}");
+    assert_eq!(plan.writes(), 0);
+}

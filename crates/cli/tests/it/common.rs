@@ -93,6 +93,11 @@ pub(crate) struct Env {
     pub(crate) patched: Option<FaultProxy>,
 }
 
+/// The variable the reference blueprint and examples/alerts.yaml read the Slack token from.
+pub(crate) const SLACK_TOKEN_ENV: &str = "GROUNDWORK_SLACK_TOKEN";
+/// The dummy token every command gets in [`SLACK_TOKEN_ENV`].
+pub(crate) const DUMMY_SLACK_TOKEN: &str = "xoxb-test-not-a-real-token";
+
 /// The emulator patches the reference blueprint needs, and only those (docs/testing.md,
 /// "Emulator patches"; ADR 0021): its sandbox's budget (`DescribeSubscribersForNotification`,
 /// which moto 5.1.22 lacks and every read of a budget's notifications needs) and its
@@ -139,6 +144,9 @@ impl Env {
         let mut c = bare(self.home.path());
         // Generated console passwords land in the test's home (apply --password-file).
         c.env("GROUNDWORK_PASSWORD_FILE", self.path("passwords.tsv"));
+        // The Slack bot token of blueprints that read it from the environment (the reference's,
+        // examples/alerts.yaml): a dummy, never a real-looking secret.
+        c.env(SLACK_TOKEN_ENV, DUMMY_SLACK_TOKEN);
         c.env("AWS_ACCESS_KEY_ID", "testing").env("AWS_SECRET_ACCESS_KEY", "testing").args(args).args([
             "--region",
             "us-east-1",

@@ -77,15 +77,15 @@ fn item_of(change: &Change) -> Option<Item> {
         | Kind::AccessRole
         | Kind::AccountPublicAccessBlock
         | Kind::EbsEncryption
-        | Kind::FlowLog
-        | Kind::LogGroup
+        | Kind::FlowLog => None,
+        Kind::LogGroup
         | Kind::MetricFilter
         | Kind::MetricAlarm
         | Kind::SnsTopic
         | Kind::EventBus
         | Kind::EventRule
         | Kind::EventConnection
-        | Kind::ApiDestination => None,
+        | Kind::ApiDestination => Some(Item::Alerts),
         Kind::SsoGroup | Kind::SsoUser | Kind::SsoMembership | Kind::PermissionSet | Kind::SsoAssignment => {
             Some(Item::IdentityCenter)
         }
@@ -119,7 +119,18 @@ pub(super) fn write_blueprint(found: &Found, options: &ImportOptions) -> Result<
                 continue;
             }
         };
-        let desired = Desired::from_blueprint(&parsed.blueprint);
+        let mut blueprint = parsed.blueprint;
+        // Import never reads the Slack token: the check takes the live connection's fingerprint
+        // (a plan with another token shows the connection's update, and only that).
+        if let Some(slack) = blueprint.alerts.as_mut().and_then(|a| a.slack.as_mut()) {
+            slack.token_fingerprint = found
+                .live
+                .resources
+                .values()
+                .find(|r| r.at.kind == Kind::EventConnection && r.at.name == crate::kinds::slack::SLACK)
+                .and_then(|r| r.spec["fingerprint"].as_str().map(str::to_owned));
+        }
+        let desired = Desired::from_blueprint(&blueprint);
         let p = plan(&desired, &asked(found, &desired), PlanOptions::default());
         let mut progressed = false;
         let mut kept = Vec::new();

@@ -20,6 +20,7 @@ use crate::plan::Summary;
 use crate::resource::{Ids, Kind, LiveResource};
 use crate::state::{AccountStatus, Address, Live, LiveAccount, TAG_BLUEPRINT, TAG_WORKLOAD};
 
+mod alerts;
 mod baseline;
 mod sandbox;
 
@@ -38,6 +39,7 @@ pub(super) enum Item {
     IdentityCenter,
     Sandbox,
     RootAccess,
+    Alerts,
 }
 
 impl Item {
@@ -52,6 +54,7 @@ impl Item {
             Item::IdentityCenter => "identity_center".to_owned(),
             Item::Sandbox => "sandbox".to_owned(),
             Item::RootAccess => "root_access".to_owned(),
+            Item::Alerts => "alerts".to_owned(),
         }
     }
 }
@@ -521,6 +524,7 @@ impl<'a> Cx<'a> {
                 || name == DEFAULT_ACCESS_ROLE
                 || name.starts_with("AWSServiceRoleFor")
                 || baseline.iter().any(|(b, _)| *b == name)
+                || crate::kinds::slack::ALERTS_ROLES.contains(&name)
             {
                 continue;
             }
@@ -606,7 +610,13 @@ impl<'a> Cx<'a> {
         }
 
         // The sandbox section takes `sandbox-limits` out of the guardrails when it is written.
-        let sandbox = self.sandbox_value();
+        // The alerts are decided first: a sandbox budget may notify their topic.
+        let alerts = self.alerts_value();
+        let alerts_topic = match &alerts {
+            Ok(Some(a)) if !excluded.contains_key(&Item::Alerts) => Some(a.topic_arn.as_str()),
+            _ => None,
+        };
+        let sandbox = self.sandbox_value(alerts_topic);
         let sandbox_written = matches!(sandbox, Ok(Some(_))) && !excluded.contains_key(&Item::Sandbox);
 
         // guardrails
@@ -661,6 +671,27 @@ impl<'a> Cx<'a> {
             yaml::mapping(&mut body, v.as_object().unwrap_or(&Map::new()), 2);
             pieces.push(Piece::text(vec![String::new()]));
             emit(&mut pieces, &mut out, excluded, Item::RootAccess, body, 0, None);
+        }
+
+        // alerts
+        match alerts {
+            Ok(Some(a)) => {
+                let mut body = vec!["alerts:".to_owned()];
+                match a.value.as_object() {
+                    Some(m) if !m.is_empty() => yaml::mapping(&mut body, m, 2),
+                    _ => body[0].push_str(" {}"),
+                }
+                body.extend(a.comments.iter().map(|c| yaml::comment(2, c)));
+                body.extend(a.not_imported.iter().map(|why| yaml::comment(2, &format!("Not imported: {why}"))));
+                pieces.push(Piece::text(vec![String::new()]));
+                emit(&mut pieces, &mut out, excluded, Item::Alerts, body, 0, None);
+            }
+            Ok(None) => {}
+            Err(why) => {
+                pieces
+                    .push(Piece::text(vec![String::new(), yaml::comment(0, &format!("Not imported: alerts: {why}."))]));
+                out.notes.push(format!("alerts: {why}"));
+            }
         }
 
         // The baseline is decided first (its roles are not the `roles` section's, and groups

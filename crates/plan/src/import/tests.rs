@@ -331,3 +331,70 @@ fn changes_a_plan_would_make_are_commented_out_or_reported() {
     assert!(text.contains("#   + password-policy/identity"), "{text}");
     assert!(text.contains("  # the hub has no password policy"), "{text}");
 }
+
+/// The alerts example as a perfect apply leaves it, read back as import reads it.
+fn alerts_found(desired: &Desired) -> Found {
+    Found { live: crate::state::synthetic::converged(desired), ..Found::default() }
+}
+
+#[test]
+fn the_alerts_example_round_trips_without_a_change() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/alerts.yaml");
+    let desired = Desired::from_blueprint(&groundwork_blueprint::load(&path).unwrap().blueprint);
+    let found = alerts_found(&desired);
+    let opts = ImportOptions { log_archive: Some("log-archive".into()), ..options() };
+    let imported = write(&found, &opts);
+    let text = &imported.yaml;
+    assert!(imported.commented.is_empty(), "{:?}\n{text}", imported.commented);
+    assert_eq!(imported.summary, Summary::default(), "{text}");
+    let alerts = text.split("\nalerts:\n").nth(1).unwrap().split("\n\n").next().unwrap();
+    assert_eq!(
+        alerts,
+        r##"  log_group: { retention_days: 90 }
+  cis: { exclude: ["4.9"] }
+  custom:
+    - name: BreakGlassUse
+      pattern: "{ $.userIdentity.arn = \"*:assumed-role/BreakGlass/*\" }"
+    - name: RootUsageRepeated
+      metric: RootAccountUsage
+      threshold: 3
+      period: 900
+  topic: { email: [secops@acme.example] }
+  slack: { account: log-archive, channel: "#security-alerts", token_env: GROUNDWORK_SLACK_TOKEN }
+  iam_changes: { exclude: [CreateRole] }"##,
+        "{text}"
+    );
+    let bp = reparse(text);
+    let (a, b) = (bp.alerts.unwrap(), groundwork_blueprint::load(&path).unwrap().blueprint.alerts.unwrap());
+    assert_eq!((a.log_group, a.filters, a.alarms, a.topic), (b.log_group, b.filters, b.alarms, b.topic));
+}
+
+#[test]
+fn alerts_that_differ_from_the_catalogue_are_said_in_the_section() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/alerts.yaml");
+    let desired = Desired::from_blueprint(&groundwork_blueprint::load(&path).unwrap().blueprint);
+    let mut found = alerts_found(&desired);
+    for r in found.live.resources.values_mut() {
+        if r.at.kind == Kind::MetricFilter && r.at.name == "cis-4.5-CloudTrailChanges" {
+            r.spec["pattern"] = json!("{ $.eventName = StopLogging }");
+        }
+    }
+    let opts = ImportOptions { log_archive: Some("log-archive".into()), ..options() };
+    let imported = write(&found, &opts);
+    let text = &imported.yaml;
+    assert_eq!(imported.summary, Summary::default(), "{text}");
+    assert!(text.contains("\n  cis: { exclude: [\"4.5\", \"4.9\"] }\n"), "{text}");
+    assert!(
+        text.contains("  # CIS 4.5 differs from the catalogue: excluded, and cis-4.5-CloudTrailChanges written as a custom entry as found\n")
+            && text.contains("    - name: cis-4.5-CloudTrailChanges\n      pattern: \"{ $.eventName = StopLogging }\"\n      metric: CloudTrailChanges\n      description: \"CIS 4.5: CloudTrail configuration changes\"\n"),
+        "{text}"
+    );
+    // What a plan would change comments the section out, with the reason.
+    for r in found.live.resources.values_mut().filter(|r| r.at.kind == Kind::LogGroup) {
+        r.spec["retention_days"] = Value::Null;
+    }
+    let imported = write(&found, &opts);
+    let text = &imported.yaml;
+    assert!(text.contains("  # # Not imported: log group groundwork-org-trail keeps its events forever"), "{text}");
+    assert!(imported.commented.iter().any(|c| c.starts_with("alerts: a plan would update log-group/")), "{text}");
+}

@@ -40,6 +40,9 @@ pub const ALARMS_RULE: &str = "groundwork-alarms-to-slack";
 pub const FORWARD_ROLE: &str = "groundwork-events-forward";
 /// The role the central rules invoke the API destination with.
 pub const SLACK_ROLE: &str = "groundwork-events-slack";
+/// The roles the `alerts` section owns (the trail's to its log group, EventBridge's): import
+/// reads them with the section, never as entries of `roles`.
+pub const ALERTS_ROLES: [&str; 3] = [super::log_group::TRAIL_LOGS_ROLE, FORWARD_ROLE, SLACK_ROLE];
 /// The fingerprint a spec carries before the token has been read (it never matches one).
 pub const UNREAD: &str = "not read";
 /// The detail type of a CloudTrail-recorded API call.
@@ -350,7 +353,10 @@ pub(crate) fn lower(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             vec![bus.clone(), Address::role(account, FORWARD_ROLE)],
         ));
     }
-    let alarms: Vec<&str> = alerts.alarms.iter().map(|a| a.name.as_str()).collect();
+    // Sorted: a pattern's list is a set, and the same alarms make the same rule whether the
+    // catalogue or a custom entry declares them (as import writes a control that differs).
+    let mut alarms: Vec<&str> = alerts.alarms.iter().map(|a| a.name.as_str()).collect();
+    alarms.sort_unstable();
     if alarms.is_empty() {
         return;
     }

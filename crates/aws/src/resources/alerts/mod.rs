@@ -5,10 +5,10 @@
 //! The filters and the alarms of an account are each listed once per discovery (one paginated
 //! `DescribeMetricFilters`, one paginated `DescribeAlarms`) and shared by their readers.
 
-mod alarm;
+pub(crate) mod alarm;
 mod events;
 mod log_group;
-mod metric_filter;
+pub(crate) mod metric_filter;
 mod topic;
 
 use std::collections::HashMap;

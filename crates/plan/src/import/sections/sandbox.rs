@@ -44,7 +44,9 @@ impl Cx<'_> {
 
     /// The `sandbox` section as found, `Ok(None)` when `sandbox-limits` is not attached to an
     /// account, `Err` with why it cannot be written (the SCP is then a guardrail of its own).
-    pub(super) fn sandbox_value(&self) -> Result<Option<Value>, String> {
+    /// `alerts_topic`: the ARN of the alerts' topic when the `alerts` section is written (the
+    /// budgets then also notify it).
+    pub(super) fn sandbox_value(&self, alerts_topic: Option<&str>) -> Result<Option<Value>, String> {
         let accounts = self.sandbox_accounts();
         if accounts.is_empty() {
             return Ok(None);
@@ -79,8 +81,9 @@ impl Cx<'_> {
             {
                 return Err(format!("the budgets of {} differ in limit or thresholds", accounts.join(", ")));
             }
-            if b.notifications.iter().any(|n| !n.sns_topics.is_empty()) {
-                return Err(format!("the budget of {account} notifies SNS topics (the alerts topic is not imported)"));
+            let expected: Vec<&str> = alerts_topic.into_iter().collect();
+            if b.notifications.iter().any(|n| n.sns_topics.iter().map(String::as_str).collect::<Vec<_>>() != expected) {
+                return Err(format!("the budget of {account} notifies other SNS topics than the alerts topic"));
             }
             let emails: BTreeSet<&str> =
                 b.notifications.iter().flat_map(|n| n.emails.iter().map(String::as_str)).collect();
