@@ -907,14 +907,15 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
             b.add(
                 "AlertsEventBus",
                 "create the alerts' central bus, converge its organization-only policy and tags",
-                &[
-                    "events:CreateEventBus",
-                    "events:DescribeEventBus",
-                    "events:PutPermission",
-                    "events:TagResource",
-                    "events:ListTagsForResource",
-                ],
+                &["events:CreateEventBus", "events:DescribeEventBus", "events:TagResource", "events:ListTagsForResource"],
                 &[format!("arn:aws:events:{region}:*:event-bus/{}", wild(name))],
+                None,
+            );
+            b.add(
+                "AlertsEventBusPolicy",
+                "write the central bus's organization-only policy (PutPermission has no resource-level permissions)",
+                &["events:PutPermission"],
+                &["*".into()],
                 None,
             );
         }
