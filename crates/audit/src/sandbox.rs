@@ -43,12 +43,25 @@ impl SandboxRead {
                     "{limits}; budget {} USD a month, at {} to {}",
                     b.monthly_limit_usd,
                     at.join(", "),
-                    if b.subscribers.is_empty() { "nobody".to_owned() } else { b.subscribers.join(", ") }
+                    if b.subscribers.is_empty() { "nobody".to_owned() } else { subscribers(&b.subscribers) }
                 )
             }
             None => format!("{limits}; no budget"),
         }
     }
+}
+
+/// The subscribers as the blueprint names them: e-mails as they are, an SNS topic by its name
+/// (`topic NAME`, the last part of its ARN).
+fn subscribers(all: &[String]) -> String {
+    let named: Vec<String> = all
+        .iter()
+        .map(|s| match s.strip_prefix("arn:aws:sns:").and_then(|rest| rest.rsplit(':').next()) {
+            Some(topic) => format!("topic {topic}"),
+            None => s.clone(),
+        })
+        .collect();
+    named.join(", ")
 }
 
 impl AuditReport {
@@ -118,6 +131,9 @@ mod tests {
             }),
         };
         assert_eq!(s.describe(), "sandbox-limits attached; budget 100 USD a month, at 50%, 100% to a@x.example");
+        // The alerts topic by its name, as the blueprint's side reads.
+        s.budget.as_mut().unwrap().subscribers.push("arn:aws:sns:eu-west-1:111111111111:groundwork-alerts".into());
+        assert!(s.describe().ends_with("to a@x.example, topic groundwork-alerts"), "{}", s.describe());
         s.limits_attached = false;
         s.budget = None;
         assert_eq!(s.describe(), "sandbox-limits NOT attached; no budget");

@@ -263,8 +263,9 @@ pub(crate) fn lower(
 
 impl Sandbox {
     /// What limits the sandbox `account` (for `graph` and `audit`): its instance types and
-    /// its budget; `None` when it is not a sandbox.
-    pub fn summary(&self, account: &str) -> Option<String> {
+    /// its budget, which also tells `alerts_topic` (the `alerts` section's topic, when the
+    /// blueprint has one); `None` when it is not a sandbox.
+    pub fn summary(&self, account: &str, alerts_topic: Option<&str>) -> Option<String> {
         let a = self.accounts.iter().find(|a| a.name == account)?;
         let types = if self.instance_types.len() <= 3 {
             self.instance_types.join(", ")
@@ -273,10 +274,11 @@ impl Sandbox {
         };
         let thresholds: Vec<String> = self.budget.thresholds.iter().map(|t| format!("{t}%")).collect();
         Some(format!(
-            "sandbox-limits ({types}); budget {} USD a month, at {} to {}",
+            "sandbox-limits ({types}); budget {} USD a month, at {} to {}{}",
             self.budget.monthly_limit_usd,
             thresholds.join(", "),
-            a.owner_email
+            a.owner_email,
+            alerts_topic.map(|t| format!(", topic {t}")).unwrap_or_default()
         ))
     }
 }

@@ -72,8 +72,9 @@ pub(crate) async fn audit(session: &Session, g: &Global, args: &AuditArgs, print
         report.apply_lifecycle(&keys, policy.as_of_secs());
     }
     // Each sandbox's limits, from the blueprint's `sandbox` section.
+    let alerts_topic = bp.alerts.as_ref().map(|a| a.topic.name.as_str());
     for a in &mut report.accounts {
-        a.sandbox = bp.sandbox.as_ref().and_then(|s| s.summary(&a.name));
+        a.sandbox = bp.sandbox.as_ref().and_then(|s| s.summary(&a.name, alerts_topic));
     }
     // And what was found of them: sandbox-limits attached, the budget (a finding when not).
     if let Some(sandboxes) = crate::sandbox_audit::read(&aws, &bp, &desired, &live).await? {

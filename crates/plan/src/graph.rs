@@ -246,7 +246,12 @@ impl Picture {
             if hub_name == Some(Some(name.as_str())) {
                 lines.push("identity hub".to_owned());
             }
-            if let Some(limits) = bp.sandbox.as_ref().and_then(|s| s.summary(name)) {
+            if let Some(slack) = bp.alerts.as_ref().and_then(|a| a.slack.as_ref()).filter(|s| s.account == *name) {
+                lines.push(line(&format!("alerts to Slack {}", slack.channel)));
+            }
+            if let Some(limits) =
+                bp.sandbox.as_ref().and_then(|s| s.summary(name, bp.alerts.as_ref().map(|a| a.topic.name.as_str())))
+            {
                 lines.push(line(&limits));
             }
             let parent = ou_node(&account.ou.value);

@@ -375,7 +375,9 @@ fn error_response(service: &str, fault: Fault) -> Vec<u8> {
     let (status, reason, code) = match fault {
         Fault::Throttle if service == "s3" => (503, "Slow Down", "SlowDown"),
         Fault::Throttle if service == "organizations" => (400, "Bad Request", "TooManyRequestsException"),
-        Fault::Throttle if matches!(service, "iam" | "sts") => (400, "Bad Request", "Throttling"),
+        Fault::Throttle if matches!(service, "iam" | "sts" | "monitoring" | "sns") => {
+            (400, "Bad Request", "Throttling")
+        }
         Fault::Throttle if service == "ec2" => (503, "Service Unavailable", "RequestLimitExceeded"),
         Fault::Throttle => (400, "Bad Request", "ThrottlingException"),
         Fault::Unavailable => (503, "Service Unavailable", "ServiceUnavailable"),
@@ -388,7 +390,9 @@ fn error_response(service: &str, fault: Fault) -> Vec<u8> {
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>injected by the fault proxy</Message><RequestId>fault-proxy</RequestId></Error>"
             ),
         ),
-        "iam" | "sts" => (
+        // The query protocol's error document: IAM, STS, CloudWatch (signing name `monitoring`)
+        // and SNS.
+        "iam" | "sts" | "monitoring" | "sns" => (
             "text/xml",
             format!(
                 "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected by the fault proxy</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>"

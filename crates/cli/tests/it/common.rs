@@ -73,7 +73,9 @@ impl Run {
     }
 }
 
-/// The `groundwork` binary with a cleared environment (no real credentials can leak in).
+/// The `groundwork` binary with a cleared environment (no real credentials can leak in), and
+/// the dummy Slack bot token of blueprints that read it from the environment (the reference's,
+/// examples/alerts.yaml): a dummy, never a real-looking secret.
 pub(crate) fn bare(home: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_groundwork"));
     c.current_dir(home)
@@ -81,7 +83,8 @@ pub(crate) fn bare(home: &Path) -> Command {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        .env(SLACK_TOKEN_ENV, DUMMY_SLACK_TOKEN);
     c
 }
 
@@ -95,7 +98,7 @@ pub(crate) struct Env {
 
 /// The variable the reference blueprint and examples/alerts.yaml read the Slack token from.
 pub(crate) const SLACK_TOKEN_ENV: &str = "GROUNDWORK_SLACK_TOKEN";
-/// The dummy token every command gets in [`SLACK_TOKEN_ENV`].
+/// The dummy token every command gets in [`SLACK_TOKEN_ENV`] ([`bare`]).
 pub(crate) const DUMMY_SLACK_TOKEN: &str = "xoxb-test-not-a-real-token";
 
 /// The emulator patches the reference blueprint needs, and only those (docs/testing.md,
@@ -144,9 +147,6 @@ impl Env {
         let mut c = bare(self.home.path());
         // Generated console passwords land in the test's home (apply --password-file).
         c.env("GROUNDWORK_PASSWORD_FILE", self.path("passwords.tsv"));
-        // The Slack bot token of blueprints that read it from the environment (the reference's,
-        // examples/alerts.yaml): a dummy, never a real-looking secret.
-        c.env(SLACK_TOKEN_ENV, DUMMY_SLACK_TOKEN);
         c.env("AWS_ACCESS_KEY_ID", "testing").env("AWS_SECRET_ACCESS_KEY", "testing").args(args).args([
             "--region",
             "us-east-1",

@@ -29,7 +29,13 @@ async fn apply_builds_the_reference_landing_zone_and_rerun_writes_nothing() {
     // The sandbox: sandbox-limits, its attachment to sandbox-alice and her budget; root access:
     // IAM's trusted access and the organization features. The flow logs select tagged VPCs, and
     // there is none: nothing to create (the archive's policies admit log delivery already).
-    assert_eq!(changes, 1 + 7 + 9 + 6 + 6 + 10 + 7 + 16 + 10 + 16 + 9 + 20 + 3 + 3 + 2, "{}", plan.stdout);
+    // The alerts (issue 16): in the trail's account and home region the log group, the role
+    // CloudTrail writes to it with, 15 CIS filters and 15 alarms, the topic and the rule that
+    // forwards alarm state changes; in the log archive's us-east-1 the central bus, the Slack
+    // connection, its API destination, the role that invokes it and 2 rules; in us-east-1 of
+    // each of the 10 accounts the IAM-change rule and the role it forwards with.
+    let alerts = 2 + 15 + 15 + 2 + 6 + 2 * 10;
+    assert_eq!(changes, 1 + 7 + 9 + 6 + 6 + 10 + 7 + 16 + 10 + 16 + 9 + 20 + 3 + 3 + 2 + alerts, "{}", plan.stdout);
 
     let applied = env.apply(&bp).ok();
     let report = applied.json();
@@ -216,8 +222,8 @@ async fn saved_plan_applies_exactly_and_refuses_a_changed_organization() {
     env.gw(&["plan", bp.to_str().unwrap(), "--out", p, "--no-rate-limit"]).ok();
     let applied = env.gw(&["apply", p, "--auto-approve", "--json", "--stats", "--no-rate-limit"]).ok();
     // 62 (the archive key included), the account baseline's 55 (see the test above), the
-    // AI opt-out's 3, the sandbox's 3 and root access's 2.
-    assert_eq!(applied.json()["applied"].as_array().unwrap().len(), 125);
+    // AI opt-out's 3, the sandbox's 3, root access's 2 and the alerts' 60.
+    assert_eq!(applied.json()["applied"].as_array().unwrap().len(), 185);
 
     // A plan made, then the organization changes behind its back.
     let account =

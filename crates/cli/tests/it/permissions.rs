@@ -38,10 +38,17 @@ fn permissions_of_the_reference_blueprint_text_and_json() {
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     files.sort();
     // The deployer's set takes two documents since the reference has root access, a sandbox and
-    // flow logs.
+    // flow logs; the log archive's, since it holds the alerts' central bus and Slack path.
     assert_eq!(
         files,
-        ["deployer-1.json", "deployer-2.json", "member-hub.json", "member-log-archive.json", "member-workloads.json"]
+        [
+            "deployer-1.json",
+            "deployer-2.json",
+            "member-hub.json",
+            "member-log-archive-1.json",
+            "member-log-archive-2.json",
+            "member-workloads.json"
+        ]
     );
     for f in &files {
         let doc: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap();

@@ -64,8 +64,8 @@ async fn a_held_lock_stops_a_second_apply_until_broken() {
     let broke =
         env.gw(&["apply", reference().to_str().unwrap(), "--auto-approve", "--break-lock", "--no-rate-limit"]).ok();
     // 62 (the archive key included), the account baseline's 55, the AI opt-out's 3, the
-    // sandbox's 3 and root access's 2 (organization.rs).
-    assert!(broke.stdout.contains("Plan: 125 to add"), "{}", broke.stdout);
+    // sandbox's 3, root access's 2 and the alerts' 60 (organization.rs).
+    assert!(broke.stdout.contains("Plan: 185 to add"), "{}", broke.stdout);
     assert_eq!(aws.lock_holder(&held.bucket, &held.owner).await.unwrap(), None, "the lock is released after the run");
 }
 
@@ -187,7 +187,10 @@ fn secrets_never_appear_at_maximum_verbosity() {
     let env = Env::reference();
     let secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYSECRETKEY";
     let token = "FQoGZXIvYXdzESSIONTOKENVALUE0123456789";
+    // The reference's Slack channel reads its bot token from the environment.
+    let slack = "xoxb-20261207-REFERENCESLACKBOTTOKEN";
     let out = bare(env.home.path())
+        .env(crate::common::SLACK_TOKEN_ENV, slack)
         .env("AWS_ACCESS_KEY_ID", "AKIAGROUNDWORKTEST01")
         .env("AWS_SECRET_ACCESS_KEY", secret)
         .env("AWS_SESSION_TOKEN", token)
@@ -201,6 +204,7 @@ fn secrets_never_appear_at_maximum_verbosity() {
     assert!(all.len() > 10_000, "-vvv logs a lot ({} bytes)", all.len());
     assert!(!all.contains(secret), "the secret access key was printed");
     assert!(!all.contains(token), "the session token was printed");
+    assert!(!all.contains(slack), "the Slack bot token was printed");
     // Nor the console password groundwork generated.
     let passwords = std::fs::read_to_string(env.path("passwords.tsv")).unwrap();
     let password = passwords.lines().next().unwrap().split('\t').nth(2).unwrap();
@@ -208,6 +212,7 @@ fn secrets_never_appear_at_maximum_verbosity() {
     // Also nothing in the journal.
     let journal = std::fs::read_to_string(env.home.path().join(".groundwork/acme.journal.jsonl")).unwrap();
     assert!(!journal.contains(secret) && !journal.contains(token) && !journal.contains(password));
+    assert!(!journal.contains(slack), "the Slack bot token is in the journal");
 }
 
 #[test]
