@@ -122,6 +122,8 @@ pub struct AlertSlack {
     pub channel: String,
     /// Where the bot token is read from (never the token).
     pub token: SecretSource,
+    /// Where `token_env` or `token_file` is written, for an error when the token cannot be read.
+    pub token_site: crate::Span,
     /// The URL messages are posted to.
     pub endpoint: String,
     /// The IAM event names forwarded (sorted, the tamper events not among them).
@@ -307,6 +309,7 @@ pub(crate) fn lower(cx: &mut Cx, raw: &RawSlack, accounts: &[&Account]) -> Optio
         account: raw.account.as_ref()?.value.clone(),
         channel: raw.channel.as_ref()?.value.clone(),
         token: token?,
+        token_site: raw.token_env.as_ref().or(raw.token_file.as_ref()).map_or(span, |t| t.span),
         endpoint: raw.endpoint.as_ref().map_or_else(|| DEFAULT_SLACK_ENDPOINT.to_owned(), |e| e.value.clone()),
         iam_events,
         token_fingerprint: None,

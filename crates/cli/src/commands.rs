@@ -136,7 +136,7 @@ fn graph(args: &GraphArgs, printer: &Printer) -> Result<Exit> {
 /// Slack token of `alerts.slack`, if any, to keep its fingerprint (never the token).
 pub(crate) fn load_for_planning(path: &Path, printer: &Printer) -> Result<Blueprint> {
     let mut bp = load_blueprint(path, printer)?;
-    crate::slack::fingerprint_token(&mut bp)?;
+    crate::slack::fingerprint_token(&mut bp, path)?;
     Ok(bp)
 }
 

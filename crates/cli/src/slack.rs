@@ -8,8 +8,9 @@ use anyhow::{Result, bail};
 use groundwork_blueprint::Blueprint;
 use groundwork_plan::kinds::event_connection::fingerprint;
 
-/// Fills `alerts.slack`'s token fingerprint, reading the token from its source.
-pub(crate) fn fingerprint_token(bp: &mut Blueprint) -> Result<()> {
+/// Fills `alerts.slack`'s token fingerprint, reading the token from its source; an error names
+/// the blueprint's `token_env` or `token_file` line (`path`: the blueprint's file).
+pub(crate) fn fingerprint_token(bp: &mut Blueprint, path: &std::path::Path) -> Result<()> {
     let Some(slack) = bp.alerts.as_mut().and_then(|a| a.slack.as_mut()) else { return Ok(()) };
     match slack.token.read() {
         Ok(token) => {
@@ -17,7 +18,15 @@ pub(crate) fn fingerprint_token(bp: &mut Blueprint) -> Result<()> {
             Ok(())
         }
         Err(why) => {
-            bail!("alerts.slack: {why}; the connection that holds Slack's bot token cannot be planned without it")
+            let at = slack.token_site;
+            bail!(
+                "{}:{}:{}: alerts.slack: {why}; the connection that holds Slack's bot token cannot be planned \
+                 without it. Provide the Slack app's bot token (xoxb-...) there before plan, apply or drift \
+                 (docs/alerts.md, \"Connecting a channel, step by step\"); nothing was sent to AWS",
+                path.display(),
+                at.line,
+                at.col
+            )
         }
     }
 }

@@ -127,6 +127,15 @@ impl Env {
         Env { moto, home: tempfile::tempdir().unwrap(), patched: Some(patched) }
     }
 
+    /// [`Env::reference`] on moto started through the testkit's launcher, which delivers to
+    /// API destinations as EventBridge does ([`Moto::start_delivering`], ADR 0019): for the
+    /// reference's Slack path end to end.
+    pub(crate) fn reference_delivering() -> Self {
+        let moto = Moto::start_delivering();
+        let patched = FaultProxy::start(moto.port(), reference_patches());
+        Env { moto, home: tempfile::tempdir().unwrap(), patched: Some(patched) }
+    }
+
     /// Where groundwork is pointed: stock moto, or the patched proxy of [`Env::reference`].
     pub(crate) fn endpoint(&self) -> String {
         self.patched.as_ref().map_or_else(|| self.moto.endpoint(), FaultProxy::endpoint)

@@ -3,7 +3,8 @@
 //! fingerprint readable) and the API destination, read back with plain SDK calls; a rerun
 //! writes nothing; the token is never in stdout or stderr at -vvv, the journal or a plan; a new
 //! token plans an update of the connection only; a removed member rule, a disabled central rule
-//! and a loosened bus policy are named by `drift` and restored by `apply`.
+//! and a loosened bus policy are named by `drift` and restored by `apply`. The two delivery
+//! tests (a small blueprint's, the reference's) run moto through the testkit's launcher.
 
 use std::path::{Path, PathBuf};
 
@@ -308,4 +309,36 @@ async fn every_call_of_the_slack_path_is_inside_the_policy_groundwork_prints() {
         assert!(text.contains(action), "{action} is in the printed policy");
     }
     assert!(!text.contains(TOKEN));
+}
+
+/// The reference blueprint's Slack path, as `scripts/demo` shows it: a copy of the reference
+/// whose `alerts.slack.endpoint` is the recorder, applied through the reference's emulator
+/// patches and the launcher; `alerts test` reaches the recorder with the token from
+/// `GROUNDWORK_SLACK_TOKEN`, the message naming the first account that does not hold the bus.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reference_blueprint_s_alerts_test_reaches_slack() {
+    let slack = groundwork_testkit::SlackRecorder::start();
+    let env = Env::reference_delivering();
+    let text = std::fs::read_to_string(crate::common::reference()).unwrap();
+    assert_eq!(text.matches("\n  slack:\n").count(), 1, "the reference has one alerts.slack");
+    let bp = env.path("landing-zone.yaml");
+    std::fs::write(&bp, text.replace("\n  slack:\n", &format!("\n  slack:\n    endpoint: {}\n", slack.url()))).unwrap();
+    let applied = env.apply(&bp).ok();
+    assert_eq!(applied.json()["failed"], 0, "{}", applied.stdout);
+
+    let sent = env.gw(&["alerts", "test", bp.to_str().unwrap(), "--no-rate-limit"]).ok();
+    let ids = ids(&env).await;
+    let identity = &ids["identity"];
+    assert!(sent.stdout.contains(&format!("identity ({identity})")), "{}", sent.stdout);
+    assert!(sent.stdout.contains("log-archive") && sent.stdout.contains("#security-alerts"), "{}", sent.stdout);
+    let got = slack.wait_for(1, std::time::Duration::from_secs(30));
+    assert_eq!(got.len(), 1, "{got:#?}");
+    let bearer = format!("Bearer {}", crate::common::DUMMY_SLACK_TOKEN);
+    assert_eq!(got[0].headers.get("authorization"), Some(&bearer));
+    let body: Value = serde_json::from_str(&got[0].body).unwrap_or_else(|e| panic!("{e}: {}", got[0].body));
+    assert_eq!(body["channel"], "#security-alerts");
+    let message = body["text"].as_str().unwrap();
+    for what in ["AttachUserPolicy", "groundwork-alerts-test", identity.as_str(), "AdministratorAccess"] {
+        assert!(message.contains(what), "the message names {what}: {message}");
+    }
 }

@@ -74,3 +74,24 @@ fn missing_credentials_and_region_are_explained() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no AWS region is configured"), "{err}");
 }
+
+#[test]
+fn a_missing_slack_token_is_located_and_nothing_is_sent() {
+    let home = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(reference()).unwrap();
+    let line = text.lines().position(|l| l.trim_start().starts_with("token_env:")).unwrap() + 1;
+    // An endpoint nobody listens on: reaching AWS would fail differently.
+    let out = bare(home.path())
+        .env_remove(crate::common::SLACK_TOKEN_ENV)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .arg("plan")
+        .arg(reference())
+        .args(["--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("landing-zone.yaml:{line}:16: alerts.slack")), "{err}");
+    assert!(err.contains("GROUNDWORK_SLACK_TOKEN is not set") && err.contains("nothing was sent to AWS"), "{err}");
+}
