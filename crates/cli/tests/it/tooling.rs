@@ -22,6 +22,13 @@ fn init_writes_a_starter_that_validates_and_never_overwrites_without_force() {
     assert!(err.contains("groundwork schema >"), "{err}");
     let (code, out, err) = run(home.path(), &["validate", "blueprint.yaml"]);
     assert_eq!(code, 0, "{out}{err}");
+    // Its commented-out `alerts` section validates once uncommented (docs/alerts.md).
+    let (head, alerts) = text.split_once("# alerts:\n").expect("the commented alerts section");
+    let alerts: String = alerts.lines().map(|l| format!("{}\n", l.strip_prefix("# ").unwrap_or(l))).collect();
+    std::fs::write(home.path().join("alerts.yaml"), format!("{head}alerts:\n{alerts}")).unwrap();
+    let (code, out, err) = run(home.path(), &["validate", "alerts.yaml"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(alerts.contains("token_env: GROUNDWORK_SLACK_TOKEN"), "{alerts}");
 
     // A second init refuses, and leaves the file as it was; --force overwrites.
     std::fs::write(&file, "mine\n").unwrap();
