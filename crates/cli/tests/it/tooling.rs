@@ -24,7 +24,7 @@ fn init_writes_a_starter_that_validates_and_never_overwrites_without_force() {
     assert_eq!(code, 0, "{out}{err}");
     // Its commented-out `alerts` section validates once uncommented (docs/alerts.md).
     let (head, alerts) = text.split_once("# alerts:\n").expect("the commented alerts section");
-    let alerts: String = alerts.lines().map(|l| format!("{}\n", l.strip_prefix("# ").unwrap_or(l))).collect();
+    let alerts = alerts.lines().map(|l| l.strip_prefix("# ").unwrap_or(l)).collect::<Vec<_>>().join("\n");
     std::fs::write(home.path().join("alerts.yaml"), format!("{head}alerts:\n{alerts}")).unwrap();
     let (code, out, err) = run(home.path(), &["validate", "alerts.yaml"]);
     assert_eq!(code, 0, "{out}{err}");

@@ -49,29 +49,29 @@ fn invalid_blueprint_stops_plan_before_any_aws_call() {
     assert!(err.contains("nothing was sent to AWS"), "{err}");
 }
 
-#[test]
-fn missing_credentials_and_region_are_explained() {
-    let home = tempfile::tempdir().unwrap();
-    let out = bare(home.path())
-        .arg("plan")
-        .arg(reference())
-        .args(["--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no AWS credentials were found"), "{err}");
-
-    let out = bare(home.path())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
+/// `plan` of the reference with `args`, against an endpoint nobody listens on: it must stop
+/// (exit 1) before any AWS call, which would fail differently. Returns its stderr.
+fn plan_reference_offline(mut command: std::process::Command, args: &[&str]) -> String {
+    let out = command
         .arg("plan")
         .arg(reference())
         .args(["--endpoint-url", "http://127.0.0.1:9"])
+        .args(args)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn missing_credentials_and_region_are_explained() {
+    let home = tempfile::tempdir().unwrap();
+    let err = plan_reference_offline(bare(home.path()), &["--region", "us-east-1"]);
+    assert!(err.contains("no AWS credentials were found"), "{err}");
+
+    let mut command = bare(home.path());
+    command.env("AWS_ACCESS_KEY_ID", "testing").env("AWS_SECRET_ACCESS_KEY", "testing");
+    let err = plan_reference_offline(command, &[]);
     assert!(err.contains("no AWS region is configured"), "{err}");
 }
 
@@ -80,18 +80,12 @@ fn a_missing_slack_token_is_located_and_nothing_is_sent() {
     let home = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(reference()).unwrap();
     let line = text.lines().position(|l| l.trim_start().starts_with("token_env:")).unwrap() + 1;
-    // An endpoint nobody listens on: reaching AWS would fail differently.
-    let out = bare(home.path())
+    let mut command = bare(home.path());
+    command
         .env_remove(crate::common::SLACK_TOKEN_ENV)
         .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .arg("plan")
-        .arg(reference())
-        .args(["--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+        .env("AWS_SECRET_ACCESS_KEY", "testing");
+    let err = plan_reference_offline(command, &["--region", "us-east-1"]);
     assert!(err.contains(&format!("landing-zone.yaml:{line}:16: alerts.slack")), "{err}");
     assert!(err.contains("GROUNDWORK_SLACK_TOKEN is not set") && err.contains("nothing was sent to AWS"), "{err}");
 }

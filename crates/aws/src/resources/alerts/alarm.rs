@@ -89,55 +89,34 @@ impl Converge for MetricAlarmSpec {
 /// The alarms of `cx`'s account and region by name, without their tags, listed once per
 /// discovery (import reads the alerts' alarms through this too).
 pub(crate) async fn listing(cx: &ReadCx<'_>) -> Result<Arc<HashMap<String, MetricAlarmSpec>>, ProviderError> {
-    let region = region(cx.at)?;
-    let key = format!("{}/{region}", cx.clients.id);
-    let mut cache = cx.shared.alerts.alarms.lock().await;
-    let listing = if let Some(l) = cache.get(&key) {
-        Arc::clone(l)
-    } else {
-        let cw = cx.clients.alerts(region).cloudwatch;
-        let mut all = HashMap::new();
-        let mut token: Option<String> = None;
-        loop {
-            let out = cx
-                .aws
-                .run("cloudwatch:DescribeAlarms", Idempotency::Safe, || {
-                    cw.describe_alarms().set_next_token(token.clone()).send()
-                })
-                .await?;
-            for a in out.metric_alarms() {
-                let Some(name) = a.alarm_name() else { continue };
-                let mut actions = a.alarm_actions().to_vec();
-                actions.sort();
-                all.insert(
-                    name.to_owned(),
-                    MetricAlarmSpec {
-                        description: a.alarm_description().unwrap_or_default().to_owned(),
-                        metric_name: a.metric_name().unwrap_or_default().to_owned(),
-                        namespace: a.namespace().unwrap_or_default().to_owned(),
-                        statistic: a.statistic().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-                        period: a.period().and_then(|p| u32::try_from(p).ok()).unwrap_or_default(),
-                        evaluation_periods: a
-                            .evaluation_periods()
-                            .and_then(|p| u32::try_from(p).ok())
-                            .unwrap_or_default(),
-                        threshold: a.threshold().unwrap_or_default(),
-                        comparison: a.comparison_operator().map(|c| c.as_str().to_owned()).unwrap_or_default(),
-                        treat_missing_data: a.treat_missing_data().unwrap_or("missing").to_owned(),
-                        actions_enabled: a.actions_enabled().unwrap_or(false),
-                        alarm_actions: actions,
-                        tags: BTreeMap::new(),
-                    },
-                );
-            }
-            token = out.next_token().map(str::to_owned);
-            if token.is_none() {
-                break;
-            }
-        }
-        let l = Arc::new(all);
-        cache.insert(key, Arc::clone(&l));
-        l
-    };
-    Ok(listing)
+    super::cached(cx, &cx.shared.alerts.alarms, |clients, token| async move {
+        let cw = clients.cloudwatch;
+        let out = cx
+            .aws
+            .run("cloudwatch:DescribeAlarms", Idempotency::Safe, || {
+                cw.describe_alarms().set_next_token(token.clone()).send()
+            })
+            .await?;
+        let alarms = out.metric_alarms().iter().filter_map(|a| {
+            let mut actions = a.alarm_actions().to_vec();
+            actions.sort();
+            let spec = MetricAlarmSpec {
+                description: a.alarm_description().unwrap_or_default().to_owned(),
+                metric_name: a.metric_name().unwrap_or_default().to_owned(),
+                namespace: a.namespace().unwrap_or_default().to_owned(),
+                statistic: a.statistic().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                period: a.period().and_then(|p| u32::try_from(p).ok()).unwrap_or_default(),
+                evaluation_periods: a.evaluation_periods().and_then(|p| u32::try_from(p).ok()).unwrap_or_default(),
+                threshold: a.threshold().unwrap_or_default(),
+                comparison: a.comparison_operator().map(|c| c.as_str().to_owned()).unwrap_or_default(),
+                treat_missing_data: a.treat_missing_data().unwrap_or("missing").to_owned(),
+                actions_enabled: a.actions_enabled().unwrap_or(false),
+                alarm_actions: actions,
+                tags: BTreeMap::new(),
+            };
+            Some((a.alarm_name()?.to_owned(), spec))
+        });
+        Ok((alarms.collect(), out.next_token().map(str::to_owned)))
+    })
+    .await
 }

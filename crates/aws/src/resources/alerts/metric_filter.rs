@@ -57,45 +57,26 @@ impl Converge for MetricFilterSpec {
 /// The filters of `cx`'s account and region by name, listed once per discovery (import reads
 /// the alerts' filters through this too).
 pub(crate) async fn listing(cx: &ReadCx<'_>) -> Result<Arc<HashMap<String, MetricFilterSpec>>, ProviderError> {
-    let region = region(cx.at)?;
-    let key = format!("{}/{region}", cx.clients.id);
-    let mut cache = cx.shared.alerts.filters.lock().await;
-    let listing = if let Some(l) = cache.get(&key) {
-        Arc::clone(l)
-    } else {
-        let logs = cx.clients.alerts(region).logs;
-        let mut all = HashMap::new();
-        let mut token: Option<String> = None;
-        loop {
-            let out = cx
-                .aws
-                .run("logs:DescribeMetricFilters", Idempotency::Safe, || {
-                    logs.describe_metric_filters().set_next_token(token.clone()).send()
-                })
-                .await?;
-            for f in out.metric_filters() {
-                let (Some(name), Some(t)) = (f.filter_name(), f.metric_transformations().first()) else {
-                    continue;
-                };
-                all.insert(
-                    name.to_owned(),
-                    MetricFilterSpec {
-                        log_group: f.log_group_name().unwrap_or_default().to_owned(),
-                        pattern: f.filter_pattern().unwrap_or_default().to_owned(),
-                        metric_name: t.metric_name().to_owned(),
-                        namespace: t.metric_namespace().to_owned(),
-                        metric_value: t.metric_value().to_owned(),
-                    },
-                );
-            }
-            token = out.next_token().map(str::to_owned);
-            if token.is_none() {
-                break;
-            }
-        }
-        let l = Arc::new(all);
-        cache.insert(key, Arc::clone(&l));
-        l
-    };
-    Ok(listing)
+    super::cached(cx, &cx.shared.alerts.filters, |clients, token| async move {
+        let logs = clients.logs;
+        let out = cx
+            .aws
+            .run("logs:DescribeMetricFilters", Idempotency::Safe, || {
+                logs.describe_metric_filters().set_next_token(token.clone()).send()
+            })
+            .await?;
+        let filters = out.metric_filters().iter().filter_map(|f| {
+            let t = f.metric_transformations().first()?;
+            let spec = MetricFilterSpec {
+                log_group: f.log_group_name().unwrap_or_default().to_owned(),
+                pattern: f.filter_pattern().unwrap_or_default().to_owned(),
+                metric_name: t.metric_name().to_owned(),
+                namespace: t.metric_namespace().to_owned(),
+                metric_value: t.metric_value().to_owned(),
+            };
+            Some((f.filter_name()?.to_owned(), spec))
+        });
+        Ok((filters.collect(), out.next_token().map(str::to_owned)))
+    })
+    .await
 }
