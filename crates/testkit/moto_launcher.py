@@ -1,4 +1,5 @@
-"""Starts moto's server with one patch: EventBridge's delivery to an API destination.
+"""Starts moto's server with EventBridge's delivery patched: to an API destination, to another
+event bus, and the event's `time`.
 
 moto 5.1.22 (moto/events/models.py, Rule.send_to_targets) invokes an API destination only when
 MOTO_EVENTS_INVOKE_HTTP=true, and then sends no body and no authorization header. EventBridge
@@ -17,6 +18,19 @@ moto, imitating:
 - CreateApiDestination (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_CreateApiDestination.html):
   the request goes to InvocationEndpoint with HttpMethod, the target's HttpParameters added.
 
+moto also forwards an event to an event bus of another account or Region as a new PutEvents
+there, so the event arrives with that bus's account and region and a new id, and it writes an
+event's `time` as Unix seconds (a number). EventBridge keeps an event's metadata as it travels
+and writes `time` as an ISO 8601 timestamp; the launcher imitates:
+
+- AWS service event metadata (EventBridge User Guide,
+  https://docs.aws.amazon.com/eventbridge/latest/ref/events-structure.html): `account` and
+  `region` are where the event originated, `time` is a timestamp such as
+  "2017-12-22T18:43:48Z"; PutTargets with an event bus ARN as the target
+  (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutTargets.html, and "Sending
+  and receiving events between AWS accounts", eb-cross-account.html): the receiving bus's rules
+  match the event as sent, with its metadata.
+
 Used only by the tests that need delivery (groundwork_testkit::Moto::start_delivering);
 everything else runs on stock moto_server. ADR 0019 (docs/decisions/) records why this is a
 launcher and not the test proxy of ADR 0014: the proxy sits between the SDK and moto and never
@@ -25,6 +39,8 @@ sees the request moto itself makes after an accepted PutEvents.
 Usage: python moto_launcher.py -H 127.0.0.1 -p PORT   (the arguments of moto_server)
 """
 
+import copy
+import datetime
 import json
 import sys
 import threading
@@ -74,18 +90,38 @@ def _deliver(rule, target, original_event, transform_input):
     )
 
 
+def _forward(target, event):
+    """To an event bus (another account's, another Region's): its rules see the event as sent."""
+    arn = parse_arn(target["Arn"])
+    bus = models.events_backends[arn.account][arn.region].describe_event_bus(arn.resource_id)
+    for rule in list(bus.rules.values()):
+        rule.send_to_targets(copy.deepcopy(event))
+
+
+def _iso8601(time):
+    """moto's Unix seconds as EventBridge's timestamp; a timestamp stays as it is."""
+    if isinstance(time, (int, float)):
+        moment = datetime.datetime.fromtimestamp(time, datetime.timezone.utc)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time
+
+
 def send_to_targets(self, original_event, transform_input=True):
-    """moto's Rule.send_to_targets, with API destinations delivered as EventBridge does."""
+    """moto's Rule.send_to_targets, with API destinations and event buses as EventBridge does."""
+    original_event = dict(original_event, time=_iso8601(original_event.get("time")))
     if not self.event_pattern.matches_event(original_event):
         return
     ours = [
         t
         for t in self.targets
         if parse_arn(t["Arn"]).service == "events"
-        and parse_arn(t["Arn"]).resource_type == "api-destination"
+        and parse_arn(t["Arn"]).resource_type in ("api-destination", "event-bus")
     ]
     for target in ours:
-        _deliver(self, target, original_event, transform_input)
+        if parse_arn(target["Arn"]).resource_type == "event-bus":
+            _forward(target, original_event)
+        else:
+            _deliver(self, target, original_event, transform_input)
     if len(ours) == len(self.targets):
         return
     with _LOCK:

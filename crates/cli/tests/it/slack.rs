@@ -4,7 +4,8 @@
 //! writes nothing; the token is never in stdout or stderr at -vvv, the journal or a plan; a new
 //! token plans an update of the connection only; a removed member rule, a disabled central rule
 //! and a loosened bus policy are named by `drift` and restored by `apply`. The two delivery
-//! tests (a small blueprint's, the reference's) run moto through the testkit's launcher.
+//! tests (a small blueprint's: an IAM change, `alerts test` and an alarm going off; the
+//! reference's `alerts test`) run moto through the testkit's launcher.
 
 use std::path::{Path, PathBuf};
 
@@ -283,6 +284,37 @@ async fn an_iam_change_in_a_member_account_reaches_slack_and_alerts_test_does_th
     }
     assert_eq!(got[1].headers.get("authorization").map(String::as_str), Some(format!("Bearer {TOKEN}").as_str()));
     assert!(!sent.stdout.contains(TOKEN) && !sent.stderr.contains(TOKEN));
+
+    // An alarm goes off: CloudWatch's state-change event on the default bus of the management
+    // account's home region, where the alarms are. Only groundwork's alarms are forwarded (to
+    // the central bus in the log archive's us-east-1, then to Slack): someone else's alarm first.
+    let management = &ids["management"];
+    let eb = events(&env, management, "eu-west-1").await;
+    for alarm in ["someone-elses-alarm", "cis-4.3-RootAccountUsage"] {
+        let detail = serde_json::json!({
+            "alarmName": alarm,
+            "state": { "value": "ALARM", "reason": "Threshold Crossed: 1 datapoint [1.0] >= 1.0" },
+            "previousState": { "value": "OK" },
+        });
+        let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+            .source("aws.cloudwatch")
+            .detail_type("CloudWatch Alarm State Change")
+            .detail(detail.to_string())
+            .build();
+        let out = eb.put_events().entries(entry).send().await.unwrap();
+        assert_eq!(out.failed_entry_count(), 0);
+    }
+    let got = slack.wait_for(3, std::time::Duration::from_secs(30));
+    assert_eq!(got.len(), 3, "{got:#?}");
+    // Nothing more comes: someone else's alarm stayed in its account.
+    let got = slack.wait_for(4, std::time::Duration::from_secs(2));
+    assert_eq!(got.len(), 3, "only groundwork's alarm reaches Slack: {got:#?}");
+    let body: Value = serde_json::from_str(&got[2].body).unwrap_or_else(|e| panic!("{e}: {}", got[2].body));
+    assert_eq!(body["channel"], "#security-alerts");
+    let text = body["text"].as_str().unwrap();
+    for what in [":bell:", "*cis-4.3-RootAccountUsage*", "is ALARM", management.as_str(), "(eu-west-1)"] {
+        assert!(text.contains(what), "the alarm's message names {what}: {text}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
