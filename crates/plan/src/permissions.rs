@@ -941,6 +941,15 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
                 ],
                 None,
             );
+            if name == crate::kinds::slack::FORWARD_RULE {
+                b.add(
+                    "AlertsTest",
+                    "`groundwork alerts test` puts one synthetic IAM event on the account's us-east-1 default bus",
+                    &["events:PutEvents"],
+                    &[format!("arn:aws:events:{}:*:event-bus/default", crate::kinds::slack::CENTRAL_REGION)],
+                    None,
+                );
+            }
             b.add(
                 "PassEventsRoles",
                 "the rules deliver with their roles (PutTargets passes them)",

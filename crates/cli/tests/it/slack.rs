@@ -327,13 +327,15 @@ async fn every_call_of_the_slack_path_is_inside_the_policy_groundwork_prints() {
     let rerun = env.apply(&bp).ok();
     assert_eq!(rerun.writes(), 0, "{}", rerun.stderr);
     let drift = env.gw(&["drift", b, "--json", "--stats", "--no-rate-limit"]).ok();
+    let test = env.gw(&["alerts", "test", b, "--json", "--stats", "--no-rate-limit"]).ok();
+    assert_eq!(test.stats()["write_calls"]["eventbridge:PutEvents"], 1, "{}", test.stderr);
     let (_, accounts) = crate::common::read_org(&env.org()).await;
     let names_by_id: std::collections::BTreeMap<String, String> =
         accounts.values().map(|a| (a.id.clone(), a.name.clone())).collect();
     let checked = crate::permissions::check_runs(
         &printed,
         &names_by_id,
-        &[("apply", &first), ("rerun", &rerun), ("drift", &drift)],
+        &[("apply", &first), ("rerun", &rerun), ("drift", &drift), ("alerts test", &test)],
     );
     assert!(checked > 30, "only {checked} operations were recorded");
     let text = printed.to_string();
