@@ -1,6 +1,7 @@
 //! `groundwork alerts test`: one synthetic IAM change, put on a member account's us-east-1
 //! default bus, so it travels the real path (the account's forwarding rule, the central bus,
-//! the central rule, the API destination) to the Slack channel.
+//! the central rule, the API destination) to the Slack channel; and `--alarm`: one of the
+//! alerts' alarms set to ALARM, so its action and its state change travel theirs.
 
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use groundwork_plan::kinds::slack::{API_CALL, CENTRAL_REGION};
@@ -45,5 +46,31 @@ impl Aws {
                 },
             )),
         }
+    }
+}
+
+impl Aws {
+    /// `alerts test --alarm`: sets `alarm`, in the management account's `region`, to ALARM with a
+    /// reason that names the test; CloudWatch sets it back at its next evaluation.
+    ///
+    /// # Errors
+    /// CloudWatch refuses, e.g. the alarm does not exist yet.
+    pub async fn set_alarm_for_test(&self, management_id: &str, region: &str, alarm: &str) -> Result<(), AwsError> {
+        let c = self
+            .account(management_id, management_id)
+            .await
+            .map_err(|e| AwsError::call("reaching the management account", e))?;
+        let cw = c.alerts(region).cloudwatch;
+        let reason = "groundwork alerts test: the alarm path, from the alarm to its topic and the Slack channel";
+        self.run("cloudwatch:SetAlarmState", Idempotency::Safe, || {
+            cw.set_alarm_state()
+                .alarm_name(alarm)
+                .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+                .state_reason(reason)
+                .send()
+        })
+        .await
+        .map_err(|e| AwsError::call(format!("setting alarm {alarm} to ALARM"), e))?;
+        Ok(())
     }
 }

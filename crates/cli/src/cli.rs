@@ -142,6 +142,8 @@ pub(crate) enum AlertsCommand {
     /// Send one synthetic IAM change (an `AttachUserPolicy` by nobody real) through the real
     /// path: PutEvents on a member account's us-east-1 bus, forwarded to the central bus and
     /// posted to the Slack channel of `alerts.slack`. Run it after connecting the channel.
+    /// With --alarm, set one of the alerts' alarms to ALARM instead: its action notifies the
+    /// topic (and its e-mail subscribers) and its state change goes to Slack.
     Test(AlertsTestArgs),
 }
 
@@ -153,8 +155,13 @@ pub(crate) struct AlertsTestArgs {
     pub(crate) blueprint: PathBuf,
     /// The account whose bus the event is put on [default: the first account of the blueprint
     /// that does not hold the central bus].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "alarm")]
     pub(crate) account: Option<String>,
+    /// Test the alarm path instead: set the alarm NAME (one of the blueprint's, e.g.
+    /// `cis-4.3-RootAccountUsage`, the default) to ALARM with `SetAlarmState`. CloudWatch sets
+    /// it back at its next evaluation.
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
+    pub(crate) alarm: Option<String>,
     /// Turn off client-side rate limiting at AWS's documented rates (for local emulators only).
     #[arg(long)]
     pub(crate) no_rate_limit: bool,

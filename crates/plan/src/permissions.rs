@@ -870,6 +870,13 @@ fn resource_statements(r: &DesiredResource, b: &mut Builder) {
                 None,
             );
             b.add(
+                "AlertsTestAlarm",
+                "`groundwork alerts test --alarm` sets one of the alerts' alarms to ALARM",
+                &["cloudwatch:SetAlarmState"],
+                &[format!("arn:aws:cloudwatch:{region}:*:alarm:{}", wild(name))],
+                None,
+            );
+            b.add(
                 "ReadAlarms",
                 "read the alerts' alarms (DescribeAlarms has no resource)",
                 &["cloudwatch:DescribeAlarms"],

@@ -80,6 +80,17 @@ async fn events(env: &Env, account: &str, region: &str) -> aws_sdk_eventbridge::
     aws_sdk_eventbridge::Client::new(&env.moto.member_config(account, region).await)
 }
 
+/// Puts one event on `eb`'s default bus; it must be accepted.
+async fn put(eb: &aws_sdk_eventbridge::Client, source: &str, detail_type: &str, detail: &Value) {
+    let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+        .source(source)
+        .detail_type(detail_type)
+        .detail(detail.to_string())
+        .build();
+    let out = eb.put_events().entries(entry).send().await.unwrap();
+    assert_eq!(out.failed_entry_count(), 0);
+}
+
 fn journal(env: &Env) -> String {
     std::fs::read_to_string(env.path(".groundwork/acme.journal.jsonl")).unwrap_or_default()
 }
@@ -244,14 +255,7 @@ async fn an_iam_change_in_a_member_account_reaches_slack_and_alerts_test_does_th
         "userIdentity": { "type": "IAMUser", "accountId": member, "arn": format!("arn:aws:iam::{member}:user/mallory") },
         "requestParameters": { "userName": "bob", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess" },
     });
-    let eb = events(&env, member, "us-east-1").await;
-    let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
-        .source("aws.iam")
-        .detail_type("AWS API Call via CloudTrail")
-        .detail(detail.to_string())
-        .build();
-    let out = eb.put_events().entries(entry).send().await.unwrap();
-    assert_eq!(out.failed_entry_count(), 0);
+    put(&events(&env, member, "us-east-1").await, "aws.iam", "AWS API Call via CloudTrail", &detail).await;
 
     let got = slack.wait_for(1, std::time::Duration::from_secs(30));
     assert_eq!(got.len(), 1, "{got:#?}");
@@ -296,13 +300,7 @@ async fn an_iam_change_in_a_member_account_reaches_slack_and_alerts_test_does_th
             "state": { "value": "ALARM", "reason": "Threshold Crossed: 1 datapoint [1.0] >= 1.0" },
             "previousState": { "value": "OK" },
         });
-        let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
-            .source("aws.cloudwatch")
-            .detail_type("CloudWatch Alarm State Change")
-            .detail(detail.to_string())
-            .build();
-        let out = eb.put_events().entries(entry).send().await.unwrap();
-        assert_eq!(out.failed_entry_count(), 0);
+        put(&eb, "aws.cloudwatch", "CloudWatch Alarm State Change", &detail).await;
     }
     let got = slack.wait_for(3, std::time::Duration::from_secs(30));
     assert_eq!(got.len(), 3, "{got:#?}");
@@ -315,6 +313,28 @@ async fn an_iam_change_in_a_member_account_reaches_slack_and_alerts_test_does_th
     for what in [":bell:", "*cis-4.3-RootAccountUsage*", "is ALARM", management.as_str(), "(eu-west-1)"] {
         assert!(text.contains(what), "the alarm's message names {what}: {text}");
     }
+
+    // `alerts test --alarm` sets the alarm itself to ALARM: CloudWatch's own event takes the same
+    // path (the launcher sends it, as CloudWatch does on a state change).
+    let sent = env.gw(&["alerts", "test", bp.to_str().unwrap(), "--alarm", "--no-rate-limit"]).ok();
+    assert!(sent.stdout.contains("Set alarm cis-4.3-RootAccountUsage"), "{}", sent.stdout);
+    assert!(sent.stdout.contains("#security-alerts"), "{}", sent.stdout);
+    let cw = aws_sdk_cloudwatch::Client::new(&env.moto.member_config(management, "eu-west-1").await);
+    let described = cw.describe_alarms().alarm_names("cis-4.3-RootAccountUsage").send().await.unwrap();
+    let alarm = &described.metric_alarms()[0];
+    assert_eq!(alarm.state_value().map(aws_sdk_cloudwatch::types::StateValue::as_str), Some("ALARM"));
+    assert!(alarm.state_reason().unwrap().starts_with("groundwork alerts test"), "{alarm:?}");
+    let got = slack.wait_for(4, std::time::Duration::from_secs(30));
+    assert_eq!(got.len(), 4, "{got:#?}");
+    let body: Value = serde_json::from_str(&got[3].body).unwrap_or_else(|e| panic!("{e}: {}", got[3].body));
+    let text = body["text"].as_str().unwrap();
+    for what in ["*cis-4.3-RootAccountUsage*", "is ALARM", management.as_str(), "(eu-west-1)"] {
+        assert!(text.contains(what), "the alarm's message names {what}: {text}");
+    }
+    // A name that is not one of the blueprint's alarms is refused before any call.
+    let refused = env.gw(&["alerts", "test", bp.to_str().unwrap(), "--alarm", "nope", "--no-rate-limit"]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("nope is not one of the alarms"), "{}", refused.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -329,13 +349,21 @@ async fn every_call_of_the_slack_path_is_inside_the_policy_groundwork_prints() {
     let drift = env.gw(&["drift", b, "--json", "--stats", "--no-rate-limit"]).ok();
     let test = env.gw(&["alerts", "test", b, "--json", "--stats", "--no-rate-limit"]).ok();
     assert_eq!(test.stats()["write_calls"]["eventbridge:PutEvents"], 1, "{}", test.stderr);
+    let alarm = env.gw(&["alerts", "test", b, "--alarm", "--json", "--stats", "--no-rate-limit"]).ok();
+    assert_eq!(alarm.stats()["write_calls"]["cloudwatch:SetAlarmState"], 1, "{}", alarm.stderr);
     let (_, accounts) = crate::common::read_org(&env.org()).await;
     let names_by_id: std::collections::BTreeMap<String, String> =
         accounts.values().map(|a| (a.id.clone(), a.name.clone())).collect();
     let checked = crate::permissions::check_runs(
         &printed,
         &names_by_id,
-        &[("apply", &first), ("rerun", &rerun), ("drift", &drift), ("alerts test", &test)],
+        &[
+            ("apply", &first),
+            ("rerun", &rerun),
+            ("drift", &drift),
+            ("alerts test", &test),
+            ("alerts test --alarm", &alarm),
+        ],
     );
     assert!(checked > 30, "only {checked} operations were recorded");
     let text = printed.to_string();
