@@ -125,6 +125,12 @@ async fn alarm_test(
     let Some(alerts) = bp.alerts.as_ref() else {
         bail!("{} has no `alerts`: there is no alarm to test", args.blueprint.display());
     };
+    if alerts.alarms.is_empty() {
+        bail!(
+            "{} has no alarm in `alerts` (the CIS controls are off and no custom entry has one)",
+            args.blueprint.display()
+        );
+    }
     let alarm = if name.is_empty() {
         alerts.alarms.iter().find(|a| a.name.starts_with("cis-4.3-")).or_else(|| alerts.alarms.first())
     } else {
