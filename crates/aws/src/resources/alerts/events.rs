@@ -23,6 +23,10 @@ use groundwork_plan::kinds::event_bus::EventBusSpec;
 use groundwork_plan::kinds::event_connection::{EventConnectionSpec, fingerprint, header_value};
 use groundwork_plan::kinds::event_rule::{EventRuleSpec, EventTarget, InputTransformer};
 
+use aws_sdk_eventbridge::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_eventbridge::operation::RequestId;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+
 use super::region;
 use crate::call::Idempotency;
 use crate::resources::{Converge, ReadCx, WriteCx, parse_document};
@@ -31,9 +35,18 @@ fn not_found(e: &ProviderError) -> bool {
     e.code.as_deref() == Some("ResourceNotFoundException")
 }
 
-/// A read's answer, or `None` when EventBridge has no such object.
-fn found<T>(answer: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
-    match answer {
+/// `op`'s answer about the object `cx` names, asked through `ask(client, name)` in its account
+/// and region; `None` when EventBridge has no such object.
+async fn describe<T, E, F, Fut>(cx: &ReadCx<'_>, op: &'static str, ask: F) -> Result<Option<T>, ProviderError>
+where
+    F: Fn(&aws_sdk_eventbridge::Client, &str) -> Fut,
+    Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    T: RequestId,
+{
+    let eb = cx.clients.alerts(region(cx.at)?).events;
+    let name = cx.at.name.as_str();
+    match cx.aws.run(op, Idempotency::Safe, || ask(&eb, name)).await {
         Ok(out) => Ok(Some(out)),
         Err(e) if not_found(&e) => Ok(None),
         Err(e) => Err(e),
@@ -73,17 +86,14 @@ fn bus_of_rule(name: &str) -> &'static str {
 #[async_trait::async_trait]
 impl Converge for EventBusSpec {
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
-        let region = region(cx.at)?;
-        let eb = cx.clients.alerts(region).events;
-        let name = cx.at.name.as_str();
-        let Some(out) = found(
-            cx.aws
-                .run("events:DescribeEventBus", Idempotency::Safe, || eb.describe_event_bus().name(name).send())
-                .await,
-        )?
+        let Some(out) =
+            describe(cx, "events:DescribeEventBus", |eb, name| eb.describe_event_bus().name(name).send()).await?
         else {
             return Ok(None);
         };
+        let region = region(cx.at)?;
+        let eb = cx.clients.alerts(region).events;
+        let name = cx.at.name.as_str();
         let policy = match out.policy() {
             Some(text) => canonical_policy(&parse_document("events:DescribeEventBus", text)?),
             None => serde_json::Value::Null,
@@ -175,14 +185,11 @@ impl Converge for EventRuleSpec {
         let eb = cx.clients.alerts(region).events;
         let name = cx.at.name.as_str();
         let bus = bus_of_rule(name);
-        let rule = match cx
-            .aws
-            .run("events:DescribeRule", Idempotency::Safe, || eb.describe_rule().name(name).event_bus_name(bus).send())
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(e),
+        let Some(rule) =
+            describe(cx, "events:DescribeRule", |eb, name| eb.describe_rule().name(name).event_bus_name(bus).send())
+                .await?
+        else {
+            return Ok(None);
         };
         let pattern = match rule.event_pattern() {
             Some(text) => parse_document("events:DescribeRule", text)?,
@@ -308,14 +315,8 @@ fn token_for(spec: &EventConnectionSpec) -> Result<String, ProviderError> {
 #[async_trait::async_trait]
 impl Converge for EventConnectionSpec {
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
-        let region = region(cx.at)?;
-        let eb = cx.clients.alerts(region).events;
-        let name = cx.at.name.as_str();
-        let Some(out) = found(
-            cx.aws
-                .run("events:DescribeConnection", Idempotency::Safe, || eb.describe_connection().name(name).send())
-                .await,
-        )?
+        let Some(out) =
+            describe(cx, "events:DescribeConnection", |eb, name| eb.describe_connection().name(name).send()).await?
         else {
             return Ok(None);
         };
@@ -390,16 +391,9 @@ impl Converge for EventConnectionSpec {
 #[async_trait::async_trait]
 impl Converge for ApiDestinationSpec {
     async fn read(cx: &ReadCx<'_>) -> Result<Option<Self>, ProviderError> {
-        let region = region(cx.at)?;
-        let eb = cx.clients.alerts(region).events;
-        let name = cx.at.name.as_str();
-        let Some(out) = found(
-            cx.aws
-                .run("events:DescribeApiDestination", Idempotency::Safe, || {
-                    eb.describe_api_destination().name(name).send()
-                })
-                .await,
-        )?
+        let Some(out) =
+            describe(cx, "events:DescribeApiDestination", |eb, name| eb.describe_api_destination().name(name).send())
+                .await?
         else {
             return Ok(None);
         };
