@@ -5,15 +5,12 @@
 //! ([`lower_trail_role`]).
 
 use std::collections::BTreeMap;
-use std::collections::BTreeSet;
 
 use groundwork_blueprint::Blueprint;
 use groundwork_blueprint::template::IdRef;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, json};
+use serde_json::json;
 
-use super::iam::{INLINE_POLICY, ownership};
-use super::role::RoleSpec;
 use super::trail::TrailLogs;
 use super::{Kind, KindMeta, Scope, Spec};
 use crate::lower::CLOUDTRAIL_PRINCIPAL;
@@ -141,23 +138,14 @@ pub(crate) fn lower_trail_role(bp: &Blueprint, out: &mut Vec<DesiredResource>) {
             "Resource": streams,
         }],
     }));
-    let mut inline = Map::new();
-    inline.insert(INLINE_POLICY.to_owned(), policy);
-    out.push(DesiredResource {
-        address: Address::role(None, TRAIL_LOGS_ROLE),
-        at: Locator::new(Kind::Role, None, TRAIL_LOGS_ROLE.to_owned()),
-        spec: RoleSpec {
-            path: "/".into(),
-            tags: ownership(bp),
-            description: "groundwork: CloudTrail delivers the organization trail to the alerts' log group".into(),
-            trust,
-            max_session_seconds: 3600,
-            managed_policies: BTreeSet::new(),
-            inline_policies: inline,
-        }
-        .to_value(),
-        after: Vec::new(),
-    });
+    out.push(super::role::service_role(
+        bp,
+        None,
+        TRAIL_LOGS_ROLE,
+        "groundwork: CloudTrail delivers the organization trail to the alerts' log group".into(),
+        trust,
+        policy,
+    ));
 }
 
 #[cfg(test)]

@@ -89,6 +89,35 @@ pub fn trust_policy(trust: RoleTrust, hub: Option<&str>) -> Value {
 
 /// The execution role's trust policy: the management account, only its deployer role when the
 /// blueprint names one.
+/// A role an AWS service assumes to deliver for the alerts: `trust` names the service, `policy`
+/// is its one inline policy; path `/`, groundwork's tags, one-hour sessions.
+pub(crate) fn service_role(
+    bp: &Blueprint,
+    account: Option<&str>,
+    name: &str,
+    description: String,
+    trust: Value,
+    policy: Value,
+) -> DesiredResource {
+    let mut inline = Map::new();
+    inline.insert(INLINE_POLICY.to_owned(), policy);
+    DesiredResource {
+        address: Address::role(account, name),
+        at: Locator::new(Kind::Role, account.map(str::to_owned), name.to_owned()),
+        spec: RoleSpec {
+            path: "/".into(),
+            tags: ownership(bp),
+            description,
+            trust,
+            max_session_seconds: 3600,
+            managed_policies: BTreeSet::new(),
+            inline_policies: inline,
+        }
+        .to_value(),
+        after: Vec::new(),
+    }
+}
+
 pub(crate) fn execution_trust(deployer_role: Option<&str>) -> Value {
     let mut statement = json!({
         "Sid": "AssumeFromDeployer",

@@ -9,15 +9,13 @@ use std::collections::BTreeSet;
 
 use groundwork_blueprint::template::IdRef;
 use groundwork_blueprint::{AlertSlack, Blueprint, TAMPER_EVENTS};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::api_destination::{ApiDestinationSpec, DESCRIPTION};
 use super::event_bus::EventBusSpec;
 use super::event_connection::{AUTH_HEADER, EventConnectionSpec};
 use super::event_rule::{EventRuleSpec, EventTarget, InputTransformer};
-use super::iam::{INLINE_POLICY, ownership};
 use super::log_group::tags;
-use super::role::RoleSpec;
 use super::{Kind, Spec};
 use crate::resource::{DesiredResource, Locator, canonical_policy};
 use crate::state::Address;
@@ -209,23 +207,7 @@ fn events_role(
         "Version": "2012-10-17",
         "Statement": [{ "Sid": "Deliver", "Effect": "Allow", "Action": action, "Resource": resource }],
     }));
-    let mut inline = Map::new();
-    inline.insert(INLINE_POLICY.to_owned(), policy);
-    DesiredResource {
-        address: Address::role(account, name),
-        at: Locator::new(Kind::Role, account.map(str::to_owned), name.to_owned()),
-        spec: RoleSpec {
-            path: "/".into(),
-            tags: ownership(bp),
-            description: format!("groundwork: {what}"),
-            trust,
-            max_session_seconds: 3600,
-            managed_policies: BTreeSet::new(),
-            inline_policies: inline,
-        }
-        .to_value(),
-        after: Vec::new(),
-    }
+    super::role::service_role(bp, account, name, format!("groundwork: {what}"), trust, policy)
 }
 
 fn rule(account: Option<&str>, region: &str, name: &str, spec: &EventRuleSpec, after: Vec<Address>) -> DesiredResource {
