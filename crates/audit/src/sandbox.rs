@@ -56,9 +56,13 @@ impl SandboxRead {
 fn subscribers(all: &[String]) -> String {
     let named: Vec<String> = all
         .iter()
-        .map(|s| match s.strip_prefix("arn:aws:sns:").and_then(|rest| rest.rsplit(':').next()) {
-            Some(topic) => format!("topic {topic}"),
-            None => s.clone(),
+        .map(|s| {
+            // arn:PARTITION:sns:REGION:ACCOUNT:NAME, in any partition.
+            let parts: Vec<&str> = s.split(':').collect();
+            match parts.as_slice() {
+                ["arn", _, "sns", _, _, topic] => format!("topic {topic}"),
+                _ => s.clone(),
+            }
         })
         .collect();
     named.join(", ")
@@ -134,6 +138,8 @@ mod tests {
         // The alerts topic by its name, as the blueprint's side reads.
         s.budget.as_mut().unwrap().subscribers.push("arn:aws:sns:eu-west-1:111111111111:groundwork-alerts".into());
         assert!(s.describe().ends_with("to a@x.example, topic groundwork-alerts"), "{}", s.describe());
+        s.budget.as_mut().unwrap().subscribers[1] = "arn:aws-cn:sns:cn-north-1:111111111111:cn-alerts".into();
+        assert!(s.describe().ends_with(", topic cn-alerts"), "{}", s.describe());
         s.limits_attached = false;
         s.budget = None;
         assert_eq!(s.describe(), "sandbox-limits NOT attached; no budget");
